@@ -1,0 +1,223 @@
+"""The one error tree of the identity core.
+
+Every failure the core can report is an :class:`IdentityError` subclass with a stable
+problem ``type`` URL (RFC 9457 §3.1.1) and a short ``title``; an instance carries the
+``detail`` sentence and any structured data as keyword fields. No HTTP status lives here:
+``service/problems.py`` maps each class to one.
+
+::
+
+    IdentityError
+    ├── InputError                      the request itself is malformed
+    │   ├── ParsingError                not JSON / not I-JSON / too deep    (VC DM #PARSING_ERROR)
+    │   ├── MalformedValueError         a field has the wrong shape         (VC DM #MALFORMED_VALUE_ERROR)
+    │   ├── RangeError                  a value is outside its range        (VC DM #RANGE_ERROR)
+    │   ├── InvalidDidError             not a DID this service can handle
+    │   ├── DataLossError               JSON-LD would drop data             (VC-DI DATA_LOSS_DETECTION)
+    │   ├── SchemaViolationError        credentialSubject fails its JSON Schema
+    │   └── ContextNotAllowedError      a JSON-LD context that is not bundled
+    ├── VerificationError               a credential or proof does not verify
+    │   ├── ProofVerificationError      bad signature / proof               (VC-DI PROOF_VERIFICATION_ERROR)
+    │   ├── MalformedProofError         proof has the wrong shape           (VC-DI MALFORMED_PROOF_ERROR)
+    │   ├── InvalidVerificationMethodError                                  (CID INVALID_VERIFICATION_METHOD)
+    │   ├── ValidityPeriodError         not yet valid / expired             (VC DM #RANGE_ERROR)
+    │   ├── InvalidChallengeError / InvalidDomainError                      (VC-DI)
+    │   ├── StatusError family          Bitstring Status List errors
+    │   └── LogProofError               an inclusion/consistency proof fails
+    ├── AuthError
+    │   ├── AuthenticationError         no or wrong credentials
+    │   └── PermissionDeniedError       authenticated, not allowed
+    ├── NotFoundError                   the named thing does not exist
+    ├── ConflictError                   the write conflicts with existing state
+    ├── LogIntegrityError               the log's store is not the log we sign
+    └── UnavailableError                a backend is down; retry later
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+VC_DM = "https://www.w3.org/TR/vc-data-model#"
+VC_DI = "https://w3id.org/security#"
+STATUS = "https://www.w3.org/ns/credentials/status-list#"
+PROBLEMS = "https://identity-service.example/problems/"
+
+
+class IdentityError(Exception):
+    """Base of every error the core raises on purpose.
+
+    ``detail`` is a human sentence safe to show a client; ``data`` holds structured
+    fields (never secrets) that are copied into the problem document.
+    """
+
+    type_uri: ClassVar[str] = PROBLEMS + "error"
+    title: ClassVar[str] = "Identity service error"
+
+    def __init__(self, detail: str, **data: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.detail!r})"
+
+
+# -- input ----------------------------------------------------------------------------
+
+
+class InputError(IdentityError):
+    type_uri = PROBLEMS + "bad-input"
+    title = "Bad input"
+
+
+class ParsingError(InputError):
+    type_uri = VC_DM + "PARSING_ERROR"
+    title = "Parsing error"
+
+
+class MalformedValueError(InputError):
+    type_uri = VC_DM + "MALFORMED_VALUE_ERROR"
+    title = "Malformed value"
+
+
+class RangeError(InputError):
+    type_uri = VC_DM + "RANGE_ERROR"
+    title = "Value out of range"
+
+
+class InvalidDidError(InputError):
+    type_uri = PROBLEMS + "invalid-did"
+    title = "Invalid DID"
+
+
+class DataLossError(InputError):
+    type_uri = VC_DI + "DATA_LOSS_DETECTION_ERROR"
+    title = "JSON-LD data loss detected"
+
+
+class SchemaViolationError(InputError):
+    type_uri = PROBLEMS + "schema-violation"
+    title = "Credential subject does not fit its schema"
+
+
+class ContextNotAllowedError(InputError):
+    type_uri = PROBLEMS + "context-not-allowed"
+    title = "JSON-LD context not available offline"
+
+
+class PayloadTooLargeError(InputError):
+    type_uri = PROBLEMS + "payload-too-large"
+    title = "Request body too large"
+
+
+# -- verification -----------------------------------------------------------------------
+
+
+class VerificationError(IdentityError):
+    type_uri = VC_DI + "PROOF_VERIFICATION_ERROR"
+    title = "Verification failed"
+
+
+class ProofVerificationError(VerificationError):
+    type_uri = VC_DI + "PROOF_VERIFICATION_ERROR"
+    title = "Proof verification failed"
+
+
+class MalformedProofError(VerificationError):
+    type_uri = VC_DI + "MALFORMED_PROOF_ERROR"
+    title = "Malformed proof"
+
+
+class ProofGenerationError(IdentityError):
+    type_uri = VC_DI + "PROOF_GENERATION_ERROR"
+    title = "Proof generation failed"
+
+
+class InvalidVerificationMethodError(VerificationError):
+    type_uri = VC_DI + "INVALID_VERIFICATION_METHOD"
+    title = "Invalid verification method"
+
+
+class ValidityPeriodError(VerificationError):
+    type_uri = VC_DM + "RANGE_ERROR"
+    title = "Outside the credential's validity period"
+
+
+class InvalidChallengeError(VerificationError):
+    type_uri = VC_DI + "INVALID_CHALLENGE_ERROR"
+    title = "Invalid challenge"
+
+
+class InvalidDomainError(VerificationError):
+    type_uri = VC_DI + "INVALID_DOMAIN_ERROR"
+    title = "Invalid domain"
+
+
+class StatusRetrievalError(VerificationError):
+    type_uri = STATUS + "STATUS_RETRIEVAL_ERROR"
+    title = "Status list could not be retrieved"
+
+
+class StatusVerificationError(VerificationError):
+    type_uri = STATUS + "STATUS_VERIFICATION_ERROR"
+    title = "Status list could not be verified"
+
+
+class StatusListLengthError(VerificationError):
+    type_uri = STATUS + "STATUS_LIST_LENGTH_ERROR"
+    title = "Status list too short"
+
+
+class CredentialStatusError(VerificationError):
+    type_uri = PROBLEMS + "credential-status"
+    title = "Credential revoked or suspended"
+
+
+class LogProofError(VerificationError):
+    type_uri = PROBLEMS + "log-proof"
+    title = "Log proof does not verify"
+
+
+# -- authorization ----------------------------------------------------------------------
+
+
+class AuthError(IdentityError):
+    type_uri = PROBLEMS + "unauthorized"
+    title = "Unauthorized"
+
+
+class AuthenticationError(AuthError):
+    type_uri = PROBLEMS + "unauthenticated"
+    title = "Authentication required"
+
+
+class PermissionDeniedError(AuthError):
+    type_uri = PROBLEMS + "forbidden"
+    title = "Not allowed"
+
+
+# -- state ------------------------------------------------------------------------------
+
+
+class NotFoundError(IdentityError):
+    type_uri = PROBLEMS + "not-found"
+    title = "Not found"
+
+
+class ConflictError(IdentityError):
+    type_uri = PROBLEMS + "conflict"
+    title = "Conflict"
+
+
+class LogIntegrityError(IdentityError):
+    """The stored log is not consistent with what this log has signed (a fork, or another log)."""
+
+    type_uri = PROBLEMS + "log-integrity"
+    title = "Log integrity violated"
+
+
+class UnavailableError(IdentityError):
+    """A backend is unreachable or too slow; ``retry_after`` seconds is a hint."""
+
+    type_uri = PROBLEMS + "unavailable"
+    title = "Service unavailable"

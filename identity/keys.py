@@ -1,0 +1,116 @@
+"""Ed25519 keys over PyNaCl (libsodium), in the shape of pyca/cryptography's key API.
+
+``sign`` returns the 64-byte signature; ``verify`` returns ``None`` or raises
+:class:`~identity.errors.ProofVerificationError` -- never a bare bool.
+
+Private keys at rest are *sealed* with :class:`KeySealer` (XSalsa20-Poly1305 SecretBox
+under a key derived from the operator's master secret), never stored in the clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import nacl.bindings as sodium
+import nacl.exceptions
+import nacl.secret
+import nacl.utils
+
+from identity.encoding import ED25519_PUB_PREFIX, multibase_decode, multibase_encode
+from identity.errors import InvalidVerificationMethodError, ProofVerificationError
+
+RandomBytes = Callable[[int], bytes]
+
+PUBLIC_KEY_SIZE = 32
+SEED_SIZE = 32
+SIGNATURE_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Ed25519PublicKey:
+    raw: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.raw, bytes) or len(self.raw) != PUBLIC_KEY_SIZE:
+            raise InvalidVerificationMethodError("an Ed25519 public key is exactly 32 bytes")
+
+    @classmethod
+    def from_multibase(cls, value: str) -> Ed25519PublicKey:
+        """Parse a Multikey ``publicKeyMultibase`` (``z`` + base58btc(0xed01 ‖ key))."""
+        if not isinstance(value, str) or not value.startswith("z"):
+            raise InvalidVerificationMethodError("publicKeyMultibase must be base58btc ('z')")
+        try:
+            data = multibase_decode(value)
+        except Exception as exc:
+            raise InvalidVerificationMethodError("publicKeyMultibase is not valid base58btc") from exc
+        if not data.startswith(ED25519_PUB_PREFIX):
+            raise InvalidVerificationMethodError("publicKeyMultibase is not an ed25519-pub key")
+        return cls(data[len(ED25519_PUB_PREFIX) :])
+
+    @property
+    def multibase(self) -> str:
+        """The Multikey encoding, ``z6Mk…``."""
+        return multibase_encode(ED25519_PUB_PREFIX + self.raw)
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        """Check an Ed25519 signature (RFC 8032 §5.1.7); raise if it does not verify."""
+        if len(signature) != SIGNATURE_SIZE:
+            raise ProofVerificationError("an Ed25519 signature is exactly 64 bytes")
+        try:
+            sodium.crypto_sign_open(signature + message, self.raw)
+        except nacl.exceptions.BadSignatureError as exc:
+            raise ProofVerificationError("signature does not verify") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Ed25519PrivateKey:
+    """An Ed25519 signing key. ``repr`` never shows the seed."""
+
+    seed: bytes = field(repr=False)
+    _secret: bytes = field(init=False, repr=False, compare=False)
+    _public: Ed25519PublicKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.seed, bytes) or len(self.seed) != SEED_SIZE:
+            raise ValueError("an Ed25519 seed is exactly 32 bytes")
+        pk, sk = sodium.crypto_sign_seed_keypair(self.seed)
+        object.__setattr__(self, "_secret", sk)
+        object.__setattr__(self, "_public", Ed25519PublicKey(pk))
+
+    @classmethod
+    def generate(cls, random: RandomBytes = nacl.utils.random) -> Ed25519PrivateKey:
+        return cls(random(SEED_SIZE))
+
+    def public_key(self) -> Ed25519PublicKey:
+        return self._public
+
+    def sign(self, message: bytes) -> bytes:
+        signed: bytes = sodium.crypto_sign(message, self._secret)
+        return signed[:SIGNATURE_SIZE]
+
+
+class KeySealer:
+    """Seals private keys at rest under a key derived from the operator's master secret.
+
+    The box key is BLAKE2b-256(master, person="identity-seal", salt=purpose) so one
+    master secret can seal several kinds of material without key reuse.
+    """
+
+    def __init__(self, master_secret: bytes, random: RandomBytes = nacl.utils.random) -> None:
+        if len(master_secret) < 32:
+            raise ValueError("the master secret must be at least 32 bytes")
+        key = hashlib.blake2b(master_secret, digest_size=32, person=b"identity-seal").digest()
+        self._box = nacl.secret.SecretBox(key)
+        self._random = random
+
+    def seal(self, key: Ed25519PrivateKey) -> bytes:
+        nonce = self._random(nacl.secret.SecretBox.NONCE_SIZE)
+        return bytes(self._box.encrypt(key.seed, nonce))
+
+    def open(self, sealed: bytes) -> Ed25519PrivateKey:
+        try:
+            return Ed25519PrivateKey(self._box.decrypt(sealed))
+        except nacl.exceptions.CryptoError as exc:
+            raise ValueError("sealed key does not open with this master secret") from exc
