@@ -1,0 +1,1 @@
+"""Verifiable credentials: model, issuance, verification."""

@@ -1,0 +1,157 @@
+"""Credential verification: named checks, run in the order of VC DM 2.0 §7.1.
+
+Each check either passes (and may add details) or raises an :class:`IdentityError`.
+:meth:`Verifier.verify` runs every check it can, then returns a
+:class:`VerifiedCredential` or raises :class:`CredentialNotVerified` carrying every
+result -- so the API can name each failed check -- never a bare ``False``.
+
+Check order: ``wellFormed`` (§4) -> ``proof`` (VC-DI §4.4, one result for the whole
+proof set) -> ``issuer`` (the proof's controller is the issuer) -> ``validityPeriod``
+(§4.9 against the verifier's clock) -> extra checks (status, issuer trust, log anchor)
+that later layers plug in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from identity.clock import Clock
+from identity.credentials.model import Credential, parse_credential
+from identity.dids import DidResolver
+from identity.errors import (
+    IdentityError,
+    ProofVerificationError,
+    ValidityPeriodError,
+    VerificationError,
+)
+from identity.proofs import SuiteRegistry, VerifiedProof, verify_proofs
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    error: IdentityError | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """What the fixed steps established; extra checks read it."""
+
+    credential: Credential
+    proofs: tuple[VerifiedProof, ...]
+
+
+ExtraCheck = tuple[str, Callable[[Verified, dict[str, Any]], dict[str, Any] | None]]
+"""(name, fn): ``fn(verified, options)`` returns details, ``None`` to skip, or raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCredential:
+    credential: Credential
+    proofs: tuple[VerifiedProof, ...]
+    checks: tuple[CheckResult, ...]
+
+
+class CredentialNotVerified(VerificationError):
+    """At least one check failed; ``checks`` holds every result, passed and failed."""
+
+    def __init__(self, checks: Sequence[CheckResult]) -> None:
+        failed = [c for c in checks if not c.valid]
+        names = ", ".join(c.name for c in failed)
+        super().__init__(f"credential failed verification: {names}")
+        self.checks = tuple(checks)
+        self.failed = tuple(failed)
+        first = failed[0].error
+        self.type_uri = type(first).type_uri if first else self.type_uri  # type: ignore[misc]
+        self.title = type(first).title if first else self.title  # type: ignore[misc]
+
+
+class Verifier:
+    def __init__(
+        self,
+        registry: SuiteRegistry,
+        resolver: DidResolver,
+        clock: Clock,
+        extra_checks: Sequence[ExtraCheck] = (),
+    ) -> None:
+        self.registry = registry
+        self.resolver = resolver
+        self.clock = clock
+        self.extra_checks = tuple(extra_checks)
+
+    def verify(self, document: Any, options: dict[str, Any] | None = None) -> VerifiedCredential:
+        options = options or {}
+        try:
+            credential = parse_credential(document)
+        except IdentityError as exc:
+            raise CredentialNotVerified([CheckResult("wellFormed", exc)]) from exc
+        results = [CheckResult("wellFormed")]
+        proofs = self._check_proof(credential, results)
+        if proofs is not None:
+            results.append(self._check_issuer(credential, proofs))
+        results.append(self._check_validity(credential))
+        if proofs is not None and all(r.valid for r in results):
+            verified = Verified(credential, proofs)
+            results.extend(self._run_extra(verified, options))
+        if not all(r.valid for r in results):
+            raise CredentialNotVerified(results)
+        assert proofs is not None
+        return VerifiedCredential(credential, proofs, tuple(results))
+
+    def _check_proof(
+        self, credential: Credential, results: list[CheckResult]
+    ) -> tuple[VerifiedProof, ...] | None:
+        try:
+            proofs = tuple(
+                verify_proofs(credential.json, self.registry, self.resolver, purpose="assertionMethod")
+            )
+        except IdentityError as exc:
+            results.append(CheckResult("proof", exc))
+            return None
+        results.append(
+            CheckResult(
+                "proof",
+                details={"proofs": [{"cryptosuite": p.cryptosuite, "verificationMethod": p.method.id}
+                                    for p in proofs]},
+            )
+        )
+        return proofs
+
+    @staticmethod
+    def _check_issuer(credential: Credential, proofs: tuple[VerifiedProof, ...]) -> CheckResult:
+        """The issuer must control a key that signed (VC DM 2.0 §4.7, VC-DI §4.4)."""
+        if any(p.controller == credential.issuer for p in proofs):
+            return CheckResult("issuer", details={"issuer": credential.issuer})
+        return CheckResult(
+            "issuer",
+            ProofVerificationError(
+                "no proof was made by a key the issuer controls", issuer=credential.issuer
+            ),
+        )
+
+    def _check_validity(self, credential: Credential) -> CheckResult:
+        now = self.clock.now()
+        if credential.valid_from is not None and now < credential.valid_from:
+            return CheckResult("validityPeriod", ValidityPeriodError("credential is not yet valid"))
+        if credential.valid_until is not None and now > credential.valid_until:
+            return CheckResult("validityPeriod", ValidityPeriodError("credential has expired"))
+        return CheckResult("validityPeriod")
+
+    def _run_extra(self, verified: Verified, options: dict[str, Any]) -> list[CheckResult]:
+        out = []
+        for name, check in self.extra_checks:
+            try:
+                details = check(verified, options)
+            except IdentityError as exc:
+                out.append(CheckResult(name, exc))
+                continue
+            if details is not None:
+                out.append(CheckResult(name, details=details))
+        return out

@@ -1,0 +1,34 @@
+"""One resolver over every DID method this service understands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from identity.dids import DidResolver, Resolution, VerificationMethod, parse_did
+from identity.errors import InvalidDidError
+
+
+class MethodResolver:
+    """Dispatches on the DID method name (``did:<method>:…``)."""
+
+    def __init__(self, methods: Mapping[str, DidResolver]) -> None:
+        self.methods = dict(methods)
+
+    def _for(self, did: str) -> DidResolver:
+        method, _ = parse_did(did)
+        resolver = self.methods.get(method)
+        if resolver is None:
+            raise InvalidDidError(
+                f"DID method {method!r} is not supported", method=method,
+                supported=sorted(self.methods),
+            )
+        return resolver
+
+    def resolve(self, did: str) -> Resolution:
+        return self._for(did).resolve(did)
+
+    def verification_method(self, url: str) -> VerificationMethod:
+        if not isinstance(url, str):
+            raise InvalidDidError("verificationMethod must be a DID URL string")
+        did = url.split("#", 1)[0]
+        return self._for(did).verification_method(url)

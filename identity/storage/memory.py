@@ -1,0 +1,105 @@
+"""The in-memory reference store: the test oracle, never a production default.
+
+Thread-safe behind one lock; every method is atomic because it holds that lock for the
+whole call and checks before it writes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from identity.errors import ConflictError, NotFoundError
+from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._issuers: dict[str, IssuerRecord] = {}
+        self._keys: dict[str, ApiKeyRecord] = {}
+        self._credentials: dict[str, CredentialRecord] = {}
+        self._by_digest: dict[bytes, str] = {}
+
+    def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    # -- issuers --------------------------------------------------------------------------
+
+    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
+        with self._lock:
+            if issuer.id in self._issuers:
+                raise ConflictError("issuer id already exists", issuer=issuer.id)
+            if any(i.did == issuer.did for i in self._issuers.values()):
+                raise ConflictError("issuer DID already exists", did=issuer.did)
+            if api_key.key_id in self._keys:
+                raise ConflictError("API key id already exists")
+            self._issuers[issuer.id] = issuer
+            self._keys[api_key.key_id] = api_key
+
+    def get_issuer(self, issuer_id: str) -> IssuerRecord:
+        with self._lock:
+            try:
+                return self._issuers[issuer_id]
+            except KeyError:
+                raise NotFoundError("no such issuer", issuer=issuer_id) from None
+
+    def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
+        with self._lock:
+            return next((i for i in self._issuers.values() if i.did == did), None)
+
+    def list_issuers(self) -> list[IssuerRecord]:
+        with self._lock:
+            return sorted(self._issuers.values(), key=lambda i: (i.created, i.id))
+
+    def add_api_key(self, api_key: ApiKeyRecord) -> None:
+        with self._lock:
+            if api_key.issuer_id not in self._issuers:
+                raise NotFoundError("no such issuer", issuer=api_key.issuer_id)
+            if api_key.key_id in self._keys:
+                raise ConflictError("API key id already exists")
+            self._keys[api_key.key_id] = api_key
+
+    def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        with self._lock:
+            return self._keys.get(key_id)
+
+    def revoke_api_key(self, key_id: str) -> None:
+        with self._lock:
+            key = self._keys.get(key_id)
+            if key is None:
+                raise NotFoundError("no such API key")
+            self._keys[key_id] = ApiKeyRecord(
+                key.key_id, key.secret_hash, key.issuer_id, key.scopes, key.created, revoked=True
+            )
+
+    # -- credentials ----------------------------------------------------------------------
+
+    def put_credential(self, record: CredentialRecord) -> None:
+        with self._lock:
+            if record.id in self._credentials:
+                raise ConflictError("credential id already recorded", id=record.id)
+            self._credentials[record.id] = record
+            self._by_digest.setdefault(record.digest, record.id)
+
+    def get_credential(self, credential_id: str) -> CredentialRecord:
+        with self._lock:
+            try:
+                return self._credentials[credential_id]
+            except KeyError:
+                raise NotFoundError("no such credential", id=credential_id) from None
+
+    def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        with self._lock:
+            return self._credentials.get(credential_id)
+
+    def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        with self._lock:
+            cid = self._by_digest.get(digest)
+            return None if cid is None else self._credentials[cid]
+
+    def count_credentials(self) -> int:
+        with self._lock:
+            return len(self._credentials)

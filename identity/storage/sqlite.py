@@ -1,0 +1,225 @@
+"""SQLite backend, the embedded default (stdlib ``sqlite3``, WAL journal).
+
+Durability: ``synchronous=FULL`` (the default here) fsyncs the WAL at every commit, so a
+write that returned survives power loss; ``NORMAL`` survives a crash of the process but
+may lose the last transactions on power loss. Each public write is one transaction
+(``BEGIN IMMEDIATE`` … ``COMMIT``), so a failed call leaves nothing behind.
+
+One connection per thread: SQLite connections must not be shared across threads, and WAL
+lets readers proceed while one writer commits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from identity.errors import ConflictError, NotFoundError, UnavailableError
+from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS issuers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    did TEXT NOT NULL UNIQUE,
+    sealed_key BLOB NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id TEXT PRIMARY KEY,
+    secret_hash BLOB NOT NULL,
+    issuer_id TEXT NOT NULL REFERENCES issuers(id),
+    scopes TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    id TEXT PRIMARY KEY,
+    digest BLOB NOT NULL,
+    issuer_id TEXT NOT NULL,
+    issuer_did TEXT NOT NULL,
+    type TEXT NOT NULL,
+    subject_id TEXT,
+    issued_at TEXT NOT NULL,
+    status_index INTEGER,
+    log_index INTEGER
+);
+CREATE INDEX IF NOT EXISTS credentials_subject ON credentials(subject_id);
+CREATE INDEX IF NOT EXISTS credentials_digest ON credentials(digest);
+"""
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class SqliteStore:
+    """The service's records in one SQLite file (``<data_dir>/identity.sqlite3``)."""
+
+    def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
+        if synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
+        self.path = str(path)
+        self.synchronous = synchronous.upper()
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        try:
+            self._conn().executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise UnavailableError(f"cannot create the SQLite schema: {exc}") from exc
+
+    # -- connections ------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self.synchronous}")
+                conn.execute("PRAGMA foreign_keys=ON")
+                conn.execute("PRAGMA busy_timeout=5000")
+            except sqlite3.Error as exc:
+                raise UnavailableError(f"cannot open the SQLite store: {exc}") from exc
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise UnavailableError(f"SQLite store is busy: {exc}") from exc
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn().execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise UnavailableError(f"SQLite read failed: {exc}") from exc
+
+    def ping(self) -> None:
+        self._read("SELECT 1")
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- issuers ------------------------------------------------------------------------
+
+    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO issuers VALUES (?, ?, ?, ?, ?)",
+                    (issuer.id, issuer.name, issuer.did, issuer.sealed_key, issuer.created.isoformat()),
+                )
+                _insert_key(db, api_key)
+            except sqlite3.IntegrityError as exc:
+                raise ConflictError("issuer or API key already exists", issuer=issuer.id) from exc
+
+    def get_issuer(self, issuer_id: str) -> IssuerRecord:
+        rows = self._read("SELECT * FROM issuers WHERE id = ?", (issuer_id,))
+        if not rows:
+            raise NotFoundError("no such issuer", issuer=issuer_id)
+        return _issuer(rows[0])
+
+    def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
+        rows = self._read("SELECT * FROM issuers WHERE did = ?", (did,))
+        return _issuer(rows[0]) if rows else None
+
+    def list_issuers(self) -> list[IssuerRecord]:
+        return [_issuer(r) for r in self._read("SELECT * FROM issuers ORDER BY created, id")]
+
+    def add_api_key(self, api_key: ApiKeyRecord) -> None:
+        with self._write() as db:
+            if not db.execute("SELECT 1 FROM issuers WHERE id = ?", (api_key.issuer_id,)).fetchone():
+                raise NotFoundError("no such issuer", issuer=api_key.issuer_id)
+            try:
+                _insert_key(db, api_key)
+            except sqlite3.IntegrityError as exc:
+                raise ConflictError("API key id already exists") from exc
+
+    def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        rows = self._read("SELECT * FROM api_keys WHERE key_id = ?", (key_id,))
+        if not rows:
+            return None
+        key_id_, secret_hash, issuer_id, scopes, created, revoked = rows[0]
+        return ApiKeyRecord(
+            key_id_, bytes(secret_hash), issuer_id, frozenset(scopes.split()) if scopes else frozenset(),
+            datetime.fromisoformat(created), bool(revoked),
+        )
+
+    def revoke_api_key(self, key_id: str) -> None:
+        with self._write() as db:
+            if db.execute("UPDATE api_keys SET revoked = 1 WHERE key_id = ?", (key_id,)).rowcount == 0:
+                raise NotFoundError("no such API key")
+
+    # -- credentials ----------------------------------------------------------------------
+
+    def put_credential(self, record: CredentialRecord) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id, record.digest, record.issuer_id, record.issuer_did, record.type,
+                        record.subject_id, record.issued_at.isoformat(), record.status_index,
+                        record.log_index,
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise ConflictError("credential already recorded", id=record.id) from exc
+
+    def get_credential(self, credential_id: str) -> CredentialRecord:
+        rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))
+        if not rows:
+            raise NotFoundError("no such credential", id=credential_id)
+        return _credential(rows[0])
+
+    def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))
+        return _credential(rows[0]) if rows else None
+
+    def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        rows = self._read("SELECT * FROM credentials WHERE digest = ? ORDER BY rowid LIMIT 1", (digest,))
+        return _credential(rows[0]) if rows else None
+
+    def count_credentials(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM credentials")[0][0])
+
+
+def _insert_key(db: sqlite3.Connection, key: ApiKeyRecord) -> None:
+    db.execute(
+        "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?)",
+        (key.key_id, key.secret_hash, key.issuer_id, " ".join(sorted(key.scopes)),
+         key.created.isoformat(), int(key.revoked)),
+    )
+
+
+def _issuer(row: tuple[Any, ...]) -> IssuerRecord:
+    return IssuerRecord(row[0], row[1], row[2], bytes(row[3]), datetime.fromisoformat(row[4]))
+
+
+def _credential(row: tuple[Any, ...]) -> CredentialRecord:
+    return CredentialRecord(
+        id=row[0], digest=bytes(row[1]), issuer_id=row[2], issuer_did=row[3], type=row[4],
+        subject_id=row[5], issued_at=datetime.fromisoformat(row[6]), status_index=row[7],
+        log_index=row[8],
+    )

@@ -1,0 +1,127 @@
+"""Storage contracts of the core, as Protocols every backend implements.
+
+Every backend (``identity.storage.memory`` -- the reference oracle --, ``.sqlite`` -- the
+embedded default --, ``.redis`` -- scale-out) passes the one suite in
+``tests/storage/test_contract.py``. The contract, for every method below:
+
+* **Atomic.** A call either happens completely or not at all; a failed call leaves no
+  partial record behind (a rejected request writes nothing).
+* **Durable on return.** When a write returns, the record survives a crash of the
+  process (SQLite: WAL with ``synchronous=FULL``; Redis: as durable as its AOF
+  ``appendfsync`` setting -- see the README). The memory backend is durable for the life
+  of the process only, and is never a production default.
+* **Unique.** ``create_*`` raises :class:`~identity.errors.ConflictError` when the key
+  already exists and changes nothing.
+* **Not found** is :class:`~identity.errors.NotFoundError`, never ``None`` from a getter
+  named ``get_*``; ``find_*`` methods return ``None``.
+* Records are immutable values (frozen dataclasses); a store never hands out a
+  reference into its own state.
+* Backend failures (connection lost, timeouts) surface as
+  :class:`~identity.errors.UnavailableError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from identity.errors import MalformedValueError
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerRecord:
+    """An agency that issues credentials through this service.
+
+    ``sealed_key`` is the Ed25519 seed sealed with the operator's master secret
+    (:class:`identity.keys.KeySealer`); the clear key never reaches a store.
+    """
+
+    id: str
+    name: str
+    did: str
+    sealed_key: bytes = field(repr=False)
+    created: datetime
+
+    def __post_init__(self) -> None:
+        if not self.id or not self.did.startswith("did:"):
+            raise MalformedValueError("issuer id and DID are required")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An agency's API key, stored as SHA-256 of the secret part only.
+
+    Keys are 256-bit random secrets, so a fast hash is enough: there is nothing for a
+    dictionary attack to guess (unlike passwords).
+    """
+
+    key_id: str
+    secret_hash: bytes = field(repr=False)
+    issuer_id: str
+    scopes: frozenset[str]
+    created: datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRecord:
+    """What the service keeps of a credential it issued: identifiers and digests only.
+
+    ``digest`` is SHA-256 of the JCS of the signed credential; the claims themselves are
+    never stored.
+    """
+
+    id: str
+    digest: bytes
+    issuer_id: str
+    issuer_did: str
+    type: str
+    subject_id: str | None
+    issued_at: datetime
+    status_index: int | None = None
+    log_index: int | None = None
+
+
+class IssuerStore(Protocol):
+    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
+        """Store an issuer and its first API key in one atomic write."""
+        ...
+
+    def get_issuer(self, issuer_id: str) -> IssuerRecord: ...
+
+    def find_issuer_by_did(self, did: str) -> IssuerRecord | None: ...
+
+    def list_issuers(self) -> list[IssuerRecord]: ...
+
+    def add_api_key(self, api_key: ApiKeyRecord) -> None: ...
+
+    def find_api_key(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    def revoke_api_key(self, key_id: str) -> None: ...
+
+
+class CredentialStore(Protocol):
+    def put_credential(self, record: CredentialRecord) -> None:
+        """Store a new record; :class:`ConflictError` if the id is taken."""
+        ...
+
+    def get_credential(self, credential_id: str) -> CredentialRecord: ...
+
+    def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        """The first record with this digest (identical re-issues share one)."""
+        ...
+
+    def find_credential(self, credential_id: str) -> CredentialRecord | None: ...
+
+    def count_credentials(self) -> int: ...
+
+
+class Store(IssuerStore, CredentialStore, Protocol):
+    """Everything the service keeps, behind one backend."""
+
+    def ping(self) -> None:
+        """Raise :class:`UnavailableError` when the backend cannot serve."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,73 @@
+"""Request and response envelopes of the REST API (VC-API / VCALM shapes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details; extension members are allowed."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+class IssueRequest(BaseModel):
+    credential: dict[str, Any]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class LogReceipt(BaseModel):
+    origin: str
+    index: int
+    leafHash: str
+    checkpoint: str | None = None
+    inclusionProof: list[str] | None = None
+    treeSize: int | None = None
+
+
+class IssueResponse(BaseModel):
+    verifiableCredential: dict[str, Any]
+    receipt: LogReceipt | None = None
+
+
+class VerifyRequest(BaseModel):
+    verifiableCredential: dict[str, Any]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class VerifyResponse(BaseModel):
+    verified: bool
+    checks: list[str]
+    results: dict[str, Any]
+    problemDetails: list[dict[str, Any]]
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class CreateIssuerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class IssuerView(BaseModel):
+    id: str
+    name: str
+    did: str
+    verificationMethod: str
+    created: str
+
+
+class CreatedIssuer(IssuerView):
+    apiKey: str = Field(description="Shown once; only its hash is stored.")
+
+
+class Health(BaseModel):
+    status: str
+    storage: str
+    version: str

@@ -1,0 +1,46 @@
+"""``create_app(settings) -> FastAPI``: nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from identity.clock import Clock
+from identity.stores import Store
+from service import problems
+from service.container import Services
+from service.routers import credentials, dids, health, issuers
+from service.settings import Settings
+
+log = logging.getLogger("identity.service")
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, store: Store | None = None
+) -> FastAPI:
+    """Build the app. Stores, keys and the log are opened when it starts (lifespan)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = Services.build(settings, clock=clock, store=store)
+        app.state.services = svc
+        try:
+            yield
+        finally:
+            svc.close()
+
+    app = FastAPI(
+        title="Identity and credential service",
+        version="0.1.0",
+        description="W3C Verifiable Credentials with Data Integrity proofs, DIDs and an "
+        "append-only Merkle log with signed checkpoints.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for module in (health, issuers, credentials, dids):
+        app.include_router(module.router)
+    return app

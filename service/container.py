@@ -1,0 +1,114 @@
+"""Everything one running service holds, built from settings at start-up (never at import)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from identity.canonical import parse_json
+from identity.clock import Clock, SystemClock
+from identity.credentials.issuer import Issuer
+from identity.credentials.verifier import Verifier
+from identity.dids.key import DidKeyResolver
+from identity.dids.resolver import MethodResolver
+from identity.errors import MalformedValueError, PayloadTooLargeError
+from identity.keys import Ed25519PrivateKey, KeySealer
+from identity.proofs import Cryptosuite, SuiteRegistry
+from identity.proofs.eddsa_jcs import EddsaJcs2022
+from identity.stores import IssuerRecord, Store
+from service.settings import Settings
+from service.storage import open_store
+
+
+def default_suites() -> list[Cryptosuite]:
+    return [EddsaJcs2022()]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    clock: Clock
+    sealer: KeySealer
+    registry: SuiteRegistry
+    resolver: MethodResolver
+    verifier: Verifier
+    issuer: Issuer
+    admin_token: str
+    _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+    _keys_lock: threading.Lock = field(default_factory=threading.Lock)
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Services:
+        clock = clock or SystemClock()
+        store = store or open_store(settings)
+        registry = SuiteRegistry(default_suites())
+        resolver = MethodResolver({"key": DidKeyResolver()})
+        return cls(
+            settings=settings,
+            store=store,
+            clock=clock,
+            sealer=KeySealer(settings.master_secret_bytes()),
+            registry=registry,
+            resolver=resolver,
+            verifier=Verifier(registry, resolver, clock),
+            issuer=Issuer(store, clock),
+            admin_token=settings.admin_token_value(),
+        )
+
+    def signing_key(self, issuer: IssuerRecord) -> Ed25519PrivateKey:
+        """The issuer's unsealed key, cached in process memory after first use."""
+        with self._keys_lock:
+            key = self._keys.get(issuer.id)
+        if key is None:
+            key = self.sealer.open(issuer.sealed_key)
+            with self._keys_lock:
+                self._keys[issuer.id] = key
+        return key
+
+    def suite_for(self, options: Any) -> Cryptosuite:
+        """Pick the cryptosuite from VC-API ``options`` (unknown options are ignored)."""
+        options = options if isinstance(options, dict) else {}
+        name = options.get("cryptosuite", self.settings.default_cryptosuite)
+        proof_type = options.get("type", "DataIntegrityProof")
+        if not isinstance(name, str) or not isinstance(proof_type, str):
+            raise MalformedValueError("options.type and options.cryptosuite must be strings")
+        return self.registry.named(proof_type, name)
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+        self.store.close()
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+async def read_json(request: Request) -> Any:
+    """The body as strict I-JSON, within the size and depth limits from settings."""
+    settings: Settings = request.app.state.services.settings
+    limit = settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"request body exceeds {limit} bytes", limit=limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"request body exceeds {limit} bytes", limit=limit)
+        chunks.append(chunk)
+    return parse_json(b"".join(chunks), max_depth=settings.max_json_depth)
+
+
+def require_object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedValueError(f"{name} must be a JSON object", field=name)
+    return value

@@ -1,0 +1,102 @@
+"""The one table from domain errors to HTTP, and RFC 9457 problem+json responses.
+
+A class maps to the status of its nearest listed ancestor. Unexpected exceptions are
+bugs: 500 with a generic body; the detail goes to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from identity import errors as e
+from identity.credentials.verifier import CredentialNotVerified
+
+log = logging.getLogger("identity.service")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS: dict[type[e.IdentityError], int] = {
+    e.ParsingError: 400,
+    e.InputError: 422,
+    e.PayloadTooLargeError: 413,
+    e.ContextNotAllowedError: 422,
+    e.InvalidDidError: 400,
+    e.VerificationError: 422,
+    e.ProofGenerationError: 422,
+    e.AuthenticationError: 401,
+    e.PermissionDeniedError: 403,
+    e.AuthError: 401,
+    e.NotFoundError: 404,
+    e.ConflictError: 409,
+    e.LogIntegrityError: 500,
+    e.UnavailableError: 503,
+    e.IdentityError: 400,
+}
+
+
+def status_for(exc: e.IdentityError) -> int:
+    if isinstance(exc, CredentialNotVerified):
+        return 400 if any(c.name == "wellFormed" for c in exc.failed) else 422
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+def problem(
+    status: int, type_uri: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    retry_after = extra.pop("retry_after", 1)
+    body: dict[str, Any] = {"type": type_uri, "title": title, "status": status, "detail": detail}
+    body.update(extra)
+    headers = {"Retry-After": str(retry_after)} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_details(exc: CredentialNotVerified) -> list[dict[str, Any]]:
+    """One problem-details object per failed check (VC DM 2.0 §7.1)."""
+    return [
+        {"check": c.name, "type": c.error.type_uri, "title": c.error.title, "detail": c.error.detail}
+        for c in exc.failed if c.error is not None
+    ]
+
+
+def problem_for(exc: e.IdentityError, **extra: Any) -> JSONResponse:
+    fields = {**exc.data, **extra}
+    if isinstance(exc, CredentialNotVerified) and "problemDetails" not in fields:
+        fields["problemDetails"] = problem_details(exc)
+    return problem(status_for(exc), exc.type_uri, exc.title, exc.detail, **fields)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.exception_handler(e.IdentityError)
+    async def _identity(_: Request, exc: e.IdentityError) -> JSONResponse:
+        return problem_for(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+            for err in exc.errors()
+        ]
+        return problem(422, e.MalformedValueError.type_uri, "Invalid request",
+                       "the request does not match the expected shape", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(exc.status_code, e.PROBLEMS + kind, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, e.PROBLEMS + "internal", "Internal error",
+                       "an unexpected error occurred; it has been logged")

@@ -1,0 +1,26 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter, Depends
+
+from schemas.api import Health
+from service.container import Services, services
+
+router = APIRouter(tags=["health"])
+
+
+def _version() -> str:
+    try:
+        return version("identity-service")
+    except PackageNotFoundError:
+        return "dev"
+
+
+@router.get("/health", response_model=Health)
+def health(svc: Services = Depends(services)) -> Health:
+    """200 when the store answers; 503 problem+json when it does not."""
+    svc.store.ping()
+    return Health(status="ok", storage=svc.settings.resolved_storage_url.split(":", 1)[0], version=_version())
