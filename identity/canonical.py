@@ -1,5 +1,8 @@
 """Canonical forms: the only caller of ``rfc8785`` (JCS, RFC 8785) and of pyld (RDFC-1.0).
 
+:func:`rdfc` is RDF Dataset Canonicalization (RDFC-1.0) of JSON-LD, with contexts only
+from an offline :class:`ContextSource` and safe-mode data-loss detection.
+
 Also the strict JSON reader used at every trust boundary: I-JSON (RFC 7493) -- no
 duplicate member names, no non-finite numbers, integers within ±(2**53 - 1) -- plus a
 nesting-depth limit so a hostile body cannot exhaust the stack.
@@ -9,11 +12,26 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+import re
+import threading
+import weakref
+from collections import OrderedDict
+from typing import Any, Protocol
 
 import rfc8785
+from pyld import ContextResolver
+from pyld import jsonld as pyld_jsonld
+from pyld.canon import URDNA2015
 
-from identity.errors import ParsingError
+from identity.errors import (
+    CanonicalizationLimitError,
+    ContextNotAllowedError,
+    DataLossError,
+    IdentityError,
+    InvalidJsonLdError,
+    ParsingError,
+    ProtectedTermRedefinitionError,
+)
 
 MAX_SAFE_INTEGER = 2**53 - 1
 DEFAULT_MAX_DEPTH = 64
@@ -90,8 +108,230 @@ def parse_json(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
             parse_float=_checked_float,
         )
     except json.JSONDecodeError as exc:
-        raise ParsingError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        raise ParsingError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
     except RecursionError as exc:
         raise ParsingError("JSON nests too deeply") from exc
     check_depth(value, max_depth)
     return value
+
+
+# -- RDF Dataset Canonicalization (RDFC-1.0) of JSON-LD ---------------------------------
+#
+# pyld expands the document (JSON-LD 1.1 API §4.1) with contexts from a ContextSource
+# only, converts it to RDF (§4.6) and canonicalizes with URDNA2015, which is RDFC-1.0.
+# Expansion runs in "safe mode" (VC-DI §4.x "DATA_LOSS_DETECTION"): whatever JSON-LD
+# would silently drop -- an undefined term, a relative IRI, a relative @type -- raises
+# DataLossError instead of changing what is signed.
+
+DEFAULT_MAX_WORK = 10_000
+"""RDFC-1.0 §4.4 asks implementations to bound the work of Hash N-Degree Quads: one unit
+per call and per permutation tried. Ordinary credentials spend 0 (every blank node has a
+unique first-degree hash); crafted "poison" graphs hit the limit in milliseconds."""
+
+MAX_PERMUTED_NODES = 8  # 8! = 40,320 permutations: over any sane budget already
+
+# Relative IRIs are resolved against this base so that they can be *seen*: pyld would
+# otherwise resolve them against http://example.org/base/ or drop them. ".invalid" is
+# reserved (RFC 6761 §6.4), so no real IRI starts with it.
+_RELATIVE_BASE = "https://relative-iri.invalid/"
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_CONTEXT_CACHE_SIZE = 256
+
+
+class ContextSource(Protocol):
+    """Where JSON-LD contexts come from (``identity.jsonld.ContextLoader``)."""
+
+    def load(self, url: str) -> dict[str, Any]:
+        """A fresh copy of the context document at ``url``; raise ContextNotAllowedError."""
+        ...
+
+
+def rdfc(document: Any, loader: ContextSource, *, max_work: int = DEFAULT_MAX_WORK) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, one quad per line, each ending
+    in ``"\\n"`` (so the string ends with a newline unless it is empty).
+
+    Raises DataLossError, ContextNotAllowedError, ProtectedTermRedefinitionError,
+    InvalidJsonLdError or CanonicalizationLimitError -- never a pyld exception.
+    """
+    if not isinstance(document, dict):
+        raise ParsingError("a JSON-LD document must be a JSON object")
+    load = _document_loader(loader)
+    options = {
+        "base": _RELATIVE_BASE,
+        "documentLoader": load,
+        "contextResolver": ContextResolver(_context_cache(loader), load),
+        "processingMode": "json-ld-1.1",
+        "produceGeneralizedRdf": False,
+    }
+    try:
+        dataset = _SafeProcessor().to_rdf(document, options)
+        nquads = {"format": "application/n-quads"}
+        canonical: str = _BoundedUrdna2015(max_work).main(dataset, nquads)
+    except IdentityError:
+        raise
+    except (pyld_jsonld.JsonLdError, ValueError, TypeError, KeyError, AttributeError,
+            IndexError, RecursionError) as exc:
+        raise _translated(exc) from exc
+    return canonical
+
+
+class _SafeProcessor(pyld_jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """Expansion that refuses to lose data (the checks of jsonld.js "safe mode")."""
+
+    def __init__(self) -> None:
+        super().__init__(on_property_dropped=_property_dropped)
+
+    def expand(self, input_: Any, options: Any) -> Any:
+        expanded = super().expand(input_, options)
+        _require_absolute_iris(expanded)
+        return expanded
+
+
+def _property_dropped(expanded: str | None) -> None:
+    name = (expanded or "").removeprefix(_RELATIVE_BASE)
+    raise DataLossError(
+        f"term {name!r} is not defined by the document's @context" if name
+        else "a property is not defined by the document's @context (or is mapped to null)",
+        term=name,
+    )
+
+
+def _require_absolute_iris(expanded: Any) -> None:
+    """Every @id, @type and property of the expanded form must be an absolute IRI (or a
+    blank node where RDF allows one); a relative one would be dropped by toRdf (§8.3)."""
+    stack = [expanded]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if "@value" in item:
+            datatype = item.get("@type")
+            if datatype is not None and datatype != "@json":
+                _check_iri(datatype, "@type of a value", blank=False)
+            continue
+        for key, value in item.items():
+            if key == "@id":
+                _check_iri(value, "@id", blank=True)
+            elif key == "@type":
+                for type_ in value if isinstance(value, list) else [value]:
+                    _check_iri(type_, "@type", blank=True)
+            elif key in ("@index", "@language", "@direction"):
+                continue
+            else:
+                if not key.startswith("@"):
+                    _check_iri(key, "property", blank=False)
+                stack.append(value)
+
+
+def _check_iri(value: Any, role: str, *, blank: bool) -> None:
+    if isinstance(value, str):
+        if blank and value.startswith("_:"):
+            return
+        if _ABSOLUTE_IRI.match(value) and not value.startswith(_RELATIVE_BASE):
+            return
+        value = value.removeprefix(_RELATIVE_BASE)
+    raise DataLossError(
+        f"{role} {value!r} is not an absolute IRI and would be dropped", iri=str(value)
+    )
+
+
+class _BoundedUrdna2015(URDNA2015):  # type: ignore[misc]
+    """pyld's URDNA2015 (= RDFC-1.0) with a work budget against blank-node poisoning."""
+
+    def __init__(self, max_work: int) -> None:
+        super().__init__()
+        self._budget = max_work
+
+    def _spend(self, units: int) -> None:
+        self._budget -= units
+        if self._budget < 0:
+            raise CanonicalizationLimitError(
+                "blank nodes too alike: canonicalization would exceed its work limit"
+            )
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        self._spend(1)
+        return super().hash_n_degree_quads(id_, issuer)
+
+    def create_hash_to_related(self, id_: str, issuer: Any) -> dict[str, list[str]]:
+        related: dict[str, list[str]] = super().create_hash_to_related(id_, issuer)
+        for nodes in related.values():
+            if len(nodes) > MAX_PERMUTED_NODES:
+                self._spend(self._budget + 1)
+            self._spend(math.factorial(len(nodes)))
+        return related
+
+
+class _LruCache:
+    """The ``get`` / ``[]=`` mapping pyld's ContextResolver shares between operations."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._maxsize = maxsize
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key not in self._data:
+            return default
+        self._data.move_to_end(key)
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        if len(self._data) > self._maxsize:
+            self._data.popitem(last=False)
+
+
+# Resolved and processed contexts, per loader (an operator's contexts never leak into
+# another loader) and per thread (pyld's caches are not thread-safe).
+_local = threading.local()
+
+
+def _context_cache(loader: ContextSource) -> _LruCache:
+    caches: weakref.WeakKeyDictionary[ContextSource, _LruCache] | None
+    caches = getattr(_local, "caches", None)
+    if caches is None:
+        caches = _local.caches = weakref.WeakKeyDictionary()
+    cache = caches.get(loader)
+    if cache is None:
+        cache = caches[loader] = _LruCache(_CONTEXT_CACHE_SIZE)
+    return cache
+
+
+def _document_loader(loader: ContextSource) -> Any:
+    def load(url: str, options: Any = None) -> dict[str, Any]:
+        # tag "static": pyld may keep the resolved context in the shared cache above.
+        return {
+            "contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+            "document": loader.load(url), "tag": "static",
+        }
+
+    return load
+
+
+def _translated(exc: BaseException) -> IdentityError:
+    """The one place pyld's exceptions become identity errors."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for cause in chain:
+        if isinstance(cause, IdentityError):
+            return type(cause)(cause.detail, **cause.data)
+    if any(isinstance(c, RecursionError) for c in chain):
+        return ParsingError("JSON-LD document nests too deeply")
+    codes = [c for c in chain if isinstance(c, pyld_jsonld.JsonLdError) and c.code]
+    innermost = codes[-1] if codes else None
+    code = innermost.code if innermost is not None else None
+    message = str(innermost.args[0]) if innermost is not None else str(chain[-1])
+    if code == "protected term redefinition":
+        return ProtectedTermRedefinitionError(f"JSON-LD: {message}", code=code)
+    if code in ("loading remote context failed", "loading document failed"):
+        return ContextNotAllowedError(f"JSON-LD context could not be loaded: {message}", code=code)
+    return InvalidJsonLdError(f"invalid JSON-LD: {message}", code=code or "invalid JSON-LD")

@@ -9,18 +9,18 @@ problem ``type`` URL (RFC 9457 §3.1.1) and a short ``title``; an instance carri
 
     IdentityError
     ├── InputError                      the request itself is malformed
-    │   ├── ParsingError                not JSON / not I-JSON / too deep    (VC DM #PARSING_ERROR)
-    │   ├── MalformedValueError         a field has the wrong shape         (VC DM #MALFORMED_VALUE_ERROR)
-    │   ├── RangeError                  a value is outside its range        (VC DM #RANGE_ERROR)
+    │   ├── ParsingError             not JSON / not I-JSON / too deep  (VC DM PARSING_ERROR)
+    │   ├── MalformedValueError      a field has the wrong shape       (VC DM MALFORMED_VALUE_ERROR)
+    │   ├── RangeError               a value is outside its range      (VC DM RANGE_ERROR)
     │   ├── InvalidDidError             not a DID this service can handle
-    │   ├── DataLossError               JSON-LD would drop data             (VC-DI DATA_LOSS_DETECTION)
+    │   ├── DataLossError            JSON-LD would drop data           (VC-DI DATA_LOSS_DETECTION)
     │   ├── SchemaViolationError        credentialSubject fails its JSON Schema
     │   └── ContextNotAllowedError      a JSON-LD context that is not bundled
     ├── VerificationError               a credential or proof does not verify
-    │   ├── ProofVerificationError      bad signature / proof               (VC-DI PROOF_VERIFICATION_ERROR)
-    │   ├── MalformedProofError         proof has the wrong shape           (VC-DI MALFORMED_PROOF_ERROR)
-    │   ├── InvalidVerificationMethodError                                  (CID INVALID_VERIFICATION_METHOD)
-    │   ├── ValidityPeriodError         not yet valid / expired             (VC DM #RANGE_ERROR)
+    │   ├── ProofVerificationError   bad signature / proof    (VC-DI PROOF_VERIFICATION_ERROR)
+    │   ├── MalformedProofError      proof has the wrong shape (VC-DI MALFORMED_PROOF_ERROR)
+    │   ├── InvalidVerificationMethodError                     (CID INVALID_VERIFICATION_METHOD)
+    │   ├── ValidityPeriodError      not yet valid / expired  (VC DM RANGE_ERROR)
     │   ├── InvalidChallengeError / InvalidDomainError                      (VC-DI)
     │   ├── StatusError family          Bitstring Status List errors
     │   └── LogProofError               an inclusion/consistency proof fails
@@ -221,3 +221,35 @@ class UnavailableError(IdentityError):
 
     type_uri = PROBLEMS + "unavailable"
     title = "Service unavailable"
+
+
+# -- JSON-LD processing (added with RDFC-1.0 canonicalization) -------------------------
+
+
+class InvalidJsonLdError(MalformedValueError):
+    """The JSON-LD processor rejected the document or a context; ``code`` carries the
+    JSON-LD 1.1 API error code (e.g. ``invalid local context``)."""
+
+    type_uri = PROBLEMS + "invalid-json-ld"
+    title = "Invalid JSON-LD"
+
+
+class ProtectedTermRedefinitionError(InvalidJsonLdError):
+    """A context tried to redefine a ``@protected`` term (JSON-LD 1.1 §4.1.11)."""
+
+    type_uri = PROBLEMS + "protected-term-redefinition"
+    title = "Protected JSON-LD term redefined"
+
+
+class CanonicalizationLimitError(InputError):
+    """RDFC-1.0 would need more work than allowed (a blank-node poisoning graph, RDFC-1.0 §4.4)."""
+
+    type_uri = PROBLEMS + "canonicalization-limit"
+    title = "Document too costly to canonicalize"
+
+
+class RelatedResourceError(VerificationError):
+    """A ``relatedResource`` digest does not match the resource (VC DM 2.0 §5.3)."""
+
+    type_uri = PROBLEMS + "related-resource"
+    title = "Related resource digest mismatch"
