@@ -49,7 +49,9 @@ def require_admin(request: Request, admin_token: str) -> None:
         raise AuthenticationError("invalid admin token")
 
 
-def new_api_key(issuer_id: str, created: datetime, scopes: frozenset[str] = SCOPES) -> tuple[str, ApiKeyRecord]:
+def new_api_key(
+    issuer_id: str, created: datetime, scopes: frozenset[str] = SCOPES
+) -> tuple[str, ApiKeyRecord]:
     """Make a key; return the one-time clear text and the record to store."""
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
@@ -63,7 +65,7 @@ def authenticate_agency(request: Request, store: IssuerStore) -> Agency:
         raise AuthenticationError("agency API key required")
     if not token.startswith(API_KEY_PREFIX) or "." not in token:
         raise AuthenticationError("malformed API key")
-    key_id, _, secret = token[len(API_KEY_PREFIX):].partition(".")
+    key_id, _, secret = token[len(API_KEY_PREFIX) :].partition(".")
     record = store.find_api_key(key_id)
     if record is None or not hmac.compare_digest(record.secret_hash, _hash(secret)):
         raise AuthenticationError("invalid API key")

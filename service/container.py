@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from identity.canonical import parse_json
 from identity.clock import Clock, SystemClock
@@ -44,7 +44,9 @@ class Services:
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Services:
+    def build(
+        cls, settings: Settings, *, clock: Clock | None = None, store: Store | None = None
+    ) -> Services:
         clock = clock or SystemClock()
         store = store or open_store(settings)
         registry = SuiteRegistry(default_suites())
@@ -89,6 +91,10 @@ class Services:
 def services(request: Request) -> Services:
     svc: Services = request.app.state.services
     return svc
+
+
+Svc = Annotated[Services, Depends(services)]
+"""FastAPI dependency: the running app's :class:`Services`."""
 
 
 async def read_json(request: Request) -> Any:

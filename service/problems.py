@@ -45,13 +45,11 @@ def status_for(exc: e.IdentityError) -> int:
         return 400 if any(c.name == "wellFormed" for c in exc.failed) else 422
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 500
 
 
-def problem(
-    status: int, type_uri: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem(status: int, type_uri: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     retry_after = extra.pop("retry_after", 1)
     body: dict[str, Any] = {"type": type_uri, "title": title, "status": status, "detail": detail}
     body.update(extra)
@@ -62,8 +60,14 @@ def problem(
 def problem_details(exc: CredentialNotVerified) -> list[dict[str, Any]]:
     """One problem-details object per failed check (VC DM 2.0 §7.1)."""
     return [
-        {"check": c.name, "type": c.error.type_uri, "title": c.error.title, "detail": c.error.detail}
-        for c in exc.failed if c.error is not None
+        {
+            "check": c.name,
+            "type": c.error.type_uri,
+            "title": c.error.title,
+            "detail": c.error.detail,
+        }
+        for c in exc.failed
+        if c.error is not None
     ]
 
 
@@ -87,8 +91,13 @@ def install(app: FastAPI) -> None:
             {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))}
             for err in exc.errors()
         ]
-        return problem(422, e.MalformedValueError.type_uri, "Invalid request",
-                       "the request does not match the expected shape", errors=errors)
+        return problem(
+            422,
+            e.MalformedValueError.type_uri,
+            "Invalid request",
+            "the request does not match the expected shape",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -98,5 +107,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, e.PROBLEMS + "internal", "Internal error",
-                       "an unexpected error occurred; it has been logged")
+        return problem(
+            500,
+            e.PROBLEMS + "internal",
+            "Internal error",
+            "an unexpected error occurred; it has been logged",
+        )

@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 log = logging.getLogger("identity.settings")
 
 MASTER_KEY_FILE = "master.key"
-ADMIN_TOKEN_FILE = "admin.token"
+ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 -- a file name, not a secret
 
 
 class SettingsError(ValueError):
@@ -82,7 +82,8 @@ class Settings(BaseSettings):
         _create_secret_file(path, base64.b64encode(secrets.token_bytes(32)).decode())
         log.warning(
             "DEVELOPMENT MODE: no IDENTITY_MASTER_SECRET set; issuer keys are sealed with a "
-            "generated secret kept in %s. Set IDENTITY_MASTER_SECRET in production.", path,
+            "generated secret kept in %s. Set IDENTITY_MASTER_SECRET in production.",
+            path,
         )
         return decode_secret(path.read_text().strip())
 
@@ -116,7 +117,11 @@ def decode_secret(text: str) -> bytes:
         raw = bytes.fromhex(text)
     except ValueError:
         try:
-            raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None, validate=True)
+            raw = base64.b64decode(
+                text + "=" * (-len(text) % 4),
+                altchars=b"-_" if "-" in text or "_" in text else None,
+                validate=True,
+            )
         except (binascii.Error, ValueError):
             raw = None
     if raw is None or len(raw) < 32:

@@ -106,12 +106,16 @@ class Issuer:
         suite: Cryptosuite,
     ) -> tuple[SignedCredential, Receipt | None]:
         now = self.clock.now()
-        if isinstance(document, dict) and isinstance(document.get("id"), str):
-            if self.credentials.find_credential(document["id"]) is not None:
-                raise ConflictError("a credential with this id was already issued", id=document["id"])
+        given_id = document.get("id") if isinstance(document, dict) else None
+        if isinstance(given_id, str) and self.credentials.find_credential(given_id) is not None:
+            raise ConflictError("a credential with this id was already issued", id=document["id"])
         signed = sign_credential(
-            document, issuer_did=issuer.did, verification_method=verification_method,
-            key=key, suite=suite, created=now,
+            document,
+            issuer_did=issuer.did,
+            verification_method=verification_method,
+            key=key,
+            suite=suite,
+            created=now,
         )
         # Anchor first: a log entry for a credential nobody received reveals nothing and
         # claims nothing false; a record without its anchor would.

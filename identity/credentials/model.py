@@ -120,7 +120,9 @@ def _check_typed_objects(doc: dict[str, Any], field: str, *, id_required: bool) 
         raise MalformedValueError(f"{field} must not be empty", field=field)
     for item in items:
         if not isinstance(item, dict):
-            raise MalformedValueError(f"{field} must be an object or an array of objects", field=field)
+            raise MalformedValueError(
+                f"{field} must be an object or an array of objects", field=field
+            )
         if not isinstance(item.get("type"), str | list) or not item.get("type"):
             raise MalformedValueError(f"{field}.type is required", field=field)
         if id_required or "id" in item:
@@ -128,7 +130,9 @@ def _check_typed_objects(doc: dict[str, Any], field: str, *, id_required: bool) 
 
 
 def _validity(doc: dict[str, Any], version: int) -> tuple[datetime | None, datetime | None]:
-    start_field, end_field = ("validFrom", "validUntil") if version == 2 else ("issuanceDate", "expirationDate")
+    start_field, end_field = (
+        ("validFrom", "validUntil") if version == 2 else ("issuanceDate", "expirationDate")
+    )
     if version == 1 and start_field not in doc:
         raise MalformedValueError("a VC 1.1 credential requires issuanceDate", field=start_field)
     start = parse_datetime(doc[start_field], start_field) if start_field in doc else None

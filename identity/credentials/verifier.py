@@ -110,7 +110,9 @@ class Verifier:
     ) -> tuple[VerifiedProof, ...] | None:
         try:
             proofs = tuple(
-                verify_proofs(credential.json, self.registry, self.resolver, purpose="assertionMethod")
+                verify_proofs(
+                    credential.json, self.registry, self.resolver, purpose="assertionMethod"
+                )
             )
         except IdentityError as exc:
             results.append(CheckResult("proof", exc))
@@ -118,8 +120,12 @@ class Verifier:
         results.append(
             CheckResult(
                 "proof",
-                details={"proofs": [{"cryptosuite": p.cryptosuite, "verificationMethod": p.method.id}
-                                    for p in proofs]},
+                details={
+                    "proofs": [
+                        {"cryptosuite": p.cryptosuite, "verificationMethod": p.method.id}
+                        for p in proofs
+                    ]
+                },
             )
         )
         return proofs

@@ -11,7 +11,12 @@ from identity.errors import MalformedValueError
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """OpenAPI ``requestBody`` for endpoints that read the raw JSON themselves."""
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
 
 
 def check_envelope(model: type[BaseModel], body: Any) -> None:

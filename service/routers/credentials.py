@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from identity.credentials.verifier import CheckResult, CredentialNotVerified
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.auth import authenticate_agency
-from service.container import Services, read_json, require_object, services
+from service.container import Svc, read_json, require_object
 from service.problems import problem_for
 from service.routers import body_schema, check_envelope
 from service.routers.issuers import verification_method
@@ -19,10 +19,12 @@ router = APIRouter(tags=["credentials"])
 
 
 @router.post(
-    "/credentials/issue", status_code=201, response_model=IssueResponse,
+    "/credentials/issue",
+    status_code=201,
+    response_model=IssueResponse,
     openapi_extra=body_schema(IssueRequest),
 )
-async def issue(request: Request, svc: Services = Depends(services)) -> JSONResponse:
+async def issue(request: Request, svc: Svc) -> JSONResponse:
     """Agency API key with the ``issue`` scope. Signs the credential with the agency's key."""
     agency = authenticate_agency(request, svc.store)
     agency.require("issue")
@@ -31,30 +33,41 @@ async def issue(request: Request, svc: Services = Depends(services)) -> JSONResp
     issuer = svc.store.get_issuer(agency.issuer_id)
     suite = svc.suite_for(body.get("options"))
     signed, receipt = await svc.issuer.issue(
-        body["credential"], issuer=issuer, key=svc.signing_key(issuer),
-        verification_method=verification_method(issuer), suite=suite,
+        body["credential"],
+        issuer=issuer,
+        key=svc.signing_key(issuer),
+        verification_method=verification_method(issuer),
+        suite=suite,
     )
     out: dict[str, Any] = {"verifiableCredential": signed.json}
     if receipt is not None:
-        out["receipt"] = {"origin": receipt.origin, "index": receipt.index,
-                          "leafHash": receipt.leaf_hash.hex(), **(receipt.extra or {})}
+        out["receipt"] = {
+            "origin": receipt.origin,
+            "index": receipt.index,
+            "leafHash": receipt.leaf_hash.hex(),
+            **(receipt.extra or {}),
+        }
     return JSONResponse(out, status_code=201)
 
 
 def _result(check: CheckResult) -> dict[str, Any]:
     out: dict[str, Any] = {"valid": check.valid, **check.details}
     if check.error is not None:
-        out["error"] = {"type": check.error.type_uri, "title": check.error.title,
-                        "detail": check.error.detail}
+        out["error"] = {
+            "type": check.error.type_uri,
+            "title": check.error.title,
+            "detail": check.error.detail,
+        }
     return out
 
 
 @router.post(
-    "/credentials/verify", response_model=VerifyResponse,
+    "/credentials/verify",
+    response_model=VerifyResponse,
     openapi_extra=body_schema(VerifyRequest),
     responses={400: {"description": "malformed credential"}, 422: {"description": "not verified"}},
 )
-async def verify(request: Request, svc: Services = Depends(services)) -> JSONResponse:
+async def verify(request: Request, svc: Svc) -> JSONResponse:
     """Public. 200 only when every check passes; 400/422 problem+json naming each failure."""
     body = require_object(await read_json(request), "body")
     check_envelope(VerifyRequest, body)
@@ -68,10 +81,12 @@ async def verify(request: Request, svc: Services = Depends(services)) -> JSONRes
             checks=[c.name for c in exc.checks],
             results={c.name: _result(c) for c in exc.checks},
         )
-    return JSONResponse({
-        "verified": True,
-        "checks": [c.name for c in verified.checks],
-        "results": {c.name: _result(c) for c in verified.checks},
-        "problemDetails": [],
-        "warnings": [],
-    })
+    return JSONResponse(
+        {
+            "verified": True,
+            "checks": [c.name for c in verified.checks],
+            "results": {c.name: _result(c) for c in verified.checks},
+            "problemDetails": [],
+            "warnings": [],
+        }
+    )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from service.container import Services, services
+from service.container import Svc
 
 router = APIRouter(tags=["dids"])
 
 
 @router.get("/dids/{did:path}")
-def resolve(did: str, svc: Services = Depends(services)) -> JSONResponse:
+def resolve(did: str, svc: Svc) -> JSONResponse:
     """Resolve a DID to its document and metadata; bad DIDs get 4xx problem+json."""
     resolution = svc.resolver.resolve(did)
     return JSONResponse(
@@ -21,5 +21,5 @@ def resolve(did: str, svc: Services = Depends(services)) -> JSONResponse:
             "didDocumentMetadata": resolution.document_metadata,
             "didResolutionMetadata": resolution.resolution_metadata,
         },
-        media_type="application/ld+json;profile=\"https://w3id.org/did-resolution\"",
+        media_type='application/ld+json;profile="https://w3id.org/did-resolution"',
     )

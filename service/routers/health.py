@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from schemas.api import Health
-from service.container import Services, services
+from service.container import Svc
 
 router = APIRouter(tags=["health"])
 
@@ -20,7 +20,9 @@ def _version() -> str:
 
 
 @router.get("/health", response_model=Health)
-def health(svc: Services = Depends(services)) -> Health:
+def health(svc: Svc) -> Health:
     """200 when the store answers; 503 problem+json when it does not."""
     svc.store.ping()
-    return Health(status="ok", storage=svc.settings.resolved_storage_url.split(":", 1)[0], version=_version())
+    return Health(
+        status="ok", storage=svc.settings.resolved_storage_url.split(":", 1)[0], version=_version()
+    )

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from identity.dids.key import did_from_key
+from identity.errors import NotFoundError
 from identity.keys import Ed25519PrivateKey
 from identity.stores import IssuerRecord
 from schemas.api import CreatedIssuer, CreateIssuerRequest, IssuerView
 from service.auth import new_api_key, require_admin
-from service.container import Services, read_json, services
+from service.container import Services, Svc, read_json
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["issuers"])
@@ -24,62 +25,77 @@ def verification_method(issuer: IssuerRecord) -> str:
 
 def view(issuer: IssuerRecord) -> IssuerView:
     return IssuerView(
-        id=issuer.id, name=issuer.name, did=issuer.did,
-        verificationMethod=verification_method(issuer), created=issuer.created.isoformat(),
+        id=issuer.id,
+        name=issuer.name,
+        did=issuer.did,
+        verificationMethod=verification_method(issuer),
+        created=issuer.created.isoformat(),
     )
 
 
+def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssuer:
+    """Generate the agency's key, seal it, store it with a first API key (one write)."""
+    now = svc.clock.now()
+    key = Ed25519PrivateKey.generate()
+    issuer = IssuerRecord(
+        id=req.id or secrets.token_hex(6),
+        name=req.name,
+        did=did_from_key(key.public_key()),
+        sealed_key=svc.sealer.seal(key),
+        created=now,
+    )
+    api_key, key_record = new_api_key(issuer.id, now)
+    svc.store.create_issuer(issuer, key_record)
+    return CreatedIssuer(**view(issuer).model_dump(), apiKey=api_key)
+
+
 @router.post(
-    "/issuers", status_code=201, response_model=CreatedIssuer,
+    "/issuers",
+    status_code=201,
+    response_model=CreatedIssuer,
     openapi_extra=body_schema(CreateIssuerRequest),
 )
-async def create_issuer(request: Request, svc: Services = Depends(services)) -> JSONResponse:
+async def create_issuer(request: Request, svc: Svc) -> JSONResponse:
     """Operator only: create an agency with a fresh did:key and a one-time API key."""
     require_admin(request, svc.admin_token)
     body = await read_json(request)
     check_envelope(CreateIssuerRequest, body)
-    req = CreateIssuerRequest.model_validate(body)
-    now = svc.clock.now()
-    key = Ed25519PrivateKey.generate()
-    issuer = IssuerRecord(
-        id=req.id or secrets.token_hex(6), name=req.name, did=did_from_key(key.public_key()),
-        sealed_key=svc.sealer.seal(key), created=now,
+    created = create_agency(svc, CreateIssuerRequest.model_validate(body))
+    return JSONResponse(
+        created.model_dump(), status_code=201, headers={"Cache-Control": "no-store"}
     )
-    api_key, key_record = new_api_key(issuer.id, now)
-    svc.store.create_issuer(issuer, key_record)
-    created = CreatedIssuer(**view(issuer).model_dump(), apiKey=api_key)
-    return JSONResponse(created.model_dump(), status_code=201, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/issuers", response_model=list[IssuerView])
-def list_issuers(svc: Services = Depends(services)) -> list[IssuerView]:
+def list_issuers(svc: Svc) -> list[IssuerView]:
     """Public: the agencies this service hosts and their DIDs."""
     return [view(i) for i in svc.store.list_issuers()]
 
 
 @router.get("/issuers/{issuer_id}", response_model=IssuerView)
-def get_issuer(issuer_id: str, svc: Services = Depends(services)) -> IssuerView:
+def get_issuer(issuer_id: str, svc: Svc) -> IssuerView:
     return view(svc.store.get_issuer(issuer_id))
 
 
 @router.post("/issuers/{issuer_id}/keys", status_code=201)
-def add_key(issuer_id: str, request: Request, svc: Services = Depends(services)) -> JSONResponse:
+def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
     """Operator only: a further API key for an agency (e.g. for rotation)."""
     require_admin(request, svc.admin_token)
     svc.store.get_issuer(issuer_id)
     api_key, record = new_api_key(issuer_id, svc.clock.now())
     svc.store.add_api_key(record)
-    return JSONResponse({"apiKey": api_key, "keyId": record.key_id}, status_code=201,
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"apiKey": api_key, "keyId": record.key_id},
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.delete("/issuers/{issuer_id}/keys/{key_id}", status_code=204)
-def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Services = Depends(services)) -> None:
+def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> None:
     """Operator only: revoke an agency's API key."""
     require_admin(request, svc.admin_token)
     record = svc.store.find_api_key(key_id)
     if record is None or record.issuer_id != issuer_id:
-        from identity.errors import NotFoundError
-
         raise NotFoundError("no such API key for this issuer")
     svc.store.revoke_api_key(key_id)

@@ -1,0 +1,71 @@
+"""The operator's command line: ``identity serve``, ``identity issuer create``, ``audit``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Identity and credential service: operator commands.", no_args_is_help=True)
+issuer_app = typer.Typer(
+    help="Manage agencies (issuers) directly in the store.", no_args_is_help=True
+)
+app.add_typer(issuer_app, name="issuer")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "0.0.0.0",  # noqa: S104
+    port: Annotated[int | None, typer.Option(help="Port; default $PORT or 8000.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Run the HTTP service with uvicorn (SQLite in $IDENTITY_DATA_DIR by default)."""
+    import uvicorn
+
+    from service.settings import Settings
+
+    settings = Settings()  # refuse early, with a clear message, on unsafe settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    uvicorn.run(
+        "service.main:app",
+        host=host,
+        port=port or int(os.environ.get("PORT", "8000")),
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@issuer_app.command("create")
+def issuer_create(
+    name: Annotated[str, typer.Argument(help="The agency's display name.")],
+    issuer_id: Annotated[str | None, typer.Option("--id", help="A short slug id.")] = None,
+) -> None:
+    """Create an agency with a did:key; prints its DID and a one-time API key as JSON."""
+    from schemas.api import CreateIssuerRequest
+    from service.container import Services
+    from service.routers.issuers import create_agency
+    from service.settings import Settings
+
+    svc = Services.build(Settings())
+    try:
+        created = create_agency(svc, CreateIssuerRequest(name=name, id=issuer_id))
+    finally:
+        svc.close()
+    typer.echo(json.dumps(created.model_dump(), indent=2))
+
+
+def main() -> None:
+    try:
+        app()
+    except Exception as exc:  # settings refusals: one clear line, not a traceback
+        from service.settings import SettingsError
+
+        if isinstance(exc, SettingsError) or type(exc).__name__ == "ValidationError":
+            typer.echo(f"identity: refusing to start: {exc}", err=True)
+            sys.exit(2)
+        raise
