@@ -20,6 +20,7 @@ from identity.credentials.verifier import CredentialNotVerified
 log = logging.getLogger("identity.service")
 
 PROBLEM_JSON = "application/problem+json"
+RESERVED = frozenset({"type", "title", "status", "detail", "instance"})  # RFC 9457 §3.1
 
 STATUS: dict[type[e.IdentityError], int] = {
     e.ParsingError: 400,
@@ -51,8 +52,8 @@ def status_for(exc: e.IdentityError) -> int:
 
 def problem(status: int, type_uri: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     retry_after = extra.pop("retry_after", 1)
-    body: dict[str, Any] = {"type": type_uri, "title": title, "status": status, "detail": detail}
-    body.update(extra)
+    body: dict[str, Any] = {k: v for k, v in extra.items() if k not in RESERVED}
+    body.update(type=type_uri, title=title, status=status, detail=detail)
     headers = {"Retry-After": str(retry_after)} if status == 503 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

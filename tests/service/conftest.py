@@ -1,0 +1,78 @@
+"""An app per test on a fresh SQLite data directory, with a fixed clock."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from identity.clock import FixedClock
+from service.app import create_app
+from service.container import Services
+from service.settings import Settings
+
+ADMIN = "admin-token-" + "x" * 32
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", admin_token=ADMIN, master_secret="ab" * 32,
+        max_body_bytes=64 * 1024,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as c:
+        yield c
+
+
+def services_of(client: TestClient) -> Services:
+    svc: Services = client.app.state.services  # type: ignore[attr-defined]
+    return svc
+
+
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN}"}
+
+
+def make_issuer(client: TestClient, name: str = "Public Security Bureau") -> dict[str, Any]:
+    response = client.post("/issuers", json={"name": name}, headers=admin())
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def credential_for(did: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "ResidencePermit"],
+        "issuer": did,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:citizen-1", "residence": "Xuhui"},
+        **extra,
+    }
+
+
+def issue(client: TestClient, agency: dict[str, Any], credential: dict[str, Any] | None = None,
+          **options: Any) -> Any:
+    return client.post(
+        "/credentials/issue",
+        json={"credential": credential or credential_for(agency["did"]), "options": options},
+        headers={"Authorization": f"Bearer {agency['apiKey']}"},
+    )

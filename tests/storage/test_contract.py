@@ -1,0 +1,142 @@
+"""The storage contract of identity/stores.py, proved on every backend."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from identity.errors import ConflictError, NotFoundError
+from identity.storage.sqlite import SqliteStore
+from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord, Store
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def issuer(n: int = 1) -> IssuerRecord:
+    return IssuerRecord(f"agency-{n}", f"Agency {n}", f"did:key:z{n}", b"sealed" * 8, T0)
+
+
+def api_key(n: int = 1, issuer_id: str = "agency-1") -> ApiKeyRecord:
+    return ApiKeyRecord(f"key-{n}", bytes([n]) * 32, issuer_id, frozenset({"issue", "read"}), T0)
+
+
+def credential(n: int = 1, digest: bytes | None = None) -> CredentialRecord:
+    return CredentialRecord(
+        id=f"urn:uuid:{n}", digest=digest or bytes([n]) * 32, issuer_id="agency-1",
+        issuer_did="did:key:z1", type="ResidencePermit", subject_id="did:key:zSubject",
+        issued_at=T0, status_index=n, log_index=n,
+    )
+
+
+def test_issuer_and_first_key_are_stored_together(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+    assert store.get_issuer("agency-1") == issuer()
+    assert store.find_api_key("key-1") == api_key()
+    assert store.find_issuer_by_did("did:key:z1") == issuer()
+    assert store.list_issuers() == [issuer()]
+
+
+def test_duplicate_issuer_is_a_conflict_and_changes_nothing(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+    with pytest.raises(ConflictError):
+        store.create_issuer(issuer(), api_key(2))
+    assert store.find_api_key("key-2") is None
+    assert store.list_issuers() == [issuer()]
+
+
+def test_duplicate_key_id_rolls_back_the_issuer_too(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+    with pytest.raises(ConflictError):
+        store.create_issuer(issuer(2), api_key(1, "agency-2"))
+    with pytest.raises(NotFoundError):
+        store.get_issuer("agency-2")
+
+
+def test_missing_issuer_is_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError):
+        store.get_issuer("nobody")
+    assert store.find_issuer_by_did("did:key:znobody") is None
+
+
+def test_api_keys_can_be_added_and_revoked(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+    store.add_api_key(api_key(2))
+    store.revoke_api_key("key-2")
+    revoked = store.find_api_key("key-2")
+    assert revoked is not None and revoked.revoked
+    assert store.find_api_key("key-1") == api_key()
+    with pytest.raises(NotFoundError):
+        store.revoke_api_key("key-9")
+    with pytest.raises(NotFoundError):
+        store.add_api_key(api_key(3, "agency-9"))
+    with pytest.raises(ConflictError):
+        store.add_api_key(api_key(2))
+
+
+def test_credentials_are_stored_and_found_by_id_and_digest(store: Store) -> None:
+    store.put_credential(credential(1))
+    store.put_credential(credential(2))
+    assert store.get_credential("urn:uuid:1") == credential(1)
+    assert store.find_credential("urn:uuid:2") == credential(2)
+    assert store.find_credential_by_digest(bytes([2]) * 32) == credential(2)
+    assert store.find_credential_by_digest(b"\0" * 32) is None
+    assert store.count_credentials() == 2
+
+
+def test_credential_id_is_unique(store: Store) -> None:
+    store.put_credential(credential(1))
+    with pytest.raises(ConflictError):
+        store.put_credential(credential(1, digest=b"x" * 32))
+    assert store.count_credentials() == 1
+    assert store.find_credential_by_digest(b"x" * 32) is None
+
+
+def test_identical_reissues_share_a_digest_and_the_first_wins(store: Store) -> None:
+    store.put_credential(credential(1, digest=b"d" * 32))
+    store.put_credential(credential(2, digest=b"d" * 32))
+    found = store.find_credential_by_digest(b"d" * 32)
+    assert found is not None and found.id == "urn:uuid:1"
+
+
+def test_missing_credential_is_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError):
+        store.get_credential("urn:uuid:none")
+    assert store.find_credential("urn:uuid:none") is None
+
+
+def test_concurrent_writers_each_land_exactly_once(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+
+    def write(start: int) -> None:
+        for n in range(start, start + 25):
+            store.put_credential(credential(n))
+
+    threads = [threading.Thread(target=write, args=(i * 25 + 1,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.count_credentials() == 100
+
+
+def test_sqlite_records_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "durable.sqlite3"
+    first = SqliteStore(path)
+    first.create_issuer(issuer(), api_key())
+    first.put_credential(credential(1))
+    first.close()
+    second = SqliteStore(path)
+    assert second.get_issuer("agency-1") == issuer()
+    assert second.get_credential("urn:uuid:1") == credential(1)
+    second.close()
+
+
+def test_sqlite_uses_wal_and_full_synchronous_by_default(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    db = store._conn()
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    store.close()
