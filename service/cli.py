@@ -20,7 +20,9 @@ app.add_typer(issuer_app, name="issuer")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "0.0.0.0",  # noqa: S104
     port: Annotated[int | None, typer.Option(help="Port; default $PORT or 8000.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes; default $WEB_CONCURRENCY or 1.")
+    ] = None,
 ) -> None:
     """Run the HTTP service with uvicorn (SQLite in $IDENTITY_DATA_DIR by default)."""
     import uvicorn
@@ -33,7 +35,7 @@ def serve(
         "service.main:app",
         host=host,
         port=port or int(os.environ.get("PORT", "8000")),
-        workers=workers,
+        workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
         log_level="info",
         access_log=False,
         proxy_headers=True,
