@@ -128,7 +128,13 @@ class SqliteStore:
             try:
                 db.execute(
                     "INSERT INTO issuers VALUES (?, ?, ?, ?, ?)",
-                    (issuer.id, issuer.name, issuer.did, issuer.sealed_key, issuer.created.isoformat()),
+                    (
+                        issuer.id,
+                        issuer.name,
+                        issuer.did,
+                        issuer.sealed_key,
+                        issuer.created.isoformat(),
+                    ),
                 )
                 _insert_key(db, api_key)
             except sqlite3.IntegrityError as exc:
@@ -149,7 +155,9 @@ class SqliteStore:
 
     def add_api_key(self, api_key: ApiKeyRecord) -> None:
         with self._write() as db:
-            if not db.execute("SELECT 1 FROM issuers WHERE id = ?", (api_key.issuer_id,)).fetchone():
+            if not db.execute(
+                "SELECT 1 FROM issuers WHERE id = ?", (api_key.issuer_id,)
+            ).fetchone():
                 raise NotFoundError("no such issuer", issuer=api_key.issuer_id)
             try:
                 _insert_key(db, api_key)
@@ -162,13 +170,20 @@ class SqliteStore:
             return None
         key_id_, secret_hash, issuer_id, scopes, created, revoked = rows[0]
         return ApiKeyRecord(
-            key_id_, bytes(secret_hash), issuer_id, frozenset(scopes.split()) if scopes else frozenset(),
-            datetime.fromisoformat(created), bool(revoked),
+            key_id_,
+            bytes(secret_hash),
+            issuer_id,
+            frozenset(scopes.split()) if scopes else frozenset(),
+            datetime.fromisoformat(created),
+            bool(revoked),
         )
 
     def revoke_api_key(self, key_id: str) -> None:
         with self._write() as db:
-            if db.execute("UPDATE api_keys SET revoked = 1 WHERE key_id = ?", (key_id,)).rowcount == 0:
+            if (
+                db.execute("UPDATE api_keys SET revoked = 1 WHERE key_id = ?", (key_id,)).rowcount
+                == 0
+            ):
                 raise NotFoundError("no such API key")
 
     # -- credentials ----------------------------------------------------------------------
@@ -179,8 +194,14 @@ class SqliteStore:
                 db.execute(
                     "INSERT INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        record.id, record.digest, record.issuer_id, record.issuer_did, record.type,
-                        record.subject_id, record.issued_at.isoformat(), record.status_index,
+                        record.id,
+                        record.digest,
+                        record.issuer_id,
+                        record.issuer_did,
+                        record.type,
+                        record.subject_id,
+                        record.issued_at.isoformat(),
+                        record.status_index,
                         record.log_index,
                     ),
                 )
@@ -198,7 +219,9 @@ class SqliteStore:
         return _credential(rows[0]) if rows else None
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
-        rows = self._read("SELECT * FROM credentials WHERE digest = ? ORDER BY rowid LIMIT 1", (digest,))
+        rows = self._read(
+            "SELECT * FROM credentials WHERE digest = ? ORDER BY rowid LIMIT 1", (digest,)
+        )
         return _credential(rows[0]) if rows else None
 
     def count_credentials(self) -> int:
@@ -208,8 +231,14 @@ class SqliteStore:
 def _insert_key(db: sqlite3.Connection, key: ApiKeyRecord) -> None:
     db.execute(
         "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?)",
-        (key.key_id, key.secret_hash, key.issuer_id, " ".join(sorted(key.scopes)),
-         key.created.isoformat(), int(key.revoked)),
+        (
+            key.key_id,
+            key.secret_hash,
+            key.issuer_id,
+            " ".join(sorted(key.scopes)),
+            key.created.isoformat(),
+            int(key.revoked),
+        ),
     )
 
 
@@ -219,7 +248,13 @@ def _issuer(row: tuple[Any, ...]) -> IssuerRecord:
 
 def _credential(row: tuple[Any, ...]) -> CredentialRecord:
     return CredentialRecord(
-        id=row[0], digest=bytes(row[1]), issuer_id=row[2], issuer_did=row[3], type=row[4],
-        subject_id=row[5], issued_at=datetime.fromisoformat(row[6]), status_index=row[7],
+        id=row[0],
+        digest=bytes(row[1]),
+        issuer_id=row[2],
+        issuer_did=row[3],
+        type=row[4],
+        subject_id=row[5],
+        issued_at=datetime.fromisoformat(row[6]),
+        status_index=row[7],
         log_index=row[8],
     )

@@ -1,0 +1,78 @@
+"""The reference in-memory :class:`~identity.log.store.LogStore` (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from identity.errors import ConflictError, LogIntegrityError, NotFoundError
+from identity.log.hashing import HASH_SIZE
+from identity.log.proofs import Address
+from identity.log.tiles import TILE_WIDTH
+from identity.log.tree import NodeArray, NodeRun
+
+
+class MemoryLogStore:
+    """Everything in Python lists and bytearrays, guarded by one lock. Not durable."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._identity: tuple[str, bytes] | None = None
+        self.entries: list[bytes] = []
+        self.nodes = NodeArray()
+        self._leaves: dict[bytes, int] = {}
+        self.checkpoint: bytes | None = None
+
+    def open(self, origin: str, public_key: bytes) -> None:
+        with self._lock:
+            if self._identity is None:
+                self._identity = (origin, bytes(public_key))
+            elif self._identity != (origin, public_key):
+                raise LogIntegrityError("this store holds another log", origin=self._identity[0])
+
+    def append_entries(self, entries: Sequence[bytes]) -> int:
+        with self._lock:
+            first = len(self.entries)
+            self.entries.extend(bytes(e) for e in entries)
+            return first
+
+    def entry_count(self) -> int:
+        return len(self.entries)
+
+    def read_entries(self, start: int, end: int) -> list[bytes]:
+        with self._lock:
+            if not 0 <= start <= end <= len(self.entries):
+                raise NotFoundError("entries not sequenced", start=start, end=end)
+            return self.entries[start:end]
+
+    def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
+        with self._lock:
+            return self.nodes.read(addresses)
+
+    def read_hash_tile(self, level: int, index: int) -> bytes:
+        with self._lock:
+            if level >= len(self.nodes.levels):
+                return b""
+            at = index * TILE_WIDTH * HASH_SIZE
+            return bytes(self.nodes.levels[level][at : at + TILE_WIDTH * HASH_SIZE])
+
+    def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
+        index = self._leaves.get(leaf_hash)
+        return index if index is not None and index < below else None
+
+    def latest_checkpoint(self) -> bytes | None:
+        return self.checkpoint
+
+    def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
+        with self._lock:
+            if self.checkpoint != expected:
+                raise ConflictError("the log's checkpoint moved on; reload and retry")
+            self.nodes.write(runs)
+            for level, start, data in runs:
+                if level == 0:
+                    for i in range(0, len(data), HASH_SIZE):
+                        self._leaves.setdefault(data[i : i + HASH_SIZE], start + i // HASH_SIZE)
+            self.checkpoint = checkpoint
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,216 @@
+"""SQLite :class:`~identity.log.store.LogStore`: stdlib ``sqlite3``, WAL, one writer.
+
+Layout (tables are prefixed ``log_`` so the file can be shared with other records):
+
+* ``log_meta(key, value)`` -- ``origin``, ``public_key``, ``checkpoint``;
+* ``log_entries(idx INTEGER PRIMARY KEY, data)`` -- one row per entry, keyed by rowid;
+* ``log_tiles(id INTEGER PRIMARY KEY, hashes)`` -- the stored hashes in 256-hash chunks,
+  ``id = level << 48 | chunk``; chunks at levels ``8·L`` *are* the tlog tiles. About
+  ``2 × 32`` bytes per entry plus a few bytes of row overhead per 8 KiB blob;
+* ``log_leaf_index(prefix, idx)`` -- the first 4 bytes of each leaf hash (as a signed
+  int) to find an entry by hash; candidates are confirmed against the stored hash.
+
+Each :meth:`append_entries` and :meth:`integrate` is one ``BEGIN IMMEDIATE`` transaction;
+``synchronous=FULL`` (default) makes a returned commit survive power loss. Full chunks
+never change, so they are cached in memory (LRU-ish, bounded).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from identity.errors import ConflictError, LogIntegrityError, NotFoundError
+from identity.log.hashing import HASH_SIZE
+from identity.log.proofs import Address
+from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH
+from identity.log.tree import NodeRun
+
+CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS log_tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS log_leaf_index(
+    prefix INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(prefix, idx)) WITHOUT ROWID;
+"""
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _chunk_id(level: int, chunk: int) -> int:
+    return level << 48 | chunk
+
+
+def _prefix(leaf_hash: bytes) -> int:
+    return int.from_bytes(leaf_hash[:4], "big", signed=True)
+
+
+class SQLiteLogStore:
+    """A durable log store in one SQLite file. Thread-safe (one connection, one lock)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        index_leaves: bool = True,
+        cache_chunks: int = 8192,
+    ) -> None:
+        if synchronous.upper() not in _SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}")
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._index_leaves = index_leaves
+        self._cache: dict[int, bytes] = {}
+        self._cache_max = cache_chunks
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _meta(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM log_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def open(self, origin: str, public_key: bytes) -> None:
+        with self._transaction() as db:
+            stored = (self._meta("origin"), self._meta("public_key"))
+            if stored == (None, None):
+                db.executemany(
+                    "INSERT INTO log_meta(key, value) VALUES (?, ?)",
+                    [("origin", origin.encode()), ("public_key", bytes(public_key))],
+                )
+            elif stored != (origin.encode(), bytes(public_key)):
+                raise LogIntegrityError("this store holds another log")
+
+    def append_entries(self, entries: Sequence[bytes]) -> int:
+        with self._transaction() as db:
+            first: int = db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_entries").fetchone()[
+                0
+            ]
+            db.executemany(
+                "INSERT INTO log_entries(idx, data) VALUES (?, ?)",
+                zip(range(first, first + len(entries)), entries, strict=True),
+            )
+            return first
+
+    def entry_count(self) -> int:
+        with self._lock:
+            count: int = self._db.execute(
+                "SELECT coalesce(max(idx) + 1, 0) FROM log_entries"
+            ).fetchone()[0]
+            return count
+
+    def read_entries(self, start: int, end: int) -> list[bytes]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+            ).fetchall()
+        if start < 0 or len(rows) != end - start:
+            raise NotFoundError("entries not sequenced", start=start, end=end)
+        return [bytes(r[0]) for r in rows]
+
+    def _chunks(self, ids: set[int]) -> dict[int, bytes]:
+        with self._lock:
+            found = {i: self._cache[i] for i in ids if i in self._cache}
+            missing = sorted(ids - found.keys())
+            for at in range(0, len(missing), 500):
+                part = missing[at : at + 500]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    f"SELECT id, hashes FROM log_tiles WHERE id IN ({marks})",  # noqa: S608
+                    part,
+                ).fetchall()
+                for chunk_id, raw in rows:
+                    found[chunk_id] = blob = bytes(raw)
+                    if len(blob) == CHUNK_BYTES:
+                        if len(self._cache) >= self._cache_max:
+                            self._cache.pop(next(iter(self._cache)))
+                        self._cache[chunk_id] = blob
+            return found
+
+    def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
+        chunks = self._chunks({_chunk_id(lvl, i >> TILE_HEIGHT) for lvl, i in addresses})
+        out = []
+        for level, index in addresses:
+            blob = chunks.get(_chunk_id(level, index >> TILE_HEIGHT), b"")
+            at = (index % TILE_WIDTH) * HASH_SIZE
+            if at + HASH_SIZE > len(blob):
+                raise LogIntegrityError("a needed stored hash is missing", level=level, index=index)
+            out.append(blob[at : at + HASH_SIZE])
+        return out
+
+    def read_hash_tile(self, level: int, index: int) -> bytes:
+        return self._chunks({_chunk_id(level, index)}).get(_chunk_id(level, index), b"")
+
+    def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
+        if not self._index_leaves:
+            raise NotFoundError("this log store does not index leaf hashes")
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT idx FROM log_leaf_index WHERE prefix = ? AND idx < ? ORDER BY idx",
+                (_prefix(leaf_hash), below),
+            ).fetchall()
+        for (index,) in rows:
+            if self.read_nodes([(0, index)])[0] == leaf_hash:
+                return int(index)
+        return None
+
+    def latest_checkpoint(self) -> bytes | None:
+        with self._lock:
+            return self._meta("checkpoint")
+
+    def _append_run(self, db: sqlite3.Connection, level: int, start: int, data: bytes) -> None:
+        end = start + len(data) // HASH_SIZE
+        at = start
+        while at < end:
+            chunk, offset = divmod(at, TILE_WIDTH)
+            take = min(end, (chunk + 1) * TILE_WIDTH) - at
+            part = data[(at - start) * HASH_SIZE : (at - start + take) * HASH_SIZE]
+            row = db.execute(
+                "SELECT hashes FROM log_tiles WHERE id = ?", (_chunk_id(level, chunk),)
+            ).fetchone()
+            existing = b"" if row is None else bytes(row[0])
+            if len(existing) != offset * HASH_SIZE:
+                raise LogIntegrityError("stored hashes must grow contiguously", level=level)
+            db.execute(
+                "INSERT OR REPLACE INTO log_tiles(id, hashes) VALUES (?, ?)",
+                (_chunk_id(level, chunk), existing + part),
+            )
+            at += take
+
+    def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
+        with self._transaction() as db:
+            if self._meta("checkpoint") != expected:
+                raise ConflictError("the log's checkpoint moved on; reload and retry")
+            for level, start, data in runs:
+                self._append_run(db, level, start, data)
+                if level == 0 and self._index_leaves:
+                    db.executemany(
+                        "INSERT OR IGNORE INTO log_leaf_index(prefix, idx) VALUES (?, ?)",
+                        (
+                            (_prefix(data[i : i + HASH_SIZE]), start + i // HASH_SIZE)
+                            for i in range(0, len(data), HASH_SIZE)
+                        ),
+                    )
+            db.execute(
+                "INSERT OR REPLACE INTO log_meta(key, value) VALUES ('checkpoint', ?)",
+                (checkpoint,),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
