@@ -9,6 +9,7 @@ from the Ed25519 key (§3.1.2 "enableEncryptionKeyDerivation").
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import nacl.bindings as sodium
@@ -20,7 +21,12 @@ from identity.keys import Ed25519PublicKey
 
 X25519_PUB_PREFIX = b"\xec\x01"
 CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
-RELATIONSHIPS = ("authentication", "assertionMethod", "capabilityDelegation", "capabilityInvocation")
+RELATIONSHIPS = (
+    "authentication",
+    "assertionMethod",
+    "capabilityDelegation",
+    "capabilityInvocation",
+)
 
 
 def did_from_key(public_key: Ed25519PublicKey) -> str:
@@ -63,7 +69,12 @@ def did_document(did: str, *, encryption_key_derivation: bool = True) -> dict[st
         x_pub = sodium.crypto_sign_ed25519_pk_to_curve25519(public.raw)
         x_mb = multibase_encode(X25519_PUB_PREFIX + x_pub)
         doc["keyAgreement"] = [
-            {"id": f"{did}#{x_mb}", "type": "Multikey", "controller": did, "publicKeyMultibase": x_mb}
+            {
+                "id": f"{did}#{x_mb}",
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": x_mb,
+            }
         ]
     return doc
 
@@ -78,10 +89,18 @@ class DidKeyResolver:
         )
 
     def verification_method(self, url: str) -> VerificationMethod:
-        did, _, fragment = url.partition("#")
-        document = did_document(did, encryption_key_derivation=False)
-        methods = methods_from_document(document)
-        key = f"{did}#{fragment}" if fragment else document["verificationMethod"][0]["id"]
-        if key not in methods:
-            raise InvalidDidError("did:key verification method fragment does not match the key", url=url[:200])
-        return methods[key]
+        return _verification_method(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _verification_method(url: str) -> VerificationMethod:
+    """A pure function of the DID URL, so cached (the result is immutable)."""
+    did, _, fragment = url.partition("#")
+    document = did_document(did, encryption_key_derivation=False)
+    methods = methods_from_document(document)
+    key = f"{did}#{fragment}" if fragment else document["verificationMethod"][0]["id"]
+    if key not in methods:
+        raise InvalidDidError(
+            "did:key verification method fragment does not match the key", url=url[:200]
+        )
+    return methods[key]

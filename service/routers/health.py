@@ -19,6 +19,12 @@ def _version() -> str:
         return "dev"
 
 
+@router.get("/health/live")
+def live() -> dict[str, str]:
+    """Liveness: the process answers (touches nothing; also the benchmarks' bare endpoint)."""
+    return {"status": "ok"}
+
+
 @router.get("/health", response_model=Health)
 def health(svc: Svc) -> Health:
     """200 when the store answers; 503 problem+json when it does not."""

@@ -1,0 +1,117 @@
+"""Small helpers shared by the benchmarks: timing loops, a real server, wrk."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+ADMIN = "bench-admin-token-" + "x" * 32
+
+
+def rate(fn: Callable[[], object], seconds: float = 1.0) -> float:
+    """Calls per second of ``fn`` over about ``seconds``."""
+    n, start = 0, time.perf_counter()
+    deadline = start + seconds
+    while True:
+        for _ in range(50):
+            fn()
+        n += 50
+        now = time.perf_counter()
+        if now >= deadline:
+            return n / (now - start)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start the service the way the README does (``identity serve``); yield its URL."""
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="identity-bench-")
+    full_env = {**os.environ, "IDENTITY_DATA_DIR": data, "IDENTITY_ADMIN_TOKEN": ADMIN,
+                "PORT": str(port), **(env or {})}
+    exe = Path(sys.executable).with_name("identity")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--host", "127.0.0.1", "--workers", str(workers)],
+        env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(url + "/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("server did not start")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+WRK_LUA = """
+wrk.method = "{method}"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+{headers}
+"""
+
+
+def wrk(url: str, *, method: str = "GET", body: str = "", headers: dict[str, str] | None = None,
+        connections: int = 32, seconds: int = 5, threads: int = 2) -> dict[str, float]:
+    """Run wrk; return requests/s, p50 and p99 latency (ms) and the non-2xx count."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    header_lines = "\n".join(f'wrk.headers["{k}"] = {json.dumps(v)}' for k, v in (headers or {}).items())
+    script = WRK_LUA.format(method=method, body=_lua_string(body), headers=header_lines)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script + DONE_LUA)
+        lua = fh.name
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", lua, "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    os.unlink(lua)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    stats = json.loads(out[out.index("JSON") + 4:].strip().splitlines()[0])
+    return {"rps": rps, "p50_ms": stats["p50"] / 1000, "p99_ms": stats["p99"] / 1000,
+            "errors": float(non2xx.group(1)) if non2xx else 0.0}
+
+
+DONE_LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format('JSON{"p50": %d, "p99": %d}\\n', latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def table(rows: list[tuple[str, str, str]]) -> None:
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:>14}  {note}")
