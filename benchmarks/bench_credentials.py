@@ -18,13 +18,13 @@ import nacl.bindings as sodium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import ADMIN, rate, server, table, wrk  # noqa: E402
-from identity.clock import SystemClock  # noqa: E402
-from identity.credentials.verifier import Verifier  # noqa: E402
-from identity.dids.key import DidKeyResolver  # noqa: E402
-from identity.keys import Ed25519PrivateKey  # noqa: E402
-from identity.proofs import SuiteRegistry, add_proof  # noqa: E402
-from identity.proofs.eddsa_jcs import EddsaJcs2022  # noqa: E402
+from benchmarks.harness import ADMIN, rate, server, table, wrk
+from identity.clock import SystemClock
+from identity.credentials.verifier import Verifier
+from identity.dids.key import DidKeyResolver
+from identity.keys import Ed25519PrivateKey
+from identity.proofs import SuiteRegistry, add_proof
+from identity.proofs.eddsa_jcs import EddsaJcs2022
 
 
 def credential(did: str) -> dict[str, object]:
@@ -40,9 +40,13 @@ def credential(did: str) -> dict[str, object]:
 def in_process(seconds: float) -> dict[str, float]:
     key = Ed25519PrivateKey(b"\x07" * 32)
     did = "did:key:" + key.public_key().multibase
-    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022",
-               "created": "2026-01-01T00:00:00Z", "verificationMethod": f"{did}#{did[8:]}",
-               "proofPurpose": "assertionMethod"}
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "created": "2026-01-01T00:00:00Z",
+        "verificationMethod": f"{did}#{did[8:]}",
+        "proofPurpose": "assertionMethod",
+    }
     suite = EddsaJcs2022()
     vc = add_proof(suite, credential(did), options, key)
     verifier = Verifier(SuiteRegistry([suite]), DidKeyResolver(), SystemClock())
@@ -58,18 +62,26 @@ def in_process(seconds: float) -> dict[str, float]:
 
 def over_http(seconds: int, connections: int) -> dict[str, dict[str, float]]:
     with server(workers=2) as url:
-        agency = httpx.post(url + "/issuers", json={"name": "Bench Bureau"},
-                            headers={"Authorization": f"Bearer {ADMIN}"}).json()
+        agency = httpx.post(
+            url + "/issuers",
+            json={"name": "Bench Bureau"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        ).json()
         issue_body = json.dumps({"credential": credential(agency["did"])})
         auth = {"Authorization": f"Bearer {agency['apiKey']}"}
-        vc = httpx.post(url + "/credentials/issue", content=issue_body,
-                        headers={**auth, "Content-Type": "application/json"}).json()["verifiableCredential"]
+        vc = httpx.post(
+            url + "/credentials/issue",
+            content=issue_body,
+            headers={**auth, "Content-Type": "application/json"},
+        ).json()["verifiableCredential"]
         verify_body = json.dumps({"verifiableCredential": vc})
         common = {"connections": connections, "seconds": seconds}
         return {
             "bare": wrk(url + "/health/live", **common),
             "verify": wrk(url + "/credentials/verify", method="POST", body=verify_body, **common),
-            "issue": wrk(url + "/credentials/issue", method="POST", body=issue_body, headers=auth, **common),
+            "issue": wrk(
+                url + "/credentials/issue", method="POST", body=issue_body, headers=auth, **common
+            ),
         }
 
 
@@ -81,27 +93,54 @@ def main() -> None:
     args = parser.parse_args()
     r = in_process(args.seconds)
     print("eddsa-jcs-2022 in process (1 core)")
-    table([
-        ("raw PyNaCl verify (floor)", f"{r['raw_verify']:,.0f}/s", "libsodium crypto_sign_open"),
-        ("eddsa-jcs-2022 verify", f"{r['verify']:,.0f}/s",
-         f"{r['verify'] / r['raw_verify']:.0%} of raw verify (target >= 30 %)"),
-        ("raw PyNaCl sign", f"{r['raw_sign']:,.0f}/s", ""),
-        ("eddsa-jcs-2022 sign", f"{r['sign']:,.0f}/s", f"{r['sign'] / r['raw_sign']:.0%} of raw sign"),
-    ])
+    table(
+        [
+            (
+                "raw PyNaCl verify (floor)",
+                f"{r['raw_verify']:,.0f}/s",
+                "libsodium crypto_sign_open",
+            ),
+            (
+                "eddsa-jcs-2022 verify",
+                f"{r['verify']:,.0f}/s",
+                f"{r['verify'] / r['raw_verify']:.0%} of raw verify (target >= 30 %)",
+            ),
+            ("raw PyNaCl sign", f"{r['raw_sign']:,.0f}/s", ""),
+            (
+                "eddsa-jcs-2022 sign",
+                f"{r['sign']:,.0f}/s",
+                f"{r['sign'] / r['raw_sign']:.0%} of raw sign",
+            ),
+        ]
+    )
     if args.no_http:
         return
     h = over_http(int(max(args.seconds * 2, 3)), args.connections)
     print(f"HTTP, identity serve --workers 2, wrk {args.connections} connections")
     bare = h["bare"]["rps"]
-    table([
-        ("GET /health/live (bare floor)", f"{bare:,.0f}/s", f"p50 {h['bare']['p50_ms']:.1f} ms"),
-        ("POST /credentials/verify", f"{h['verify']['rps']:,.0f}/s",
-         f"{h['verify']['rps'] / bare:.0%} of bare; p50 {h['verify']['p50_ms']:.1f} ms, "
-         f"p99 {h['verify']['p99_ms']:.1f} ms; non-2xx {h['verify']['errors']:.0f} (target 6,000/s)"),
-        ("POST /credentials/issue", f"{h['issue']['rps']:,.0f}/s",
-         f"{h['issue']['rps'] / bare:.0%} of bare; p50 {h['issue']['p50_ms']:.1f} ms, "
-         f"p99 {h['issue']['p99_ms']:.1f} ms; non-2xx {h['issue']['errors']:.0f} (target 2,500/s)"),
-    ])
+    table(
+        [
+            (
+                "GET /health/live (bare floor)",
+                f"{bare:,.0f}/s",
+                f"p50 {h['bare']['p50_ms']:.1f} ms",
+            ),
+            (
+                "POST /credentials/verify",
+                f"{h['verify']['rps']:,.0f}/s",
+                f"{h['verify']['rps'] / bare:.0%} of bare; p50 {h['verify']['p50_ms']:.1f} ms, "
+                f"p99 {h['verify']['p99_ms']:.1f} ms; non-2xx {h['verify']['errors']:.0f} "
+                "(target 6,000/s)",
+            ),
+            (
+                "POST /credentials/issue",
+                f"{h['issue']['rps']:,.0f}/s",
+                f"{h['issue']['rps'] / bare:.0%} of bare; p50 {h['issue']['p50_ms']:.1f} ms, "
+                f"p99 {h['issue']['p99_ms']:.1f} ms; non-2xx {h['issue']['errors']:.0f} "
+                "(target 2,500/s)",
+            ),
+        ]
+    )
 
 
 if __name__ == "__main__":

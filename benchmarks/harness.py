@@ -46,12 +46,20 @@ def server(workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]
     """Start the service the way the README does (``identity serve``); yield its URL."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="identity-bench-")
-    full_env = {**os.environ, "IDENTITY_DATA_DIR": data, "IDENTITY_ADMIN_TOKEN": ADMIN,
-                "PORT": str(port), **(env or {})}
+    full_env = {
+        **os.environ,
+        "IDENTITY_DATA_DIR": data,
+        "IDENTITY_ADMIN_TOKEN": ADMIN,
+        "PORT": str(port),
+        **(env or {}),
+    }
     exe = Path(sys.executable).with_name("identity")
     proc = subprocess.Popen(
         [str(exe), "serve", "--host", "127.0.0.1", "--workers", str(workers)],
-        env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -78,31 +86,60 @@ wrk.headers["Content-Type"] = "application/json"
 """
 
 
-def wrk(url: str, *, method: str = "GET", body: str = "", headers: dict[str, str] | None = None,
-        connections: int = 32, seconds: int = 5, threads: int = 2) -> dict[str, float]:
+def wrk(
+    url: str,
+    *,
+    method: str = "GET",
+    body: str = "",
+    headers: dict[str, str] | None = None,
+    connections: int = 32,
+    seconds: int = 5,
+    threads: int = 2,
+) -> dict[str, float]:
     """Run wrk; return requests/s, p50 and p99 latency (ms) and the non-2xx count."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
-    header_lines = "\n".join(f'wrk.headers["{k}"] = {json.dumps(v)}' for k, v in (headers or {}).items())
+    header_lines = "\n".join(
+        f'wrk.headers["{k}"] = {json.dumps(v)}' for k, v in (headers or {}).items()
+    )
     script = WRK_LUA.format(method=method, body=_lua_string(body), headers=header_lines)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script + DONE_LUA)
         lua = fh.name
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", lua, "--latency", url],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            lua,
+            "--latency",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(lua)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    stats = json.loads(out[out.index("JSON") + 4:].strip().splitlines()[0])
-    return {"rps": rps, "p50_ms": stats["p50"] / 1000, "p99_ms": stats["p99"] / 1000,
-            "errors": float(non2xx.group(1)) if non2xx else 0.0}
+    stats = json.loads(out[out.index("JSON") + 4 :].strip().splitlines()[0])
+    return {
+        "rps": rps,
+        "p50_ms": stats["p50"] / 1000,
+        "p99_ms": stats["p99"] / 1000,
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }
 
 
 DONE_LUA = """
 done = function(summary, latency, requests)
-  io.write(string.format('JSON{"p50": %d, "p99": %d}\\n', latency:percentile(50), latency:percentile(99)))
+  local p50, p99 = latency:percentile(50), latency:percentile(99)
+  io.write(string.format('JSON{"p50": %d, "p99": %d}\\n', p50, p99))
 end
 """
 
