@@ -88,7 +88,8 @@ class Services:
         self.store.close()
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """Async on purpose: a sync dependency would cost a thread-pool hop per request."""
     svc: Services = request.app.state.services
     return svc
 

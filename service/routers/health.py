@@ -20,7 +20,7 @@ def _version() -> str:
 
 
 @router.get("/health/live")
-def live() -> dict[str, str]:
+async def live() -> dict[str, str]:
     """Liveness: the process answers (touches nothing; also the benchmarks' bare endpoint)."""
     return {"status": "ok"}
 
