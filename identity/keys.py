@@ -44,7 +44,9 @@ class Ed25519PublicKey:
         try:
             data = multibase_decode(value)
         except Exception as exc:
-            raise InvalidVerificationMethodError("publicKeyMultibase is not valid base58btc") from exc
+            raise InvalidVerificationMethodError(
+                "publicKeyMultibase is not valid base58btc"
+            ) from exc
         if not data.startswith(ED25519_PUB_PREFIX):
             raise InvalidVerificationMethodError("publicKeyMultibase is not an ed25519-pub key")
         return cls(data[len(ED25519_PUB_PREFIX) :])

@@ -15,7 +15,9 @@ from identity.errors import InvalidDidError, InvalidVerificationMethodError
 from identity.keys import Ed25519PublicKey
 
 # DID Core §3.1 ABNF: did = "did:" method-name ":" method-specific-id
-DID_RE = re.compile(r"^did:([a-z0-9]+):((?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}))$")
+DID_RE = re.compile(
+    r"^did:([a-z0-9]+):((?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}))$"
+)
 
 PURPOSES = frozenset(
     {"assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation"}

@@ -19,7 +19,8 @@ class MethodResolver:
         resolver = self.methods.get(method)
         if resolver is None:
             raise InvalidDidError(
-                f"DID method {method!r} is not supported", method=method,
+                f"DID method {method!r} is not supported",
+                method=method,
                 supported=sorted(self.methods),
             )
         return resolver

@@ -49,5 +49,7 @@ class EddsaJcs2022:
         wanted = proof_context if isinstance(proof_context, list) else [proof_context]
         have = doc_context if isinstance(doc_context, list) else [doc_context]
         if have[: len(wanted)] != wanted:
-            raise ProofVerificationError("document @context does not start with the proof's @context")
+            raise ProofVerificationError(
+                "document @context does not start with the proof's @context"
+            )
         return {**unsecured, "@context": proof_context}
