@@ -22,11 +22,12 @@ embedded default --, ``.redis`` -- scale-out) passes the one suite in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from identity.errors import MalformedValueError
+from identity.errors import ConflictError, MalformedValueError
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,14 @@ class IssuerStore(Protocol):
 class CredentialStore(Protocol):
     def put_credential(self, record: CredentialRecord) -> None:
         """Store a new record; :class:`ConflictError` if the id is taken."""
+        ...
+
+    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
+        """Store many records in ONE atomic, durable write (group commit).
+
+        Returns one outcome per record: ``None`` when stored, a :class:`ConflictError`
+        for a record whose id was taken (that record alone is skipped).
+        """
         ...
 
     def get_credential(self, credential_id: str) -> CredentialRecord: ...

@@ -16,10 +16,11 @@ from identity.credentials.verifier import Verifier
 from identity.dids.key import DidKeyResolver
 from identity.dids.resolver import MethodResolver
 from identity.errors import MalformedValueError, PayloadTooLargeError
+from identity.groupcommit import GroupCommit
 from identity.keys import Ed25519PrivateKey, KeySealer
 from identity.proofs import Cryptosuite, SuiteRegistry
 from identity.proofs.eddsa_jcs import EddsaJcs2022
-from identity.stores import IssuerRecord, Store
+from identity.stores import CredentialRecord, IssuerRecord, Store
 from service.settings import Settings
 from service.storage import open_store
 
@@ -49,6 +50,9 @@ class Services:
     ) -> Services:
         clock = clock or SystemClock()
         store = store or open_store(settings)
+        records: GroupCommit[CredentialRecord, None] = GroupCommit(
+            store.put_credentials, max_batch=settings.log_batch_size
+        )
         registry = SuiteRegistry(default_suites())
         resolver = MethodResolver({"key": DidKeyResolver()})
         return cls(
@@ -59,7 +63,7 @@ class Services:
             registry=registry,
             resolver=resolver,
             verifier=Verifier(registry, resolver, clock),
-            issuer=Issuer(store, clock),
+            issuer=Issuer(store, clock, write_record=records.submit),
             admin_token=settings.admin_token_value(),
         )
 

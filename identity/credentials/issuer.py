@@ -91,10 +91,20 @@ def sign_credential(
 class Issuer:
     """The issue flow of DESIGN.md, over the stores and anchor it is given."""
 
-    def __init__(self, credentials: CredentialStore, clock: Clock, anchor: Anchor | None = None):
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        clock: Clock,
+        anchor: Anchor | None = None,
+        write_record: Callable[[CredentialRecord], Awaitable[None]] | None = None,
+    ):
         self.credentials = credentials
         self.clock = clock
         self.anchor = anchor
+        self.write_record = write_record or self._write_now
+
+    async def _write_now(self, record: CredentialRecord) -> None:
+        self.credentials.put_credential(record)
 
     async def issue(
         self,
@@ -130,5 +140,5 @@ class Issuer:
             issued_at=now,
             log_index=receipt.index if receipt else None,
         )
-        self.credentials.put_credential(record)
+        await self.write_record(record)
         return signed, receipt

@@ -7,6 +7,7 @@ whole call and checks before it writes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from identity.errors import ConflictError, NotFoundError
 from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
@@ -78,11 +79,21 @@ class MemoryStore:
     # -- credentials ----------------------------------------------------------------------
 
     def put_credential(self, record: CredentialRecord) -> None:
+        [outcome] = self.put_credentials([record])
+        if outcome is not None:
+            raise outcome
+
+    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
+        outcomes: list[ConflictError | None] = []
         with self._lock:
-            if record.id in self._credentials:
-                raise ConflictError("credential id already recorded", id=record.id)
-            self._credentials[record.id] = record
-            self._by_digest.setdefault(record.digest, record.id)
+            for record in records:
+                if record.id in self._credentials:
+                    outcomes.append(ConflictError("credential id already recorded", id=record.id))
+                    continue
+                self._credentials[record.id] = record
+                self._by_digest.setdefault(record.digest, record.id)
+                outcomes.append(None)
+        return outcomes
 
     def get_credential(self, credential_id: str) -> CredentialRecord:
         with self._lock:

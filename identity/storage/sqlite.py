@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -189,24 +189,32 @@ class SqliteStore:
     # -- credentials ----------------------------------------------------------------------
 
     def put_credential(self, record: CredentialRecord) -> None:
+        [outcome] = self.put_credentials([record])
+        if outcome is not None:
+            raise outcome
+
+    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
+        outcomes: list[ConflictError | None] = []
         with self._write() as db:
-            try:
-                db.execute(
-                    "INSERT INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            for r in records:
+                inserted = db.execute(
+                    "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        record.id,
-                        record.digest,
-                        record.issuer_id,
-                        record.issuer_did,
-                        record.type,
-                        record.subject_id,
-                        record.issued_at.isoformat(),
-                        record.status_index,
-                        record.log_index,
+                        r.id,
+                        r.digest,
+                        r.issuer_id,
+                        r.issuer_did,
+                        r.type,
+                        r.subject_id,
+                        r.issued_at.isoformat(),
+                        r.status_index,
+                        r.log_index,
                     ),
+                ).rowcount
+                outcomes.append(
+                    None if inserted else ConflictError("credential already recorded", id=r.id)
                 )
-            except sqlite3.IntegrityError as exc:
-                raise ConflictError("credential already recorded", id=record.id) from exc
+        return outcomes
 
     def get_credential(self, credential_id: str) -> CredentialRecord:
         rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))

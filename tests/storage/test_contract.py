@@ -140,3 +140,12 @@ def test_sqlite_uses_wal_and_full_synchronous_by_default(tmp_path: Path) -> None
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     store.close()
+
+
+def test_batch_put_stores_all_and_refuses_only_the_taken_ids(store: Store) -> None:
+    store.put_credential(credential(2))
+    outcomes = store.put_credentials([credential(1), credential(2), credential(3)])
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], ConflictError)
+    assert store.count_credentials() == 3
+    assert store.get_credential("urn:uuid:2") == credential(2)
