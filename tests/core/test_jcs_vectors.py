@@ -37,7 +37,9 @@ def test_jcs_number_serialisation_matches_es6_samples() -> None:
         assert jcs(number) == expected.encode(), ieee_hex
 
 
-@pytest.mark.parametrize("text", ["9007199254740992", "-9007199254740992", "1e400", "NaN", "Infinity"])
+@pytest.mark.parametrize(
+    "text", ["9007199254740992", "-9007199254740992", "1e400", "NaN", "Infinity"]
+)
 def test_numbers_outside_ijson_are_refused(text: str) -> None:
     with pytest.raises(ParsingError):
         parse_json(f'{{"n": {text}}}')

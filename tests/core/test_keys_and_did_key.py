@@ -137,7 +137,9 @@ def test_parse_did_splits_method_and_id() -> None:
 def test_verification_method_fragment_must_match_the_key() -> None:
     did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
     with pytest.raises(InvalidDidError):
-        DidKeyResolver().verification_method(did + "#z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
+        DidKeyResolver().verification_method(
+            did + "#z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
+        )
 
 
 def test_public_key_multibase_must_be_ed25519() -> None:

@@ -31,7 +31,9 @@ def clock() -> FixedClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data", admin_token=ADMIN, master_secret="ab" * 32,
+        data_dir=tmp_path / "data",
+        admin_token=ADMIN,
+        master_secret="ab" * 32,
         max_body_bytes=64 * 1024,
     )
 
@@ -69,8 +71,12 @@ def credential_for(did: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def issue(client: TestClient, agency: dict[str, Any], credential: dict[str, Any] | None = None,
-          **options: Any) -> Any:
+def issue(
+    client: TestClient,
+    agency: dict[str, Any],
+    credential: dict[str, Any] | None = None,
+    **options: Any,
+) -> Any:
     return client.post(
         "/credentials/issue",
         json={"credential": credential or credential_for(agency["did"]), "options": options},

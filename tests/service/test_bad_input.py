@@ -1,4 +1,4 @@
-"""Every bad input gets RFC 9457 problem+json with a stable type, never a 500, and writes nothing."""
+"""Every bad input: RFC 9457 problem+json with a stable type, never a 500, nothing written."""
 
 from __future__ import annotations
 
@@ -44,50 +44,96 @@ ISSUE_CASES: dict[str, tuple[Any, int, str]] = {
     "body is an array": (lambda d: [1, 2], 422, VC_DM + "MALFORMED_VALUE_ERROR"),
     "credential is a string": (lambda d: {"credential": "x"}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
     "credential missing": (lambda d: {"options": {}}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
-    "options is a string": (lambda d: {"credential": _cred(d), "options": "x"}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
-    "@context is 4": (lambda d: {"credential": _cred(d, **{"@context": 4})}, 400, VC_DM + "PARSING_ERROR"),
+    "options is a string": (
+        lambda d: {"credential": _cred(d), "options": "x"},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "@context is 4": (
+        lambda d: {"credential": _cred(d, **{"@context": 4})},
+        400,
+        VC_DM + "PARSING_ERROR",
+    ),
     "@context item is 4": (
-        lambda d: {"credential": _cred(d, **{"@context": ["https://www.w3.org/ns/credentials/v2", 4]})},
-        400, VC_DM + "PARSING_ERROR",
+        lambda d: {
+            "credential": _cred(d, **{"@context": ["https://www.w3.org/ns/credentials/v2", 4]})
+        },
+        400,
+        VC_DM + "PARSING_ERROR",
     ),
     "@context first is wrong": (
         lambda d: {"credential": _cred(d, **{"@context": ["https://example.com/ctx"]})},
-        400, VC_DM + "PARSING_ERROR",
+        400,
+        VC_DM + "PARSING_ERROR",
     ),
     "type lacks VerifiableCredential": (
-        lambda d: {"credential": _cred(d, type=["ResidencePermit"])}, 422, VC_DM + "MALFORMED_VALUE_ERROR",
+        lambda d: {"credential": _cred(d, type=["ResidencePermit"])},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
     ),
-    "type missing": (lambda d: {"credential": _cred(d, type=...)}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
+    "type missing": (
+        lambda d: {"credential": _cred(d, type=...)},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
     "credentialSubject is a string": (
-        lambda d: {"credential": _cred(d, credentialSubject="alice")}, 422, VC_DM + "MALFORMED_VALUE_ERROR",
+        lambda d: {"credential": _cred(d, credentialSubject="alice")},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
     ),
     "credentialSubject missing": (
-        lambda d: {"credential": _cred(d, credentialSubject=...)}, 422, VC_DM + "MALFORMED_VALUE_ERROR",
+        lambda d: {"credential": _cred(d, credentialSubject=...)},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
     ),
     "validFrom without time zone": (
-        lambda d: {"credential": _cred(d, validFrom="2026-01-01T00:00:00")}, 422, VC_DM + "MALFORMED_VALUE_ERROR",
+        lambda d: {"credential": _cred(d, validFrom="2026-01-01T00:00:00")},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
     ),
     "validUntil before validFrom": (
-        lambda d: {"credential": _cred(d, validUntil="2025-01-01T00:00:00Z")}, 422, VC_DM + "RANGE_ERROR",
+        lambda d: {"credential": _cred(d, validUntil="2025-01-01T00:00:00Z")},
+        422,
+        VC_DM + "RANGE_ERROR",
     ),
     "credentialStatus without type": (
         lambda d: {"credential": _cred(d, credentialStatus={"id": "https://x.example/1"})},
-        422, VC_DM + "MALFORMED_VALUE_ERROR",
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
     ),
     "credentialSchema without id": (
         lambda d: {"credential": _cred(d, credentialSchema={"type": "JsonSchema"})},
-        422, VC_DM + "MALFORMED_VALUE_ERROR",
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
     ),
-    "id is not a URL": (lambda d: {"credential": _cred(d, id="not a url")}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
-    "proof is null": (lambda d: {"credential": _cred(d, proof=None)}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
+    "id is not a URL": (
+        lambda d: {"credential": _cred(d, id="not a url")},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "proof is null": (
+        lambda d: {"credential": _cred(d, proof=None)},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
     "issuer is another DID": (
-        lambda d: {"credential": _cred(d, issuer="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")},
-        403, PROBLEMS + "forbidden",
+        lambda d: {
+            "credential": _cred(
+                d, issuer="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+            )
+        },
+        403,
+        PROBLEMS + "forbidden",
     ),
-    "issuer is a number": (lambda d: {"credential": _cred(d, issuer=7)}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
+    "issuer is a number": (
+        lambda d: {"credential": _cred(d, issuer=7)},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
     "unknown cryptosuite": (
         lambda d: {"credential": _cred(d), "options": {"cryptosuite": "ecdsa-rdfc-2019"}},
-        422, VC_DI + "MALFORMED_PROOF_ERROR",
+        422,
+        VC_DI + "MALFORMED_PROOF_ERROR",
     ),
 }
 
@@ -98,7 +144,9 @@ def test_bad_issue_request_is_a_problem_and_writes_nothing(client: TestClient, c
     build, status, type_uri = ISSUE_CASES[case]
     before = snapshot(client)
     response = client.post(
-        "/credentials/issue", json=build(agency["did"]), headers={"Authorization": f"Bearer {agency['apiKey']}"}
+        "/credentials/issue",
+        json=build(agency["did"]),
+        headers={"Authorization": f"Bearer {agency['apiKey']}"},
     )
     assert_problem(response, status, type_uri)
     assert snapshot(client) == before
@@ -108,21 +156,32 @@ RAW_CASES: dict[str, tuple[bytes, int, str]] = {
     "not JSON": (b"{not json", 400, VC_DM + "PARSING_ERROR"),
     "not UTF-8": (b"\xff\xfe{}", 400, VC_DM + "PARSING_ERROR"),
     "duplicate member": (b'{"credential": {}, "credential": {}}', 400, VC_DM + "PARSING_ERROR"),
-    "integer beyond 2^53": (b'{"credential": {"n": 9007199254740993}}', 400, VC_DM + "PARSING_ERROR"),
+    "integer beyond 2^53": (
+        b'{"credential": {"n": 9007199254740993}}',
+        400,
+        VC_DM + "PARSING_ERROR",
+    ),
     "NaN": (b'{"credential": {"n": NaN}}', 400, VC_DM + "PARSING_ERROR"),
-    "nested too deep": (b'{"credential": ' + b"[" * 100 + b"]" * 100 + b"}", 400, VC_DM + "PARSING_ERROR"),
+    "nested too deep": (
+        b'{"credential": ' + b"[" * 100 + b"]" * 100 + b"}",
+        400,
+        VC_DM + "PARSING_ERROR",
+    ),
     "empty body": (b"", 400, VC_DM + "PARSING_ERROR"),
 }
 
 
 @pytest.mark.parametrize("endpoint", ["/credentials/issue", "/credentials/verify"])
 @pytest.mark.parametrize("case", sorted(RAW_CASES))
-def test_unparseable_bodies_are_400_and_write_nothing(client: TestClient, case: str, endpoint: str) -> None:
+def test_unparseable_bodies_are_400_and_write_nothing(
+    client: TestClient, case: str, endpoint: str
+) -> None:
     agency = make_issuer(client)
     body, status, type_uri = RAW_CASES[case]
     before = snapshot(client)
     response = client.post(
-        endpoint, content=body,
+        endpoint,
+        content=body,
         headers={"Authorization": f"Bearer {agency['apiKey']}", "Content-Type": "application/json"},
     )
     assert_problem(response, status, type_uri)
@@ -133,11 +192,10 @@ def test_unparseable_bodies_are_400_and_write_nothing(client: TestClient, case: 
 def test_oversized_bodies_get_413(client: TestClient, endpoint: str) -> None:
     agency = make_issuer(client)
     big = json.dumps({"credential": {"blob": "x" * 70_000}}).encode()
+    auth = {"Authorization": f"Bearer {agency['apiKey']}"} if "cred" in endpoint else admin()
     before = snapshot(client)
     response = client.post(
-        endpoint, content=big,
-        headers={"Authorization": f"Bearer {agency['apiKey'] if 'cred' in endpoint else admin()['Authorization'][7:]}",
-                 "Content-Type": "application/json"},
+        endpoint, content=big, headers={**auth, "Content-Type": "application/json"}
     )
     assert_problem(response, 413, PROBLEMS + "payload-too-large")
     assert snapshot(client) == before
@@ -153,7 +211,11 @@ def test_oversized_chunked_body_without_length_gets_413(client: TestClient) -> N
 
 
 VERIFY_CASES: dict[str, tuple[Any, int, str]] = {
-    "verifiableCredential is a string": ({"verifiableCredential": "x"}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
+    "verifiableCredential is a string": (
+        {"verifiableCredential": "x"},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
     "verifiableCredential missing": ({}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
     "proof is null": (None, 400, VC_DM + "MALFORMED_VALUE_ERROR"),
     "no proof": (..., 422, VC_DI + "MALFORMED_PROOF_ERROR"),
@@ -165,7 +227,8 @@ VERIFY_CASES: dict[str, tuple[Any, int, str]] = {
 def test_bad_verify_request_is_a_problem(client: TestClient, case: str) -> None:
     agency = make_issuer(client)
     vc = client.post(
-        "/credentials/issue", json={"credential": credential_for(agency["did"])},
+        "/credentials/issue",
+        json={"credential": credential_for(agency["did"])},
         headers={"Authorization": f"Bearer {agency['apiKey']}"},
     ).json()["verifiableCredential"]
     change, status, type_uri = VERIFY_CASES[case]
@@ -198,7 +261,9 @@ def test_issue_without_a_valid_api_key_is_401(client: TestClient, case: str) -> 
     agency = make_issuer(client)
     headers, status, type_uri = AUTH_CASES[case]
     before = snapshot(client)
-    response = client.post("/credentials/issue", json={"credential": credential_for(agency["did"])}, headers=headers)
+    response = client.post(
+        "/credentials/issue", json={"credential": credential_for(agency["did"])}, headers=headers
+    )
     assert_problem(response, status, type_uri)
     assert snapshot(client) == before
 
@@ -207,7 +272,8 @@ def test_wrong_secret_for_a_real_key_id_is_401(client: TestClient) -> None:
     agency = make_issuer(client)
     key_id = agency["apiKey"].split(".")[0]
     response = client.post(
-        "/credentials/issue", json={"credential": credential_for(agency["did"])},
+        "/credentials/issue",
+        json={"credential": credential_for(agency["did"])},
         headers={"Authorization": f"Bearer {key_id}.wrong"},
     )
     assert_problem(response, 401, PROBLEMS + "unauthenticated")
@@ -216,9 +282,12 @@ def test_wrong_secret_for_a_real_key_id_is_401(client: TestClient) -> None:
 def test_revoked_api_key_is_401(client: TestClient) -> None:
     agency = make_issuer(client)
     key_id = agency["apiKey"].split(".")[0].removeprefix("ik_")
-    assert client.delete(f"/issuers/{agency['id']}/keys/{key_id}", headers=admin()).status_code == 204
+    assert (
+        client.delete(f"/issuers/{agency['id']}/keys/{key_id}", headers=admin()).status_code == 204
+    )
     response = client.post(
-        "/credentials/issue", json={"credential": credential_for(agency["did"])},
+        "/credentials/issue",
+        json={"credential": credential_for(agency["did"])},
         headers={"Authorization": f"Bearer {agency['apiKey']}"},
     )
     assert_problem(response, 401, PROBLEMS + "unauthenticated")
@@ -228,7 +297,10 @@ def test_duplicate_credential_id_is_409_and_writes_nothing(client: TestClient) -
     agency = make_issuer(client)
     cred = credential_for(agency["did"], id="urn:uuid:7a1c5d5e-0000-4000-8000-000000000001")
     headers = {"Authorization": f"Bearer {agency['apiKey']}"}
-    assert client.post("/credentials/issue", json={"credential": cred}, headers=headers).status_code == 201
+    assert (
+        client.post("/credentials/issue", json={"credential": cred}, headers=headers).status_code
+        == 201
+    )
     before = snapshot(client)
     response = client.post("/credentials/issue", json={"credential": cred}, headers=headers)
     assert_problem(response, 409, PROBLEMS + "conflict")
@@ -237,10 +309,20 @@ def test_duplicate_credential_id_is_409_and_writes_nothing(client: TestClient) -
 
 ISSUER_CASES: dict[str, tuple[dict[str, str], Any, int, str]] = {
     "no token": ({}, {"name": "X"}, 401, PROBLEMS + "unauthenticated"),
-    "wrong token": ({"Authorization": "Bearer nope"}, {"name": "X"}, 401, PROBLEMS + "unauthenticated"),
+    "wrong token": (
+        {"Authorization": "Bearer nope"},
+        {"name": "X"},
+        401,
+        PROBLEMS + "unauthenticated",
+    ),
     "name missing": (admin(), {}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
     "name empty": (admin(), {"name": ""}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
-    "unknown field": (admin(), {"name": "X", "privateKey": "x"}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
+    "unknown field": (
+        admin(),
+        {"name": "X", "privateKey": "x"},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
     "bad id": (admin(), {"name": "X", "id": "../etc"}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
     "name is a number": (admin(), {"name": 5}, 422, VC_DM + "MALFORMED_VALUE_ERROR"),
 }
@@ -257,13 +339,18 @@ def test_bad_create_issuer_request_is_a_problem(client: TestClient, case: str) -
 def test_agency_key_cannot_create_issuers(client: TestClient) -> None:
     agency = make_issuer(client)
     before = snapshot(client)
-    response = client.post("/issuers", json={"name": "X"}, headers={"Authorization": f"Bearer {agency['apiKey']}"})
+    response = client.post(
+        "/issuers", json={"name": "X"}, headers={"Authorization": f"Bearer {agency['apiKey']}"}
+    )
     assert_problem(response, 401, PROBLEMS + "unauthenticated")
     assert snapshot(client) == before
 
 
 def test_duplicate_issuer_id_is_409(client: TestClient) -> None:
-    assert client.post("/issuers", json={"name": "A", "id": "bureau"}, headers=admin()).status_code == 201
+    assert (
+        client.post("/issuers", json={"name": "A", "id": "bureau"}, headers=admin()).status_code
+        == 201
+    )
     before = snapshot(client)
     response = client.post("/issuers", json={"name": "B", "id": "bureau"}, headers=admin())
     assert_problem(response, 409, PROBLEMS + "conflict")
@@ -271,7 +358,13 @@ def test_duplicate_issuer_id_is_409(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "did", ["did:key:zzz", "did:key:z6LSj72tK8brWgZja8NLRwPigth2T9QRiG1uH9oKZuKjdh9p", "nope", "did:foo:bar"]
+    "did",
+    [
+        "did:key:zzz",
+        "did:key:z6LSj72tK8brWgZja8NLRwPigth2T9QRiG1uH9oKZuKjdh9p",
+        "nope",
+        "did:foo:bar",
+    ],
 )
 def test_unresolvable_dids_are_400(client: TestClient, did: str) -> None:
     assert_problem(client.get(f"/dids/{did}"), 400, PROBLEMS + "invalid-did")

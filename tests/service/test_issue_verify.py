@@ -69,7 +69,9 @@ def test_stored_record_holds_digests_not_claims(client: TestClient) -> None:
 
 TAMPERS = {
     "claim": lambda d: d["credentialSubject"].__setitem__("residence", "Pudong"),
-    "issuer": lambda d: d.__setitem__("issuer", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
+    "issuer": lambda d: d.__setitem__(
+        "issuer", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    ),
     "validFrom": lambda d: d.__setitem__("validFrom", "2025-01-01T00:00:00Z"),
     # Replacing the signed context; *appending* one is allowed by eddsa-jcs-2022 §3.3.2.
     "@context": lambda d: d.__setitem__("@context", ["https://www.w3.org/2018/credentials/v1"]),
@@ -77,7 +79,9 @@ TAMPERS = {
         "@context", ["https://www.w3.org/ns/credentials/examples/v2"]
     ),
     "proof.created": lambda d: d["proof"].__setitem__("created", "2026-06-01T12:00:01Z"),
-    "proofValue": lambda d: d["proof"].__setitem__("proofValue", d["proof"]["proofValue"][:-3] + "abc"),
+    "proofValue": lambda d: d["proof"].__setitem__(
+        "proofValue", d["proof"]["proofValue"][:-3] + "abc"
+    ),
 }
 
 
@@ -99,8 +103,10 @@ def test_credential_from_an_unknown_did_key_issuer_verifies_offline(client: Test
     key = Ed25519PrivateKey(b"\x05" * 32)
     did = "did:key:" + key.public_key().multibase
     options = {
-        "type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022",
-        "created": "2026-01-01T00:00:00Z", "verificationMethod": f"{did}#{did[8:]}",
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "created": "2026-01-01T00:00:00Z",
+        "verificationMethod": f"{did}#{did[8:]}",
         "proofPurpose": "assertionMethod",
     }
     vc = add_proof(EddsaJcs2022(), credential_for(did), options, key)
@@ -112,7 +118,8 @@ def test_published_jcs_vector_fails_only_the_issuer_binding(client: TestClient) 
     """The W3C vector's issuer is an https URL the did:key does not belong to: the proof
     verifies, but the service refuses a credential its issuer did not sign."""
     response = client.post(
-        "/credentials/verify", json={"verifiableCredential": vector_json("eddsa-jcs-2022/signedJCS.json")}
+        "/credentials/verify",
+        json={"verifiableCredential": vector_json("eddsa-jcs-2022/signedJCS.json")},
     )
     assert response.status_code == 422
     results = response.json()["results"]
@@ -124,8 +131,12 @@ def test_credential_signed_by_another_key_than_the_issuer_fails(client: TestClie
     agency = make_issuer(client)
     key = Ed25519PrivateKey(b"\x06" * 32)
     did = "did:key:" + key.public_key().multibase
-    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022",
-               "verificationMethod": f"{did}#{did[8:]}", "proofPurpose": "assertionMethod"}
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "verificationMethod": f"{did}#{did[8:]}",
+        "proofPurpose": "assertionMethod",
+    }
     forged = add_proof(EddsaJcs2022(), credential_for(agency["did"]), options, key)
     response = client.post("/credentials/verify", json={"verifiableCredential": forged})
     assert response.status_code == 422
@@ -141,7 +152,9 @@ def _expiring(client: TestClient, **dates: str) -> dict[str, Any]:
     return vc
 
 
-def test_expired_credential_fails_the_validity_period(client: TestClient, clock: FixedClock) -> None:
+def test_expired_credential_fails_the_validity_period(
+    client: TestClient, clock: FixedClock
+) -> None:
     vc = _expiring(client, validUntil="2026-07-01T00:00:00Z")
     assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
     clock.advance(timedelta(days=60))
@@ -164,7 +177,8 @@ def test_adding_a_proof_to_a_signed_credential_makes_a_proof_set(client: TestCli
     vc = issue(client, agency).json()["verifiableCredential"]
     vc_with_id = {**vc, "issuer": agency["did"]}
     response = client.post(
-        "/credentials/issue", json={"credential": vc_with_id},
+        "/credentials/issue",
+        json={"credential": vc_with_id},
         headers={"Authorization": f"Bearer {other['apiKey']}"},
     )
     # The second agency is not the credential's issuer, so it may not sign it.
@@ -172,5 +186,7 @@ def test_adding_a_proof_to_a_signed_credential_makes_a_proof_set(client: TestCli
     again = issue(client, agency, vc)
     assert again.status_code == 201
     assert len(again.json()["verifiableCredential"]["proof"]) == 2
-    verify = client.post("/credentials/verify", json={"verifiableCredential": again.json()["verifiableCredential"]})
+    verify = client.post(
+        "/credentials/verify", json={"verifiableCredential": again.json()["verifiableCredential"]}
+    )
     assert verify.status_code == 200, verify.text

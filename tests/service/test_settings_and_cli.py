@@ -17,7 +17,9 @@ from service.settings import Settings, SettingsError, decode_secret
 from tests.service.conftest import services_of
 
 
-def test_production_refuses_to_start_without_an_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_to_start_without_an_admin_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("IDENTITY_ENV", "production")
     monkeypatch.setenv("IDENTITY_MASTER_SECRET", "ab" * 32)
     with pytest.raises(ValueError, match="IDENTITY_ADMIN_TOKEN"):
@@ -32,7 +34,9 @@ def test_production_refuses_a_short_admin_token(monkeypatch: pytest.MonkeyPatch)
         Settings()
 
 
-def test_production_refuses_to_start_without_a_master_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_to_start_without_a_master_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("IDENTITY_ENV", "production")
     monkeypatch.setenv("IDENTITY_ADMIN_TOKEN", "t" * 40)
     with pytest.raises(ValueError, match="IDENTITY_MASTER_SECRET"):
@@ -110,13 +114,25 @@ def test_openapi_page_lists_the_vc_api_endpoints(client: TestClient) -> None:
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("identity")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, env={**os.environ, **env},
-                          timeout=60)
+    return subprocess.run(
+        [str(exe), *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
 
 
 def test_cli_creates_an_issuer_in_the_store(tmp_path: Path) -> None:
-    result = _cli("issuer", "create", "Civil Affairs Bureau", "--id", "cab",
-                  env={"IDENTITY_DATA_DIR": str(tmp_path)})
+    result = _cli(
+        "issuer",
+        "create",
+        "Civil Affairs Bureau",
+        "--id",
+        "cab",
+        env={"IDENTITY_DATA_DIR": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)
     assert created["id"] == "cab" and created["did"].startswith("did:key:z6Mk")

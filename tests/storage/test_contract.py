@@ -25,9 +25,15 @@ def api_key(n: int = 1, issuer_id: str = "agency-1") -> ApiKeyRecord:
 
 def credential(n: int = 1, digest: bytes | None = None) -> CredentialRecord:
     return CredentialRecord(
-        id=f"urn:uuid:{n}", digest=digest or bytes([n]) * 32, issuer_id="agency-1",
-        issuer_did="did:key:z1", type="ResidencePermit", subject_id="did:key:zSubject",
-        issued_at=T0, status_index=n, log_index=n,
+        id=f"urn:uuid:{n}",
+        digest=digest or bytes([n]) * 32,
+        issuer_id="agency-1",
+        issuer_did="did:key:z1",
+        type="ResidencePermit",
+        subject_id="did:key:zSubject",
+        issued_at=T0,
+        status_index=n,
+        log_index=n,
     )
 
 
