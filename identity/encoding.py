@@ -48,7 +48,7 @@ def multibase_decode(text: str) -> bytes:
         if "=" in body:
             raise MalformedValueError("base64url multibase must not be padded")
         try:
-            return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            return base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError) as exc:
             raise MalformedValueError("not valid base64url") from exc
     raise MalformedValueError(f"unsupported multibase prefix {prefix!r}")
