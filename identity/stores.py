@@ -126,7 +126,21 @@ class CredentialStore(Protocol):
     def count_credentials(self) -> int: ...
 
 
-class Store(IssuerStore, CredentialStore, Protocol):
+class ChallengeStore(Protocol):
+    def create_challenge(self, value: str, expires: datetime) -> None:
+        """Record a single-use challenge valid until ``expires``."""
+        ...
+
+    def consume_challenge(self, value: str, now: datetime) -> None:
+        """Use a challenge up, atomically: exactly one caller ever succeeds.
+
+        Raises :class:`~identity.errors.InvalidChallengeError` when the challenge is
+        unknown, already used or expired (an expired one is deleted).
+        """
+        ...
+
+
+class Store(IssuerStore, CredentialStore, ChallengeStore, Protocol):
     """Everything the service keeps, behind one backend."""
 
     def ping(self) -> None:

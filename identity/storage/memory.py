@@ -7,9 +7,10 @@ whole call and checks before it writes.
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from collections.abc import Sequence
 
-from identity.errors import ConflictError, NotFoundError
+from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
 from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
 
 
@@ -20,6 +21,7 @@ class MemoryStore:
         self._keys: dict[str, ApiKeyRecord] = {}
         self._credentials: dict[str, CredentialRecord] = {}
         self._by_digest: dict[bytes, str] = {}
+        self._challenges: dict[str, datetime] = {}
 
     def ping(self) -> None:
         return None
@@ -114,3 +116,19 @@ class MemoryStore:
     def count_credentials(self) -> int:
         with self._lock:
             return len(self._credentials)
+
+    # -- challenges -----------------------------------------------------------------------
+
+    def create_challenge(self, value: str, expires: datetime) -> None:
+        with self._lock:
+            if value in self._challenges:
+                raise ConflictError("challenge already exists")
+            self._challenges[value] = expires
+
+    def consume_challenge(self, value: str, now: datetime) -> None:
+        with self._lock:
+            expires = self._challenges.pop(value, None)
+        if expires is None:
+            raise InvalidChallengeError("challenge unknown or already used")
+        if now > expires:
+            raise InvalidChallengeError("challenge expired")

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from identity.errors import ConflictError, NotFoundError, UnavailableError
+from identity.errors import ConflictError, InvalidChallengeError, NotFoundError, UnavailableError
 from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
 
 SCHEMA = """
@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS credentials (
     issued_at TEXT NOT NULL,
     status_index INTEGER,
     log_index INTEGER
+);
+CREATE TABLE IF NOT EXISTS challenges (
+    value TEXT PRIMARY KEY,
+    expires TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS credentials_subject ON credentials(subject_id);
 CREATE INDEX IF NOT EXISTS credentials_digest ON credentials(digest);
@@ -234,6 +238,25 @@ class SqliteStore:
 
     def count_credentials(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM credentials")[0][0])
+
+    # -- challenges -----------------------------------------------------------------------
+
+    def create_challenge(self, value: str, expires: datetime) -> None:
+        with self._write() as db:
+            try:
+                db.execute("INSERT INTO challenges VALUES (?, ?)", (value, expires.isoformat()))
+            except sqlite3.IntegrityError as exc:
+                raise ConflictError("challenge already exists") from exc
+
+    def consume_challenge(self, value: str, now: datetime) -> None:
+        with self._write() as db:
+            row = db.execute(
+                "DELETE FROM challenges WHERE value = ? RETURNING expires", (value,)
+            ).fetchone()
+        if row is None:
+            raise InvalidChallengeError("challenge unknown or already used")
+        if now > datetime.fromisoformat(row[0]):
+            raise InvalidChallengeError("challenge expired")
 
 
 def _insert_key(db: sqlite3.Connection, key: ApiKeyRecord) -> None:

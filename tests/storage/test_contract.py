@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from identity.errors import ConflictError, NotFoundError
+from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
 from identity.storage.sqlite import SqliteStore
 from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord, Store
 
@@ -155,3 +155,40 @@ def test_batch_put_stores_all_and_refuses_only_the_taken_ids(store: Store) -> No
     assert isinstance(outcomes[1], ConflictError)
     assert store.count_credentials() == 3
     assert store.get_credential("urn:uuid:2") == credential(2)
+
+
+def test_a_challenge_is_consumed_exactly_once(store: Store) -> None:
+    store.create_challenge("c1", T0 + timedelta(minutes=5))
+    store.consume_challenge("c1", T0)
+    with pytest.raises(InvalidChallengeError):
+        store.consume_challenge("c1", T0)
+
+
+def test_unknown_and_expired_challenges_are_refused(store: Store) -> None:
+    with pytest.raises(InvalidChallengeError):
+        store.consume_challenge("never-issued", T0)
+    store.create_challenge("c2", T0 + timedelta(minutes=5))
+    with pytest.raises(InvalidChallengeError, match="expired"):
+        store.consume_challenge("c2", T0 + timedelta(minutes=6))
+    with pytest.raises(ConflictError):
+        store.create_challenge("c3", T0)
+        store.create_challenge("c3", T0)
+
+
+def test_concurrent_consumers_of_one_challenge_get_one_success(store: Store) -> None:
+    store.create_challenge("race", T0 + timedelta(minutes=5))
+    wins: list[bool] = []
+
+    def take() -> None:
+        try:
+            store.consume_challenge("race", T0)
+            wins.append(True)
+        except InvalidChallengeError:
+            wins.append(False)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins.count(True) == 1
