@@ -49,6 +49,11 @@ class VerifyResponse(BaseModel):
     warnings: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class VerifyPresentationRequest(BaseModel):
+    verifiablePresentation: dict[str, Any]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class CreateIssuerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)

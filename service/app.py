@@ -12,7 +12,7 @@ from identity.clock import Clock
 from identity.stores import Store
 from service import problems
 from service.container import Services
-from service.routers import credentials, dids, health, issuers
+from service.routers import credentials, dids, health, issuers, presentations
 from service.settings import Settings
 
 log = logging.getLogger("identity.service")
@@ -41,6 +41,6 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, issuers, credentials, dids):
+    for module in (health, issuers, credentials, presentations, dids):
         app.include_router(module.router)
     return app

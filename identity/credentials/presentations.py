@@ -17,8 +17,8 @@ from identity.credentials.model import V1_CONTEXT, V2_CONTEXT
 from identity.credentials.verifier import (
     CheckResult,
     CredentialNotVerified,
-    Verifier,
     VerifiedCredential,
+    Verifier,
 )
 from identity.dids import DidResolver
 from identity.errors import (

@@ -138,10 +138,14 @@ def parse_entries(credential: dict[str, Any]) -> list[StatusEntry]:
         if not isinstance(item, dict) or item.get("type") != ENTRY_TYPE:
             continue
         index, url, purpose = (
-            item.get("statusListIndex"), item.get("statusListCredential"), item.get("statusPurpose")
+            item.get("statusListIndex"),
+            item.get("statusListCredential"),
+            item.get("statusPurpose"),
         )
         if not isinstance(index, str) or not index.isdigit() or str(int(index)) != index:
-            raise MalformedValueError("statusListIndex must be a decimal string", field="statusListIndex")
+            raise MalformedValueError(
+                "statusListIndex must be a decimal string", field="statusListIndex"
+            )
         if not isinstance(url, str) or not isinstance(purpose, str):
             raise MalformedValueError("statusListCredential and statusPurpose are required")
         out.append(StatusEntry(url, int(index), purpose))
@@ -165,7 +169,9 @@ def check_status(credential: dict[str, Any], issuer: str, load: ListLoader) -> d
         list_issuer = listed.get("issuer")
         list_issuer = list_issuer.get("id") if isinstance(list_issuer, dict) else list_issuer
         if list_issuer != issuer:
-            raise StatusVerificationError("the status list was not issued by the credential's issuer")
+            raise StatusVerificationError(
+                "the status list was not issued by the credential's issuer"
+            )
         if not isinstance(subject, dict) or subject.get("statusPurpose") != entry.purpose:
             raise StatusVerificationError("the status list does not serve this statusPurpose")
         bits = Bitstring.decode(subject.get("encodedList"))

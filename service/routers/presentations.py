@@ -1,0 +1,117 @@
+"""``POST /challenges`` and ``POST /presentations/verify`` (VC-API shape)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from identity.credentials.presentations import PresentationNotVerified, verify_presentation
+from identity.credentials.verifier import CheckResult
+from identity.errors import InvalidChallengeError, MalformedValueError
+from schemas.api import VerifyPresentationRequest
+from service.container import Svc, read_json, require_object
+from service.problems import problem_for
+from service.routers import body_schema, check_envelope
+
+router = APIRouter(tags=["presentations"])
+
+CHALLENGE_TTL = timedelta(minutes=5)
+
+
+@router.post("/challenges", status_code=201)
+async def create_challenge(svc: Svc) -> JSONResponse:
+    """A single-use challenge a holder must sign into its presentation within 5 minutes."""
+    value = secrets.token_urlsafe(24)
+    expires = svc.clock.now() + CHALLENGE_TTL
+    svc.store.create_challenge(value, expires)
+    return JSONResponse(
+        {"challenge": value, "expires": expires.isoformat()},
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _result(check: CheckResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"valid": check.valid, **check.details}
+    if check.error is not None:
+        out["error"] = {
+            "type": check.error.type_uri,
+            "title": check.error.title,
+            "detail": check.error.detail,
+        }
+    return out
+
+
+@router.post("/presentations/verify", openapi_extra=body_schema(VerifyPresentationRequest))
+async def verify(request: Request, svc: Svc) -> JSONResponse:
+    """200 when the holder proof matches the challenge/domain and every credential
+    verifies; otherwise 400/422 problem+json naming the failed credential and check."""
+    body = require_object(await read_json(request), "body")
+    check_envelope(VerifyPresentationRequest, body)
+    options = body.get("options") or {}
+    challenge, domain = options.get("challenge"), options.get("domain")
+    if not isinstance(challenge, str) or not challenge:
+        raise MalformedValueError("options.challenge is required", field="options.challenge")
+    if domain is not None and not isinstance(domain, str):
+        raise MalformedValueError("options.domain must be a string", field="options.domain")
+    try:
+        verified = verify_presentation(
+            body["verifiablePresentation"],
+            registry=svc.registry,
+            resolver=svc.resolver,
+            verifier=svc.verifier,
+            challenge=challenge,
+            domain=domain,
+            options=options,
+        )
+    except PresentationNotVerified as exc:
+        return problem_for(
+            exc,
+            verified=False,
+            checks=[c.name for c in exc.checks],
+            results={c.name: _result(c) for c in exc.checks},
+            problemDetails=[
+                {
+                    "check": c.name,
+                    "type": c.error.type_uri,
+                    "title": c.error.title,
+                    "detail": c.error.detail,
+                }
+                for c in exc.failed
+                if c.error is not None
+            ],
+            credentialResults={
+                str(i): [_result(c) | {"check": c.name} for c in failed]
+                for i, failed in exc.credentials.items()
+            },
+        )
+    # Only a presentation that verified uses its challenge up (single use, replay-proof).
+    try:
+        svc.store.consume_challenge(challenge, svc.clock.now())
+    except InvalidChallengeError as exc:
+        return problem_for(
+            exc,
+            verified=False,
+            checks=["challenge"],
+            problemDetails=[
+                {
+                    "check": "challenge",
+                    "type": exc.type_uri,
+                    "title": exc.title,
+                    "detail": exc.detail,
+                }
+            ],
+        )
+    return JSONResponse(
+        {
+            "verified": True,
+            "holder": verified.holder,
+            "checks": ["wellFormed", "holderProof", "credentials", "challenge"],
+            "credentials": len(verified.credentials),
+            "problemDetails": [],
+        }
+    )
