@@ -22,7 +22,7 @@ embedded default --, ``.redis`` -- scale-out) passes the one suite in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -82,6 +82,27 @@ class CredentialRecord:
     issued_at: datetime
     status_index: int | None = None
     log_index: int | None = None
+    status_group: str | None = None
+    """The status-list group holding ``status_index`` (one list per status purpose)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusListRecord:
+    """One Bitstring Status List: ``bits`` for ``purpose`` in allocation group ``group``.
+
+    ``version`` grows by one at every change, so caches key on (group, purpose, version).
+    """
+
+    group: str
+    purpose: str
+    issuer_id: str
+    bits: bytes = field(repr=False)
+    version: int
+
+
+def new_group_id(issuer_id: str, counter: int) -> str:
+    """A status-list group id: unique per store, safe in a URL path segment."""
+    return f"{issuer_id}-{counter + 1}"
 
 
 class IssuerStore(Protocol):
@@ -126,6 +147,35 @@ class CredentialStore(Protocol):
     def count_credentials(self) -> int: ...
 
 
+class StatusStore(Protocol):
+    def reserve_status_indices(
+        self,
+        issuer_id: str,
+        count: int,
+        pick: Callable[[int], int],
+        size: int,
+        purposes: Sequence[str],
+    ) -> list[tuple[str, int]]:
+        """Atomically reserve ``count`` fresh indices in the issuer's open group.
+
+        ``pick(size)`` draws a random candidate in ``[0, size)``; an index is never handed
+        out twice in a group (the random assignment of Bitstring Status List §5.1). A group
+        is closed once half its indices are taken (so random draws stay cheap) and a new
+        one -- with one all-zero list of ``size`` bits per purpose -- is opened.
+        Returns ``(group, index)`` pairs.
+        """
+        ...
+
+    def get_status_list(self, group: str, purpose: str) -> StatusListRecord: ...
+
+    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
+        """Set one bit; return the list's new version (unchanged if the bit already was).
+
+        :class:`NotFoundError` for an unknown list or an index never reserved.
+        """
+        ...
+
+
 class ChallengeStore(Protocol):
     def create_challenge(self, value: str, expires: datetime) -> None:
         """Record a single-use challenge valid until ``expires``."""
@@ -140,7 +190,7 @@ class ChallengeStore(Protocol):
         ...
 
 
-class Store(IssuerStore, CredentialStore, ChallengeStore, Protocol):
+class Store(IssuerStore, CredentialStore, StatusStore, ChallengeStore, Protocol):
     """Everything the service keeps, behind one backend."""
 
     def ping(self) -> None:

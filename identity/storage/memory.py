@@ -7,11 +7,17 @@ whole call and checks before it writes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from collections.abc import Sequence
 
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
-from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
+from identity.stores import (
+    ApiKeyRecord,
+    CredentialRecord,
+    IssuerRecord,
+    StatusListRecord,
+    new_group_id,
+)
 
 
 class MemoryStore:
@@ -22,6 +28,9 @@ class MemoryStore:
         self._credentials: dict[str, CredentialRecord] = {}
         self._by_digest: dict[bytes, str] = {}
         self._challenges: dict[str, datetime] = {}
+        self._lists: dict[tuple[str, str], StatusListRecord] = {}
+        self._groups: dict[str, tuple[str, int, set[int]]] = {}  # group -> (issuer, size, taken)
+        self._open_group: dict[str, str] = {}  # issuer -> group
 
     def ping(self) -> None:
         return None
@@ -132,3 +141,56 @@ class MemoryStore:
             raise InvalidChallengeError("challenge unknown or already used")
         if now > expires:
             raise InvalidChallengeError("challenge expired")
+
+    # -- status lists ---------------------------------------------------------------------
+
+    def reserve_status_indices(
+        self,
+        issuer_id: str,
+        count: int,
+        pick: Callable[[int], int],
+        size: int,
+        purposes: Sequence[str],
+    ) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        with self._lock:
+            while len(out) < count:
+                group = self._open_group.get(issuer_id)
+                if group is None or len(self._groups[group][2]) * 2 >= self._groups[group][1]:
+                    group = new_group_id(issuer_id, len(self._groups))
+                    self._groups[group] = (issuer_id, size, set())
+                    self._open_group[issuer_id] = group
+                    for purpose in purposes:
+                        self._lists[(group, purpose)] = StatusListRecord(
+                            group, purpose, issuer_id, bytes(size // 8), 0
+                        )
+                _, group_size, taken = self._groups[group]
+                index = pick(group_size)
+                if index not in taken:
+                    taken.add(index)
+                    out.append((group, index))
+        return out
+
+    def get_status_list(self, group: str, purpose: str) -> StatusListRecord:
+        with self._lock:
+            try:
+                return self._lists[(group, purpose)]
+            except KeyError:
+                raise NotFoundError("no such status list", group=group, purpose=purpose) from None
+
+    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
+        with self._lock:
+            record = self._lists.get((group, purpose))
+            if record is None or index not in self._groups[group][2]:
+                raise NotFoundError("no such status list entry", group=group, index=index)
+            bits = bytearray(record.bits)
+            before = bits[index // 8]
+            mask = 0x80 >> (index % 8)
+            bits[index // 8] = before | mask if value else before & ~mask & 0xFF
+            if bits[index // 8] == before:
+                return record.version
+            updated = StatusListRecord(
+                group, purpose, record.issuer_id, bytes(bits), record.version + 1
+            )
+            self._lists[(group, purpose)] = updated
+            return updated.version

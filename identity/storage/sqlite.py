@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError, UnavailableError
-from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
+from identity.stores import (
+    ApiKeyRecord,
+    CredentialRecord,
+    IssuerRecord,
+    StatusListRecord,
+    new_group_id,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS issuers (
@@ -47,8 +53,28 @@ CREATE TABLE IF NOT EXISTS credentials (
     subject_id TEXT,
     issued_at TEXT NOT NULL,
     status_index INTEGER,
-    log_index INTEGER
+    log_index INTEGER,
+    status_group TEXT
 );
+CREATE TABLE IF NOT EXISTS status_groups (
+    id TEXT PRIMARY KEY,
+    issuer_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    taken INTEGER NOT NULL DEFAULT 0,
+    open INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS status_lists (
+    group_id TEXT NOT NULL REFERENCES status_groups(id),
+    purpose TEXT NOT NULL,
+    bits BLOB NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (group_id, purpose)
+);
+CREATE TABLE IF NOT EXISTS status_indices (
+    group_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (group_id, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS challenges (
     value TEXT PRIMARY KEY,
     expires TEXT NOT NULL
@@ -202,7 +228,7 @@ class SqliteStore:
         with self._write() as db:
             for r in records:
                 inserted = db.execute(
-                    "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         r.id,
                         r.digest,
@@ -213,6 +239,7 @@ class SqliteStore:
                         r.issued_at.isoformat(),
                         r.status_index,
                         r.log_index,
+                        r.status_group,
                     ),
                 ).rowcount
                 outcomes.append(
@@ -238,6 +265,84 @@ class SqliteStore:
 
     def count_credentials(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM credentials")[0][0])
+
+    # -- status lists -------------------------------------------------------------------
+
+    def reserve_status_indices(
+        self,
+        issuer_id: str,
+        count: int,
+        pick: Callable[[int], int],
+        size: int,
+        purposes: Sequence[str],
+    ) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        with self._write() as db:
+            while len(out) < count:
+                group, group_size = self._open_group(db, issuer_id, size, purposes)
+                index = pick(group_size)
+                if db.execute(
+                    "INSERT OR IGNORE INTO status_indices VALUES (?, ?)", (group, index)
+                ).rowcount:
+                    db.execute("UPDATE status_groups SET taken = taken + 1 WHERE id = ?", (group,))
+                    out.append((group, index))
+        return out
+
+    @staticmethod
+    def _open_group(
+        db: sqlite3.Connection, issuer_id: str, size: int, purposes: Sequence[str]
+    ) -> tuple[str, int]:
+        row = db.execute(
+            "SELECT id, size, taken FROM status_groups WHERE issuer_id = ? AND open = 1",
+            (issuer_id,),
+        ).fetchone()
+        if row is not None and row[2] * 2 < row[1]:
+            return str(row[0]), int(row[1])
+        if row is not None:
+            db.execute("UPDATE status_groups SET open = 0 WHERE id = ?", (row[0],))
+        count = db.execute("SELECT COUNT(*) FROM status_groups").fetchone()[0]
+        group = new_group_id(issuer_id, count)
+        db.execute(
+            "INSERT INTO status_groups (id, issuer_id, size) VALUES (?, ?, ?)",
+            (group, issuer_id, size),
+        )
+        for purpose in purposes:
+            db.execute(
+                "INSERT INTO status_lists VALUES (?, ?, ?, 0)", (group, purpose, bytes(size // 8))
+            )
+        return group, size
+
+    def get_status_list(self, group: str, purpose: str) -> StatusListRecord:
+        rows = self._read(
+            "SELECT l.bits, l.version, g.issuer_id FROM status_lists l "
+            "JOIN status_groups g ON g.id = l.group_id WHERE l.group_id = ? AND l.purpose = ?",
+            (group, purpose),
+        )
+        if not rows:
+            raise NotFoundError("no such status list", group=group, purpose=purpose)
+        bits, version, issuer_id = rows[0]
+        return StatusListRecord(group, purpose, issuer_id, bytes(bits), int(version))
+
+    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT l.bits, l.version FROM status_lists l JOIN status_indices i "
+                "ON i.group_id = l.group_id AND i.idx = ? WHERE l.group_id = ? AND l.purpose = ?",
+                (index, group, purpose),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError("no such status list entry", group=group, index=index)
+            bits, version = bytearray(row[0]), int(row[1])
+            before = bits[index // 8]
+            mask = 0x80 >> (index % 8)
+            bits[index // 8] = before | mask if value else before & ~mask & 0xFF
+            if bits[index // 8] == before:
+                return version
+            db.execute(
+                "UPDATE status_lists SET bits = ?, version = ? WHERE group_id = ? AND purpose = ?",
+                (bytes(bits), version + 1, group, purpose),
+            )
+            return version + 1
 
     # -- challenges -----------------------------------------------------------------------
 
@@ -288,4 +393,5 @@ def _credential(row: tuple[Any, ...]) -> CredentialRecord:
         issued_at=datetime.fromisoformat(row[6]),
         status_index=row[7],
         log_index=row[8],
+        status_group=row[9],
     )

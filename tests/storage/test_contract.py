@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -192,3 +193,72 @@ def test_concurrent_consumers_of_one_challenge_get_one_success(store: Store) -> 
     for t in threads:
         t.join()
     assert wins.count(True) == 1
+
+
+def _counter() -> Callable[[int], int]:
+    """A deterministic 'random' pick that repeats itself, to exercise reuse refusal."""
+    seq = iter([5, 5, 9, 5, 9, 1, 2, 3, 4, 6, 7, 8, 0, 10, 11, 12, 13, 14, 15] * 50)
+    return lambda size: next(seq) % size
+
+
+def test_status_indices_are_never_handed_out_twice(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+    got = store.reserve_status_indices("agency-1", 3, _counter(), 64, ["revocation"])
+    assert [i for _, i in got] == [5, 9, 1]
+    more = store.reserve_status_indices("agency-1", 5, _counter(), 64, ["revocation"])
+    assert not {i for _, i in got} & {i for _, i in more}
+
+
+def test_a_half_full_group_is_closed_and_a_new_one_opened(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+    got = store.reserve_status_indices("agency-1", 12, _counter(), 16, ["revocation", "suspension"])
+    groups = [g for g, _ in got]
+    assert len(set(groups)) >= 2
+    assert groups.count(groups[0]) == 8  # half of 16
+    for group in set(groups):
+        for purpose in ("revocation", "suspension"):
+            listed = store.get_status_list(group, purpose)
+            assert (
+                listed.bits == bytes(2) and listed.version == 0 and listed.issuer_id == "agency-1"
+            )
+
+
+def test_setting_a_status_bit_bumps_the_version_once(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+    [(group, index)] = store.reserve_status_indices(
+        "agency-1", 1, lambda size: 9, 64, ["revocation"]
+    )
+    assert store.set_status(group, "revocation", index, True) == 1
+    assert store.set_status(group, "revocation", index, True) == 1  # no change, same version
+    listed = store.get_status_list(group, "revocation")
+    assert listed.bits[1] == 0x40 and listed.version == 1
+    assert store.set_status(group, "revocation", index, False) == 2
+    assert store.get_status_list(group, "revocation").bits == bytes(8)
+
+
+def test_unknown_status_lists_and_unreserved_indices_are_not_found(store: Store) -> None:
+    store.create_issuer(issuer(), api_key())
+    [(group, _)] = store.reserve_status_indices("agency-1", 1, lambda size: 9, 64, ["revocation"])
+    with pytest.raises(NotFoundError):
+        store.set_status(group, "revocation", 10, True)
+    with pytest.raises(NotFoundError):
+        store.get_status_list(group, "suspension")
+    with pytest.raises(NotFoundError):
+        store.set_status("nope", "revocation", 9, True)
+    assert store.get_status_list(group, "revocation").version == 0
+
+
+def test_credential_records_keep_their_status_group(store: Store) -> None:
+    record = CredentialRecord(
+        id="urn:uuid:g",
+        digest=b"g" * 32,
+        issuer_id="agency-1",
+        issuer_did="did:key:z1",
+        type="T",
+        subject_id=None,
+        issued_at=T0,
+        status_index=3,
+        status_group="agency-1-1",
+    )
+    store.put_credential(record)
+    assert store.get_credential("urn:uuid:g") == record
