@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,10 +54,27 @@ class VerifyPresentationRequest(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str | None = None
+    statusPurpose: str | None = None
+    status: str | bool
+
+
+class UpdateStatusRequest(BaseModel):
+    credentialId: str
+    credentialStatus: list[StatusChange] | StatusChange
+
+
 class CreateIssuerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class CreateKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scopes: list[Literal["issue", "revoke", "read"]] = Field(min_length=1)
 
 
 class IssuerView(BaseModel):

@@ -12,7 +12,7 @@ from identity.clock import Clock
 from identity.stores import Store
 from service import problems
 from service.container import Services
-from service.routers import credentials, dids, health, issuers, presentations
+from service.routers import credentials, dids, health, issuers, presentations, status
 from service.settings import Settings
 
 log = logging.getLogger("identity.service")
@@ -31,7 +31,7 @@ def create_app(
         try:
             yield
         finally:
-            svc.close()
+            await svc.aclose()
 
     app = FastAPI(
         title="Identity and credential service",
@@ -41,6 +41,6 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, issuers, credentials, presentations, dids):
+    for module in (health, issuers, credentials, status, presentations, dids):
         app.include_router(module.router)
     return app

@@ -48,6 +48,8 @@ def issuer_create(
     issuer_id: Annotated[str | None, typer.Option("--id", help="A short slug id.")] = None,
 ) -> None:
     """Create an agency with a did:key; prints its DID and a one-time API key as JSON."""
+    import asyncio
+
     from schemas.api import CreateIssuerRequest
     from service.container import Services
     from service.routers.issuers import create_agency
@@ -57,7 +59,7 @@ def issuer_create(
     try:
         created = create_agency(svc, CreateIssuerRequest(name=name, id=issuer_id))
     finally:
-        svc.close()
+        asyncio.run(svc.aclose())
     typer.echo(json.dumps(created.model_dump(), indent=2))
 
 

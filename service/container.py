@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from identity.canonical import parse_json
 from identity.clock import Clock, SystemClock
 from identity.credentials.issuer import Issuer
-from identity.credentials.verifier import Verifier
+from identity.credentials.verifier import Verified, Verifier
 from identity.dids.key import DidKeyResolver
 from identity.dids.resolver import MethodResolver
 from identity.errors import MalformedValueError, PayloadTooLargeError
@@ -22,11 +22,17 @@ from identity.proofs import Cryptosuite, SuiteRegistry
 from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.stores import CredentialRecord, IssuerRecord, Store
 from service.settings import Settings
+from service.status import StatusLists
 from service.storage import open_store
 
 
 def default_suites() -> list[Cryptosuite]:
     return [EddsaJcs2022()]
+
+
+def verification_method(issuer: IssuerRecord) -> str:
+    """The agency's signing method: ``did:key:z…#z…`` (did:key §3.1.1)."""
+    return f"{issuer.did}#{issuer.did.removeprefix('did:key:')}"
 
 
 @dataclass
@@ -40,6 +46,8 @@ class Services:
     verifier: Verifier
     issuer: Issuer
     admin_token: str
+    records: GroupCommit[CredentialRecord, None]
+    status: StatusLists = field(init=False)
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
     closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -55,7 +63,7 @@ class Services:
         )
         registry = SuiteRegistry(default_suites())
         resolver = MethodResolver({"key": DidKeyResolver()})
-        return cls(
+        svc = cls(
             settings=settings,
             store=store,
             clock=clock,
@@ -65,7 +73,24 @@ class Services:
             verifier=Verifier(registry, resolver, clock),
             issuer=Issuer(store, clock, write_record=records.submit),
             admin_token=settings.admin_token_value(),
+            records=records,
         )
+        svc.status = StatusLists(
+            store,
+            clock,
+            settings.public_url,
+            svc.signing_key_and_method,
+            EddsaJcs2022(),
+            Verifier(registry, resolver, clock),
+        )
+        svc.verifier = Verifier(registry, resolver, clock, extra_checks=[("status", svc._status)])
+        return svc
+
+    def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
+        return self.status.check(verified.credential.json, verified.credential.issuer)
+
+    def signing_key_and_method(self, issuer: IssuerRecord) -> tuple[Ed25519PrivateKey, str]:
+        return self.signing_key(issuer), verification_method(issuer)
 
     def signing_key(self, issuer: IssuerRecord) -> Ed25519PrivateKey:
         """The issuer's unsealed key, cached in process memory after first use."""
@@ -86,7 +111,8 @@ class Services:
             raise MalformedValueError("options.type and options.cryptosuite must be strings")
         return self.registry.named(proof_type, name)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        await self.records.close()
         for closer in reversed(self.closers):
             closer()
         self.store.close()

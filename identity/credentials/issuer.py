@@ -52,6 +52,33 @@ def credential_digest(document: Json) -> bytes:
     return hashlib.sha256(jcs(document)).digest()
 
 
+def bind_issuer(document: Any, issuer_did: str) -> Json:
+    """A checked copy of ``document`` whose issuer is ``issuer_did``.
+
+    A missing ``issuer`` is filled in; a different one is refused (403).
+    """
+    if not isinstance(document, dict):
+        raise MalformedValueError("credential must be a JSON object", field="credential")
+    bound: Json = copy.deepcopy(document)
+    bound.setdefault("issuer", issuer_did)
+    credential = parse_credential(bound)
+    if credential.issuer != issuer_did:
+        raise PermissionDeniedError(
+            "credential issuer is not the DID of the authenticated agency",
+            issuer=credential.issuer,
+        )
+    return bound
+
+
+@dataclass(frozen=True, slots=True)
+class StatusAssignment:
+    """Where a new credential's status bits live, and the entries to embed (§2.1)."""
+
+    group: str
+    index: int
+    entries: tuple[Json, ...]
+
+
 def sign_credential(
     document: Any,
     *,
@@ -66,16 +93,7 @@ def sign_credential(
     A missing ``issuer`` is filled with ``issuer_did``; a different one is refused. A
     credential that already carries proofs gets one more (a proof set, VC-DI §2.1.2).
     """
-    if not isinstance(document, dict):
-        raise MalformedValueError("credential must be a JSON object", field="credential")
-    document = copy.deepcopy(document)
-    document.setdefault("issuer", issuer_did)
-    credential = parse_credential(document)
-    if credential.issuer != issuer_did:
-        raise PermissionDeniedError(
-            "credential issuer is not the DID of the authenticated agency",
-            issuer=credential.issuer,
-        )
+    document = bind_issuer(document, issuer_did)
     options: Json = {
         "type": suite.proof_type,
         "created": xsd_datetime(created),
@@ -114,11 +132,27 @@ class Issuer:
         key: Ed25519PrivateKey,
         verification_method: str,
         suite: Cryptosuite,
-    ) -> tuple[SignedCredential, Receipt | None]:
+        assign_status: Callable[[], Awaitable[StatusAssignment]] | None = None,
+    ) -> tuple[SignedCredential, Receipt | None, CredentialRecord]:
+        """Validate, add ``credentialStatus``, sign, anchor, record.
+
+        Everything that can refuse the request runs before anything is written.
+        """
         now = self.clock.now()
-        given_id = document.get("id") if isinstance(document, dict) else None
+        document = bind_issuer(document, issuer.did)
+        given_id = document.get("id")
         if isinstance(given_id, str) and self.credentials.find_credential(given_id) is not None:
-            raise ConflictError("a credential with this id was already issued", id=document["id"])
+            raise ConflictError("a credential with this id was already issued", id=given_id)
+        # A credential that already carries a proof is only co-signed: changing it (even
+        # by adding a status entry) would break the proofs it has.
+        status = await assign_status() if assign_status and "proof" not in document else None
+        if status is not None:
+            existing = document.get("credentialStatus")
+            before = (
+                [] if existing is None else existing if isinstance(existing, list) else [existing]
+            )
+            merged = [*before, *status.entries]
+            document["credentialStatus"] = merged[0] if len(merged) == 1 else merged
         signed = sign_credential(
             document,
             issuer_did=issuer.did,
@@ -139,6 +173,8 @@ class Issuer:
             subject_id=signed.credential.subject_ids[0] if signed.credential.subject_ids else None,
             issued_at=now,
             log_index=receipt.index if receipt else None,
+            status_index=status.index if status else None,
+            status_group=status.group if status else None,
         )
         await self.write_record(record)
-        return signed, receipt
+        return signed, receipt, record

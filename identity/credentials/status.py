@@ -152,32 +152,57 @@ def parse_entries(credential: dict[str, Any]) -> list[StatusEntry]:
     return out
 
 
-ListLoader = Callable[[str], dict[str, Any]]
-"""Returns the *verified* status list credential at a URL, or raises a status error."""
+@dataclass(frozen=True, slots=True)
+class StatusList:
+    """A verified status list credential, decoded once: who issued it, for what, the bits."""
+
+    url: str
+    issuer: str
+    purpose: str
+    bits: Bitstring
+
+    @classmethod
+    def from_credential(cls, url: str, listed: dict[str, Any]) -> StatusList:
+        """Read a (verified) ``BitstringStatusListCredential``; §3.2 steps on its shape."""
+        types = listed.get("type")
+        subject = listed.get("credentialSubject")
+        issuer = listed.get("issuer")
+        issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if not isinstance(types, list) or LIST_CREDENTIAL_TYPE not in types:
+            raise StatusVerificationError("not a BitstringStatusListCredential")
+        if not isinstance(subject, dict) or subject.get("type") != LIST_TYPE:
+            raise StatusVerificationError("credentialSubject is not a BitstringStatusList")
+        purpose = subject.get("statusPurpose")
+        if not isinstance(issuer, str) or not isinstance(purpose, str):
+            raise StatusVerificationError("status list lacks issuer or statusPurpose")
+        return cls(url, issuer, purpose, Bitstring.decode(subject.get("encodedList")))
 
 
-def check_status(credential: dict[str, Any], issuer: str, load: ListLoader) -> dict[str, Any]:
+ListLoader = Callable[[str], StatusList]
+"""Dereferences, verifies and decodes the status list at a URL, or raises a status error."""
+
+
+def check_status(
+    credential: dict[str, Any], issuer: str, load: ListLoader
+) -> dict[str, Any] | None:
     """§3.2 Validate: read each entry's bit; raise :class:`CredentialStatusError` if set.
 
-    ``load`` dereferences and verifies the status list credential (its proof, validity).
     The list must come from the credential's issuer and serve the entry's purpose.
+    ``None`` when the credential has no Bitstring status entry.
     """
+    entries = parse_entries(credential)
+    if not entries:
+        return None
     results: dict[str, Any] = {}
-    for entry in parse_entries(credential):
+    for entry in entries:
         listed = load(entry.list_url)
-        subject = listed.get("credentialSubject")
-        list_issuer = listed.get("issuer")
-        list_issuer = list_issuer.get("id") if isinstance(list_issuer, dict) else list_issuer
-        if list_issuer != issuer:
-            raise StatusVerificationError(
-                "the status list was not issued by the credential's issuer"
-            )
-        if not isinstance(subject, dict) or subject.get("statusPurpose") != entry.purpose:
+        if listed.issuer != issuer:
+            raise StatusVerificationError("the status list's issuer is not the credential's")
+        if listed.purpose != entry.purpose:
             raise StatusVerificationError("the status list does not serve this statusPurpose")
-        bits = Bitstring.decode(subject.get("encodedList"))
-        set_ = bits.get(entry.index)
-        results[entry.purpose] = set_
-        if set_:
+        is_set = listed.bits.get(entry.index)
+        results[entry.purpose] = is_set
+        if is_set:
             word = "revoked" if entry.purpose == "revocation" else "suspended"
             raise CredentialStatusError(f"credential is {word}", statusPurpose=entry.purpose)
     return results

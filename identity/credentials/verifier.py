@@ -64,8 +64,8 @@ class CredentialNotVerified(VerificationError):
 
     def __init__(self, checks: Sequence[CheckResult]) -> None:
         failed = [c for c in checks if not c.valid]
-        names = ", ".join(c.name for c in failed)
-        super().__init__(f"credential failed verification: {names}")
+        reasons = "; ".join(f"{c.name}: {c.error.detail}" for c in failed if c.error)
+        super().__init__(f"credential failed verification: {reasons}")
         self.checks = tuple(checks)
         self.failed = tuple(failed)
         first = failed[0].error

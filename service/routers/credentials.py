@@ -10,10 +10,9 @@ from fastapi.responses import JSONResponse
 from identity.credentials.verifier import CheckResult, CredentialNotVerified
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.auth import authenticate_agency
-from service.container import Svc, read_json, require_object
+from service.container import Svc, read_json, require_object, verification_method
 from service.problems import problem_for
 from service.routers import body_schema, check_envelope
-from service.routers.issuers import verification_method
 
 router = APIRouter(tags=["credentials"])
 
@@ -32,14 +31,15 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
     check_envelope(IssueRequest, body)
     issuer = svc.store.get_issuer(agency.issuer_id)
     suite = svc.suite_for(body.get("options"))
-    signed, receipt = await svc.issuer.issue(
+    signed, receipt, record = await svc.issuer.issue(
         body["credential"],
         issuer=issuer,
         key=svc.signing_key(issuer),
         verification_method=verification_method(issuer),
         suite=suite,
+        assign_status=lambda: svc.status.assign(issuer),
     )
-    out: dict[str, Any] = {"verifiableCredential": signed.json}
+    out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
     if receipt is not None:
         out["receipt"] = {
             "origin": receipt.origin,

@@ -11,16 +11,12 @@ from identity.dids.key import did_from_key
 from identity.errors import NotFoundError
 from identity.keys import Ed25519PrivateKey
 from identity.stores import IssuerRecord
-from schemas.api import CreatedIssuer, CreateIssuerRequest, IssuerView
-from service.auth import new_api_key, require_admin
-from service.container import Services, Svc, read_json
+from schemas.api import CreatedIssuer, CreateIssuerRequest, CreateKeyRequest, IssuerView
+from service.auth import SCOPES, new_api_key, require_admin
+from service.container import Services, Svc, read_json, verification_method
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["issuers"])
-
-
-def verification_method(issuer: IssuerRecord) -> str:
-    return f"{issuer.did}#{issuer.did.removeprefix('did:key:')}"
 
 
 def view(issuer: IssuerRecord) -> IssuerView:
@@ -77,12 +73,20 @@ def get_issuer(issuer_id: str, svc: Svc) -> IssuerView:
     return view(svc.store.get_issuer(issuer_id))
 
 
-@router.post("/issuers/{issuer_id}/keys", status_code=201)
-def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
-    """Operator only: a further API key for an agency (e.g. for rotation)."""
+@router.post(
+    "/issuers/{issuer_id}/keys", status_code=201, openapi_extra=body_schema(CreateKeyRequest)
+)
+async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """Operator only: a further API key for an agency (rotation, or narrower scopes:
+    body ``{"scopes": ["issue" | "revoke" | "read", ...]}``, all three by default)."""
     require_admin(request, svc.admin_token)
+    scopes = SCOPES
+    if int(request.headers.get("content-length") or 0) > 0:
+        body = await read_json(request)
+        check_envelope(CreateKeyRequest, body)
+        scopes = frozenset(CreateKeyRequest.model_validate(body).scopes)
     svc.store.get_issuer(issuer_id)
-    api_key, record = new_api_key(issuer_id, svc.clock.now())
+    api_key, record = new_api_key(issuer_id, svc.clock.now(), scopes)
     svc.store.add_api_key(record)
     return JSONResponse(
         {"apiKey": api_key, "keyId": record.key_id},

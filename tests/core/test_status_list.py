@@ -10,6 +10,7 @@ import pytest
 from identity.credentials.status import (
     MIN_BITS,
     Bitstring,
+    StatusList,
     check_status,
     parse_entries,
     status_entry,
@@ -83,7 +84,9 @@ def test_entry_shape_matches_the_spec_example() -> None:
     assert status_entry("https://example.com/credentials/status/3", 94567, "revocation") == expected
     [entry] = parse_entries(example["credential"])
     assert (entry.list_url, entry.index, entry.purpose) == (
-        "https://example.com/credentials/status/3", 94567, "revocation",
+        "https://example.com/credentials/status/3",
+        94567,
+        "revocation",
     )
 
 
@@ -99,8 +102,11 @@ def _world(revoked: set[int]) -> tuple[dict[str, Any], Any]:
     bits = Bitstring.zeros()
     for i in revoked:
         bits.set(i, True)
-    listed = status_list_credential(url, "did:example:issuer", "revocation", bits, "2026-01-01T00:00:00Z")
-    return listed, lambda u: listed if u == url else pytest.fail("unexpected URL")
+    listed = status_list_credential(
+        url, "did:example:issuer", "revocation", bits, "2026-01-01T00:00:00Z"
+    )
+    decoded = StatusList.from_credential(url, listed)
+    return listed, lambda u: decoded if u == url else pytest.fail("unexpected URL")
 
 
 def test_check_passes_when_the_bit_is_clear_and_fails_when_set() -> None:
@@ -120,3 +126,25 @@ def test_list_from_another_issuer_or_purpose_is_not_trusted() -> None:
     suspension = {"credentialStatus": status_entry("https://x.example/status/1", 1, "suspension")}
     with pytest.raises(StatusVerificationError):
         check_status(suspension, "did:example:issuer", load)
+
+
+def test_a_credential_without_status_entries_skips_the_check() -> None:
+    assert (
+        check_status({"type": ["VerifiableCredential"]}, "did:x", lambda u: pytest.fail()) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"type": ["VerifiableCredential"]},
+        {"credentialSubject": {"type": "Other"}},
+        {"issuer": 5},
+    ],
+)
+def test_a_list_credential_of_the_wrong_shape_is_a_verification_error(
+    change: dict[str, Any],
+) -> None:
+    listed, _ = _world(set())
+    with pytest.raises(StatusVerificationError):
+        StatusList.from_credential("https://x.example/status/1", listed | change)

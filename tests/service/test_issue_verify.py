@@ -39,7 +39,7 @@ def test_issued_credential_verifies_with_every_check_named(client: TestClient) -
     body = response.json()
     assert body["verified"] is True
     assert body["problemDetails"] == []
-    assert body["checks"] == ["wellFormed", "proof", "issuer", "validityPeriod"]
+    assert body["checks"] == ["wellFormed", "proof", "issuer", "validityPeriod", "status"]
     assert all(r["valid"] for r in body["results"].values())
 
 

@@ -1,0 +1,97 @@
+"""Status lists: the signed lists verifiers fetch, and ``POST /credentials/status``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from identity.errors import ConflictError, MalformedValueError, PermissionDeniedError
+from schemas.api import UpdateStatusRequest
+from service.auth import authenticate_agency
+from service.container import Svc, read_json, require_object
+from service.routers import body_schema, check_envelope
+
+router = APIRouter(tags=["status"])
+
+# VC-API "status" words, and the (purpose, bit) each sets.
+STATUS_WORDS = {
+    "revoked": ("revocation", True),
+    "suspended": ("suspension", True),
+    "unsuspended": ("suspension", False),
+    "active": ("suspension", False),
+}
+
+
+@router.get("/status-lists/{group}/{purpose}")
+def status_list(group: str, purpose: str, request: Request, svc: Svc) -> JSONResponse:
+    """The signed BitstringStatusListCredential; re-signed when a bit changes."""
+    document, version = svc.status.signed_list(group, purpose)
+    etag = f'"{group}-{purpose}-{version}"'
+    headers = {"Cache-Control": "public, max-age=60", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return JSONResponse(None, status_code=304, headers=headers)
+    return JSONResponse(document, headers=headers, media_type="application/vc+ld+json")
+
+
+def _changes(body: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Accept ``status`` as a VC-API word or as ``{statusPurpose, status: bool}``."""
+    items = body.get("credentialStatus")
+    items = items if isinstance(items, list) else [items]
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise MalformedValueError("credentialStatus items must be objects")
+        status = item.get("status")
+        if isinstance(status, str) and status in STATUS_WORDS:
+            out.append(STATUS_WORDS[status])
+        elif isinstance(status, bool) and item.get("statusPurpose") in ("revocation", "suspension"):
+            out.append((item["statusPurpose"], status))
+        else:
+            raise MalformedValueError(
+                "status must be revoked/suspended/active, or a boolean with a statusPurpose",
+                field="credentialStatus.status",
+            )
+    return out
+
+
+@router.post("/credentials/status", openapi_extra=body_schema(UpdateStatusRequest))
+async def update_status(request: Request, svc: Svc) -> JSONResponse:
+    """The issuing agency (scope ``revoke``) revokes, suspends or unsuspends a credential.
+
+    Revocation is final (Bitstring Status List §2.1: revocation cannot be undone).
+    """
+    agency = authenticate_agency(request, svc.store)
+    agency.require("revoke")
+    body = require_object(await read_json(request), "body")
+    check_envelope(UpdateStatusRequest, body)
+    changes = _changes(body)
+    record = svc.store.get_credential(body["credentialId"])
+    if record.issuer_id != agency.issuer_id:
+        raise PermissionDeniedError("only the issuing agency may change this credential's status")
+    if record.status_group is None or record.status_index is None:
+        raise ConflictError("this credential was issued without a status entry")
+    for purpose, value in changes:
+        if purpose == "revocation" and not value:
+            raise ConflictError("revocation is final and cannot be undone")
+        if purpose not in svc.status.purposes:
+            raise ConflictError(f"this credential has no {purpose} status")
+    versions = {}
+    for purpose, value in changes:
+        versions[purpose] = svc.store.set_status(
+            record.status_group, purpose, record.status_index, value
+        )
+    return JSONResponse(
+        {
+            "credentialId": record.id,
+            "status": {
+                p: bool(
+                    svc.status.load(svc.status.url(record.status_group, p)).bits.get(
+                        record.status_index
+                    )
+                )
+                for p in svc.status.purposes
+            },
+        }
+    )
