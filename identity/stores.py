@@ -28,6 +28,8 @@ from datetime import datetime
 from typing import Protocol
 
 from identity.errors import ConflictError, MalformedValueError
+from identity.registry.accreditation import Accreditation
+from identity.registry.types import CredentialType
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,28 @@ class StatusStore(Protocol):
         ...
 
 
+class RegistryStore(Protocol):
+    """Credential types and accreditations, kept as their canonical JSON."""
+
+    def create_type(self, credential_type: CredentialType) -> None:
+        """:class:`ConflictError` if the type name is taken."""
+        ...
+
+    def find_type(self, name: str) -> CredentialType | None: ...
+
+    def list_types(self) -> list[CredentialType]: ...
+
+    def add_accreditation(self, accreditation: Accreditation) -> None: ...
+
+    def get_accreditation(self, accreditation_id: str) -> Accreditation: ...
+
+    def accreditations_of(self, issuer_id: str) -> list[Accreditation]: ...
+
+    def revoke_accreditation(self, accreditation_id: str, at: datetime) -> Accreditation:
+        """Mark revoked from ``at`` on (idempotent: an earlier revocation stands)."""
+        ...
+
+
 class ChallengeStore(Protocol):
     def create_challenge(self, value: str, expires: datetime) -> None:
         """Record a single-use challenge valid until ``expires``."""
@@ -190,7 +214,7 @@ class ChallengeStore(Protocol):
         ...
 
 
-class Store(IssuerStore, CredentialStore, StatusStore, ChallengeStore, Protocol):
+class Store(IssuerStore, CredentialStore, StatusStore, RegistryStore, ChallengeStore, Protocol):
     """Everything the service keeps, behind one backend."""
 
     def ping(self) -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
+from identity.registry.accreditation import Accreditation
+from identity.registry.types import CredentialType
 from identity.stores import (
     ApiKeyRecord,
     CredentialRecord,
@@ -28,6 +31,8 @@ class MemoryStore:
         self._credentials: dict[str, CredentialRecord] = {}
         self._by_digest: dict[bytes, str] = {}
         self._challenges: dict[str, datetime] = {}
+        self._types: dict[str, CredentialType] = {}
+        self._accreditations: dict[str, Accreditation] = {}
         self._lists: dict[tuple[str, str], StatusListRecord] = {}
         self._groups: dict[str, tuple[str, int, set[int]]] = {}  # group -> (issuer, size, taken)
         self._open_group: dict[str, str] = {}  # issuer -> group
@@ -125,6 +130,50 @@ class MemoryStore:
     def count_credentials(self) -> int:
         with self._lock:
             return len(self._credentials)
+
+    # -- registry -------------------------------------------------------------------------
+
+    def create_type(self, credential_type: CredentialType) -> None:
+        with self._lock:
+            if credential_type.name in self._types:
+                raise ConflictError("credential type already registered", type=credential_type.name)
+            self._types[credential_type.name] = credential_type
+
+    def find_type(self, name: str) -> CredentialType | None:
+        with self._lock:
+            return self._types.get(name)
+
+    def list_types(self) -> list[CredentialType]:
+        with self._lock:
+            return sorted(self._types.values(), key=lambda t: t.name)
+
+    def add_accreditation(self, accreditation: Accreditation) -> None:
+        with self._lock:
+            if accreditation.id in self._accreditations:
+                raise ConflictError("accreditation id already exists")
+            self._accreditations[accreditation.id] = accreditation
+
+    def get_accreditation(self, accreditation_id: str) -> Accreditation:
+        with self._lock:
+            try:
+                return self._accreditations[accreditation_id]
+            except KeyError:
+                raise NotFoundError("no such accreditation", id=accreditation_id) from None
+
+    def accreditations_of(self, issuer_id: str) -> list[Accreditation]:
+        with self._lock:
+            found = [a for a in self._accreditations.values() if a.issuer_id == issuer_id]
+        return sorted(found, key=lambda a: (a.created, a.id))
+
+    def revoke_accreditation(self, accreditation_id: str, at: datetime) -> Accreditation:
+        with self._lock:
+            current = self._accreditations.get(accreditation_id)
+            if current is None:
+                raise NotFoundError("no such accreditation", id=accreditation_id)
+            if current.revoked_at is None:
+                current = replace(current, revoked_at=at)
+                self._accreditations[accreditation_id] = current
+            return current
 
     # -- challenges -----------------------------------------------------------------------
 

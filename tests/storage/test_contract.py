@@ -6,10 +6,13 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
+from identity.registry.accreditation import Accreditation
+from identity.registry.types import bundled_types
 from identity.storage.sqlite import SqliteStore
 from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord, Store
 
@@ -262,3 +265,46 @@ def test_credential_records_keep_their_status_group(store: Store) -> None:
     )
     store.put_credential(record)
     assert store.get_credential("urn:uuid:g") == record
+
+
+def _acc(n: int, issuer_id: str = "agency-1", **kw: Any) -> Accreditation:
+    base = dict(
+        id=f"acc-{n}",
+        issuer_id=issuer_id,
+        types=frozenset({"ResidencePermitCredential"}),
+        valid_from=T0,
+        valid_until=T0 + timedelta(days=365),
+        accredited_by="operator",
+        parent_id=None,
+        depth=0,
+        created=T0 + timedelta(seconds=n),
+    )
+    base.update(kw)
+    return Accreditation(**base)  # type: ignore[arg-type]
+
+
+def test_credential_types_are_stored_once(store: Store) -> None:
+    [first, *_] = bundled_types()
+    store.create_type(first)
+    assert store.find_type(first.name) == first
+    assert store.find_type("Nope") is None
+    with pytest.raises(ConflictError):
+        store.create_type(first)
+    assert store.list_types() == [first]
+
+
+def test_accreditations_are_stored_listed_and_revoked(store: Store) -> None:
+    store.add_accreditation(_acc(1))
+    store.add_accreditation(
+        _acc(2, issuer_id="agency-2", parent_id="acc-1", depth=1, accredited_by="agency-1")
+    )
+    assert store.get_accreditation("acc-1") == _acc(1)
+    assert [a.id for a in store.accreditations_of("agency-2")] == ["acc-2"]
+    revoked = store.revoke_accreditation("acc-1", T0 + timedelta(days=1))
+    assert revoked.revoked_at == T0 + timedelta(days=1)
+    again = store.revoke_accreditation("acc-1", T0 + timedelta(days=5))
+    assert again.revoked_at == T0 + timedelta(days=1)  # the first revocation stands
+    with pytest.raises(NotFoundError):
+        store.get_accreditation("acc-9")
+    with pytest.raises(ConflictError):
+        store.add_accreditation(_acc(2))

@@ -1,0 +1,1 @@
+"""Registries of the trust layer: credential types, agency accreditation."""

@@ -1,0 +1,119 @@
+"""Credential types: a ``type`` name, a JSON Schema for ``credentialSubject``, a context.
+
+Schemas are JSON Schema Draft 2020-12 (``jsonschema``); a schema that is not valid
+Draft 2020-12 is refused when the type is registered, and a subject that does not fit
+is refused at issuance naming the JSON path of the first error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import SchemaError
+
+from identity.canonical import jcs
+from identity.errors import MalformedValueError, SchemaViolationError
+
+TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{2,80}$")
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialType:
+    """A registered credential type; validated on construction."""
+
+    name: str
+    title: str
+    schema: dict[str, Any] = field(repr=False)
+    context: str | None = None
+    validity_days: int | None = None
+    suspendable: bool = True
+    created: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not TYPE_NAME.match(self.name):
+            raise MalformedValueError(
+                "type must be a PascalCase name of 3-81 letters/digits", field="type"
+            )
+        if self.name == "VerifiableCredential":
+            raise MalformedValueError(
+                "VerifiableCredential is not a registrable type", field="type"
+            )
+        if not isinstance(self.schema, dict):
+            raise MalformedValueError("schema must be a JSON Schema object", field="schema")
+        try:
+            jsonschema.Draft202012Validator.check_schema(self.schema)
+        except SchemaError as exc:
+            raise MalformedValueError(
+                f"schema is not valid JSON Schema (Draft 2020-12): {exc.message}", field="schema"
+            ) from None
+        if self.validity_days is not None and not 1 <= self.validity_days <= 36500:
+            raise MalformedValueError("validityDays must be 1..36500", field="validityDays")
+
+    @classmethod
+    def from_json(cls, data: Any, created: datetime | None = None) -> CredentialType:
+        if not isinstance(data, dict):
+            raise MalformedValueError("a credential type must be a JSON object")
+        return cls(
+            name=data.get("type"),  # type: ignore[arg-type]
+            title=str(data.get("title") or data.get("type")),
+            schema=data.get("schema"),  # type: ignore[arg-type]
+            context=data.get("context"),
+            validity_days=data.get("validityDays"),
+            suspendable=bool(data.get("suspendable", True)),
+            created=created,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.name,
+            "title": self.title,
+            "context": self.context,
+            "validityDays": self.validity_days,
+            "suspendable": self.suspendable,
+            "schema": self.schema,
+        }
+
+    @property
+    def digest(self) -> bytes:
+        """SHA-256 of the JCS of the definition: what the log anchors."""
+        return hashlib.sha256(jcs(self.to_json())).digest()
+
+    def validate_subject(self, subject: Any) -> None:
+        """Raise :class:`SchemaViolationError` naming the JSON path of the first error."""
+        subjects = subject if isinstance(subject, list) else [subject]
+        validator = jsonschema.Draft202012Validator(
+            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        for position, item in enumerate(subjects):
+            errors = sorted(validator.iter_errors(item), key=lambda e: list(e.absolute_path))
+            if errors:
+                first = errors[0]
+                prefix = "$.credentialSubject" + (
+                    f"[{position}]" if isinstance(subject, list) else ""
+                )
+                path = prefix + "".join(
+                    f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path
+                )
+                raise SchemaViolationError(
+                    f"{path}: {first.message}", path=path, credentialType=self.name
+                )
+
+    def default_valid_until(self, valid_from: datetime) -> datetime | None:
+        return valid_from + timedelta(days=self.validity_days) if self.validity_days else None
+
+
+def bundled_types() -> list[CredentialType]:
+    """The realistic types shipped with the service (``schemas/credential_types``)."""
+    folder = resources.files("schemas") / "credential_types"
+    return [
+        CredentialType.from_json(json.loads(item.read_text(encoding="utf-8")))
+        for item in sorted(folder.iterdir(), key=lambda p: p.name)
+        if item.name.endswith(".json")
+    ]
