@@ -66,6 +66,25 @@ class UpdateStatusRequest(BaseModel):
     credentialStatus: list[StatusChange] | StatusChange
 
 
+class CredentialTypeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    title: str | None = None
+    schema_: dict[str, Any] = Field(alias="schema")
+    context: str | None = None
+    validityDays: int | None = None
+    suspendable: bool = True
+
+
+class AccreditRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    issuer: str = Field(description="The accredited agency's issuer id")
+    types: list[str] = Field(min_length=1)
+    validFrom: str | None = None
+    validUntil: str
+    parent: str | None = Field(default=None, description="Delegations: the parent accreditation")
+
+
 class CreateIssuerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
@@ -74,7 +93,7 @@ class CreateIssuerRequest(BaseModel):
 
 class CreateKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scopes: list[Literal["issue", "revoke", "read"]] = Field(min_length=1)
+    scopes: list[Literal["issue", "revoke", "read", "accredit"]] = Field(min_length=1)
 
 
 class IssuerView(BaseModel):

@@ -12,7 +12,15 @@ from identity.clock import Clock
 from identity.stores import Store
 from service import problems
 from service.container import Services
-from service.routers import credentials, dids, health, issuers, presentations, status
+from service.routers import (
+    credentials,
+    dids,
+    health,
+    issuers,
+    presentations,
+    registry,
+    status,
+)
 from service.settings import Settings
 
 log = logging.getLogger("identity.service")
@@ -41,6 +49,6 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, issuers, credentials, status, presentations, dids):
+    for module in (health, issuers, registry, credentials, status, presentations, dids):
         app.include_router(module.router)
     return app

@@ -19,7 +19,7 @@ from identity.errors import AuthenticationError, PermissionDeniedError
 from identity.stores import ApiKeyRecord, IssuerStore
 
 API_KEY_PREFIX = "ik_"
-SCOPES = frozenset({"issue", "revoke", "read"})
+SCOPES = frozenset({"issue", "revoke", "read", "accredit"})
 
 
 @dataclass(frozen=True, slots=True)

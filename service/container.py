@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,11 +16,18 @@ from identity.credentials.issuer import Issuer
 from identity.credentials.verifier import Verified, Verifier
 from identity.dids.key import DidKeyResolver
 from identity.dids.resolver import MethodResolver
-from identity.errors import MalformedValueError, PayloadTooLargeError
+from identity.errors import (
+    ConflictError,
+    MalformedValueError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+)
 from identity.groupcommit import GroupCommit
 from identity.keys import Ed25519PrivateKey, KeySealer
 from identity.proofs import Cryptosuite, SuiteRegistry
 from identity.proofs.eddsa_jcs import EddsaJcs2022
+from identity.registry.trust import TrustRegistry
+from identity.registry.types import bundled_types
 from identity.stores import CredentialRecord, IssuerRecord, Store
 from service.settings import Settings
 from service.status import StatusLists
@@ -48,6 +56,7 @@ class Services:
     admin_token: str
     records: GroupCommit[CredentialRecord, None]
     status: StatusLists = field(init=False)
+    trust: TrustRegistry = field(init=False)
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
     closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -83,8 +92,39 @@ class Services:
             EddsaJcs2022(),
             Verifier(registry, resolver, clock),
         )
-        svc.verifier = Verifier(registry, resolver, clock, extra_checks=[("status", svc._status)])
+        svc.trust = TrustRegistry(
+            store,
+            store,
+            clock,
+            schema_base_url=settings.public_url,
+            allow_unregistered_types=settings.allow_unregistered_types,
+        )
+        if settings.seed_credential_types:
+            for credential_type in bundled_types():
+                if store.find_type(credential_type.name) is None:
+                    with contextlib.suppress(ConflictError):  # another replica seeded it
+                        store.create_type(replace(credential_type, created=clock.now()))
+        svc.verifier = Verifier(
+            registry,
+            resolver,
+            clock,
+            extra_checks=[("status", svc._status), ("issuerTrust", svc._issuer_trust)],
+        )
         return svc
+
+    def _issuer_trust(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any]:
+        """Reported always; a failure only when ``options.requireAccreditedIssuer``."""
+        result = self.trust.issuer_trust(verified.credential)
+        if options.get("requireAccreditedIssuer") and not result.get("accredited"):
+            raise PermissionDeniedError(
+                "the issuer was not accredited for this credential type at issuance",
+                issuerTrust=result,
+            )
+        return result
+
+    async def anchor_event(self, kind: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """Append a registry or status act to the log; its receipt, or None without a log."""
+        return None
 
     def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         return self.status.check(verified.credential.json, verified.credential.issuer)

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=64, ge=4, le=512)
     default_cryptosuite: Literal["eddsa-jcs-2022", "eddsa-rdfc-2022"] = "eddsa-jcs-2022"
 
+    allow_unregistered_types: bool = False
+    """Issue credential types that are not in the registry (no schema, no accreditation)."""
+    seed_credential_types: bool = True
+    """Register the bundled types (residence permit, business licence, ...) at start-up."""
+
     log_origin: str = "identity.example/log"
     log_batch_size: int = Field(default=512, ge=1)
     log_batch_ms: float = Field(default=5.0, ge=0)

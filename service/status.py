@@ -85,8 +85,9 @@ class StatusLists:
     def url(self, group: str, purpose: str) -> str:
         return f"{self.prefix}{group}/{purpose}"
 
-    async def assign(self, issuer: IssuerRecord) -> StatusAssignment:
-        """A fresh random index for ``issuer``, with one entry per status purpose."""
+    async def assign(self, issuer: IssuerRecord, suspendable: bool = True) -> StatusAssignment:
+        """A fresh random index for ``issuer``: a revocation entry, and a suspension entry
+        (same index, parallel list) when the credential type may be suspended."""
         async with self._pool_lock:
             pool = self._pool.setdefault(issuer.id, deque())
             if not pool:
@@ -101,7 +102,8 @@ class StatusLists:
                     )
                 )
             group, index = pool.popleft()
-        entries = tuple(status_entry(self.url(group, p), index, p) for p in self.purposes)
+        purposes = [p for p in self.purposes if suspendable or p != "suspension"]
+        entries = tuple(status_entry(self.url(group, p), index, p) for p in purposes)
         return StatusAssignment(group, index, entries)
 
     def signed_list(self, group: str, purpose: str) -> tuple[dict[str, Any], int]:

@@ -132,9 +132,10 @@ class Issuer:
         key: Ed25519PrivateKey,
         verification_method: str,
         suite: Cryptosuite,
-        assign_status: Callable[[], Awaitable[StatusAssignment]] | None = None,
+        assign_status: Callable[[bool], Awaitable[StatusAssignment]] | None = None,
+        policy: Callable[[Json], tuple[Json, bool]] | None = None,
     ) -> tuple[SignedCredential, Receipt | None, CredentialRecord]:
-        """Validate, add ``credentialStatus``, sign, anchor, record.
+        """Validate, apply the trust ``policy``, add ``credentialStatus``, sign, anchor, record.
 
         Everything that can refuse the request runs before anything is written.
         """
@@ -145,7 +146,11 @@ class Issuer:
             raise ConflictError("a credential with this id was already issued", id=given_id)
         # A credential that already carries a proof is only co-signed: changing it (even
         # by adding a status entry) would break the proofs it has.
-        status = await assign_status() if assign_status and "proof" not in document else None
+        fresh = "proof" not in document
+        suspendable = True
+        if policy is not None and fresh:
+            document, suspendable = policy(document)
+        status = await assign_status(suspendable) if assign_status and fresh else None
         if status is not None:
             existing = document.get("credentialStatus")
             before = (

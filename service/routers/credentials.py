@@ -37,7 +37,8 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
         key=svc.signing_key(issuer),
         verification_method=verification_method(issuer),
         suite=suite,
-        assign_status=lambda: svc.status.assign(issuer),
+        assign_status=lambda suspendable: svc.status.assign(issuer, suspendable),
+        policy=lambda document: svc.trust.prepare_issuance(document, issuer.id),
     )
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
     if receipt is not None:

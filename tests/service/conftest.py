@@ -53,20 +53,50 @@ def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN}"}
 
 
-def make_issuer(client: TestClient, name: str = "Public Security Bureau") -> dict[str, Any]:
+BUNDLED_TYPES = [
+    "ResidencePermitCredential",
+    "BusinessLicenceCredential",
+    "ProfessionalQualificationCredential",
+    "HealthCertificateCredential",
+]
+
+
+def make_issuer(
+    client: TestClient, name: str = "Public Security Bureau", *, accredit: bool = True
+) -> dict[str, Any]:
+    """An agency, accredited by the operator for the bundled types for a year from NOW."""
     response = client.post("/issuers", json={"name": name}, headers=admin())
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
+    if accredit:
+        accredited = client.post(
+            "/accreditations",
+            json={
+                "issuer": body["id"],
+                "types": BUNDLED_TYPES,
+                "validFrom": "2026-01-01T00:00:00Z",
+                "validUntil": "2027-01-01T00:00:00Z",
+            },
+            headers=admin(),
+        )
+        assert accredited.status_code == 201, accredited.text
+        body["accreditation"] = accredited.json()["id"]
     return body
 
 
 def credential_for(did: str, **extra: Any) -> dict[str, Any]:
     return {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "type": ["VerifiableCredential", "ResidencePermit"],
+        "type": ["VerifiableCredential", "ResidencePermitCredential"],
         "issuer": did,
         "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:citizen-1", "residence": "Xuhui"},
+        "credentialSubject": {
+            "id": "did:example:citizen-1",
+            "fullName": "Li Lei",
+            "dateOfBirth": "1990-02-03",
+            "residenceAddress": "Xuhui",
+            "permitNumber": "SH2026001",
+        },
         **extra,
     }
 

@@ -67,7 +67,7 @@ ISSUE_CASES: dict[str, tuple[Any, int, str]] = {
         VC_DM + "PARSING_ERROR",
     ),
     "type lacks VerifiableCredential": (
-        lambda d: {"credential": _cred(d, type=["ResidencePermit"])},
+        lambda d: {"credential": _cred(d, type=["ResidencePermitCredential"])},
         422,
         VC_DM + "MALFORMED_VALUE_ERROR",
     ),

@@ -39,7 +39,14 @@ def test_issued_credential_verifies_with_every_check_named(client: TestClient) -
     body = response.json()
     assert body["verified"] is True
     assert body["problemDetails"] == []
-    assert body["checks"] == ["wellFormed", "proof", "issuer", "validityPeriod", "status"]
+    assert body["checks"] == [
+        "wellFormed",
+        "proof",
+        "issuer",
+        "validityPeriod",
+        "status",
+        "issuerTrust",
+    ]
     assert all(r["valid"] for r in body["results"].values())
 
 
@@ -62,13 +69,13 @@ def test_stored_record_holds_digests_not_claims(client: TestClient) -> None:
     cred = credential_for(agency["did"], id="urn:uuid:0b4c3a9e-1111-4000-8000-000000000001")
     issue(client, agency, cred)
     record = services_of(client).store.get_credential(cred["id"])
-    assert record.type == "ResidencePermit"
+    assert record.type == "ResidencePermitCredential"
     assert record.issuer_did == agency["did"]
     assert "Xuhui" not in repr(record)
 
 
 TAMPERS = {
-    "claim": lambda d: d["credentialSubject"].__setitem__("residence", "Pudong"),
+    "claim": lambda d: d["credentialSubject"].__setitem__("residenceAddress", "Pudong"),
     "issuer": lambda d: d.__setitem__(
         "issuer", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
     ),

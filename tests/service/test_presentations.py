@@ -133,7 +133,7 @@ def test_a_presentation_signed_by_someone_else_than_the_holder_fails(client: Tes
 def test_the_answer_names_which_credential_failed_which_check(client: TestClient) -> None:
     challenge = _challenge(client)
     good, bad = _vc(client), _vc(client)
-    bad["credentialSubject"]["residence"] = "Elsewhere"
+    bad["credentialSubject"]["residenceAddress"] = "Elsewhere"
     response = _verify(client, _present([good, bad], challenge), challenge)
     assert response.status_code == 422
     body = response.json()

@@ -1,0 +1,144 @@
+"""Credential types, their schemas and context, and agency accreditations."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib import resources
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from identity.credentials.model import parse_datetime
+from identity.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from identity.registry.types import CredentialType
+from schemas.api import AccreditRequest, CredentialTypeRequest
+from service.auth import authenticate_agency, bearer, require_admin
+from service.container import Svc, read_json, require_object
+from service.routers import body_schema, check_envelope
+
+router = APIRouter(tags=["trust registry"])
+
+CITY_CONTEXT_URL = "https://identity-service.example/contexts/city/v1"
+
+
+def is_admin(request: Request, svc: Svc) -> bool:
+    """True for the operator's token; False for anything else that is present."""
+    try:
+        require_admin(request, svc.admin_token)
+    except AuthenticationError:
+        if bearer(request) is None:
+            raise
+        return False
+    return True
+
+
+@router.post("/credential-types", status_code=201, openapi_extra=body_schema(CredentialTypeRequest))
+async def register_type(request: Request, svc: Svc) -> JSONResponse:
+    """Operator only: register a type with its JSON Schema (Draft 2020-12)."""
+    require_admin(request, svc.admin_token)
+    body = require_object(await read_json(request), "body")
+    check_envelope(CredentialTypeRequest, body)
+    credential_type = CredentialType.from_json(body, created=svc.clock.now())
+    svc.store.create_type(credential_type)
+    await svc.anchor_event(
+        "registry.type", {"type": credential_type.name, "definition": credential_type.digest.hex()}
+    )
+    return JSONResponse(credential_type.to_json(), status_code=201)
+
+
+@router.get("/credential-types")
+def list_types(svc: Svc) -> list[dict[str, object]]:
+    return [t.to_json() for t in svc.store.list_types()]
+
+
+def _type(name: str, svc: Svc) -> CredentialType:
+    credential_type = svc.store.find_type(name)
+    if credential_type is None:
+        raise NotFoundError("no such credential type", type=name)
+    return credential_type
+
+
+@router.get("/credential-types/{name}")
+def get_type(name: str, svc: Svc) -> dict[str, object]:
+    return _type(name, svc).to_json()
+
+
+@router.get("/credential-types/{name}/schema")
+def get_schema(name: str, svc: Svc) -> JSONResponse:
+    """The JSON Schema a credential's ``credentialSchema.id`` points at."""
+    return JSONResponse(
+        _type(name, svc).schema,
+        media_type="application/schema+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/contexts/city/v1")
+def city_context() -> JSONResponse:
+    """The JSON-LD context of the bundled types (also bundled for offline loading)."""
+    data = (resources.files("identity") / "contexts" / "city-v1.jsonld").read_text("utf-8")
+    return JSONResponse(
+        json.loads(data),
+        media_type="application/ld+json",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.post("/accreditations", status_code=201, openapi_extra=body_schema(AccreditRequest))
+async def accredit(request: Request, svc: Svc) -> JSONResponse:
+    """The operator accredits an agency; an accredited agency (scope ``accredit``) may
+    delegate a subset of its own accreditation one level down (``parent``)."""
+    admin = is_admin(request, svc)
+    by = "operator"
+    if not admin:
+        agency = authenticate_agency(request, svc.store)
+        agency.require("accredit")
+        by = agency.issuer_id
+    body = require_object(await read_json(request), "body")
+    check_envelope(AccreditRequest, body)
+    accreditation = svc.trust.accredit(
+        issuer_id=body["issuer"],
+        types=body["types"],
+        valid_from=_time(body.get("validFrom"), svc.clock.now(), "validFrom"),
+        valid_until=_time(body["validUntil"], None, "validUntil"),
+        by=by,
+        parent_id=body.get("parent"),
+    )
+    receipt = await svc.anchor_event("registry.accreditation", accreditation.to_json())
+    return JSONResponse(
+        accreditation.to_json() | ({"receipt": receipt} if receipt else {}), status_code=201
+    )
+
+
+def _time(value: object, default: datetime | None, name: str) -> datetime:
+    if value is None and default is not None:
+        return default
+    return parse_datetime(value, name)
+
+
+@router.get("/accreditations")
+def list_accreditations(issuer: str, svc: Svc) -> list[dict[str, object]]:
+    """Public: an agency's accreditations (the Trusted Issuers Registry view)."""
+    return [a.to_json() for a in svc.store.accreditations_of(issuer)]
+
+
+@router.get("/accreditations/{accreditation_id}")
+def get_accreditation(accreditation_id: str, svc: Svc) -> dict[str, object]:
+    return svc.store.get_accreditation(accreditation_id).to_json()
+
+
+@router.post("/accreditations/{accreditation_id}/revoke")
+async def revoke_accreditation(accreditation_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """The operator, or the agency that delegated it, ends an accreditation now."""
+    current = svc.store.get_accreditation(accreditation_id)
+    if not is_admin(request, svc):
+        agency = authenticate_agency(request, svc.store)
+        agency.require("accredit")
+        if current.accredited_by != agency.issuer_id:
+            raise PermissionDeniedError(
+                "only the operator or the delegating agency may revoke this"
+            )
+    revoked = svc.store.revoke_accreditation(accreditation_id, svc.clock.now())
+    await svc.anchor_event("registry.accreditation-revoked", {"id": revoked.id})
+    return JSONResponse(revoked.to_json())
