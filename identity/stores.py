@@ -61,7 +61,8 @@ class ApiKeyRecord:
 
     key_id: str
     secret_hash: bytes = field(repr=False)
-    issuer_id: str
+    issuer_id: str | None
+    """The agency the key acts for; ``None`` for a verifier's key (scope ``verify``)."""
     scopes: frozenset[str]
     created: datetime
     revoked: bool = False
@@ -145,6 +146,10 @@ class CredentialStore(Protocol):
         ...
 
     def find_credential(self, credential_id: str) -> CredentialRecord | None: ...
+
+    def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        """Records whose ``credentialSubject.id`` is ``subject_id``, oldest first."""
+        ...
 
     def count_credentials(self) -> int: ...
 

@@ -85,6 +85,15 @@ class AccreditRequest(BaseModel):
     parent: str | None = Field(default=None, description="Delegations: the parent accreditation")
 
 
+class TokenRequest(BaseModel):
+    verifiablePresentation: dict[str, Any]
+
+
+class CreateVerifierRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+
+
 class CreateIssuerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)

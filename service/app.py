@@ -13,6 +13,7 @@ from identity.stores import Store
 from service import problems
 from service.container import Services
 from service.routers import (
+    citizens,
     credentials,
     dids,
     health,
@@ -49,6 +50,15 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, issuers, registry, credentials, status, presentations, dids):
+    for module in (
+        health,
+        issuers,
+        registry,
+        credentials,
+        status,
+        presentations,
+        citizens,
+        dids,
+    ):
         app.include_router(module.router)
     return app

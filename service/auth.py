@@ -1,17 +1,25 @@
-"""Who is calling: the operator (admin bearer token) or an agency (API key).
+"""Who is calling, and what they may do.
+
+Roles: the **operator** (admin bearer token), **agency** staff (API keys bound to one
+agency, scopes ``issue`` / ``revoke`` / ``read`` / ``accredit``), **verifiers** (optional
+API keys with scope ``verify``: verification is public but rate-limited for anonymous
+callers) and **citizens** (a short-lived token scoped to their own DID, obtained by
+signing a challenge -- see ``routers/citizens.py``).
 
 API keys look like ``ik_<key id>.<secret>``; only SHA-256(secret) is stored, and every
-comparison is constant-time. A wrong or missing credential is 401; a valid one without
-the right is 403.
+comparison is constant-time. A wrong, expired or missing credential is 401; a valid one
+without the right is 403.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import Request
 
@@ -20,6 +28,7 @@ from identity.stores import ApiKeyRecord, IssuerStore
 
 API_KEY_PREFIX = "ik_"
 SCOPES = frozenset({"issue", "revoke", "read", "accredit"})
+VERIFIER_SCOPES = frozenset({"verify"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +59,7 @@ def require_admin(request: Request, admin_token: str) -> None:
 
 
 def new_api_key(
-    issuer_id: str, created: datetime, scopes: frozenset[str] = SCOPES
+    issuer_id: str | None, created: datetime, scopes: frozenset[str] = SCOPES
 ) -> tuple[str, ApiKeyRecord]:
     """Make a key; return the one-time clear text and the record to store."""
     key_id = secrets.token_hex(8)
@@ -71,7 +80,72 @@ def authenticate_agency(request: Request, store: IssuerStore) -> Agency:
         raise AuthenticationError("invalid API key")
     if record.revoked:
         raise AuthenticationError("API key revoked")
+    if record.issuer_id is None:
+        raise PermissionDeniedError("a verifier key cannot act for an agency")
     return Agency(record.issuer_id, record.key_id, record.scopes)
+
+
+def is_verifier(request: Request, store: IssuerStore) -> bool:
+    """True when the caller presents a valid, unrevoked verifier key (scope ``verify``)."""
+    token = bearer(request)
+    if token is None or not token.startswith(API_KEY_PREFIX) or "." not in token:
+        return False
+    key_id, _, secret = token[len(API_KEY_PREFIX) :].partition(".")
+    record = store.find_api_key(key_id)
+    return (
+        record is not None
+        and not record.revoked
+        and "verify" in record.scopes
+        and hmac.compare_digest(record.secret_hash, _hash(secret))
+    )
+
+
+class CitizenTokens:
+    """Short-lived bearer tokens scoped to one DID: ``ct_<payload>.<mac>``.
+
+    Stateless (any replica checks them): the MAC is HMAC-SHA-256 under a key derived
+    from the master secret, so a token cannot be forged or extended.
+    """
+
+    PREFIX = "ct_"
+
+    def __init__(self, master_secret: bytes, ttl: timedelta = timedelta(minutes=15)) -> None:
+        self._key = hashlib.blake2b(master_secret, digest_size=32, person=b"citizen-token").digest()
+        self.ttl = ttl
+
+    def issue(self, did: str, now: datetime) -> tuple[str, datetime]:
+        expires = now + self.ttl
+        payload = _b64(json.dumps({"sub": did, "exp": int(expires.timestamp())}).encode())
+        return f"{self.PREFIX}{payload}.{self._mac(payload)}", expires
+
+    def verify(self, token: str, now: datetime) -> str:
+        """The token's DID; :class:`AuthenticationError` if forged, malformed or expired."""
+        body = token[len(self.PREFIX) :] if token.startswith(self.PREFIX) else ""
+        payload, _, mac = body.partition(".")
+        if not payload or not hmac.compare_digest(mac, self._mac(payload)):
+            raise AuthenticationError("invalid citizen token")
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            did, exp = str(claims["sub"]), int(claims["exp"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuthenticationError("invalid citizen token") from exc
+        if now.timestamp() >= exp:
+            raise AuthenticationError("citizen token expired")
+        return did
+
+    def _mac(self, payload: str) -> str:
+        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
+
+
+def authenticate_citizen(request: Request, tokens: CitizenTokens, now: datetime) -> str:
+    token = bearer(request)
+    if token is None or not token.startswith(CitizenTokens.PREFIX):
+        raise AuthenticationError("citizen token required (POST /auth/token)")
+    return tokens.verify(token, now)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _hash(secret: str) -> bytes:

@@ -6,6 +6,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -29,6 +30,8 @@ from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.registry.trust import TrustRegistry
 from identity.registry.types import bundled_types
 from identity.stores import CredentialRecord, IssuerRecord, Store
+from service.auth import CitizenTokens, is_verifier
+from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.status import StatusLists
 from service.storage import open_store
@@ -57,6 +60,8 @@ class Services:
     records: GroupCommit[CredentialRecord, None]
     status: StatusLists = field(init=False)
     trust: TrustRegistry = field(init=False)
+    tokens: CitizenTokens = field(init=False)
+    limiter: RateLimiter = field(init=False)
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
     closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -92,6 +97,10 @@ class Services:
             EddsaJcs2022(),
             Verifier(registry, resolver, clock),
         )
+        svc.tokens = CitizenTokens(
+            settings.master_secret_bytes(), timedelta(minutes=settings.citizen_token_minutes)
+        )
+        svc.limiter = RateLimiter(settings.public_verify_per_minute)
         svc.trust = TrustRegistry(
             store,
             store,
@@ -141,6 +150,11 @@ class Services:
             with self._keys_lock:
                 self._keys[issuer.id] = key
         return key
+
+    def limit_anonymous(self, request: Request) -> None:
+        """Rate-limit anonymous verification; verifier API keys pass freely."""
+        if not is_verifier(request, self.store):
+            self.limiter.check(request.client.host if request.client else "unknown")
 
     def suite_for(self, options: Any) -> Cryptosuite:
         """Pick the cryptosuite from VC-API ``options`` (unknown options are ignored)."""

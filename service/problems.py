@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from identity import errors as e
 from identity.credentials.verifier import CredentialNotVerified
+from service.ratelimit import RateLimitedError
 
 log = logging.getLogger("identity.service")
 
@@ -37,6 +38,7 @@ STATUS: dict[type[e.IdentityError], int] = {
     e.ConflictError: 409,
     e.LogIntegrityError: 500,
     e.UnavailableError: 503,
+    RateLimitedError: 429,
     e.IdentityError: 400,
 }
 
@@ -54,7 +56,7 @@ def problem(status: int, type_uri: str, title: str, detail: str, **extra: Any) -
     retry_after = extra.pop("retry_after", 1)
     body: dict[str, Any] = {k: v for k, v in extra.items() if k not in RESERVED}
     body.update(type=type_uri, title=title, status=status, detail=detail)
-    headers = {"Retry-After": str(retry_after)} if status == 503 else None
+    headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     seed_credential_types: bool = True
     """Register the bundled types (residence permit, business licence, ...) at start-up."""
 
+    public_verify_per_minute: int = Field(default=600, ge=1)
+    """Anonymous verification requests per client address and minute (per worker)."""
+    citizen_token_minutes: int = Field(default=15, ge=1, le=1440)
+
     log_origin: str = "identity.example/log"
     log_batch_size: int = Field(default=512, ge=1)
     log_batch_ms: float = Field(default=5.0, ge=0)

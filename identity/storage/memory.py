@@ -73,7 +73,7 @@ class MemoryStore:
 
     def add_api_key(self, api_key: ApiKeyRecord) -> None:
         with self._lock:
-            if api_key.issuer_id not in self._issuers:
+            if api_key.issuer_id is not None and api_key.issuer_id not in self._issuers:
                 raise NotFoundError("no such issuer", issuer=api_key.issuer_id)
             if api_key.key_id in self._keys:
                 raise ConflictError("API key id already exists")
@@ -121,6 +121,10 @@ class MemoryStore:
     def find_credential(self, credential_id: str) -> CredentialRecord | None:
         with self._lock:
             return self._credentials.get(credential_id)
+
+    def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        with self._lock:
+            return [r for r in self._credentials.values() if r.subject_id == subject_id]
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
         with self._lock:

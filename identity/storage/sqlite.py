@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS issuers (
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY,
     secret_hash BLOB NOT NULL,
-    issuer_id TEXT NOT NULL REFERENCES issuers(id),
+    issuer_id TEXT REFERENCES issuers(id),
     scopes TEXT NOT NULL,
     created TEXT NOT NULL,
     revoked INTEGER NOT NULL DEFAULT 0
@@ -200,9 +200,12 @@ class SqliteStore:
 
     def add_api_key(self, api_key: ApiKeyRecord) -> None:
         with self._write() as db:
-            if not db.execute(
-                "SELECT 1 FROM issuers WHERE id = ?", (api_key.issuer_id,)
-            ).fetchone():
+            if (
+                api_key.issuer_id is not None
+                and not db.execute(
+                    "SELECT 1 FROM issuers WHERE id = ?", (api_key.issuer_id,)
+                ).fetchone()
+            ):
                 raise NotFoundError("no such issuer", issuer=api_key.issuer_id)
             try:
                 _insert_key(db, api_key)
@@ -271,6 +274,13 @@ class SqliteStore:
     def find_credential(self, credential_id: str) -> CredentialRecord | None:
         rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))
         return _credential(rows[0]) if rows else None
+
+    def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        rows = self._read(
+            "SELECT * FROM credentials WHERE subject_id = ? ORDER BY issued_at, rowid",
+            (subject_id,),
+        )
+        return [_credential(r) for r in rows]
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
         rows = self._read(

@@ -70,6 +70,7 @@ def _result(check: CheckResult) -> dict[str, Any]:
 )
 async def verify(request: Request, svc: Svc) -> JSONResponse:
     """Public. 200 only when every check passes; 400/422 problem+json naming each failure."""
+    svc.limit_anonymous(request)
     body = require_object(await read_json(request), "body")
     check_envelope(VerifyRequest, body)
     options = body.get("options") or {}

@@ -11,8 +11,14 @@ from identity.dids.key import did_from_key
 from identity.errors import NotFoundError
 from identity.keys import Ed25519PrivateKey
 from identity.stores import IssuerRecord
-from schemas.api import CreatedIssuer, CreateIssuerRequest, CreateKeyRequest, IssuerView
-from service.auth import SCOPES, new_api_key, require_admin
+from schemas.api import (
+    CreatedIssuer,
+    CreateIssuerRequest,
+    CreateKeyRequest,
+    CreateVerifierRequest,
+    IssuerView,
+)
+from service.auth import SCOPES, VERIFIER_SCOPES, new_api_key, require_admin
 from service.container import Services, Svc, read_json, verification_method
 from service.routers import body_schema, check_envelope
 
@@ -103,3 +109,18 @@ def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> None:
     if record is None or record.issuer_id != issuer_id:
         raise NotFoundError("no such API key for this issuer")
     svc.store.revoke_api_key(key_id)
+
+
+@router.post("/verifiers", status_code=201, openapi_extra=body_schema(CreateVerifierRequest))
+async def create_verifier(request: Request, svc: Svc) -> JSONResponse:
+    """Operator only: a verifier API key (scope ``verify``; lifts the anonymous rate limit)."""
+    require_admin(request, svc.admin_token)
+    body = await read_json(request)
+    check_envelope(CreateVerifierRequest, body)
+    api_key, record = new_api_key(None, svc.clock.now(), VERIFIER_SCOPES)
+    svc.store.add_api_key(record)
+    return JSONResponse(
+        {"apiKey": api_key, "keyId": record.key_id, "name": body["name"]},
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )

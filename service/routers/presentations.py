@@ -50,6 +50,7 @@ def _result(check: CheckResult) -> dict[str, Any]:
 async def verify(request: Request, svc: Svc) -> JSONResponse:
     """200 when the holder proof matches the challenge/domain and every credential
     verifies; otherwise 400/422 problem+json naming the failed credential and check."""
+    svc.limit_anonymous(request)
     body = require_object(await read_json(request), "body")
     check_envelope(VerifyPresentationRequest, body)
     options = body.get("options") or {}

@@ -35,6 +35,7 @@ def settings(tmp_path: Path) -> Settings:
         admin_token=ADMIN,
         master_secret="ab" * 32,
         max_body_bytes=64 * 1024,
+        public_verify_per_minute=1_000_000,
     )
 
 

@@ -1,0 +1,115 @@
+"""Citizens: DID authentication and the wallet view of their own credentials.
+
+A citizen asks for a challenge, signs a small presentation with their DID's key
+(``proofPurpose: authentication``, the challenge and this service's domain), and gets a
+short-lived token scoped to that DID. With it they list the credentials issued to them
+(``credentialSubject.id`` = their DID) with status and log receipts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from identity.credentials.presentations import PresentationNotVerified, verify_presentation
+from identity.errors import AuthenticationError, MalformedValueError, NotFoundError
+from identity.stores import CredentialRecord
+from schemas.api import TokenRequest
+from service.auth import authenticate_citizen
+from service.container import Services, Svc, read_json, require_object
+from service.routers import body_schema, check_envelope
+
+router = APIRouter(tags=["citizens"])
+
+CHALLENGE_TTL = timedelta(minutes=5)
+
+
+def domain_of(svc: Services) -> str:
+    return urlsplit(svc.settings.public_url).netloc
+
+
+@router.post("/auth/challenge", status_code=201)
+def auth_challenge(svc: Svc) -> JSONResponse:
+    """Step 1: a single-use challenge and the domain to sign into the presentation."""
+    value = secrets.token_urlsafe(24)
+    expires = svc.clock.now() + CHALLENGE_TTL
+    svc.store.create_challenge(value, expires)
+    return JSONResponse(
+        {"challenge": value, "domain": domain_of(svc), "expires": expires.isoformat()},
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/auth/token", openapi_extra=body_schema(TokenRequest))
+async def auth_token(request: Request, svc: Svc) -> JSONResponse:
+    """Step 2: a presentation signed by the holder's DID -> a token scoped to that DID."""
+    body = require_object(await read_json(request), "body")
+    check_envelope(TokenRequest, body)
+    vp = body["verifiablePresentation"]
+    proof = vp.get("proof")
+    challenge = proof.get("challenge") if isinstance(proof, dict) else None
+    holder = vp.get("holder")
+    if not isinstance(challenge, str) or not isinstance(holder, str):
+        raise MalformedValueError("the presentation needs a holder and a proof with a challenge")
+    try:
+        verify_presentation(
+            vp,
+            registry=svc.registry,
+            resolver=svc.resolver,
+            verifier=svc.verifier,
+            challenge=challenge,
+            domain=domain_of(svc),
+        )
+    except PresentationNotVerified as exc:
+        raise AuthenticationError(f"DID authentication failed: {exc.detail}") from exc
+    svc.store.consume_challenge(challenge, svc.clock.now())
+    token, expires = svc.tokens.issue(holder, svc.clock.now())
+    return JSONResponse(
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "did": holder,
+            "expires": expires.isoformat(),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _entry(svc: Services, record: CredentialRecord) -> dict[str, Any]:
+    status: dict[str, bool] = {}
+    if record.status_group is not None and record.status_index is not None:
+        for purpose in svc.status.purposes:
+            listed = svc.status.load(svc.status.url(record.status_group, purpose))
+            status[purpose] = listed.bits.get(record.status_index)
+    return {
+        "id": record.id,
+        "type": record.type,
+        "issuer": record.issuer_did,
+        "issued": record.issued_at.isoformat(),
+        "digest": record.digest.hex(),
+        "status": status,
+        "receipt": {"logIndex": record.log_index} if record.log_index is not None else None,
+    }
+
+
+@router.get("/wallet/credentials")
+def wallet(request: Request, svc: Svc) -> list[dict[str, Any]]:
+    """The citizen's own credentials, with their status and log receipts."""
+    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    return [_entry(svc, r) for r in svc.store.credentials_of_subject(did)]
+
+
+@router.get("/wallet/credentials/{credential_id:path}")
+def wallet_credential(credential_id: str, request: Request, svc: Svc) -> dict[str, Any]:
+    """One of the citizen's credentials; another citizen's is 404 (no existence leak)."""
+    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    record = svc.store.find_credential(credential_id)
+    if record is None or record.subject_id != did:
+        raise NotFoundError("no such credential in your wallet")
+    return _entry(svc, record)
