@@ -29,8 +29,15 @@ Json = dict[str, Any]
 class Cryptosuite(Protocol):
     """The suite-specific half of Data Integrity (EdDSA Cryptosuites §3.x)."""
 
-    proof_type: str
-    cryptosuite: str | None
+    @property
+    def proof_type(self) -> str:
+        """The proof ``type`` this suite produces (e.g. ``DataIntegrityProof``)."""
+        ...
+
+    @property
+    def cryptosuite(self) -> str | None:
+        """The ``cryptosuite`` value, or None for a legacy suite named by ``type`` alone."""
+        ...
 
     def transform(self, unsecured: Json) -> bytes:
         """Canonical bytes of the unsecured document (the *Transformation* algorithm)."""
@@ -74,7 +81,7 @@ class SuiteRegistry:
         self._suites = {(s.proof_type, s.cryptosuite): s for s in suites}
 
     def for_proof(self, proof: Json) -> Cryptosuite:
-        key = (proof.get("type"), proof.get("cryptosuite"))
+        key: tuple[Any, Any] = (proof.get("type"), proof.get("cryptosuite"))
         suite = self._suites.get(key)
         if suite is None:
             raise MalformedProofError(
@@ -102,7 +109,9 @@ def add_proof(
     """
     document = copy.deepcopy(unsecured)
     existing = document.pop("proof", None)
-    existing_list = [] if existing is None else existing if isinstance(existing, list) else [existing]
+    existing_list = (
+        [] if existing is None else existing if isinstance(existing, list) else [existing]
+    )
     signed_over = _with_previous_proofs(document, existing_list, options.get("previousProof"))
     options = suite.proof_options(options, signed_over)
     try:
@@ -126,10 +135,16 @@ def _with_previous_proofs(document: Json, proofs: list[Any], previous: Any) -> J
     wanted = [previous] if isinstance(previous, str) else previous
     if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
         raise MalformedProofError("previousProof must be a string or a list of strings")
+    ids = [p.get("id") for p in proofs if isinstance(p, dict) and "id" in p]
+    if len(ids) != len(set(map(str, ids))):
+        # Two proofs with one id would make previousProof ambiguous (VC-DI §2.1.3).
+        raise MalformedProofError("proof ids in a proof set must be unique")
     by_id = {p.get("id"): p for p in proofs if isinstance(p, dict)}
     missing = [w for w in wanted if w not in by_id]
     if missing:
-        raise ProofVerificationError("previousProof names a proof that is not present", missing=missing)
+        raise ProofVerificationError(
+            "previousProof names a proof that is not present", missing=missing
+        )
     chained = dict(document)
     matched = [by_id[w] for w in wanted]
     chained["proof"] = matched[0] if len(matched) == 1 else matched
@@ -190,7 +205,10 @@ def verify_one(
     data = suite.hash(suite.transform(signed_over), suite.configure(options, signed_over))
     method.public_key.verify(signature, data)
     return VerifiedProof(
-        proof=proof, method=method, cryptosuite=str(suite.cryptosuite or suite.proof_type), purpose=purpose
+        proof=proof,
+        method=method,
+        cryptosuite=str(suite.cryptosuite or suite.proof_type),
+        purpose=purpose,
     )
 
 
