@@ -1,0 +1,248 @@
+"""Roles: citizen DID authentication and wallet, verifier keys, the authorization matrix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from identity.clock import FixedClock
+from identity.credentials.presentations import sign_presentation
+from identity.errors import PROBLEMS
+from identity.keys import Ed25519PrivateKey
+from identity.proofs.eddsa_jcs import EddsaJcs2022
+from service.app import create_app
+from service.settings import Settings
+from tests.service.conftest import NOW, admin, credential_for, issue, make_issuer
+
+CITIZEN = Ed25519PrivateKey(b"\x0d" * 32)
+CITIZEN_DID = "did:key:" + CITIZEN.public_key().multibase
+
+
+def login(
+    client: TestClient,
+    key: Ed25519PrivateKey = CITIZEN,
+    did: str = CITIZEN_DID,
+    domain: str | None = None,
+) -> Any:
+    challenge = client.post("/auth/challenge").json()
+    vp = sign_presentation(
+        [],
+        holder_key=key,
+        holder_did=did,
+        verification_method=f"{did}#{did[8:]}",
+        challenge=challenge["challenge"],
+        domain=domain or challenge["domain"],
+        suite=EddsaJcs2022(),
+        created=NOW,
+    )
+    return client.post("/auth/token", json={"verifiablePresentation": vp})
+
+
+def citizen_headers(client: TestClient) -> dict[str, str]:
+    response = login(client)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _issue_to_citizen(client: TestClient, agency: dict[str, Any]) -> str:
+    cred = credential_for(agency["did"])
+    cred["credentialSubject"]["id"] = CITIZEN_DID
+    response = issue(client, agency, cred)
+    assert response.status_code == 201
+    cred_id: str = response.json()["credentialId"]
+    return cred_id
+
+
+def test_a_citizen_signs_a_challenge_and_gets_a_token_for_their_did(client: TestClient) -> None:
+    response = login(client)
+    assert response.status_code == 200
+    assert response.json()["did"] == CITIZEN_DID
+    assert response.json()["access_token"].startswith("ct_")
+
+
+def test_a_challenge_signed_for_another_domain_is_refused(client: TestClient) -> None:
+    response = login(client, domain="evil.example")
+    assert response.status_code == 401
+    assert response.json()["type"] == PROBLEMS + "unauthenticated"
+
+
+def test_a_presentation_claiming_someone_elses_did_is_refused(client: TestClient) -> None:
+    response = login(client, key=Ed25519PrivateKey(b"\x0e" * 32))
+    assert response.status_code == 401
+
+
+def test_a_reused_login_challenge_is_refused(client: TestClient) -> None:
+    challenge = client.post("/auth/challenge").json()
+    vp = sign_presentation(
+        [],
+        holder_key=CITIZEN,
+        holder_did=CITIZEN_DID,
+        verification_method=f"{CITIZEN_DID}#{CITIZEN_DID[8:]}",
+        challenge=challenge["challenge"],
+        domain=challenge["domain"],
+        suite=EddsaJcs2022(),
+        created=NOW,
+    )
+    assert client.post("/auth/token", json={"verifiablePresentation": vp}).status_code == 200
+    again = client.post("/auth/token", json={"verifiablePresentation": vp})
+    assert again.status_code == 422
+    assert again.json()["type"] == "https://w3id.org/security#INVALID_CHALLENGE_ERROR"
+
+
+def test_the_wallet_lists_only_the_citizens_credentials_with_status(client: TestClient) -> None:
+    agency = make_issuer(client)
+    mine = _issue_to_citizen(client, agency)
+    issue(client, agency)  # someone else's
+    client.post(
+        "/credentials/status",
+        json={"credentialId": mine, "credentialStatus": [{"status": "suspended"}]},
+        headers={"Authorization": f"Bearer {agency['apiKey']}"},
+    )
+    listed = client.get("/wallet/credentials", headers=citizen_headers(client))
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()] == [mine]
+    assert listed.json()[0]["status"] == {"revocation": False, "suspension": True}
+    one = client.get(f"/wallet/credentials/{mine}", headers=citizen_headers(client))
+    assert one.status_code == 200 and one.json()["type"] == "ResidencePermitCredential"
+
+
+def test_another_citizens_credential_is_404(client: TestClient) -> None:
+    agency = make_issuer(client)
+    other = issue(client, agency).json()["credentialId"]
+    response = client.get(f"/wallet/credentials/{other}", headers=citizen_headers(client))
+    assert response.status_code == 404
+
+
+def test_an_expired_or_forged_citizen_token_is_401(client: TestClient, clock: FixedClock) -> None:
+    headers = citizen_headers(client)
+    token = headers["Authorization"][7:]
+    forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    assert (
+        client.get("/wallet/credentials", headers={"Authorization": f"Bearer {forged}"}).status_code
+        == 401
+    )
+    clock.advance(timedelta(minutes=16))
+    expired = client.get("/wallet/credentials", headers=headers)
+    assert expired.status_code == 401
+    assert "expired" in expired.json()["detail"]
+
+
+def test_anonymous_verification_is_rate_limited_and_verifier_keys_are_not(tmp_path: Any) -> None:
+    settings = Settings(
+        data_dir=tmp_path, admin_token="a" * 40, master_secret="ab" * 32, public_verify_per_minute=6
+    )
+    with TestClient(create_app(settings, clock=FixedClock(NOW))) as client:
+        body = {"verifiableCredential": {"not": "a credential"}}
+        codes = [client.post("/credentials/verify", json=body).status_code for _ in range(3)]
+        assert codes[0] == 400 and codes[-1] == 429
+        limited = client.post("/credentials/verify", json=body)
+        assert limited.headers["retry-after"].isdigit()
+        assert limited.json()["type"] == PROBLEMS + "rate-limited"
+        key = client.post(
+            "/verifiers", json={"name": "Bank"}, headers={"Authorization": "Bearer " + "a" * 40}
+        ).json()["apiKey"]
+        for _ in range(5):
+            answer = client.post(
+                "/credentials/verify", json=body, headers={"Authorization": f"Bearer {key}"}
+            )
+            assert answer.status_code == 400
+
+
+# -- the authorization matrix ----------------------------------------------------------------
+# Every endpoint that needs a role, against every role: no role can do more than its row.
+
+ROLES = [
+    "anonymous",
+    "operator",
+    "agency",
+    "agency-issue-only",
+    "other-agency",
+    "verifier",
+    "citizen",
+]
+
+
+@pytest.fixture
+def world(client: TestClient) -> dict[str, Any]:
+    agency = make_issuer(client)
+    other = make_issuer(client, "Other Bureau")
+    narrow = client.post(
+        f"/issuers/{agency['id']}/keys", json={"scopes": ["issue"]}, headers=admin()
+    ).json()["apiKey"]
+    verifier = client.post("/verifiers", json={"name": "Bank"}, headers=admin()).json()["apiKey"]
+    cred_id = _issue_to_citizen(client, agency)
+    headers = {
+        "anonymous": {},
+        "operator": admin(),
+        "agency": {"Authorization": f"Bearer {agency['apiKey']}"},
+        "agency-issue-only": {"Authorization": f"Bearer {narrow}"},
+        "other-agency": {"Authorization": f"Bearer {other['apiKey']}"},
+        "verifier": {"Authorization": f"Bearer {verifier}"},
+        "citizen": citizen_headers(client),
+    }
+    return {"agency": agency, "other": other, "cred_id": cred_id, "headers": headers}
+
+
+def _requests(w: dict[str, Any]) -> dict[str, tuple[str, str, Any]]:
+    agency, cred_id = w["agency"], w["cred_id"]
+    return {
+        "create issuer": ("POST", "/issuers", {"name": "New"}),
+        "add api key": ("POST", f"/issuers/{agency['id']}/keys", {"scopes": ["read"]}),
+        "register type": ("POST", "/credential-types", {"type": "NewCredential", "schema": {}}),
+        "accredit": (
+            "POST",
+            "/accreditations",
+            {
+                "issuer": w["other"]["id"],
+                "types": ["ResidencePermitCredential"],
+                "validUntil": "2026-12-01T00:00:00Z",
+                "parent": agency["accreditation"],
+            },
+        ),
+        "issue": ("POST", "/credentials/issue", {"credential": credential_for(agency["did"])}),
+        "change status": (
+            "POST",
+            "/credentials/status",
+            {"credentialId": cred_id, "credentialStatus": [{"status": "suspended"}]},
+        ),
+        "create verifier": ("POST", "/verifiers", {"name": "V"}),
+        "wallet": ("GET", "/wallet/credentials", None),
+    }
+
+
+# 2 = allowed, 401 / 403 = refused. The operator accredits at the root only (no parent
+# needed) but here names a parent, which the operator may also do.
+EXPECTED = {
+    "create issuer": {"operator": 2},
+    "add api key": {"operator": 2},
+    "register type": {"operator": 2},
+    "accredit": {
+        "operator": 2,
+        "agency": 2,
+        "agency-issue-only": 403,
+        "other-agency": 403,
+        "verifier": 403,
+    },
+    "issue": {"agency": 2, "agency-issue-only": 2, "other-agency": 403, "verifier": 403},
+    "change status": {"agency": 2, "agency-issue-only": 403, "other-agency": 403, "verifier": 403},
+    "create verifier": {"operator": 2},
+    "wallet": {"citizen": 2},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_authorization_matrix(
+    client: TestClient, world: dict[str, Any], action: str, role: str
+) -> None:
+    method, path, body = _requests(world)[action]
+    response = client.request(method, path, json=body, headers=world["headers"][role])
+    expected = EXPECTED[action].get(role, 401)
+    if expected == 2:
+        assert 200 <= response.status_code < 300, (action, role, response.text)
+    else:
+        assert response.status_code == expected, (action, role, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
