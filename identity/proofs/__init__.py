@@ -135,10 +135,7 @@ def _with_previous_proofs(document: Json, proofs: list[Any], previous: Any) -> J
     wanted = [previous] if isinstance(previous, str) else previous
     if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
         raise MalformedProofError("previousProof must be a string or a list of strings")
-    ids = [p.get("id") for p in proofs if isinstance(p, dict) and "id" in p]
-    if len(ids) != len(set(map(str, ids))):
-        # Two proofs with one id would make previousProof ambiguous (VC-DI §2.1.3).
-        raise MalformedProofError("proof ids in a proof set must be unique")
+    _require_unique_ids(proofs)
     by_id = {p.get("id"): p for p in proofs if isinstance(p, dict)}
     missing = [w for w in wanted if w not in by_id]
     if missing:
@@ -151,6 +148,13 @@ def _with_previous_proofs(document: Json, proofs: list[Any], previous: Any) -> J
     return chained
 
 
+def _require_unique_ids(proofs: list[Any]) -> None:
+    """Two proofs with one id would make ``previousProof`` ambiguous (VC-DI §2.1.3)."""
+    ids = [str(p["id"]) for p in proofs if isinstance(p, dict) and "id" in p]
+    if len(ids) != len(set(ids)):
+        raise MalformedProofError("proof ids in a proof set must be unique")
+
+
 def proofs_of(secured: Json) -> list[Json]:
     proof = secured.get("proof")
     if proof is None:
@@ -158,6 +162,7 @@ def proofs_of(secured: Json) -> list[Json]:
     proofs = proof if isinstance(proof, list) else [proof]
     if not proofs or not all(isinstance(p, dict) for p in proofs):
         raise MalformedProofError("proof must be an object or a non-empty array of objects")
+    _require_unique_ids(proofs)
     return proofs
 
 
