@@ -175,6 +175,10 @@ class StatusStore(Protocol):
 
     def get_status_list(self, group: str, purpose: str) -> StatusListRecord: ...
 
+    def status_list_version(self, group: str, purpose: str) -> int:
+        """The list's version alone (cheap): caches of decoded lists key on it."""
+        ...
+
     def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
         """Set one bit; return the list's new version (unchanged if the bit already was).
 

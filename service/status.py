@@ -145,13 +145,15 @@ class StatusLists:
     def _load_local(self, url: str) -> StatusList:
         group, _, purpose = url[len(self.prefix) :].partition("/")
         try:
-            record = self.store.get_status_list(group, purpose)
+            version = self.store.status_list_version(group, purpose)
         except NotFoundError as exc:
             raise StatusRetrievalError("no such status list here", url=url) from exc
-        key = (group, purpose, record.version)
+        key = (group, purpose, version)
         with self._lock:
             decoded = self._decoded.get(key)
         if decoded is None:
+            record = self.store.get_status_list(group, purpose)
+            key = (group, purpose, record.version)
             issuer = self.store.get_issuer(record.issuer_id)
             decoded = StatusList(url, issuer.did, purpose, Bitstring(record.bits))
             with self._lock:

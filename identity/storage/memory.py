@@ -231,6 +231,9 @@ class MemoryStore:
             except KeyError:
                 raise NotFoundError("no such status list", group=group, purpose=purpose) from None
 
+    def status_list_version(self, group: str, purpose: str) -> int:
+        return self.get_status_list(group, purpose).version
+
     def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
         with self._lock:
             record = self._lists.get((group, purpose))

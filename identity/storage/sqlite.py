@@ -348,6 +348,14 @@ class SqliteStore:
         bits, version, issuer_id = rows[0]
         return StatusListRecord(group, purpose, issuer_id, bytes(bits), int(version))
 
+    def status_list_version(self, group: str, purpose: str) -> int:
+        rows = self._read(
+            "SELECT version FROM status_lists WHERE group_id = ? AND purpose = ?", (group, purpose)
+        )
+        if not rows:
+            raise NotFoundError("no such status list", group=group, purpose=purpose)
+        return int(rows[0][0])
+
     def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
         with self._write() as db:
             row = db.execute(
