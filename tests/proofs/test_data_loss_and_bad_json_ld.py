@@ -141,7 +141,9 @@ def test_nullifying_a_protected_context_is_refused() -> None:
         rdfc(_credential([V2, None]), LOADER)
 
 
-def test_unknown_context_url_is_not_allowed_and_never_fetched(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_context_url_is_not_allowed_and_never_fetched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def no_network(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the JSON-LD processor tried to open a connection")
 

@@ -39,13 +39,17 @@ def _verify(document: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize(("signed", "source", "config", "number"), STEPS)
-def test_signed_vector_verifies_every_proof(signed: str, source: str, config: str, number: int) -> None:
+def test_signed_vector_verifies_every_proof(
+    signed: str, source: str, config: str, number: int
+) -> None:
     keys = _verify(vector_json(DIR + signed))
     assert keys == [_key(n).public_key().multibase for n in range(1, number + 1)]
 
 
 @pytest.mark.parametrize(("signed", "source", "config", "number"), STEPS)
-def test_add_proof_recreates_the_signed_vector(signed: str, source: str, config: str, number: int) -> None:
+def test_add_proof_recreates_the_signed_vector(
+    signed: str, source: str, config: str, number: int
+) -> None:
     made = add_proof(RDFC, vector_json(DIR + source), vector_json(DIR + config), _key(number))
     assert made == vector_json(DIR + signed)
 

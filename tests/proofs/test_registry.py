@@ -32,7 +32,8 @@ def _jcs_options() -> dict[str, Any]:
 
 def test_eddsa_jcs_vector_is_recreated_and_verified_through_the_registry() -> None:
     suite = REGISTRY.for_proof(_jcs_options())
-    signed = add_proof(suite, vector_json("eddsa-common/unsigned.json"), _jcs_options(), vector_key())
+    unsigned = vector_json("eddsa-common/unsigned.json")
+    signed = add_proof(suite, unsigned, _jcs_options(), vector_key())
     assert signed == vector_json("eddsa-jcs-2022/signedJCS.json")
     [result] = verify_proofs(signed, REGISTRY, RESOLVER, purpose="assertionMethod")
     assert result.cryptosuite == "eddsa-jcs-2022"
