@@ -40,23 +40,35 @@ CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 
-BUNDLED_CONTEXTS: Mapping[str, str] = MappingProxyType({
-    CREDENTIALS_V2: "credentials-v2.jsonld",
-    "https://www.w3.org/ns/credentials/undefined-terms/v2": "credentials-undefined-terms-v2.jsonld",
-    "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.jsonld",
-    CREDENTIALS_V1: "credentials-v1.jsonld",
-    DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
-    "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
-    "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
-    "https://w3id.org/security/suites/ed25519-2020/v1": "ed25519-2020-v1.jsonld",
-    "https://w3id.org/citizenship/v4rc1": "citizenship-v4rc1.jsonld",
-})
+BUNDLED_CONTEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        CREDENTIALS_V2: "credentials-v2.jsonld",
+        "https://www.w3.org/ns/credentials/undefined-terms/v2": "credentials-undefined-terms-v2.jsonld",  # noqa: E501
+        "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.jsonld",
+        CREDENTIALS_V1: "credentials-v1.jsonld",
+        DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
+        "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
+        "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
+        "https://w3id.org/security/suites/ed25519-2020/v1": "ed25519-2020-v1.jsonld",
+        "https://w3id.org/citizenship/v4rc1": "citizenship-v4rc1.jsonld",
+    }
+)
+
+# Contexts written for this service (not copies): the terms of the bundled credential
+# types in schemas/credential_types, also served at GET /contexts/city/v1.
+SERVICE_CONTEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        "https://identity-service.example/contexts/city/v1": "city-v1.jsonld",
+    }
+)
 
 # VC DM 2.0 §B.1 (Base Context): the published SHA-256 of the W3C's v2 context file.
 V2_PUBLISHED_SHA256 = "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
-PUBLISHED_SHA256: Mapping[str, bytes] = MappingProxyType({
-    CREDENTIALS_V2: bytes.fromhex(V2_PUBLISHED_SHA256),
-})
+PUBLISHED_SHA256: Mapping[str, bytes] = MappingProxyType(
+    {
+        CREDENTIALS_V2: bytes.fromhex(V2_PUBLISHED_SHA256),
+    }
+)
 
 MANIFEST = "manifest.json"
 _ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -78,7 +90,10 @@ class ContextLoader:
     _documents: Mapping[str, Json] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        files = {url: _bundled_bytes(name) for url, name in BUNDLED_CONTEXTS.items()}
+        files = {
+            url: _bundled_bytes(name)
+            for url, name in {**BUNDLED_CONTEXTS, **SERVICE_CONTEXTS}.items()
+        }
         if self.extra_dir is not None:
             for url, data in _operator_files(Path(self.extra_dir)).items():
                 if url in files:

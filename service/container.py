@@ -24,9 +24,11 @@ from identity.errors import (
     PermissionDeniedError,
 )
 from identity.groupcommit import GroupCommit
+from identity.jsonld import ContextLoader
 from identity.keys import Ed25519PrivateKey, KeySealer
 from identity.proofs import Cryptosuite, SuiteRegistry
 from identity.proofs.eddsa_jcs import EddsaJcs2022
+from identity.proofs.suites import default_registry
 from identity.registry.trust import TrustRegistry
 from identity.registry.types import bundled_types
 from identity.stores import CredentialRecord, IssuerRecord, Store
@@ -35,10 +37,6 @@ from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.status import StatusLists
 from service.storage import open_store
-
-
-def default_suites() -> list[Cryptosuite]:
-    return [EddsaJcs2022()]
 
 
 def verification_method(issuer: IssuerRecord) -> str:
@@ -75,7 +73,8 @@ class Services:
         records: GroupCommit[CredentialRecord, None] = GroupCommit(
             store.put_credentials, max_batch=settings.log_batch_size
         )
-        registry = SuiteRegistry(default_suites())
+        loader = ContextLoader(extra_dir=settings.contexts_dir)
+        registry = default_registry(loader)
         resolver = MethodResolver({"key": DidKeyResolver()})
         svc = cls(
             settings=settings,

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8000"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=64, ge=4, le=512)
+    contexts_dir: Path | None = None
+    """Operator JSON-LD contexts for their own credential types: a folder holding
+    ``manifest.json`` (``{"<context URL>": "<file>"}``) and the files it names."""
     default_cryptosuite: Literal["eddsa-jcs-2022", "eddsa-rdfc-2022"] = "eddsa-jcs-2022"
 
     allow_unregistered_types: bool = False

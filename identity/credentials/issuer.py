@@ -17,10 +17,11 @@ from typing import Any
 
 from identity.canonical import jcs
 from identity.clock import Clock, xsd_datetime
-from identity.credentials.model import Credential, parse_credential
+from identity.credentials.model import V2_CONTEXT, Credential, parse_credential
 from identity.errors import ConflictError, MalformedValueError, PermissionDeniedError
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import Cryptosuite, add_proof
+from identity.proofs.vc11 import with_data_integrity_context
 from identity.stores import CredentialRecord, CredentialStore, IssuerRecord
 
 Json = dict[str, Any]
@@ -148,9 +149,14 @@ class Issuer:
         # by adding a status entry) would break the proofs it has.
         fresh = "proof" not in document
         suspendable = True
+        if fresh:
+            document = with_data_integrity_context(document)
         if policy is not None and fresh:
             document, suspendable = policy(document)
-        status = await assign_status(suspendable) if assign_status and fresh else None
+        # The VC 1.1 context does not define the Bitstring Status List terms (they live in
+        # the v2 context), so 1.1 credentials are issued without a status entry.
+        v2 = document.get("@context", [None])[0] == V2_CONTEXT
+        status = await assign_status(suspendable) if assign_status and fresh and v2 else None
         if status is not None:
             existing = document.get("credentialStatus")
             before = (

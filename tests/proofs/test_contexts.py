@@ -20,6 +20,7 @@ from identity.jsonld import (
     BUNDLED_CONTEXTS,
     CREDENTIALS_V2,
     PUBLISHED_SHA256,
+    SERVICE_CONTEXTS,
     V2_PUBLISHED_SHA256,
     ContextLoader,
 )
@@ -126,9 +127,16 @@ PERMIT = "https://contexts.agency.example/permit/v1"
 
 
 def _operator_folder(tmp_path: Path, manifest: object) -> Path:
-    (tmp_path / "permit-v1.jsonld").write_text(json.dumps(
-        {"@context": {"@protected": True, "permitNumber": "https://agency.example/vocab#permitNumber"}}
-    ))
+    (tmp_path / "permit-v1.jsonld").write_text(
+        json.dumps(
+            {
+                "@context": {
+                    "@protected": True,
+                    "permitNumber": "https://agency.example/vocab#permitNumber",
+                }
+            }
+        )
+    )
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     return tmp_path
 
@@ -139,7 +147,7 @@ def test_operator_context_from_a_folder_is_served_and_used(tmp_path: Path) -> No
     assert rdfc(document, loader) == (
         '<urn:permit:1> <https://agency.example/vocab#permitNumber> "P-17" .\n'
     )
-    assert loader.urls == frozenset(BUNDLED_CONTEXTS) | {PERMIT}
+    assert loader.urls == frozenset(BUNDLED_CONTEXTS) | frozenset(SERVICE_CONTEXTS) | {PERMIT}
 
 
 def test_operator_context_does_not_leak_into_another_loader(tmp_path: Path) -> None:
