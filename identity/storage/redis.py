@@ -56,11 +56,17 @@ MAX_ATTEMPTS = 50
 
 @contextmanager
 def unavailable_on_error(retry_after: int) -> Iterator[None]:
-    """Turn any redis error (except a ``WATCH`` abort) into :class:`UnavailableError`."""
+    """Turn any redis error (except a ``WATCH`` abort) into :class:`UnavailableError`.
+
+    After a timeout or a lost connection the write may or may not have been applied; the
+    caller gets :class:`UnavailableError` either way (as with any networked store).
+    """
     try:
         yield
-    except redis.WatchError:
-        raise
+    except redis.WatchError as exc:
+        if not isinstance(exc.__context__, redis.ConnectionError | redis.TimeoutError):
+            raise
+        raise UnavailableError("Redis connection lost", retry_after=retry_after) from exc
     except redis.RedisError as exc:
         raise UnavailableError(
             f"Redis is unavailable: {type(exc).__name__}", retry_after=retry_after
@@ -127,7 +133,9 @@ class RedisStore:
                     if pipe.explicit_transaction:
                         pipe.execute()
                     return result
-                except redis.WatchError:
+                except redis.WatchError as exc:
+                    if isinstance(exc.__context__, redis.ConnectionError | redis.TimeoutError):
+                        raise  # the connection died: EXEC may have run, so do not re-run
                     continue
         raise UnavailableError("Redis store too contended", retry_after=self._retry_after)
 

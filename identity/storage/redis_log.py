@@ -15,8 +15,11 @@ size, then append each entry to its bundle), so concurrent appenders from any nu
 processes get disjoint, gap-free index ranges. :meth:`integrate` is one Lua script that
 compares the stored checkpoint with ``expected``, checks every run starts where its level
 ends, and only then writes (a Lua error would not roll back, so all checks come first).
-:meth:`open` is one script too. Redis logs a script's writes to the AOF and replicas as
-one ``MULTI``/``EXEC`` block, and drops an incomplete block when it reloads the AOF.
+:meth:`open` is one script too. Each append call carries a random token (key
+``append:<token>``, kept 10 minutes) so a retry of the same call after a lost reply
+returns the first index of the batch already stored instead of appending it twice.
+Redis logs a script's writes to the AOF and replicas as one ``MULTI``/``EXEC`` block, and
+drops an incomplete block when it reloads the AOF.
 
 Durability: as :mod:`identity.storage.redis` -- an acknowledged append survives a host
 crash only with ``appendonly yes`` and ``appendfsync always``; ``everysec`` may lose about
@@ -28,6 +31,7 @@ Redis (with replicas / Sentinel), not Redis Cluster. Redis failures surface as
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Sequence
 
 import redis
@@ -54,12 +58,17 @@ return 0
 """
 
 _APPEND = """
+local done = redis.call('GET', KEYS[2])
+if done then
+  return tonumber(done)
+end
 local n = #ARGV - 1
 local first = redis.call('INCRBY', KEYS[1], n) - n
 for i = 2, #ARGV do
   local chunk = math.floor((first + i - 2) / 256)
   redis.call('APPEND', ARGV[1] .. string.format('%d', chunk), ARGV[i])
 end
+redis.call('SET', KEYS[2], string.format('%d', first), 'EX', 600)
 return first
 """
 
@@ -146,8 +155,11 @@ class RedisLogStore:
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
         framed = [encode_bundle([e]) for e in entries]  # refuses oversize entries up front
+        done = f"{self._p}append:{uuid.uuid4().hex}"  # makes redis-py's retries idempotent
         with unavailable_on_error(self._retry_after):
-            first = self._append(keys=[self._p + "size"], args=[self._p + "entries:", *framed])
+            first = self._append(
+                keys=[self._p + "size", done], args=[self._p + "entries:", *framed]
+            )
         return int(first)
 
     def entry_count(self) -> int:
