@@ -283,7 +283,8 @@ class RedisStore:
             if group is not None:
                 pipe.watch(self._k(f"status-taken:{group}"))  # type: ignore[no-untyped-call]
                 group_size = json.loads(_blob(pipe.hget(groups, group)))["size"]
-                bits = bytearray(_blob(pipe.get(self._k(f"status-taken:{group}")) or b""))
+                taken_raw = _blob(pipe.get(self._k(f"status-taken:{group}")) or b"")
+                bits = bytearray(taken_raw.ljust(-(-group_size // 8), b"\0"))  # Redis trims
                 taken = int.from_bytes(bits, "big").bit_count()
             while len(out) < count:
                 if group is None or taken * 2 >= group_size:
