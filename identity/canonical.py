@@ -157,13 +157,13 @@ def rdfc(document: Any, loader: ContextSource, *, max_work: int = DEFAULT_MAX_WO
     """
     if not isinstance(document, dict):
         raise ParsingError("a JSON-LD document must be a JSON object")
-    load = _document_loader(loader)
+    resolver = _context_resolver(loader)
     options = {
         "base": _RELATIVE_BASE,
-        "documentLoader": load,
-        "contextResolver": ContextResolver(_context_cache(loader), load),
+        "documentLoader": resolver.document_loader,
         "processingMode": "json-ld-1.1",
         "produceGeneralizedRdf": False,
+        "contextResolver": resolver,
     }
     try:
         dataset = _SafeProcessor().to_rdf(document, options)
@@ -187,6 +187,25 @@ class _SafeProcessor(pyld_jsonld.JsonLdProcessor):  # type: ignore[misc]
         expanded = super().expand(input_, options)
         _require_absolute_iris(expanded)
         return expanded
+
+    def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any, **kw: Any) -> Any:
+        # Performance only. For a type-scoped context (propagate=False) pyld clones the
+        # active context without an id, so its processed-context cache never hits and the
+        # scoped context is re-processed on every request. The clone is a pure function
+        # of the active context, so give it an id derived from that context's id.
+        first = local_ctx[0] if isinstance(local_ctx, list) and local_ctx else local_ctx
+        if (
+            kw.get("propagate", True) is False
+            and not active_ctx.get("previousContext")
+            and "_uuid" in active_ctx
+            and isinstance(first, dict)
+            and "@propagate" not in first
+        ):
+            clone = self._clone_active_context(active_ctx)
+            clone["previousContext"] = active_ctx
+            clone["_uuid"] = active_ctx["_uuid"] + "/non-propagated"
+            active_ctx = clone
+        return super()._process_context(active_ctx, local_ctx, options, **kw)
 
 
 def _property_dropped(expanded: str | None) -> None:
@@ -287,31 +306,69 @@ class _LruCache:
             self._data.popitem(last=False)
 
 
-# Resolved and processed contexts, per loader (an operator's contexts never leak into
-# another loader) and per thread (pyld's caches are not thread-safe).
+# Context caches, per loader (an operator's contexts never leak into another loader) and
+# per thread (pyld's caches are not thread-safe).
 _local = threading.local()
+_SCOPED_LIMIT = 4096
 
 
-def _context_cache(loader: ContextSource) -> _LruCache:
-    caches: weakref.WeakKeyDictionary[ContextSource, _LruCache] | None
+class _ContextCache:
+    """pyld's shared resolved-context cache, plus the scoped contexts inside loaded
+    context documents, found by identity: pyld would key each by its JCS text, and
+    re-serializing the large VC scoped contexts on every request costs a quarter of it."""
+
+    def __init__(self) -> None:
+        self.resolved = _LruCache(_CONTEXT_CACHE_SIZE)
+        self.scoped: dict[int, list[Any]] = {}
+
+    def register_scoped(self, document: Any) -> None:
+        if len(self.scoped) > _SCOPED_LIMIT:
+            self.scoped.clear()
+        stack = [document]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                scoped = item.get("@context")
+                if isinstance(scoped, dict) and item is not document:
+                    self.scoped[id(scoped)] = [scoped, None]  # the object, its resolution
+                stack.extend(item.values())
+
+
+class _Resolver(ContextResolver):  # type: ignore[misc]
+    def __init__(self, cache: _ContextCache, load: Any) -> None:
+        super().__init__(cache.resolved, load)
+        self._scoped = cache.scoped
+
+    def resolve(self, active_ctx: Any, context: Any, base: Any, cycles: Any = None) -> Any:
+        entry = self._scoped.get(id(context))
+        if entry is None or entry[0] is not context:
+            return super().resolve(active_ctx, context, base, cycles)
+        if entry[1] is None:
+            entry[1] = super().resolve(active_ctx, context, base, cycles)
+        return entry[1]
+
+
+def _context_resolver(loader: ContextSource) -> _Resolver:
+    caches: weakref.WeakKeyDictionary[ContextSource, _ContextCache] | None
     caches = getattr(_local, "caches", None)
     if caches is None:
         caches = _local.caches = weakref.WeakKeyDictionary()
     cache = caches.get(loader)
     if cache is None:
-        cache = caches[loader] = _LruCache(_CONTEXT_CACHE_SIZE)
-    return cache
+        cache = caches[loader] = _ContextCache()
 
-
-def _document_loader(loader: ContextSource) -> Any:
     def load(url: str, options: Any = None) -> dict[str, Any]:
-        # tag "static": pyld may keep the resolved context in the shared cache above.
+        document = loader.load(url)
+        cache.register_scoped(document)
+        # tag "static": pyld keeps the resolved context in the shared cache.
         return {
             "contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-            "document": loader.load(url), "tag": "static",
+            "document": document, "tag": "static",
         }
 
-    return load
+    return _Resolver(cache, load)
 
 
 def _translated(exc: BaseException) -> IdentityError:
