@@ -306,8 +306,8 @@ class RedisStore:
                         self._k(f"status-list:{new}:{purpose}"),
                         mapping={"issuer": issuer_id, "bits": bytes(size // 8), "version": 0},
                     )
-            if group is not None:
-                pipe.hset(open_, issuer_id, group)
+            if created:  # untouched otherwise, so other issuers' reservations don't conflict
+                pipe.hset(open_, issuer_id, created[-1])
             for reserved, index in out:
                 pipe.setbit(self._k(f"status-taken:{reserved}"), index, 1)
             return out
