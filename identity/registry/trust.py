@@ -38,6 +38,17 @@ class TrustRegistry:
         self.clock = clock
         self.schema_base_url = schema_base_url.rstrip("/")
         self.allow_unregistered = allow_unregistered_types
+        self._types: dict[str, CredentialType] = {}
+
+    def find_type(self, name: str) -> CredentialType | None:
+        """A registered type, cached once found: types are never changed or removed,
+        and parsing one re-checks its schema (costly)."""
+        cached = self._types.get(name)
+        if cached is None:
+            cached = self.store.find_type(name)
+            if cached is not None:
+                self._types[name] = cached
+        return cached
 
     def schema_url(self, name: str) -> str:
         return f"{self.schema_base_url}/credential-types/{name}/schema"
@@ -48,7 +59,7 @@ class TrustRegistry:
         for name in types:
             if name == "VerifiableCredential":
                 continue
-            credential_type = self.store.find_type(name)
+            credential_type = self.find_type(name)
             if credential_type is None:
                 if not self.allow_unregistered:
                     raise MalformedValueError(
@@ -108,7 +119,7 @@ class TrustRegistry:
         moment = _issued_at(credential)
         issuer = self.issuers.find_issuer_by_did(credential.issuer)
         type_name = credential.credential_type
-        if issuer is None or self.store.find_type(type_name) is None:
+        if issuer is None or self.find_type(type_name) is None:
             return {
                 "accredited": False,
                 "type": type_name,
@@ -131,7 +142,7 @@ class TrustRegistry:
         """Root accreditation (``by="operator"``) or a one-level delegation by an agency."""
         self.issuers.get_issuer(issuer_id)
         for name in types:
-            if self.store.find_type(name) is None:
+            if self.find_type(name) is None:
                 raise MalformedValueError(f"credential type {name!r} is not registered", type=name)
         parent = None
         if by != "operator":

@@ -124,7 +124,8 @@ class MemoryStore:
 
     def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
         with self._lock:
-            return [r for r in self._credentials.values() if r.subject_id == subject_id]
+            found = [r for r in self._credentials.values() if r.subject_id == subject_id]
+        return sorted(found, key=lambda r: r.issued_at)
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
         with self._lock:
