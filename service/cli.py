@@ -29,8 +29,11 @@ def serve(
 
     from service.settings import Settings
 
+    from service.storage import open_store
+
     settings = Settings()  # refuse early, with a clear message, on unsafe settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    open_store(settings).close()  # and on a store that does not answer
     uvicorn.run(
         "service.main:app",
         host=host,

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     """``sqlite:///path/file.sqlite3`` (default: ``<data_dir>/identity.sqlite3``) or
     ``redis://host:port/db``."""
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
+    redis_prefix: str = Field(default="identity:", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
+    """Key namespace, so several services can share one Redis."""
+    redis_timeout_s: float = Field(default=2.0, gt=0, le=60)
 
     admin_token: SecretStr | None = None
     master_secret: SecretStr | None = None

@@ -1,8 +1,12 @@
-"""Open the backend named by the storage URL in settings."""
+"""Open the backend named by the storage URL in settings, refusing bad set-ups loudly."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from identity.errors import UnavailableError
 from identity.storage.memory import MemoryStore
+from identity.storage.redis import RedisStore
 from identity.storage.sqlite import SqliteStore
 from identity.stores import Store
 from service.settings import Settings, SettingsError
@@ -11,11 +15,29 @@ from service.settings import Settings, SettingsError
 def open_store(settings: Settings) -> Store:
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteStore(path, synchronous=settings.sqlite_synchronous)
+    if url.startswith(("redis://", "rediss://")):
+        store = RedisStore.from_url(
+            url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
+        )
+        try:
+            store.ping()
+        except UnavailableError as exc:
+            store.close()
+            raise SettingsError(
+                f"Redis at {redact(url)} does not answer ({exc.detail}); check IDENTITY_STORAGE_URL"
+            ) from None
+        return store
     if url.startswith("memory://"):
         return MemoryStore()
     raise SettingsError(f"unsupported storage URL scheme in {url.split('://')[0]}://")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    scheme, _, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}://{rest}"

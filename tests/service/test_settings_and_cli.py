@@ -144,3 +144,16 @@ def test_cli_refuses_unsafe_production_settings_in_one_line(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "refusing to start" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_refuses_an_unreachable_redis_without_a_traceback_or_password(tmp_path: Path) -> None:
+    result = _cli(
+        "serve",
+        env={
+            "IDENTITY_DATA_DIR": str(tmp_path),
+            "IDENTITY_STORAGE_URL": "redis://:hunter2@127.0.0.1:1/0",
+        },
+    )
+    assert result.returncode == 2
+    assert "does not answer" in result.stderr
+    assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
