@@ -28,7 +28,6 @@ def serve(
     import uvicorn
 
     from service.settings import Settings
-
     from service.storage import open_store
 
     settings = Settings()  # refuse early, with a clear message, on unsafe settings
