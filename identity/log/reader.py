@@ -1,0 +1,122 @@
+"""The read side of a log: checkpoint, entries, proofs and tiles, all from stored data.
+
+Everything is answered relative to the latest *signed* checkpoint in the store: entries
+that are sequenced but not yet integrated are invisible. Proofs read O(log n) stored
+hashes (:mod:`identity.log.proofs`); tiles are slices of stored levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from identity.errors import LogIntegrityError, NotFoundError, RangeError
+from identity.log import proofs, tiles
+from identity.log.checkpoint import NoteVerifier, SignedCheckpoint, open_checkpoint
+from identity.log.hashing import HASH_SIZE, check_hash
+from identity.log.store import LogStore
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    """RFC 9162 §4.6-style inclusion proof of ``leaf_index`` in a tree of ``tree_size``."""
+
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    path: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        check_hash(self.leaf_hash, "leaf_hash")
+        if not 0 <= self.leaf_index < self.tree_size:
+            raise RangeError("leaf index outside the tree")
+
+    def verify(self, root: bytes) -> bytes:
+        return proofs.verify_inclusion(
+            self.leaf_index, self.tree_size, self.leaf_hash, self.path, root
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TileData:
+    """Tile bytes and whether they can be cached forever (full tiles never change)."""
+
+    data: bytes
+    immutable: bool
+
+
+class LogReader:
+    """Read-only view of a log in ``store``, trusting only checkpoints ``verifier`` signed."""
+
+    def __init__(self, store: LogStore, verifier: NoteVerifier, origin: str | None = None) -> None:
+        self.store = store
+        self.verifier = verifier
+        self.origin = verifier.name if origin is None else origin
+        self._cached: SignedCheckpoint | None = None
+
+    def checkpoint(self) -> SignedCheckpoint:
+        """The latest signed checkpoint, verified (the parse is cached per note)."""
+        note = self.store.latest_checkpoint()
+        if note is None:
+            raise NotFoundError("the log has no checkpoint yet")
+        cached = self._cached
+        if cached is None or cached.note != note:
+            cached = open_checkpoint(note, self.verifier, self.origin)
+            self._cached = cached
+        return cached
+
+    def _size(self, tree_size: int | None) -> int:
+        size = self.checkpoint().checkpoint.size
+        if tree_size is None:
+            return size
+        if not 0 <= tree_size <= size:
+            raise RangeError("tree size beyond the latest checkpoint", tree_size=tree_size)
+        return tree_size
+
+    def entry(self, index: int) -> bytes:
+        size = self._size(None)
+        if not 0 <= index < size:
+            raise NotFoundError("no integrated entry at that index", index=index, tree_size=size)
+        return self.store.read_entries(index, index + 1)[0]
+
+    def root(self, tree_size: int | None = None) -> bytes:
+        size = self._size(tree_size)
+        return (
+            proofs.resolve(proofs.root_plan(size), self.store.read_nodes)[0]
+            if size
+            else (proofs.fold(()))
+        )
+
+    def leaf_index(self, leaf_hash: bytes, tree_size: int | None = None) -> int:
+        size = self._size(tree_size)
+        index = self.store.find_leaf(check_hash(leaf_hash, "leaf_hash"), size)
+        if index is None:
+            raise NotFoundError("no leaf with that hash in the tree", tree_size=size)
+        return index
+
+    def inclusion_proof(self, index: int, tree_size: int | None = None) -> InclusionProof:
+        size = self._size(tree_size)
+        if not 0 <= index < size:
+            raise RangeError("leaf index outside the tree", index=index, tree_size=size)
+        plan = proofs.inclusion_plan(index, size)
+        path = proofs.resolve(plan, self.store.read_nodes)
+        leaf = self.store.read_nodes([(0, index)])[0]
+        return InclusionProof(index, size, leaf, tuple(path))
+
+    def consistency_proof(self, first: int, second: int | None = None) -> list[bytes]:
+        size2 = self._size(second)
+        if not 0 < first <= size2:
+            raise RangeError("consistency needs 0 < first <= second", first=first, second=size2)
+        return proofs.resolve(proofs.consistency_plan(first, size2), self.store.read_nodes)
+
+    def tile(self, path: str) -> TileData:
+        """A hash tile, partial tile or entry bundle inside the latest checkpoint's tree."""
+        tile = tiles.Tile.parse(path)
+        size = self._size(None)
+        tile.check_within(size)
+        if tile.level == tiles.ENTRIES:
+            entries = self.store.read_entries(tile.first, tile.first + tile.width)
+            return TileData(tiles.encode_bundle(entries), tile.is_full)
+        data = self.store.read_hash_tile(tile.tree_level, tile.index)[: tile.width * HASH_SIZE]
+        if len(data) != tile.width * HASH_SIZE:
+            raise LogIntegrityError("the store lacks a tile inside the tree", path=tile.path)
+        return TileData(data, tile.is_full)

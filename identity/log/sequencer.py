@@ -1,0 +1,252 @@
+"""The log's writer: group-commit sequencing, then integration and signing.
+
+* **Sequencing.** ``await log.append(entry)`` queues the entry; one background task takes
+  up to ``max_batch`` queued entries, waiting at most ``max_delay_ms`` after the first,
+  and stores them with ONE :meth:`LogStore.append_entries` transaction. When ``append``
+  returns, the entry is durable and has its index.
+* **Integration** is a separate task, woken after every commit (then waiting
+  ``integrate_delay_ms`` to coalesce batches): it reads the new entries, extends the
+  tree, checks the new tree against the last signed checkpoint with an RFC 9162
+  consistency proof read from the store, signs a checkpoint, and stores nodes and
+  checkpoint with a compare-and-swap. A store whose tree does not fold to the signed
+  root, or whose checkpoint moved under us, is never signed over: the log cannot fork.
+* ``await log.wait_for_checkpoint(index)`` returns the first signed checkpoint covering
+  ``index`` and the inclusion proof against it.
+
+Blocking store calls run with ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from identity.errors import (
+    ConflictError,
+    LogIntegrityError,
+    LogProofError,
+    RangeError,
+    UnavailableError,
+)
+from identity.log import proofs
+from identity.log.checkpoint import Checkpoint, NoteSigner, SignedCheckpoint, sign_checkpoint
+from identity.log.reader import InclusionProof, LogReader
+from identity.log.store import LogStore
+from identity.log.tiles import MAX_ENTRY_SIZE
+from identity.log.tree import Frontier, NodeRun, extend, leaf_hashes
+
+
+@dataclass(frozen=True, slots=True)
+class Inclusion:
+    """A signed checkpoint and the proof that one entry is in it."""
+
+    checkpoint: SignedCheckpoint
+    proof: InclusionProof
+
+
+class TransparencyLog:
+    """An append-only, signed RFC 9162 log over a :class:`LogStore`."""
+
+    def __init__(
+        self,
+        store: LogStore,
+        signer: NoteSigner,
+        *,
+        origin: str | None = None,
+        max_batch: int = 4096,
+        max_delay_ms: float = 2.0,
+        integrate_delay_ms: float = 0.0,
+        max_integrate: int = 1 << 16,
+    ) -> None:
+        if max_batch < 1 or max_delay_ms < 0 or integrate_delay_ms < 0 or max_integrate < 1:
+            raise RangeError("batch size must be positive and delays non-negative")
+        self.store = store
+        self.signer = signer
+        self.origin = signer.name if origin is None else origin
+        self.reader = LogReader(store, signer.verifier, self.origin)
+        self.max_batch = max_batch
+        self.max_delay = max_delay_ms / 1000
+        self.integrate_delay = integrate_delay_ms / 1000
+        self.max_integrate = max_integrate
+        self._pending: list[tuple[bytes, asyncio.Future[int]]] = []
+        self._arrived = asyncio.Event()
+        self._full = asyncio.Event()
+        self._committed = asyncio.Event()
+        self._integrated = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
+        self._failure: BaseException | None = None
+        self._checkpoint: SignedCheckpoint | None = None
+        self._frontier = Frontier(0, ())
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind the store to this log, check its state against its signed checkpoint
+        (signing the empty tree on first use) and start the background tasks."""
+        await asyncio.to_thread(self.store.open, self.origin, self.signer.verifier.public_key.raw)
+        await asyncio.to_thread(self._load)
+        self._closing = False
+        self._tasks = [
+            asyncio.create_task(self._sequence_loop(), name="log-sequencer"),
+            asyncio.create_task(self._integrate_loop(), name="log-integrator"),
+        ]
+
+    async def stop(self) -> None:
+        """Commit everything queued, integrate it, then stop both tasks."""
+        self._closing = True
+        self._arrived.set()
+        self._full.set()
+        if self._tasks:
+            await self._tasks[0]
+            self._committed.set()
+            await self._tasks[1]
+        self._tasks = []
+
+    @property
+    def checkpoint(self) -> SignedCheckpoint:
+        if self._checkpoint is None:
+            raise UnavailableError("the log has not been started")
+        return self._checkpoint
+
+    # -- sequencing ------------------------------------------------------------------
+
+    async def append(self, entry: bytes) -> int:
+        """Durably sequence ``entry``; return its index once committed."""
+        if self._closing or not self._tasks:
+            raise UnavailableError("the log is not accepting entries")
+        if not isinstance(entry, bytes) or len(entry) > MAX_ENTRY_SIZE:
+            raise RangeError("a log entry is bytes of at most 65535 (tlog-tiles bundle limit)")
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((entry, future))
+        self._arrived.set()
+        if len(self._pending) >= self.max_batch:
+            self._full.set()
+        return await future
+
+    async def _sequence_loop(self) -> None:
+        while True:
+            await self._arrived.wait()
+            if not self._pending:
+                self._arrived.clear()
+                if self._closing:
+                    return
+                continue
+            if len(self._pending) < self.max_batch and not self._closing:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self.max_delay)
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            if len(self._pending) < self.max_batch:
+                self._full.clear()
+            try:
+                first = await asyncio.to_thread(self.store.append_entries, [e for e, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for offset, (_, future) in enumerate(batch):
+                if not future.done():
+                    future.set_result(first + offset)
+            self._committed.set()
+
+    # -- integration -----------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Read and check the store's signed state; sign the empty tree if there is none."""
+        note = self.store.latest_checkpoint()
+        if note is None:
+            empty = sign_checkpoint(Checkpoint(self.origin, 0, proofs.fold(())), self.signer)
+            self.store.integrate(None, empty.note, [])
+            note = empty.note
+        signed = self.reader.checkpoint()
+        if signed.note != note:
+            raise ConflictError("the log's checkpoint moved during start")
+        size = signed.checkpoint.size
+        frontier = Frontier(size, tuple(self.store.read_nodes(Frontier.addresses(size))))
+        if frontier.root() != signed.checkpoint.root:
+            raise LogIntegrityError("the stored tree does not match the signed checkpoint")
+        if self.store.entry_count() < size:
+            raise LogIntegrityError("the store has fewer entries than its signed checkpoint")
+        self._checkpoint, self._frontier = signed, frontier
+
+    def _integrate_once(self) -> SignedCheckpoint:
+        """Integrate up to ``max_integrate`` sequenced entries; sign and CAS the checkpoint."""
+        old, frontier = self.checkpoint, self._frontier
+        end = min(self.store.entry_count(), frontier.size + self.max_integrate)
+        if end == frontier.size:
+            return old
+        entries = self.store.read_entries(frontier.size, end)
+        new_frontier, runs = extend(frontier, leaf_hashes(entries))
+        root = new_frontier.root()
+        if old.checkpoint.size:
+            self._check_consistency(old.checkpoint, new_frontier.size, root, runs)
+        new = sign_checkpoint(Checkpoint(self.origin, new_frontier.size, root), self.signer)
+        self.store.integrate(old.note, new.note, runs)
+        self._checkpoint, self._frontier = new, new_frontier
+        return new
+
+    def _check_consistency(
+        self, old: Checkpoint, size: int, root: bytes, runs: Sequence[NodeRun]
+    ) -> None:
+        """RFC 9162 §2.1.4: prove the new tree extends the signed one, reading the proof
+        from the store plus the new runs, before anything is signed."""
+        fresh = {(lvl, start + i): data[32 * i : 32 * i + 32] for lvl, start, data in runs
+                 for i in range(len(data) // 32)}  # fmt: skip
+
+        def read(addresses: Sequence[proofs.Address]) -> list[bytes]:
+            stored = [a for a in addresses if a not in fresh]
+            found = dict(zip(stored, self.store.read_nodes(stored), strict=True))
+            return [fresh[a] if a in fresh else found[a] for a in addresses]
+
+        proof = proofs.resolve(proofs.consistency_plan(old.size, size), read)
+        try:
+            proofs.verify_consistency(old.size, size, old.root, root, proof)
+        except LogProofError as exc:
+            raise LogIntegrityError("refusing to sign: the stored tree would fork") from exc
+
+    async def integrate(self) -> SignedCheckpoint:
+        """Integrate everything sequenced so far now; return the newest checkpoint."""
+        while True:
+            before = self.checkpoint.checkpoint.size
+            try:
+                signed = await asyncio.to_thread(self._integrate_once)
+            except ConflictError:
+                await asyncio.to_thread(self._load)  # another writer advanced: reload, retry
+                continue
+            self._integrated.set()
+            self._integrated = asyncio.Event()
+            if signed.checkpoint.size == before:
+                return signed
+
+    async def _integrate_loop(self) -> None:
+        while True:
+            await self._committed.wait()
+            self._committed.clear()
+            if self.integrate_delay and not self._closing:
+                await asyncio.sleep(self.integrate_delay)
+            try:
+                await self.integrate()
+            except Exception as exc:  # a fork attempt or a broken store: stop signing
+                self._failure = exc
+                self._integrated.set()
+                return
+            if self._closing:
+                return
+
+    async def wait_for_checkpoint(self, index: int) -> Inclusion:
+        """Wait until ``index`` is integrated; return the checkpoint and inclusion proof."""
+        while True:
+            if self._failure is not None:
+                raise LogIntegrityError("the log stopped integrating") from self._failure
+            signed = self.checkpoint
+            if index < signed.checkpoint.size:
+                size = signed.checkpoint.size
+                proof = await asyncio.to_thread(self.reader.inclusion_proof, index, size)
+                return Inclusion(signed, proof)
+            if not self._tasks:
+                raise UnavailableError("the log is not running", index=index)
+            await self._integrated.wait()
