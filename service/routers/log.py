@@ -5,8 +5,6 @@ a :class:`~identity.log.reader.LogReader`. Errors are raised as ``identity.error
 classes and turned into problem documents centrally.
 """
 
-from __future__ import annotations
-
 import base64
 import re
 from collections.abc import Callable
