@@ -190,26 +190,31 @@ def main() -> None:
                   f"inclusion {lat['inclusion']:.1f} us, consistency {lat['consistency']:.1f} us "
                   f"({time.perf_counter() - t:.0f}s)")  # fmt: skip
             del tree
-        n = sizes[0]
-        path = Path(tmp) / "proofs.db"
-        t = time.perf_counter()
-        store = build_sqlite(path, n)
-        built = time.perf_counter() - t
-        reader = LogReader(store, SIGNER.verifier)
-        rnd = random.Random(2)
-        lat = {
-            "root": p50_us(lambda: reader.root(rnd.randrange(1, n + 1)), runs),
-            "inclusion": p50_us(lambda: reader.inclusion_proof(rnd.randrange(n), n), runs),
-            "consistency": p50_us(lambda: reader.consistency_proof(rnd.randrange(1, n), n), runs),
-        }
-        print(f"SQLite store {n:,} (built in {built:.1f}s): p50 root {lat['root']:.1f} us, "
-              f"inclusion {lat['inclusion']:.1f} us, "
-              f"consistency {lat['consistency']:.1f} us")  # fmt: skip
-        store.close()
-        per_entry, tables = storage_per_entry(path, n)
-        detail = ", ".join(f"{k} {v:.1f}" for k, v in sorted(tables.items()))
-        print(f"SQLite storage beyond the {ENTRY}-byte entries: {per_entry:.1f} bytes/entry"
-              + (f" ({detail})" if detail else ""))  # fmt: skip
+        for n in sizes:
+            sqlite_run(Path(tmp) / f"proofs{n}.db", n, runs)
+
+
+def sqlite_run(path: Path, n: int, runs: int) -> None:
+    """Proof latencies through the read path (LogReader) and storage of a SQLite log."""
+    t = time.perf_counter()
+    store = build_sqlite(path, n)
+    built = time.perf_counter() - t
+    reader = LogReader(store, SIGNER.verifier)
+    rnd = random.Random(2)
+    lat = {
+        "root": p50_us(lambda: reader.root(rnd.randrange(1, n + 1)), runs),
+        "inclusion": p50_us(lambda: reader.inclusion_proof(rnd.randrange(n), n), runs),
+        "consistency": p50_us(lambda: reader.consistency_proof(rnd.randrange(1, n), n), runs),
+    }
+    print(f"SQLite store {n:,} (built in {built:.1f}s): p50 root {lat['root']:.1f} us, "
+          f"inclusion {lat['inclusion']:.1f} us, "
+          f"consistency {lat['consistency']:.1f} us")  # fmt: skip
+    store.close()
+    per_entry, tables = storage_per_entry(path, n)
+    detail = ", ".join(f"{k} {v:.1f}" for k, v in sorted(tables.items()))
+    print(f"SQLite storage beyond the {ENTRY}-byte entries: {per_entry:.1f} bytes/entry"
+          + (f" ({detail})" if detail else ""))  # fmt: skip
+    path.unlink()
 
 
 if __name__ == "__main__":
