@@ -78,8 +78,12 @@ def main() -> None:
     options.pop("@context")
 
     def plain_loader(url: str, _options: Any = None) -> dict[str, Any]:
-        return {"contentType": "application/ld+json", "contextUrl": None,
-                "documentUrl": url, "document": loader.load(url)}
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": loader.load(url),
+        }
 
     def static_loader(url: str, _options: Any = None) -> dict[str, Any]:
         return {**plain_loader(url), "tag": "static"}
@@ -94,21 +98,41 @@ def main() -> None:
 
     def measure(title: str, document: dict[str, Any]) -> None:
         signed = add_proof(suite, document, options, key)
-        floor = rate(lambda: jsonld.normalize(document, {
-            "algorithm": "URDNA2015", "format": "application/n-quads",
-            "documentLoader": plain_loader}), args.seconds)
+        floor = rate(
+            lambda: jsonld.normalize(
+                document,
+                {
+                    "algorithm": "URDNA2015",
+                    "format": "application/n-quads",
+                    "documentLoader": plain_loader,
+                },
+            ),
+            args.seconds,
+        )
         figures = {
-            "floor, cached contexts": rate(lambda: jsonld.normalize(document, {
-                "algorithm": "URDNA2015", "format": "application/n-quads",
-                "documentLoader": static_loader,
-                "contextResolver": ContextResolver(shared_cache, static_loader)}), args.seconds),
+            "floor, cached contexts": rate(
+                lambda: jsonld.normalize(
+                    document,
+                    {
+                        "algorithm": "URDNA2015",
+                        "format": "application/n-quads",
+                        "documentLoader": static_loader,
+                        "contextResolver": ContextResolver(shared_cache, static_loader),
+                    },
+                ),
+                args.seconds,
+            ),
             "rdfc(doc)": rate(lambda: rdfc(document, loader), args.seconds),
-            "sign, new created": rate(lambda: add_proof(suite, document, fresh_options(), key),
-                                      args.seconds),
-            "sign, same options": rate(lambda: add_proof(suite, document, options, key),
-                                       args.seconds),
-            "verify": rate(lambda: verify_proofs(signed, registry, resolver,
-                                                 purpose="assertionMethod"), args.seconds),
+            "sign, new created": rate(
+                lambda: add_proof(suite, document, fresh_options(), key), args.seconds
+            ),
+            "sign, same options": rate(
+                lambda: add_proof(suite, document, options, key), args.seconds
+            ),
+            "verify": rate(
+                lambda: verify_proofs(signed, registry, resolver, purpose="assertionMethod"),
+                args.seconds,
+            ),
         }
         print(title)
         print(f"  {'floor: pyld normalize':28s} {floor:8.0f}/s   1.00")

@@ -41,7 +41,8 @@ async def main() -> None:
     data = tempfile.mkdtemp(prefix="bench-status-")
     settings = Settings(data_dir=Path(data), admin_token="a" * 40, master_secret="ab" * 32)
     svc = Services.build(settings, clock=FixedClock(datetime(2026, 6, 1, tzinfo=UTC)))
-    agency = create_agency(svc, CreateIssuerRequest(name="Bench"))
+    await svc.start()
+    agency = await create_agency(svc, CreateIssuerRequest(name="Bench"))
     issuer = svc.store.get_issuer(agency.id)
     key = svc.signing_key(issuer)
 

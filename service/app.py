@@ -6,9 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from identity.clock import Clock
+from identity.log.reader import LogReader
+from identity.log.store import LogStore
 from identity.stores import Store
 from service import problems
 from service.container import Services
@@ -18,24 +20,31 @@ from service.routers import (
     dids,
     health,
     issuers,
+    log_info,
     presentations,
     registry,
     status,
 )
+from service.routers.log import log_router
 from service.settings import Settings
 
 log = logging.getLogger("identity.service")
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, store: Store | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    log_store: LogStore | None = None,
 ) -> FastAPI:
     """Build the app. Stores, keys and the log are opened when it starts (lifespan)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = Services.build(settings, clock=clock, store=store)
+        svc = Services.build(settings, clock=clock, store=store, log_store=log_store)
+        await svc.start()
         app.state.services = svc
         try:
             yield
@@ -61,4 +70,11 @@ def create_app(
         dids,
     ):
         app.include_router(module.router)
+    app.include_router(log_router(log_reader))
+    app.include_router(log_info.router)
     return app
+
+
+def log_reader(request: Request) -> LogReader:
+    reader: LogReader = request.app.state.services.log.reader
+    return reader

@@ -52,16 +52,20 @@ def issuer_create(
     """Create an agency with a did:key; prints its DID and a one-time API key as JSON."""
     import asyncio
 
-    from schemas.api import CreateIssuerRequest
+    from schemas.api import CreatedIssuer, CreateIssuerRequest
     from service.container import Services
     from service.routers.issuers import create_agency
     from service.settings import Settings
 
-    svc = Services.build(Settings())
-    try:
-        created = create_agency(svc, CreateIssuerRequest(name=name, id=issuer_id))
-    finally:
-        asyncio.run(svc.aclose())
+    async def run() -> CreatedIssuer:
+        svc = Services.build(Settings())
+        await svc.start()
+        try:
+            return await create_agency(svc, CreateIssuerRequest(name=name, id=issuer_id))
+        finally:
+            await svc.aclose()
+
+    created = asyncio.run(run())
     typer.echo(json.dumps(created.model_dump(), indent=2))
 
 

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from identity.canonical import parse_json
 from identity.clock import Clock, SystemClock
-from identity.credentials.issuer import Issuer
+from identity.credentials.issuer import Issuer, credential_digest
 from identity.credentials.verifier import Verified, Verifier
 from identity.dids.key import DidKeyResolver
 from identity.dids.resolver import MethodResolver
@@ -26,6 +26,8 @@ from identity.errors import (
 from identity.groupcommit import GroupCommit
 from identity.jsonld import ContextLoader
 from identity.keys import Ed25519PrivateKey, KeySealer
+from identity.log.sequencer import TransparencyLog
+from identity.log.store import LogStore
 from identity.proofs import Cryptosuite, SuiteRegistry
 from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.proofs.suites import default_registry
@@ -33,6 +35,7 @@ from identity.registry.trust import TrustRegistry
 from identity.registry.types import bundled_types
 from identity.stores import CredentialRecord, IssuerRecord, Store
 from service.auth import CitizenTokens, is_verifier
+from service.log import Anchors, build_log, receipt_json
 from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.status import StatusLists
@@ -56,6 +59,8 @@ class Services:
     issuer: Issuer
     admin_token: str
     records: GroupCommit[CredentialRecord, None]
+    log: TransparencyLog
+    anchors: Anchors
     status: StatusLists = field(init=False)
     trust: TrustRegistry = field(init=False)
     tokens: CitizenTokens = field(init=False)
@@ -66,13 +71,20 @@ class Services:
 
     @classmethod
     def build(
-        cls, settings: Settings, *, clock: Clock | None = None, store: Store | None = None
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        log_store: LogStore | None = None,
     ) -> Services:
         clock = clock or SystemClock()
         store = store or open_store(settings)
         records: GroupCommit[CredentialRecord, None] = GroupCommit(
             store.put_credentials, max_batch=settings.log_batch_size
         )
+        log = build_log(settings, log_store)
+        anchors = Anchors(log)
         loader = ContextLoader(extra_dir=settings.contexts_dir)
         registry = default_registry(loader)
         resolver = MethodResolver({"key": DidKeyResolver()})
@@ -84,9 +96,13 @@ class Services:
             registry=registry,
             resolver=resolver,
             verifier=Verifier(registry, resolver, clock),
-            issuer=Issuer(store, clock, write_record=records.submit),
+            issuer=Issuer(
+                store, clock, anchor=anchors.credential_issued, write_record=records.submit
+            ),
             admin_token=settings.admin_token_value(),
             records=records,
+            log=log,
+            anchors=anchors,
         )
         svc.status = StatusLists(
             store,
@@ -116,7 +132,11 @@ class Services:
             registry,
             resolver,
             clock,
-            extra_checks=[("status", svc._status), ("issuerTrust", svc._issuer_trust)],
+            extra_checks=[
+                ("status", svc._status),
+                ("issuerTrust", svc._issuer_trust),
+                ("anchor", svc._anchor),
+            ],
         )
         return svc
 
@@ -130,9 +150,17 @@ class Services:
             )
         return result
 
-    async def anchor_event(self, kind: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-        """Append a registry or status act to the log; its receipt, or None without a log."""
-        return None
+    def _anchor(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
+        """``results.anchor`` for credentials this log anchored (skipped for others)."""
+        return self.anchors.check_anchor(credential_digest(verified.credential.json), self.store)
+
+    async def anchor_event(self, kind: str, fields: dict[str, str]) -> dict[str, Any]:
+        """Append a registry or status act to the log; return its receipt."""
+        return receipt_json(await self.anchors.append(kind, self.clock.now(), fields))
+
+    async def start(self) -> None:
+        """Start the log (refuses a store of another log) -- needs the running loop."""
+        await self.log.start()
 
     def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         return self.status.check(verified.credential.json, verified.credential.issuer)
@@ -166,6 +194,8 @@ class Services:
 
     async def aclose(self) -> None:
         await self.records.close()
+        await self.log.stop()
+        self.log.store.close()
         for closer in reversed(self.closers):
             closer()
         self.store.close()

@@ -129,7 +129,7 @@ class TrustRegistry:
         trust = self.accredited(issuer.id, type_name, moment)
         return {"type": type_name, "at": xsd_datetime(moment), **trust.to_json()}
 
-    def accredit(
+    def new_accreditation(
         self,
         *,
         issuer_id: str,
@@ -139,7 +139,8 @@ class TrustRegistry:
         by: str,
         parent_id: str | None,
     ) -> Accreditation:
-        """Root accreditation (``by="operator"``) or a one-level delegation by an agency."""
+        """Root accreditation (``by="operator"``) or a one-level delegation by an agency,
+        checked but not stored (the caller anchors it, then stores it)."""
         self.issuers.get_issuer(issuer_id)
         for name in types:
             if self.find_type(name) is None:
@@ -151,7 +152,7 @@ class TrustRegistry:
                     "a delegation names its parent accreditation", field="parent"
                 )
             parent = self.store.get_accreditation(parent_id)
-        accreditation = delegate(
+        return delegate(
             parent,
             new_id=f"acc-{secrets.token_hex(8)}",
             issuer_id=issuer_id,
@@ -161,8 +162,6 @@ class TrustRegistry:
             now=self.clock.now(),
             by=by,
         )
-        self.store.add_accreditation(accreditation)
-        return accreditation
 
 
 def _issued_at(credential: Credential) -> datetime:

@@ -64,6 +64,7 @@ class SQLiteLogStore:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.execute("PRAGMA busy_timeout=10000")  # several worker processes share it
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._index_leaves = index_leaves

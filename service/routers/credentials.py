@@ -11,6 +11,7 @@ from identity.credentials.verifier import CheckResult, CredentialNotVerified
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object, verification_method
+from service.log import receipt_json
 from service.problems import problem_for
 from service.routers import body_schema, check_envelope
 
@@ -42,12 +43,10 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
     )
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
     if receipt is not None:
-        out["receipt"] = {
-            "origin": receipt.origin,
-            "index": receipt.index,
-            "leafHash": receipt.leaf_hash.hex(),
-            **(receipt.extra or {}),
-        }
+        out["receipt"] = receipt_json(receipt)
+        options = body.get("options") or {}
+        if options.get("waitForCheckpoint") is True:
+            out["receipt"] |= await svc.anchors.with_inclusion(receipt)
     return JSONResponse(out, status_code=201)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from identity.dids.key import did_from_key
-from identity.errors import NotFoundError
+from identity.errors import ConflictError, NotFoundError
 from identity.keys import Ed25519PrivateKey
 from identity.stores import IssuerRecord
 from schemas.api import (
@@ -35,8 +35,16 @@ def view(issuer: IssuerRecord) -> IssuerView:
     )
 
 
-def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssuer:
-    """Generate the agency's key, seal it, store it with a first API key (one write)."""
+async def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssuer:
+    """Generate the agency's key and seal it; anchor the act; store the agency with a
+    first API key (one write). A taken id is refused before anything is written."""
+    if req.id is not None:
+        try:
+            svc.store.get_issuer(req.id)
+        except NotFoundError:
+            pass
+        else:
+            raise ConflictError("issuer id already exists", issuer=req.id)
     now = svc.clock.now()
     key = Ed25519PrivateKey.generate()
     issuer = IssuerRecord(
@@ -47,6 +55,7 @@ def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssuer:
         created=now,
     )
     api_key, key_record = new_api_key(issuer.id, now)
+    await svc.anchor_event("issuer.created", {"issuer": issuer.id, "did": issuer.did})
     svc.store.create_issuer(issuer, key_record)
     return CreatedIssuer(**view(issuer).model_dump(), apiKey=api_key)
 
@@ -62,7 +71,7 @@ async def create_issuer(request: Request, svc: Svc) -> JSONResponse:
     require_admin(request, svc.admin_token)
     body = await read_json(request)
     check_envelope(CreateIssuerRequest, body)
-    created = create_agency(svc, CreateIssuerRequest.model_validate(body))
+    created = await create_agency(svc, CreateIssuerRequest.model_validate(body))
     return JSONResponse(
         created.model_dump(), status_code=201, headers={"Cache-Control": "no-store"}
     )

@@ -10,7 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from identity.credentials.model import parse_datetime
-from identity.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from identity.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from identity.registry.types import CredentialType
 from schemas.api import AccreditRequest, CredentialTypeRequest
 from service.auth import authenticate_agency, bearer, require_admin
@@ -40,11 +45,17 @@ async def register_type(request: Request, svc: Svc) -> JSONResponse:
     body = require_object(await read_json(request), "body")
     check_envelope(CredentialTypeRequest, body)
     credential_type = CredentialType.from_json(body, created=svc.clock.now())
-    svc.store.create_type(credential_type)
-    await svc.anchor_event(
-        "registry.type", {"type": credential_type.name, "definition": credential_type.digest.hex()}
+    if svc.store.find_type(credential_type.name) is not None:
+        raise ConflictError("credential type already registered", type=credential_type.name)
+    receipt = await svc.anchor_event(
+        "type.registered",
+        {
+            "type": credential_type.name,
+            "definition_digest": "sha256:" + credential_type.digest.hex(),
+        },
     )
-    return JSONResponse(credential_type.to_json(), status_code=201)
+    svc.store.create_type(credential_type)
+    return JSONResponse(credential_type.to_json() | {"receipt": receipt}, status_code=201)
 
 
 @router.get("/credential-types")
@@ -97,7 +108,7 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
         by = agency.issuer_id
     body = require_object(await read_json(request), "body")
     check_envelope(AccreditRequest, body)
-    accreditation = svc.trust.accredit(
+    accreditation = svc.trust.new_accreditation(
         issuer_id=body["issuer"],
         types=body["types"],
         valid_from=_time(body.get("validFrom"), svc.clock.now(), "validFrom"),
@@ -105,10 +116,16 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
         by=by,
         parent_id=body.get("parent"),
     )
-    receipt = await svc.anchor_event("registry.accreditation", accreditation.to_json())
-    return JSONResponse(
-        accreditation.to_json() | ({"receipt": receipt} if receipt else {}), status_code=201
+    receipt = await svc.anchor_event(
+        "accreditation.granted",
+        {
+            "accreditor": accreditation.accredited_by,
+            "subject": accreditation.issuer_id,
+            "scope": " ".join(sorted(accreditation.types)),
+        },
     )
+    svc.store.add_accreditation(accreditation)
+    return JSONResponse(accreditation.to_json() | {"receipt": receipt}, status_code=201)
 
 
 def _time(value: object, default: datetime | None, name: str) -> datetime:
@@ -139,6 +156,8 @@ async def revoke_accreditation(accreditation_id: str, request: Request, svc: Svc
             raise PermissionDeniedError(
                 "only the operator or the delegating agency may revoke this"
             )
+    receipt = await svc.anchor_event(
+        "accreditation.revoked", {"accreditation": current.id, "subject": current.issuer_id}
+    )
     revoked = svc.store.revoke_accreditation(accreditation_id, svc.clock.now())
-    await svc.anchor_event("registry.accreditation-revoked", {"id": revoked.id})
-    return JSONResponse(revoked.to_json())
+    return JSONResponse(revoked.to_json() | {"receipt": receipt})

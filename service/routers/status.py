@@ -77,14 +77,26 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             raise ConflictError("revocation is final and cannot be undone")
         if purpose not in svc.status.purposes:
             raise ConflictError(f"this credential has no {purpose} status")
-    versions = {}
+    receipts = []
     for purpose, value in changes:
-        versions[purpose] = svc.store.set_status(
-            record.status_group, purpose, record.status_index, value
+        kind = (
+            "credential.revoked"
+            if purpose == "revocation"
+            else "credential.suspended"
+            if value
+            else "credential.reinstated"
         )
+        fields = {
+            "credential_id": record.id,
+            "issuer": record.issuer_did,
+            "status_list": f"{record.status_group}/{purpose}",
+        }
+        receipts.append(await svc.anchor_event(kind, fields))
+        svc.store.set_status(record.status_group, purpose, record.status_index, value)
     return JSONResponse(
         {
             "credentialId": record.id,
+            "receipts": receipts,
             "status": {
                 p: bool(
                     svc.status.load(svc.status.url(record.status_group, p)).bits.get(

@@ -46,6 +46,7 @@ def test_issued_credential_verifies_with_every_check_named(client: TestClient) -
         "validityPeriod",
         "status",
         "issuerTrust",
+        "anchor",
     ]
     assert all(r["valid"] for r in body["results"].values())
 

@@ -1,0 +1,140 @@
+"""The service's transparency log: its key, its store, and what gets anchored.
+
+The log's Ed25519 key is derived from the operator's master secret (BLAKE2b, personal
+"log-signing-key", salted with the origin), so every replica signs as the same log with
+nothing extra to distribute, and a store written under another secret or origin is
+refused at start-up (the store records both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from identity.credentials.issuer import Receipt, SignedCredential
+from identity.errors import LogProofError
+from identity.keys import Ed25519PrivateKey
+from identity.log import hashing
+from identity.log.checkpoint import NoteSigner
+from identity.log.entries import LogEntry
+from identity.log.sequencer import TransparencyLog
+from identity.log.store import LogStore
+from identity.storage.memory_log import MemoryLogStore
+from identity.storage.redis_log import RedisLogStore
+from identity.storage.sqlite_log import SQLiteLogStore
+from identity.stores import CredentialStore, IssuerRecord
+from service.settings import Settings
+
+
+def log_key(master_secret: bytes, origin: str) -> Ed25519PrivateKey:
+    seed = hashlib.blake2b(
+        master_secret,
+        digest_size=32,
+        person=b"log-signing-key",
+        salt=hashlib.sha256(origin.encode()).digest()[:16],
+    ).digest()
+    return Ed25519PrivateKey(seed)
+
+
+def open_log_store(settings: Settings) -> LogStore:
+    url = settings.resolved_storage_url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///")).parent / "log.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteLogStore(path, synchronous=settings.sqlite_synchronous)
+    if url.startswith(("redis://", "rediss://")):
+        return RedisLogStore.from_url(
+            url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
+        )
+    return MemoryLogStore()
+
+
+def build_log(settings: Settings, store: LogStore | None = None) -> TransparencyLog:
+    signer = NoteSigner(
+        settings.log_origin, log_key(settings.master_secret_bytes(), settings.log_origin)
+    )
+    return TransparencyLog(
+        store or open_log_store(settings),
+        signer,
+        max_batch=settings.log_batch_size,
+        max_delay_ms=settings.log_batch_ms,
+    )
+
+
+def digest_field(digest: bytes) -> str:
+    return "sha256:" + digest.hex()
+
+
+@dataclass
+class Anchors:
+    """Appends the service's acts to the log and answers for credentials it anchored."""
+
+    log: TransparencyLog
+
+    async def append(self, kind: str, time: datetime, fields: dict[str, str]) -> Receipt:
+        entry = LogEntry(kind, time.replace(microsecond=0), fields).to_bytes()
+        index = await self.log.append(entry)
+        return Receipt(self.log.origin, index, hashing.leaf_hash(entry))
+
+    async def credential_issued(
+        self, signed: SignedCredential, issuer: IssuerRecord, now: datetime
+    ) -> Receipt:
+        """The issuance act: digest, issuer DID, type -- never the claims."""
+        fields = {
+            "credential_digest": digest_field(signed.digest),
+            "issuer": issuer.did,
+            "type": signed.credential.credential_type,
+        }
+        return await self.append("credential.issued", now, fields)
+
+    async def with_inclusion(self, receipt: Receipt) -> dict[str, Any]:
+        """The receipt once integrated: signed checkpoint and inclusion proof."""
+        inclusion = await self.log.wait_for_checkpoint(receipt.index)
+        return {
+            "checkpoint": inclusion.checkpoint.note.decode(),
+            "treeSize": inclusion.checkpoint.checkpoint.size,
+            "inclusionProof": [h.hex() for h in inclusion.proof.path],
+        }
+
+    def check_anchor(self, digest: bytes, credentials: CredentialStore) -> dict[str, Any] | None:
+        """``results.anchor``: the credential's issuance leaf is in the log under the
+        current signed checkpoint. ``None`` when this log never anchored it."""
+        record = credentials.find_credential_by_digest(digest)
+        if record is None or record.log_index is None:
+            return None
+        reader = self.log.reader
+        data = reader.entry(record.log_index)
+        entry = LogEntry.parse(data)
+        if entry.kind != "credential.issued" or entry.fields.get(
+            "credential_digest"
+        ) != digest_field(digest):
+            raise LogProofError("the log entry at the recorded index is not this credential")
+        signed = self.log.checkpoint
+        size = signed.checkpoint.size
+        base = {
+            "origin": self.log.origin,
+            "index": record.log_index,
+            "leafHash": hashing.leaf_hash(data).hex(),
+        }
+        if record.log_index >= size:
+            return {**base, "integrated": False}
+        proof = reader.inclusion_proof(record.log_index, size)
+        proof.verify(signed.checkpoint.root)
+        return {
+            **base,
+            "integrated": True,
+            "treeSize": size,
+            "inclusionProof": [h.hex() for h in proof.path],
+        }
+
+
+def receipt_json(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "origin": receipt.origin,
+        "index": receipt.index,
+        "leafHash": receipt.leaf_hash.hex(),
+        **(receipt.extra or {}),
+    }
