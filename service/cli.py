@@ -69,6 +69,34 @@ def issuer_create(
     typer.echo(json.dumps(created.model_dump(), indent=2))
 
 
+@app.command()
+def audit(
+    base_url: Annotated[
+        str, typer.Argument(help="The log's service URL, e.g. https://id.city.gov")
+    ],
+    vkey: Annotated[str, typer.Option(help="The log's verifier key (GET /log/key), pinned.")],
+    state: Annotated[
+        str, typer.Option(help="Local state file of checkpoints seen.")
+    ] = "audit-state.json",
+) -> None:
+    """Mirror the log from its tiles, recompute every hash, check every checkpoint's
+    signature and its consistency with all earlier ones; exit 1 naming the first fault."""
+    from identity.errors import IdentityError
+    from service.audit import audit as run_audit
+
+    try:
+        report = run_audit(base_url.rstrip("/"), state, vkey)
+    except IdentityError as exc:
+        typer.echo(f"audit FAILED: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    size = report.checkpoint.checkpoint.size
+    typer.echo(
+        f"audit ok: {size} entries, {report.tiles_checked} tiles, "
+        f"{report.checkpoints_checked} checkpoints consistent; root "
+        f"{report.checkpoint.checkpoint.root.hex()}"
+    )
+
+
 def main() -> None:
     try:
         app()
