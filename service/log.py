@@ -9,7 +9,7 @@ refused at start-up (the store records both).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from identity.keys import Ed25519PrivateKey
 from identity.log import hashing
 from identity.log.checkpoint import NoteSigner
 from identity.log.entries import LogEntry
+from identity.log.proofs import verify_inclusion
 from identity.log.sequencer import TransparencyLog
 from identity.log.store import LogStore
 from identity.storage.memory_log import MemoryLogStore
@@ -73,6 +74,9 @@ class Anchors:
     """Appends the service's acts to the log and answers for credentials it anchored."""
 
     log: TransparencyLog
+    cache_size: int = 65_536
+    _leaves: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
+    _proofs: dict[tuple[int, int], tuple[bytes, ...]] = field(default_factory=dict)
 
     async def append(self, kind: str, time: datetime, fields: dict[str, str]) -> Receipt:
         entry = LogEntry(kind, time.replace(microsecond=0), fields).to_bytes()
@@ -102,33 +106,49 @@ class Anchors:
     def check_anchor(self, digest: bytes, credentials: CredentialStore) -> dict[str, Any] | None:
         """``results.anchor``: the credential's issuance leaf is in the log under the
         current signed checkpoint. ``None`` when this log never anchored it."""
-        record = credentials.find_credential_by_digest(digest)
-        if record is None or record.log_index is None:
+        leaf = self._leaves.get(digest) or self._leaf_of(digest, credentials)
+        if leaf is None:
             return None
-        reader = self.log.reader
-        data = reader.entry(record.log_index)
-        entry = LogEntry.parse(data)
-        if entry.kind != "credential.issued" or entry.fields.get(
-            "credential_digest"
-        ) != digest_field(digest):
-            raise LogProofError("the log entry at the recorded index is not this credential")
+        index, leaf_hash = leaf
         signed = self.log.checkpoint
         size = signed.checkpoint.size
-        base = {
-            "origin": self.log.origin,
-            "index": record.log_index,
-            "leafHash": hashing.leaf_hash(data).hex(),
-        }
-        if record.log_index >= size:
+        base = {"origin": self.log.origin, "index": index, "leafHash": leaf_hash.hex()}
+        if index >= size:
             return {**base, "integrated": False}
-        proof = reader.inclusion_proof(record.log_index, size)
-        proof.verify(signed.checkpoint.root)
+        path = self._proofs.get((index, size))
+        if path is None:
+            proof = self.log.reader.inclusion_proof(index, size)
+            if proof.leaf_hash != leaf_hash:
+                raise LogProofError("the log's leaf at the recorded index is not this credential")
+            path = proof.path
+            self._remember(self._proofs, (index, size), path)
+        # Recompute, then compare: the root from this leaf and path must be the signed one.
+        verify_inclusion(index, size, leaf_hash, path, signed.checkpoint.root)
         return {
             **base,
             "integrated": True,
             "treeSize": size,
-            "inclusionProof": [h.hex() for h in proof.path],
+            "inclusionProof": [h.hex() for h in path],
         }
+
+    def _leaf_of(self, digest: bytes, credentials: CredentialStore) -> tuple[int, bytes] | None:
+        """The issuance leaf of ``digest`` (entries never change, so it is cached)."""
+        record = credentials.find_credential_by_digest(digest)
+        if record is None or record.log_index is None:
+            return None
+        data = self.log.reader.entry(record.log_index)
+        entry = LogEntry.parse(data)
+        expected = digest_field(digest)
+        if entry.kind != "credential.issued" or entry.fields.get("credential_digest") != expected:
+            raise LogProofError("the log entry at the recorded index is not this credential")
+        leaf = (record.log_index, hashing.leaf_hash(data))
+        self._remember(self._leaves, digest, leaf)
+        return leaf
+
+    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(cache) >= self.cache_size:
+            cache.clear()
+        cache[key] = value
 
 
 def receipt_json(receipt: Receipt) -> dict[str, Any]:
