@@ -38,6 +38,9 @@ from identity.log.tiles import MAX_ENTRY_SIZE
 from identity.log.tree import Frontier, NodeRun, extend, leaf_hashes
 
 
+RETRY_DELAY_S = 0.5
+
+
 @dataclass(frozen=True, slots=True)
 class Inclusion:
     """A signed checkpoint and the proof that one entry is in it."""
@@ -230,6 +233,12 @@ class TransparencyLog:
                 await asyncio.sleep(self.integrate_delay)
             try:
                 await self.integrate()
+            except UnavailableError:
+                # The store is down or slow: nothing was signed; try again shortly (the
+                # replica recovers by itself when the store returns).
+                await asyncio.sleep(RETRY_DELAY_S)
+                self._committed.set()
+                continue
             except Exception as exc:  # a fork attempt or a broken store: stop signing
                 self._failure = exc
                 self._integrated.set()

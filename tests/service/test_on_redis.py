@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from identity.clock import FixedClock
 from identity.errors import PROBLEMS
 from identity.storage.redis import RedisStore
+from identity.storage.redis_log import RedisLogStore
 from service.app import create_app
 from service.settings import Settings
 from tests.service.conftest import NOW, admin, credential_for, issue, make_issuer
@@ -31,19 +32,24 @@ def redis_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     prefix = new_prefix()
     if request.param == "fakeredis":
         server = fakeredis.FakeServer()
-        store = RedisStore(fakeredis.FakeRedis(server=server), prefix)
-        with TestClient(
-            create_app(settings, clock=FixedClock(NOW), store=store), raise_server_exceptions=False
-        ) as client:
-            yield client, server
+        yield from _serve(settings, fakeredis.FakeRedis(server=server), prefix, server)
     else:
         with real_redis(prefix) as connection:
-            store = RedisStore(connection, prefix)
-            with TestClient(
-                create_app(settings, clock=FixedClock(NOW), store=store),
-                raise_server_exceptions=False,
-            ) as client:
-                yield client, None
+            yield from _serve(settings, connection, prefix, None)
+
+
+def _serve(
+    settings: Settings, connection: Any, prefix: str, server: Any
+) -> Iterator[tuple[TestClient, Any]]:
+    """The app with both the records and the log on Redis."""
+    app = create_app(
+        settings,
+        clock=FixedClock(NOW),
+        store=RedisStore(connection, prefix),
+        log_store=RedisLogStore(connection, prefix),
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, server
 
 
 def test_issue_verify_revoke_on_redis(redis_app: tuple[TestClient, Any]) -> None:
@@ -68,11 +74,7 @@ def fake_app(tmp_path: Path) -> Iterator[tuple[TestClient, Any]]:
         data_dir=tmp_path, admin_token="admin-token-" + "x" * 32, master_secret="ab" * 32
     )
     server = fakeredis.FakeServer()
-    store = RedisStore(fakeredis.FakeRedis(server=server), new_prefix())
-    with TestClient(
-        create_app(settings, clock=FixedClock(NOW), store=store), raise_server_exceptions=False
-    ) as client:
-        yield client, server
+    yield from _serve(settings, fakeredis.FakeRedis(server=server), new_prefix(), server)
 
 
 def test_redis_down_gives_503_with_retry_after_and_recovers(
@@ -92,4 +94,6 @@ def test_redis_down_gives_503_with_retry_after_and_recovers(
     server.connected = True
     assert client.get("/health").status_code == 200
     assert [i["name"] for i in client.get("/issuers").json()] == ["Public Security Bureau"]
-    assert issue(client, agency, credential_for(agency["did"])).status_code == 201
+    recovered = issue(client, agency, credential_for(agency["did"]), waitForCheckpoint=True)
+    assert recovered.status_code == 201, recovered.text
+    assert recovered.json()["receipt"]["treeSize"] > recovered.json()["receipt"]["index"]
