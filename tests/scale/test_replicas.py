@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 import shutil
 import signal
@@ -260,7 +261,7 @@ def _check_everything(url: str, load: Load, state: Path) -> None:
         assert leaf_hash(data).hex() == receipt["leafHash"]
     seen = [open_checkpoint(n, verifier).checkpoint for n in load.checkpoints]
     seen.sort(key=lambda c: c.size)
-    for older, newer in zip(seen, seen[1:], strict=False):
+    for older, newer in itertools.pairwise(seen):
         if older.size == 0 or older.size == newer.size:
             assert older.size != newer.size or older.root == newer.root
             continue
