@@ -144,6 +144,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     args = parser.parse_args()
     floor = redis_floor()
+    import redis as redis_client
+
+    config = redis_client.Redis.from_url(REDIS_URL).config_get("append*")
+    aof = f"appendonly={config.get('appendonly')} appendfsync={config.get('appendfsync')}"
     prefix = f"bench-{uuid.uuid4().hex[:8]}:"
     appends = {n: asyncio.run(log_appends(n, 3.0, prefix)) for n in (1, 16, 256, 4096)}
     with server(workers=2) as url:
@@ -166,7 +170,7 @@ def main() -> None:
     print("Redis deployment vs the SQLite default (issue, registered type, wrk)")
     table(
         [
-            ("redis-benchmark PING (floor)", f"{floor:,.0f}/s", "32 clients"),
+            ("redis-benchmark PING (floor)", f"{floor:,.0f}/s", f"32 clients; {aof}"),
             (
                 "SQLite default, 1 replica x 2 workers",
                 f"{sqlite['rps']:,.0f}/s",
