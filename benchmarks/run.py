@@ -1,0 +1,40 @@
+"""Run every benchmark, one after the other, each printing ratios to its in-run floor.
+
+    .venv/bin/python benchmarks/run.py [--quick]
+
+Needs ``wrk`` (HTTP load) and a Redis at 127.0.0.1:6379 (``scripts/ensure-redis``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+SUITES = [
+    (
+        "credentials: eddsa-jcs-2022 / eddsa-rdfc-2022, in process and over HTTP",
+        "bench_credentials.py",
+        [],
+    ),
+    ("JSON-LD: RDFC-1.0 against plain pyld", "bench_rdfc.py", []),
+    ("transparency log", "bench_log.py", ["--quick"]),
+    ("status lists", "bench_status.py", []),
+    ("Redis deployment", "bench_redis.py", []),
+]
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv
+    failed = 0
+    for title, script, quick_args in SUITES:
+        print(f"\n=== {title} ({script})", flush=True)
+        args = quick_args if quick else []
+        failed += subprocess.call([sys.executable, str(HERE / script), *args]) != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
