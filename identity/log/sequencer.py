@@ -37,7 +37,6 @@ from identity.log.store import LogStore
 from identity.log.tiles import MAX_ENTRY_SIZE
 from identity.log.tree import Frontier, NodeRun, extend, leaf_hashes
 
-
 RETRY_DELAY_S = 0.5
 
 
