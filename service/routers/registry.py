@@ -130,7 +130,9 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
 
 def _time(value: object, default: datetime | None, name: str) -> datetime:
     if value is None and default is not None:
-        return default
+        # Whole seconds: credentials record issuance (proof.created) to the second, so a
+        # fractional start would leave the first second's credentials unaccredited.
+        return default.replace(microsecond=0)
     return parse_datetime(value, name)
 
 

@@ -241,3 +241,24 @@ def test_only_the_operator_registers_types(client: TestClient) -> None:
     assert client.post("/credential-types", json=body).status_code == 401
     assert client.post("/credential-types", json=body, headers=_auth(agency)).status_code == 401
     assert client.post("/credential-types", json=body, headers=admin()).status_code == 201
+
+
+def test_credentials_issued_in_the_first_second_of_an_accreditation_are_trusted(
+    client: TestClient, clock: FixedClock
+) -> None:
+    clock.advance(timedelta(microseconds=654_321))
+    response = client.post("/issuers", json={"name": "Fresh Bureau"}, headers=admin())
+    agency = response.json()
+    granted = client.post(
+        "/accreditations",
+        headers=admin(),
+        json={
+            "issuer": agency["id"],
+            "types": ["ResidencePermitCredential"],
+            "validUntil": "2027-01-01T00:00:00Z",
+        },
+    )
+    assert granted.status_code == 201
+    vc = issue(client, agency).json()["verifiableCredential"]
+    result = client.post("/credentials/verify", json={"verifiableCredential": vc}).json()
+    assert result["results"]["issuerTrust"]["accredited"] is True
