@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from identity import errors as e
-from identity.credentials.verifier import CredentialNotVerified
+from identity.credentials.verifier import CheckResult, CredentialNotVerified
 from service.ratelimit import RateLimitedError
 
 log = logging.getLogger("identity.service")
@@ -58,6 +58,18 @@ def problem(status: int, type_uri: str, title: str, detail: str, **extra: Any) -
     body.update(type=type_uri, title=title, status=status, detail=detail)
     headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def check_result(check: CheckResult) -> dict[str, Any]:
+    """One named check as reported in ``results``: valid, its details, and its error."""
+    out: dict[str, Any] = {"valid": check.valid, **check.details}
+    if check.error is not None:
+        out["error"] = {
+            "type": check.error.type_uri,
+            "title": check.error.title,
+            "detail": check.error.detail,
+        }
+    return out
 
 
 def problem_details(exc: CredentialNotVerified) -> list[dict[str, Any]]:

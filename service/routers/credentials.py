@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from identity.credentials.verifier import CheckResult, CredentialNotVerified
+from identity.credentials.verifier import CredentialNotVerified
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object, verification_method
 from service.log import receipt_json
-from service.problems import problem_for
+from service.problems import check_result, problem_for
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["credentials"])
@@ -50,17 +50,6 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
     return JSONResponse(out, status_code=201)
 
 
-def _result(check: CheckResult) -> dict[str, Any]:
-    out: dict[str, Any] = {"valid": check.valid, **check.details}
-    if check.error is not None:
-        out["error"] = {
-            "type": check.error.type_uri,
-            "title": check.error.title,
-            "detail": check.error.detail,
-        }
-    return out
-
-
 @router.post(
     "/credentials/verify",
     response_model=VerifyResponse,
@@ -80,13 +69,13 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
             exc,
             verified=False,
             checks=[c.name for c in exc.checks],
-            results={c.name: _result(c) for c in exc.checks},
+            results={c.name: check_result(c) for c in exc.checks},
         )
     return JSONResponse(
         {
             "verified": True,
             "checks": [c.name for c in verified.checks],
-            "results": {c.name: _result(c) for c in verified.checks},
+            "results": {c.name: check_result(c) for c in verified.checks},
             "problemDetails": [],
             "warnings": [],
         }

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from identity.credentials.presentations import PresentationNotVerified, verify_presentation
-from identity.credentials.verifier import CheckResult
 from identity.errors import InvalidChallengeError, MalformedValueError
 from schemas.api import VerifyPresentationRequest
 from service.container import Svc, read_json, require_object
-from service.problems import problem_for
+from service.problems import check_result, problem_for
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["presentations"])
@@ -33,17 +31,6 @@ async def create_challenge(svc: Svc) -> JSONResponse:
         status_code=201,
         headers={"Cache-Control": "no-store"},
     )
-
-
-def _result(check: CheckResult) -> dict[str, Any]:
-    out: dict[str, Any] = {"valid": check.valid, **check.details}
-    if check.error is not None:
-        out["error"] = {
-            "type": check.error.type_uri,
-            "title": check.error.title,
-            "detail": check.error.detail,
-        }
-    return out
 
 
 @router.post("/presentations/verify", openapi_extra=body_schema(VerifyPresentationRequest))
@@ -74,7 +61,7 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
             exc,
             verified=False,
             checks=[c.name for c in exc.checks],
-            results={c.name: _result(c) for c in exc.checks},
+            results={c.name: check_result(c) for c in exc.checks},
             problemDetails=[
                 {
                     "check": c.name,
@@ -86,7 +73,7 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
                 if c.error is not None
             ],
             credentialResults={
-                str(i): [_result(c) | {"check": c.name} for c in failed]
+                str(i): [check_result(c) | {"check": c.name} for c in failed]
                 for i, failed in exc.credentials.items()
             },
         )
