@@ -123,20 +123,27 @@ def replica(redis: Redis, data: Path) -> Iterator[tuple[str, subprocess.Popen[by
         "IDENTITY_REDIS_TIMEOUT_S": "1",
     }
     exe = Path(sys.executable).with_name("identity")
+    data.mkdir(parents=True, exist_ok=True)
+    output = (data / "serve.log").open("wb")
     proc = subprocess.Popen(
         [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url + "/health")
         yield url, proc
+    except BaseException:
+        output.flush()
+        sys.stderr.write((data / "serve.log").read_text(errors="replace")[-4000:])
+        raise
     finally:
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=20)
+        output.close()
 
 
 def _agency(url: str) -> dict[str, Any]:
@@ -245,11 +252,14 @@ def _check_everything(url: str, load: Load, state: Path) -> None:
     size = _settle(url, verifier)
     assert load.acked, "no request was acknowledged"
     issued: dict[str, int] = {}
+    leaves: list[bytes] = []
     with httpx.Client(timeout=10) as client:
         for index in range(size):  # gap-free: every index up to the size is readable
             entry = client.get(f"{url}/log/entries/{index}")
             assert entry.status_code == 200, (index, entry.text)
-            parsed = LogEntry.parse(base64.b64decode(entry.json()["entry"]))
+            data = base64.b64decode(entry.json()["entry"])
+            leaves.append(leaf_hash(data))
+            parsed = LogEntry.parse(data)
             if parsed.kind == "credential.issued":
                 digest = parsed.fields["credential_digest"]
                 assert digest not in issued, f"credential logged twice: {digest}"
@@ -257,8 +267,7 @@ def _check_everything(url: str, load: Load, state: Path) -> None:
     for vc, receipt in load.acked:
         digest = "sha256:" + hashlib.sha256(jcs(vc)).hexdigest()
         assert issued.get(digest) == receipt["index"], "an acknowledged credential is missing"
-        data = base64.b64decode(httpx.get(f"{url}/log/entries/{receipt['index']}").json()["entry"])
-        assert leaf_hash(data).hex() == receipt["leafHash"]
+        assert leaves[receipt["index"]].hex() == receipt["leafHash"]
     seen = [open_checkpoint(n, verifier).checkpoint for n in load.checkpoints]
     seen.sort(key=lambda c: c.size)
     for older, newer in itertools.pairwise(seen):
