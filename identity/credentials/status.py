@@ -89,6 +89,18 @@ class Bitstring:
         return cls(data)
 
 
+def with_bit(bits: bytes, index: int, value: bool) -> bytes | None:
+    """``bits`` with bit ``index`` set to ``value``; ``None`` when that changes nothing.
+
+    The one place the stores flip a status bit (MSB-first, §3.1).
+    """
+    bitstring = Bitstring(bits)
+    if bitstring.get(index) == value:
+        return None
+    bitstring.set(index, value)
+    return bytes(bitstring.data)
+
+
 def status_entry(list_url: str, index: int, purpose: str) -> dict[str, str]:
     """A ``BitstringStatusListEntry`` (§2.1); the index is a decimal string."""
     if purpose not in PURPOSES:

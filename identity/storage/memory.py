@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from identity.credentials.status import with_bit
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
@@ -240,14 +241,11 @@ class MemoryStore:
             record = self._lists.get((group, purpose))
             if record is None or index not in self._groups[group][2]:
                 raise NotFoundError("no such status list entry", group=group, index=index)
-            bits = bytearray(record.bits)
-            before = bits[index // 8]
-            mask = 0x80 >> (index % 8)
-            bits[index // 8] = before | mask if value else before & ~mask & 0xFF
-            if bits[index // 8] == before:
+            bits = with_bit(record.bits, index, value)
+            if bits is None:
                 return record.version
             updated = StatusListRecord(
-                group, purpose, record.issuer_id, bytes(bits), record.version + 1
+                group, purpose, record.issuer_id, bits, record.version + 1
             )
             self._lists[(group, purpose)] = updated
             return updated.version

@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 import redis
 from redis.client import Pipeline
 
+from identity.credentials.status import with_bit
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError, UnavailableError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
@@ -341,14 +342,11 @@ class RedisStore:
                 or not pipe.getbit(self._k(f"status-taken:{group}"), index)
             ):
                 raise NotFoundError("no such status list entry", group=group, index=index)
-            bits, version = bytearray(_blob(raw)), int(_blob(version_raw))
-            before = bits[index // 8]
-            mask = 0x80 >> (index % 8)
-            bits[index // 8] = before | mask if value else before & ~mask & 0xFF
-            if bits[index // 8] == before:
+            bits, version = with_bit(_blob(raw), index, value), int(_blob(version_raw))
+            if bits is None:
                 return version
             pipe.multi()
-            pipe.hset(key, mapping={"bits": bytes(bits), "version": version + 1})
+            pipe.hset(key, mapping={"bits": bits, "version": version + 1})
             return version + 1
 
         return self._transact([key], body)

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from identity.credentials.status import with_bit
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError, UnavailableError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
@@ -365,15 +366,12 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 raise NotFoundError("no such status list entry", group=group, index=index)
-            bits, version = bytearray(row[0]), int(row[1])
-            before = bits[index // 8]
-            mask = 0x80 >> (index % 8)
-            bits[index // 8] = before | mask if value else before & ~mask & 0xFF
-            if bits[index // 8] == before:
+            bits, version = with_bit(bytes(row[0]), index, value), int(row[1])
+            if bits is None:
                 return version
             db.execute(
                 "UPDATE status_lists SET bits = ?, version = ? WHERE group_id = ? AND purpose = ?",
-                (bytes(bits), version + 1, group, purpose),
+                (bits, version + 1, group, purpose),
             )
             return version + 1
 
