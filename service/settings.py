@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(default="identity:", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
     """Key namespace, so several services can share one Redis."""
     redis_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    redis_initialize: bool = False
+    """Production refuses an empty Redis namespace (a mistyped prefix) unless this is set
+    for the very first start."""
 
     admin_token: SecretStr | None = None
     master_secret: SecretStr | None = None

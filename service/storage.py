@@ -24,11 +24,18 @@ def open_store(settings: Settings) -> Store:
         )
         try:
             store.ping()
+            empty = not store.list_issuers() and not store.list_types()
         except UnavailableError as exc:
             store.close()
             raise SettingsError(
                 f"Redis at {redact(url)} does not answer ({exc.detail}); check IDENTITY_STORAGE_URL"
             ) from None
+        if empty and settings.env == "production" and not settings.redis_initialize:
+            store.close()
+            raise SettingsError(
+                f"Redis at {redact(url)} holds nothing under prefix {settings.redis_prefix!r}: "
+                "a wrong prefix? For the very first start set IDENTITY_REDIS_INITIALIZE=true"
+            )
         return store
     if url.startswith("memory://"):
         return MemoryStore()

@@ -157,3 +157,24 @@ def test_cli_refuses_an_unreachable_redis_without_a_traceback_or_password(tmp_pa
     assert result.returncode == 2
     assert "does not answer" in result.stderr
     assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.redis_server
+def test_production_refuses_an_empty_redis_prefix_unless_initializing(tmp_path: Path) -> None:
+    from service.storage import open_store
+    from tests.storage.redis_backends import REDIS_URL, connect_real_redis, new_prefix
+
+    connect_real_redis().close()  # skip (or fail under CI) when no server answers
+    prefix = new_prefix()
+    settings = Settings(
+        env="production",
+        admin_token="t" * 40,
+        master_secret="ab" * 32,
+        data_dir=tmp_path,
+        storage_url=REDIS_URL,
+        redis_prefix=prefix,
+    )
+    with pytest.raises(SettingsError, match="wrong prefix"):
+        open_store(settings)
+    store = open_store(settings.model_copy(update={"redis_initialize": True}))
+    store.close()
