@@ -56,12 +56,12 @@ def credential_digest(document: Json) -> bytes:
 def bind_issuer(document: Any, issuer_did: str) -> Json:
     """A checked copy of ``document`` whose issuer is ``issuer_did``.
 
-    A missing ``issuer`` is filled in; a different one is refused (403).
+    ``issuer`` is required (VC DM 2.0 §4.7; the VC-API issuer suite expects a 4xx without
+    it); one that is not the authenticated agency's DID is refused (403).
     """
     if not isinstance(document, dict):
         raise MalformedValueError("credential must be a JSON object", field="credential")
     bound: Json = copy.deepcopy(document)
-    bound.setdefault("issuer", issuer_did)
     credential = parse_credential(bound)
     if credential.issuer != issuer_did:
         raise PermissionDeniedError(
@@ -91,7 +91,7 @@ def sign_credential(
 ) -> SignedCredential:
     """Check the credential, bind it to ``issuer_did`` and add a Data Integrity proof.
 
-    A missing ``issuer`` is filled with ``issuer_did``; a different one is refused. A
+    A missing or different ``issuer`` is refused (see :func:`bind_issuer`). A
     credential that already carries proofs gets one more (a proof set, VC-DI §2.1.2).
     """
     document = bind_issuer(document, issuer_did)

@@ -99,9 +99,9 @@ def _check_issuer(doc: dict[str, Any]) -> str:
 def _check_subjects(doc: dict[str, Any]) -> tuple[str, ...]:
     subject = doc.get("credentialSubject")
     subjects = _as_list(subject)
-    if subject is None or not subjects or not all(isinstance(s, dict) for s in subjects):
+    if subject is None or not subjects or not all(isinstance(s, dict) and s for s in subjects):
         raise MalformedValueError(
-            "credentialSubject must be an object or a non-empty array of objects",
+            "credentialSubject must be a non-empty object or a non-empty array of them",
             field="credentialSubject",
         )
     ids = []
@@ -112,7 +112,8 @@ def _check_subjects(doc: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _check_typed_objects(doc: dict[str, Any], field: str, *, id_required: bool) -> None:
-    """credentialStatus (§4.10) and credentialSchema (§4.11) share one shape rule."""
+    """credentialStatus (§4.10), credentialSchema (§4.11), termsOfUse (§5.5), evidence
+    (§5.6) and refreshService (§5.4) share one shape rule: objects with a ``type``."""
     if field not in doc:
         return
     items = _as_list(doc[field])
@@ -127,6 +128,26 @@ def _check_typed_objects(doc: dict[str, Any], field: str, *, id_required: bool) 
             raise MalformedValueError(f"{field}.type is required", field=field)
         if id_required or "id" in item:
             _check_url(item.get("id"), f"{field}.id")
+
+
+def _check_related_resources(doc: dict[str, Any]) -> None:
+    """§5.3 Integrity of Related Resources: objects with a unique ``id`` URL and at least
+    one of ``digestSRI`` / ``digestMultibase`` (the digests themselves are checked by the
+    JSON-LD layer for the contexts it serves)."""
+    if "relatedResource" not in doc:
+        return
+    seen = set()
+    for item in _as_list(doc["relatedResource"]):
+        if not isinstance(item, dict):
+            raise MalformedValueError("relatedResource must hold objects", field="relatedResource")
+        url = _check_url(item.get("id"), "relatedResource.id")
+        if url in seen:
+            raise MalformedValueError("relatedResource ids must be unique", field="relatedResource")
+        seen.add(url)
+        if not any(isinstance(item.get(k), str) for k in ("digestSRI", "digestMultibase")):
+            raise MalformedValueError(
+                "relatedResource needs digestSRI or digestMultibase", field="relatedResource"
+            )
 
 
 def _validity(doc: dict[str, Any], version: int) -> tuple[datetime | None, datetime | None]:
@@ -153,6 +174,9 @@ def parse_credential(doc: Any) -> Credential:
     cred_id = _check_url(doc["id"], "id") if "id" in doc else None
     _check_typed_objects(doc, "credentialStatus", id_required=False)
     _check_typed_objects(doc, "credentialSchema", id_required=True)
+    for field in ("termsOfUse", "evidence", "refreshService"):
+        _check_typed_objects(doc, field, id_required=False)
+    _check_related_resources(doc)
     valid_from, valid_until = _validity(doc, version)
     if "proof" in doc and not isinstance(doc["proof"], dict | list):
         raise MalformedValueError("proof must be an object or an array", field="proof")

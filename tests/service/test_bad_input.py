@@ -106,6 +106,54 @@ ISSUE_CASES: dict[str, tuple[Any, int, str]] = {
         422,
         VC_DM + "MALFORMED_VALUE_ERROR",
     ),
+    "credentialSubject is empty": (
+        lambda d: {"credential": _cred(d, credentialSubject={})},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "termsOfUse without type": (
+        lambda d: {"credential": _cred(d, termsOfUse={})},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "evidence without type": (
+        lambda d: {"credential": _cred(d, evidence=[{"id": "urn:x:1"}])},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "refreshService without type": (
+        lambda d: {"credential": _cred(d, refreshService={"id": "https://x.example"})},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "relatedResource without id": (
+        lambda d: {"credential": _cred(d, relatedResource=[{"digestSRI": "sha384-x"}])},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "relatedResource without digest": (
+        lambda d: {"credential": _cred(d, relatedResource=[{"id": "https://x.example/a"}])},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "relatedResource ids repeat": (
+        lambda d: {
+            "credential": _cred(
+                d,
+                relatedResource=[
+                    {"id": "https://x.example/a", "digestSRI": "sha384-x"},
+                    {"id": "https://x.example/a", "digestSRI": "sha384-y"},
+                ],
+            )
+        },
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
+    "relatedResource is strings": (
+        lambda d: {"credential": _cred(d, relatedResource=["https://x.example/a"])},
+        422,
+        VC_DM + "MALFORMED_VALUE_ERROR",
+    ),
     "id is not a URL": (
         lambda d: {"credential": _cred(d, id="not a url")},
         422,

@@ -51,13 +51,14 @@ def test_issued_credential_verifies_with_every_check_named(client: TestClient) -
     assert all(r["valid"] for r in body["results"].values())
 
 
-def test_missing_issuer_is_filled_with_the_agency_did(client: TestClient) -> None:
+def test_a_credential_without_issuer_is_refused(client: TestClient) -> None:
     agency = make_issuer(client)
     cred = credential_for(agency["did"])
     del cred["issuer"]
     response = issue(client, agency, cred)
-    assert response.status_code == 201
-    assert response.json()["verifiableCredential"]["issuer"] == agency["did"]
+    assert response.status_code == 422
+    assert response.json()["type"] == "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR"
+    assert services_of(client).store.count_credentials() == 0
 
 
 def test_unknown_options_are_accepted_and_ignored(client: TestClient) -> None:
