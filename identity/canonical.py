@@ -171,8 +171,15 @@ def rdfc(document: Any, loader: ContextSource, *, max_work: int = DEFAULT_MAX_WO
         canonical: str = _BoundedUrdna2015(max_work).main(dataset, nquads)
     except IdentityError:
         raise
-    except (pyld_jsonld.JsonLdError, ValueError, TypeError, KeyError, AttributeError,
-            IndexError, RecursionError) as exc:
+    except (
+        pyld_jsonld.JsonLdError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+    ) as exc:
         raise _translated(exc) from exc
     return canonical
 
@@ -211,7 +218,8 @@ class _SafeProcessor(pyld_jsonld.JsonLdProcessor):  # type: ignore[misc]
 def _property_dropped(expanded: str | None) -> None:
     name = (expanded or "").removeprefix(_RELATIVE_BASE)
     raise DataLossError(
-        f"term {name!r} is not defined by the document's @context" if name
+        f"term {name!r} is not defined by the document's @context"
+        if name
         else "a property is not defined by the document's @context (or is mapped to null)",
         term=name,
     )
@@ -364,8 +372,11 @@ def _context_resolver(loader: ContextSource) -> _Resolver:
         cache.register_scoped(document)
         # tag "static": pyld keeps the resolved context in the shared cache.
         return {
-            "contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-            "document": document, "tag": "static",
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": document,
+            "tag": "static",
         }
 
     return _Resolver(cache, load)

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
 
     public_verify_per_minute: int = Field(default=600, ge=1)
     """Anonymous verification requests per client address and minute (per worker)."""
+    accept_caller_challenges: bool = False
+    """``/presentations/verify`` also accepts a challenge this service did not hand out
+    (the caller then owns replay protection, as in the W3C test suites); challenges from
+    ``POST /challenges`` stay single-use either way."""
     citizen_token_minutes: int = Field(default=15, ge=1, le=1440)
 
     log_origin: str = "identity.example/log"

@@ -86,7 +86,8 @@ class SuiteRegistry:
         if suite is None:
             raise MalformedProofError(
                 f"unsupported proof type/cryptosuite {key[0]!r}/{key[1]!r}",
-                type=str(key[0]), cryptosuite=str(key[1]),
+                type=str(key[0]),
+                cryptosuite=str(key[1]),
             )
         return suite
 
@@ -97,9 +98,7 @@ class SuiteRegistry:
         return sorted(str(c) for _, c in self._suites)
 
 
-def add_proof(
-    suite: Cryptosuite, unsecured: Json, options: Json, key: Ed25519PrivateKey
-) -> Json:
+def add_proof(suite: Cryptosuite, unsecured: Json, options: Json, key: Ed25519PrivateKey) -> Json:
     """VC-DI §4.2 Add Proof: return a copy of ``unsecured`` with one more proof.
 
     ``options`` is the proof without ``proofValue`` (type, cryptosuite, created,

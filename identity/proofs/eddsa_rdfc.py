@@ -24,9 +24,7 @@ Json = dict[str, Any]
 CONFIG_CACHE_SIZE = 1024
 
 # XML Schema 1.1 Part 2 §3.4.28 dateTimeStamp: a dateTime with a mandatory timezone.
-DATE_TIME_STAMP = re.compile(
-    r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
-)
+DATE_TIME_STAMP = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -48,7 +46,8 @@ class EddsaRdfc2022:
     def configure(self, proof_options: Json, unsecured: Json) -> bytes:
         """§3.2.5 Proof Configuration."""
         if (proof_options.get("type"), proof_options.get("cryptosuite")) != (
-            self.proof_type, self.cryptosuite,
+            self.proof_type,
+            self.cryptosuite,
         ):
             raise ProofVerificationError(
                 "proof type must be DataIntegrityProof with cryptosuite eddsa-rdfc-2022"
@@ -99,9 +98,7 @@ def rdfc_hash(transformed: bytes, config: bytes) -> bytes:
 def proof_config(proof_options: Json, unsecured: Json) -> Json:
     """§3.2.5 steps 1-4: check ``created``; the config takes the document's @context."""
     created = proof_options.get("created")
-    if created is not None and (
-        not isinstance(created, str) or not DATE_TIME_STAMP.match(created)
-    ):
+    if created is not None and (not isinstance(created, str) or not DATE_TIME_STAMP.match(created)):
         raise ProofVerificationError("proof.created must be an XML Schema dateTimeStamp")
     config = dict(proof_options)
     if "@context" in unsecured:
@@ -121,4 +118,3 @@ def proof_context_wins(unsecured: Json, proof_options: Json) -> Json:
     if have[: len(wanted)] != wanted:
         raise ProofVerificationError("document @context does not start with the proof's @context")
     return {**unsecured, "@context": proof_context}
-

@@ -193,9 +193,9 @@ class MemoryStore:
         with self._lock:
             expires = self._challenges.pop(value, None)
         if expires is None:
-            raise InvalidChallengeError("challenge unknown or already used")
+            raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
         if now > expires:
-            raise InvalidChallengeError("challenge expired")
+            raise InvalidChallengeError("challenge expired", reason="expired")
 
     # -- status lists ---------------------------------------------------------------------
 
@@ -244,8 +244,6 @@ class MemoryStore:
             bits = with_bit(record.bits, index, value)
             if bits is None:
                 return record.version
-            updated = StatusListRecord(
-                group, purpose, record.issuer_id, bits, record.version + 1
-            )
+            updated = StatusListRecord(group, purpose, record.issuer_id, bits, record.version + 1)
             self._lists[(group, purpose)] = updated
             return updated.version

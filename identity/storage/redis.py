@@ -410,9 +410,9 @@ class RedisStore:
     def consume_challenge(self, value: str, now: datetime) -> None:
         expires = _text(self._call(lambda r: r.getdel(self._k(f"challenge:{value}"))))
         if expires is None:
-            raise InvalidChallengeError("challenge unknown or already used")
+            raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
         if now > datetime.fromisoformat(expires):
-            raise InvalidChallengeError("challenge expired")
+            raise InvalidChallengeError("challenge expired", reason="expired")
 
 
 # -- records as JSON: bytes as hex, datetimes as ISO 8601, scopes as a sorted list ----------

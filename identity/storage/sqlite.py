@@ -454,9 +454,9 @@ class SqliteStore:
                 "DELETE FROM challenges WHERE value = ? RETURNING expires", (value,)
             ).fetchone()
         if row is None:
-            raise InvalidChallengeError("challenge unknown or already used")
+            raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
         if now > datetime.fromisoformat(row[0]):
-            raise InvalidChallengeError("challenge expired")
+            raise InvalidChallengeError("challenge expired", reason="expired")
 
 
 def _type(row: tuple[Any, ...]) -> CredentialType:

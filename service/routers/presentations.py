@@ -81,19 +81,21 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
     try:
         svc.store.consume_challenge(challenge, svc.clock.now())
     except InvalidChallengeError as exc:
-        return problem_for(
-            exc,
-            verified=False,
-            checks=["challenge"],
-            problemDetails=[
-                {
-                    "check": "challenge",
-                    "type": exc.type_uri,
-                    "title": exc.title,
-                    "detail": exc.detail,
-                }
-            ],
-        )
+        caller_owned = svc.settings.accept_caller_challenges and exc.data.get("reason") == "unknown"
+        if not caller_owned:
+            return problem_for(
+                exc,
+                verified=False,
+                checks=["challenge"],
+                problemDetails=[
+                    {
+                        "check": "challenge",
+                        "type": exc.type_uri,
+                        "title": exc.title,
+                        "detail": exc.detail,
+                    }
+                ],
+            )
     return JSONResponse(
         {
             "verified": True,

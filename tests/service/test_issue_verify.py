@@ -199,3 +199,16 @@ def test_adding_a_proof_to_a_signed_credential_makes_a_proof_set(client: TestCli
         "/credentials/verify", json={"verifiableCredential": again.json()["verifiableCredential"]}
     )
     assert verify.status_code == 200, verify.text
+
+
+def test_options_checks_limits_what_decides_the_answer(client: TestClient) -> None:
+    """VC-API ``options.checks``: the W3C vector's issuer is not its signer, so the full
+    verification fails on ``issuer``; asking for ``proof`` alone passes."""
+    vc = vector_json("eddsa-jcs-2022/signedJCS.json")
+    only_proof = client.post(
+        "/credentials/verify", json={"verifiableCredential": vc, "options": {"checks": ["proof"]}}
+    )
+    assert only_proof.status_code == 200
+    assert only_proof.json()["checks"] == ["wellFormed", "proof"]
+    everything = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert everything.status_code == 422

@@ -150,3 +150,25 @@ def test_malformed_presentations_are_problems_and_use_no_challenge(
     assert response.status_code in (400, 422)
     assert response.headers["content-type"] == "application/problem+json"
     services_of(client).store.consume_challenge(challenge, NOW)  # still unused
+
+
+def test_caller_owned_challenges_are_accepted_only_when_configured(tmp_path: Any) -> None:
+    from identity.clock import FixedClock
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path,
+        admin_token="a" * 40,
+        master_secret="ab" * 32,
+        accept_caller_challenges=True,
+        allow_unregistered_types=True,
+    )
+    with TestClient(create_app(settings, clock=FixedClock(NOW))) as client:
+        vp = _present([], "the-callers-own-challenge")
+        assert _verify(client, vp, "the-callers-own-challenge").status_code == 200
+        issued = _challenge(client)
+        vp = _present([], issued)
+        assert _verify(client, vp, issued).status_code == 200
+        again = _verify(client, vp, issued)  # a consumed service challenge is "unknown" now
+        assert again.status_code == 200  # ... so with this setting the caller owns replay
