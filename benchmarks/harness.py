@@ -54,11 +54,13 @@ def server(workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]
         **(env or {}),
     }
     exe = Path(sys.executable).with_name("identity")
+    log_path = Path(data) / "serve.log"
+    output = log_path.open("wb")
     proc = subprocess.Popen(
         [str(exe), "serve", "--host", "127.0.0.1", "--workers", str(workers)],
         env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -75,6 +77,15 @@ def server(workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+        output.close()
+        errors = [
+            line
+            for line in log_path.read_text(errors="replace").splitlines()
+            if "ERROR" in line or "Traceback" in line
+        ]
+        if errors:
+            print(f"  (server logged {len(errors)} error lines; first: {errors[0][:200]})")
+            shutil.copy(log_path, Path(tempfile.gettempdir()) / "identity-bench-serve.log")
         shutil.rmtree(data, ignore_errors=True)
 
 
