@@ -217,7 +217,10 @@ class TransparencyLog:
             try:
                 signed = await asyncio.to_thread(self._integrate_once)
             except ConflictError:
-                await asyncio.to_thread(self._load)  # another writer advanced: reload, retry
+                # Another writer advanced: reload and retry. The reload itself can race a
+                # further advance (ConflictError again); that is contention, not a fork.
+                with contextlib.suppress(ConflictError):
+                    await asyncio.to_thread(self._load)
                 continue
             self._integrated.set()
             self._integrated = asyncio.Event()

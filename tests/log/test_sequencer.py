@@ -202,3 +202,33 @@ def test_rejects_bad_use(signer: NoteSigner) -> None:
     asyncio.run(run())
     with pytest.raises(RangeError):
         TransparencyLog(MemoryLogStore(), signer, max_batch=0)
+
+
+def test_two_writers_on_one_store_keep_integrating_under_contention(
+    tmp_path: Path, signer: NoteSigner
+) -> None:
+    """Two sequencers (two worker processes) share one store: CAS conflicts, and races
+    during the reload after one, are contention -- neither writer may stop signing."""
+    store = make_store("sqlite", tmp_path)
+
+    async def run() -> tuple[int, int]:
+        first = TransparencyLog(store, signer, max_batch=8, max_delay_ms=0.0)
+        second = TransparencyLog(store, signer, max_batch=8, max_delay_ms=0.0)
+        await first.start()
+        await second.start()
+        indices = await asyncio.gather(
+            *(
+                log.append(b"e-%d-%d" % (n, i))
+                for i in range(300)
+                for n, log in enumerate((first, second))
+            )
+        )
+        last = max(indices)
+        one = await first.wait_for_checkpoint(last)
+        two = await second.wait_for_checkpoint(last)
+        await first.stop()
+        await second.stop()
+        return one.checkpoint.checkpoint.size, two.checkpoint.checkpoint.size
+
+    sizes = asyncio.run(run())
+    assert min(sizes) >= 600
