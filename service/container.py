@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -40,6 +41,8 @@ from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.status import StatusLists
 from service.storage import open_store
+
+CHALLENGE_TTL = timedelta(minutes=5)
 
 
 def verification_method(issuer: IssuerRecord) -> str:
@@ -83,7 +86,9 @@ class Services:
         records: GroupCommit[CredentialRecord, None] = GroupCommit(
             store.put_credentials, max_batch=settings.log_batch_size
         )
-        log = build_log(settings, log_store)
+        # Read once: in development each read also logs the loud warning.
+        master_secret = settings.master_secret_bytes()
+        log = build_log(settings, master_secret, log_store)
         anchors = Anchors(log)
         loader = ContextLoader(extra_dir=settings.contexts_dir)
         registry = default_registry(loader)
@@ -92,7 +97,7 @@ class Services:
             settings=settings,
             store=store,
             clock=clock,
-            sealer=KeySealer(settings.master_secret_bytes()),
+            sealer=KeySealer(master_secret),
             registry=registry,
             resolver=resolver,
             verifier=Verifier(registry, resolver, clock),
@@ -112,9 +117,7 @@ class Services:
             EddsaJcs2022(),
             Verifier(registry, resolver, clock),
         )
-        svc.tokens = CitizenTokens(
-            settings.master_secret_bytes(), timedelta(minutes=settings.citizen_token_minutes)
-        )
+        svc.tokens = CitizenTokens(master_secret, timedelta(minutes=settings.citizen_token_minutes))
         svc.limiter = RateLimiter(settings.public_verify_per_minute)
         svc.trust = TrustRegistry(
             store,
@@ -182,6 +185,13 @@ class Services:
         """Rate-limit anonymous verification; verifier API keys pass freely."""
         if not is_verifier(request, self.store):
             self.limiter.check(request.client.host if request.client else "unknown")
+
+    def new_challenge(self) -> tuple[str, datetime]:
+        """A single-use challenge, stored with its expiry (presentations and DID login)."""
+        value = secrets.token_urlsafe(24)
+        expires = self.clock.now() + CHALLENGE_TTL
+        self.store.create_challenge(value, expires)
+        return value, expires
 
     def suite_for(self, options: Any) -> Cryptosuite:
         """Pick the cryptosuite from VC-API ``options`` (unknown options are ignored)."""

@@ -53,10 +53,10 @@ def open_log_store(settings: Settings) -> LogStore:
     return MemoryLogStore()
 
 
-def build_log(settings: Settings, store: LogStore | None = None) -> TransparencyLog:
-    signer = NoteSigner(
-        settings.log_origin, log_key(settings.master_secret_bytes(), settings.log_origin)
-    )
+def build_log(
+    settings: Settings, master_secret: bytes, store: LogStore | None = None
+) -> TransparencyLog:
+    signer = NoteSigner(settings.log_origin, log_key(master_secret, settings.log_origin))
     return TransparencyLog(
         store or open_log_store(settings),
         signer,

@@ -180,6 +180,10 @@ class StatusLists:
             self._remote[url] = (now, decoded)
         return decoded
 
+    def current(self, group: str, index: int) -> dict[str, bool]:
+        """Each purpose's bit for ``index`` in this service's lists of ``group``."""
+        return {p: self._load_local(self.url(group, p)).bits.get(index) for p in self.purposes}
+
     def check(self, credential: dict[str, Any], issuer: str) -> dict[str, Any] | None:
         return check_status(credential, issuer, self.load)
 

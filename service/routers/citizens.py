@@ -8,8 +8,6 @@ short-lived token scoped to that DID. With it they list the credentials issued t
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,8 +24,6 @@ from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["citizens"])
 
-CHALLENGE_TTL = timedelta(minutes=5)
-
 
 def domain_of(svc: Services) -> str:
     return urlsplit(svc.settings.public_url).netloc
@@ -36,9 +32,7 @@ def domain_of(svc: Services) -> str:
 @router.post("/auth/challenge", status_code=201)
 def auth_challenge(svc: Svc) -> JSONResponse:
     """Step 1: a single-use challenge and the domain to sign into the presentation."""
-    value = secrets.token_urlsafe(24)
-    expires = svc.clock.now() + CHALLENGE_TTL
-    svc.store.create_challenge(value, expires)
+    value, expires = svc.new_challenge()
     return JSONResponse(
         {"challenge": value, "domain": domain_of(svc), "expires": expires.isoformat()},
         status_code=201,
@@ -84,9 +78,7 @@ async def auth_token(request: Request, svc: Svc) -> JSONResponse:
 def _entry(svc: Services, record: CredentialRecord) -> dict[str, Any]:
     status: dict[str, bool] = {}
     if record.status_group is not None and record.status_index is not None:
-        for purpose in svc.status.purposes:
-            listed = svc.status.load(svc.status.url(record.status_group, purpose))
-            status[purpose] = listed.bits.get(record.status_index)
+        status = svc.status.current(record.status_group, record.status_index)
     return {
         "id": record.id,
         "type": record.type,

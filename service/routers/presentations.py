@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -17,15 +14,11 @@ from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["presentations"])
 
-CHALLENGE_TTL = timedelta(minutes=5)
-
 
 @router.post("/challenges", status_code=201)
 async def create_challenge(svc: Svc) -> JSONResponse:
     """A single-use challenge a holder must sign into its presentation within 5 minutes."""
-    value = secrets.token_urlsafe(24)
-    expires = svc.clock.now() + CHALLENGE_TTL
-    svc.store.create_challenge(value, expires)
+    value, expires = svc.new_challenge()
     return JSONResponse(
         {"challenge": value, "expires": expires.isoformat()},
         status_code=201,

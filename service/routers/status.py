@@ -97,13 +97,6 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
         {
             "credentialId": record.id,
             "receipts": receipts,
-            "status": {
-                p: bool(
-                    svc.status.load(svc.status.url(record.status_group, p)).bits.get(
-                        record.status_index
-                    )
-                )
-                for p in svc.status.purposes
-            },
+            "status": svc.status.current(record.status_group, record.status_index),
         }
     )
