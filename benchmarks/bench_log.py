@@ -23,6 +23,7 @@ from identity.keys import Ed25519PrivateKey
 from identity.log.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from identity.log.reader import LogReader
 from identity.log.sequencer import TransparencyLog
+from identity.log.store import LogStore
 from identity.log.tree import EMPTY_FRONTIER, MerkleTree, extend, leaf_hashes
 from identity.storage.sqlite_log import SQLiteLogStore
 
@@ -94,8 +95,8 @@ def pymerkle_run(n: int, runs: int) -> dict[str, float] | None:
     }
 
 
-async def durable(path: Path, submitters: int, seconds: float, max_batch: int) -> float:
-    store = SQLiteLogStore(path)
+async def durable(store: LogStore, submitters: int, seconds: float, max_batch: int) -> float:
+    """Durable appends/s through the sequencer into ``store`` (closed afterwards)."""
     log = TransparencyLog(store, SIGNER, max_batch=max_batch, max_delay_ms=0.5)
     await log.start()
     count = 0
@@ -176,7 +177,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         for submitters in (1, 16, 256, 4096):
-            got = asyncio.run(durable(Path(tmp) / f"d{submitters}.db", submitters, seconds, 4096))
+            got = asyncio.run(
+                durable(SQLiteLogStore(Path(tmp) / f"d{submitters}.db"), submitters, seconds, 4096)
+            )
             print(
                 f"durable appends (SQLite FULL, sequencer) {submitters:>5} submitters: {got:,.0f}/s"
             )

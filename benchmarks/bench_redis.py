@@ -18,7 +18,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
@@ -107,36 +106,11 @@ def load(urls: list[str], seconds: int) -> dict[str, float]:
 
 async def log_appends(submitters: int, seconds: float, prefix: str) -> float:
     """Durable appends/s through the sequencer into Redis (group commit, one Lua call per batch)."""
-    from identity.keys import Ed25519PrivateKey
-    from identity.log.checkpoint import NoteSigner
-    from identity.log.sequencer import TransparencyLog
+    from benchmarks.bench_log import durable
     from identity.storage.redis_log import RedisLogStore
 
     store = RedisLogStore.from_url(REDIS_URL, prefix + f"log{submitters}:")
-    log = TransparencyLog(
-        store,
-        NoteSigner("bench.example/log", Ed25519PrivateKey(b"\x01" * 32)),
-        max_batch=4096,
-        max_delay_ms=0.5,
-    )
-    await log.start()
-    count = 0
-    stop_at = time.perf_counter() + seconds
-
-    async def submit(worker: int) -> None:
-        nonlocal count
-        i = 0
-        while time.perf_counter() < stop_at:
-            await log.append(b'{"w":%d,"i":%d}' % (worker, i))
-            i += 1
-            count += 1
-
-    start = time.perf_counter()
-    await asyncio.gather(*(submit(w) for w in range(submitters)))
-    elapsed = time.perf_counter() - start
-    await log.stop()
-    store.close()
-    return count / elapsed
+    return await durable(store, submitters, seconds, 4096)
 
 
 def main() -> None:
