@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -70,7 +69,6 @@ class Services:
     limiter: RateLimiter = field(init=False)
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
-    closers: list[Callable[[], Any]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -206,8 +204,6 @@ class Services:
         await self.records.close()
         await self.log.stop()
         self.log.store.close()
-        for closer in reversed(self.closers):
-            closer()
         self.store.close()
 
 

@@ -156,5 +156,4 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
         "origin": receipt.origin,
         "index": receipt.index,
         "leafHash": receipt.leaf_hash.hex(),
-        **(receipt.extra or {}),
     }

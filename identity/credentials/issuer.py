@@ -42,7 +42,6 @@ class Receipt:
     origin: str
     index: int
     leaf_hash: bytes
-    extra: Json | None = None
 
 
 Anchor = Callable[[SignedCredential, IssuerRecord, datetime], Awaitable[Receipt]]

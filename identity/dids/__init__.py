@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from identity.errors import InvalidDidError, InvalidVerificationMethodError
@@ -43,8 +42,6 @@ class VerificationMethod:
     public_key: Ed25519PublicKey
     type: str = "Multikey"
     purposes: frozenset[str] = field(default_factory=frozenset)
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
 
     def require(self, purpose: str) -> None:
         if purpose not in self.purposes:
