@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from identity.errors import InvalidDidError, InvalidVerificationMethodError
@@ -66,8 +67,13 @@ class DidResolver(Protocol):
         """Resolve ``did``; raise InvalidDidError / NotFoundError."""
         ...
 
-    def verification_method(self, url: str) -> VerificationMethod:
-        """Dereference a verification-method DID URL (``did:…#fragment``)."""
+    def verification_method(self, url: str, at: datetime | None = None) -> VerificationMethod:
+        """Dereference a verification-method DID URL (``did:…#fragment``).
+
+        ``at`` is when the proof says it was made (``proof.created``): a method whose
+        DID history is known answers with the key that was valid then, and refuses a
+        key that was not (rotated out, or the DID deactivated). ``None`` means now.
+        """
         ...
 
 

@@ -10,6 +10,7 @@ from the Ed25519 key (§3.1.2 "enableEncryptionKeyDerivation").
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
 import nacl.bindings as sodium
@@ -88,7 +89,8 @@ class DidKeyResolver:
             resolution_metadata={"contentType": "application/did+ld+json"},
         )
 
-    def verification_method(self, url: str) -> VerificationMethod:
+    def verification_method(self, url: str, at: datetime | None = None) -> VerificationMethod:
+        """A did:key never changes, so ``at`` does not matter."""
         return _verification_method(url)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from identity.dids import DidResolver, Resolution, VerificationMethod, parse_did
 from identity.errors import InvalidDidError
@@ -28,8 +29,8 @@ class MethodResolver:
     def resolve(self, did: str) -> Resolution:
         return self._for(did).resolve(did)
 
-    def verification_method(self, url: str) -> VerificationMethod:
+    def verification_method(self, url: str, at: datetime | None = None) -> VerificationMethod:
         if not isinstance(url, str):
             raise InvalidDidError("verificationMethod must be a DID URL string")
         did = url.split("#", 1)[0]
-        return self._for(did).verification_method(url)
+        return self._for(did).verification_method(url, at)

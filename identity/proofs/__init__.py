@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from identity.dids import DidResolver, VerificationMethod
@@ -204,7 +205,7 @@ def verify_one(
         signature = multibase_decode(proof["proofValue"])
     except Exception as exc:
         raise MalformedProofError("proofValue is not a valid multibase value") from exc
-    method = resolver.verification_method(proof["verificationMethod"])
+    method = resolver.verification_method(proof["verificationMethod"], _created(proof))
     method.require(purpose)
     data = suite.hash(suite.transform(signed_over), suite.configure(options, signed_over))
     method.public_key.verify(signature, data)
@@ -214,6 +215,20 @@ def verify_one(
         cryptosuite=str(suite.cryptosuite or suite.proof_type),
         purpose=purpose,
     )
+
+
+def _created(proof: Json) -> datetime | None:
+    """``proof.created`` as a moment: the time the key must have been valid at."""
+    created = proof.get("created")
+    if created is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(created)
+    except (TypeError, ValueError):
+        raise MalformedProofError("proof.created is not a date-time", member="created") from None
+    if moment.tzinfo is None:
+        raise MalformedProofError("proof.created needs a time zone", member="created")
+    return moment
 
 
 def _check_binding(proof: Json, challenge: str | None, domain: str | None) -> None:

@@ -1,0 +1,126 @@
+"""The in-memory directory store: the reference oracle for the directory contract.
+
+One lock; every method checks before it writes, so each call is atomic.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from identity.directory_store import (
+    CatalogRecord,
+    DidOperationRecord,
+    SharingEvent,
+    SharingRequest,
+)
+from identity.errors import ConflictError, NotFoundError
+
+
+class MemoryDirectoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dids: dict[str, list[DidOperationRecord]] = {}
+        self._catalog: dict[str, list[CatalogRecord]] = {}
+        self._requests: dict[str, SharingRequest] = {}
+        self._events: dict[str, list[SharingEvent]] = {}
+
+    def close(self) -> None:
+        return None
+
+    # -- DIDs -----------------------------------------------------------------------------
+
+    def append_did_operation(self, record: DidOperationRecord) -> None:
+        with self._lock:
+            history = self._dids.get(record.did, [])
+            if record.sequence != len(history):
+                raise ConflictError(
+                    "the DID changed since this operation was made",
+                    did=record.did,
+                    expected=len(history),
+                )
+            self._dids[record.did] = [*history, record]
+
+    def did_operations(self, did: str) -> list[DidOperationRecord]:
+        with self._lock:
+            return list(self._dids.get(did, []))
+
+    # -- catalog --------------------------------------------------------------------------
+
+    def add_catalog_version(self, record: CatalogRecord) -> None:
+        with self._lock:
+            versions = self._catalog.get(record.id, [])
+            if versions and versions[0].publisher != record.publisher:
+                raise ConflictError("another agency publishes this catalog id", id=record.id)
+            if record.version != len(versions) + 1:
+                raise ConflictError(
+                    "the catalog entry changed since this version was made",
+                    id=record.id,
+                    expected=len(versions) + 1,
+                )
+            self._catalog[record.id] = [*versions, record]
+
+    def catalog_versions(self, entry_id: str) -> list[CatalogRecord]:
+        with self._lock:
+            return list(self._catalog.get(entry_id, []))
+
+    def latest_catalog(self) -> list[CatalogRecord]:
+        with self._lock:
+            return [self._catalog[key][-1] for key in sorted(self._catalog)]
+
+    # -- sharing --------------------------------------------------------------------------
+
+    def create_request(self, request: SharingRequest, event: SharingEvent) -> None:
+        with self._lock:
+            if request.id in self._requests:
+                raise ConflictError("sharing request id already exists", id=request.id)
+            if request.events != 1 or event.sequence != 0 or event.request_id != request.id:
+                raise ConflictError("a new request starts with its event 0", id=request.id)
+            self._requests[request.id] = request
+            self._events[request.id] = [event]
+
+    def advance_request(self, request: SharingRequest, event: SharingEvent) -> None:
+        with self._lock:
+            stored = self._requests.get(request.id)
+            if stored is None:
+                raise NotFoundError("no such sharing request", id=request.id)
+            if (
+                stored.events != request.events - 1
+                or event.sequence != stored.events
+                or event.request_id != request.id
+            ):
+                raise ConflictError("the request changed meanwhile; retry", id=request.id)
+            self._requests[request.id] = request
+            self._events[request.id] = [*self._events[request.id], event]
+
+    def get_request(self, request_id: str) -> SharingRequest:
+        with self._lock:
+            try:
+                return self._requests[request_id]
+            except KeyError:
+                raise NotFoundError("no such sharing request", id=request_id) from None
+
+    def request_events(self, request_id: str) -> list[SharingEvent]:
+        with self._lock:
+            return list(self._events.get(request_id, []))
+
+    def requests_about(self, subject: str) -> list[SharingRequest]:
+        with self._lock:
+            found = [r for r in self._requests.values() if r.subject == subject]
+        return sorted(found, key=lambda r: (r.created, r.id))
+
+    def requests_of_agency(self, agency: str) -> list[SharingRequest]:
+        with self._lock:
+            found = [r for r in self._requests.values() if agency in (r.requester, r.holder)]
+        return sorted(found, key=lambda r: (r.created, r.id))
+
+    def sharing_counts(self) -> dict[str, int]:
+        with self._lock:
+            counts: Counter[str] = Counter()
+            counts["requests"] = len(self._requests)
+            for request in self._requests.values():
+                counts[f"state:{request.state}"] += 1
+            for events in self._events.values():
+                for event in events:
+                    counts[f"event:{event.kind}"] += 1
+        return dict(counts)
