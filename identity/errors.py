@@ -23,13 +23,17 @@ problem ``type`` URL (RFC 9457 §3.1.1) and a short ``title``; an instance carri
     │   ├── ValidityPeriodError      not yet valid / expired  (VC DM RANGE_ERROR)
     │   ├── InvalidChallengeError / InvalidDomainError                      (VC-DI)
     │   ├── StatusError family          Bitstring Status List errors
-    │   └── LogProofError               an inclusion/consistency proof fails
+    │   ├── LogProofError               an inclusion/consistency proof fails
+    │   └── InvalidConsentError         a consent receipt that does not fit its request
     ├── AuthError
     │   ├── AuthenticationError         no or wrong credentials
     │   └── PermissionDeniedError       authenticated, not allowed
     ├── NotFoundError                   the named thing does not exist
     ├── ConflictError                   the write conflicts with existing state
+    │   └── SharingStateError           not allowed where a sharing request stands
     ├── LogIntegrityError               the log's store is not the log we sign
+    ├── DidResolutionError              a DID's document could not be obtained usably
+    │   └── InvalidDidDocumentError     what was obtained is not a DID document for it
     └── UnavailableError                a backend is down; retry later
 """
 
@@ -216,6 +220,23 @@ class LogIntegrityError(IdentityError):
     title = "Log integrity violated"
 
 
+class DidResolutionError(IdentityError):
+    """The document of a DID could not be obtained in a usable form from where its
+    method keeps it (did:web: a redirect, a refused status, an oversized answer). An
+    upstream failure, not the caller's: not an input error."""
+
+    type_uri = PROBLEMS + "did-resolution"
+    title = "DID could not be resolved"
+
+
+class InvalidDidDocumentError(DidResolutionError):
+    """What was obtained for a DID is not its DID document: not I-JSON, not an object,
+    an ``id`` other than the DID (DID Core §5.1.1), or members of the wrong shape."""
+
+    type_uri = PROBLEMS + "invalid-did-document"
+    title = "Invalid DID document"
+
+
 class UnavailableError(IdentityError):
     """A backend is unreachable or too slow; ``retry_after`` seconds is a hint."""
 
@@ -253,3 +274,22 @@ class RelatedResourceError(VerificationError):
 
     type_uri = PROBLEMS + "related-resource"
     title = "Related resource digest mismatch"
+
+
+# -- the directory chain: consent and data-sharing requests ------------------------------
+
+
+class InvalidConsentError(VerificationError):
+    """A consent receipt that does not verify or does not fit the request: another
+    signer than the citizen concerned, another request, expired, or malformed."""
+
+    type_uri = PROBLEMS + "invalid-consent"
+    title = "Invalid consent receipt"
+
+
+class SharingStateError(ConflictError):
+    """The act is not allowed where the request stands: e.g. an access after the
+    citizen withdrew consent, an approval without consent, a consent given twice."""
+
+    type_uri = PROBLEMS + "sharing-state"
+    title = "Not allowed in the request's current state"

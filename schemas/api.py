@@ -102,7 +102,7 @@ class CreateIssuerRequest(BaseModel):
 
 class CreateKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scopes: list[Literal["issue", "revoke", "read", "accredit"]] = Field(min_length=1)
+    scopes: list[Literal["issue", "revoke", "read", "accredit", "share"]] = Field(min_length=1)
 
 
 class IssuerView(BaseModel):
@@ -111,6 +111,11 @@ class IssuerView(BaseModel):
     did: str
     verificationMethod: str
     created: str
+    didWeb: str | None = Field(
+        default=None,
+        description="The agency's did:web (same key as `did`); null when the service's "
+        "public URL has no did:web form.",
+    )
 
 
 class CreatedIssuer(IssuerView):

@@ -9,20 +9,25 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from identity.clock import Clock
+from identity.directory_store import DirectoryStore
 from identity.log.reader import LogReader
 from identity.log.store import LogStore
 from identity.stores import Store
 from service import problems
 from service.container import Services
 from service.routers import (
+    catalog,
     citizens,
+    cityid,
     credentials,
     dids,
+    didweb,
     health,
     issuers,
     log_info,
     presentations,
     registry,
+    sharing,
     status,
 )
 from service.routers.log import log_router
@@ -37,13 +42,16 @@ def create_app(
     clock: Clock | None = None,
     store: Store | None = None,
     log_store: LogStore | None = None,
+    directory: DirectoryStore | None = None,
 ) -> FastAPI:
     """Build the app. Stores, keys and the log are opened when it starts (lifespan)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = Services.build(settings, clock=clock, store=store, log_store=log_store)
+        svc = Services.build(
+            settings, clock=clock, store=store, log_store=log_store, directory=directory
+        )
         await svc.start()
         app.state.services = svc
         try:
@@ -67,7 +75,11 @@ def create_app(
         status,
         presentations,
         citizens,
+        cityid,  # before dids: /dids/{did}/operations must not be read as a DID
         dids,
+        didweb,
+        catalog,
+        sharing,
     ):
         app.include_router(module.router)
     app.include_router(log_router(log_reader))

@@ -1,7 +1,8 @@
 """Who is calling, and what they may do.
 
 Roles: the **operator** (admin bearer token), **agency** staff (API keys bound to one
-agency, scopes ``issue`` / ``revoke`` / ``read`` / ``accredit``), **verifiers** (optional
+agency, scopes ``issue`` / ``revoke`` / ``read`` / ``accredit`` / ``share`` -- publish
+catalog entries and make, approve and serve data-sharing requests), **verifiers** (optional
 API keys with scope ``verify``: verification is public but rate-limited for anonymous
 callers) and **citizens** (a short-lived token scoped to their own DID, obtained by
 signing a challenge -- see ``routers/citizens.py``).
@@ -27,7 +28,7 @@ from identity.errors import AuthenticationError, PermissionDeniedError
 from identity.stores import ApiKeyRecord, IssuerStore
 
 API_KEY_PREFIX = "ik_"
-SCOPES = frozenset({"issue", "revoke", "read", "accredit"})
+SCOPES = frozenset({"issue", "revoke", "read", "accredit", "share"})
 VERIFIER_SCOPES = frozenset({"verify"})
 
 

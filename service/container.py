@@ -15,8 +15,11 @@ from identity.canonical import parse_json
 from identity.clock import Clock, SystemClock
 from identity.credentials.issuer import Issuer, credential_digest
 from identity.credentials.verifier import Verified, Verifier
+from identity.dids.cityid import METHOD
+from identity.dids.cityid_resolver import CityDidResolver
 from identity.dids.key import DidKeyResolver
 from identity.dids.resolver import MethodResolver
+from identity.directory_store import DirectoryStore
 from identity.errors import (
     ConflictError,
     MalformedValueError,
@@ -35,11 +38,12 @@ from identity.registry.trust import TrustRegistry
 from identity.registry.types import bundled_types
 from identity.stores import CredentialRecord, IssuerRecord, Store
 from service.auth import CitizenTokens, is_verifier
+from service.didweb import web_resolver
 from service.log import Anchors, build_log, receipt_json
 from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.status import StatusLists
-from service.storage import open_store
+from service.storage import open_directory_store, open_store
 
 CHALLENGE_TTL = timedelta(minutes=5)
 
@@ -63,6 +67,8 @@ class Services:
     records: GroupCommit[CredentialRecord, None]
     log: TransparencyLog
     anchors: Anchors
+    directory: DirectoryStore
+    cityid: CityDidResolver
     status: StatusLists = field(init=False)
     trust: TrustRegistry = field(init=False)
     tokens: CitizenTokens = field(init=False)
@@ -78,6 +84,7 @@ class Services:
         clock: Clock | None = None,
         store: Store | None = None,
         log_store: LogStore | None = None,
+        directory: DirectoryStore | None = None,
     ) -> Services:
         clock = clock or SystemClock()
         store = store or open_store(settings)
@@ -90,7 +97,11 @@ class Services:
         anchors = Anchors(log)
         loader = ContextLoader(extra_dir=settings.contexts_dir)
         registry = default_registry(loader)
-        resolver = MethodResolver({"key": DidKeyResolver()})
+        directory = directory or open_directory_store(settings)
+        cityid = CityDidResolver(directory)
+        resolver = MethodResolver(
+            {"key": DidKeyResolver(), METHOD: cityid, "web": web_resolver(settings, store, clock)}
+        )
         svc = cls(
             settings=settings,
             store=store,
@@ -106,6 +117,8 @@ class Services:
             records=records,
             log=log,
             anchors=anchors,
+            directory=directory,
+            cityid=cityid,
         )
         svc.status = StatusLists(
             store,
@@ -154,6 +167,10 @@ class Services:
     def _anchor(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         """``results.anchor`` for credentials this log anchored (skipped for others)."""
         return self.anchors.check_anchor(credential_digest(verified.credential.json), self.store)
+
+    def whole_seconds(self) -> datetime:
+        """Now, to the second: the precision of log entry times."""
+        return self.clock.now().replace(microsecond=0)
 
     async def anchor_event(self, kind: str, fields: dict[str, str]) -> dict[str, Any]:
         """Append a registry or status act to the log; return its receipt."""
@@ -204,6 +221,7 @@ class Services:
         await self.records.close()
         await self.log.stop()
         self.log.store.close()
+        self.directory.close()
         self.store.close()
 
 

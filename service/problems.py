@@ -37,6 +37,7 @@ STATUS: dict[type[e.IdentityError], int] = {
     e.NotFoundError: 404,
     e.ConflictError: 409,
     e.LogIntegrityError: 500,
+    e.DidResolutionError: 502,
     e.UnavailableError: 503,
     RateLimitedError: 429,
     e.IdentityError: 400,

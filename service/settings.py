@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     ``POST /challenges`` stay single-use either way."""
     citizen_token_minutes: int = Field(default=15, ge=1, le=1440)
 
+    did_web_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    """Time allowed to fetch one did:web document: to connect, per read, and in all."""
+    did_web_max_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """A did:web document larger than this is refused (and its download cut off)."""
+    did_web_cache_seconds: int = Field(default=300, ge=0, le=86_400)
+    """How long a fetched did:web document is reused (0: never cached)."""
+    did_web_allow_http: bool = False
+    """Fetch did:web documents over plain ``http://`` instead of HTTPS: tests and local
+    development only, refused in production."""
+
     log_origin: str = "identity.example/log"
     log_batch_size: int = Field(default=512, ge=1)
     log_batch_ms: float = Field(default=5.0, ge=0)
@@ -90,6 +100,8 @@ class Settings(BaseSettings):
             raise SettingsError("IDENTITY_ADMIN_TOKEN must be set to 32+ characters in production")
         if self.master_secret is None:
             raise SettingsError("IDENTITY_MASTER_SECRET must be set in production")
+        if self.did_web_allow_http:
+            raise SettingsError("IDENTITY_DID_WEB_ALLOW_HTTP must not be set in production")
         return self
 
     @property

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from identity.directory_store import DirectoryStore
 from identity.errors import UnavailableError
 from identity.storage.memory import MemoryStore
+from identity.storage.memory_directory import MemoryDirectoryStore
 from identity.storage.redis import RedisStore
+from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.sqlite import SqliteStore
+from identity.storage.sqlite_directory import SqliteDirectoryStore
 from identity.stores import Store
 from service.settings import Settings, SettingsError
 
@@ -40,6 +44,20 @@ def open_store(settings: Settings) -> Store:
     if url.startswith("memory://"):
         return MemoryStore()
     raise SettingsError(f"unsupported storage URL scheme in {url.split('://')[0]}://")
+
+
+def open_directory_store(settings: Settings) -> DirectoryStore:
+    """The directory chain's records, in the same database as the main store."""
+    url = settings.resolved_storage_url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteDirectoryStore(path, synchronous=settings.sqlite_synchronous)
+    if url.startswith(("redis://", "rediss://")):
+        return RedisDirectoryStore.from_url(
+            url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
+        )
+    return MemoryDirectoryStore()
 
 
 def redact(url: str) -> str:

@@ -271,21 +271,22 @@ def create_operation(key: Ed25519PrivateKey, body: Json | None = None, nonce: st
         operation["nonce"] = nonce
     did = did_of(operation)
     fragment = _fragment_of(build_document(did, operation["document"]), key)
-    return _signed(operation, key, did + fragment)
+    return sign_operation(operation, key, did + fragment)
 
 
 def update_operation(key: Ed25519PrivateKey, method: str, state: DidState, body: Json) -> Json:
     """A signed update of ``state`` to ``body``, by verification method ``method``."""
     operation = {"type": "update", "did": state.did, "previous": state.last_digest}
-    return _signed({**operation, "document": body}, key, method)
+    return sign_operation({**operation, "document": body}, key, method)
 
 
 def deactivate_operation(key: Ed25519PrivateKey, method: str, state: DidState) -> Json:
     operation = {"type": "deactivate", "did": state.did, "previous": state.last_digest}
-    return _signed(operation, key, method)
+    return sign_operation(operation, key, method)
 
 
-def _signed(operation: Json, key: Ed25519PrivateKey, method: str) -> Json:
+def sign_operation(operation: Json, key: Ed25519PrivateKey, method: str) -> Json:
+    """Add the eddsa-jcs-2022 capabilityInvocation proof an operation needs."""
     options = {
         "type": "DataIntegrityProof",
         "cryptosuite": "eddsa-jcs-2022",

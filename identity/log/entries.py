@@ -56,16 +56,24 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
         "credential.revoked": _kind("credential_id issuer", "status_list reason_code"),
         "credential.suspended": _kind("credential_id issuer", "status_list reason_code"),
         "credential.reinstated": _kind("credential_id issuer", "status_list"),
-        "did.created": _kind("did document_digest"),
-        "did.updated": _kind("did document_digest", "previous_digest"),
-        "did.deactivated": _kind("did"),
+        "did.created": _kind("did operation_digest document_digest"),
+        "did.updated": _kind("did operation_digest document_digest previous_digest"),
+        "did.deactivated": _kind("did operation_digest previous_digest"),
         "accreditation.granted": _kind("accreditor subject", "credential_digest scope"),
         "accreditation.revoked": _kind("accreditation subject"),
         "type.registered": _kind("type definition_digest"),
         "issuer.created": _kind("issuer did"),
-        "catalog.published": _kind("catalog_digest publisher", "version"),
-        "sharing.approved": _kind("request_digest holder verifier", "consent_digest"),
-        "data.accessed": _kind("accessor subject purpose", "request_digest"),
+        "catalog.published": _kind("catalog_digest publisher entry version"),
+        # Sharing: record_digest is SHA-256 of the JCS of the act's record (the request
+        # itself for sharing.requested); the citizen concerned is named only inside the
+        # records, never in the public leaf.
+        "sharing.requested": _kind("request_digest record_digest requester holder resource"),
+        "consent.granted": _kind("request_digest record_digest"),
+        "consent.refused": _kind("request_digest record_digest"),
+        "consent.withdrawn": _kind("request_digest record_digest"),
+        "sharing.exempted": _kind("request_digest record_digest"),
+        "sharing.approved": _kind("request_digest record_digest holder requester"),
+        "data.accessed": _kind("request_digest record_digest holder accessor resource"),
     }
 )
 

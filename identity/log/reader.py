@@ -7,6 +7,7 @@ hashes (:mod:`identity.log.proofs`); tiles are slices of stored levels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from identity.errors import LogIntegrityError, NotFoundError, RangeError
@@ -101,6 +102,38 @@ class LogReader:
         path = proofs.resolve(plan, self.store.read_nodes)
         leaf = self.store.read_nodes([(0, index)])[0]
         return InclusionProof(index, size, leaf, tuple(path))
+
+    def inclusion_proofs(self, indices: Sequence[int], tree_size: int) -> list[InclusionProof]:
+        """Proofs for many leaves of one tree, read from the store in one call."""
+        size = self._size(tree_size)
+        plans = []
+        for index in indices:
+            if not 0 <= index < size:
+                raise RangeError("leaf index outside the tree", index=index, tree_size=size)
+            plans.append(proofs.inclusion_plan(index, size))
+        flat = [r for plan in plans for r in plan]
+        # One store read for every path node and every leaf hash (a leaf is range i..i+1).
+        hashes = proofs.resolve(flat + [(i, i + 1) for i in indices], self.store.read_nodes)
+        leaf_hashes = hashes[len(flat) :]
+        out, at = [], 0
+        for index, plan, leaf in zip(indices, plans, leaf_hashes, strict=True):
+            out.append(InclusionProof(index, size, leaf, tuple(hashes[at : at + len(plan)])))
+            at += len(plan)
+        return out
+
+    def entries(self, indices: Sequence[int]) -> list[bytes]:
+        """The integrated entries at ``indices`` (each read once, in one range read when
+        they are dense enough)."""
+        size = self._size(None)
+        if any(not 0 <= i < size for i in indices):
+            raise NotFoundError("no integrated entry at some index", tree_size=size)
+        if not indices:
+            return []
+        low, high = min(indices), max(indices) + 1
+        if high - low <= 4 * len(indices):
+            span = self.store.read_entries(low, high)
+            return [span[i - low] for i in indices]
+        return [self.store.read_entries(i, i + 1)[0] for i in indices]
 
     def consistency_proof(self, first: int, second: int | None = None) -> list[bytes]:
         size2 = self._size(second)

@@ -80,6 +80,37 @@ def check_client(client: redis.Redis) -> None:
         raise ValueError("the Redis client must not decode responses (decode_responses=False)")
 
 
+def call(client: redis.Redis, fn: Callable[[redis.Redis], T], retry_after: int) -> T:
+    """``fn(client)``, with any redis error raised as :class:`UnavailableError`."""
+    with unavailable_on_error(retry_after):
+        return fn(client)
+
+
+def transact(
+    client: redis.Redis, watch: Sequence[str], body: Callable[[Pipeline], T], retry_after: int
+) -> T:
+    """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes.
+
+    The queued commands are executed after ``body`` returns (a body may also call
+    ``pipe.execute()`` itself to read its replies). When a watched key changed, the whole
+    call is re-run, at most :data:`MAX_ATTEMPTS` times, then :class:`UnavailableError`.
+    Exceptions of ``body`` (conflict, not found) propagate with nothing written.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        with unavailable_on_error(retry_after), client.pipeline() as pipe:
+            try:
+                pipe.watch(*watch)  # type: ignore[no-untyped-call]
+                result = body(pipe)
+                if pipe.explicit_transaction:
+                    pipe.execute()
+                return result
+            except redis.WatchError as exc:
+                if isinstance(exc.__context__, redis.ConnectionError | redis.TimeoutError):
+                    raise  # the connection died: EXEC may have run, so do not re-run
+                continue
+    raise UnavailableError("Redis store too contended", retry_after=retry_after)
+
+
 def _text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -121,24 +152,11 @@ class RedisStore:
         return self._prefix + name
 
     def _call(self, fn: Callable[[redis.Redis], T]) -> T:
-        with unavailable_on_error(self._retry_after):
-            return fn(self._client)
+        return call(self._client, fn, self._retry_after)
 
     def _transact(self, watch: Sequence[str], body: Callable[[Pipeline], T]) -> T:
         """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes."""
-        for _ in range(MAX_ATTEMPTS):
-            with unavailable_on_error(self._retry_after), self._client.pipeline() as pipe:
-                try:
-                    pipe.watch(*watch)  # type: ignore[no-untyped-call]
-                    result = body(pipe)
-                    if pipe.explicit_transaction:
-                        pipe.execute()
-                    return result
-                except redis.WatchError as exc:
-                    if isinstance(exc.__context__, redis.ConnectionError | redis.TimeoutError):
-                        raise  # the connection died: EXEC may have run, so do not re-run
-                    continue
-        raise UnavailableError("Redis store too contended", retry_after=self._retry_after)
+        return transact(self._client, watch, body, self._retry_after)
 
     def ping(self) -> None:
         self._call(lambda r: r.ping())

@@ -102,25 +102,25 @@ CREATE INDEX IF NOT EXISTS credentials_digest ON credentials(digest);
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-class SqliteStore:
-    """The service's records in one SQLite file (``<data_dir>/identity.sqlite3``)."""
+def check_synchronous(mode: str) -> str:
+    """``mode`` upper-cased; ValueError unless it is one of :data:`SYNCHRONOUS_MODES`."""
+    if mode.upper() not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
+    return mode.upper()
 
-    def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
-        if synchronous.upper() not in SYNCHRONOUS_MODES:
-            raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
-        self.path = str(path)
-        self.synchronous = synchronous.upper()
+
+class ThreadConnections:
+    """One connection per thread to ``path`` (autocommit, WAL, ``synchronous``, foreign
+    keys, 5 s busy timeout); :meth:`close` closes them all, later calls open new ones."""
+
+    def __init__(self, path: str, synchronous: str) -> None:
+        self.path = path
+        self.synchronous = synchronous
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        try:
-            self._conn().executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise UnavailableError(f"cannot create the SQLite schema: {exc}") from exc
 
-    # -- connections ------------------------------------------------------------------
-
-    def _conn(self) -> sqlite3.Connection:
+    def get(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
@@ -136,36 +136,72 @@ class SqliteStore:
                 self._all.append(conn)
         return conn
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._conn()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise UnavailableError(f"SQLite store is busy: {exc}") from exc
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        else:
-            db.execute("COMMIT")
-
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self._conn().execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
-            raise UnavailableError(f"SQLite read failed: {exc}") from exc
-
-    def ping(self) -> None:
-        self._read("SELECT 1")
-
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+@contextmanager
+def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` when the body raises. A busy
+    database (``BEGIN`` timed out) is :class:`UnavailableError`; errors of the body and of
+    ``COMMIT`` propagate as they are."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise UnavailableError(f"SQLite store is busy: {exc}") from exc
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def read_rows(
+    db: sqlite3.Connection, sql: str, args: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """All rows of one statement (one implicit read transaction: a consistent snapshot)."""
+    try:
+        return db.execute(sql, args).fetchall()
+    except sqlite3.Error as exc:
+        raise UnavailableError(f"SQLite read failed: {exc}") from exc
+
+
+class SqliteStore:
+    """The service's records in one SQLite file (``<data_dir>/identity.sqlite3``)."""
+
+    def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
+        self.path = str(path)
+        self.synchronous = check_synchronous(synchronous)
+        self._connections = ThreadConnections(self.path, self.synchronous)
+        try:
+            self._conn().executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise UnavailableError(f"cannot create the SQLite schema: {exc}") from exc
+
+    # -- connections ------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._connections.get()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with write_transaction(self._conn()) as db:
+            yield db
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return read_rows(self._conn(), sql, args)
+
+    def ping(self) -> None:
+        self._read("SELECT 1")
+
+    def close(self) -> None:
+        self._connections.close()
 
     # -- issuers ------------------------------------------------------------------------
 

@@ -1,25 +1,121 @@
-"""DID resolution (DID Resolution §4 result shape)."""
+"""DID resolution: ``/dids/{did}`` and the DIF Universal Resolver's ``/1.0/identifiers/{did}``.
+
+Both take the DID Resolution options ``versionId`` and ``versionTime`` (DID Core §7.1.2)
+as query parameters; only did:cityid keeps versions. ``/dids`` answers errors with
+problem+json like every other route; ``/1.0/identifiers`` follows the DID Resolution
+HTTP(S) binding instead: the result's ``didResolutionMetadata.error`` carries the problem
+(type URLs ``https://www.w3.org/ns/did#…``) and the status is 400 / 404 / 410 / 501.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.container import Svc
+from identity.credentials.model import parse_datetime
+from identity.dids import Resolution, parse_did
+from identity.dids.cityid import METHOD
+from identity.errors import (
+    DidResolutionError,
+    IdentityError,
+    InvalidDidDocumentError,
+    InvalidDidError,
+    MalformedValueError,
+    NotFoundError,
+    UnavailableError,
+)
+from service.container import Services, Svc
 
 router = APIRouter(tags=["dids"])
 
+RESULT_CONTEXT = "https://w3id.org/did-resolution/v1"
+RESULT_TYPE = "application/did-resolution"
+DID_ERRORS = "https://www.w3.org/ns/did#"
+
 
 @router.get("/dids/{did:path}")
-def resolve(did: str, svc: Svc) -> JSONResponse:
+def resolve(
+    did: str, svc: Svc, versionId: str | None = None, versionTime: str | None = None
+) -> JSONResponse:
     """Resolve a DID to its document and metadata; bad DIDs get 4xx problem+json."""
-    resolution = svc.resolver.resolve(did)
+    resolution = _resolve(svc, did, versionId, versionTime)
     return JSONResponse(
-        {
-            "@context": "https://w3id.org/did-resolution/v1",
-            "didDocument": resolution.did_document,
-            "didDocumentMetadata": resolution.document_metadata,
-            "didResolutionMetadata": resolution.resolution_metadata,
-        },
+        _result(resolution),
         media_type='application/ld+json;profile="https://w3id.org/did-resolution"',
     )
+
+
+@router.get("/1.0/identifiers/{did:path}")
+def universal_resolver(
+    did: str,
+    request: Request,
+    svc: Svc,
+    versionId: str | None = None,
+    versionTime: str | None = None,
+) -> JSONResponse:
+    """The Universal Resolver driver interface; ``Accept: application/did+ld+json`` (or
+    ``application/did+json``) asks for the bare DID document."""
+    try:
+        resolution = _resolve(svc, did, versionId, versionTime)
+    except IdentityError as exc:
+        status, code = _error_code(exc)
+        error = {"type": DID_ERRORS + code, "title": code, "detail": exc.detail}
+        body = {
+            "@context": RESULT_CONTEXT,
+            "didDocument": None,
+            "didDocumentMetadata": {},
+            "didResolutionMetadata": {"error": error},
+        }
+        return JSONResponse(body, status_code=status, media_type=RESULT_TYPE)
+    deactivated = resolution.document_metadata.get("deactivated") is True
+    status = 410 if deactivated else 200
+    accept = request.headers.get("accept", "")
+    for media in ("application/did+ld+json", "application/did+json"):
+        if media in accept and RESULT_TYPE not in accept:
+            return JSONResponse(resolution.did_document, status_code=status, media_type=media)
+    return JSONResponse(_result(resolution), status_code=status, media_type=RESULT_TYPE)
+
+
+def _resolve(
+    svc: Services, did: str, version_id: str | None, version_time: str | None
+) -> Resolution:
+    if version_id is None and version_time is None:
+        return svc.resolver.resolve(did)
+    method, _ = parse_did(did)
+    if method != METHOD:
+        raise InvalidDidError(
+            f"versionId and versionTime apply to did:{METHOD} DIDs only", method=method
+        )
+    moment: datetime | None = None
+    if version_time is not None:
+        moment = parse_datetime(version_time, "versionTime")
+    return svc.cityid.resolve(did, version_id=version_id, version_time=moment)
+
+
+def _result(resolution: Resolution) -> dict[str, Any]:
+    return {
+        "@context": RESULT_CONTEXT,
+        "didDocument": resolution.did_document,
+        "didDocumentMetadata": resolution.document_metadata,
+        "didResolutionMetadata": resolution.resolution_metadata,
+    }
+
+
+def _error_code(exc: IdentityError) -> tuple[int, str]:
+    """DID Resolution §7.3 error codes and their HTTP(S) binding statuses."""
+    if isinstance(exc, InvalidDidError) and "supported" in exc.data:
+        return 501, "METHOD_NOT_SUPPORTED"
+    if isinstance(exc, InvalidDidError):
+        return 400, "INVALID_DID"
+    if isinstance(exc, MalformedValueError):
+        return 400, "INVALID_OPTIONS"
+    if isinstance(exc, NotFoundError):
+        return 404, "NOT_FOUND"
+    if isinstance(exc, InvalidDidDocumentError):
+        return 502, "INVALID_DID_DOCUMENT"  # a remote did:web document that is not valid
+    if isinstance(exc, DidResolutionError | UnavailableError):
+        return 502, "INTERNAL_ERROR"  # the remote host failed us, not the caller
+    return 500, "INTERNAL_ERROR"

@@ -20,18 +20,20 @@ from schemas.api import (
 )
 from service.auth import SCOPES, VERIFIER_SCOPES, new_api_key, require_admin
 from service.container import Services, Svc, read_json, verification_method
+from service.didweb import agency_did_web
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["issuers"])
 
 
-def view(issuer: IssuerRecord) -> IssuerView:
+def view(issuer: IssuerRecord, did_web: str | None = None) -> IssuerView:
     return IssuerView(
         id=issuer.id,
         name=issuer.name,
         did=issuer.did,
         verificationMethod=verification_method(issuer),
         created=issuer.created.isoformat(),
+        didWeb=did_web,
     )
 
 
@@ -57,7 +59,9 @@ async def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssue
     api_key, key_record = new_api_key(issuer.id, now)
     await svc.anchor_event("issuer.created", {"issuer": issuer.id, "did": issuer.did})
     svc.store.create_issuer(issuer, key_record)
-    return CreatedIssuer(**view(issuer).model_dump(), apiKey=api_key)
+    return CreatedIssuer(
+        **view(issuer, agency_did_web(svc.settings, issuer.id)).model_dump(), apiKey=api_key
+    )
 
 
 @router.post(
@@ -80,12 +84,13 @@ async def create_issuer(request: Request, svc: Svc) -> JSONResponse:
 @router.get("/issuers", response_model=list[IssuerView])
 def list_issuers(svc: Svc) -> list[IssuerView]:
     """Public: the agencies this service hosts and their DIDs."""
-    return [view(i) for i in svc.store.list_issuers()]
+    return [view(i, agency_did_web(svc.settings, i.id)) for i in svc.store.list_issuers()]
 
 
 @router.get("/issuers/{issuer_id}", response_model=IssuerView)
 def get_issuer(issuer_id: str, svc: Svc) -> IssuerView:
-    return view(svc.store.get_issuer(issuer_id))
+    issuer = svc.store.get_issuer(issuer_id)
+    return view(issuer, agency_did_web(svc.settings, issuer.id))
 
 
 @router.post(

@@ -138,3 +138,19 @@ def test_http_audit_end_to_end(client: TestClient, signer: NoteSigner, tmp_path:
     state.write_text(state.read_text().replace("600", "601"))
     with pytest.raises(LogIntegrityError):
         audit("http://testserver", state, signer.verifier.vkey, client=client)
+
+
+def test_batched_proofs_and_entries_equal_the_one_at_a_time_answers(reader: LogReader) -> None:
+    indices = [0, 5, 5, 17, 255, 256, 511, SIZE - 1]
+    for size in (SIZE, 300, 1):
+        wanted = [i for i in indices if i < size]
+        batched = reader.inclusion_proofs(wanted, size)
+        assert batched == [reader.inclusion_proof(i, size) for i in wanted]
+    assert reader.entries(indices) == [reader.entry(i) for i in indices]
+    sparse = [0, SIZE - 1]
+    assert reader.entries(sparse) == [b"entry 0", b"entry %d" % (SIZE - 1)]
+    assert reader.entries([]) == [] and reader.inclusion_proofs([], SIZE) == []
+    with pytest.raises(InputError):
+        reader.inclusion_proofs([SIZE], SIZE)
+    with pytest.raises(NotFoundError):
+        reader.entries([SIZE])

@@ -1,4 +1,5 @@
-"""One store fixture parametrised over every backend (the contract suite runs on each).
+"""Store fixtures parametrised over every backend (each contract suite runs on each):
+``store`` (identity/stores.py) and ``directory`` (identity/directory_store.py).
 
 ``fakeredis`` runs everywhere; ``redis`` is a real server (see :mod:`.redis_backends`:
 skipped when none answers, a failure instead under ``IDENTITY_REQUIRE_REDIS`` or
@@ -14,9 +15,13 @@ from pathlib import Path
 import pytest
 import redis
 
+from identity.directory_store import DirectoryStore
 from identity.storage.memory import MemoryStore
+from identity.storage.memory_directory import MemoryDirectoryStore
 from identity.storage.redis import RedisStore
+from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.sqlite import SqliteStore
+from identity.storage.sqlite_directory import SqliteDirectoryStore
 from identity.stores import Store
 from tests.storage.redis_backends import fake_redis, new_prefix
 from tests.storage.redis_backends import real_redis as real_redis_client
@@ -48,5 +53,25 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -> 
         backend = RedisStore(fake_redis(), prefix=redis_prefix)
     else:
         backend = RedisStore(request.getfixturevalue("real_redis"), prefix=redis_prefix)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def directory(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str
+) -> Iterator[DirectoryStore]:
+    """A directory store; the SQLite one shares its file with a :class:`SqliteStore`, as
+    in the service."""
+    backend: DirectoryStore
+    if request.param == "memory":
+        backend = MemoryDirectoryStore()
+    elif request.param == "sqlite":
+        SqliteStore(tmp_path / "store.sqlite3").close()
+        backend = SqliteDirectoryStore(tmp_path / "store.sqlite3")
+    elif request.param == "fakeredis":
+        backend = RedisDirectoryStore(fake_redis(), prefix=redis_prefix)
+    else:
+        backend = RedisDirectoryStore(request.getfixturevalue("real_redis"), prefix=redis_prefix)
     yield backend
     backend.close()

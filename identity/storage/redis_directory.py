@@ -1,0 +1,268 @@
+"""Redis :class:`~identity.directory_store.DirectoryStore`: the directory chain, scaled out.
+
+Layout (every key starts with ``<prefix>dir:``, a namespace no key of
+:class:`~identity.storage.redis.RedisStore` or the log store begins with):
+
+* ``did:<did>`` -- list: the DID's operations, index = sequence;
+* ``catalog:<id>`` -- list: the entry's versions, index = version - 1;
+  ``catalog-latest`` -- hash: id → its latest version;
+* ``request:<id>`` -- the request; ``events:<id>`` -- list: its events, index = sequence;
+* ``about:<subject>`` and ``agency:<agency>`` -- sets of request ids (an agency's holds
+  the requests it made or holds the data for);
+* ``counts`` -- hash of the :meth:`~RedisDirectoryStore.sharing_counts` counters.
+
+Records are JSON (datetimes as ISO 8601 with their offset and microseconds).
+
+Atomicity: each write is one ``MULTI``/``EXEC`` guarded by ``WATCH`` on the history it
+extends (:func:`identity.storage.redis.transact`), so of several clients -- threads or
+replica processes -- naming the same sequence number exactly one succeeds; the others
+re-read and get :class:`ConflictError`. Indexes and counters are updated in the same
+``EXEC`` (counters by ``HINCRBY``, unwatched, so requests do not contend on them).
+``requests_about``/``requests_of_agency`` read the index set and the requests in one
+``WATCH``ed transaction, a consistent snapshot. A transaction spans several keys, so
+this needs a standalone Redis (with replicas / Sentinel), not Redis Cluster. Durability
+and failure reporting are those of :mod:`identity.storage.redis` (AOF; redis errors are
+:class:`UnavailableError`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, TypeVar
+
+import redis
+from redis.client import Pipeline
+
+from identity.directory_store import (
+    CatalogRecord,
+    DidOperationRecord,
+    SharingEvent,
+    SharingRequest,
+)
+from identity.errors import ConflictError, NotFoundError
+from identity.storage.redis import call, check_client, transact
+
+T = TypeVar("T")
+Record = TypeVar("Record", DidOperationRecord, CatalogRecord, SharingRequest, SharingEvent)
+_TIMES = frozenset({"time", "published", "created", "updated", "consent_expires"})
+
+
+class RedisDirectoryStore:
+    """The directory records in one Redis database, under ``<prefix>dir:``.
+
+    The client is the caller's (not closed by :meth:`close`) unless the store was made
+    by :meth:`from_url`.
+    """
+
+    def __init__(
+        self, client: redis.Redis, prefix: str = "identity:", *, retry_after: int = 1
+    ) -> None:
+        check_client(client)
+        self._client = client
+        self._prefix = prefix + "dir:"
+        self._retry_after = retry_after
+        self._owns_client = False
+
+    @classmethod
+    def from_url(
+        cls, url: str, prefix: str = "identity:", *, socket_timeout: float = 2.0
+    ) -> RedisDirectoryStore:
+        """A store on its own client for ``redis://host:port/db``; :meth:`close` closes it."""
+        client = redis.Redis.from_url(
+            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        )
+        store = cls(client, prefix)
+        store._owns_client = True
+        return store
+
+    def _k(self, name: str) -> str:
+        return self._prefix + name
+
+    def _call(self, fn: Callable[[redis.Redis], T]) -> T:
+        return call(self._client, fn, self._retry_after)
+
+    def _transact(self, watch: Sequence[str], body: Callable[[Pipeline], T]) -> T:
+        return transact(self._client, watch, body, self._retry_after)
+
+    def _list(self, cls: type[Record], key: str) -> list[Record]:
+        return [_load(cls, raw) for raw in self._call(lambda r: r.lrange(key, 0, -1))]
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._call(lambda r: r.close())
+
+    # -- DIDs -----------------------------------------------------------------------------
+
+    def append_did_operation(self, record: DidOperationRecord) -> None:
+        key = self._k(f"did:{record.did}")
+
+        def body(pipe: Pipeline) -> None:
+            stored = int(pipe.llen(key))
+            if record.sequence != stored:
+                raise ConflictError(
+                    "the DID changed since this operation was made",
+                    did=record.did,
+                    expected=stored,
+                )
+            pipe.multi()
+            pipe.rpush(key, _dump(record))
+
+        self._transact([key], body)
+
+    def did_operations(self, did: str) -> list[DidOperationRecord]:
+        return self._list(DidOperationRecord, self._k(f"did:{did}"))
+
+    # -- catalog --------------------------------------------------------------------------
+
+    def add_catalog_version(self, record: CatalogRecord) -> None:
+        key = self._k(f"catalog:{record.id}")
+
+        def body(pipe: Pipeline) -> None:
+            first = pipe.lindex(key, 0)
+            if first is not None and _load(CatalogRecord, first).publisher != record.publisher:
+                raise ConflictError("another agency publishes this catalog id", id=record.id)
+            stored = int(pipe.llen(key))
+            if record.version != stored + 1:
+                raise ConflictError(
+                    "the catalog entry changed since this version was made",
+                    id=record.id,
+                    expected=stored + 1,
+                )
+            raw = _dump(record)
+            pipe.multi()
+            pipe.rpush(key, raw)
+            pipe.hset(self._k("catalog-latest"), record.id, raw)
+
+        self._transact([key], body)
+
+    def catalog_versions(self, entry_id: str) -> list[CatalogRecord]:
+        return self._list(CatalogRecord, self._k(f"catalog:{entry_id}"))
+
+    def latest_catalog(self) -> list[CatalogRecord]:
+        every = self._call(lambda r: r.hvals(self._k("catalog-latest")))
+        return sorted((_load(CatalogRecord, raw) for raw in every), key=lambda c: c.id)
+
+    # -- sharing --------------------------------------------------------------------------
+
+    def create_request(self, request: SharingRequest, event: SharingEvent) -> None:
+        key = self._k(f"request:{request.id}")
+
+        def body(pipe: Pipeline) -> None:
+            if pipe.exists(key):
+                raise ConflictError("sharing request id already exists", id=request.id)
+            if request.events != 1 or event.sequence != 0 or event.request_id != request.id:
+                raise ConflictError("a new request starts with its event 0", id=request.id)
+            pipe.multi()
+            pipe.set(key, _dump(request))
+            pipe.rpush(self._k(f"events:{request.id}"), _dump(event))
+            for index in self._indexes(request):
+                pipe.sadd(index, request.id)
+            counts = self._k("counts")
+            pipe.hincrby(counts, "requests", 1)
+            pipe.hincrby(counts, f"state:{request.state}", 1)
+            pipe.hincrby(counts, f"event:{event.kind}", 1)
+
+        self._transact([key], body)
+
+    def advance_request(self, request: SharingRequest, event: SharingEvent) -> None:
+        key = self._k(f"request:{request.id}")
+
+        def body(pipe: Pipeline) -> None:
+            raw = pipe.get(key)
+            if raw is None:
+                raise NotFoundError("no such sharing request", id=request.id)
+            stored = _load(SharingRequest, raw)
+            if (
+                stored.events != request.events - 1
+                or event.sequence != stored.events
+                or event.request_id != request.id
+            ):
+                raise ConflictError("the request changed meanwhile; retry", id=request.id)
+            before, after = self._indexes(stored), self._indexes(request)
+            pipe.multi()
+            pipe.set(key, _dump(request))
+            pipe.rpush(self._k(f"events:{request.id}"), _dump(event))
+            for index in before - after:
+                pipe.srem(index, request.id)
+            for index in after - before:
+                pipe.sadd(index, request.id)
+            counts = self._k("counts")
+            if stored.state != request.state:
+                pipe.hincrby(counts, f"state:{stored.state}", -1)
+                pipe.hincrby(counts, f"state:{request.state}", 1)
+            pipe.hincrby(counts, f"event:{event.kind}", 1)
+
+        self._transact([key], body)
+
+    def _indexes(self, request: SharingRequest) -> set[str]:
+        return {
+            self._k(f"about:{request.subject}"),
+            self._k(f"agency:{request.requester}"),
+            self._k(f"agency:{request.holder}"),
+        }
+
+    def get_request(self, request_id: str) -> SharingRequest:
+        raw = self._call(lambda r: r.get(self._k(f"request:{request_id}")))
+        if raw is None:
+            raise NotFoundError("no such sharing request", id=request_id)
+        return _load(SharingRequest, raw)
+
+    def request_events(self, request_id: str) -> list[SharingEvent]:
+        return self._list(SharingEvent, self._k(f"events:{request_id}"))
+
+    def requests_about(self, subject: str) -> list[SharingRequest]:
+        return self._indexed(self._k(f"about:{subject}"))
+
+    def requests_of_agency(self, agency: str) -> list[SharingRequest]:
+        return self._indexed(self._k(f"agency:{agency}"))
+
+    def _indexed(self, index: str) -> list[SharingRequest]:
+        """The requests whose ids are in set ``index``, oldest first, read together with
+        the set (``EXEC`` fails and the read is re-run when the set changed meanwhile)."""
+
+        def body(pipe: Pipeline) -> list[Any]:
+            ids = [_str(raw) for raw in pipe.smembers(index)]
+            if not ids:
+                return []
+            pipe.multi()
+            pipe.mget([self._k(f"request:{i}") for i in ids])
+            [found] = pipe.execute()
+            return list(found)
+
+        found = [_load(SharingRequest, raw) for raw in self._transact([index], body)]
+        return sorted(found, key=lambda r: (r.created, r.id))
+
+    def sharing_counts(self) -> dict[str, int]:
+        """Counters kept in the writes' transactions; a state no request is in any more
+        (counter 0) is left out, as the memory store does."""
+        raw = self._call(lambda r: r.hgetall(self._k("counts")))
+        counts = {"requests": 0}
+        for name, value in raw.items():
+            if int(value) > 0:
+                counts[_str(name)] = int(value)
+        return counts
+
+
+def _str(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _dump(record: DidOperationRecord | CatalogRecord | SharingRequest | SharingEvent) -> str:
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return json.dumps(out)
+
+
+def _load(cls: type[Record], raw: bytes | str) -> Record:
+    data = json.loads(raw)
+    for name in data.keys() & _TIMES:
+        if data[name] is not None:
+            data[name] = datetime.fromisoformat(data[name])
+    if "fields" in data:
+        data["fields"] = tuple(data["fields"])
+    return cls(**data)

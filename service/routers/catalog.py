@@ -1,0 +1,93 @@
+"""The data catalog: accredited agencies publish versioned entries; anyone may browse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from identity.errors import NotFoundError, PermissionDeniedError
+from identity.registry.catalog import CatalogEntry, parse_entry, search
+from identity.registry.sharing import record_digest
+from service.auth import authenticate_agency
+from service.container import Services, Svc, read_json, require_object
+from service.log import receipt_json
+
+router = APIRouter(tags=["directory chain"])
+
+
+def view(entry: CatalogEntry, log_index: int | None = None) -> dict[str, Any]:
+    """An entry as the public sees it: the published record plus where it is logged."""
+    out = {**entry.record(), "publisherId": entry.publisher}
+    if log_index is not None:
+        out["logIndex"] = log_index
+    return out
+
+
+@router.post("/catalog", status_code=201)
+async def publish(request: Request, svc: Svc) -> JSONResponse:
+    """Publish a new entry (version 1), or the next version of one this agency owns."""
+    agency = authenticate_agency(request, svc.store)
+    agency.require("share")
+    body = parse_entry(require_object(await read_json(request), "body"))
+    now = svc.whole_seconds()
+    if not any(a.active_at(now) for a in svc.store.accreditations_of(agency.issuer_id)):
+        raise PermissionDeniedError("only an accredited agency publishes catalog entries")
+    versions = svc.directory.catalog_versions(body["id"])
+    if versions and versions[0].publisher != agency.issuer_id:
+        raise PermissionDeniedError("another agency publishes this catalog id", id=body["id"])
+    issuer = svc.store.get_issuer(agency.issuer_id)
+    entry = CatalogEntry(body["id"], len(versions) + 1, issuer.id, issuer.did, body, now)
+    receipt = await svc.anchors.append(
+        "catalog.published",
+        now,
+        {
+            "catalog_digest": record_digest(entry.record()),
+            "publisher": issuer.did,
+            "entry": entry.id,
+            "version": str(entry.version),
+        },
+    )
+    svc.directory.add_catalog_version(entry.to_record(receipt.index))
+    return JSONResponse(
+        view(entry, receipt.index) | {"receipt": receipt_json(receipt)}, status_code=201
+    )
+
+
+@router.get("/catalog")
+def browse(
+    svc: Svc, agency: str | None = None, field: str | None = None, q: str | None = None
+) -> list[dict[str, Any]]:
+    """Latest version of every entry, filtered by publisher (id or DID), field, words."""
+    records = svc.directory.latest_catalog()
+    by_id = {r.id: r.log_index for r in records}
+    entries = [CatalogEntry.from_record(r) for r in records]
+    return [view(e, by_id[e.id]) for e in search(entries, agency=agency, field=field, text=q)]
+
+
+@router.get("/catalog/{entry_id}")
+def latest(entry_id: str, svc: Svc) -> dict[str, Any]:
+    record = versions_of(svc, entry_id)[-1]
+    return view(CatalogEntry.from_record(record), record.log_index)
+
+
+@router.get("/catalog/{entry_id}/versions")
+def history(entry_id: str, svc: Svc) -> list[dict[str, Any]]:
+    return [view(CatalogEntry.from_record(r), r.log_index) for r in versions_of(svc, entry_id)]
+
+
+@router.get("/catalog/{entry_id}/versions/{version}")
+def one_version(entry_id: str, version: int, svc: Svc) -> dict[str, Any]:
+    versions = versions_of(svc, entry_id)
+    if not 1 <= version <= len(versions):
+        raise NotFoundError("no such version of this catalog entry", id=entry_id)
+    record = versions[version - 1]
+    return view(CatalogEntry.from_record(record), record.log_index)
+
+
+def versions_of(svc: Services, entry_id: str) -> list[Any]:
+    versions = svc.directory.catalog_versions(entry_id)
+    if not versions:
+        raise NotFoundError("no such catalog entry", id=entry_id[:100])
+    return versions

@@ -1,0 +1,101 @@
+"""did:cityid operations: create, update, deactivate -- each a log entry, then stored.
+
+Operations are self-authenticating (signed by the DID's own keys), so no account is
+needed; anonymous callers are rate-limited like anonymous verification.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from identity.canonical import jcs
+from identity.dids.cityid import DidState, apply, did_of, digest
+from identity.dids.cityid_resolver import document_metadata
+from identity.directory_store import DidOperationRecord
+from identity.errors import ConflictError, MalformedValueError
+from service.container import Services, Svc, read_json, require_object
+from service.log import receipt_json
+
+router = APIRouter(tags=["dids"])
+
+
+@router.post("/dids", status_code=201)
+async def create_did(request: Request, svc: Svc) -> JSONResponse:
+    """Register a did:cityid from its self-signed create operation."""
+    svc.limit_anonymous(request)
+    operation = require_object(await read_json(request), "body")
+    if operation.get("type") != "create":
+        raise MalformedValueError("POST /dids takes a create operation", field="type")
+    did = did_of(operation)
+    if svc.directory.did_operations(did):
+        raise ConflictError("this DID already exists", did=did)
+    return await _submit(svc, None, operation, status=201)
+
+
+@router.post("/dids/{did:path}/operations")
+async def update_did(did: str, request: Request, svc: Svc) -> JSONResponse:
+    """Apply an update or deactivate operation signed by a current capabilityInvocation key."""
+    svc.limit_anonymous(request)
+    operation = require_object(await read_json(request), "body")
+    if operation.get("type") not in ("update", "deactivate"):
+        raise MalformedValueError("this takes an update or deactivate operation", field="type")
+    if operation.get("did") != did:
+        raise MalformedValueError("the operation names another DID", field="did")
+    current = svc.cityid.history(did)[-1]
+    return await _submit(svc, current, operation, status=200)
+
+
+@router.get("/dids/{did:path}/operations")
+def operations(did: str, svc: Svc) -> list[dict[str, Any]]:
+    """The DID's signed operations with their log positions, so anyone can replay them."""
+    svc.cityid.history(did)  # 404 for unknown DIDs, and re-verifies what is stored
+    return [
+        {
+            "sequence": r.sequence,
+            "time": r.time.isoformat(),
+            "logIndex": r.log_index,
+            "operation": r.operation,
+        }
+        for r in svc.directory.did_operations(did)
+    ]
+
+
+async def _submit(
+    svc: Services, current: DidState | None, operation: dict[str, Any], status: int
+) -> JSONResponse:
+    """Validate -> anchor -> store (compare-and-swap on the sequence number)."""
+    time = svc.whole_seconds()
+    state = apply(current, operation, time, log_index=0)  # raises before anything is written
+    kind = (
+        "did.created"
+        if current is None
+        else "did.deactivated"
+        if state.deactivated
+        else "did.updated"
+    )
+    fields = {"did": state.did, "operation_digest": state.last_digest}
+    if not state.deactivated:
+        fields["document_digest"] = digest(state.document)
+    if current is not None:
+        fields["previous_digest"] = current.last_digest
+    receipt = await svc.anchors.append(kind, time, fields)
+    record = DidOperationRecord(
+        state.did, state.version - 1, jcs(operation).decode(), time, receipt.index
+    )
+    # Compare-and-swap: if another replica applied an operation meanwhile this raises
+    # ConflictError, and the log entry names an operation that did not take effect
+    # (harmless: digests only; the README's "anchor first" note).
+    svc.directory.append_did_operation(record)
+    stored = svc.cityid.history(state.did)[-1]
+    return JSONResponse(
+        {
+            "did": state.did,
+            "didDocument": stored.document,
+            "didDocumentMetadata": document_metadata(stored, None),
+            "receipt": receipt_json(receipt),
+        },
+        status_code=status,
+    )

@@ -1,0 +1,234 @@
+"""Data-sharing requests: agencies ask, citizens consent, holders approve and serve.
+
+Every act is validated first (nothing is written on bad input), then anchored in the log,
+then stored with a compare-and-swap on the request's event count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from identity.credentials.model import parse_datetime
+from identity.credentials.verifier import CredentialNotVerified
+from identity.dids import parse_did
+from identity.directory_store import SharingRequest
+from identity.errors import (
+    InvalidConsentError,
+    MalformedValueError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from identity.registry import sharing
+from identity.registry.catalog import CatalogEntry
+from service.auth import Agency, authenticate_agency, authenticate_citizen, require_admin
+from service.container import Services, Svc, read_json, require_object
+from service.log import receipt_json
+from service.traceability import request_view, traced
+
+router = APIRouter(tags=["directory chain"])
+
+
+def _agency(request: Request, svc: Services) -> Agency:
+    agency = authenticate_agency(request, svc.store)
+    agency.require("share")
+    now = svc.clock.now()
+    if not any(a.active_at(now) for a in svc.store.accreditations_of(agency.issuer_id)):
+        raise PermissionDeniedError("only an accredited agency shares data")
+    return agency
+
+
+def _party(svc: Services, request_id: str, agency_id: str) -> SharingRequest:
+    """The request, if ``agency_id`` is its requester or holder (else 404: no leak)."""
+    found = _find(svc, request_id)
+    if agency_id not in (found.requester, found.holder):
+        raise NotFoundError("no such sharing request", id=request_id[:100])
+    return found
+
+
+def _subject(svc: Services, request_id: str, did: str) -> SharingRequest:
+    found = _find(svc, request_id)
+    if found.subject != did:
+        raise NotFoundError("no such sharing request", id=request_id[:100])
+    return found
+
+
+def _find(svc: Services, request_id: str) -> SharingRequest:
+    try:
+        return svc.directory.get_request(request_id)
+    except NotFoundError:
+        raise NotFoundError("no such sharing request", id=request_id[:100]) from None
+
+
+async def _record(svc: Services, step: sharing.Step, *, new: bool = False) -> dict[str, Any]:
+    """Anchor the step, then store it; answer with the request and the receipt."""
+    asked = sharing.body(step.request)
+    fields = step.leaf_fields(asked["requester"], asked["holder"])
+    receipt = await svc.anchors.append(step.kind, step.request.updated, fields)
+    if new:
+        svc.directory.create_request(step.request, step.event(receipt.index))
+    else:
+        svc.directory.advance_request(step.request, step.event(receipt.index))
+    return {**request_view(step.request), "record": step.record, "receipt": receipt_json(receipt)}
+
+
+@router.post("/sharing/requests", status_code=201)
+async def create_request(request: Request, svc: Svc) -> JSONResponse:
+    """An agency asks the holder of a catalog resource for data about a citizen."""
+    agency = _agency(request, svc)
+    payload = require_object(await read_json(request), "body")
+    resource, subject = payload.get("resource"), payload.get("subject")
+    records = svc.directory.catalog_versions(resource) if isinstance(resource, str) else []
+    if not records:
+        raise NotFoundError("the resource is not in the catalog", resource=str(resource)[:100])
+    entry = CatalogEntry.from_record(records[-1])
+    if not entry.may_request(agency.issuer_id):
+        raise PermissionDeniedError("the catalog entry does not list this agency as a requester")
+    if not isinstance(subject, str):
+        raise MalformedValueError("subject must be the citizen's DID", field="subject")
+    parse_did(subject)
+    resolution = svc.resolver.resolve(subject)  # the citizen's DID must exist
+    if resolution.document_metadata.get("deactivated") is True:
+        raise PermissionDeniedError("the citizen's DID is deactivated", did=subject)
+    requester = svc.store.get_issuer(agency.issuer_id)
+    step = sharing.new_request(
+        str(uuid.uuid4()),
+        entry,
+        (requester.id, requester.did),
+        subject,
+        payload,
+        svc.whole_seconds(),
+    )
+    return JSONResponse(await _record(svc, step, new=True), status_code=201)
+
+
+@router.get("/sharing/requests")
+def list_requests(request: Request, svc: Svc) -> list[dict[str, Any]]:
+    """The agency's own requests, as requester or as holder."""
+    agency = _agency(request, svc)
+    return [request_view(r) for r in svc.directory.requests_of_agency(agency.issuer_id)]
+
+
+@router.get("/sharing/requests/{request_id}")
+def get_request(request_id: str, request: Request, svc: Svc) -> dict[str, Any]:
+    """A request with its traced history, for its agencies or the citizen concerned."""
+    if request.headers.get("authorization", "").startswith("Bearer ct_"):
+        found = _subject(
+            svc, request_id, authenticate_citizen(request, svc.tokens, svc.clock.now())
+        )
+    else:
+        found = _party(svc, request_id, _agency(request, svc).issuer_id)
+    trace = traced(svc, [found])
+    return {**trace.pop("requests")[0], **trace}
+
+
+@router.get("/sharing/requests/{request_id}/consent-template")
+def consent_template(
+    request_id: str,
+    request: Request,
+    svc: Svc,
+    decision: str = "grant",
+    validUntil: str | None = None,
+) -> dict[str, Any]:
+    """The unsigned consent receipt for the citizen's wallet to sign (eddsa-jcs-2022)."""
+    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    found = _subject(svc, request_id, did)
+    now = svc.whole_seconds()
+    until = (
+        parse_datetime(validUntil, "validUntil") if validUntil else now.replace(year=now.year + 1)
+    )
+    return sharing.consent_credential(found, decision, until, now)
+
+
+@router.post("/sharing/requests/{request_id}/consent")
+async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """The citizen answers with a signed DataSharingConsent credential (grant or refuse)."""
+    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    found = _subject(svc, request_id, did)
+    receipt = require_object(await read_json(request), "body")
+    try:
+        verified = svc.verifier.verify(receipt, {"checks": ["proof", "issuer", "validityPeriod"]})
+    except CredentialNotVerified as exc:
+        raise InvalidConsentError(
+            f"the consent receipt does not verify: {exc.detail}",
+            checks=[c.name for c in exc.failed],
+        ) from exc
+    credential = verified.credential
+    step = sharing.answer(
+        found, receipt, credential.issuer, credential.valid_until, svc.whole_seconds()
+    )
+    return JSONResponse(await _record(svc, step))
+
+
+@router.post("/sharing/requests/{request_id}/withdraw")
+async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """The citizen withdraws consent: later approvals and accesses are refused."""
+    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    step = sharing.withdraw(_subject(svc, request_id, did), svc.whole_seconds())
+    return JSONResponse(await _record(svc, step))
+
+
+@router.post("/sharing/requests/{request_id}/exemption")
+async def exemption(request_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """Operator only: record the legal basis that makes consent unnecessary."""
+    require_admin(request, svc.admin_token)
+    payload = require_object(await read_json(request), "body")
+    step = sharing.exempt(
+        _find(svc, request_id),
+        payload.get("legalBasis"),
+        payload.get("reference"),
+        svc.whole_seconds(),
+    )
+    return JSONResponse(await _record(svc, step))
+
+
+@router.post("/sharing/requests/{request_id}/approve")
+async def approve(request_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """The holding agency approves, on the citizen's consent or an exemption."""
+    found = _holder(request, svc, request_id)
+    return JSONResponse(await _record(svc, sharing.approve(found, svc.whole_seconds())))
+
+
+@router.post("/sharing/requests/{request_id}/accesses", status_code=201)
+async def record_access(request_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """The holding agency records one access it serves (body ``{"fields"?: [...]}``)."""
+    found = _holder(request, svc, request_id)
+    payload = require_object(await read_json(request), "body")
+    step = sharing.access(found, payload, svc.whole_seconds())
+    return JSONResponse(await _record(svc, step), status_code=201)
+
+
+def _holder(request: Request, svc: Services, request_id: str) -> SharingRequest:
+    agency = _agency(request, svc)
+    found = _party(svc, request_id, agency.issuer_id)
+    if found.holder != agency.issuer_id:
+        raise PermissionDeniedError("only the agency holding the data may do this")
+    return found
+
+
+@router.get("/wallet/access-history")
+def access_history(request: Request, svc: Svc) -> dict[str, Any]:
+    """Who asked for and accessed my data: every request about the citizen, every act,
+    each with its log entry and inclusion proof against one signed checkpoint."""
+    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    return traced(svc, svc.directory.requests_about(did))
+
+
+@router.get("/sharing/stats")
+def stats(request: Request, svc: Svc) -> dict[str, Any]:
+    """Operator only: aggregate counts, never who or about whom."""
+    require_admin(request, svc.admin_token)
+    counts = svc.directory.sharing_counts()
+    latest = svc.directory.latest_catalog()
+    by_publisher = Counter(r.publisher for r in latest)
+    return {
+        "requests": counts.get("requests", 0),
+        "byState": {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("state:")},
+        "byEvent": {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("event:")},
+        "catalogEntries": len(latest),
+        "catalogEntriesByAgency": dict(by_publisher),
+    }
