@@ -23,6 +23,7 @@ SUITES = [
     ("transparency log", "bench_log.py", ["--quick"]),
     ("status lists", "bench_status.py", []),
     ("Redis deployment", "bench_redis.py", []),
+    ("directory chain: DID resolution, access history", "bench_directory.py", ["--quick"]),
 ]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from identity.canonical import jcs
+from identity.canonical import jcs, parse_json
 from identity.dids.cityid import DidState, apply, did_of, digest
 from identity.dids.cityid_resolver import document_metadata
 from identity.directory_store import DidOperationRecord
@@ -57,7 +57,7 @@ def operations(did: str, svc: Svc) -> list[dict[str, Any]]:
             "sequence": r.sequence,
             "time": r.time.isoformat(),
             "logIndex": r.log_index,
-            "operation": r.operation,
+            "operation": parse_json(r.operation),
         }
         for r in svc.directory.did_operations(did)
     ]

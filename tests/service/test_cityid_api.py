@@ -74,6 +74,8 @@ def test_resolution_replays_updates_and_answers_as_of_a_version_or_time(
     assert then["didDocumentMetadata"]["versionId"] == "1"
     ops = client.get(f"/dids/{citizen.did}/operations").json()
     assert [o["sequence"] for o in ops] == [0, 1]
+    assert [o["operation"]["type"] for o in ops] == ["create", "update"]
+    assert ops[1]["logIndex"] == latest["didDocumentMetadata"]["logIndex"]
 
 
 def test_universal_resolver_shape_and_did_resolution_errors(client: TestClient) -> None:

@@ -28,6 +28,11 @@ PROBLEMS = "https://identity-service.example/problems/"
 
 
 def test_the_directory_chain_story(client: TestClient, clock: FixedClock, tmp_path: Path) -> None:
+    story(client, clock, tmp_path)
+
+
+def story(client: TestClient, clock: FixedClock, tmp_path: Path) -> None:
+    """The whole story on whatever backend ``client`` runs on."""
     holder = make_issuer(client, "Public Security Bureau")
     requester = make_issuer(client, "Education Bureau")
     published = publish(client, holder)

@@ -14,10 +14,12 @@ from fastapi.testclient import TestClient
 from identity.clock import FixedClock
 from identity.errors import PROBLEMS
 from identity.storage.redis import RedisStore
+from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.redis_log import RedisLogStore
 from service.app import create_app
 from service.settings import Settings
-from tests.service.conftest import NOW, admin, credential_for, issue, make_issuer
+from tests.service.conftest import NOW, admin, credential_for, issue, make_issuer, services_of
+from tests.service.test_directory_story import story
 from tests.storage.redis_backends import new_prefix, real_redis
 
 
@@ -47,9 +49,20 @@ def _serve(
         clock=FixedClock(NOW),
         store=RedisStore(connection, prefix),
         log_store=RedisLogStore(connection, prefix),
+        directory=RedisDirectoryStore(connection, prefix),
     )
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, server
+
+
+def test_the_directory_chain_story_on_redis(
+    redis_app: tuple[TestClient, Any], tmp_path: Path
+) -> None:
+    client, _ = redis_app
+    clock = services_of(client).clock
+    assert isinstance(clock, FixedClock)
+    story(client, clock, tmp_path)
+    assert services_of(client).directory.sharing_counts()["event:data.accessed"] == 1
 
 
 def test_issue_verify_revoke_on_redis(redis_app: tuple[TestClient, Any]) -> None:

@@ -16,6 +16,7 @@ from identity.proofs.eddsa_jcs import EddsaJcs2022
 from service.app import create_app
 from service.settings import Settings
 from tests.service.conftest import NOW, admin, credential_for, issue, make_issuer
+from tests.service.directory_helpers import ask, catalog_entry, publish
 
 CITIZEN = Ed25519PrivateKey(b"\x0d" * 32)
 CITIZEN_DID = "did:key:" + CITIZEN.public_key().multibase
@@ -174,6 +175,9 @@ def world(client: TestClient) -> dict[str, Any]:
     ).json()["apiKey"]
     verifier = client.post("/verifiers", json={"name": "Bank"}, headers=admin()).json()["apiKey"]
     cred_id = _issue_to_citizen(client, agency)
+    assert publish(client, other, catalog_entry("other.register")).status_code == 201
+    asked = ask(client, agency, CITIZEN_DID, resource="other.register")
+    assert asked.status_code == 201, asked.text
     headers = {
         "anonymous": {},
         "operator": admin(),
@@ -183,7 +187,13 @@ def world(client: TestClient) -> dict[str, Any]:
         "verifier": {"Authorization": f"Bearer {verifier}"},
         "citizen": citizen_headers(client),
     }
-    return {"agency": agency, "other": other, "cred_id": cred_id, "headers": headers}
+    return {
+        "agency": agency,
+        "other": other,
+        "cred_id": cred_id,
+        "request_id": asked.json()["id"],
+        "headers": headers,
+    }
 
 
 def _requests(w: dict[str, Any]) -> dict[str, tuple[str, str, Any]]:
@@ -210,6 +220,20 @@ def _requests(w: dict[str, Any]) -> dict[str, tuple[str, str, Any]]:
         ),
         "create verifier": ("POST", "/verifiers", {"name": "V"}),
         "wallet": ("GET", "/wallet/credentials", None),
+        "publish catalog entry": ("POST", "/catalog", catalog_entry()),
+        "request data": (
+            "POST",
+            "/sharing/requests",
+            {"resource": "other.register", "subject": CITIZEN_DID, "purpose": "Benefits"},
+        ),
+        "list own requests": ("GET", "/sharing/requests", None),
+        "record exemption": (
+            "POST",
+            f"/sharing/requests/{w['request_id']}/exemption",
+            {"legalBasis": "Social Assistance Act art. 9"},
+        ),
+        "sharing statistics": ("GET", "/sharing/stats", None),
+        "access history": ("GET", "/wallet/access-history", None),
     }
 
 
@@ -230,6 +254,23 @@ EXPECTED = {
     "change status": {"agency": 2, "agency-issue-only": 403, "other-agency": 403, "verifier": 403},
     "create verifier": {"operator": 2},
     "wallet": {"citizen": 2},
+    "publish catalog entry": {
+        "agency": 2,
+        "other-agency": 2,
+        "agency-issue-only": 403,
+        "verifier": 403,
+    },
+    # The other agency holds the resource: asking for its own data is malformed (422).
+    "request data": {"agency": 2, "agency-issue-only": 403, "other-agency": 422, "verifier": 403},
+    "list own requests": {
+        "agency": 2,
+        "other-agency": 2,
+        "agency-issue-only": 403,
+        "verifier": 403,
+    },
+    "record exemption": {"operator": 2},
+    "sharing statistics": {"operator": 2},
+    "access history": {"citizen": 2},
 }
 
 

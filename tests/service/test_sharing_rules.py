@@ -314,6 +314,8 @@ def test_who_sees_what(world: World, clock: FixedClock) -> None:
     outsider = make_issuer(world.client, "Tax Bureau")
     assert world.client.get("/sharing/requests", headers=agency_headers(outsider)).json() == []
     assert world.client.get("/sharing/stats").status_code == 401
+    operator = world.client.get(f"/sharing/requests/{request_id}", headers=admin())
+    assert operator.status_code == 401  # the operator sees aggregates only
     settle(world.client)
     aggregate = stats(world.client)
     assert aggregate["requests"] == 1 and aggregate["byState"] == {"awaiting-consent": 1}
