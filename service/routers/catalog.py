@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 from identity.errors import NotFoundError, PermissionDeniedError
 from identity.registry.catalog import CatalogEntry, parse_entry, search
 from identity.registry.sharing import record_digest
+from schemas.directory import CatalogEntryRequest
 from service.auth import authenticate_agency
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
+from service.routers import body_schema
 
 router = APIRouter(tags=["directory chain"])
 
@@ -25,7 +27,7 @@ def view(entry: CatalogEntry, log_index: int | None = None) -> dict[str, Any]:
     return out
 
 
-@router.post("/catalog", status_code=201)
+@router.post("/catalog", status_code=201, openapi_extra=body_schema(CatalogEntryRequest))
 async def publish(request: Request, svc: Svc) -> JSONResponse:
     """Publish a new entry (version 1), or the next version of one this agency owns."""
     agency = authenticate_agency(request, svc.store)

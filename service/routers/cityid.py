@@ -16,13 +16,15 @@ from identity.dids.cityid import DidState, apply, did_of, digest
 from identity.dids.cityid_resolver import document_metadata
 from identity.directory_store import DidOperationRecord
 from identity.errors import ConflictError, MalformedValueError
+from schemas.directory import DidOperation
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
+from service.routers import body_schema
 
 router = APIRouter(tags=["dids"])
 
 
-@router.post("/dids", status_code=201)
+@router.post("/dids", status_code=201, openapi_extra=body_schema(DidOperation))
 async def create_did(request: Request, svc: Svc) -> JSONResponse:
     """Register a did:cityid from its self-signed create operation."""
     svc.limit_anonymous(request)
@@ -35,7 +37,7 @@ async def create_did(request: Request, svc: Svc) -> JSONResponse:
     return await _submit(svc, None, operation, status=201)
 
 
-@router.post("/dids/{did:path}/operations")
+@router.post("/dids/{did:path}/operations", openapi_extra=body_schema(DidOperation))
 async def update_did(did: str, request: Request, svc: Svc) -> JSONResponse:
     """Apply an update or deactivate operation signed by a current capabilityInvocation key."""
     svc.limit_anonymous(request)

@@ -25,9 +25,11 @@ from identity.errors import (
 )
 from identity.registry import sharing
 from identity.registry.catalog import CatalogEntry
+from schemas.directory import AccessRequest, ExemptionRequest, SharingRequestBody
 from service.auth import Agency, authenticate_agency, authenticate_citizen, require_admin
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
+from service.routers import body_schema
 from service.traceability import request_view, traced
 
 router = APIRouter(tags=["directory chain"])
@@ -76,7 +78,7 @@ async def _record(svc: Services, step: sharing.Step, *, new: bool = False) -> di
     return {**request_view(step.request), "record": step.record, "receipt": receipt_json(receipt)}
 
 
-@router.post("/sharing/requests", status_code=201)
+@router.post("/sharing/requests", status_code=201, openapi_extra=body_schema(SharingRequestBody))
 async def create_request(request: Request, svc: Svc) -> JSONResponse:
     """An agency asks the holder of a catalog resource for data about a citizen."""
     agency = _agency(request, svc)
@@ -172,7 +174,9 @@ async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     return JSONResponse(await _record(svc, step))
 
 
-@router.post("/sharing/requests/{request_id}/exemption")
+@router.post(
+    "/sharing/requests/{request_id}/exemption", openapi_extra=body_schema(ExemptionRequest)
+)
 async def exemption(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """Operator only: record the legal basis that makes consent unnecessary."""
     require_admin(request, svc.admin_token)
@@ -193,7 +197,11 @@ async def approve(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     return JSONResponse(await _record(svc, sharing.approve(found, svc.whole_seconds())))
 
 
-@router.post("/sharing/requests/{request_id}/accesses", status_code=201)
+@router.post(
+    "/sharing/requests/{request_id}/accesses",
+    status_code=201,
+    openapi_extra=body_schema(AccessRequest),
+)
 async def record_access(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """The holding agency records one access it serves (body ``{"fields"?: [...]}``)."""
     found = _holder(request, svc, request_id)
