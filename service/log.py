@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from identity.credentials.issuer import Receipt, SignedCredential
@@ -28,6 +27,7 @@ from identity.storage.redis_log import RedisLogStore
 from identity.storage.sqlite_log import SQLiteLogStore
 from identity.stores import CredentialStore, IssuerRecord
 from service.settings import Settings
+from service.storage import sqlite_path
 
 
 def log_key(master_secret: bytes, origin: str) -> Ed25519PrivateKey:
@@ -43,8 +43,7 @@ def log_key(master_secret: bytes, origin: str) -> Ed25519PrivateKey:
 def open_log_store(settings: Settings) -> LogStore:
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///")).parent / "log.sqlite3"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url, "log.sqlite3")
         return SQLiteLogStore(path, synchronous=settings.sqlite_synchronous)
     if url.startswith(("redis://", "rediss://")):
         return RedisLogStore.from_url(

@@ -16,12 +16,19 @@ from identity.stores import Store
 from service.settings import Settings, SettingsError
 
 
+def sqlite_path(url: str, name: str | None = None) -> Path:
+    """The database file of a ``sqlite:///`` URL (or ``name`` beside it), its folder made."""
+    path = Path(url.removeprefix("sqlite:///"))
+    if name is not None:
+        path = path.parent / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def open_store(settings: Settings) -> Store:
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteStore(path, synchronous=settings.sqlite_synchronous)
+        return SqliteStore(sqlite_path(url), synchronous=settings.sqlite_synchronous)
     if url.startswith(("redis://", "rediss://")):
         store = RedisStore.from_url(
             url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
@@ -50,9 +57,7 @@ def open_directory_store(settings: Settings) -> DirectoryStore:
     """The directory chain's records, in the same database as the main store."""
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteDirectoryStore(path, synchronous=settings.sqlite_synchronous)
+        return SqliteDirectoryStore(sqlite_path(url), synchronous=settings.sqlite_synchronous)
     if url.startswith(("redis://", "rediss://")):
         return RedisDirectoryStore.from_url(
             url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import redis
 from redis.client import Pipeline
@@ -122,22 +122,27 @@ def _blob(value: bytes | str | None) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
-class RedisStore:
-    """The service's records in one Redis database, under key ``prefix``."""
+class RedisRecords:
+    """Plumbing every Redis store shares: a client, a key prefix, retried transactions.
+
+    ``NAMESPACE`` keeps each store's keys apart under the operator's prefix.
+    """
+
+    NAMESPACE = ""
 
     def __init__(
         self, client: redis.Redis, prefix: str = "identity:", *, retry_after: int = 1
     ) -> None:
         check_client(client)
         self._client = client
-        self._prefix = prefix
+        self._prefix = prefix + self.NAMESPACE
         self._retry_after = retry_after
         self._owns_client = False
 
     @classmethod
     def from_url(
         cls, url: str, prefix: str = "identity:", *, socket_timeout: float = 2.0
-    ) -> RedisStore:
+    ) -> Self:
         """A store on its own client for ``redis://host:port/db``; :meth:`close` closes it."""
         client = redis.Redis.from_url(
             url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
@@ -145,8 +150,6 @@ class RedisStore:
         store = cls(client, prefix)
         store._owns_client = True
         return store
-
-    # -- plumbing -------------------------------------------------------------------------
 
     def _k(self, name: str) -> str:
         return self._prefix + name
@@ -158,12 +161,16 @@ class RedisStore:
         """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes."""
         return transact(self._client, watch, body, self._retry_after)
 
-    def ping(self) -> None:
-        self._call(lambda r: r.ping())
-
     def close(self) -> None:
         if self._owns_client:
             self._call(lambda r: r.close())
+
+
+class RedisStore(RedisRecords):
+    """The service's records in one Redis database, under key ``prefix``."""
+
+    def ping(self) -> None:
+        self._call(lambda r: r.ping())
 
     # -- issuers --------------------------------------------------------------------------
 

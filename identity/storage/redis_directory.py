@@ -28,12 +28,10 @@ and failure reporting are those of :mod:`identity.storage.redis` (AOF; redis err
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-import redis
 from redis.client import Pipeline
 
 from identity.directory_store import (
@@ -43,56 +41,24 @@ from identity.directory_store import (
     SharingRequest,
 )
 from identity.errors import ConflictError, NotFoundError
-from identity.storage.redis import call, check_client, transact
+from identity.storage.redis import RedisRecords
 
 T = TypeVar("T")
 Record = TypeVar("Record", DidOperationRecord, CatalogRecord, SharingRequest, SharingEvent)
 _TIMES = frozenset({"time", "published", "created", "updated", "consent_expires"})
 
 
-class RedisDirectoryStore:
+class RedisDirectoryStore(RedisRecords):
     """The directory records in one Redis database, under ``<prefix>dir:``.
 
     The client is the caller's (not closed by :meth:`close`) unless the store was made
     by :meth:`from_url`.
     """
 
-    def __init__(
-        self, client: redis.Redis, prefix: str = "identity:", *, retry_after: int = 1
-    ) -> None:
-        check_client(client)
-        self._client = client
-        self._prefix = prefix + "dir:"
-        self._retry_after = retry_after
-        self._owns_client = False
-
-    @classmethod
-    def from_url(
-        cls, url: str, prefix: str = "identity:", *, socket_timeout: float = 2.0
-    ) -> RedisDirectoryStore:
-        """A store on its own client for ``redis://host:port/db``; :meth:`close` closes it."""
-        client = redis.Redis.from_url(
-            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
-        )
-        store = cls(client, prefix)
-        store._owns_client = True
-        return store
-
-    def _k(self, name: str) -> str:
-        return self._prefix + name
-
-    def _call(self, fn: Callable[[redis.Redis], T]) -> T:
-        return call(self._client, fn, self._retry_after)
-
-    def _transact(self, watch: Sequence[str], body: Callable[[Pipeline], T]) -> T:
-        return transact(self._client, watch, body, self._retry_after)
+    NAMESPACE = "dir:"
 
     def _list(self, cls: type[Record], key: str) -> list[Record]:
         return [_load(cls, raw) for raw in self._call(lambda r: r.lrange(key, 0, -1))]
-
-    def close(self) -> None:
-        if self._owns_client:
-            self._call(lambda r: r.close())
 
     # -- DIDs -----------------------------------------------------------------------------
 

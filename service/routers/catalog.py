@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from identity.errors import NotFoundError, PermissionDeniedError
-from identity.registry.catalog import CatalogEntry, parse_entry, search
+from identity.errors import MalformedValueError, NotFoundError, PermissionDeniedError
+from identity.registry.catalog import ANY_AGENCY, CatalogEntry, parse_entry, search
 from identity.registry.sharing import record_digest
 from schemas.directory import CatalogEntryRequest
 from service.auth import authenticate_agency
@@ -39,6 +39,9 @@ async def publish(request: Request, svc: Svc) -> JSONResponse:
     versions = svc.directory.catalog_versions(body["id"])
     if versions and versions[0].publisher != agency.issuer_id:
         raise PermissionDeniedError("another agency publishes this catalog id", id=body["id"])
+    unknown = [r for r in body["requesters"] if r != ANY_AGENCY and not _agency_exists(svc, r)]
+    if unknown:
+        raise MalformedValueError("requesters names unknown agencies", unknown=unknown[:10])
     issuer = svc.store.get_issuer(agency.issuer_id)
     entry = CatalogEntry(body["id"], len(versions) + 1, issuer.id, issuer.did, body, now)
     receipt = await svc.anchors.append(
@@ -86,6 +89,14 @@ def one_version(entry_id: str, version: int, svc: Svc) -> dict[str, Any]:
         raise NotFoundError("no such version of this catalog entry", id=entry_id)
     record = versions[version - 1]
     return view(CatalogEntry.from_record(record), record.log_index)
+
+
+def _agency_exists(svc: Services, issuer_id: str) -> bool:
+    try:
+        svc.store.get_issuer(issuer_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def versions_of(svc: Services, entry_id: str) -> list[Any]:

@@ -88,6 +88,7 @@ def test_search_by_agency_field_and_words(client: TestClient) -> None:
         {"fields": [{"name": "a"}, {"name": "a"}]},
         {"fields": [{"name": "1bad"}]},
         {"requesters": []},
+        {"requesters": ["no-such-agency"]},
         {"legalBasis": None},
         {"surprise": True},
     ],
