@@ -56,6 +56,13 @@ def _changes(body: dict[str, Any]) -> list[tuple[str, bool]]:
     return out
 
 
+def _suspendable(svc: Svc, credential_type: str) -> bool:
+    """Whether issuance gave the credential a suspension entry: its registered type
+    allows suspension (unregistered types, where allowed, always get one)."""
+    registered = svc.store.find_type(credential_type)
+    return registered is None or registered.suspendable
+
+
 @router.post("/credentials/status", openapi_extra=body_schema(UpdateStatusRequest))
 async def update_status(request: Request, svc: Svc) -> JSONResponse:
     """The issuing agency (scope ``revoke``) revokes, suspends or unsuspends a credential.
@@ -77,6 +84,11 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             raise ConflictError("revocation is final and cannot be undone")
         if purpose not in svc.status.purposes:
             raise ConflictError(f"this credential has no {purpose} status")
+        if purpose == "suspension" and not _suspendable(svc, record.type):
+            raise ConflictError(
+                f"{record.type} credentials cannot be suspended (no suspension entry)",
+                type=record.type,
+            )
     receipts = []
     for purpose, value in changes:
         kind = (

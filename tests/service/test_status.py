@@ -235,3 +235,28 @@ def test_unreachable_remote_list_is_status_retrieval_error(client: TestClient) -
     response = _verify(client, vc)
     assert response.status_code == 422
     assert response.json()["type"] == STATUS + "STATUS_RETRIEVAL_ERROR"
+
+
+def test_a_type_that_cannot_be_suspended_refuses_suspension_and_writes_nothing(
+    client: TestClient,
+) -> None:
+    agency = make_issuer(client)
+    credential = credential_for(agency["did"])
+    credential["type"] = ["VerifiableCredential", "ProfessionalQualificationCredential"]
+    credential["credentialSubject"] = {
+        "id": "did:example:citizen-1",
+        "fullName": "Li Lei",
+        "qualification": "Electrician",
+        "certificateNumber": "EL-2026-9",
+    }
+    response = issue(client, agency, credential)
+    assert response.status_code == 201, response.text
+    vc, cred_id = response.json()["verifiableCredential"], response.json()["credentialId"]
+    assert vc["credentialStatus"]["statusPurpose"] == "revocation"  # one entry, no suspension
+    entries = services_of(client).log.store.entry_count()
+    refused = _set(client, agency, cred_id, "suspended")
+    assert refused.status_code == 409
+    assert refused.json()["type"] == PROBLEMS + "conflict"
+    assert services_of(client).log.store.entry_count() == entries
+    assert _verify(client, vc).status_code == 200
+    assert _set(client, agency, cred_id, "revoked").status_code == 200
