@@ -26,6 +26,7 @@ from identity.dids.web import (
 )
 from identity.errors import DidResolutionError, InvalidDidError, NotFoundError, UnavailableError
 from identity.stores import IssuerStore
+from service.offline import require_network
 from service.settings import Settings
 
 log = logging.getLogger("identity.didweb")
@@ -50,6 +51,7 @@ class Fetcher:
         self._tls.minimum_version = ssl.TLSVersion.TLSv1_2  # did:web §In-transit security
 
     def __call__(self, url: str) -> bytes:
+        require_network()  # never block the event loop: see service/offline.py
         if not url.startswith("https://") and not (self.allow_http and url.startswith("http://")):
             raise DidResolutionError("did:web documents are fetched over HTTPS only", url=url)
         deadline = time.monotonic() + self.timeout_s

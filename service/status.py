@@ -43,6 +43,7 @@ from identity.errors import (
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import Cryptosuite
 from identity.stores import IssuerRecord, Store
+from service.offline import require_network
 
 RESERVE_BATCH = 64
 REMOTE_TTL_S = 300.0
@@ -190,6 +191,7 @@ class StatusLists:
 
 def _https_get(url: str) -> bytes:
     """GET a remote status list: HTTPS only, a timeout and a size limit."""
+    require_network()  # never block the event loop: see service/offline.py
     if not url.startswith("https://"):
         raise StatusRetrievalError("remote status lists must be https URLs", url=url)
     try:

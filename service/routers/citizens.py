@@ -20,6 +20,7 @@ from identity.stores import CredentialRecord
 from schemas.api import TokenRequest
 from service.auth import authenticate_citizen
 from service.container import Services, Svc, read_json, require_object
+from service.offline import run_verification
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["citizens"])
@@ -52,13 +53,15 @@ async def auth_token(request: Request, svc: Svc) -> JSONResponse:
     if not isinstance(challenge, str) or not isinstance(holder, str):
         raise MalformedValueError("the presentation needs a holder and a proof with a challenge")
     try:
-        verify_presentation(
-            vp,
-            registry=svc.registry,
-            resolver=svc.resolver,
-            verifier=svc.verifier,
-            challenge=challenge,
-            domain=domain_of(svc),
+        await run_verification(
+            lambda: verify_presentation(
+                vp,
+                registry=svc.registry,
+                resolver=svc.resolver,
+                verifier=svc.verifier,
+                challenge=challenge,
+                domain=domain_of(svc),
+            )
         )
     except PresentationNotVerified as exc:
         raise AuthenticationError(f"DID authentication failed: {exc.detail}") from exc

@@ -12,6 +12,7 @@ from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyRespon
 from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object, verification_method
 from service.log import receipt_json
+from service.offline import run_verification
 from service.problems import check_result, problem_for
 from service.routers import body_schema, check_envelope
 
@@ -63,7 +64,9 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
     check_envelope(VerifyRequest, body)
     options = body.get("options") or {}
     try:
-        verified = svc.verifier.verify(body["verifiableCredential"], options)
+        verified = await run_verification(
+            lambda: svc.verifier.verify(body["verifiableCredential"], options)
+        )
     except CredentialNotVerified as exc:
         return problem_for(
             exc,

@@ -9,6 +9,7 @@ from identity.credentials.presentations import PresentationNotVerified, verify_p
 from identity.errors import InvalidChallengeError, MalformedValueError
 from schemas.api import VerifyPresentationRequest
 from service.container import Svc, read_json, require_object
+from service.offline import run_verification
 from service.problems import check_result, problem_for
 from service.routers import body_schema, check_envelope
 
@@ -40,14 +41,16 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
     if domain is not None and not isinstance(domain, str):
         raise MalformedValueError("options.domain must be a string", field="options.domain")
     try:
-        verified = verify_presentation(
-            body["verifiablePresentation"],
-            registry=svc.registry,
-            resolver=svc.resolver,
-            verifier=svc.verifier,
-            challenge=challenge,
-            domain=domain,
-            options=options,
+        verified = await run_verification(
+            lambda: verify_presentation(
+                body["verifiablePresentation"],
+                registry=svc.registry,
+                resolver=svc.resolver,
+                verifier=svc.verifier,
+                challenge=challenge,
+                domain=domain,
+                options=options,
+            )
         )
     except PresentationNotVerified as exc:
         return problem_for(

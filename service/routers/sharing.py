@@ -29,6 +29,7 @@ from schemas.directory import AccessRequest, ExemptionRequest, SharingRequestBod
 from service.auth import Agency, authenticate_agency, authenticate_citizen, require_admin
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
+from service.offline import run_verification
 from service.routers import body_schema
 from service.traceability import request_view, traced
 
@@ -153,7 +154,9 @@ async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     found = _subject(svc, request_id, did)
     receipt = require_object(await read_json(request), "body")
     try:
-        verified = svc.verifier.verify(receipt, {"checks": ["proof", "issuer", "validityPeriod"]})
+        verified = await run_verification(
+            lambda: svc.verifier.verify(receipt, {"checks": ["proof", "issuer", "validityPeriod"]})
+        )
     except CredentialNotVerified as exc:
         raise InvalidConsentError(
             f"the consent receipt does not verify: {exc.detail}",
