@@ -39,6 +39,7 @@ from identity.registry.types import bundled_types
 from identity.stores import CredentialRecord, IssuerRecord, Store
 from service.auth import CitizenTokens, is_verifier
 from service.didweb import web_resolver
+from service.locks import KeyedLocks
 from service.log import Anchors, build_log, receipt_json
 from service.ratelimit import RateLimiter
 from service.settings import Settings
@@ -73,6 +74,7 @@ class Services:
     trust: TrustRegistry = field(init=False)
     tokens: CitizenTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -36,25 +36,23 @@ async def publish(request: Request, svc: Svc) -> JSONResponse:
     now = svc.whole_seconds()
     if not any(a.active_at(now) for a in svc.store.accreditations_of(agency.issuer_id)):
         raise PermissionDeniedError("only an accredited agency publishes catalog entries")
-    versions = svc.directory.catalog_versions(body["id"])
-    if versions and versions[0].publisher != agency.issuer_id:
-        raise PermissionDeniedError("another agency publishes this catalog id", id=body["id"])
     unknown = [r for r in body["requesters"] if r != ANY_AGENCY and not _agency_exists(svc, r)]
     if unknown:
         raise MalformedValueError("requesters names unknown agencies", unknown=unknown[:10])
     issuer = svc.store.get_issuer(agency.issuer_id)
-    entry = CatalogEntry(body["id"], len(versions) + 1, issuer.id, issuer.did, body, now)
-    receipt = await svc.anchors.append(
-        "catalog.published",
-        now,
-        {
+    async with svc.locks.hold("catalog:" + body["id"]):
+        versions = svc.directory.catalog_versions(body["id"])
+        if versions and versions[0].publisher != agency.issuer_id:
+            raise PermissionDeniedError("another agency publishes this catalog id", id=body["id"])
+        entry = CatalogEntry(body["id"], len(versions) + 1, issuer.id, issuer.did, body, now)
+        fields = {
             "catalog_digest": record_digest(entry.record()),
             "publisher": issuer.did,
             "entry": entry.id,
             "version": str(entry.version),
-        },
-    )
-    svc.directory.add_catalog_version(entry.to_record(receipt.index))
+        }
+        receipt = await svc.anchors.append("catalog.published", now, fields)
+        svc.directory.add_catalog_version(entry.to_record(receipt.index))
     return JSONResponse(
         view(entry, receipt.index) | {"receipt": receipt_json(receipt)}, status_code=201
     )

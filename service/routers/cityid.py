@@ -32,9 +32,10 @@ async def create_did(request: Request, svc: Svc) -> JSONResponse:
     if operation.get("type") != "create":
         raise MalformedValueError("POST /dids takes a create operation", field="type")
     did = did_of(operation)
-    if svc.directory.did_operations(did):
-        raise ConflictError("this DID already exists", did=did)
-    return await _submit(svc, None, operation, status=201)
+    async with svc.locks.hold(did):
+        if svc.directory.did_operations(did):
+            raise ConflictError("this DID already exists", did=did)
+        return await _submit(svc, None, operation, status=201)
 
 
 @router.post("/dids/{did:path}/operations", openapi_extra=body_schema(DidOperation))
@@ -46,8 +47,9 @@ async def update_did(did: str, request: Request, svc: Svc) -> JSONResponse:
         raise MalformedValueError("this takes an update or deactivate operation", field="type")
     if operation.get("did") != did:
         raise MalformedValueError("the operation names another DID", field="did")
-    current = svc.cityid.history(did)[-1]
-    return await _submit(svc, current, operation, status=200)
+    async with svc.locks.hold(did):
+        current = svc.cityid.history(did)[-1]
+        return await _submit(svc, current, operation, status=200)
 
 
 @router.get("/dids/{did:path}/operations")

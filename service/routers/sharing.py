@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -65,6 +66,19 @@ def _find(svc: Services, request_id: str) -> SharingRequest:
         return svc.directory.get_request(request_id)
     except NotFoundError:
         raise NotFoundError("no such sharing request", id=request_id[:100]) from None
+
+
+async def _act(
+    svc: Services,
+    request_id: str,
+    read: Callable[[], SharingRequest],
+    transition: Callable[[SharingRequest], sharing.Step],
+    status: int = 200,
+) -> JSONResponse:
+    """Read, decide and record under the request's lock (service/locks.py)."""
+    async with svc.locks.hold("sharing:" + request_id):
+        step = transition(read())
+        return JSONResponse(await _record(svc, step), status_code=status)
 
 
 async def _record(svc: Services, step: sharing.Step, *, new: bool = False) -> dict[str, Any]:
@@ -151,7 +165,7 @@ def consent_template(
 async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """The citizen answers with a signed DataSharingConsent credential (grant or refuse)."""
     did = authenticate_citizen(request, svc.tokens, svc.clock.now())
-    found = _subject(svc, request_id, did)
+    _subject(svc, request_id, did)
     receipt = require_object(await read_json(request), "body")
     try:
         verified = await run_verification(
@@ -163,18 +177,26 @@ async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
             checks=[c.name for c in exc.failed],
         ) from exc
     credential = verified.credential
-    step = sharing.answer(
-        found, receipt, credential.issuer, credential.valid_until, svc.whole_seconds()
+    return await _act(
+        svc,
+        request_id,
+        lambda: _subject(svc, request_id, did),
+        lambda found: sharing.answer(
+            found, receipt, credential.issuer, credential.valid_until, svc.whole_seconds()
+        ),
     )
-    return JSONResponse(await _record(svc, step))
 
 
 @router.post("/sharing/requests/{request_id}/withdraw")
 async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """The citizen withdraws consent: later approvals and accesses are refused."""
     did = authenticate_citizen(request, svc.tokens, svc.clock.now())
-    step = sharing.withdraw(_subject(svc, request_id, did), svc.whole_seconds())
-    return JSONResponse(await _record(svc, step))
+    return await _act(
+        svc,
+        request_id,
+        lambda: _subject(svc, request_id, did),
+        lambda found: sharing.withdraw(found, svc.whole_seconds()),
+    )
 
 
 @router.post(
@@ -184,20 +206,26 @@ async def exemption(request_id: str, request: Request, svc: Svc) -> JSONResponse
     """Operator only: record the legal basis that makes consent unnecessary."""
     require_admin(request, svc.admin_token)
     payload = require_object(await read_json(request), "body")
-    step = sharing.exempt(
-        _find(svc, request_id),
-        payload.get("legalBasis"),
-        payload.get("reference"),
-        svc.whole_seconds(),
+    return await _act(
+        svc,
+        request_id,
+        lambda: _find(svc, request_id),
+        lambda found: sharing.exempt(
+            found, payload.get("legalBasis"), payload.get("reference"), svc.whole_seconds()
+        ),
     )
-    return JSONResponse(await _record(svc, step))
 
 
 @router.post("/sharing/requests/{request_id}/approve")
 async def approve(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """The holding agency approves, on the citizen's consent or an exemption."""
-    found = _holder(request, svc, request_id)
-    return JSONResponse(await _record(svc, sharing.approve(found, svc.whole_seconds())))
+    agency = _agency(request, svc)
+    return await _act(
+        svc,
+        request_id,
+        lambda: _holder(svc, request_id, agency),
+        lambda found: sharing.approve(found, svc.whole_seconds()),
+    )
 
 
 @router.post(
@@ -207,14 +235,18 @@ async def approve(request_id: str, request: Request, svc: Svc) -> JSONResponse:
 )
 async def record_access(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """The holding agency records one access it serves (body ``{"fields"?: [...]}``)."""
-    found = _holder(request, svc, request_id)
-    payload = require_object(await read_json(request), "body")
-    step = sharing.access(found, payload, svc.whole_seconds())
-    return JSONResponse(await _record(svc, step), status_code=201)
-
-
-def _holder(request: Request, svc: Services, request_id: str) -> SharingRequest:
     agency = _agency(request, svc)
+    payload = require_object(await read_json(request), "body")
+    return await _act(
+        svc,
+        request_id,
+        lambda: _holder(svc, request_id, agency),
+        lambda found: sharing.access(found, payload, svc.whole_seconds()),
+        status=201,
+    )
+
+
+def _holder(svc: Services, request_id: str, agency: Agency) -> SharingRequest:
     found = _party(svc, request_id, agency.issuer_id)
     if found.holder != agency.issuer_id:
         raise PermissionDeniedError("only the agency holding the data may do this")

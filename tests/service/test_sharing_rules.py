@@ -3,6 +3,7 @@ nothing (no log entry, no state change); consent, exemption and withdrawal rules
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -320,3 +321,34 @@ def test_who_sees_what(world: World, clock: FixedClock) -> None:
     aggregate = stats(world.client)
     assert aggregate["requests"] == 1 and aggregate["byState"] == {"awaiting-consent": 1}
     assert world.citizen.did not in str(aggregate)
+
+
+def _leaves(client: TestClient, kind: str) -> int:
+    store = services_of(client).log.store
+    entries = store.read_entries(0, store.entry_count())
+    return sum(f'"kind":"{kind}"'.encode() in e for e in entries)
+
+
+def test_concurrent_acts_on_one_request_leave_no_log_entry_without_its_record(
+    world: World, clock: FixedClock
+) -> None:
+    request_id = world.request()
+    assert world.citizen.consent(world.client, request_id, clock.now()).status_code == 200
+    holder = agency_headers(world.holder)
+    assert world.post(f"/sharing/requests/{request_id}/approve", holder).status_code == 200
+    citizen = world.citizen.headers(world.client, clock.now())
+    path = f"/sharing/requests/{request_id}"
+
+    def act(n: int) -> int:
+        if n == 12:
+            return int(world.post(path + "/withdraw", citizen).status_code)
+        return int(world.post(path + "/accesses", holder).status_code)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(act, range(24)))
+    assert set(statuses) <= {200, 201, 409} and statuses[12] == 200
+    served = statuses.count(201)
+    events = services_of(world.client).directory.request_events(request_id)
+    assert [e.kind for e in events].count("data.accessed") == served
+    assert _leaves(world.client, "data.accessed") == served  # no refused act was logged
+    assert events[-1].kind == "consent.withdrawn" or statuses.count(409) == 0
