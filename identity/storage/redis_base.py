@@ -1,0 +1,170 @@
+"""Redis plumbing shared by the Redis stores: clients, key prefixes, retried transactions.
+
+The contract (atomicity, durability, key layout, failure reporting) is stated in
+:mod:`identity.storage.redis`; this module implements it: :func:`unavailable_on_error`
+and :func:`call` turn redis errors into :class:`UnavailableError`, :func:`transact` runs
+one ``WATCH``/``MULTI``/``EXEC`` transaction re-run under contention, and
+:class:`RedisRecords` is the base of every Redis store and of each record-family mixin
+of :class:`~identity.storage.redis.RedisStore`. The records' JSON form (:func:`_dump`,
+:func:`_load`) is shared by those mixins.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, Self, TypeVar
+
+import redis
+from redis.client import Pipeline
+
+from identity.errors import UnavailableError
+from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 50
+"""Optimistic transactions re-run at most this often under contention."""
+
+
+@contextmanager
+def unavailable_on_error(retry_after: int) -> Iterator[None]:
+    """Turn any redis error (except a ``WATCH`` abort) into :class:`UnavailableError`.
+
+    After a timeout or a lost connection the write may or may not have been applied; the
+    caller gets :class:`UnavailableError` either way (as with any networked store).
+    """
+    try:
+        yield
+    except redis.WatchError as exc:
+        if not isinstance(exc.__context__, redis.ConnectionError | redis.TimeoutError):
+            raise
+        raise UnavailableError("Redis connection lost", retry_after=retry_after) from exc
+    except redis.RedisError as exc:
+        raise UnavailableError(
+            f"Redis is unavailable: {type(exc).__name__}", retry_after=retry_after
+        ) from exc
+
+
+def check_client(client: redis.Redis) -> None:
+    """Refuse a client that decodes responses: the stores keep raw bytes."""
+    if client.get_connection_kwargs().get("decode_responses"):
+        raise ValueError("the Redis client must not decode responses (decode_responses=False)")
+
+
+def call(client: redis.Redis, fn: Callable[[redis.Redis], T], retry_after: int) -> T:
+    """``fn(client)``, with any redis error raised as :class:`UnavailableError`."""
+    with unavailable_on_error(retry_after):
+        return fn(client)
+
+
+def transact(
+    client: redis.Redis, watch: Sequence[str], body: Callable[[Pipeline], T], retry_after: int
+) -> T:
+    """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes.
+
+    The queued commands are executed after ``body`` returns (a body may also call
+    ``pipe.execute()`` itself to read its replies). When a watched key changed, the whole
+    call is re-run, at most :data:`MAX_ATTEMPTS` times, then :class:`UnavailableError`.
+    Exceptions of ``body`` (conflict, not found) propagate with nothing written.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        with unavailable_on_error(retry_after), client.pipeline() as pipe:
+            try:
+                pipe.watch(*watch)  # type: ignore[no-untyped-call]
+                result = body(pipe)
+                if pipe.explicit_transaction:
+                    pipe.execute()
+                return result
+            except redis.WatchError as exc:
+                if isinstance(exc.__context__, redis.ConnectionError | redis.TimeoutError):
+                    raise  # the connection died: EXEC may have run, so do not re-run
+                continue
+    raise UnavailableError("Redis store too contended", retry_after=retry_after)
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _blob(value: bytes | str | None) -> bytes:
+    """A stored value that must exist, as bytes (clients never decode, see check_client)."""
+    if value is None:
+        raise UnavailableError("Redis store is missing a value it wrote")
+    return value.encode() if isinstance(value, str) else value
+
+
+class RedisRecords:
+    """Plumbing every Redis store shares: a client, a key prefix, retried transactions.
+
+    ``NAMESPACE`` keeps each store's keys apart under the operator's prefix.
+    """
+
+    NAMESPACE = ""
+
+    def __init__(
+        self, client: redis.Redis, prefix: str = "identity:", *, retry_after: int = 1
+    ) -> None:
+        check_client(client)
+        self._client = client
+        self._prefix = prefix + self.NAMESPACE
+        self._retry_after = retry_after
+        self._owns_client = False
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "identity:", *, socket_timeout: float = 2.0) -> Self:
+        """A store on its own client for ``redis://host:port/db``; :meth:`close` closes it."""
+        client = redis.Redis.from_url(
+            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        )
+        store = cls(client, prefix)
+        store._owns_client = True
+        return store
+
+    def _k(self, name: str) -> str:
+        return self._prefix + name
+
+    def _call(self, fn: Callable[[redis.Redis], T]) -> T:
+        return call(self._client, fn, self._retry_after)
+
+    def _transact(self, watch: Sequence[str], body: Callable[[Pipeline], T]) -> T:
+        """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes."""
+        return transact(self._client, watch, body, self._retry_after)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._call(lambda r: r.close())
+
+
+# -- records as JSON: bytes as hex, datetimes as ISO 8601, scopes as a sorted list ----------
+
+Record = TypeVar("Record", IssuerRecord, ApiKeyRecord, CredentialRecord)
+_BYTES = frozenset({"sealed_key", "secret_hash", "digest"})
+_TIMES = frozenset({"created", "issued_at"})
+
+
+def _dump(record: IssuerRecord | ApiKeyRecord | CredentialRecord) -> str:
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, bytes):
+            value = value.hex()
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, frozenset):
+            value = sorted(value)
+        out[f.name] = value
+    return json.dumps(out)
+
+
+def _load(cls: type[Record], raw: bytes | str | None) -> Record:
+    data = json.loads(_blob(raw))
+    for name in data.keys() & _BYTES:
+        data[name] = bytes.fromhex(data[name])
+    for name in data.keys() & _TIMES:
+        data[name] = datetime.fromisoformat(data[name])
+    if "scopes" in data:
+        data["scopes"] = frozenset(data["scopes"])
+    return cls(**data)

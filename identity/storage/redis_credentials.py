@@ -1,0 +1,168 @@
+"""Redis credentials and status lists (keys ``credential:<id>``, ``digest:<hex>``,
+``subject:<id>``, ``credential-count``, ``status-groups``, ``status-open``,
+``status-list:<group>:<purpose>`` and ``status-taken:<group>``).
+
+A record family of :class:`~identity.storage.redis.RedisStore`, whose module states the
+contract: each write is one ``MULTI``/``EXEC`` guarded by ``WATCH`` on what it read, so a
+batch of credentials or of reserved status indices is stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import redis
+from redis.client import Pipeline
+
+from identity.credentials.status import with_bit
+from identity.errors import ConflictError, NotFoundError
+from identity.storage.redis_base import RedisRecords, _blob, _dump, _load, _text
+from identity.stores import CredentialRecord, StatusListRecord, new_group_id
+
+
+class RedisCredentials(RedisRecords):
+    """Issued credentials' records and the status lists their entries point into."""
+
+    # -- credentials ----------------------------------------------------------------------
+
+    def put_credential(self, record: CredentialRecord) -> None:
+        [outcome] = self.put_credentials([record])
+        if outcome is not None:
+            raise outcome
+
+    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
+        """One ``MULTI``/``EXEC`` for the whole batch, watching every id it checked."""
+        keys = [self._k(f"credential:{r.id}") for r in records]
+
+        def body(pipe: Pipeline) -> list[ConflictError | None]:
+            taken = {r.id for r, v in zip(records, pipe.mget(keys), strict=True) if v is not None}
+            outcomes: list[ConflictError | None] = []
+            pipe.multi()
+            for record, key in zip(records, keys, strict=True):
+                if record.id in taken:
+                    outcomes.append(ConflictError("credential already recorded", id=record.id))
+                    continue
+                taken.add(record.id)
+                pipe.set(key, _dump(record))
+                pipe.set(self._k(f"digest:{record.digest.hex()}"), record.id, nx=True)
+                if record.subject_id is not None:
+                    pipe.rpush(self._k(f"subject:{record.subject_id}"), record.id)
+                outcomes.append(None)
+            pipe.incrby(self._k("credential-count"), outcomes.count(None))
+            return outcomes
+
+        return self._transact(keys, body) if records else []
+
+    def get_credential(self, credential_id: str) -> CredentialRecord:
+        found = self.find_credential(credential_id)
+        if found is None:
+            raise NotFoundError("no such credential", id=credential_id)
+        return found
+
+    def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        raw = self._call(lambda r: r.get(self._k(f"credential:{credential_id}")))
+        return None if raw is None else _load(CredentialRecord, raw)
+
+    def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        def read(r: redis.Redis) -> list[bytes | str | None]:
+            ids = r.lrange(self._k(f"subject:{subject_id}"), 0, -1)
+            return r.mget([self._k(f"credential:{_text(i)}") for i in ids]) if ids else []
+
+        found = [_load(CredentialRecord, raw) for raw in self._call(read)]
+        return sorted(found, key=lambda c: c.issued_at)  # stable: ties stay in write order
+
+    def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        first = _text(self._call(lambda r: r.get(self._k(f"digest:{digest.hex()}"))))
+        return None if first is None else self.find_credential(first)
+
+    def count_credentials(self) -> int:
+        return int(self._call(lambda r: r.get(self._k("credential-count"))) or 0)
+
+    # -- status lists ---------------------------------------------------------------------
+
+    def reserve_status_indices(
+        self,
+        issuer_id: str,
+        count: int,
+        pick: Callable[[int], int],
+        size: int,
+        purposes: Sequence[str],
+    ) -> list[tuple[str, int]]:
+        groups, open_ = self._k("status-groups"), self._k("status-open")
+
+        def body(pipe: Pipeline) -> list[tuple[str, int]]:
+            group = _text(pipe.hget(open_, issuer_id))
+            made = int(pipe.hlen(groups))
+            created: list[str] = []
+            out: list[tuple[str, int]] = []
+            group_size, bits, taken = 0, bytearray(), 0
+            if group is not None:
+                pipe.watch(self._k(f"status-taken:{group}"))  # type: ignore[no-untyped-call]
+                group_size = json.loads(_blob(pipe.hget(groups, group)))["size"]
+                taken_raw = _blob(pipe.get(self._k(f"status-taken:{group}")) or b"")
+                bits = bytearray(taken_raw.ljust(-(-group_size // 8), b"\0"))  # Redis trims
+                taken = int.from_bytes(bits, "big").bit_count()
+            while len(out) < count:
+                if group is None or taken * 2 >= group_size:
+                    group = new_group_id(issuer_id, made)
+                    made += 1
+                    created.append(group)
+                    group_size, bits, taken = size, bytearray(-(-size // 8)), 0
+                index = pick(group_size)
+                mask = 0x80 >> (index % 8)
+                if not bits[index // 8] & mask:
+                    bits[index // 8] |= mask
+                    taken += 1
+                    out.append((group, index))
+            pipe.multi()
+            for new in created:
+                pipe.hset(groups, new, json.dumps({"issuer": issuer_id, "size": size}))
+                for purpose in purposes:
+                    pipe.hset(
+                        self._k(f"status-list:{new}:{purpose}"),
+                        mapping={"issuer": issuer_id, "bits": bytes(size // 8), "version": 0},
+                    )
+            if created:  # untouched otherwise, so other issuers' reservations don't conflict
+                pipe.hset(open_, issuer_id, created[-1])
+            for reserved, index in out:
+                pipe.setbit(self._k(f"status-taken:{reserved}"), index, 1)
+            return out
+
+        return self._transact([groups, open_], body)
+
+    def get_status_list(self, group: str, purpose: str) -> StatusListRecord:
+        key = self._k(f"status-list:{group}:{purpose}")
+        issuer, bits, version = self._call(lambda r: r.hmget(key, ["issuer", "bits", "version"]))
+        if bits is None:
+            raise NotFoundError("no such status list", group=group, purpose=purpose)
+        return StatusListRecord(
+            group, purpose, _blob(issuer).decode(), _blob(bits), int(_blob(version))
+        )
+
+    def status_list_version(self, group: str, purpose: str) -> int:
+        key = self._k(f"status-list:{group}:{purpose}")
+        version = self._call(lambda r: r.hget(key, "version"))
+        if version is None:
+            raise NotFoundError("no such status list", group=group, purpose=purpose)
+        return int(version)
+
+    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
+        key = self._k(f"status-list:{group}:{purpose}")
+
+        def body(pipe: Pipeline) -> int:
+            raw, version_raw = pipe.hmget(key, ["bits", "version"])
+            if (
+                raw is None
+                or not 0 <= index < len(raw) * 8
+                or not pipe.getbit(self._k(f"status-taken:{group}"), index)
+            ):
+                raise NotFoundError("no such status list entry", group=group, index=index)
+            bits, version = with_bit(_blob(raw), index, value), int(_blob(version_raw))
+            if bits is None:
+                return version
+            pipe.multi()
+            pipe.hset(key, mapping={"bits": bits, "version": version + 1})
+            return version + 1
+
+        return self._transact([key], body)

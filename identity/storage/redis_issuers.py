@@ -1,0 +1,98 @@
+"""Redis issuers, API keys and challenges (keys ``issuers``, ``issuer-dids``, ``api-keys``
+and ``challenge:<value>``).
+
+A record family of :class:`~identity.storage.redis.RedisStore`, whose module states the
+contract: each write is one ``MULTI``/``EXEC`` guarded by ``WATCH`` on what it read, or a
+single command (``SET NX`` for a challenge, ``GETDEL`` to consume it), so a rejected call
+writes nothing and a challenge is consumed at most once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from redis.client import Pipeline
+
+from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
+from identity.storage.redis_base import RedisRecords, _dump, _load, _text
+from identity.stores import ApiKeyRecord, IssuerRecord
+
+
+class RedisIssuers(RedisRecords):
+    """Issuers and their API keys, and the one-time challenges of holder proofs."""
+
+    # -- issuers --------------------------------------------------------------------------
+
+    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
+        issuers, dids, keys = self._k("issuers"), self._k("issuer-dids"), self._k("api-keys")
+
+        def body(pipe: Pipeline) -> None:
+            if pipe.hexists(issuers, issuer.id) or pipe.hexists(dids, issuer.did):
+                raise ConflictError("issuer id or DID already exists", issuer=issuer.id)
+            if pipe.hexists(keys, api_key.key_id):
+                raise ConflictError("API key id already exists")
+            pipe.multi()
+            pipe.hset(issuers, issuer.id, _dump(issuer))
+            pipe.hset(dids, issuer.did, issuer.id)
+            pipe.hset(keys, api_key.key_id, _dump(api_key))
+
+        self._transact([issuers, dids, keys], body)
+
+    def get_issuer(self, issuer_id: str) -> IssuerRecord:
+        raw = self._call(lambda r: r.hget(self._k("issuers"), issuer_id))
+        if raw is None:
+            raise NotFoundError("no such issuer", issuer=issuer_id)
+        return _load(IssuerRecord, raw)
+
+    def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
+        issuer_id = _text(self._call(lambda r: r.hget(self._k("issuer-dids"), did)))
+        return None if issuer_id is None else self.get_issuer(issuer_id)
+
+    def list_issuers(self) -> list[IssuerRecord]:
+        found = [_load(IssuerRecord, v) for v in self._call(lambda r: r.hvals(self._k("issuers")))]
+        return sorted(found, key=lambda i: (i.created, i.id))
+
+    def add_api_key(self, api_key: ApiKeyRecord) -> None:
+        keys = self._k("api-keys")
+
+        def body(pipe: Pipeline) -> None:
+            issuer_id = api_key.issuer_id
+            if issuer_id is not None and not pipe.hexists(self._k("issuers"), issuer_id):
+                raise NotFoundError("no such issuer", issuer=api_key.issuer_id)
+            if pipe.hexists(keys, api_key.key_id):
+                raise ConflictError("API key id already exists")
+            pipe.multi()
+            pipe.hset(keys, api_key.key_id, _dump(api_key))
+
+        self._transact([keys], body)
+
+    def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        raw = self._call(lambda r: r.hget(self._k("api-keys"), key_id))
+        return None if raw is None else _load(ApiKeyRecord, raw)
+
+    def revoke_api_key(self, key_id: str) -> None:
+        keys = self._k("api-keys")
+
+        def body(pipe: Pipeline) -> None:
+            raw = pipe.hget(keys, key_id)
+            if raw is None:
+                raise NotFoundError("no such API key")
+            pipe.multi()
+            pipe.hset(keys, key_id, _dump(replace(_load(ApiKeyRecord, raw), revoked=True)))
+
+        self._transact([keys], body)
+
+    # -- challenges -----------------------------------------------------------------------
+
+    def create_challenge(self, value: str, expires: datetime) -> None:
+        key = self._k(f"challenge:{value}")
+        if not self._call(lambda r: r.set(key, expires.isoformat(), nx=True)):
+            raise ConflictError("challenge already exists")
+
+    def consume_challenge(self, value: str, now: datetime) -> None:
+        expires = _text(self._call(lambda r: r.getdel(self._k(f"challenge:{value}"))))
+        if expires is None:
+            raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
+        if now > datetime.fromisoformat(expires):
+            raise InvalidChallengeError("challenge expired", reason="expired")

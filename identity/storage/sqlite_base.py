@@ -1,0 +1,120 @@
+"""SQLite plumbing shared by the SQLite stores: connections, transactions, reads.
+
+The contract (durability, one transaction per public write, one connection per thread)
+is stated in :mod:`identity.storage.sqlite`; this module implements it:
+:class:`ThreadConnections` opens every connection in WAL mode with the configured
+``synchronous`` level, :func:`write_transaction` wraps a write in ``BEGIN IMMEDIATE`` …
+``COMMIT`` (``ROLLBACK`` when it raises), :func:`read_rows` reads one consistent
+snapshot, and :class:`SqliteRecords` is the base every record-family mixin of
+:class:`~identity.storage.sqlite.SqliteStore` builds on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from identity.errors import UnavailableError
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def check_synchronous(mode: str) -> str:
+    """``mode`` upper-cased; ValueError unless it is one of :data:`SYNCHRONOUS_MODES`."""
+    if mode.upper() not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
+    return mode.upper()
+
+
+class ThreadConnections:
+    """One connection per thread to ``path`` (autocommit, WAL, ``synchronous``, foreign
+    keys, 5 s busy timeout); :meth:`close` closes them all, later calls open new ones."""
+
+    def __init__(self, path: str, synchronous: str) -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self.synchronous}")
+                conn.execute("PRAGMA foreign_keys=ON")
+                conn.execute("PRAGMA busy_timeout=5000")
+            except sqlite3.Error as exc:
+                raise UnavailableError(f"cannot open the SQLite store: {exc}") from exc
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+@contextmanager
+def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` when the body raises. A busy
+    database (``BEGIN`` timed out) is :class:`UnavailableError`; errors of the body and of
+    ``COMMIT`` propagate as they are."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise UnavailableError(f"SQLite store is busy: {exc}") from exc
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def read_rows(
+    db: sqlite3.Connection, sql: str, args: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """All rows of one statement (one implicit read transaction: a consistent snapshot)."""
+    try:
+        return db.execute(sql, args).fetchall()
+    except sqlite3.Error as exc:
+        raise UnavailableError(f"SQLite read failed: {exc}") from exc
+
+
+class SqliteRecords:
+    """Plumbing every record family of :class:`~identity.storage.sqlite.SqliteStore`
+    shares: one connection per thread to ``path``, write transactions, snapshot reads.
+
+    Opens no connection by itself; the store creates its schema on the first one.
+    """
+
+    def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
+        self.path = str(path)
+        self.synchronous = check_synchronous(synchronous)
+        self._connections = ThreadConnections(self.path, self.synchronous)
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._connections.get()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with write_transaction(self._conn()) as db:
+            yield db
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return read_rows(self._conn(), sql, args)
+
+    def close(self) -> None:
+        self._connections.close()

@@ -1,0 +1,178 @@
+"""SQLite credentials and status lists (tables ``credentials``, ``status_groups``,
+``status_lists``, ``status_indices``).
+
+A record family of :class:`~identity.storage.sqlite.SqliteStore`, whose module states the
+contract: each public write here is one ``BEGIN IMMEDIATE`` transaction, so a batch of
+credentials or of reserved status indices is stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from identity.credentials.status import with_bit
+from identity.errors import ConflictError, NotFoundError
+from identity.storage.sqlite_base import SqliteRecords
+from identity.stores import CredentialRecord, StatusListRecord, new_group_id
+
+
+class SqliteCredentials(SqliteRecords):
+    """Issued credentials' records and the status lists their entries point into."""
+
+    # -- credentials ----------------------------------------------------------------------
+
+    def put_credential(self, record: CredentialRecord) -> None:
+        [outcome] = self.put_credentials([record])
+        if outcome is not None:
+            raise outcome
+
+    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
+        outcomes: list[ConflictError | None] = []
+        with self._write() as db:
+            for r in records:
+                inserted = db.execute(
+                    "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        r.id,
+                        r.digest,
+                        r.issuer_id,
+                        r.issuer_did,
+                        r.type,
+                        r.subject_id,
+                        r.issued_at.isoformat(),
+                        r.status_index,
+                        r.log_index,
+                        r.status_group,
+                    ),
+                ).rowcount
+                outcomes.append(
+                    None if inserted else ConflictError("credential already recorded", id=r.id)
+                )
+        return outcomes
+
+    def get_credential(self, credential_id: str) -> CredentialRecord:
+        rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))
+        if not rows:
+            raise NotFoundError("no such credential", id=credential_id)
+        return _credential(rows[0])
+
+    def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))
+        return _credential(rows[0]) if rows else None
+
+    def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        rows = self._read(
+            "SELECT * FROM credentials WHERE subject_id = ? ORDER BY issued_at, rowid",
+            (subject_id,),
+        )
+        return [_credential(r) for r in rows]
+
+    def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        rows = self._read(
+            "SELECT * FROM credentials WHERE digest = ? ORDER BY rowid LIMIT 1", (digest,)
+        )
+        return _credential(rows[0]) if rows else None
+
+    def count_credentials(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM credentials")[0][0])
+
+    # -- status lists -------------------------------------------------------------------
+
+    def reserve_status_indices(
+        self,
+        issuer_id: str,
+        count: int,
+        pick: Callable[[int], int],
+        size: int,
+        purposes: Sequence[str],
+    ) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        with self._write() as db:
+            while len(out) < count:
+                group, group_size = self._open_group(db, issuer_id, size, purposes)
+                index = pick(group_size)
+                if db.execute(
+                    "INSERT OR IGNORE INTO status_indices VALUES (?, ?)", (group, index)
+                ).rowcount:
+                    db.execute("UPDATE status_groups SET taken = taken + 1 WHERE id = ?", (group,))
+                    out.append((group, index))
+        return out
+
+    @staticmethod
+    def _open_group(
+        db: sqlite3.Connection, issuer_id: str, size: int, purposes: Sequence[str]
+    ) -> tuple[str, int]:
+        row = db.execute(
+            "SELECT id, size, taken FROM status_groups WHERE issuer_id = ? AND open = 1",
+            (issuer_id,),
+        ).fetchone()
+        if row is not None and row[2] * 2 < row[1]:
+            return str(row[0]), int(row[1])
+        if row is not None:
+            db.execute("UPDATE status_groups SET open = 0 WHERE id = ?", (row[0],))
+        count = db.execute("SELECT COUNT(*) FROM status_groups").fetchone()[0]
+        group = new_group_id(issuer_id, count)
+        db.execute(
+            "INSERT INTO status_groups (id, issuer_id, size) VALUES (?, ?, ?)",
+            (group, issuer_id, size),
+        )
+        for purpose in purposes:
+            db.execute(
+                "INSERT INTO status_lists VALUES (?, ?, ?, 0)", (group, purpose, bytes(size // 8))
+            )
+        return group, size
+
+    def get_status_list(self, group: str, purpose: str) -> StatusListRecord:
+        rows = self._read(
+            "SELECT l.bits, l.version, g.issuer_id FROM status_lists l "
+            "JOIN status_groups g ON g.id = l.group_id WHERE l.group_id = ? AND l.purpose = ?",
+            (group, purpose),
+        )
+        if not rows:
+            raise NotFoundError("no such status list", group=group, purpose=purpose)
+        bits, version, issuer_id = rows[0]
+        return StatusListRecord(group, purpose, issuer_id, bytes(bits), int(version))
+
+    def status_list_version(self, group: str, purpose: str) -> int:
+        rows = self._read(
+            "SELECT version FROM status_lists WHERE group_id = ? AND purpose = ?", (group, purpose)
+        )
+        if not rows:
+            raise NotFoundError("no such status list", group=group, purpose=purpose)
+        return int(rows[0][0])
+
+    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT l.bits, l.version FROM status_lists l JOIN status_indices i "
+                "ON i.group_id = l.group_id AND i.idx = ? WHERE l.group_id = ? AND l.purpose = ?",
+                (index, group, purpose),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError("no such status list entry", group=group, index=index)
+            bits, version = with_bit(bytes(row[0]), index, value), int(row[1])
+            if bits is None:
+                return version
+            db.execute(
+                "UPDATE status_lists SET bits = ?, version = ? WHERE group_id = ? AND purpose = ?",
+                (bits, version + 1, group, purpose),
+            )
+            return version + 1
+
+
+def _credential(row: tuple[Any, ...]) -> CredentialRecord:
+    return CredentialRecord(
+        id=row[0],
+        digest=bytes(row[1]),
+        issuer_id=row[2],
+        issuer_did=row[3],
+        type=row[4],
+        subject_id=row[5],
+        issued_at=datetime.fromisoformat(row[6]),
+        status_index=row[7],
+        log_index=row[8],
+        status_group=row[9],
+    )

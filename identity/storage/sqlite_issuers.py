@@ -1,0 +1,125 @@
+"""SQLite issuers, API keys and challenges (tables ``issuers``, ``api_keys``, ``challenges``).
+
+A record family of :class:`~identity.storage.sqlite.SqliteStore`, whose module states the
+contract: each public write here is one ``BEGIN IMMEDIATE`` transaction, so a rejected
+call (conflict, not found) writes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
+from identity.storage.sqlite_base import SqliteRecords
+from identity.stores import ApiKeyRecord, IssuerRecord
+
+
+class SqliteIssuers(SqliteRecords):
+    """Issuers and their API keys, and the one-time challenges of holder proofs."""
+
+    # -- issuers ------------------------------------------------------------------------
+
+    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO issuers VALUES (?, ?, ?, ?, ?)",
+                    (
+                        issuer.id,
+                        issuer.name,
+                        issuer.did,
+                        issuer.sealed_key,
+                        issuer.created.isoformat(),
+                    ),
+                )
+                _insert_key(db, api_key)
+            except sqlite3.IntegrityError as exc:
+                raise ConflictError("issuer or API key already exists", issuer=issuer.id) from exc
+
+    def get_issuer(self, issuer_id: str) -> IssuerRecord:
+        rows = self._read("SELECT * FROM issuers WHERE id = ?", (issuer_id,))
+        if not rows:
+            raise NotFoundError("no such issuer", issuer=issuer_id)
+        return _issuer(rows[0])
+
+    def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
+        rows = self._read("SELECT * FROM issuers WHERE did = ?", (did,))
+        return _issuer(rows[0]) if rows else None
+
+    def list_issuers(self) -> list[IssuerRecord]:
+        return [_issuer(r) for r in self._read("SELECT * FROM issuers ORDER BY created, id")]
+
+    def add_api_key(self, api_key: ApiKeyRecord) -> None:
+        with self._write() as db:
+            if (
+                api_key.issuer_id is not None
+                and not db.execute(
+                    "SELECT 1 FROM issuers WHERE id = ?", (api_key.issuer_id,)
+                ).fetchone()
+            ):
+                raise NotFoundError("no such issuer", issuer=api_key.issuer_id)
+            try:
+                _insert_key(db, api_key)
+            except sqlite3.IntegrityError as exc:
+                raise ConflictError("API key id already exists") from exc
+
+    def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        rows = self._read("SELECT * FROM api_keys WHERE key_id = ?", (key_id,))
+        if not rows:
+            return None
+        key_id_, secret_hash, issuer_id, scopes, created, revoked = rows[0]
+        return ApiKeyRecord(
+            key_id_,
+            bytes(secret_hash),
+            issuer_id,
+            frozenset(scopes.split()) if scopes else frozenset(),
+            datetime.fromisoformat(created),
+            bool(revoked),
+        )
+
+    def revoke_api_key(self, key_id: str) -> None:
+        with self._write() as db:
+            if (
+                db.execute("UPDATE api_keys SET revoked = 1 WHERE key_id = ?", (key_id,)).rowcount
+                == 0
+            ):
+                raise NotFoundError("no such API key")
+
+    # -- challenges -----------------------------------------------------------------------
+
+    def create_challenge(self, value: str, expires: datetime) -> None:
+        with self._write() as db:
+            try:
+                db.execute("INSERT INTO challenges VALUES (?, ?)", (value, expires.isoformat()))
+            except sqlite3.IntegrityError as exc:
+                raise ConflictError("challenge already exists") from exc
+
+    def consume_challenge(self, value: str, now: datetime) -> None:
+        with self._write() as db:
+            row = db.execute(
+                "DELETE FROM challenges WHERE value = ? RETURNING expires", (value,)
+            ).fetchone()
+        if row is None:
+            raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
+        if now > datetime.fromisoformat(row[0]):
+            raise InvalidChallengeError("challenge expired", reason="expired")
+
+
+def _insert_key(db: sqlite3.Connection, key: ApiKeyRecord) -> None:
+    db.execute(
+        "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            key.key_id,
+            key.secret_hash,
+            key.issuer_id,
+            " ".join(sorted(key.scopes)),
+            key.created.isoformat(),
+            int(key.revoked),
+        ),
+    )
+
+
+def _issuer(row: tuple[Any, ...]) -> IssuerRecord:
+    return IssuerRecord(row[0], row[1], row[2], bytes(row[3]), datetime.fromisoformat(row[4]))
