@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from identity.errors import ConflictError, MalformedValueError
@@ -209,6 +209,10 @@ class RegistryStore(Protocol):
         ...
 
 
+CHALLENGE_RETENTION = timedelta(days=1)
+"""How long a backend with self-expiring records keeps an unused challenge at most."""
+
+
 class ChallengeStore(Protocol):
     def create_challenge(self, value: str, expires: datetime) -> None:
         """Record a single-use challenge valid until ``expires``."""
@@ -220,6 +224,12 @@ class ChallengeStore(Protocol):
         Raises :class:`~identity.errors.InvalidChallengeError` when the challenge is
         unknown, already used or expired (an expired one is deleted).
         """
+        ...
+
+    def purge_challenges(self, expired_before: datetime) -> int:
+        """Forget challenges that expired before ``expired_before`` and were never used;
+        return how many. A backend whose records expire by themselves (Redis keys carry a
+        TTL of :data:`CHALLENGE_RETENTION`) may return 0 and leave it to them."""
         ...
 
 

@@ -6,7 +6,7 @@ import contextlib
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -47,6 +47,8 @@ from service.status import StatusLists
 from service.storage import open_directory_store, open_store
 
 CHALLENGE_TTL = timedelta(minutes=5)
+CHALLENGE_PURGE_EVERY = timedelta(minutes=10)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def verification_method(issuer: IssuerRecord) -> str:
@@ -75,6 +77,7 @@ class Services:
     tokens: CitizenTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    _next_purge: datetime = EPOCH
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -206,8 +209,12 @@ class Services:
     def new_challenge(self) -> tuple[str, datetime]:
         """A single-use challenge, stored with its expiry (presentations and DID login)."""
         value = secrets.token_urlsafe(24)
-        expires = self.clock.now() + CHALLENGE_TTL
+        now = self.clock.now()
+        expires = now + CHALLENGE_TTL
         self.store.create_challenge(value, expires)
+        if now >= self._next_purge:  # forget challenges nobody used, now and then
+            self._next_purge = now + CHALLENGE_PURGE_EVERY
+            self.store.purge_challenges(now - CHALLENGE_TTL)
         return value, expires
 
     def suite_for(self, options: Any) -> Cryptosuite:

@@ -189,6 +189,13 @@ class MemoryStore:
                 raise ConflictError("challenge already exists")
             self._challenges[value] = expires
 
+    def purge_challenges(self, expired_before: datetime) -> int:
+        with self._lock:
+            old = [v for v, expires in self._challenges.items() if expires < expired_before]
+            for value in old:
+                del self._challenges[value]
+        return len(old)
+
     def consume_challenge(self, value: str, now: datetime) -> None:
         with self._lock:
             expires = self._challenges.pop(value, None)

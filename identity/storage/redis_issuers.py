@@ -16,7 +16,7 @@ from redis.client import Pipeline
 
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
 from identity.storage.redis_base import RedisRecords, _dump, _load, _text
-from identity.stores import ApiKeyRecord, IssuerRecord
+from identity.stores import CHALLENGE_RETENTION, ApiKeyRecord, IssuerRecord
 
 
 class RedisIssuers(RedisRecords):
@@ -87,8 +87,14 @@ class RedisIssuers(RedisRecords):
 
     def create_challenge(self, value: str, expires: datetime) -> None:
         key = self._k(f"challenge:{value}")
-        if not self._call(lambda r: r.set(key, expires.isoformat(), nx=True)):
+        # The TTL forgets challenges nobody uses (expiry itself is checked on consume,
+        # against the service's clock, not Redis's).
+        ttl = int(CHALLENGE_RETENTION.total_seconds())
+        if not self._call(lambda r: r.set(key, expires.isoformat(), nx=True, ex=ttl)):
             raise ConflictError("challenge already exists")
+
+    def purge_challenges(self, expired_before: datetime) -> int:
+        return 0  # every challenge key carries a TTL (create_challenge)
 
     def consume_challenge(self, value: str, now: datetime) -> None:
         expires = _text(self._call(lambda r: r.getdel(self._k(f"challenge:{value}"))))

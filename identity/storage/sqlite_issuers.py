@@ -8,7 +8,7 @@ call (conflict, not found) writes nothing.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
@@ -95,6 +95,14 @@ class SqliteIssuers(SqliteRecords):
                 db.execute("INSERT INTO challenges VALUES (?, ?)", (value, expires.isoformat()))
             except sqlite3.IntegrityError as exc:
                 raise ConflictError("challenge already exists") from exc
+
+    def purge_challenges(self, expired_before: datetime) -> int:
+        # Expiries are stored as ISO text in UTC (the service's clock), so text order is
+        # time order.
+        before = expired_before.astimezone(UTC).isoformat()
+        with self._write() as db:
+            cursor = db.execute("DELETE FROM challenges WHERE expires < ?", (before,))
+        return int(cursor.rowcount)
 
     def consume_challenge(self, value: str, now: datetime) -> None:
         with self._write() as db:

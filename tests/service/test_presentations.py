@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from identity.clock import FixedClock
 from identity.credentials.presentations import sign_presentation
-from identity.errors import VC_DI, VC_DM
+from identity.errors import VC_DI, VC_DM, InvalidChallengeError
 from identity.keys import Ed25519PrivateKey
 from identity.proofs.eddsa_jcs import EddsaJcs2022
 from tests.service.conftest import NOW, credential_for, issue, make_issuer, services_of
@@ -172,3 +172,15 @@ def test_caller_owned_challenges_are_accepted_only_when_configured(tmp_path: Any
         assert _verify(client, vp, issued).status_code == 200
         again = _verify(client, vp, issued)  # a consumed service challenge is "unknown" now
         assert again.status_code == 200  # ... so with this setting the caller owns replay
+
+
+def test_unused_challenges_are_purged_as_new_ones_are_made(
+    client: TestClient, clock: FixedClock
+) -> None:
+    old = client.post("/challenges").json()["challenge"]
+    clock.advance(timedelta(hours=1))
+    client.post("/challenges")  # more than ten minutes later: a purge runs
+    store = services_of(client).store
+    with pytest.raises(InvalidChallengeError) as caught:
+        store.consume_challenge(old, clock.now() - timedelta(hours=1))
+    assert caught.value.data["reason"] == "unknown"  # forgotten, not merely expired

@@ -13,8 +13,15 @@ import pytest
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import bundled_types
+from identity.storage.redis import RedisStore
 from identity.storage.sqlite import SqliteStore
-from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord, Store
+from identity.stores import (
+    CHALLENGE_RETENTION,
+    ApiKeyRecord,
+    CredentialRecord,
+    IssuerRecord,
+    Store,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -308,3 +315,18 @@ def test_accreditations_are_stored_listed_and_revoked(store: Store) -> None:
         store.get_accreditation("acc-9")
     with pytest.raises(ConflictError):
         store.add_accreditation(_acc(2))
+
+
+def test_unused_challenges_are_forgotten_after_they_expire(store: Store) -> None:
+    store.create_challenge("old", T0 + timedelta(minutes=5))
+    store.create_challenge("fresh", T0 + timedelta(minutes=30))
+    purged = store.purge_challenges(T0 + timedelta(minutes=10))
+    store.consume_challenge("fresh", T0 + timedelta(minutes=20))  # untouched
+    if isinstance(store, RedisStore):
+        assert purged == 0  # Redis forgets them itself: every challenge key has a TTL
+        key = store._k("challenge:old")
+        assert 0 < store._client.ttl(key) <= CHALLENGE_RETENTION.total_seconds()
+    else:
+        assert purged == 1
+        with pytest.raises(InvalidChallengeError):
+            store.consume_challenge("old", T0)  # gone, though not yet expired at T0
