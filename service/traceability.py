@@ -55,11 +55,21 @@ def traced(
         "checkpoint": signed.note.decode(),
         "treeSize": size,
         "logOrigin": svc.log.origin,
+        "agencies": _agency_names(svc, requests),
         "requests": [
             {**request_view(request), "history": [_event(e, leaves, proofs, root) for e in events]}
             for request, events in zip(requests, histories, strict=True)
         ],
     }
+
+
+def _agency_names(svc: Services, requests: list[SharingRequest]) -> dict[str, str]:
+    """The names of the agencies involved, by DID, for people reading the records."""
+    names = {}
+    for issuer_id in {r.requester for r in requests} | {r.holder for r in requests}:
+        issuer = svc.store.get_issuer(issuer_id)
+        names[issuer.did] = issuer.name
+    return names
 
 
 def _event(

@@ -92,6 +92,10 @@ def story(client: TestClient, clock: FixedClock, tmp_path: Path) -> None:
         "data.accessed",
         "consent.withdrawn",
     ]
+    assert trace["agencies"] == {
+        holder["did"]: "Public Security Bureau",
+        requester["did"]: "Education Bureau",
+    }
     access_event = request["history"][3]
     assert access_event["record"]["accessor"] == requester["did"]
     assert access_event["record"]["holder"] == holder["did"]
