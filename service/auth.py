@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from fastapi import Request
 
 from identity.errors import AuthenticationError, PermissionDeniedError
-from identity.stores import ApiKeyRecord, IssuerStore
+from identity.stores import ApiKeyRecord, IssuerStore, Store
 
 API_KEY_PREFIX = "ik_"
 SCOPES = frozenset({"issue", "revoke", "read", "accredit", "share"})
@@ -136,6 +136,15 @@ class CitizenTokens:
 
     def _mac(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
+
+
+def sharing_agency(request: Request, store: Store, now: datetime) -> Agency:
+    """An agency acting in the directory chain: scope ``share`` and accredited now."""
+    agency = authenticate_agency(request, store)
+    agency.require("share")
+    if not any(a.active_at(now) for a in store.accreditations_of(agency.issuer_id)):
+        raise PermissionDeniedError("only an accredited agency publishes or shares data")
+    return agency
 
 
 def authenticate_citizen(request: Request, tokens: CitizenTokens, now: datetime) -> str:

@@ -11,7 +11,7 @@ from identity.errors import MalformedValueError, NotFoundError, PermissionDenied
 from identity.registry.catalog import ANY_AGENCY, CatalogEntry, parse_entry, search
 from identity.registry.sharing import record_digest
 from schemas.directory import CatalogEntryRequest
-from service.auth import authenticate_agency
+from service.auth import sharing_agency
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
 from service.routers import body_schema
@@ -30,12 +30,9 @@ def view(entry: CatalogEntry, log_index: int | None = None) -> dict[str, Any]:
 @router.post("/catalog", status_code=201, openapi_extra=body_schema(CatalogEntryRequest))
 async def publish(request: Request, svc: Svc) -> JSONResponse:
     """Publish a new entry (version 1), or the next version of one this agency owns."""
-    agency = authenticate_agency(request, svc.store)
-    agency.require("share")
-    body = parse_entry(require_object(await read_json(request), "body"))
     now = svc.whole_seconds()
-    if not any(a.active_at(now) for a in svc.store.accreditations_of(agency.issuer_id)):
-        raise PermissionDeniedError("only an accredited agency publishes catalog entries")
+    agency = sharing_agency(request, svc.store, now)
+    body = parse_entry(require_object(await read_json(request), "body"))
     unknown = [r for r in body["requesters"] if r != ANY_AGENCY and not _agency_exists(svc, r)]
     if unknown:
         raise MalformedValueError("requesters names unknown agencies", unknown=unknown[:10])

@@ -27,7 +27,7 @@ from identity.errors import (
 from identity.registry import sharing
 from identity.registry.catalog import CatalogEntry
 from schemas.directory import AccessRequest, ExemptionRequest, SharingRequestBody
-from service.auth import Agency, authenticate_agency, authenticate_citizen, require_admin
+from service.auth import Agency, authenticate_citizen, require_admin, sharing_agency
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
 from service.offline import run_verification
@@ -38,12 +38,7 @@ router = APIRouter(tags=["directory chain"])
 
 
 def _agency(request: Request, svc: Services) -> Agency:
-    agency = authenticate_agency(request, svc.store)
-    agency.require("share")
-    now = svc.clock.now()
-    if not any(a.active_at(now) for a in svc.store.accreditations_of(agency.issuer_id)):
-        raise PermissionDeniedError("only an accredited agency shares data")
-    return agency
+    return sharing_agency(request, svc.store, svc.clock.now())
 
 
 def _party(svc: Services, request_id: str, agency_id: str) -> SharingRequest:
