@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse
 
 from identity.credentials.model import parse_datetime
 from identity.credentials.verifier import CredentialNotVerified
-from identity.dids import parse_did
 from identity.directory_store import SharingRequest
 from identity.errors import (
     InvalidConsentError,
@@ -102,8 +101,8 @@ async def create_request(request: Request, svc: Svc) -> JSONResponse:
         raise PermissionDeniedError("the catalog entry does not list this agency as a requester")
     if not isinstance(subject, str):
         raise MalformedValueError("subject must be the citizen's DID", field="subject")
-    parse_did(subject)
-    resolution = svc.resolver.resolve(subject)  # the citizen's DID must exist
+    # The citizen's DID must exist (a remote did:web is fetched off the event loop).
+    resolution = await run_verification(lambda: svc.resolver.resolve(subject))
     if resolution.document_metadata.get("deactivated") is True:
         raise PermissionDeniedError("the citizen's DID is deactivated", did=subject)
     requester = svc.store.get_issuer(agency.issuer_id)
@@ -149,6 +148,8 @@ def consent_template(
     """The unsigned consent receipt for the citizen's wallet to sign (eddsa-jcs-2022)."""
     did = authenticate_citizen(request, svc.tokens, svc.clock.now())
     found = _subject(svc, request_id, did)
+    if decision not in ("grant", "refuse"):
+        raise MalformedValueError('decision is "grant" or "refuse"', field="decision")
     now = svc.whole_seconds()
     until = (
         parse_datetime(validUntil, "validUntil") if validUntil else now.replace(year=now.year + 1)
