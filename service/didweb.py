@@ -2,19 +2,15 @@
 
 The agencies this service hosts are answered from the store -- the same documents
 ``GET /agencies/{id}/did.json`` serves -- and never over the network. Any other did:web
-is fetched with :class:`Fetcher`: HTTPS only, no redirects, one deadline for the whole
-download, a size limit checked while reading, no compressed bodies.
+is fetched with :class:`service.fetch.HttpsFetcher`: HTTPS only, no redirects, one
+deadline for the whole download, a size limit checked while reading, no compressed bodies.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import ssl
-import time
 from typing import Any
-
-import httpx
 
 from identity.clock import Clock
 from identity.dids.web import (
@@ -24,9 +20,9 @@ from identity.dids.web import (
     domain_of,
     hosted_agency_id,
 )
-from identity.errors import DidResolutionError, InvalidDidError, NotFoundError, UnavailableError
+from identity.errors import DidResolutionError, InvalidDidError, NotFoundError
 from identity.stores import IssuerStore
-from service.offline import require_network
+from service.fetch import HttpsFetcher
 from service.settings import Settings
 
 log = logging.getLogger("identity.didweb")
@@ -34,79 +30,19 @@ log = logging.getLogger("identity.didweb")
 ACCEPT = "application/did+ld+json, application/did+json;q=0.9, application/json;q=0.8"
 
 
-class Fetcher:
-    """``fetch(url) -> bytes`` for :class:`WebDidResolver`, on a sync httpx client.
-
-    404 and 410 are :class:`NotFoundError` (did:web §Deactivate: the file is removed);
-    5xx, timeouts and network failures :class:`UnavailableError`; any other answer
-    (redirects included: a did:web names one location) and an oversized body
-    :class:`DidResolutionError`. Error details name the failure's kind, never the body.
-    """
+class Fetcher(HttpsFetcher):
+    """The fetcher of remote did:web documents (did:web §Read: one HTTPS location; 404
+    and 410 mean no document, §Deactivate)."""
 
     def __init__(self, *, timeout_s: float, max_bytes: int, allow_http: bool = False) -> None:
-        self.timeout_s = timeout_s
-        self.max_bytes = max_bytes
-        self.allow_http = allow_http
-        self._tls = httpx.create_ssl_context()
-        self._tls.minimum_version = ssl.TLSVersion.TLSv1_2  # did:web §In-transit security
-
-    def __call__(self, url: str) -> bytes:
-        require_network()  # never block the event loop: see service/offline.py
-        if not url.startswith("https://") and not (self.allow_http and url.startswith("http://")):
-            raise DidResolutionError("did:web documents are fetched over HTTPS only", url=url)
-        deadline = time.monotonic() + self.timeout_s
-        headers = {"Accept": ACCEPT, "Accept-Encoding": "identity"}
-        try:
-            with (
-                httpx.Client(
-                    verify=self._tls, timeout=self.timeout_s, follow_redirects=False
-                ) as client,
-                client.stream("GET", url, headers=headers) as response,
-            ):
-                _check_status(response.status_code, url)
-                return self._read(response, url, deadline)
-        except httpx.TimeoutException as exc:
-            raise UnavailableError("the did:web host did not answer in time", url=url) from exc
-        except httpx.NetworkError as exc:
-            raise UnavailableError(
-                f"the did:web host could not be reached ({type(exc).__name__})", url=url
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise DidResolutionError(
-                f"the did:web document could not be fetched ({type(exc).__name__})", url=url
-            ) from exc
-
-    def _read(self, response: httpx.Response, url: str, deadline: float) -> bytes:
-        if response.headers.get("content-encoding", "identity").lower() != "identity":
-            raise DidResolutionError("the did:web host sent a compressed body", url=url)
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise _too_large(url, self.max_bytes)
-        body = bytearray()
-        for chunk in response.iter_raw():
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise _too_large(url, self.max_bytes)
-            if time.monotonic() > deadline:
-                raise UnavailableError(
-                    "the did:web host did not send its document in time", url=url
-                )
-        return bytes(body)
-
-
-def _check_status(status: int, url: str) -> None:
-    if status == 200:
-        return
-    if status in (404, 410):
-        raise NotFoundError("no DID document at the did:web location", url=url, upstream=status)
-    if status >= 500:
-        raise UnavailableError(f"the did:web host answered HTTP {status}", url=url)
-    hint = " (redirects are not followed)" if 300 <= status < 400 else ""
-    raise DidResolutionError(f"the did:web host answered HTTP {status}{hint}", url=url)
-
-
-def _too_large(url: str, limit: int) -> DidResolutionError:
-    return DidResolutionError(f"the did:web document exceeds {limit} bytes", url=url, limit=limit)
+        super().__init__(
+            timeout_s=timeout_s,
+            max_bytes=max_bytes,
+            what="did:web document",
+            error=DidResolutionError,
+            accept=ACCEPT,
+            allow_http=allow_http,
+        )
 
 
 def service_domain(settings: Settings) -> str | None:

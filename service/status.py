@@ -20,8 +20,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from identity.canonical import parse_json
 from identity.clock import Clock, xsd_datetime
 from identity.credentials.issuer import StatusAssignment, sign_credential
@@ -39,11 +37,12 @@ from identity.errors import (
     NotFoundError,
     StatusRetrievalError,
     StatusVerificationError,
+    UnavailableError,
 )
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import Cryptosuite
 from identity.stores import IssuerRecord, Store
-from service.offline import require_network
+from service.fetch import HttpsFetcher
 
 RESERVE_BATCH = 64
 REMOTE_TTL_S = 300.0
@@ -75,7 +74,7 @@ class StatusLists:
         self.list_verifier = list_verifier
         self.size = size
         self.purposes = purposes
-        self.fetch = fetch or _https_get
+        self.fetch = fetch or remote_status_lists()
         self._pool: dict[str, deque[tuple[str, int]]] = {}
         self._pool_lock = asyncio.Lock()
         self._signed: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -189,20 +188,21 @@ class StatusLists:
         return check_status(credential, issuer, self.load)
 
 
-def _https_get(url: str) -> bytes:
-    """GET a remote status list: HTTPS only, a timeout and a size limit."""
-    require_network()  # never block the event loop: see service/offline.py
-    if not url.startswith("https://"):
-        raise StatusRetrievalError("remote status lists must be https URLs", url=url)
-    try:
-        with httpx.stream("GET", url, timeout=REMOTE_TIMEOUT_S, follow_redirects=False) as r:
-            if r.status_code != 200:
-                raise StatusRetrievalError(f"status list answered {r.status_code}", url=url)
-            body = b""
-            for chunk in r.iter_bytes():
-                body += chunk
-                if len(body) > REMOTE_MAX_BYTES:
-                    raise StatusRetrievalError("status list is too large", url=url)
-            return body
-    except httpx.HTTPError as exc:
-        raise StatusRetrievalError(f"status list could not be fetched: {exc}", url=url) from exc
+def remote_status_lists() -> Callable[[str], bytes]:
+    """GET remote status lists within service/fetch.py's limits; every failure is the
+    Bitstring Status List's STATUS_RETRIEVAL_ERROR."""
+    fetcher = HttpsFetcher(
+        timeout_s=REMOTE_TIMEOUT_S,
+        max_bytes=REMOTE_MAX_BYTES,
+        what="status list",
+        error=StatusRetrievalError,
+    )
+
+    def fetch(url: str) -> bytes:
+        try:
+            return fetcher(url)
+        except (NotFoundError, UnavailableError) as exc:
+            detail = f"status list could not be fetched: {exc.detail}"
+            raise StatusRetrievalError(detail, url=url) from exc
+
+    return fetch

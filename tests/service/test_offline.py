@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
+from identity.errors import StatusRetrievalError
 from service.didweb import Fetcher
 from service.offline import NeedsNetwork, require_network, run_verification
-from service.status import _https_get
+from service.status import remote_status_lists
 
 
 def test_work_without_network_runs_inline_on_the_loop_thread() -> None:
@@ -61,7 +62,7 @@ def test_the_loop_keeps_serving_while_a_fetch_waits() -> None:
 
 @pytest.mark.parametrize(
     "fetch",
-    [Fetcher(timeout_s=1, max_bytes=1024), _https_get],
+    [Fetcher(timeout_s=1, max_bytes=1024), remote_status_lists()],
     ids=["did:web", "status list"],
 )
 def test_both_remote_fetchers_leave_the_loop_before_fetching(fetch: Callable[[str], bytes]) -> None:
@@ -83,3 +84,10 @@ def test_both_remote_fetchers_leave_the_loop_before_fetching(fetch: Callable[[st
     loop_thread, outcome = asyncio.run(main())
     assert attempts[0] == loop_thread and attempts[1] != loop_thread
     assert outcome in ("UnavailableError", "StatusRetrievalError")
+
+
+def test_every_status_list_fetch_failure_is_a_status_retrieval_error() -> None:
+    fetch = remote_status_lists()
+    for url in ("http://127.0.0.1:9/list", "https://127.0.0.1:9/list"):
+        with pytest.raises(StatusRetrievalError):
+            fetch(url)  # plain http refused; nothing listening: unreachable
