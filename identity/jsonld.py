@@ -81,7 +81,7 @@ class ContextLoader:
     """Serves bundled contexts (and an operator's, from ``extra_dir``) by URL; nothing else.
 
     ``extra_dir`` holds ``manifest.json`` -- ``{"<context URL>": "<file name>", ...}`` --
-    and the files it names. Instances are compared by identity: canonical.py keeps its
+    and the files it names. Instances are compared by identity: canonical/rdf.py keeps its
     processed-context cache per loader.
     """
 
