@@ -33,6 +33,7 @@ router = APIRouter(tags=["dids"])
 
 RESULT_CONTEXT = "https://w3id.org/did-resolution/v1"
 RESULT_TYPE = "application/did-resolution"
+DEREFERENCING_TYPE = "application/did-url-dereferencing"
 DID_ERRORS = "https://www.w3.org/ns/did#"
 
 
@@ -56,10 +57,14 @@ def universal_resolver(
     versionId: str | None = None,
     versionTime: str | None = None,
 ) -> JSONResponse:
-    """The Universal Resolver driver interface; ``Accept: application/did+ld+json`` (or
-    ``application/did+json``) asks for the bare DID document."""
+    """The Universal Resolver driver interface: resolve a DID, or dereference a DID URL
+    with a fragment (``…%23key-1``) to the verification method or service it names.
+    ``Accept: application/did+ld+json`` (or ``application/did+json``) asks for the bare
+    document or node."""
+    did, _, fragment = did.partition("#")
     try:
         resolution = _resolve(svc, did, versionId, versionTime)
+        node = _node(resolution.did_document, f"{did}#{fragment}") if fragment else None
     except IdentityError as exc:
         status, code = _error_code(exc)
         error = {"type": DID_ERRORS + code, "title": code, "detail": exc.detail}
@@ -75,8 +80,27 @@ def universal_resolver(
     accept = request.headers.get("accept", "")
     for media in ("application/did+ld+json", "application/did+json"):
         if media in accept and RESULT_TYPE not in accept:
-            return JSONResponse(resolution.did_document, status_code=status, media_type=media)
+            bare = node if node is not None else resolution.did_document
+            return JSONResponse(bare, status_code=status, media_type=media)
+    if node is not None:
+        dereferenced = {
+            "@context": RESULT_CONTEXT,
+            "contentStream": node,
+            "contentMetadata": resolution.document_metadata,
+            "dereferencingMetadata": {"contentType": "application/did+ld+json"},
+        }
+        return JSONResponse(dereferenced, status_code=status, media_type=DEREFERENCING_TYPE)
     return JSONResponse(_result(resolution), status_code=status, media_type=RESULT_TYPE)
+
+
+def _node(document: dict[str, Any], url: str) -> dict[str, Any]:
+    """The verification method or service ``url`` names (DID Resolution §dereferencing
+    a fragment); NOT_FOUND when the document has none."""
+    for member in ("verificationMethod", "service"):
+        for node in document.get(member, []):
+            if isinstance(node, dict) and node.get("id") == url:
+                return node
+    raise NotFoundError("the DID document has no node with that fragment", url=url[:200])
 
 
 def _resolve(

@@ -220,3 +220,18 @@ def test_unknown_did_and_bad_version_options(client: TestClient) -> None:
         "/dids/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", params={"versionId": "1"}
     )
     assert not_versioned.status_code == 400
+
+
+def test_universal_resolver_dereferences_a_fragment(client: TestClient) -> None:
+    citizen = Citizen()
+    citizen.register(client)
+    url = f"/1.0/identifiers/{citizen.did}%23key-1"
+    result = client.get(url)
+    assert result.status_code == 200
+    assert result.headers["content-type"].startswith("application/did-url-dereferencing")
+    assert result.json()["contentStream"]["id"] == citizen.did + "#key-1"
+    bare = client.get(url, headers={"Accept": "application/did+ld+json"}).json()
+    assert bare["type"] == "Multikey" and bare["controller"] == citizen.did
+    missing = client.get(f"/1.0/identifiers/{citizen.did}%23nope")
+    assert missing.status_code == 404
+    assert missing.json()["didResolutionMetadata"]["error"]["type"] == DID_ERRORS + "NOT_FOUND"
