@@ -78,19 +78,7 @@ class CityDidResolver:
         ``version_time`` picks the version in force at that moment (DID Core §7.1.2
         ``versionTime``); before the create it is NotFoundError.
         """
-        history = self.history(did)
-        index = len(history) - 1
-        if version_id is not None:
-            if not version_id.isdigit() or not 1 <= int(version_id) <= len(history):
-                raise NotFoundError("no such versionId for this DID", versionId=version_id[:20])
-            index = int(version_id) - 1
-        elif version_time is not None:
-            earlier = [i for i, s in enumerate(history) if s.updated <= version_time]
-            if not earlier:
-                raise NotFoundError("the DID did not exist at versionTime", did=did)
-            index = earlier[-1]
-        following = history[index + 1] if index + 1 < len(history) else None
-        return history[index], following
+        return pick(self.history(did), version_id=version_id, version_time=version_time)
 
     def resolve(
         self, did: str, *, version_id: str | None = None, version_time: datetime | None = None
@@ -103,13 +91,43 @@ class CityDidResolver:
         )
 
     def verification_method(self, url: str, at: datetime | None = None) -> VerificationMethod:
-        """The method as of ``at`` (the proof's ``created``), else as of now."""
+        """The method as of ``at`` (the proof's ``created``), else as of now.
+
+        A proof made before the DID was registered is judged against its first version:
+        its controller held those keys already (registering only published them), and a
+        wallet's clock may run a little behind this service's.
+        """
         did = url.split("#", 1)[0]
         try:
-            state, _ = self.state(did, version_time=at)
+            history = self.history(did)
         except NotFoundError as exc:
             raise InvalidVerificationMethodError(exc.detail, **exc.data) from exc
+        if at is not None and at < history[0].created:
+            return history[0].method(url)
+        state, _ = pick(history, version_time=at)
         return state.method(url)
+
+
+def pick(
+    history: tuple[DidState, ...],
+    *,
+    version_id: str | None = None,
+    version_time: datetime | None = None,
+) -> tuple[DidState, DidState | None]:
+    """The version of ``history`` named by ``version_id`` or in force at ``version_time``
+    (the latest without either), and the version after it."""
+    index = len(history) - 1
+    if version_id is not None:
+        if not version_id.isdigit() or not 1 <= int(version_id) <= len(history):
+            raise NotFoundError("no such versionId for this DID", versionId=version_id[:20])
+        index = int(version_id) - 1
+    elif version_time is not None:
+        earlier = [i for i, s in enumerate(history) if s.updated <= version_time]
+        if not earlier:
+            raise NotFoundError("the DID did not exist at versionTime", did=history[0].did)
+        index = earlier[-1]
+    following = history[index + 1] if index + 1 < len(history) else None
+    return history[index], following
 
 
 def document_metadata(state: DidState, following: DidState | None) -> dict[str, Any]:

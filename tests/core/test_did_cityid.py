@@ -185,8 +185,10 @@ def test_rotated_out_key_is_valid_for_its_period_only() -> None:
     assert ledger.resolver.verification_method(new).id == new
     with pytest.raises(InvalidVerificationMethodError):
         ledger.resolver.verification_method(new, rotation - timedelta(seconds=1))
+    # Before registration the first version's keys count (the controller held them).
+    assert ledger.resolver.verification_method(old, T0 - timedelta(days=1)).id == old
     with pytest.raises(InvalidVerificationMethodError):
-        ledger.resolver.verification_method(old, T0 - timedelta(days=1))  # before the DID
+        ledger.resolver.verification_method(new, T0 - timedelta(days=1))
 
 
 def test_resolution_as_of_a_version_or_a_time_with_metadata() -> None:
