@@ -48,10 +48,12 @@ class Step:
     kind: str
     record: Json
 
-    def leaf_fields(self, requester_did: str, holder_did: str) -> dict[str, str]:
+    def leaf_fields(self) -> dict[str, str]:
         """The public log leaf: digests and agency identifiers only (entries.KINDS)."""
+        asked = body(self.request)
+        requester_did, holder_did = asked["requester"], asked["holder"]
         fields = {
-            "request_digest": record_digest(body(self.request)),
+            "request_digest": record_digest(asked),
             "record_digest": record_digest(self.record),
         }
         if self.kind in ("sharing.requested", "sharing.approved"):
@@ -264,7 +266,8 @@ def withdraw(request: SharingRequest, now: datetime) -> Step:
 def _basis(request: SharingRequest, now: datetime) -> Json:
     if request.exemption is not None:
         return {"basis": "exemption", "basisDigest": record_digest(parse_json(request.exemption))}
-    assert request.consent is not None and request.consent_expires is not None
+    if request.consent is None or request.consent_expires is None:
+        raise SharingStateError("the request has neither consent nor exemption")
     if request.consent_expires <= now:
         raise SharingStateError(
             "the citizen's consent has expired",

@@ -77,9 +77,7 @@ async def _act(
 
 async def _record(svc: Services, step: sharing.Step, *, new: bool = False) -> dict[str, Any]:
     """Anchor the step, then store it; answer with the request and the receipt."""
-    asked = sharing.body(step.request)
-    fields = step.leaf_fields(asked["requester"], asked["holder"])
-    receipt = await svc.anchors.append(step.kind, step.request.updated, fields)
+    receipt = await svc.anchors.append(step.kind, step.request.updated, step.leaf_fields())
     if new:
         svc.directory.create_request(step.request, step.event(receipt.index))
     else:

@@ -44,8 +44,10 @@ def test_a_new_request_awaits_consent_and_names_what_was_asked() -> None:
     )
     assert step.request.state == sharing.AWAITING and step.request.events == 1
     assert sharing.body(step.request)["fields"] == ["address", "fullName"]
-    assert step.leaf_fields("did:example:edu", "did:example:psb")["resource"] == "psb.register"
-    assert CITIZEN not in str(step.leaf_fields("did:example:edu", "did:example:psb"))
+    assert step.leaf_fields()["resource"] == "psb.register"
+    assert step.leaf_fields()["requester"] == "did:example:edu"
+    assert step.leaf_fields()["holder"] == "did:example:psb"
+    assert CITIZEN not in str(step.leaf_fields())
 
 
 @settings(max_examples=500, deadline=None)
