@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -67,20 +67,26 @@ class ThreadConnections:
 
 @contextmanager
 def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` when the body raises. A busy
-    database (``BEGIN`` timed out) is :class:`UnavailableError`; errors of the body and of
-    ``COMMIT`` propagate as they are."""
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` when the body raises.
+
+    Every ``sqlite3`` failure -- a busy database (``BEGIN`` timed out), an error the body
+    did not handle, a failed ``COMMIT`` -- is :class:`UnavailableError`, raised after the
+    transaction is rolled back so the connection stays usable.
+    """
     try:
         db.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
+    except sqlite3.Error as exc:
         raise UnavailableError(f"SQLite store is busy: {exc}") from exc
     try:
         yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    else:
         db.execute("COMMIT")
+    except BaseException as exc:
+        if db.in_transaction:
+            with suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise UnavailableError(f"SQLite write failed: {exc}") from exc
+        raise
 
 
 def read_rows(

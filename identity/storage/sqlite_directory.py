@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,12 +30,7 @@ from identity.directory_store import (
     SharingRequest,
 )
 from identity.errors import ConflictError, NotFoundError, UnavailableError
-from identity.storage.sqlite import (
-    ThreadConnections,
-    check_synchronous,
-    read_rows,
-    write_transaction,
-)
+from identity.storage.sqlite_base import SqliteRecords
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS did_operations (
@@ -94,35 +87,15 @@ UNION ALL SELECT 'event:' || kind, COUNT(*) FROM sharing_events GROUP BY kind
 """
 
 
-class SqliteDirectoryStore:
+class SqliteDirectoryStore(SqliteRecords):
     """DID operations, catalog versions and sharing requests in one SQLite file."""
 
     def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
-        self.path = str(path)
-        self.synchronous = check_synchronous(synchronous)
-        self._connections = ThreadConnections(self.path, self.synchronous)
+        super().__init__(path, synchronous=synchronous)
         try:
-            self._connections.get().executescript(SCHEMA)
+            self._conn().executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise UnavailableError(f"cannot create the SQLite schema: {exc}") from exc
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._connections.get()
-        try:
-            with write_transaction(db):
-                yield db
-        except sqlite3.Error as exc:
-            if db.in_transaction:  # COMMIT failed: leave the connection usable
-                with suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-            raise UnavailableError(f"SQLite write failed: {exc}") from exc
-
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return read_rows(self._connections.get(), sql, args)
-
-    def close(self) -> None:
-        self._connections.close()
 
     # -- DIDs -----------------------------------------------------------------------------
 
