@@ -17,10 +17,6 @@ challenges), :mod:`~identity.storage.sqlite_credentials` (credentials, status li
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
-from identity.errors import UnavailableError
 from identity.storage.sqlite_base import (
     SYNCHRONOUS_MODES,
     SqliteRecords,
@@ -114,12 +110,7 @@ CREATE INDEX IF NOT EXISTS credentials_digest ON credentials(digest);
 class SqliteStore(SqliteIssuers, SqliteCredentials, SqliteRegistry):
     """The service's records in one SQLite file (``<data_dir>/identity.sqlite3``)."""
 
-    def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
-        super().__init__(path, synchronous=synchronous)
-        try:
-            self._conn().executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise UnavailableError(f"cannot create the SQLite schema: {exc}") from exc
+    SCHEMA = SCHEMA
 
     def ping(self) -> None:
         self._read("SELECT 1")

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from identity.errors import UnavailableError
 
@@ -103,13 +103,20 @@ class SqliteRecords:
     """Plumbing every record family of :class:`~identity.storage.sqlite.SqliteStore`
     shares: one connection per thread to ``path``, write transactions, snapshot reads.
 
-    Opens no connection by itself; the store creates its schema on the first one.
+    ``SCHEMA`` (``CREATE … IF NOT EXISTS`` statements) is run on the first connection.
     """
+
+    SCHEMA: ClassVar[str] = ""
 
     def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
         self.path = str(path)
         self.synchronous = check_synchronous(synchronous)
         self._connections = ThreadConnections(self.path, self.synchronous)
+        if self.SCHEMA:
+            try:
+                self._conn().executescript(self.SCHEMA)
+            except sqlite3.Error as exc:
+                raise UnavailableError(f"cannot create the SQLite schema: {exc}") from exc
 
     def _conn(self) -> sqlite3.Connection:
         return self._connections.get()

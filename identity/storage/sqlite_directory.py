@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from identity.directory_store import (
@@ -29,7 +28,7 @@ from identity.directory_store import (
     SharingEvent,
     SharingRequest,
 )
-from identity.errors import ConflictError, NotFoundError, UnavailableError
+from identity.errors import ConflictError, NotFoundError
 from identity.storage.sqlite_base import SqliteRecords
 
 SCHEMA = """
@@ -90,12 +89,7 @@ UNION ALL SELECT 'event:' || kind, COUNT(*) FROM sharing_events GROUP BY kind
 class SqliteDirectoryStore(SqliteRecords):
     """DID operations, catalog versions and sharing requests in one SQLite file."""
 
-    def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
-        super().__init__(path, synchronous=synchronous)
-        try:
-            self._conn().executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise UnavailableError(f"cannot create the SQLite schema: {exc}") from exc
+    SCHEMA = SCHEMA
 
     # -- DIDs -----------------------------------------------------------------------------
 
