@@ -25,11 +25,12 @@ from service.container import Services
 
 def request_view(request: SharingRequest) -> dict[str, Any]:
     """The request as its parties see it (the citizen, the two agencies)."""
+    asked = body(request)
     out: dict[str, Any] = {
         "id": request.id,
         "state": request.state,
-        "request": body(request),
-        "requestDigest": record_digest(body(request)),
+        "request": asked,
+        "requestDigest": record_digest(asked),
         "events": request.events,
         "created": xsd_datetime(request.created),
         "updated": xsd_datetime(request.updated),

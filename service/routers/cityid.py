@@ -6,6 +6,7 @@ needed; anonymous callers are rate-limited like anonymous verification.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -93,7 +94,7 @@ async def _submit(
     # ConflictError, and the log entry names an operation that did not take effect
     # (harmless: digests only; the README's "anchor first" note).
     svc.directory.append_did_operation(record)
-    stored = svc.cityid.history(state.did)[-1]
+    stored = replace(state, log_index=receipt.index)  # verified once, by apply() above
     return JSONResponse(
         {
             "did": state.did,
