@@ -116,7 +116,9 @@ class Verifier:
         if proofs is None:
             results.append(
                 CheckResult(
-                    "issuer", skipped="needs a verified proof; the proof check failed", needs="proof"
+                    "issuer",
+                    skipped="needs a verified proof; the proof check failed",
+                    needs="proof",
                 )
             )
         else:
