@@ -49,7 +49,7 @@ MAX_TOP_CONTEXTS = 128
 MAX_DERIVED = 4096
 """Scoped contexts derived from all top-level ones together."""
 MAX_KEYS_PER_CONTEXT = 2048
-"""Memoized key expansions per context (an ``@vocab`` context accepts any key)."""
+"""Memoized plans, type lists and IRIs per context (an ``@vocab`` context accepts any key)."""
 
 # An absolute IRI as pyld's toRdf keeps it (no white space anywhere), or a blank node.
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$")
@@ -57,6 +57,7 @@ _KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")
 _NODE_KEYWORDS = frozenset({"@id", "@type"})
 _VALUE_KEYS = frozenset({"@value", "@language", "@direction", "@type", "@index"})
 _ALLOWED_CONTAINERS = frozenset({"@set", "@graph"})
+_SKIP, _ID, _VALUE = "skip", "id", "value"
 
 
 class ContextUrls(Protocol):
@@ -76,9 +77,14 @@ class _Unsure(Exception):
     """The fast check cannot decide; the full check will."""
 
 
+# How a string value of a term expands (JSON-LD 1.1 API §5.3.2 Value Expansion).
+LITERAL, IRI, VOCAB, UNSURE = "literal", "iri", "vocab", "unsure"
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One term definition, flattened from pyld's processed context."""
+    """One term definition, flattened from pyld's processed context, with what the walk
+    needs precomputed: how a string value expands and whether another scalar is kept."""
 
     iri: str | None
     type: str | None
@@ -87,12 +93,26 @@ class Term:
     context: Any
     prefix: bool
     reverse: bool
+    strings: str
+    scalars_ok: bool
 
 
 class _Context:
     """A processed active context with its term table and the contexts derived from it."""
 
-    __slots__ = ("derived", "keys", "previous", "raw", "terms", "vocab")
+    __slots__ = (
+        "derived",
+        "id_aliases",
+        "plans",
+        "prefixes",
+        "previous",
+        "raw",
+        "terms",
+        "type_aliases",
+        "typed",
+        "vocab",
+        "vocab_ok",
+    )
 
     def __init__(self, raw: Json, previous: _Context | None) -> None:
         self.raw = raw
@@ -101,20 +121,35 @@ class _Context:
         self.terms: dict[str, Term | None] = {
             name: None if d is None else _term(d) for name, d in raw["mappings"].items()
         }
-        self.keys: dict[str, str | None] = {}
+        named = [(n, t) for n, t in self.terms.items() if t is not None]
+        self.type_aliases = frozenset(["@type", *(n for n, t in named if t.iri == "@type")])
+        self.id_aliases = frozenset(["@id", *(n for n, t in named if t.iri == "@id")])
+        self.prefixes = frozenset(n for n, t in named if t.prefix)
+        self.plans: dict[str, tuple[Any, ...]] = {}
+        self.typed: dict[tuple[str, ...], _Context] = {}
+        self.vocab_ok: set[str] = set()
         self.derived: dict[tuple[str, str], _Context] = {}
 
 
 def _term(definition: Json) -> Term:
     container = definition.get("@container") or ()
+    containers = frozenset([container] if isinstance(container, str) else container)
+    coerced = definition.get("@type")
+    literal = coerced in (None, "@none") or (isinstance(coerced, str) and bool(_IRI.match(coerced)))
+    if "@graph" in containers:
+        strings = IRI if coerced == "@id" else UNSURE
+    else:
+        strings = {"@id": IRI, "@vocab": VOCAB}.get(coerced or "", LITERAL if literal else UNSURE)
     return Term(
         iri=definition.get("@id"),
-        type=definition.get("@type"),
-        containers=frozenset([container] if isinstance(container, str) else container),
+        type=coerced,
+        containers=containers,
         has_context="@context" in definition,
         context=definition.get("@context"),
         prefix=bool(definition.get("_prefix")),
         reverse=bool(definition.get("reverse")),
+        strings=strings,
+        scalars_ok="@graph" not in containers and (literal or coerced in ("@id", "@vocab")),
     )
 
 
@@ -220,104 +255,136 @@ class TermTables:
             raise _Unsure
         self._node(self._top_context(tuple(urls)), document)
 
-    def _object(self, context: _Context, prop: str, element: Json) -> None:
+    def _plan(self, context: _Context, key: str) -> tuple[Any, ...]:
+        """What a key of a node object means in ``context``, worked out once: skip it
+        (``@context``, a type, an ``@json`` literal), an ``@id``, or a property whose
+        values expand in a (possibly property-scoped) context with a term definition."""
+        plan = context.plans.get(key)
+        if plan is not None:
+            return plan
+        if key == "@context":
+            plan = (_SKIP,)
+        else:
+            expanded = self._key(context, key)
+            term = context.terms.get(key)
+            if expanded == "@type":
+                plan = (_SKIP,)
+            elif expanded == "@id":
+                plan = (_ID,)
+            elif term is None:
+                plan = (_VALUE, context, None)
+            else:
+                if term.reverse or not term.containers <= _ALLOWED_CONTAINERS:
+                    raise _Unsure
+                if term.type == "@json":
+                    plan = (_SKIP,)
+                else:
+                    values_in = context
+                    if term.has_context:
+                        if term.context is None:
+                            raise _Unsure  # "@context": null (a presentation's credentials)
+                        values_in = self._derive(context, "property", key, term.context)
+                    plan = (_VALUE, values_in, values_in.terms.get(key))
+        if len(context.plans) < MAX_KEYS_PER_CONTEXT:
+            context.plans[key] = plan
+        return plan
+
+    def _object(self, context: _Context, term: Term | None, prop: str, element: Json) -> None:
         """An object that is the value of ``prop`` (a node or a value object)."""
         if "@context" in element:
             raise _Unsure
-        term = context.terms.get(prop)
-        if term is not None and term.has_context and term.context is None:
-            raise _Unsure
-        scoped = term.context if term is not None else None
+        scoped = None
+        if term is not None and term.has_context:
+            scoped = term.context
+            if scoped is None:
+                raise _Unsure
         # Revert a type-scoped context unless the element is a value object of at most
         # two members or a subject reference (JSON-LD 1.1 API §5.1.2 step 7).
         is_value = "@value" in element
-        keep = (is_value and len(element) <= 2) or (
-            len(element) == 1 and _aliases(context, next(iter(element)), "@id")
-        )
-        if context.previous is not None and not keep:
+        if context.previous is not None and not (
+            (is_value and len(element) <= 2)
+            or (len(element) == 1 and next(iter(element)) in context.id_aliases)
+        ):
             context = context.previous
         if scoped is not None:
-            context = self._derive(context, "property", prop, scoped)
+            context = context.derived.get(("property", prop)) or self._derive(
+                context, "property", prop, scoped
+            )
         if is_value:
-            self._value_object(context, prop, element)
-            return
-        self._node(context, element)
+            self._value_object(context, term, element)
+        else:
+            self._node(context, element)
 
     def _node(self, context: _Context, element: Json) -> None:
         """A node object: type-scoped contexts, then every key and value."""
-        type_keys = [k for k in element if _aliases(context, k, "@type")]
-        if len(type_keys) > 1:
-            raise _Unsure
-        type_context = context
-        if type_keys:
-            types = element[type_keys[0]]
-            listed = types if isinstance(types, list) else [types]
-            if not listed or not all(isinstance(t, str) for t in listed):
-                raise _Unsure
-            for name in sorted(listed):
-                self._vocab_iri(type_context, name)
-                term = type_context.terms.get(name)
-                if term is not None and term.has_context:
-                    if term.context is None or term.context is False:
-                        raise _Unsure
-                    context = self._derive(context, "type", name, term.context)
-        seen_id = False
+        type_key = None
         for key in element:
-            if key == "@context":
-                continue
-            expanded = self._key(context, key)
-            value = element[key]
-            if expanded == "@type":
-                continue
-            if expanded == "@id":
+            if key in context.type_aliases:
+                if type_key is not None:
+                    raise _Unsure
+                type_key = key
+        if type_key is not None:
+            context = self._typed(context, element[type_key])
+        plans = context.plans
+        seen_id = False
+        for key, value in element.items():
+            plan = plans.get(key) or self._plan(context, key)
+            kind = plan[0]
+            if kind is _VALUE:
+                self._value(plan[1], plan[2], key, value)
+            elif kind is _ID:
                 if seen_id or not isinstance(value, str):
                     raise _Unsure  # colliding keywords, or not a string
                 seen_id = True
                 self._iri(context, value)
-                continue
-            self._property(context, key, value)
 
-    def _property(self, context: _Context, key: str, value: Any) -> None:
-        term = context.terms.get(key)
-        if term is not None:
-            if term.reverse or not term.containers <= _ALLOWED_CONTAINERS:
-                raise _Unsure
-            if term.type == "@json":
+    def _typed(self, context: _Context, types: Any) -> _Context:
+        """``context`` with the type-scoped contexts of ``types``, in lexical order
+        (JSON-LD 1.1 API §5.1.2 step 11), the types checked as vocabulary IRIs."""
+        listed = (types,) if isinstance(types, str) else types
+        if not isinstance(listed, list | tuple) or not listed:
+            raise _Unsure
+        if not all(isinstance(t, str) for t in listed):
+            raise _Unsure
+        key = tuple(listed)
+        typed = context.typed.get(key)
+        if typed is not None:
+            return typed
+        typed = context
+        for name in sorted(listed):
+            self._vocab_iri(context, name)
+            term = context.terms.get(name)
+            if term is not None and term.has_context:
+                if term.context is None or term.context is False:
+                    raise _Unsure
+                typed = self._derive(typed, "type", name, term.context)
+        if len(context.typed) < MAX_KEYS_PER_CONTEXT:
+            context.typed[key] = typed
+        return typed
+
+    def _value(self, context: _Context, term: Term | None, prop: str, value: Any) -> None:
+        """A property's value: ``term`` is the property's definition in ``context``."""
+        if isinstance(value, str):
+            strings = LITERAL if term is None else term.strings
+            if strings is LITERAL:
                 return
-            if term.has_context:
-                if term.context is None:
-                    raise _Unsure  # "@context": null (a presentation's verifiableCredential)
-                context = self._derive(context, "property", key, term.context)
-        self._value(context, key, value)
-
-    def _value(self, context: _Context, prop: str, value: Any) -> None:
-        if value is None:
-            return
-        if isinstance(value, list):
-            term = context.terms.get(prop)
+            if strings is IRI:
+                self._iri(context, value)
+            elif strings is VOCAB:
+                self._vocab_iri(context, value)
+            else:
+                raise _Unsure
+        elif isinstance(value, dict):
+            self._object(context, term, prop, value)
+        elif isinstance(value, list):
             if term is not None and "@list" in term.containers:
                 raise _Unsure
             for item in value:
-                self._value(context, prop, item)
-        elif isinstance(value, dict):
-            self._object(context, prop, value)
-        else:
-            self._scalar(context, prop, value)
-
-    def _scalar(self, context: _Context, prop: str, value: Any) -> None:
-        term = context.terms.get(prop)
-        coerced = term.type if term is not None else None
-        if term is not None and "@graph" in term.containers and coerced != "@id":
-            raise _Unsure
-        if isinstance(value, str) and coerced == "@id":
-            self._iri(context, value)
-        elif isinstance(value, str) and coerced == "@vocab":
-            self._vocab_iri(context, value)
-        elif coerced not in (None, "@id", "@vocab", "@none") and not _IRI.match(coerced):
+                self._value(context, term, prop, item)
+        elif value is not None and term is not None and not term.scalars_ok:
             raise _Unsure
 
-    def _value_object(self, context: _Context, prop: str, element: Json) -> None:
-        term = context.terms.get(prop)
+    def _value_object(self, context: _Context, term: Term | None, element: Json) -> None:
         if not element.keys() <= _VALUE_KEYS or (term is not None and term.containers):
             raise _Unsure
         value = element["@value"]
@@ -343,18 +410,9 @@ class TermTables:
 
     # -- IRI expansion (pyld's _expand_iri), accepting only absolute results ------------
 
-    def _key(self, context: _Context, key: str) -> str:
-        """A key expanded with vocab=True: ``@id``, ``@type`` or an absolute IRI."""
-        memo = context.keys.get(key)
-        if memo is not None:
-            return memo
-        expanded = self._expand_key(context, key)
-        if len(context.keys) < MAX_KEYS_PER_CONTEXT:
-            context.keys[key] = expanded
-        return expanded
-
     @staticmethod
-    def _expand_key(context: _Context, key: str) -> str:
+    def _key(context: _Context, key: str) -> str:
+        """A key expanded with vocab=True: ``@id``, ``@type`` or an absolute IRI."""
         if key in _NODE_KEYWORDS:
             return key
         if key.startswith("@"):
@@ -370,14 +428,30 @@ class TermTables:
             return term.iri
         return _absolute(context, key, vocab=True)
 
-    def _iri(self, context: _Context, value: str) -> None:
+    @staticmethod
+    def _iri(context: _Context, value: str) -> None:
         """A document-relative IRI (``@id``, ``@type: @id``): absolute or a blank node."""
+        if _IRI.match(value):
+            prefix = value[: value.index(":")]
+            if prefix in context.prefixes and not value.startswith("//", len(prefix) + 1):
+                raise _Unsure  # a compact IRI: expands to something else
+            if value.startswith(RELATIVE_BASE):
+                raise _Unsure
+            return
         if value.startswith("_:") and len(value) > 2:
             return
-        _absolute(context, value, vocab=False)
+        raise _Unsure
 
     def _vocab_iri(self, context: _Context, value: str) -> None:
         """A vocabulary-relative IRI (``@type`` values, ``@type: @vocab``)."""
+        if value in context.vocab_ok:
+            return
+        self._check_vocab_iri(context, value)
+        if len(context.vocab_ok) < MAX_KEYS_PER_CONTEXT:
+            context.vocab_ok.add(value)
+
+    @staticmethod
+    def _check_vocab_iri(context: _Context, value: str) -> None:
         if value in context.terms:
             term = context.terms[value]
             if term is None or term.iri is None or term.iri.startswith("@"):

@@ -30,10 +30,9 @@ from identity.errors import (
 )
 from identity.jsonld import BUNDLED_CONTEXTS, SERVICE_CONTEXTS
 from tests.conftest import vectors_dir
-from tests.proofs.support import EXAMPLES, LOADER, V2
+from tests.proofs.support import CITY, EXAMPLES, LOADER, V2, service_credential
 
 TABLES = TermTables(LOADER)
-CITY = "https://identity-service.example/contexts/city/v1"
 DI = "https://w3id.org/security/data-integrity/v2"
 V1 = "https://www.w3.org/2018/credentials/v1"
 
@@ -71,42 +70,6 @@ def _vector_documents() -> list[dict[str, Any]]:
                         options = {k: v for k, v in proof.items() if k != "proofValue"}
                         out.append({**options, "@context": doc["@context"]})
     return out
-
-
-def service_credential() -> dict[str, Any]:
-    """What the issue flow signs for a bundled type (status entries, schema, validity)."""
-    return {
-        "@context": [V2, CITY],
-        "id": "urn:uuid:0b6c4b0e-8f3b-4b8e-9a59-6c1e4d2f7a10",
-        "type": ["VerifiableCredential", "ResidencePermitCredential"],
-        "issuer": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
-        "name": {"@value": "Residence permit", "@language": "en"},
-        "validFrom": "2026-01-01T00:00:00Z",
-        "validUntil": "2031-01-01T00:00:00Z",
-        "credentialSubject": {
-            "id": "did:example:citizen-1",
-            "fullName": "Li Lei",
-            "dateOfBirth": "1990-02-03",
-            "residenceAddress": "Xuhui",
-            "permitNumber": "SH2026001",
-        },
-        "credentialSchema": {
-            "id": "https://identity-service.example/credential-types/ResidencePermitCredential",
-            "type": "JsonSchema",
-        },
-        "credentialStatus": [
-            {
-                "id": "https://identity-service.example/status-lists/g1/revocation#42",
-                "type": "BitstringStatusListEntry",
-                "statusPurpose": "revocation",
-                "statusListIndex": "42",
-                "statusListCredential": "https://identity-service.example/status-lists/g1/revocation",
-            }
-        ],
-        "relatedResource": [
-            {"id": V2, "digestMultibase": "uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA"}
-        ],
-    }
 
 
 def _credential(context: Any, **members: Any) -> dict[str, Any]:
