@@ -28,16 +28,17 @@ import nacl.bindings as sodium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import rate, table  # noqa: E402
-from identity.canonical.terms import JsonLdChecker  # noqa: E402
-from identity.clock import SystemClock  # noqa: E402
-from identity.credentials.verifier import Verifier  # noqa: E402
-from identity.dids.key import DidKeyResolver  # noqa: E402
-from identity.jsonld import ContextLoader  # noqa: E402
-from identity.keys import Ed25519PrivateKey  # noqa: E402
-from identity.proofs import SuiteRegistry, add_proof  # noqa: E402
-from identity.proofs.eddsa_jcs import EddsaJcs2022  # noqa: E402
-from tests.proofs.support import service_credential  # noqa: E402
+from benchmarks.harness import rate, table
+from identity.canonical.rdf import check_json_ld
+from identity.canonical.terms import JsonLdChecker
+from identity.clock import SystemClock
+from identity.credentials.verifier import Verifier
+from identity.dids.key import DidKeyResolver
+from identity.jsonld import ContextLoader
+from identity.keys import Ed25519PrivateKey
+from identity.proofs import SuiteRegistry, add_proof
+from identity.proofs.eddsa_jcs import EddsaJcs2022
+from tests.proofs.support import service_credential
 
 
 class FullOnly(JsonLdChecker):
@@ -45,8 +46,6 @@ class FullOnly(JsonLdChecker):
 
     def check(self, document: dict[str, Any]) -> None:
         self.full += 1
-        from identity.canonical.rdf import check_json_ld
-
         check_json_ld(document, self.loader)
 
 
