@@ -71,7 +71,8 @@ def test_issue_verify_revoke_on_redis(redis_app: tuple[TestClient, Any]) -> None
     response = issue(client, agency)
     assert response.status_code == 201, response.text
     vc, cred_id = response.json()["verifiableCredential"], response.json()["credentialId"]
-    assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
+    verified = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert verified.status_code == 200, verified.text
     revoked = client.post(
         "/credentials/status",
         headers={"Authorization": f"Bearer {agency['apiKey']}"},
