@@ -15,6 +15,7 @@ problem ``type`` URL (RFC 9457 §3.1.1) and a short ``title``; an instance carri
     │   ├── InvalidDidError             not a DID this service can handle
     │   ├── DataLossError            JSON-LD would drop data           (VC-DI DATA_LOSS_DETECTION)
     │   ├── SchemaViolationError        credentialSubject fails its JSON Schema
+    │   ├── UnsupportedMediaTypeError   a body not declared as JSON
     │   └── ContextNotAllowedError      a JSON-LD context that is not bundled
     ├── VerificationError               a credential or proof does not verify
     │   ├── ProofVerificationError   bad signature / proof    (VC-DI PROOF_VERIFICATION_ERROR)
@@ -112,6 +113,14 @@ class ContextNotAllowedError(InputError):
 class PayloadTooLargeError(InputError):
     type_uri = PROBLEMS + "payload-too-large"
     title = "Request body too large"
+
+
+class UnsupportedMediaTypeError(InputError):
+    """A body whose declared media type is not JSON (``application/json`` or
+    ``application/*+json``, RFC 6839 §3.1); ``media_type`` is what was declared."""
+
+    type_uri = PROBLEMS + "unsupported-media-type"
+    title = "Unsupported media type"
 
 
 # -- verification -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from identity.errors import (
     MalformedValueError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    UnsupportedMediaTypeError,
 )
 from identity.groupcommit import GroupCommit
 from identity.jsonld import ContextLoader
@@ -244,9 +246,27 @@ Svc = Annotated[Services, Depends(services)]
 """FastAPI dependency: the running app's :class:`Services`."""
 
 
+_JSON_MEDIA_TYPE = re.compile(r"^application/([A-Za-z0-9!#$&^_.+-]+\+)?json$")
+
+
+def require_json_media_type(request: Request) -> None:
+    """415 unless the body is declared ``application/json`` or ``application/*+json``
+    (RFC 8259 §11, RFC 6839 §3.1); parameters such as ``charset`` are ignored. A body
+    without a Content-Type is refused too: the service never sniffs."""
+    declared = request.headers.get("content-type", "")
+    media_type = declared.partition(";")[0].strip().lower()
+    if not _JSON_MEDIA_TYPE.match(media_type):
+        raise UnsupportedMediaTypeError(
+            "the body must be sent as Content-Type: application/json",
+            media_type=media_type[:100],
+        )
+
+
 async def read_json(request: Request) -> Any:
-    """The body as strict I-JSON, within the size and depth limits from settings."""
+    """The body as strict I-JSON, declared as JSON, within the size and depth limits
+    from settings."""
     settings: Settings = request.app.state.services.settings
+    require_json_media_type(request)
     limit = settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -27,6 +27,7 @@ STATUS: dict[type[e.IdentityError], int] = {
     e.ParsingError: 400,
     e.InputError: 422,
     e.PayloadTooLargeError: 413,
+    e.UnsupportedMediaTypeError: 415,
     e.ContextNotAllowedError: 422,
     e.InvalidDidError: 400,
     e.VerificationError: 422,

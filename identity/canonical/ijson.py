@@ -46,9 +46,14 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+_MAX_SAFE_DIGITS = len(str(MAX_SAFE_INTEGER))
+
+
 def _checked_int(text: str) -> int:
-    value = int(text)
-    if abs(value) > MAX_SAFE_INTEGER:
+    """An integer token within ±(2**53-1), range-checked on the text *before* ``int()``:
+    a token of thousands of digits must not reach Python's int-conversion limit."""
+    digits = text.removeprefix("-")
+    if len(digits) > _MAX_SAFE_DIGITS or abs(value := int(text)) > MAX_SAFE_INTEGER:
         raise ParsingError("integer outside ±(2**53-1) is not valid I-JSON (RFC 7493 §2.2)")
     return value
 

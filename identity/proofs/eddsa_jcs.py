@@ -1,8 +1,10 @@
 """eddsa-jcs-2022 (W3C Data Integrity EdDSA Cryptosuites v1.0 §3.3).
 
 Transformation is RFC 8785 JCS of the unsecured document (§3.3.3); the proof
-configuration is the proof options, with the document's ``@context`` copied in, under
-JCS (§3.3.5); hashing is SHA-256(config) ‖ SHA-256(document) (§3.3.4).
+configuration is JCS of the proof options exactly as they are (§3.3.5) -- with an
+``@context`` only when the proof has one; hashing is SHA-256(config) ‖ SHA-256(document)
+(§3.3.4). Our own proofs carry the document's ``@context`` (§3.3.1 step 2), but a proof
+another issuer made without one verifies as given.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from identity.canonical import jcs
 from identity.errors import ProofVerificationError
+from identity.proofs.eddsa_rdfc import DATE_TIME_STAMP
 
 Json = dict[str, Any]
 
@@ -24,11 +27,22 @@ class EddsaJcs2022:
         return jcs(unsecured)
 
     def configure(self, proof_options: Json, unsecured: Json) -> bytes:
-        # §3.3.5 step 4: the proof configuration carries the document's @context.
-        config = dict(proof_options)
-        if "@context" in unsecured:
-            config["@context"] = unsecured["@context"]
-        return jcs(config)
+        """§3.3.5 Proof Configuration: JCS of the options as given, never with members
+        added (an older draft copied the document's ``@context`` in; the Recommendation
+        uses the proof's own ``@context`` only when present, §3.3.2)."""
+        if (proof_options.get("type"), proof_options.get("cryptosuite")) != (
+            self.proof_type,
+            self.cryptosuite,
+        ):
+            raise ProofVerificationError(
+                "proof type must be DataIntegrityProof with cryptosuite eddsa-jcs-2022"
+            )
+        created = proof_options.get("created")
+        if created is not None and (
+            not isinstance(created, str) or not DATE_TIME_STAMP.match(created)
+        ):
+            raise ProofVerificationError("proof.created must be an XML Schema dateTimeStamp")
+        return jcs(proof_options)
 
     def hash(self, transformed: bytes, config: bytes) -> bytes:
         return hashlib.sha256(config).digest() + hashlib.sha256(transformed).digest()

@@ -44,15 +44,17 @@ def test_transformation_is_jcs_of_the_document() -> None:
 
 
 def test_proof_configuration_is_jcs_with_the_document_context() -> None:
+    # §3.3.1 step 2: our proofs carry the document's @context, so the configuration has it.
     unsigned = vector_json("eddsa-common/unsigned.json")
-    config = SUITE.configure(_options(), unsigned)
+    config = SUITE.configure(SUITE.proof_options(_options(), unsigned), unsigned)
     assert config.decode() == vector_text("eddsa-jcs-2022/proofCanonJCS.txt")
     assert hashlib.sha256(config).hexdigest() == vector_text("eddsa-jcs-2022/proofHashJCS.txt")
 
 
 def test_hash_data_is_config_hash_then_document_hash() -> None:
     unsigned = vector_json("eddsa-common/unsigned.json")
-    data = SUITE.hash(SUITE.transform(unsigned), SUITE.configure(_options(), unsigned))
+    options = SUITE.proof_options(_options(), unsigned)
+    data = SUITE.hash(SUITE.transform(unsigned), SUITE.configure(options, unsigned))
     assert data.hex() == vector_text("eddsa-jcs-2022/combinedHashJCS.txt")
     signature = _key().sign(data)
     assert signature.hex() == vector_text("eddsa-jcs-2022/sigHexJCS.txt")

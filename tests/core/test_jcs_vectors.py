@@ -38,11 +38,27 @@ def test_jcs_number_serialisation_matches_es6_samples() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["9007199254740992", "-9007199254740992", "1e400", "NaN", "Infinity"]
+    "text",
+    [
+        "9007199254740992",
+        "-9007199254740992",
+        "10000000000000000",
+        "9" * 4_301,  # beyond Python's default int-conversion digit limit
+        "-" + "1" * 100_000,
+        "1e400",
+        "9" * 5_000 + ".5",
+        "NaN",
+        "Infinity",
+    ],
 )
 def test_numbers_outside_ijson_are_refused(text: str) -> None:
     with pytest.raises(ParsingError):
         parse_json(f'{{"n": {text}}}')
+
+
+@pytest.mark.parametrize("value", [0, -1, 2**53 - 1, -(2**53 - 1), 10**15])
+def test_integers_inside_ijson_are_read_exactly(value: int) -> None:
+    assert parse_json(f'{{"n": {value}}}') == {"n": value}
 
 
 def test_jcs_refuses_integers_beyond_2_53() -> None:

@@ -209,6 +209,21 @@ RAW_CASES: dict[str, tuple[bytes, int, str]] = {
         400,
         VC_DM + "PARSING_ERROR",
     ),
+    "integer of 5,000 digits": (
+        b'{"credential": {"n": ' + b"9" * 5_000 + b"}}",
+        400,
+        VC_DM + "PARSING_ERROR",
+    ),
+    "negative integer of 60,000 digits": (
+        b'{"credential": {"n": -' + b"1" * 60_000 + b"}}",
+        400,
+        VC_DM + "PARSING_ERROR",
+    ),
+    "float of 5,000 digits": (
+        b'{"credential": {"n": ' + b"9" * 5_000 + b".5}}",
+        400,
+        VC_DM + "PARSING_ERROR",
+    ),
     "NaN": (b'{"credential": {"n": NaN}}', 400, VC_DM + "PARSING_ERROR"),
     "nested too deep": (
         b'{"credential": ' + b"[" * 100 + b"]" * 100 + b"}",
@@ -254,8 +269,58 @@ def test_oversized_chunked_body_without_length_gets_413(client: TestClient) -> N
         for _ in range(100):
             yield b"x" * 1024
 
-    response = client.post("/credentials/verify", content=chunks())
+    response = client.post(
+        "/credentials/verify", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert_problem(response, 413, PROBLEMS + "payload-too-large")
+
+
+JSON_MEDIA_TYPES = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "Application/JSON",
+    "application/ld+json",
+    "application/vc+ld+json",
+    "application/vp+ld+json; charset=UTF-8",
+]
+NOT_JSON = [
+    "text/plain",
+    "text/plain; charset=utf-8",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "application/jsonx",
+    "multipart/form-data; boundary=x",
+    "text/json",
+    "application/+json",
+    None,
+]
+
+
+@pytest.mark.parametrize("endpoint", ["/credentials/issue", "/credentials/verify", "/issuers"])
+@pytest.mark.parametrize("media_type", NOT_JSON)
+def test_a_body_not_declared_as_json_gets_415_and_writes_nothing(
+    client: TestClient, endpoint: str, media_type: str | None
+) -> None:
+    agency = make_issuer(client)
+    auth = {"Authorization": f"Bearer {agency['apiKey']}"} if "cred" in endpoint else admin()
+    body = {"credential": credential_for(agency["did"]), "verifiableCredential": {}, "name": "x"}
+    headers = {**auth, **({"Content-Type": media_type} if media_type else {})}
+    before = snapshot(client)
+    response = client.post(endpoint, content=json.dumps(body).encode(), headers=headers)
+    problem = assert_problem(response, 415, PROBLEMS + "unsupported-media-type")
+    assert problem["media_type"] == (media_type or "").partition(";")[0].strip().lower()
+    assert snapshot(client) == before
+
+
+@pytest.mark.parametrize("media_type", JSON_MEDIA_TYPES)
+def test_json_media_types_are_accepted(client: TestClient, media_type: str) -> None:
+    agency = make_issuer(client)
+    response = client.post(
+        "/credentials/issue",
+        content=json.dumps({"credential": credential_for(agency["did"])}).encode(),
+        headers={"Authorization": f"Bearer {agency['apiKey']}", "Content-Type": media_type},
+    )
+    assert response.status_code == 201, response.text
 
 
 VERIFY_CASES: dict[str, tuple[Any, int, str]] = {
