@@ -20,12 +20,6 @@ from tests.service.conftest import issue, make_issuer
 
 pytestmark = pytest.mark.interop
 
-# Until issue #11's fix of eddsa_jcs.configure() (branch conf) is merged: ACA-Py's proofs
-# carry no @context, and the verifier still hashes the document's @context into the proof
-# configuration.
-NO_PROOF_CONTEXT_FIX = pytest.mark.xfail(
-    strict=True, reason="issue #11: proof without @context rejected until the conf fix lands"
-)
 
 
 def _credential(issuer: str) -> dict[str, Any]:
@@ -60,7 +54,6 @@ def test_acapy_emits_the_peer_proof_shape(acapy_credential: dict[str, Any]) -> N
     assert "created" not in proofs[0]
 
 
-@NO_PROOF_CONTEXT_FIX
 def test_an_acapy_credential_verifies_here(
     client: TestClient, acapy_credential: dict[str, Any]
 ) -> None:

@@ -30,15 +30,6 @@ SHAPES = {
     }
     for ctx, created, as_list in itertools.product([True, False], repeat=3)
 }
-# Until issue #11's fix of eddsa_jcs.configure() (branch conf) is merged: the verifier still
-# copies the document's @context into the proof configuration (an older draft's rule).
-NO_PROOF_CONTEXT_FIX = pytest.mark.xfail(
-    strict=True, reason="issue #11: proof without @context rejected until the conf fix lands"
-)
-VERIFYING_SHAPES = [
-    pytest.param(shape, id=name, marks=() if shape["proof_context"] else NO_PROOF_CONTEXT_FIX)
-    for name, shape in SHAPES.items()
-]
 
 
 def _credential(issuer: str) -> dict[str, Any]:
@@ -74,7 +65,7 @@ def test_the_independent_signer_reproduces_the_published_vector() -> None:
     assert signed["proof"]["proofValue"] == published["proof"]["proofValue"]
 
 
-@pytest.mark.parametrize("shape", VERIFYING_SHAPES)
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 def test_a_peer_proof_shape_verifies(client: TestClient, shape: dict[str, Any]) -> None:
     vc = SIGNER.sign_jcs(_credential(SIGNER.did), **shape)
     proof = _proof_of(vc)
