@@ -334,6 +334,19 @@ def run_suite(scratch: Path, run: Run) -> dict[str, object]:
         ],
         "pendingTests": [t["fullTitle"] for t in report["pending"]],
     }
+    if run.per_cryptosuite_issuers:
+        # Every test sits under a describe() named for its cryptosuite: the first tag named.
+        def suite_of(title: str) -> str:
+            named = [(title.find(tag), tag) for tag in run.tags if tag in title]
+            return min(named)[1] if named else "other"
+
+        summary["byCryptosuite"] = {
+            tag: {
+                kind: sum(suite_of(t["fullTitle"]) == tag for t in report[kind])
+                for kind in ("passes", "failures", "pending")
+            }
+            for tag in run.tags
+        }
     (results / f"{run.name}.summary.json").write_text(json.dumps(summary, indent=2))
     return summary
 
@@ -365,6 +378,8 @@ def main() -> None:
             f"{summary['pending']} pending",
             flush=True,
         )
+        for tag, counts in summary.get("byCryptosuite", {}).items():  # type: ignore[attr-defined]
+            print(f"  {tag}: {counts}")
         for failure in summary["failures"]:  # type: ignore[attr-defined]
             print(f"  FAIL {failure['test']}\n       {failure['error'][:200]}")
     print("\n| run | issuer cryptosuite | passed | failed | pending |\n|---|---|---|---|---|")
