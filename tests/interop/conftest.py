@@ -1,15 +1,19 @@
-"""ACA-Py, really started: a fresh agent per test session on loopback, no ledger.
+"""Independent implementations, really run: ACA-Py and Digital Bazaar's npm libraries.
 
-``scripts/ensure-acapy`` (called by ``scripts/check``) installs acapy-agent into
-``.venv/acapy``; ``IDENTITY_ACAPY`` names another ``aca-py`` executable. Without one the
-tests skip, except under ``CI=true`` where they fail: CI must run them.
+ACA-Py: a fresh agent per test session on loopback, no ledger. ``scripts/ensure-acapy``
+(called by ``scripts/check``) installs acapy-agent into ``.venv/acapy``; ``IDENTITY_ACAPY``
+names another ``aca-py`` executable. The npm peer: ``scripts/ensure-node-peers`` installs
+``tests/interop/js``. Without them the tests skip, except under ``CI=true`` where they fail:
+CI must run them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -125,3 +129,35 @@ def acapy() -> Iterator[AcaPy]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@dataclass(frozen=True)
+class NodePeer:
+    """Digital Bazaar's VC and Data Integrity libraries (npm), one process per call."""
+
+    script: Path
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one request to ``tests/interop/js/peer.mjs``; its JSON answer."""
+        done = subprocess.run(
+            ["node", str(self.script)],
+            input=json.dumps(request).encode(),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        answer: dict[str, Any] = json.loads(done.stdout)
+        return answer
+
+
+@pytest.fixture(scope="session")
+def digitalbazaar() -> NodePeer:
+    """The npm peer, installed by ``scripts/ensure-node-peers`` (called by scripts/check)."""
+    js = Path(__file__).parent / "js"
+    if shutil.which("node") is None or not (js / "node_modules" / "@digitalbazaar").is_dir():
+        message = "the npm peers are not installed: run scripts/ensure-node-peers"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return NodePeer(js / "peer.mjs")

@@ -21,7 +21,6 @@ from tests.service.conftest import issue, make_issuer
 pytestmark = pytest.mark.interop
 
 
-
 def _credential(issuer: str) -> dict[str, Any]:
     return {
         "@context": [
