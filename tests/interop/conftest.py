@@ -62,6 +62,16 @@ class AcaPy:
         secured: dict[str, Any] = response.json()["securedDocument"]
         return secured
 
+    def issue_vc_api(self, credential: dict[str, Any]) -> dict[str, Any]:
+        """ACA-Py's VC-API issuer (``POST /vc/credentials/issue``): with an Ed25519 did:key
+        and no options it signs Ed25519Signature2020 (1.7 has no DataIntegrityProof there)."""
+        response = self.http.post(
+            "/vc/credentials/issue", json={"credential": credential, "options": {}}
+        )
+        assert response.status_code == 201, response.text
+        vc: dict[str, Any] = response.json()["verifiableCredential"]
+        return vc
+
     def verify(self, secured: dict[str, Any]) -> httpx.Response:
         """ACA-Py's Data Integrity verifier (``POST /vc/di/verify``): 200 or 400."""
         return self.http.post("/vc/di/verify", json={"securedDocument": secured})

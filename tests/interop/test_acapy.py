@@ -1,8 +1,9 @@
 """Cross-verification with ACA-Py 1.7 (acapy-agent), both directions, eddsa-jcs-2022.
 
-ACA-Py signs with its Data Integrity route (``/vc/di/add-proof``; its VC-API
-``/vc/credentials/issue`` knows only Linked Data proof types in 1.7) and a did:key of its own
-wallet; this service verifies over ``POST /credentials/verify``. This service issues and
+ACA-Py signs eddsa-jcs-2022 with its Data Integrity route (``/vc/di/add-proof``; its VC-API
+``/vc/credentials/issue`` knows only Linked Data proof types in 1.7, and signs
+Ed25519Signature2020 there, which we verify too) and a did:key of its own wallet; this
+service verifies over ``POST /credentials/verify``. This service issues and
 ACA-Py verifies (``/vc/di/verify``). Each direction also refuses a tampered credential, so a
 verifier that says yes to everything cannot pass.
 """
@@ -72,6 +73,42 @@ def test_a_tampered_acapy_credential_is_refused_here(
     response = client.post("/credentials/verify", json={"verifiableCredential": tampered})
     assert response.status_code == 422, response.text
     assert response.json()["type"] == "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
+
+
+VC_API_CREDENTIALS = {
+    "vc1.1": {
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiableCredential"],
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:ebfeb1f712ebc6f1c276e12ec21"},
+    },
+    "vc2.0": {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:ebfeb1f712ebc6f1c276e12ec21", "name": "Alice"},
+    },
+}
+
+
+@pytest.mark.parametrize("model", VC_API_CREDENTIALS)
+def test_an_acapy_vc_api_credential_verifies_here(
+    client: TestClient, acapy: AcaPy, model: str
+) -> None:
+    """ACA-Py's VC-API route signs Ed25519Signature2020; we verify it, and refuse it tampered."""
+    did = acapy.create_did_key()
+    vc = acapy.issue_vc_api({**VC_API_CREDENTIALS[model], "issuer": did})
+    assert vc["proof"]["type"] == "Ed25519Signature2020"
+
+    response = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert response.status_code == 200, response.text
+    assert response.json()["results"]["proof"]["valid"] is True
+
+    tampered = copy.deepcopy(vc)
+    tampered["credentialSubject"]["id"] = "did:example:someone-else"
+    refused = client.post("/credentials/verify", json={"verifiableCredential": tampered})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"] == "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
 
 
 def test_acapy_verifies_ours(client: TestClient, acapy: AcaPy) -> None:
