@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from identity.canonical import parse_json
 from identity.clock import Clock, SystemClock
 from identity.credentials.issuer import Issuer, credential_digest
+from identity.credentials.related import check_related_resources
 from identity.credentials.verifier import Verified, Verifier
 from identity.dids.cityid import METHOD
 from identity.dids.cityid_resolver import CityDidResolver
@@ -118,7 +119,11 @@ class Services:
             resolver=resolver,
             verifier=Verifier(registry, resolver, clock),
             issuer=Issuer(
-                store, clock, anchor=anchors.credential_issued, write_record=records.submit
+                store,
+                clock,
+                anchor=anchors.credential_issued,
+                write_record=records.submit,
+                contexts=loader,
             ),
             admin_token=settings.admin_token_value(),
             records=records,
@@ -154,6 +159,10 @@ class Services:
             resolver,
             clock,
             extra_checks=[
+                (
+                    "relatedResource",
+                    lambda v, _: check_related_resources(v.credential.json, loader),
+                ),
                 ("status", svc._status),
                 ("issuerTrust", svc._issuer_trust),
                 ("anchor", svc._anchor),

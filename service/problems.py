@@ -65,6 +65,8 @@ def problem(status: int, type_uri: str, title: str, detail: str, **extra: Any) -
 def check_result(check: CheckResult) -> dict[str, Any]:
     """One named check as reported in ``results``: valid, its details, and its error."""
     out: dict[str, Any] = {"valid": check.valid, **check.details}
+    if check.skipped is not None:
+        out["skipped"] = check.skipped
     if check.error is not None:
         out["error"] = {
             "type": check.error.type_uri,

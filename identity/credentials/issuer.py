@@ -18,6 +18,7 @@ from typing import Any
 from identity.canonical import jcs
 from identity.clock import Clock, xsd_datetime
 from identity.credentials.model import V2_CONTEXT, Credential, parse_credential
+from identity.credentials.related import RelatedResourceSource, check_related_resources
 from identity.errors import ConflictError, MalformedValueError, PermissionDeniedError
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import Cryptosuite, add_proof
@@ -115,11 +116,15 @@ class Issuer:
         clock: Clock,
         anchor: Anchor | None = None,
         write_record: Callable[[CredentialRecord], Awaitable[None]] | None = None,
+        contexts: RelatedResourceSource | None = None,
     ):
+        """``contexts`` (the service's ContextLoader) checks ``relatedResource`` digests
+        of the contexts it serves (VC DM 2.0 §5.3); without it they are not checked."""
         self.credentials = credentials
         self.clock = clock
         self.anchor = anchor
         self.write_record = write_record or self._write_now
+        self.contexts = contexts
 
     async def _write_now(self, record: CredentialRecord) -> None:
         self.credentials.put_credential(record)
@@ -141,6 +146,8 @@ class Issuer:
         """
         now = self.clock.now()
         document = bind_issuer(document, issuer.did)
+        if self.contexts is not None:
+            check_related_resources(document, self.contexts)
         given_id = document.get("id")
         if isinstance(given_id, str) and self.credentials.find_credential(given_id) is not None:
             raise ConflictError("a credential with this id was already issued", id=given_id)

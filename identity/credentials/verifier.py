@@ -1,14 +1,17 @@
 """Credential verification: named checks, run in the order of VC DM 2.0 §7.1.
 
 Each check either passes (and may add details) or raises an :class:`IdentityError`.
-:meth:`Verifier.verify` runs every check it can, then returns a
-:class:`VerifiedCredential` or raises :class:`CredentialNotVerified` carrying every
-result -- so the API can name each failed check -- never a bare ``False``.
+:meth:`Verifier.verify` runs every check that can run, whatever failed before it, then
+returns a :class:`VerifiedCredential` or raises :class:`CredentialNotVerified` carrying
+every result -- so the API names each failed check (a credential both expired and
+revoked reports both) -- never a bare ``False``.
 
 Check order: ``wellFormed`` (§4) -> ``proof`` (VC-DI §4.4, one result for the whole
 proof set) -> ``issuer`` (the proof's controller is the issuer) -> ``validityPeriod``
-(§4.9 against the verifier's clock) -> extra checks (status, issuer trust, log anchor)
-that later layers plug in.
+(§4.9 against the verifier's clock) -> extra checks (related resources, status, issuer
+trust, log anchor) that later layers plug in. Only a credential that is not well formed
+stops the run (nothing else can be read from it). ``issuer`` needs a verified proof: when
+the proof check failed it is reported as skipped, with the reason, and never passes.
 """
 
 from __future__ import annotations
@@ -31,21 +34,36 @@ from identity.proofs import SuiteRegistry, VerifiedProof, verify_proofs
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
+    """One named check: passed, failed with ``error``, or not run (``skipped`` says why,
+    and ``needs`` names the failed check it depended on). Only a passed check is valid."""
+
     name: str
     error: IdentityError | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+    needs: str | None = None
 
     @property
     def valid(self) -> bool:
-        return self.error is None
+        return self.error is None and self.skipped is None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """What the fixed steps established; extra checks read it."""
+    """What the fixed steps established; extra checks read it. They run even when an
+    earlier check failed: ``proofs`` is empty when the proof check failed, so a check
+    that needs the signer must look at :attr:`proof_verified`."""
 
     credential: Credential
     proofs: tuple[VerifiedProof, ...]
+
+    @property
+    def proof_verified(self) -> bool:
+        return bool(self.proofs)
 
 
 ExtraCheck = tuple[str, Callable[[Verified, dict[str, Any]], dict[str, Any] | None]]
@@ -60,10 +78,11 @@ class VerifiedCredential:
 
 
 class CredentialNotVerified(VerificationError):
-    """At least one check failed; ``checks`` holds every result, passed and failed."""
+    """At least one check failed; ``checks`` holds every result (passed, failed,
+    skipped), ``failed`` the failed ones, in check order."""
 
     def __init__(self, checks: Sequence[CheckResult]) -> None:
-        failed = [c for c in checks if not c.valid]
+        failed = [c for c in checks if c.failed]
         reasons = "; ".join(f"{c.name}: {c.error.detail}" for c in failed if c.error)
         super().__init__(f"credential failed verification: {reasons}")
         self.checks = tuple(checks)
@@ -94,16 +113,22 @@ class Verifier:
             raise CredentialNotVerified([CheckResult("wellFormed", exc)]) from exc
         results = [CheckResult("wellFormed")]
         proofs = self._check_proof(credential, results)
-        if proofs is not None:
+        if proofs is None:
+            results.append(
+                CheckResult(
+                    "issuer",
+                    skipped="needs a verified proof; the proof check failed",
+                    needs="proof",
+                )
+            )
+        else:
             results.append(self._check_issuer(credential, proofs))
         results.append(self._check_validity(credential))
-        if proofs is not None and all(r.valid for r in results):
-            verified = Verified(credential, proofs)
-            results.extend(self._run_extra(verified, options))
+        results.extend(self._run_extra(Verified(credential, proofs or ()), options))
         results = _requested(results, options.get("checks"))
         if not all(r.valid for r in results):
             raise CredentialNotVerified(results)
-        assert proofs is not None
+        assert proofs is not None  # a failed proof check is always among the results
         return VerifiedCredential(credential, proofs, tuple(results))
 
     def _check_proof(
@@ -166,7 +191,10 @@ class Verifier:
 
 def _requested(results: list[CheckResult], checks: Any) -> list[CheckResult]:
     """VC-API ``options.checks``: when the caller names checks, only those (and
-    ``wellFormed``) decide and are reported; otherwise every check does."""
+    ``wellFormed``, and the failed check a named one was skipped for) decide and are
+    reported; otherwise every check does. A verified proof always decides."""
     if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
         return results
-    return [r for r in results if r.name == "wellFormed" or r.name in checks]
+    named = {"wellFormed", *checks}
+    named |= {r.needs for r in results if r.name in named and r.needs is not None}
+    return [r for r in results if r.name in named or (r.name == "proof" and r.failed)]
