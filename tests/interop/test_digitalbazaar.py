@@ -61,10 +61,14 @@ def peer_credential(digitalbazaar: NodePeer) -> dict[str, Any]:
     return vc
 
 
+@pytest.mark.parametrize("as_list", [False, True], ids=["proof object", "one-element list"])
 def test_a_digitalbazaar_rdfc_credential_verifies_here(
-    client: TestClient, peer_credential: dict[str, Any]
+    client: TestClient, peer_credential: dict[str, Any], as_list: bool
 ) -> None:
-    response = client.post("/credentials/verify", json={"verifiableCredential": peer_credential})
+    vc = copy.deepcopy(peer_credential)
+    if as_list:  # a proof set of one (Data Integrity §2.1.1); the signature is unchanged
+        vc["proof"] = [vc["proof"]]
+    response = client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["verified"] is True
