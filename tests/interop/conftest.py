@@ -139,6 +139,7 @@ def acapy() -> Iterator[AcaPy]:
             proc.kill()
             proc.wait()
         log.close()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @dataclass(frozen=True)
