@@ -20,6 +20,11 @@ SUITES = [
         [],
     ),
     ("JSON-LD: RDFC-1.0 against plain pyld", "bench_rdfc.py", []),
+    (
+        "JSON-LD check on eddsa-jcs-2022 verify: on / off, beside PyNaCl",
+        "bench_jsonld_check.py",
+        ["--rounds", "7"],
+    ),
     ("transparency log", "bench_log.py", ["--quick"]),
     ("status lists", "bench_status.py", []),
     ("Redis deployment", "bench_redis.py", []),

@@ -43,7 +43,7 @@ MAX_PERMUTED_NODES = 8  # 8! = 40,320 permutations: over any sane budget already
 # Relative IRIs are resolved against this base so that they can be *seen*: pyld would
 # otherwise resolve them against http://example.org/base/ or drop them. ".invalid" is
 # reserved (RFC 6761 §6.4), so no real IRI starts with it.
-_RELATIVE_BASE = "https://relative-iri.invalid/"
+_RELATIVE_BASE = RELATIVE_BASE = "https://relative-iri.invalid/"
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _CONTEXT_CACHE_SIZE = 256
 
@@ -54,6 +54,48 @@ class ContextSource(Protocol):
     def load(self, url: str) -> dict[str, Any]:
         """A fresh copy of the context document at ``url``; raise ContextNotAllowedError."""
         ...
+
+
+def context_options(loader: ContextSource) -> dict[str, Any]:
+    """pyld options that load contexts only from ``loader`` (this thread's caches)."""
+    resolver = _context_resolver(loader)
+    return {
+        "base": _RELATIVE_BASE,
+        "documentLoader": resolver.document_loader,
+        "processingMode": "json-ld-1.1",
+        "produceGeneralizedRdf": False,
+        "contextResolver": resolver,
+        "isFrame": False,
+        "keepFreeFloatingNodes": False,
+        "extractAllScripts": False,
+    }
+
+
+def new_processor() -> Any:
+    """The safe-mode JSON-LD processor the rdfc path expands with."""
+    return _SafeProcessor()
+
+
+def check_json_ld(document: Any, loader: ContextSource) -> None:
+    """The JSON-LD processing of :func:`rdfc` -- safe-mode expansion and toRdf -- without
+    the canonicalization: return when ``document`` is valid JSON-LD over ``loader``'s
+    contexts, else raise what :func:`rdfc` raises for it."""
+    if not isinstance(document, dict):
+        raise ParsingError("a JSON-LD document must be a JSON object")
+    try:
+        _SafeProcessor().to_rdf(document, context_options(loader))
+    except IdentityError:
+        raise
+    except (
+        pyld_jsonld.JsonLdError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+    ) as exc:
+        raise _translated(exc) from exc
 
 
 def rdfc(document: Any, loader: ContextSource, *, max_work: int = DEFAULT_MAX_WORK) -> str:

@@ -5,12 +5,19 @@ configuration is JCS of the proof options exactly as they are (§3.3.5) -- with 
 ``@context`` only when the proof has one; hashing is SHA-256(config) ‖ SHA-256(document)
 (§3.3.4). Our own proofs carry the document's ``@context`` (§3.3.1 step 2), but a proof
 another issuer made without one verifies as given.
+
+JCS never expands the document, so on its own this suite would sign and accept JSON-LD
+that eddsa-rdfc-2022 refuses. Given a ``jsonld`` check (``identity.canonical.terms.
+JsonLdChecker``) it refuses the same documents with the same errors: the unsecured
+document in :meth:`transform`, the proof options (in the document's ``@context``, as the
+rdfc proof configuration) in :meth:`configure`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from identity.canonical import jcs
 from identity.errors import ProofVerificationError
@@ -19,11 +26,26 @@ from identity.proofs.eddsa_rdfc import DATE_TIME_STAMP
 Json = dict[str, Any]
 
 
+class JsonLdCheck(Protocol):
+    """Raises the rdfc path's error when a document is not valid JSON-LD."""
+
+    def check(self, document: Json) -> None:
+        """Return, or raise DataLossError / InvalidJsonLdError / ContextNotAllowedError…"""
+        ...
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class EddsaJcs2022:
-    proof_type = "DataIntegrityProof"
-    cryptosuite: str | None = "eddsa-jcs-2022"
+    """The eddsa-jcs-2022 cryptosuite; ``jsonld`` checks JSON-LD validity (None: not)."""
+
+    jsonld: JsonLdCheck | None = None
+    proof_type: str = field(default="DataIntegrityProof", init=False)
+    cryptosuite: str | None = field(default="eddsa-jcs-2022", init=False)
 
     def transform(self, unsecured: Json) -> bytes:
+        """§3.3.3 Transformation: JCS of the unsecured document (checked as JSON-LD)."""
+        if self.jsonld is not None:
+            self.jsonld.check(unsecured)
         return jcs(unsecured)
 
     def configure(self, proof_options: Json, unsecured: Json) -> bytes:
@@ -42,6 +64,8 @@ class EddsaJcs2022:
             not isinstance(created, str) or not DATE_TIME_STAMP.match(created)
         ):
             raise ProofVerificationError("proof.created must be an XML Schema dateTimeStamp")
+        if self.jsonld is not None and "@context" in unsecured:
+            self.jsonld.check({**proof_options, "@context": unsecured["@context"]})
         return jcs(proof_options)
 
     def hash(self, transformed: bytes, config: bytes) -> bytes:

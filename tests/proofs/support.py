@@ -18,6 +18,7 @@ RDFC = REGISTRY.named("DataIntegrityProof", "eddsa-rdfc-2022")
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
+CITY = "https://identity-service.example/contexts/city/v1"
 
 
 def key_from_multibase(private_multibase: str) -> Ed25519PrivateKey:
@@ -52,4 +53,40 @@ def options(vm: str, **extra: Any) -> dict[str, Any]:
         "verificationMethod": vm,
         "proofPurpose": "assertionMethod",
         **extra,
+    }
+
+
+def service_credential() -> dict[str, Any]:
+    """What the issue flow signs for a bundled type (status entries, schema, validity)."""
+    return {
+        "@context": [V2, CITY],
+        "id": "urn:uuid:0b6c4b0e-8f3b-4b8e-9a59-6c1e4d2f7a10",
+        "type": ["VerifiableCredential", "ResidencePermitCredential"],
+        "issuer": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        "name": {"@value": "Residence permit", "@language": "en"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "validUntil": "2031-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": "did:example:citizen-1",
+            "fullName": "Li Lei",
+            "dateOfBirth": "1990-02-03",
+            "residenceAddress": "Xuhui",
+            "permitNumber": "SH2026001",
+        },
+        "credentialSchema": {
+            "id": "https://identity-service.example/credential-types/ResidencePermitCredential",
+            "type": "JsonSchema",
+        },
+        "credentialStatus": [
+            {
+                "id": "https://identity-service.example/status-lists/g1/revocation#42",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": "42",
+                "statusListCredential": "https://identity-service.example/status-lists/g1/revocation",
+            }
+        ],
+        "relatedResource": [
+            {"id": V2, "digestMultibase": "uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA"}
+        ],
     }

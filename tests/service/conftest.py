@@ -85,9 +85,14 @@ def make_issuer(
     return body
 
 
+CITY_CONTEXT = "https://identity-service.example/contexts/city/v1"
+
+
 def credential_for(did: str, **extra: Any) -> dict[str, Any]:
+    """A residence permit for ``did``, naming the type's context: credentials signed in a
+    test (not by the issue flow, which adds it) must be valid JSON-LD for both suites."""
     return {
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "@context": ["https://www.w3.org/ns/credentials/v2", CITY_CONTEXT],
         "type": ["VerifiableCredential", "ResidencePermitCredential"],
         "issuer": did,
         "validFrom": "2026-01-01T00:00:00Z",
