@@ -74,6 +74,8 @@ class CredentialTypeRequest(BaseModel):
     context: str | None = None
     validityDays: int | None = None
     suspendable: bool = True
+    statusMessages: list[str] | None = None
+    statusReference: str | list[str] | None = None
 
 
 class AccreditRequest(BaseModel):

@@ -16,6 +16,7 @@ from identity.canonical import parse_json
 from identity.clock import Clock, SystemClock
 from identity.credentials.issuer import Issuer, credential_digest
 from identity.credentials.related import check_related_resources
+from identity.credentials.status import StatusMessages
 from identity.credentials.verifier import Verified, Verifier
 from identity.dids.cityid import METHOD
 from identity.dids.cityid_resolver import CityDidResolver
@@ -139,6 +140,9 @@ class Services:
             svc.signing_key_and_method,
             EddsaJcs2022(),
             Verifier(registry, resolver, clock),
+            generic_messages=StatusMessages.from_json(settings.generic_status_messages)
+            if settings.generic_status_messages
+            else None,
         )
         svc.tokens = CitizenTokens(master_secret, timedelta(minutes=settings.citizen_token_minutes))
         svc.limiter = RateLimiter(settings.public_verify_per_minute)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     """Issue credential types that are not in the registry (no schema, no accreditation)."""
     seed_credential_types: bool = True
     """Register the bundled types (residence permit, business licence, ...) at start-up."""
+    generic_status_messages: list[str] = []
+    """Named states (2, 4, 8 or 16) that credentials of unregistered types carry as a
+    Bitstring Status List ``message`` entry; empty: none. Registered types name their
+    own (``statusMessages``). Fixed for the life of a deployment: the status API reads
+    a credential's states from here."""
 
     public_verify_per_minute: int = Field(default=600, ge=1)
     """Anonymous verification requests per client address and minute (per worker)."""

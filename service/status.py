@@ -24,15 +24,23 @@ from identity.canonical import parse_json
 from identity.clock import Clock, xsd_datetime
 from identity.credentials.issuer import StatusAssignment, sign_credential
 from identity.credentials.status import (
+    MAX_STATUS_SIZE,
+    MESSAGE,
     MIN_BITS,
+    PLANES,
     Bitstring,
     StatusList,
+    StatusMessages,
     check_status,
+    interleave,
+    message_entry,
+    message_purpose,
     status_entry,
     status_list_credential,
 )
 from identity.credentials.verifier import CredentialNotVerified, Verifier
 from identity.errors import (
+    ConflictError,
     IdentityError,
     NotFoundError,
     StatusRetrievalError,
@@ -65,7 +73,10 @@ class StatusLists:
         size: int = MIN_BITS,
         purposes: tuple[str, ...] = ("revocation", "suspension"),
         fetch: Callable[[str], bytes] | None = None,
+        generic_messages: StatusMessages | None = None,
     ) -> None:
+        """``generic_messages``: the named states of credentials whose type is not
+        registered (or defines none); registered types name their own."""
         self.store = store
         self.clock = clock
         self.prefix = public_url.rstrip("/") + "/status-lists/"
@@ -75,6 +86,7 @@ class StatusLists:
         self.size = size
         self.purposes = purposes
         self.fetch = fetch or remote_status_lists()
+        self.generic_messages = generic_messages
         self._pool: dict[str, deque[tuple[str, int]]] = {}
         self._pool_lock = asyncio.Lock()
         self._signed: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -85,9 +97,27 @@ class StatusLists:
     def url(self, group: str, purpose: str) -> str:
         return f"{self.prefix}{group}/{purpose}"
 
-    async def assign(self, issuer: IssuerRecord, suspendable: bool = True) -> StatusAssignment:
-        """A fresh random index for ``issuer``: a revocation entry, and a suspension entry
-        (same index, parallel list) when the credential type may be suspended."""
+    def messages_for(self, credential_type: str) -> StatusMessages | None:
+        """The named states a credential of ``credential_type`` carries: its registered
+        type's, or (for a type not registered, or one that names none) the generic ones."""
+        registered = self.store.find_type(credential_type)
+        if registered is not None and registered.status_messages is not None:
+            return registered.status_messages
+        return self.generic_messages if registered is None else None
+
+    def reference(self, credential_type: str) -> str:
+        """The default ``statusReference``: this service's page on the type's states."""
+        return f"{self.prefix.removesuffix('status-lists/')}status-messages/{credential_type}"
+
+    async def assign(
+        self,
+        issuer: IssuerRecord,
+        suspendable: bool = True,
+        messages: StatusMessages | None = None,
+    ) -> StatusAssignment:
+        """A fresh random index for ``issuer``: a revocation entry, a suspension entry
+        (same index, parallel list) when the credential type may be suspended, and a
+        ``message`` entry of ``messages.size`` bits (same index) when it has named states."""
         async with self._pool_lock:
             pool = self._pool.setdefault(issuer.id, deque())
             if not pool:
@@ -98,29 +128,84 @@ class StatusLists:
                         RESERVE_BATCH,
                         secrets.randbelow,
                         self.size,
-                        self.purposes,
+                        (*self.purposes, *PLANES),
                     )
                 )
             group, index = pool.popleft()
         purposes = [p for p in self.purposes if suspendable or p != "suspension"]
-        entries = tuple(status_entry(self.url(group, p), index, p) for p in purposes)
-        return StatusAssignment(group, index, entries)
+        entries = [status_entry(self.url(group, p), index, p) for p in purposes]
+        if messages is not None:
+            self._require_planes(group, messages.size)
+            url = self.url(group, message_purpose(messages.size))
+            entries.append(message_entry(url, index, messages))
+        return StatusAssignment(group, index, tuple(entries))
+
+    def _require_planes(self, group: str, size: int) -> None:
+        try:
+            for plane in PLANES[:size]:
+                self.store.status_list_version(group, plane)
+        except NotFoundError:
+            raise ConflictError(
+                "this status-list group was created before multi-state status existed",
+                group=group,
+            ) from None
+
+    def _message_size(self, purpose: str) -> int | None:
+        """``k`` for a ``message-k`` list key, else None."""
+        head, _, tail = purpose.partition("-")
+        if head == MESSAGE and tail.isdigit() and 1 <= int(tail) <= MAX_STATUS_SIZE:
+            return int(tail)
+        return None
+
+    def _record(self, group: str, purpose: str) -> tuple[str, bytes, int, str]:
+        """(issuer id, bits, version, statusPurpose) of a list, composing a message
+        list from its planes (its version: the sum of theirs, which only grows)."""
+        if purpose in PLANES:  # stored halves of message lists, never published alone
+            raise NotFoundError("no such status list", group=group, purpose=purpose)
+        size = self._message_size(purpose)
+        if size is None:
+            record = self.store.get_status_list(group, purpose)
+            return record.issuer_id, record.bits, record.version, purpose
+        planes = [self.store.get_status_list(group, plane) for plane in PLANES[:size]]
+        bits = bytes(interleave([p.bits for p in planes]).data)
+        return planes[0].issuer_id, bits, sum(p.version for p in planes), MESSAGE
+
+    def _version(self, group: str, purpose: str) -> int:
+        if purpose in PLANES:
+            raise NotFoundError("no such status list", group=group, purpose=purpose)
+        size = self._message_size(purpose)
+        if size is None:
+            return self.store.status_list_version(group, purpose)
+        return sum(self.store.status_list_version(group, p) for p in PLANES[:size])
+
+    def set_message(self, group: str, index: int, messages: StatusMessages, value: int) -> None:
+        """Write ``value`` into the ``messages.size`` planes at ``index``."""
+        size = messages.size
+        self._require_planes(group, size)
+        for j, plane in enumerate(PLANES[:size]):
+            self.store.set_status(group, plane, index, bool(value >> (size - 1 - j) & 1))
+
+    def current_message(self, group: str, index: int, messages: StatusMessages) -> dict[str, str]:
+        """The named state at ``index`` in this service's ``message`` list of ``group``."""
+        listed = self._load_local(self.url(group, message_purpose(messages.size)))
+        value = listed.bits.value(index, messages.size)
+        return {"status": hex(value), "message": messages.messages[value]}
 
     def signed_list(self, group: str, purpose: str) -> tuple[dict[str, Any], int]:
         """The list credential for the current version, signed by its issuer (cached)."""
-        record = self.store.get_status_list(group, purpose)
-        key = (group, purpose, record.version)
+        issuer_id, bits, version, list_purpose = self._record(group, purpose)
+        key = (group, purpose, version)
         with self._lock:
             cached = self._signed.get(key)
         if cached is None:
-            issuer = self.store.get_issuer(record.issuer_id)
+            issuer = self.store.get_issuer(issuer_id)
             signing_key, method = self.signing_key(issuer)
             now = self.clock.now()
             unsigned = status_list_credential(
                 self.url(group, purpose),
                 issuer.did,
-                purpose,
-                Bitstring(record.bits),
+                list_purpose,
+                Bitstring(bits),
                 xsd_datetime(now),
             )
             cached = sign_credential(
@@ -134,7 +219,7 @@ class StatusLists:
             with self._lock:
                 self._signed = {k: v for k, v in self._signed.items() if k[:2] != key[:2]}
                 self._signed[key] = cached
-        return cached, record.version
+        return cached, version
 
     def load(self, url: str) -> StatusList:
         """Dereference, verify and decode the list at ``url`` (the verifier's loader)."""
@@ -145,17 +230,17 @@ class StatusLists:
     def _load_local(self, url: str) -> StatusList:
         group, _, purpose = url[len(self.prefix) :].partition("/")
         try:
-            version = self.store.status_list_version(group, purpose)
+            version = self._version(group, purpose)
         except NotFoundError as exc:
             raise StatusRetrievalError("no such status list here", url=url) from exc
         key = (group, purpose, version)
         with self._lock:
             decoded = self._decoded.get(key)
         if decoded is None:
-            record = self.store.get_status_list(group, purpose)
-            key = (group, purpose, record.version)
-            issuer = self.store.get_issuer(record.issuer_id)
-            decoded = StatusList(url, issuer.did, purpose, Bitstring(record.bits))
+            issuer_id, bits, version, list_purpose = self._record(group, purpose)
+            key = (group, purpose, version)
+            issuer = self.store.get_issuer(issuer_id)
+            decoded = StatusList(url, issuer.did, list_purpose, Bitstring(bits))
             with self._lock:
                 self._decoded = {k: v for k, v in self._decoded.items() if k[:2] != key[:2]}
                 self._decoded[key] = decoded

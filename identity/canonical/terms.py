@@ -171,8 +171,8 @@ class TermTables:
             return False
         try:
             self._document(document)
-        except _Unsure:
-            return False
+        except (_Unsure, TypeError, ValueError, AttributeError, RecursionError):
+            return False  # anything unexpected: let the full check decide
         return True
 
     # -- contexts -----------------------------------------------------------------------

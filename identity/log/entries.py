@@ -56,6 +56,7 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
         "credential.revoked": _kind("credential_id issuer", "status_list reason_code"),
         "credential.suspended": _kind("credential_id issuer", "status_list reason_code"),
         "credential.reinstated": _kind("credential_id issuer", "status_list"),
+        "credential.status_changed": _kind("credential_id issuer status_list status"),
         "did.created": _kind("did operation_digest document_digest"),
         "did.updated": _kind("did operation_digest document_digest previous_digest"),
         "did.deactivated": _kind("did operation_digest previous_digest"),

@@ -19,6 +19,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from identity.canonical import jcs
+from identity.credentials.status import StatusMessages
 from identity.errors import MalformedValueError, SchemaViolationError
 
 TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{2,80}$")
@@ -35,6 +36,8 @@ class CredentialType:
     validity_days: int | None = None
     suspendable: bool = True
     created: datetime | None = None
+    status_messages: StatusMessages | None = None
+    """Named states (Bitstring Status List ``message`` entries), when the type has them."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not TYPE_NAME.match(self.name):
@@ -68,10 +71,15 @@ class CredentialType:
             validity_days=data.get("validityDays"),
             suspendable=bool(data.get("suspendable", True)),
             created=created,
+            status_messages=None
+            if data.get("statusMessages") is None
+            else StatusMessages.from_json(data["statusMessages"], data.get("statusReference")),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The definition as registered (what :attr:`digest` covers); status messages
+        appear only when the type has them, so older definitions keep their digests."""
+        out: dict[str, Any] = {
             "type": self.name,
             "title": self.title,
             "context": self.context,
@@ -79,6 +87,12 @@ class CredentialType:
             "suspendable": self.suspendable,
             "schema": self.schema,
         }
+        if self.status_messages is not None:
+            out["statusMessages"] = list(self.status_messages.messages)
+            refs = self.status_messages.references
+            if refs:
+                out["statusReference"] = refs[0] if len(refs) == 1 else list(refs)
+        return out
 
     @property
     def digest(self) -> bytes:

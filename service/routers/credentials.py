@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from identity.credentials.status import StatusMessages
 from identity.credentials.verifier import CredentialNotVerified
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.auth import authenticate_agency
@@ -39,7 +41,9 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
         key=svc.signing_key(issuer),
         verification_method=verification_method(issuer),
         suite=suite,
-        assign_status=lambda suspendable: svc.status.assign(issuer, suspendable),
+        assign_status=lambda suspendable: svc.status.assign(
+            issuer, suspendable, _messages(svc, body["credential"])
+        ),
         policy=lambda document: svc.trust.prepare_issuance(document, issuer.id),
     )
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
@@ -49,6 +53,19 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
         if options.get("waitForCheckpoint") is True:
             out["receipt"] |= await svc.anchors.with_inclusion(receipt)
     return JSONResponse(out, status_code=201)
+
+
+def _messages(svc: Svc, credential: Any) -> StatusMessages | None:
+    """The named states of the credential's type (its first type after
+    VerifiableCredential, as its record keeps it), with this service's reference page
+    unless the type names its own."""
+    types = credential.get("type") if isinstance(credential, dict) else None
+    listed = types if isinstance(types, list) else [types]
+    name = next((t for t in listed if t != "VerifiableCredential"), "VerifiableCredential")
+    messages = svc.status.messages_for(str(name))
+    if messages is None or messages.references:
+        return messages
+    return replace(messages, references=(svc.status.reference(str(name)),))
 
 
 @router.post(

@@ -7,7 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from identity.errors import ConflictError, MalformedValueError, PermissionDeniedError
+from identity.credentials.status import MESSAGE, StatusMessages, message_purpose
+from identity.errors import (
+    ConflictError,
+    IdentityError,
+    MalformedValueError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from schemas.api import UpdateStatusRequest
 from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object
@@ -35,22 +42,43 @@ def status_list(group: str, purpose: str, request: Request, svc: Svc) -> JSONRes
     return JSONResponse(document, headers=headers, media_type="application/vc+ld+json")
 
 
-def _changes(body: dict[str, Any]) -> list[tuple[str, bool]]:
-    """Accept ``status`` as a VC-API word or as ``{statusPurpose, status: bool}``."""
+@router.get("/status-messages/{credential_type}")
+def status_messages(credential_type: str, svc: Svc) -> JSONResponse:
+    """What each named state of a type means (the entries' default ``statusReference``)."""
+    messages = svc.status.messages_for(credential_type)
+    if messages is None:
+        raise NotFoundError("this credential type has no named states", type=credential_type)
+    return JSONResponse(
+        {
+            "type": credential_type,
+            "statusPurpose": MESSAGE,
+            "statusSize": messages.size,
+            "statusMessage": messages.entry_members()["statusMessage"],
+        },
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+def _changes(body: dict[str, Any]) -> list[tuple[str, bool | str]]:
+    """Accept ``status`` as a VC-API word, as ``{statusPurpose, status: bool}``, or as
+    ``{statusPurpose: "message", status: <named state or its 0x value>}``."""
     items = body.get("credentialStatus")
     items = items if isinstance(items, list) else [items]
-    out = []
+    out: list[tuple[str, bool | str]] = []
     for item in items:
         if not isinstance(item, dict):
             raise MalformedValueError("credentialStatus items must be objects")
         status = item.get("status")
-        if isinstance(status, str) and status in STATUS_WORDS:
+        if item.get("statusPurpose") == MESSAGE and isinstance(status, str):
+            out.append((MESSAGE, status))
+        elif isinstance(status, str) and status in STATUS_WORDS:
             out.append(STATUS_WORDS[status])
         elif isinstance(status, bool) and item.get("statusPurpose") in ("revocation", "suspension"):
             out.append((item["statusPurpose"], status))
         else:
             raise MalformedValueError(
-                "status must be revoked/suspended/active, or a boolean with a statusPurpose",
+                "status must be revoked/suspended/active, a boolean with a statusPurpose, "
+                "or a named state with statusPurpose message",
                 field="credentialStatus.status",
             )
     return out
@@ -79,7 +107,17 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
         raise PermissionDeniedError("only the issuing agency may change this credential's status")
     if record.status_group is None or record.status_index is None:
         raise ConflictError("this credential was issued without a status entry")
-    for purpose, value in changes:
+    group, index = record.status_group, record.status_index
+    messages = svc.status.messages_for(record.type)
+    values: dict[int, int] = {}
+    for position, (purpose, value) in enumerate(changes):
+        if purpose == MESSAGE:
+            if messages is None:
+                raise ConflictError(
+                    f"{record.type} credentials have no named states", type=record.type
+                )
+            values[position] = messages.value_of(value)
+            continue
         if purpose == "revocation" and not value:
             raise ConflictError("revocation is final and cannot be undone")
         if purpose not in svc.status.purposes:
@@ -90,7 +128,15 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
                 type=record.type,
             )
     receipts = []
-    for purpose, value in changes:
+    for position, (purpose, value) in enumerate(changes):
+        fields = {"credential_id": record.id, "issuer": record.issuer_did}
+        if purpose == MESSAGE:
+            assert messages is not None
+            fields["status_list"] = f"{group}/{message_purpose(messages.size)}"
+            fields["status"] = hex(values[position])
+            receipts.append(await svc.anchor_event("credential.status_changed", fields))
+            svc.status.set_message(group, index, messages, values[position])
+            continue
         kind = (
             "credential.revoked"
             if purpose == "revocation"
@@ -98,17 +144,24 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             if value
             else "credential.reinstated"
         )
-        fields = {
-            "credential_id": record.id,
-            "issuer": record.issuer_did,
-            "status_list": f"{record.status_group}/{purpose}",
-        }
+        fields["status_list"] = f"{group}/{purpose}"
         receipts.append(await svc.anchor_event(kind, fields))
-        svc.store.set_status(record.status_group, purpose, record.status_index, value)
-    return JSONResponse(
-        {
-            "credentialId": record.id,
-            "receipts": receipts,
-            "status": svc.status.current(record.status_group, record.status_index),
-        }
-    )
+        svc.store.set_status(group, purpose, index, bool(value))
+    out: dict[str, Any] = {
+        "credentialId": record.id,
+        "receipts": receipts,
+        "status": svc.status.current(group, index),
+    }
+    if messages is not None:
+        out["message"] = _current_message(svc, group, index, messages)
+    return JSONResponse(out)
+
+
+def _current_message(
+    svc: Svc, group: str, index: int, messages: StatusMessages
+) -> dict[str, str] | None:
+    """The credential's named state, or None when its group predates named states."""
+    try:
+        return svc.status.current_message(group, index, messages)
+    except IdentityError:
+        return None
