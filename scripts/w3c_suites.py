@@ -53,6 +53,14 @@ GITHUB_DEPS = {
     ),
 }
 ADMIN_TOKEN = "w3c-suites-admin-" + "t" * 32  # a throwaway loopback service's token
+# Named states (statusSize 2) for the suites' unregistered credentials, so they also carry
+# a Bitstring Status List message entry (§2.1 statusSize/statusMessage/statusReference).
+# One deployment's settings for every run.
+STATUS_MESSAGES = {
+    "IDENTITY_GENERIC_STATUS_MESSAGES": json.dumps(
+        ["valid", "pending_review", "on_hold", "withdrawn"]
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,7 @@ def service(scratch: Path, run: Run) -> Iterator[tuple[str, dict[str, str]]]:
         "IDENTITY_ALLOW_UNREGISTERED_TYPES": "true",
         "IDENTITY_ACCEPT_CALLER_CHALLENGES": "true",
         "IDENTITY_PUBLIC_VERIFY_PER_MINUTE": "1000000",
+        **STATUS_MESSAGES,
         **run.extra,
     }
     log = (work / "service.log").open("w")
