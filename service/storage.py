@@ -6,8 +6,10 @@ from pathlib import Path
 
 from identity.directory_store import DirectoryStore
 from identity.errors import UnavailableError
+from identity.log.store import LogStore
 from identity.storage.memory import MemoryStore
 from identity.storage.memory_directory import MemoryDirectoryStore
+from identity.storage.memory_log import MemoryLogStore
 from identity.storage.redis import RedisStore
 from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.sqlite import SqliteStore
@@ -63,6 +65,20 @@ def open_directory_store(settings: Settings) -> DirectoryStore:
             url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
         )
     return MemoryDirectoryStore()
+
+
+def share_memory_log(
+    store: Store, directory: DirectoryStore, log_store: LogStore | None
+) -> LogStore | None:
+    """Memory backends admit acts to the log object they hold: give the record stores
+    and the log one and the same (the log store given, else the main store's)."""
+    if not isinstance(store, MemoryStore):
+        return log_store
+    shared = log_store if isinstance(log_store, MemoryLogStore) else store.log
+    store.log = shared
+    if isinstance(directory, MemoryDirectoryStore):
+        directory.log = shared
+    return shared
 
 
 def redact(url: str) -> str:

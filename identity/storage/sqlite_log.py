@@ -30,14 +30,35 @@ from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH
 from identity.log.tree import NodeRun
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
-_SCHEMA = """
+ENTRIES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS log_entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+)
+"""The entries table, also created by the record stores that admit acts into this file."""
+_SCHEMA = (
+    ENTRIES_SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS log_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS log_entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS log_tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS log_leaf_index(
     prefix INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(prefix, idx)) WITHOUT ROWID;
 """
+)
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def next_entry_index(db: sqlite3.Connection) -> int:
+    """The index the next admitted entry gets (call inside the write transaction)."""
+    first: int = db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_entries").fetchone()[0]
+    return first
+
+
+def admit_entries(db: sqlite3.Connection, first: int, entries: Sequence[bytes]) -> None:
+    """Insert ``entries`` at ``first, first + 1, …`` inside the caller's write transaction
+    (``first`` from :func:`next_entry_index` in the same transaction)."""
+    db.executemany(
+        "INSERT INTO log_entries(idx, data) VALUES (?, ?)",
+        zip(range(first, first + len(entries)), entries, strict=True),
+    )
 
 
 def _chunk_id(level: int, chunk: int) -> int:
@@ -99,13 +120,8 @@ class SQLiteLogStore:
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
         with self._transaction() as db:
-            first: int = db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_entries").fetchone()[
-                0
-            ]
-            db.executemany(
-                "INSERT INTO log_entries(idx, data) VALUES (?, ?)",
-                zip(range(first, first + len(entries)), entries, strict=True),
-            )
+            first = next_entry_index(db)
+            admit_entries(db, first, entries)
             return first
 
     def entry_count(self) -> int:

@@ -103,8 +103,11 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             "issuer": record.issuer_did,
             "status_list": f"{record.status_group}/{purpose}",
         }
-        receipts.append(await svc.anchor_event(kind, fields))
-        svc.store.set_status(record.status_group, purpose, record.status_index, value)
+        # The bit and its entry in one write: across replicas the last status entry of a
+        # credential always states its stored bit.
+        anchor = svc.new_anchor(kind, fields)
+        svc.store.set_status(record.status_group, purpose, record.status_index, value, anchor)
+        receipts.append(svc.receipt_of(anchor))
     return JSONResponse(
         {
             "credentialId": record.id,
