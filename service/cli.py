@@ -97,6 +97,15 @@ def audit(
     )
 
 
+def _register_log_commands() -> None:
+    from service.log_cli import register
+
+    register(app)
+
+
+_register_log_commands()
+
+
 def main() -> None:
     try:
         app()
