@@ -87,8 +87,10 @@ def _indexed_claims(store: Store, directory: DirectoryStore | None) -> dict[int,
     claims: dict[int, list[_Claim]] = defaultdict(list)
     for record in store.iter_credentials():
         if record.log_index is not None:
-            fields = (("credential_digest", "sha256:" + record.digest.hex()),
-                      ("issuer", record.issuer_did))  # fmt: skip
+            fields = (
+                ("credential_digest", "sha256:" + record.digest.hex()),
+                ("issuer", record.issuer_did),
+            )
             claims[record.log_index].append(
                 _Claim(frozenset({"credential.issued"}), record.id, fields)
             )
@@ -182,8 +184,9 @@ def reconcile(
 
 
 def _match_indexed(index: int, entry: LogEntry, mine: list[_Claim]) -> list[Finding]:
-    indexed = entry.kind.startswith(("credential.issued", "did.", "catalog.", "sharing.",
-                                     "consent.", "data."))  # fmt: skip
+    indexed = entry.kind.startswith(
+        ("credential.issued", "did.", "catalog.", "sharing.", "consent.", "data.")
+    )
     if not mine:
         if indexed:
             key = entry.fields.get("did") or entry.fields.get("entry") or ""
@@ -249,13 +252,27 @@ def _match_status(
             last = last_status.get((record.id, purpose))
             seen.add((record.id, purpose))
             if last is None and stored:
-                out.append(Finding(UNANCHORED, f"status {purpose}", record.id, None,
-                                   "the bit is set but no status entry says so"))  # fmt: skip
+                out.append(
+                    Finding(
+                        UNANCHORED,
+                        f"status {purpose}",
+                        record.id,
+                        None,
+                        "the bit is set but no status entry says so",
+                    )
+                )
             elif last is not None and last[0] != stored:
                 detail = f"the last entry says {last[0]}, the stored bit {stored}"
                 out.append(Finding(UNANCHORED, f"status {purpose}", record.id, last[1], detail))
     for (credential_id, purpose), (_, index) in sorted(last_status.items()):
         if (credential_id, purpose) not in seen:
-            out.append(Finding(ORPHAN, f"status {purpose}", credential_id, index,
-                               "no stored credential with this status"))  # fmt: skip
+            out.append(
+                Finding(
+                    ORPHAN,
+                    f"status {purpose}",
+                    credential_id,
+                    index,
+                    "no stored credential with this status",
+                )
+            )
     return out

@@ -156,8 +156,9 @@ def test_a_refused_act_leaves_no_entry(backend: Backend) -> None:
     with pytest.raises(ConflictError):
         store.create_issuer(again, key2, refused)
     with pytest.raises(ConflictError):  # the same DID under another id
-        store.create_issuer(IssuerRecord("other", "A", first.did, b"s", T0), issuer("o")[1],
-                            refused)  # fmt: skip
+        store.create_issuer(
+            IssuerRecord("other", "A", first.did, b"s", T0), issuer("o")[1], refused
+        )
     rec, c_anchor = credential("urn:c:1")
     store.put_credential(rec, c_anchor)
     dup, dup_anchor = credential("urn:c:1", 2)
@@ -167,28 +168,46 @@ def test_a_refused_act_leaves_no_entry(backend: Backend) -> None:
     assert [o is None for o in outcomes] == [False, True, False]
     assert dup_anchor.index is None and same_anchor.index is None and twin_anchor.index == 2
     with pytest.raises(NotFoundError):
-        store.set_status("no-group", "revocation", 1, True, entry("credential.revoked",
-                         credential_id="x", issuer="y"))  # fmt: skip
+        store.set_status(
+            "no-group",
+            "revocation",
+            1,
+            True,
+            entry("credential.revoked", credential_id="x", issuer="y"),
+        )
     bundled = bundled_types()[0]
-    type_anchor = entry("type.registered", type=bundled.name,
-                        definition_digest="sha256:" + bundled.digest.hex())  # fmt: skip
+    type_anchor = entry(
+        "type.registered", type=bundled.name, definition_digest="sha256:" + bundled.digest.hex()
+    )
     store.create_type(bundled, type_anchor)
     with pytest.raises(ConflictError):
-        store.create_type(bundled, entry("type.registered", type=bundled.name,
-                          definition_digest="sha256:" + bundled.digest.hex()))  # fmt: skip
+        store.create_type(
+            bundled,
+            entry(
+                "type.registered",
+                type=bundled.name,
+                definition_digest="sha256:" + bundled.digest.hex(),
+            ),
+        )
     accreditation = Accreditation(
         "acc-1", "dup", frozenset({"T"}), T0, T0 + timedelta(1), "operator", None, 0, T0
     )
-    store.add_accreditation(accreditation, entry("accreditation.granted", accreditor="operator",
-                            subject="dup", scope="T"))  # fmt: skip
+    store.add_accreditation(
+        accreditation,
+        entry("accreditation.granted", accreditor="operator", subject="dup", scope="T"),
+    )
     with pytest.raises(ConflictError):
-        store.add_accreditation(accreditation, entry("accreditation.granted",
-                                accreditor="operator", subject="dup", scope="T"))  # fmt: skip
-    store.revoke_accreditation("acc-1", T0, entry("accreditation.revoked", accreditation="acc-1",
-                               subject="dup"))  # fmt: skip
+        store.add_accreditation(
+            accreditation,
+            entry("accreditation.granted", accreditor="operator", subject="dup", scope="T"),
+        )
+    store.revoke_accreditation(
+        "acc-1", T0, entry("accreditation.revoked", accreditation="acc-1", subject="dup")
+    )
     with pytest.raises(ConflictError):  # one revocation, one entry
-        store.revoke_accreditation("acc-1", T0, entry("accreditation.revoked",
-                                   accreditation="acc-1", subject="dup"))  # fmt: skip
+        store.revoke_accreditation(
+            "acc-1", T0, entry("accreditation.revoked", accreditation="acc-1", subject="dup")
+        )
     did = "did:cityid:z1"
     op = DidOperationRecord(did, 0, "{}", T0, 0)
     digest = "sha256:" + "0" * 64
@@ -196,15 +215,25 @@ def test_a_refused_act_leaves_no_entry(backend: Backend) -> None:
     directory.append_did_operation(op, did_anchor)
     assert directory.did_operations(did)[0].log_index == did_anchor.index
     with pytest.raises(ConflictError):  # the compare-and-swap refuses: no entry
-        directory.append_did_operation(op, entry("did.created", did=did, operation_digest=digest,
-                                       document_digest=digest))  # fmt: skip
+        directory.append_did_operation(
+            op, entry("did.created", did=did, operation_digest=digest, document_digest=digest)
+        )
     version = CatalogRecord("cat-1", 1, "dup", "{}", ("name",), T0, 0)
-    cat_anchor = entry("catalog.published", catalog_digest=digest, publisher=first.did,
-                       entry="cat-1", version="1")  # fmt: skip
+    cat_anchor = entry(
+        "catalog.published", catalog_digest=digest, publisher=first.did, entry="cat-1", version="1"
+    )
     directory.add_catalog_version(version, cat_anchor)
     with pytest.raises(ConflictError):
-        directory.add_catalog_version(version, entry("catalog.published", catalog_digest=digest,
-                                      publisher=first.did, entry="cat-1", version="1"))  # fmt: skip
+        directory.add_catalog_version(
+            version,
+            entry(
+                "catalog.published",
+                catalog_digest=digest,
+                publisher=first.did,
+                entry="cat-1",
+                version="1",
+            ),
+        )
     assert backend.log.entry_count() == 8
     assert [e.kind for e in entries_of(backend)] == [
         "issuer.created",
@@ -248,8 +277,18 @@ def test_status_changes_reconcile_with_their_last_entry(backend: Backend) -> Non
     record, anchor = credential("urn:c:1", status_group=group, status_index=index)
     store.put_credential(record, anchor)
     for value, kind in ((True, "credential.suspended"), (False, "credential.reinstated")):
-        store.set_status(group, "suspension", index, value, entry(kind, credential_id="urn:c:1",
-                         issuer="did:key:za-0", status_list=f"{group}/suspension"))  # fmt: skip
+        store.set_status(
+            group,
+            "suspension",
+            index,
+            value,
+            entry(
+                kind,
+                credential_id="urn:c:1",
+                issuer="did:key:za-0",
+                status_list=f"{group}/suspension",
+            ),
+        )
     assert_reconciled(backend)
     store.set_status(group, "suspension", index, True)  # a change with no entry
     [finding] = reconcile(backend.log, store, backend.directory)
@@ -319,9 +358,18 @@ def test_racing_suspend_and_reinstate_end_with_the_last_entry(backend: Backend) 
         value = n % 2 == 0
         kind = "credential.suspended" if value else "credential.reinstated"
         for _ in range(5):
-            views[n][0].set_status(group, "suspension", index, value, entry(kind,
-                                   credential_id="urn:c:s", issuer="did:key:za-0",
-                                   status_list=f"{group}/suspension"))  # fmt: skip
+            views[n][0].set_status(
+                group,
+                "suspension",
+                index,
+                value,
+                entry(
+                    kind,
+                    credential_id="urn:c:s",
+                    issuer="did:key:za-0",
+                    status_list=f"{group}/suspension",
+                ),
+            )
 
     assert _race(12, flip) == [None] * 12
     last = entries_of(backend)[-1]
@@ -329,3 +377,39 @@ def test_racing_suspend_and_reinstate_end_with_the_last_entry(backend: Backend) 
     assert bool(bit) == (last.kind == "credential.suspended")
     assert backend.log.entry_count() == 1 + 12 * 5
     assert_reconciled(backend)
+
+
+def _create_in_process(path: str, n: int, start: Any, outcomes: Any) -> None:
+    store = SqliteStore(path)
+    start.wait()
+    try:
+        store.create_issuer(*issuer("dup-p", n))
+        outcomes.put("ok")
+    except ConflictError:
+        outcomes.put("conflict")
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_racing_processes_on_one_sqlite_file_admit_one_entry(tmp_path: Path) -> None:
+    """Real processes (the service's workers share the file the same way)."""
+    import multiprocessing
+
+    path = tmp_path / "identity.sqlite3"
+    SqliteStore(path).close()
+    context = multiprocessing.get_context("spawn")
+    start, outcomes = context.Barrier(6), context.Queue()
+    procs = [
+        context.Process(target=_create_in_process, args=(str(path), n, start, outcomes))
+        for n in range(6)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert sorted(outcomes.get(timeout=5) for _ in procs) == ["conflict"] * 5 + ["ok"]
+    store, log = SqliteStore(path), SQLiteLogStore(path)
+    assert log.entry_count() == 1
+    assert reconcile(log, store) == []
+    store.close()
