@@ -41,6 +41,7 @@ from service.auth import CitizenTokens, is_verifier
 from service.didweb import web_resolver
 from service.locks import KeyedLocks
 from service.log import Anchors, build_log, receipt_json, type_anchor
+from service.log_health import LogHealthMonitor
 from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.status import StatusLists
@@ -77,6 +78,8 @@ class Services:
     tokens: CitizenTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    log_health: LogHealthMonitor | None = None
+    """Integration health (``/health``, metrics); set by :meth:`start`."""
     _next_purge: datetime = EPOCH
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -204,6 +207,8 @@ class Services:
     async def start(self) -> None:
         """Start the log (refuses a store of another log) -- needs the running loop."""
         await self.log.start()
+        self.log_health = LogHealthMonitor(self.log)
+        self.log_health.start()
 
     def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         return self.status.check(verified.credential.json, verified.credential.issuer)
@@ -247,6 +252,8 @@ class Services:
         return self.registry.named(proof_type, name)
 
     async def aclose(self) -> None:
+        if self.log_health is not None:
+            await self.log_health.stop()
         await self.records.close()
         await self.log.stop()
         self.log.store.close()

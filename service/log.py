@@ -63,6 +63,7 @@ def build_log(
         signer,
         max_batch=settings.log_batch_size,
         max_delay_ms=settings.log_batch_ms,
+        max_lag_s=settings.log_max_lag_s,
     )
 
 

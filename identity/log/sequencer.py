@@ -68,6 +68,9 @@ class LogHealth:
     seconds_since_checkpoint: float
     integration_errors: int
     reason: str | None
+    state: str = "ok"
+    """``ok``, ``stopped`` (until restart), ``stalled`` (CAS lost), ``lagging`` or
+    ``not running``: what a change of state is judged by (``reason`` carries figures)."""
     last_error: str | None = None
     """The last failed integration attempt's error, until one succeeds (transient)."""
 
@@ -342,11 +345,16 @@ class TransparencyLog:
         size = self._checkpoint.checkpoint.size if self._checkpoint else 0
         pending = max(0, self._sequenced - size)
         now = self._now()
-        behind = now - self._behind_since if pending and self._behind_since else 0.0
-        reason = self._error or self._stalled
-        if reason is None and not self._tasks and self._checkpoint is not None:
-            reason = "the log is not running"
-        if reason is None and behind > self.max_lag:
+        behind = now - self._behind_since if pending and self._behind_since is not None else 0.0
+        state, reason = "ok", None
+        if self._error is not None:
+            state, reason = "stopped", self._error
+        elif self._stalled is not None:
+            state, reason = "stalled", self._stalled
+        elif not self._tasks and self._checkpoint is not None:
+            state, reason = "not running", "the log is not running"
+        elif behind > self.max_lag:
+            state = "lagging"
             reason = f"integration is {behind:.0f} s behind sequencing ({pending} entries)"
         return LogHealth(
             tree_size=size,
@@ -356,6 +364,7 @@ class TransparencyLog:
             seconds_since_checkpoint=now - self._signed_at,
             integration_errors=self._errors,
             reason=reason,
+            state=state,
             last_error=self._last_error,
         )
 
