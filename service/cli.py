@@ -31,7 +31,7 @@ def serve(
     from service.storage import open_store
 
     settings = Settings()  # refuse early, with a clear message, on unsafe settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only (#12)
     open_store(settings).close()  # and on a store that does not answer
     uvicorn.run(
         "service.main:app",

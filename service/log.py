@@ -45,7 +45,7 @@ def open_log_store(settings: Settings) -> LogStore:
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
         # The records' own file: acts admit their entries in their own transaction.
-        path = sqlite_path(url)
+        path = sqlite_path(url, data_dir=settings.data_dir)
         return SQLiteLogStore(path, synchronous=settings.sqlite_synchronous)
     if url.startswith(("redis://", "rediss://")):
         return RedisLogStore.from_url(

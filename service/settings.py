@@ -138,7 +138,7 @@ class Settings(BaseSettings):
 
 def _create_secret_file(path: Path, value: str) -> None:
     """Write ``value`` to a new owner-only file unless the file already exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
