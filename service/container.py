@@ -22,9 +22,11 @@ from identity.dids.resolver import MethodResolver
 from identity.directory_store import DirectoryStore
 from identity.errors import (
     ConflictError,
+    LogIntegrityError,
     MalformedValueError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    UnavailableError,
 )
 from identity.groupcommit import GroupCommit
 from identity.jsonld import ContextLoader
@@ -190,7 +192,12 @@ class Services:
 
     def _anchor(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         """``results.anchor`` for credentials this log anchored (skipped for others)."""
-        return self.anchors.check_anchor(credential_digest(verified.credential.json), self.store)
+        try:
+            return self.anchors.check_anchor(
+                credential_digest(verified.credential.json), self.store
+            )
+        except LogIntegrityError as exc:  # the store is damaged, not the credential
+            raise UnavailableError(f"the anchor cannot be checked now: {exc.detail}") from exc
 
     def whole_seconds(self) -> datetime:
         """Now, to the second: the precision of log entry times."""

@@ -69,8 +69,9 @@ class LogHealth:
     integration_errors: int
     reason: str | None
     state: str = "ok"
-    """``ok``, ``stopped`` (until restart), ``stalled`` (CAS lost), ``lagging`` or
-    ``not running``: what a change of state is judged by (``reason`` carries figures)."""
+    """``ok``, ``stopped`` (until restart), ``stalled`` (CAS lost), ``lagging``, ``not
+    running`` or ``corrupted`` (a read found damage): what a change of state is judged
+    by (``reason`` carries figures)."""
     last_error: str | None = None
     """The last failed integration attempt's error, until one succeeds (transient)."""
 
@@ -225,7 +226,27 @@ class TransparencyLog:
             raise LogIntegrityError("the stored tree does not match the signed checkpoint")
         if self.store.entry_count() < size:
             raise LogIntegrityError("the store has fewer entries than its signed checkpoint")
+        try:
+            self._check_counts(size)
+        except LogIntegrityError:
+            if self.store.latest_checkpoint() != note:  # not a snapshot: another writer
+                raise ConflictError("the log's checkpoint moved during the reload") from None
+            raise
         self._checkpoint, self._frontier = signed, frontier
+
+    def _check_counts(self, size: int) -> None:
+        """The store's own per-level counts must be those of the signed tree: a counter
+        that disagrees would make the next extension write in the wrong place."""
+        counts = self.store.stored_counts()
+        level = 0
+        while size >> level or counts.get(level):
+            if counts.get(level, 0) != size >> level:
+                raise LogIntegrityError(
+                    f"the store's level {level} counter says {counts.get(level, 0)} hashes, "
+                    f"the signed tree has {size >> level}",
+                    level=level,
+                )
+            level += 1
 
     def _integrate_once(self) -> SignedCheckpoint:
         """Integrate up to ``max_integrate`` sequenced entries; sign and CAS the checkpoint."""
@@ -349,6 +370,8 @@ class TransparencyLog:
         state, reason = "ok", None
         if self._error is not None:
             state, reason = "stopped", self._error
+        elif self.reader.corruption is not None:
+            state, reason = "corrupted", self.reader.corruption
         elif self._stalled is not None:
             state, reason = "stalled", self._stalled
         elif not self._tasks and self._checkpoint is not None:

@@ -71,6 +71,13 @@ class LogStore(Protocol):
         """The lowest index ``< below`` whose integrated leaf hash is ``leaf_hash``, if any."""
         ...
 
+    def stored_counts(self) -> dict[int, int]:
+        """How many hashes each level holds, by the store's own bookkeeping (Redis: its
+        ``levels`` counters; SQLite: the stored chunks' lengths). For a tree of size
+        ``n`` under the stored checkpoint it must be ``n >> level`` for every level with
+        a hash: the self-checks compare it (:mod:`identity.log.scrub`)."""
+        ...
+
     def latest_checkpoint(self) -> bytes | None:
         """The signed note stored by the last successful :meth:`integrate`, if any."""
         ...

@@ -71,6 +71,10 @@ class MemoryLogStore:
         index = self._leaves.get(leaf_hash)
         return index if index is not None and index < below else None
 
+    def stored_counts(self) -> dict[int, int]:
+        with self._lock:
+            return {lvl: self.nodes.count(lvl) for lvl in range(len(self.nodes.levels))}
+
     def latest_checkpoint(self) -> bytes | None:
         return self.checkpoint
 

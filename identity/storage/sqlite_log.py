@@ -186,6 +186,16 @@ class SQLiteLogStore:
                 return int(index)
         return None
 
+    def stored_counts(self) -> dict[int, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT m.level, m.n - 1, length(t.hashes) FROM "
+                "(SELECT id >> 48 AS level, count(*) AS n, max(id) AS last FROM log_tiles "
+                "GROUP BY id >> 48) m JOIN log_tiles t ON t.id = m.last"
+            ).fetchall()
+        return {int(lvl): int(full) * TILE_WIDTH + int(last) // HASH_SIZE
+                for lvl, full, last in rows}  # fmt: skip
+
     def latest_checkpoint(self) -> bytes | None:
         with self._lock:
             return self._meta("checkpoint")
