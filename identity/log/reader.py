@@ -18,9 +18,12 @@ from dataclasses import dataclass
 
 from identity.errors import LogIntegrityError, LogProofError, NotFoundError, RangeError
 from identity.log import proofs, tiles
-from identity.log.checkpoint import NoteVerifier, SignedCheckpoint, open_checkpoint
+from identity.log.checkpoint import Checkpoint, NoteVerifier, SignedCheckpoint, open_checkpoint
 from identity.log.hashing import HASH_SIZE, check_hash, leaf_hash
 from identity.log.store import LogStore
+
+FOLD_CACHE = 4096
+"""Right-edge range hashes remembered (a few per tree size)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class LogReader:
         self.verifier = verifier
         self.origin = verifier.name if origin is None else origin
         self._cached: SignedCheckpoint | None = None
+        self._folds: dict[tuple[int, int], bytes] = {}
         self.corruption: str | None = None
         """The first damage a read found in the store (``None`` while none was)."""
 
@@ -67,10 +71,10 @@ class LogReader:
             self.corruption = f"the log store is damaged: {what}"
         return LogIntegrityError(f"the log store is damaged: {what}", **data)
 
-    def _signed_root(self, size: int) -> bytes:
+    def _signed_root(self, size: int, signed: Checkpoint | None = None) -> bytes:
         """The root of the tree of ``size`` leaves, proved against the signed checkpoint
         (directly at its size; else by a consistency proof read from the store)."""
-        signed = self.checkpoint().checkpoint
+        signed = signed or self.checkpoint().checkpoint
         if size == signed.size:
             return signed.root
         root = (
@@ -131,20 +135,52 @@ class LogReader:
         return index
 
     def inclusion_proof(self, index: int, tree_size: int | None = None) -> InclusionProof:
-        size = self._size(tree_size)
+        signed = self.checkpoint().checkpoint
+        size = signed.size if tree_size is None else tree_size
+        if not 0 <= size <= signed.size:
+            raise RangeError("tree size beyond the latest checkpoint", tree_size=tree_size)
         if not 0 <= index < size:
             raise RangeError("leaf index outside the tree", index=index, tree_size=size)
+        path, leaf = self._path(index, size)
+        proof = InclusionProof(index, size, leaf, path)
+        return self._checked_proof(proof, self._signed_root(size, signed))
+
+    def _path(self, index: int, size: int) -> tuple[tuple[bytes, ...], bytes]:
+        """PATH(index, D[size]) and the leaf hash, in one store read.
+
+        Equal to ``proofs.resolve(proofs.inclusion_plan(index, size), read_nodes)``
+        (tests/log/test_self_check.py proves it): a range that is one perfect subtree
+        is its stored node; any other range -- only on the right edge -- is folded once
+        and remembered, since MTH(D[begin:end]) of an integrated range never changes.
+        """
         plan = proofs.inclusion_plan(index, size)
-        path = proofs.resolve(plan, self.store.read_nodes)
-        leaf = self.store.read_nodes([(0, index)])[0]
-        return self._checked_proof(InclusionProof(index, size, leaf, tuple(path)))
+        path: list[bytes] = [b""] * len(plan)
+        wanted: list[proofs.Address] = []
+        slots: list[int] = []
+        for slot, (begin, end) in enumerate(plan):
+            width = end - begin
+            if not width & (width - 1) and not begin % width:
+                level = width.bit_length() - 1
+                wanted.append((level, begin >> level))
+                slots.append(slot)
+                continue
+            folded = self._folds.get((begin, end))
+            if folded is None:
+                [folded] = proofs.resolve([(begin, end)], self.store.read_nodes)
+                if len(self._folds) >= FOLD_CACHE:
+                    self._folds.clear()
+                self._folds[(begin, end)] = folded
+            path[slot] = folded
+        wanted.append((0, index))
+        hashes = self.store.read_nodes(wanted)
+        for slot, value in zip(slots, hashes, strict=False):
+            path[slot] = value
+        return tuple(path), hashes[-1]
 
     def _checked_proof(self, proof: InclusionProof, root: bytes | None = None) -> InclusionProof:
         expected = root if root is not None else self._signed_root(proof.tree_size)
         if (
-            proofs.root_from_inclusion(
-                proof.leaf_index, proof.tree_size, proof.leaf_hash, proof.path
-            )
+            proofs.root_from_path(proof.leaf_index, proof.tree_size, proof.leaf_hash, proof.path)
             != expected
         ):
             raise self._damaged(
@@ -200,9 +236,10 @@ class LogReader:
             raise RangeError("consistency needs 0 < first <= second", first=first, second=size2)
         proof = proofs.resolve(proofs.consistency_plan(first, size2), self.store.read_nodes)
         try:
-            proofs.verify_consistency(
-                first, size2, self._signed_root(first), self._signed_root(size2), proof
-            )
+            # A verified proof from the stored root of ``first`` to the signed (or proved)
+            # root of ``size2`` proves the first root too: one check, not two.
+            first_root = proofs.resolve(proofs.root_plan(first), self.store.read_nodes)[0]
+            proofs.verify_consistency(first, size2, first_root, self._signed_root(size2), proof)
         except LogProofError:
             raise self._damaged(
                 "a consistency proof from stored hashes does not verify", first=first, second=size2

@@ -12,7 +12,8 @@ Layout (tables are prefixed ``log_`` so the file can be shared with other record
 
 Each :meth:`append_entries` and :meth:`integrate` is one ``BEGIN IMMEDIATE`` transaction;
 ``synchronous=FULL`` (default) makes a returned commit survive power loss. Full chunks
-never change, so they are cached in memory (LRU-ish, bounded).
+never change, so they are cached in memory (bounded; the lowest levels are evicted
+first, since every proof shares the upper ones).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class SQLiteLogStore:
         *,
         synchronous: str = "FULL",
         index_leaves: bool = True,
-        cache_chunks: int = 8192,
+        cache_chunks: int = 16384,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}")
@@ -90,6 +91,7 @@ class SQLiteLogStore:
         self._lock = threading.Lock()
         self._index_leaves = index_leaves
         self._cache: dict[int, bytes] = {}
+        self._cached_ids: dict[int, list[int]] = {}
         self._cache_max = cache_chunks
 
     @contextmanager
@@ -154,10 +156,21 @@ class SQLiteLogStore:
                 for chunk_id, raw in rows:
                     found[chunk_id] = blob = bytes(raw)
                     if len(blob) == CHUNK_BYTES:
-                        if len(self._cache) >= self._cache_max:
-                            self._cache.pop(next(iter(self._cache)))
-                        self._cache[chunk_id] = blob
+                        self._remember(chunk_id, blob)
             return found
+
+    def _remember(self, chunk_id: int, blob: bytes) -> None:
+        """Cache a full (immutable) chunk. When full, the lowest level goes first: every
+        proof shares the upper levels, while a low-level chunk serves few leaves."""
+        level = chunk_id >> 48
+        if len(self._cache) >= self._cache_max:
+            lowest = min((lvl for lvl, keys in self._cached_ids.items() if keys), default=None)
+            if lowest is None or lowest > level:
+                return
+            while self._cached_ids[lowest] and len(self._cache) >= self._cache_max:
+                self._cache.pop(self._cached_ids[lowest].pop(), None)
+        self._cache[chunk_id] = blob
+        self._cached_ids.setdefault(level, []).append(chunk_id)
 
     def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
         chunks = self._chunks({_chunk_id(lvl, i >> TILE_HEIGHT) for lvl, i in addresses})

@@ -201,3 +201,17 @@ def test_a_bumped_redis_counter_is_named_by_scrub(signer: NoteSigner) -> None:
     client.hincrby(prefix + "log:levels", "0", 1)
     report = scrub(store, signer.verifier, signer.name)
     assert report.faults == [f"level 0 counter: says {SIZE + 1} hashes, the tree has {SIZE}"]
+
+
+def test_the_fast_inclusion_path_equals_the_plan_resolved(built: Path, signer: NoteSigner) -> None:
+    """The read path's direct addressing (and its remembered right-edge folds) gives
+    exactly ``proofs.resolve(proofs.inclusion_plan(i, n))``, for every leaf of several
+    tree sizes."""
+    store = SQLiteLogStore(built)
+    reader = LogReader(store, signer.verifier, signer.name)
+    for size in (1, 2, 3, 7, 8, 100, 255, 256, 257, SIZE):
+        for index in range(size):
+            slow = proofs.resolve(proofs.inclusion_plan(index, size), store.read_nodes)
+            path, leaf = reader._path(index, size)
+            assert list(path) == slow and leaf == store.read_nodes([(0, index)])[0]
+    store.close()
