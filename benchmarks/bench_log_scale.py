@@ -26,6 +26,7 @@ import shutil
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -35,6 +36,8 @@ from pathlib import Path
 
 import httpx
 import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script too
 
 from benchmarks.bench_log import SIGNER, build_sqlite, durable, entry
 from benchmarks.harness import ADMIN, free_port, server, wrk

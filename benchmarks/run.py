@@ -21,6 +21,7 @@ SUITES = [
     ),
     ("JSON-LD: RDFC-1.0 against plain pyld", "bench_rdfc.py", []),
     ("transparency log", "bench_log.py", ["--quick"]),
+    ("log integrity at scale (issue #12)", "bench_log_scale.py", ["--quick"]),
     ("status lists", "bench_status.py", []),
     ("Redis deployment", "bench_redis.py", []),
     ("directory chain: DID resolution, access history", "bench_directory.py", ["--quick"]),
