@@ -122,7 +122,7 @@ def proofs_at(store: SQLiteLogStore, path: Path, runs: int) -> dict[str, tuple[f
     reader = LogReader(store, SIGNER.verifier)
     n = reader.checkpoint().checkpoint.size
     rnd = random.Random(3)
-    for _ in range(runs):  # warm the upper levels' cache, as a running service has it
+    for _ in range(4 * runs):  # warm the upper levels' cache, as a running service has it
         reader.inclusion_proof(rnd.randrange(n), n)
     db = sqlite3.connect(path)
     chunk_ids = [rnd.randrange(max(1, n // 256)) for _ in range(runs)]
