@@ -26,6 +26,7 @@ SUITES = [
         ["--rounds", "7"],
     ),
     ("transparency log", "bench_log.py", ["--quick"]),
+    ("log integrity at scale (issue #12)", "bench_log_scale.py", ["--quick"]),
     ("status lists", "bench_status.py", []),
     ("Redis deployment", "bench_redis.py", []),
     ("directory chain: DID resolution, access history", "bench_directory.py", ["--quick"]),

@@ -6,7 +6,11 @@ failures are :class:`~identity.errors.UnavailableError`), plus **compare-and-swa
 every history: a DID's operations, an entry's catalog versions and a request's events
 are each numbered 0, 1, 2…, and a write naming a number other than the next one raises
 :class:`~identity.errors.ConflictError` and writes nothing. Histories therefore never
-fork, even with several replicas writing (the log is appended first; see DESIGN.md).
+fork, even with several replicas writing. Each write takes an optional
+:class:`~identity.stores.Anchor`, admitted to the log in the same transaction as the
+record and behind the same compare-and-swap (the contract of :mod:`identity.stores`):
+the store writes the entry's index into the record's ``log_index``, so a refused write
+leaves no log entry.
 
 Each backend (``identity.storage.memory_directory``, ``.sqlite_directory``,
 ``.redis_directory``) passes ``tests/storage/test_directory_contract.py``.
@@ -19,6 +23,7 @@ from datetime import datetime
 from typing import Protocol
 
 from identity.errors import MalformedValueError
+from identity.stores import Anchor
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +117,9 @@ class SharingEvent:
 
 
 class DidOperationStore(Protocol):
-    def append_did_operation(self, record: DidOperationRecord) -> None:
+    def append_did_operation(
+        self, record: DidOperationRecord, anchor: Anchor | None = None
+    ) -> None:
         """Store the next operation; ConflictError unless ``record.sequence`` is the
         number of operations already stored for ``record.did``."""
         ...
@@ -121,9 +128,13 @@ class DidOperationStore(Protocol):
         """Every operation of ``did`` in sequence order (empty when unknown)."""
         ...
 
+    def dids(self) -> list[str]:
+        """Every DID with stored operations (reconciliation reads them all)."""
+        ...
+
 
 class CatalogStore(Protocol):
-    def add_catalog_version(self, record: CatalogRecord) -> None:
+    def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
         """Store the next version; ConflictError unless ``record.version`` is one more
         than the latest (1 for a new id), or when another publisher owns the id."""
         ...
@@ -138,18 +149,26 @@ class CatalogStore(Protocol):
 
 
 class SharingStore(Protocol):
-    def create_request(self, request: SharingRequest, event: SharingEvent) -> None:
+    def create_request(
+        self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
+    ) -> None:
         """Store a new request (``events == 1``) with its event 0; ConflictError when
         the id exists."""
         ...
 
-    def advance_request(self, request: SharingRequest, event: SharingEvent) -> None:
+    def advance_request(
+        self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
+    ) -> None:
         """Replace the request and add ``event`` atomically. ConflictError unless the
         stored request has ``request.events - 1`` events and ``event.sequence`` is that
         number; NotFoundError when there is no such request."""
         ...
 
     def get_request(self, request_id: str) -> SharingRequest: ...
+
+    def request_ids(self) -> list[str]:
+        """Every stored request id (reconciliation reads them all)."""
+        ...
 
     def request_events(self, request_id: str) -> list[SharingEvent]:
         """The request's events in sequence order (empty when unknown)."""

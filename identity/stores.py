@@ -18,11 +18,21 @@ embedded default --, ``.redis`` -- scale-out) passes the one suite in
   reference into its own state.
 * Backend failures (connection lost, timeouts) surface as
   :class:`~identity.errors.UnavailableError`.
+* **Anchored acts** (issue #12). Every write that is an act of the log -- an issuer
+  created, a credential issued, a status bit changed, a type registered, an accreditation
+  granted or revoked -- takes an :class:`Anchor`: the act's log entry. The record write
+  (or state change) and the entry's admission to the log's sequenced entries are ONE
+  transaction (one SQLite transaction in the file that also holds the log's entries; one
+  Redis ``MULTI``/``EXEC`` that also ``WATCH``-es the log's size; one lock in memory),
+  and the check that decides the act (uniqueness, the record's current state) runs
+  inside that transaction's guard. So two racing acts on one record can never both be
+  admitted, a refused or crashed act leaves no entry, and a stored act has exactly one.
+  Integration (tree, checkpoint) stays separate: :mod:`identity.log.sequencer`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -103,14 +113,41 @@ class StatusListRecord:
     version: int
 
 
+@dataclass(slots=True)
+class Anchor:
+    """The log entry of one act, admitted to the log in the act's own store transaction.
+
+    Hand it to a store write that takes ``anchor=``: the write and the entry commit
+    together or not at all. The store sets ``index`` (the entry's log index, also written
+    into the record's ``log_index`` where the record has one) when, and only when, the
+    transaction commits; a write that raises leaves it ``None`` and the log unchanged.
+    """
+
+    entry: bytes
+    index: int | None = None
+
+
+def settle(anchors: Sequence[Anchor | None], first: int) -> None:
+    """For stores, once the transaction committed: number the admitted anchors (the ones
+    not ``None``) ``first, first + 1, …`` in order."""
+    offset = 0
+    for anchor in anchors:
+        if anchor is not None:
+            anchor.index = first + offset
+            offset += 1
+
+
 def new_group_id(issuer_id: str, counter: int) -> str:
     """A status-list group id: unique per store, safe in a URL path segment."""
     return f"{issuer_id}-{counter + 1}"
 
 
 class IssuerStore(Protocol):
-    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
-        """Store an issuer and its first API key in one atomic write."""
+    def create_issuer(
+        self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
+    ) -> None:
+        """Store an issuer and its first API key (and admit ``anchor``) in one atomic
+        write; :class:`ConflictError` for a taken id or DID, with no entry admitted."""
         ...
 
     def get_issuer(self, issuer_id: str) -> IssuerRecord: ...
@@ -127,15 +164,21 @@ class IssuerStore(Protocol):
 
 
 class CredentialStore(Protocol):
-    def put_credential(self, record: CredentialRecord) -> None:
+    def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
         """Store a new record; :class:`ConflictError` if the id is taken."""
         ...
 
-    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
+    def put_credentials(
+        self,
+        records: Sequence[CredentialRecord],
+        anchors: Sequence[Anchor | None] | None = None,
+    ) -> list[ConflictError | None]:
         """Store many records in ONE atomic, durable write (group commit).
 
         Returns one outcome per record: ``None`` when stored, a :class:`ConflictError`
-        for a record whose id was taken (that record alone is skipped).
+        for a record whose id was taken (that record alone is skipped, and its anchor is
+        not admitted). ``anchors[i]``, when given, is admitted with ``records[i]`` and its
+        index becomes the stored record's ``log_index``.
         """
         ...
 
@@ -152,6 +195,10 @@ class CredentialStore(Protocol):
         ...
 
     def count_credentials(self) -> int: ...
+
+    def iter_credentials(self) -> Iterator[CredentialRecord]:
+        """Every stored record, in no particular order (reconciliation reads them all)."""
+        ...
 
 
 class StatusStore(Protocol):
@@ -179,10 +226,14 @@ class StatusStore(Protocol):
         """The list's version alone (cheap): caches of decoded lists key on it."""
         ...
 
-    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
+    def set_status(
+        self, group: str, purpose: str, index: int, value: bool, anchor: Anchor | None = None
+    ) -> int:
         """Set one bit; return the list's new version (unchanged if the bit already was).
 
-        :class:`NotFoundError` for an unknown list or an index never reserved.
+        :class:`NotFoundError` for an unknown list or an index never reserved. ``anchor``
+        is admitted in the same transaction as the bit, so across any number of writers
+        the last status entry of a credential always states its stored bit.
         """
         ...
 
@@ -190,7 +241,7 @@ class StatusStore(Protocol):
 class RegistryStore(Protocol):
     """Credential types and accreditations, kept as their canonical JSON."""
 
-    def create_type(self, credential_type: CredentialType) -> None:
+    def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
         """:class:`ConflictError` if the type name is taken."""
         ...
 
@@ -198,14 +249,22 @@ class RegistryStore(Protocol):
 
     def list_types(self) -> list[CredentialType]: ...
 
-    def add_accreditation(self, accreditation: Accreditation) -> None: ...
+    def add_accreditation(
+        self, accreditation: Accreditation, anchor: Anchor | None = None
+    ) -> None: ...
 
     def get_accreditation(self, accreditation_id: str) -> Accreditation: ...
 
     def accreditations_of(self, issuer_id: str) -> list[Accreditation]: ...
 
-    def revoke_accreditation(self, accreditation_id: str, at: datetime) -> Accreditation:
-        """Mark revoked from ``at`` on (idempotent: an earlier revocation stands)."""
+    def revoke_accreditation(
+        self, accreditation_id: str, at: datetime, anchor: Anchor | None = None
+    ) -> Accreditation:
+        """Mark revoked from ``at`` on (idempotent: an earlier revocation stands).
+
+        With ``anchor``, a second revocation is refused (:class:`ConflictError`) so the
+        log holds exactly one revocation per accreditation.
+        """
         ...
 
 

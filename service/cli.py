@@ -31,7 +31,7 @@ def serve(
     from service.storage import open_store
 
     settings = Settings()  # refuse early, with a clear message, on unsafe settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only (#12)
     open_store(settings).close()  # and on a store that does not answer
     uvicorn.run(
         "service.main:app",
@@ -95,6 +95,15 @@ def audit(
         f"{report.checkpoints_checked} checkpoints consistent; root "
         f"{report.checkpoint.checkpoint.root.hex()}"
     )
+
+
+def _register_log_commands() -> None:
+    from service.log_cli import register
+
+    register(app)
+
+
+_register_log_commands()
 
 
 def main() -> None:

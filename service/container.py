@@ -25,9 +25,11 @@ from identity.dids.resolver import MethodResolver
 from identity.directory_store import DirectoryStore
 from identity.errors import (
     ConflictError,
+    LogIntegrityError,
     MalformedValueError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    UnavailableError,
     UnsupportedMediaTypeError,
 )
 from identity.groupcommit import GroupCommit
@@ -40,15 +42,16 @@ from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.proofs.suites import default_registry
 from identity.registry.trust import TrustRegistry
 from identity.registry.types import bundled_types
-from identity.stores import CredentialRecord, IssuerRecord, Store
+from identity.stores import Anchor, CredentialRecord, IssuerRecord, Store
 from service.auth import CitizenTokens, is_verifier
 from service.didweb import web_resolver
 from service.locks import KeyedLocks
-from service.log import Anchors, build_log, receipt_json
+from service.log import Anchors, build_log, receipt_json, type_anchor
+from service.log_health import LogHealthMonitor
 from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.status import StatusLists
-from service.storage import open_directory_store, open_store
+from service.storage import open_directory_store, open_store, share_memory_log
 
 CHALLENGE_TTL = timedelta(minutes=5)
 CHALLENGE_PURGE_EVERY = timedelta(minutes=10)
@@ -71,7 +74,7 @@ class Services:
     verifier: Verifier
     issuer: Issuer
     admin_token: str
-    records: GroupCommit[CredentialRecord, None]
+    records: GroupCommit[tuple[CredentialRecord, Anchor | None], None]
     log: TransparencyLog
     anchors: Anchors
     directory: DirectoryStore
@@ -81,6 +84,8 @@ class Services:
     tokens: CitizenTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    log_health: LogHealthMonitor | None = None
+    """Integration health (``/health``, metrics); set by :meth:`start`."""
     _next_purge: datetime = EPOCH
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -97,16 +102,27 @@ class Services:
     ) -> Services:
         clock = clock or SystemClock()
         store = store or open_store(settings)
-        records: GroupCommit[CredentialRecord, None] = GroupCommit(
-            store.put_credentials, max_batch=settings.log_batch_size
+        directory = directory or open_directory_store(settings)
+        log_store = share_memory_log(store, directory, log_store)
+        put = store.put_credentials
+
+        def put_records(items: list[tuple[CredentialRecord, Anchor | None]]) -> list[Any]:
+            return list(put([r for r, _ in items], [a for _, a in items]))
+
+        records: GroupCommit[tuple[CredentialRecord, Anchor | None], None] = GroupCommit(
+            put_records, max_batch=settings.log_batch_size
         )
         # Read once: in development each read also logs the loud warning.
         master_secret = settings.master_secret_bytes()
         log = build_log(settings, master_secret, log_store)
         anchors = Anchors(log)
+
+        async def write_record(record: CredentialRecord, anchor: Anchor | None) -> None:
+            await records.submit((record, anchor))
+            log.notify()  # the entry was admitted with the record: integrate it
+
         loader = ContextLoader(extra_dir=settings.contexts_dir)
         registry = default_registry(loader)
-        directory = directory or open_directory_store(settings)
         cityid = CityDidResolver(directory)
         resolver = MethodResolver(
             {"key": DidKeyResolver(), METHOD: cityid, "web": web_resolver(settings, store, clock)}
@@ -123,7 +139,8 @@ class Services:
                 store,
                 clock,
                 anchor=anchors.credential_issued,
-                write_record=records.submit,
+                write_record=write_record,
+                log_origin=log.origin,
                 contexts=loader,
             ),
             admin_token=settings.admin_token_value(),
@@ -156,8 +173,9 @@ class Services:
         if settings.seed_credential_types:
             for credential_type in bundled_types():
                 if store.find_type(credential_type.name) is None:
+                    seeded = replace(credential_type, created=clock.now())
                     with contextlib.suppress(ConflictError):  # another replica seeded it
-                        store.create_type(replace(credential_type, created=clock.now()))
+                        store.create_type(seeded, type_anchor(seeded, clock.now()))
         svc.verifier = Verifier(
             registry,
             resolver,
@@ -186,19 +204,30 @@ class Services:
 
     def _anchor(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         """``results.anchor`` for credentials this log anchored (skipped for others)."""
-        return self.anchors.check_anchor(credential_digest(verified.credential.json), self.store)
+        try:
+            return self.anchors.check_anchor(
+                credential_digest(verified.credential.json), self.store
+            )
+        except LogIntegrityError as exc:  # the store is damaged, not the credential
+            raise UnavailableError(f"the anchor cannot be checked now: {exc.detail}") from exc
 
     def whole_seconds(self) -> datetime:
         """Now, to the second: the precision of log entry times."""
         return self.clock.now().replace(microsecond=0)
 
-    async def anchor_event(self, kind: str, fields: dict[str, str]) -> dict[str, Any]:
-        """Append a registry or status act to the log; return its receipt."""
-        return receipt_json(await self.anchors.append(kind, self.clock.now(), fields))
+    def new_anchor(self, kind: str, fields: dict[str, str], time: datetime | None = None) -> Anchor:
+        """The log entry of an act, for the store write that performs it (issue #12)."""
+        return self.anchors.anchor(kind, time or self.clock.now(), fields)
+
+    def receipt_of(self, anchor: Anchor) -> dict[str, Any]:
+        """The committed act's receipt (origin, index, leaf hash) as JSON."""
+        return receipt_json(self.anchors.receipt(anchor))
 
     async def start(self) -> None:
         """Start the log (refuses a store of another log) -- needs the running loop."""
         await self.log.start()
+        self.log_health = LogHealthMonitor(self.log)
+        self.log_health.start()
 
     def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         return self.status.check(verified.credential.json, verified.credential.issuer)
@@ -242,6 +271,8 @@ class Services:
         return self.registry.named(proof_type, name)
 
     async def aclose(self) -> None:
+        if self.log_health is not None:
+            await self.log_health.stop()
         await self.records.close()
         await self.log.stop()
         self.log.store.close()

@@ -1,11 +1,9 @@
 """Per-key locks: one act at a time on a DID, a catalog entry or a sharing request.
 
-Acts are validated, then anchored in the log (an await), then stored with a
-compare-and-swap. Without a lock, two acts on the same record in one worker would both
-validate against the same state, both be anchored, and one would then fail its
-compare-and-swap -- leaving a log entry for an act that was refused. Holding the record's
-lock from the read to the store write makes that impossible within a worker; across
-replicas the store's compare-and-swap still keeps every history linear (see README).
+Correctness does not rest on them any more (issue #12): an act's record and its log entry
+are one store transaction whose compare-and-swap refuses a stale act with no entry, in
+any number of workers and replicas. The locks only spare a worker's racing requests on
+one record the work of validating, signing and being refused: they queue instead.
 """
 
 from __future__ import annotations

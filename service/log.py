@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from identity.credentials.issuer import Receipt, SignedCredential
-from identity.errors import LogProofError
+from identity.errors import LogProofError, UnavailableError
 from identity.keys import Ed25519PrivateKey
 from identity.log import hashing
 from identity.log.checkpoint import NoteSigner
@@ -22,10 +22,11 @@ from identity.log.entries import LogEntry
 from identity.log.proofs import verify_inclusion
 from identity.log.sequencer import TransparencyLog
 from identity.log.store import LogStore
+from identity.registry.types import CredentialType
 from identity.storage.memory_log import MemoryLogStore
 from identity.storage.redis_log import RedisLogStore
 from identity.storage.sqlite_log import SQLiteLogStore
-from identity.stores import CredentialStore, IssuerRecord
+from identity.stores import Anchor, CredentialStore, IssuerRecord
 from service.settings import Settings
 from service.storage import sqlite_path
 
@@ -43,7 +44,8 @@ def log_key(master_secret: bytes, origin: str) -> Ed25519PrivateKey:
 def open_log_store(settings: Settings) -> LogStore:
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
-        path = sqlite_path(url, "log.sqlite3")
+        # The records' own file: acts admit their entries in their own transaction.
+        path = sqlite_path(url, data_dir=settings.data_dir)
         return SQLiteLogStore(path, synchronous=settings.sqlite_synchronous)
     if url.startswith(("redis://", "rediss://")):
         return RedisLogStore.from_url(
@@ -61,6 +63,7 @@ def build_log(
         signer,
         max_batch=settings.log_batch_size,
         max_delay_ms=settings.log_batch_ms,
+        max_lag_s=settings.log_max_lag_s,
     )
 
 
@@ -68,30 +71,55 @@ def digest_field(digest: bytes) -> str:
     return "sha256:" + digest.hex()
 
 
+def type_anchor(credential_type: CredentialType, time: datetime) -> Anchor:
+    """The ``type.registered`` entry of a credential type (also for the bundled ones the
+    service seeds at start, before the log runs)."""
+    fields = {
+        "type": credential_type.name,
+        "definition_digest": digest_field(credential_type.digest),
+    }
+    return Anchor(LogEntry("type.registered", time.replace(microsecond=0), fields).to_bytes())
+
+
 @dataclass
 class Anchors:
-    """Appends the service's acts to the log and answers for credentials it anchored."""
+    """Makes the log entries of the service's acts and answers for credentials it anchored.
+
+    An act's entry is an :class:`~identity.stores.Anchor` handed to the store write that
+    performs the act, so the record and the entry commit together (issue #12);
+    :meth:`receipt` turns the committed anchor into the act's receipt and wakes the
+    integrator.
+    """
 
     log: TransparencyLog
     cache_size: int = 65_536
     _leaves: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
     _proofs: dict[tuple[int, int], tuple[bytes, ...]] = field(default_factory=dict)
 
-    async def append(self, kind: str, time: datetime, fields: dict[str, str]) -> Receipt:
-        entry = LogEntry(kind, time.replace(microsecond=0), fields).to_bytes()
-        index = await self.log.append(entry)
-        return Receipt(self.log.origin, index, hashing.leaf_hash(entry))
+    def anchor(self, kind: str, time: datetime, fields: dict[str, str]) -> Anchor:
+        """The act's entry, ready for its store write. :class:`UnavailableError` while the
+        log cannot integrate: an act must not be answered with a receipt that never
+        reaches a signed checkpoint."""
+        self.log.require_healthy()
+        return Anchor(LogEntry(kind, time.replace(microsecond=0), fields).to_bytes())
 
-    async def credential_issued(
+    def receipt(self, anchor: Anchor) -> Receipt:
+        """Where the committed act sits in the log; wakes the integrator."""
+        if anchor.index is None:
+            raise UnavailableError("the act was not admitted to the log")
+        self.log.notify()
+        return Receipt(self.log.origin, anchor.index, hashing.leaf_hash(anchor.entry))
+
+    def credential_issued(
         self, signed: SignedCredential, issuer: IssuerRecord, now: datetime
-    ) -> Receipt:
+    ) -> Anchor:
         """The issuance act: digest, issuer DID, type -- never the claims."""
         fields = {
             "credential_digest": digest_field(signed.digest),
             "issuer": issuer.did,
             "type": signed.credential.credential_type,
         }
-        return await self.append("credential.issued", now, fields)
+        return self.anchor("credential.issued", now, fields)
 
     async def with_inclusion(self, receipt: Receipt) -> dict[str, Any]:
         """The receipt once integrated: signed checkpoint and inclusion proof."""
@@ -135,6 +163,10 @@ class Anchors:
         record = credentials.find_credential_by_digest(digest)
         if record is None or record.log_index is None:
             return None
+        if record.log_index >= self.log.checkpoint.checkpoint.size:
+            # Admitted with the record, not integrated yet: say so (and cache nothing).
+            [data] = self.log.store.read_entries(record.log_index, record.log_index + 1)
+            return record.log_index, hashing.leaf_hash(data)
         data = self.log.reader.entry(record.log_index)
         entry = LogEntry.parse(data)
         expected = digest_field(digest)

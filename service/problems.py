@@ -37,7 +37,7 @@ STATUS: dict[type[e.IdentityError], int] = {
     e.AuthError: 401,
     e.NotFoundError: 404,
     e.ConflictError: 409,
-    e.LogIntegrityError: 500,
+    e.LogIntegrityError: 503,  # the store is damaged: never served, named, retry later
     e.DidResolutionError: 502,
     e.UnavailableError: 503,
     RateLimitedError: 429,

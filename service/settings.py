@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     log_batch_size: int = Field(default=512, ge=1)
     log_batch_ms: float = Field(default=5.0, ge=0)
     log_wait_timeout_s: float = Field(default=10.0, gt=0)
+    log_max_lag_s: float = Field(default=30.0, gt=0)
+    """Integration behind sequencing for longer than this makes /health answer 503 and
+    new acts be refused (503) until it catches up."""
 
     @field_validator("storage_url")
     @classmethod
@@ -140,7 +143,7 @@ class Settings(BaseSettings):
 
 def _create_secret_file(path: Path, value: str) -> None:
     """Write ``value`` to a new owner-only file unless the file already exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

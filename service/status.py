@@ -49,7 +49,7 @@ from identity.errors import (
 )
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import Cryptosuite
-from identity.stores import IssuerRecord, Store
+from identity.stores import Anchor, IssuerRecord, Store
 from service.fetch import HttpsFetcher
 
 RESERVE_BATCH = 64
@@ -178,12 +178,21 @@ class StatusLists:
             return self.store.status_list_version(group, purpose)
         return sum(self.store.status_list_version(group, p) for p in PLANES[:size])
 
-    def set_message(self, group: str, index: int, messages: StatusMessages, value: int) -> None:
-        """Write ``value`` into the ``messages.size`` planes at ``index``."""
+    def set_message(
+        self,
+        group: str,
+        index: int,
+        messages: StatusMessages,
+        value: int,
+        anchor: Anchor | None = None,
+    ) -> None:
+        """Write ``value`` into the ``messages.size`` planes at ``index``; ``anchor`` (the
+        change's log entry) is admitted with the first plane's write."""
         size = messages.size
         self._require_planes(group, size)
         for j, plane in enumerate(PLANES[:size]):
-            self.store.set_status(group, plane, index, bool(value >> (size - 1 - j) & 1))
+            bit = bool(value >> (size - 1 - j) & 1)
+            self.store.set_status(group, plane, index, bit, anchor if j == 0 else None)
 
     def current_message(self, group: str, index: int, messages: StatusMessages) -> dict[str, str]:
         """The named state at ``index`` in this service's ``message`` list of ``group``."""

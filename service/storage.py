@@ -6,29 +6,36 @@ from pathlib import Path
 
 from identity.directory_store import DirectoryStore
 from identity.errors import UnavailableError
+from identity.log.store import LogStore
 from identity.storage.memory import MemoryStore
 from identity.storage.memory_directory import MemoryDirectoryStore
+from identity.storage.memory_log import MemoryLogStore
 from identity.storage.redis import RedisStore
 from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_directory import SqliteDirectoryStore
 from identity.stores import Store
+from service.file_modes import owner_only
 from service.settings import Settings, SettingsError
 
 
-def sqlite_path(url: str, name: str | None = None) -> Path:
-    """The database file of a ``sqlite:///`` URL (or ``name`` beside it), its folder made."""
+def sqlite_path(url: str, name: str | None = None, data_dir: Path | None = None) -> Path:
+    """The database file of a ``sqlite:///`` URL (or ``name`` beside it), its folder made,
+    owner-only (:func:`service.file_modes.owner_only`; the folder is tightened too when it
+    is ``data_dir``)."""
     path = Path(url.removeprefix("sqlite:///"))
     if name is not None:
         path = path.parent / name
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ours = data_dir is not None and path.parent.resolve() == data_dir.resolve()
+    owner_only(path, directory_is_ours=ours)
     return path
 
 
 def open_store(settings: Settings) -> Store:
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
-        return SqliteStore(sqlite_path(url), synchronous=settings.sqlite_synchronous)
+        path = sqlite_path(url, data_dir=settings.data_dir)
+        return SqliteStore(path, synchronous=settings.sqlite_synchronous)
     if url.startswith(("redis://", "rediss://")):
         store = RedisStore.from_url(
             url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
@@ -57,12 +64,27 @@ def open_directory_store(settings: Settings) -> DirectoryStore:
     """The directory chain's records, in the same database as the main store."""
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
-        return SqliteDirectoryStore(sqlite_path(url), synchronous=settings.sqlite_synchronous)
+        path = sqlite_path(url, data_dir=settings.data_dir)
+        return SqliteDirectoryStore(path, synchronous=settings.sqlite_synchronous)
     if url.startswith(("redis://", "rediss://")):
         return RedisDirectoryStore.from_url(
             url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
         )
     return MemoryDirectoryStore()
+
+
+def share_memory_log(
+    store: Store, directory: DirectoryStore, log_store: LogStore | None
+) -> LogStore | None:
+    """Memory backends admit acts to the log object they hold: give the record stores
+    and the log one and the same (the log store given, else the main store's)."""
+    if not isinstance(store, MemoryStore):
+        return log_store
+    shared = log_store if isinstance(log_store, MemoryLogStore) else store.log
+    store.log = shared
+    if isinstance(directory, MemoryDirectoryStore):
+        directory.log = shared
+    return shared
 
 
 def redact(url: str) -> str:

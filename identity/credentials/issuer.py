@@ -1,4 +1,4 @@
-"""Issuance: validate -> (status entry) -> sign -> record -> anchor.
+"""Issuance: validate -> (status entry) -> sign -> record and anchor, in one write.
 
 :func:`sign_credential` is the pure part (well-formedness, issuer binding, Add Proof).
 :class:`Issuer` runs the whole flow against the stores and the log it is given; it does
@@ -11,7 +11,7 @@ import copy
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +21,10 @@ from identity.credentials.model import V2_CONTEXT, Credential, parse_credential
 from identity.credentials.related import RelatedResourceSource, check_related_resources
 from identity.errors import ConflictError, MalformedValueError, PermissionDeniedError
 from identity.keys import Ed25519PrivateKey
+from identity.log import hashing
 from identity.proofs import Cryptosuite, add_proof
 from identity.proofs.vc11 import with_data_integrity_context
-from identity.stores import CredentialRecord, CredentialStore, IssuerRecord
+from identity.stores import Anchor, CredentialRecord, CredentialStore, IssuerRecord
 
 Json = dict[str, Any]
 
@@ -45,8 +46,10 @@ class Receipt:
     leaf_hash: bytes
 
 
-Anchor = Callable[[SignedCredential, IssuerRecord, datetime], Awaitable[Receipt]]
-"""Appends the act to the log and returns its receipt."""
+AnchorOf = Callable[[SignedCredential, IssuerRecord, datetime], Anchor]
+"""The issuance act's log entry, to be admitted with the credential's record."""
+RecordWriter = Callable[[CredentialRecord, Anchor | None], Awaitable[None]]
+"""Stores a record and admits its anchor in one transaction (group-committed or not)."""
 
 
 def credential_digest(document: Json) -> bytes:
@@ -114,8 +117,9 @@ class Issuer:
         self,
         credentials: CredentialStore,
         clock: Clock,
-        anchor: Anchor | None = None,
-        write_record: Callable[[CredentialRecord], Awaitable[None]] | None = None,
+        anchor: AnchorOf | None = None,
+        write_record: RecordWriter | None = None,
+        log_origin: str = "",
         contexts: RelatedResourceSource | None = None,
     ):
         """``contexts`` (the service's ContextLoader) checks ``relatedResource`` digests
@@ -124,10 +128,11 @@ class Issuer:
         self.clock = clock
         self.anchor = anchor
         self.write_record = write_record or self._write_now
+        self.log_origin = log_origin
         self.contexts = contexts
 
-    async def _write_now(self, record: CredentialRecord) -> None:
-        self.credentials.put_credential(record)
+    async def _write_now(self, record: CredentialRecord, anchor: Anchor | None) -> None:
+        self.credentials.put_credential(record, anchor)
 
     async def issue(
         self,
@@ -178,9 +183,9 @@ class Issuer:
             suite=suite,
             created=now,
         )
-        # Anchor first: a log entry for a credential nobody received reveals nothing and
-        # claims nothing false; a record without its anchor would.
-        receipt = await self.anchor(signed, issuer, now) if self.anchor else None
+        # The record and its log entry are committed together (issue #12): a refused
+        # record (a racing duplicate id) leaves no entry, a stored one has exactly one.
+        anchor = self.anchor(signed, issuer, now) if self.anchor else None
         record = CredentialRecord(
             id=signed.credential.id or f"urn:uuid:{uuid.uuid4()}",
             digest=signed.digest,
@@ -189,9 +194,11 @@ class Issuer:
             type=signed.credential.credential_type,
             subject_id=signed.credential.subject_ids[0] if signed.credential.subject_ids else None,
             issued_at=now,
-            log_index=receipt.index if receipt else None,
             status_index=status.index if status else None,
             status_group=status.group if status else None,
         )
-        await self.write_record(record)
-        return signed, receipt, record
+        await self.write_record(record, anchor)
+        if anchor is None or anchor.index is None:
+            return signed, None, record
+        receipt = Receipt(self.log_origin, anchor.index, hashing.leaf_hash(anchor.entry))
+        return signed, receipt, replace(record, log_index=anchor.index)

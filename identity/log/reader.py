@@ -3,6 +3,12 @@
 Everything is answered relative to the latest *signed* checkpoint in the store: entries
 that are sequenced but not yet integrated are invisible. Proofs read O(log n) stored
 hashes (:mod:`identity.log.proofs`); tiles are slices of stored levels.
+
+**Nothing unverified is served** (issue #12). Every proof is checked against the signed
+root before it is returned (for an older tree size, that size's root is itself proved
+consistent with the signed one), and every entry against its stored leaf hash. A stored
+hash or entry that fails is never handed out: :class:`LogIntegrityError`, and
+:attr:`LogReader.corruption` keeps the first such finding (the log's health reports it).
 """
 
 from __future__ import annotations
@@ -10,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from identity.errors import LogIntegrityError, NotFoundError, RangeError
+from identity.errors import LogIntegrityError, LogProofError, NotFoundError, RangeError
 from identity.log import proofs, tiles
-from identity.log.checkpoint import NoteVerifier, SignedCheckpoint, open_checkpoint
-from identity.log.hashing import HASH_SIZE, check_hash
+from identity.log.checkpoint import Checkpoint, NoteVerifier, SignedCheckpoint, open_checkpoint
+from identity.log.hashing import HASH_SIZE, check_hash, leaf_hash
 from identity.log.store import LogStore
+
+FOLD_CACHE = 4096
+"""Right-edge range hashes remembered (a few per tree size)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,42 @@ class LogReader:
         self.verifier = verifier
         self.origin = verifier.name if origin is None else origin
         self._cached: SignedCheckpoint | None = None
+        self._folds: dict[tuple[int, int], bytes] = {}
+        self.corruption: str | None = None
+        """The first damage a read found in the store (``None`` while none was)."""
+
+    def _damaged(self, what: str, **data: object) -> LogIntegrityError:
+        if self.corruption is None:
+            self.corruption = f"the log store is damaged: {what}"
+        return LogIntegrityError(f"the log store is damaged: {what}", **data)
+
+    def _signed_root(self, size: int, signed: Checkpoint | None = None) -> bytes:
+        """The root of the tree of ``size`` leaves, proved against the signed checkpoint
+        (directly at its size; else by a consistency proof read from the store)."""
+        signed = signed or self.checkpoint().checkpoint
+        if size == signed.size:
+            return signed.root
+        root = (
+            proofs.resolve(proofs.root_plan(size), self.store.read_nodes)[0]
+            if size
+            else (proofs.fold(()))
+        )
+        if size:
+            proof = proofs.resolve(
+                proofs.consistency_plan(size, signed.size), self.store.read_nodes
+            )
+            try:
+                proofs.verify_consistency(size, signed.size, root, signed.root, proof)
+            except LogProofError:
+                raise self._damaged(
+                    "stored hashes disagree with the signed root", tree_size=size
+                ) from None
+        return root
+
+    def _checked_entry(self, index: int, data: bytes) -> bytes:
+        if self.store.read_nodes([(0, index)])[0] != leaf_hash(data):
+            raise self._damaged("an entry does not match its stored leaf hash", index=index)
+        return data
 
     def checkpoint(self) -> SignedCheckpoint:
         """The latest signed checkpoint, verified (the parse is cached per note)."""
@@ -77,15 +122,10 @@ class LogReader:
         size = self._size(None)
         if not 0 <= index < size:
             raise NotFoundError("no integrated entry at that index", index=index, tree_size=size)
-        return self.store.read_entries(index, index + 1)[0]
+        return self._checked_entry(index, self.store.read_entries(index, index + 1)[0])
 
     def root(self, tree_size: int | None = None) -> bytes:
-        size = self._size(tree_size)
-        return (
-            proofs.resolve(proofs.root_plan(size), self.store.read_nodes)[0]
-            if size
-            else (proofs.fold(()))
-        )
+        return self._signed_root(self._size(tree_size))
 
     def leaf_index(self, leaf_hash: bytes, tree_size: int | None = None) -> int:
         size = self._size(tree_size)
@@ -95,13 +135,60 @@ class LogReader:
         return index
 
     def inclusion_proof(self, index: int, tree_size: int | None = None) -> InclusionProof:
-        size = self._size(tree_size)
+        signed = self.checkpoint().checkpoint
+        size = signed.size if tree_size is None else tree_size
+        if not 0 <= size <= signed.size:
+            raise RangeError("tree size beyond the latest checkpoint", tree_size=tree_size)
         if not 0 <= index < size:
             raise RangeError("leaf index outside the tree", index=index, tree_size=size)
+        path, leaf = self._path(index, size)
+        proof = InclusionProof(index, size, leaf, path)
+        return self._checked_proof(proof, self._signed_root(size, signed))
+
+    def _path(self, index: int, size: int) -> tuple[tuple[bytes, ...], bytes]:
+        """PATH(index, D[size]) and the leaf hash, in one store read.
+
+        Equal to ``proofs.resolve(proofs.inclusion_plan(index, size), read_nodes)``
+        (tests/log/test_self_check.py proves it): a range that is one perfect subtree
+        is its stored node; any other range -- only on the right edge -- is folded once
+        and remembered, since MTH(D[begin:end]) of an integrated range never changes.
+        """
         plan = proofs.inclusion_plan(index, size)
-        path = proofs.resolve(plan, self.store.read_nodes)
-        leaf = self.store.read_nodes([(0, index)])[0]
-        return InclusionProof(index, size, leaf, tuple(path))
+        path: list[bytes] = [b""] * len(plan)
+        wanted: list[proofs.Address] = []
+        slots: list[int] = []
+        for slot, (begin, end) in enumerate(plan):
+            width = end - begin
+            if not width & (width - 1) and not begin % width:
+                level = width.bit_length() - 1
+                wanted.append((level, begin >> level))
+                slots.append(slot)
+                continue
+            folded = self._folds.get((begin, end))
+            if folded is None:
+                [folded] = proofs.resolve([(begin, end)], self.store.read_nodes)
+                if len(self._folds) >= FOLD_CACHE:
+                    self._folds.clear()
+                self._folds[(begin, end)] = folded
+            path[slot] = folded
+        wanted.append((0, index))
+        hashes = self.store.read_nodes(wanted)
+        for slot, value in zip(slots, hashes, strict=False):
+            path[slot] = value
+        return tuple(path), hashes[-1]
+
+    def _checked_proof(self, proof: InclusionProof, root: bytes | None = None) -> InclusionProof:
+        expected = root if root is not None else self._signed_root(proof.tree_size)
+        if (
+            proofs.root_from_path(proof.leaf_index, proof.tree_size, proof.leaf_hash, proof.path)
+            != expected
+        ):
+            raise self._damaged(
+                "an inclusion proof from stored hashes misses the signed root",
+                index=proof.leaf_index,
+                tree_size=proof.tree_size,
+            )
+        return proof
 
     def inclusion_proofs(self, indices: Sequence[int], tree_size: int) -> list[InclusionProof]:
         """Proofs for many leaves of one tree, read from the store in one call."""
@@ -116,8 +203,10 @@ class LogReader:
         hashes = proofs.resolve(flat + [(i, i + 1) for i in indices], self.store.read_nodes)
         leaf_hashes = hashes[len(flat) :]
         out, at = [], 0
+        root = self._signed_root(size)
         for index, plan, leaf in zip(indices, plans, leaf_hashes, strict=True):
-            out.append(InclusionProof(index, size, leaf, tuple(hashes[at : at + len(plan)])))
+            proof = InclusionProof(index, size, leaf, tuple(hashes[at : at + len(plan)]))
+            out.append(self._checked_proof(proof, root))
             at += len(plan)
         return out
 
@@ -132,14 +221,30 @@ class LogReader:
         low, high = min(indices), max(indices) + 1
         if high - low <= 4 * len(indices):
             span = self.store.read_entries(low, high)
-            return [span[i - low] for i in indices]
-        return [self.store.read_entries(i, i + 1)[0] for i in indices]
+            found = [span[i - low] for i in indices]
+        else:
+            found = [self.store.read_entries(i, i + 1)[0] for i in indices]
+        stored = self.store.read_nodes([(0, i) for i in indices])
+        for index, data, leaf in zip(indices, found, stored, strict=True):
+            if leaf_hash(data) != leaf:
+                raise self._damaged("an entry does not match its stored leaf hash", index=index)
+        return found
 
     def consistency_proof(self, first: int, second: int | None = None) -> list[bytes]:
         size2 = self._size(second)
         if not 0 < first <= size2:
             raise RangeError("consistency needs 0 < first <= second", first=first, second=size2)
-        return proofs.resolve(proofs.consistency_plan(first, size2), self.store.read_nodes)
+        proof = proofs.resolve(proofs.consistency_plan(first, size2), self.store.read_nodes)
+        try:
+            # A verified proof from the stored root of ``first`` to the signed (or proved)
+            # root of ``size2`` proves the first root too: one check, not two.
+            first_root = proofs.resolve(proofs.root_plan(first), self.store.read_nodes)[0]
+            proofs.verify_consistency(first, size2, first_root, self._signed_root(size2), proof)
+        except LogProofError:
+            raise self._damaged(
+                "a consistency proof from stored hashes does not verify", first=first, second=size2
+            ) from None
+        return proof
 
     def tile(self, path: str) -> TileData:
         """A hash tile, partial tile or entry bundle inside the latest checkpoint's tree."""

@@ -12,6 +12,15 @@
   root, or whose checkpoint moved under us, is never signed over: the log cannot fork.
 * ``await log.wait_for_checkpoint(index)`` returns the first signed checkpoint covering
   ``index`` and the inclusion proof against it.
+* **Acts admitted by record stores** (issue #12) enter the store's entries in the act's
+  own transaction, not through :meth:`TransparencyLog.append`; :meth:`notify` wakes the
+  integrator for them, and it also polls every ``poll_s`` (entries of other replicas,
+  retries after an error).
+* **No silent stall.** :meth:`TransparencyLog.health` is a :class:`LogHealth`: tree size,
+  entries sequenced but not integrated, seconds the oldest of them has waited, errors
+  so far, and the reason integration is not keeping up (an error, a store that fails
+  its checks, a checkpoint compare-and-swap that keeps failing, or a lag beyond
+  ``max_lag_s``). :meth:`require_healthy` refuses new acts meanwhile.
 
 Blocking store calls run with ``asyncio.to_thread``.
 """
@@ -20,7 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from identity.errors import (
@@ -38,6 +48,36 @@ from identity.log.tiles import MAX_ENTRY_SIZE
 from identity.log.tree import Frontier, NodeRun, extend, leaf_hashes
 
 RETRY_DELAY_S = 0.5
+MAX_CAS_RETRIES = 64
+"""Checkpoint compare-and-swaps lost in a row before integration counts as stalled."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogHealth:
+    """How integration keeps up with sequencing (for ``/health`` and the metrics).
+
+    ``pending`` entries are sequenced but not yet under a signed checkpoint;
+    ``seconds_behind`` is how long integration has been behind without catching up (0
+    when nothing is pending); ``reason`` is ``None`` when healthy, else why not.
+    """
+
+    tree_size: int
+    sequenced: int
+    pending: int
+    seconds_behind: float
+    seconds_since_checkpoint: float
+    integration_errors: int
+    reason: str | None
+    state: str = "ok"
+    """``ok``, ``stopped`` (until restart), ``stalled`` (CAS lost), ``lagging``, ``not
+    running`` or ``corrupted`` (a read found damage): what a change of state is judged
+    by (``reason`` carries figures)."""
+    last_error: str | None = None
+    """The last failed integration attempt's error, until one succeeds (transient)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +101,9 @@ class TransparencyLog:
         max_delay_ms: float = 2.0,
         integrate_delay_ms: float = 0.0,
         max_integrate: int = 1 << 16,
+        max_lag_s: float = 30.0,
+        poll_s: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_batch < 1 or max_delay_ms < 0 or integrate_delay_ms < 0 or max_integrate < 1:
             raise RangeError("batch size must be positive and delays non-negative")
@@ -82,6 +125,16 @@ class TransparencyLog:
         self._failure: BaseException | None = None
         self._checkpoint: SignedCheckpoint | None = None
         self._frontier = Frontier(0, ())
+        self.max_lag = max_lag_s
+        self.poll = poll_s
+        self._now = monotonic
+        self._errors = 0
+        self._error: str | None = None  # integration stopped for good (until restart)
+        self._stalled: str | None = None  # it runs but cannot advance the checkpoint
+        self._last_error: str | None = None
+        self._sequenced = 0
+        self._behind_since: float | None = None
+        self._signed_at = monotonic()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -173,12 +226,34 @@ class TransparencyLog:
             raise LogIntegrityError("the stored tree does not match the signed checkpoint")
         if self.store.entry_count() < size:
             raise LogIntegrityError("the store has fewer entries than its signed checkpoint")
+        try:
+            self._check_counts(size)
+        except LogIntegrityError:
+            if self.store.latest_checkpoint() != note:  # not a snapshot: another writer
+                raise ConflictError("the log's checkpoint moved during the reload") from None
+            raise
         self._checkpoint, self._frontier = signed, frontier
+
+    def _check_counts(self, size: int) -> None:
+        """The store's own per-level counts must be those of the signed tree: a counter
+        that disagrees would make the next extension write in the wrong place."""
+        counts = self.store.stored_counts()
+        level = 0
+        while size >> level or counts.get(level):
+            if counts.get(level, 0) != size >> level:
+                raise LogIntegrityError(
+                    f"the store's level {level} counter says {counts.get(level, 0)} hashes, "
+                    f"the signed tree has {size >> level}",
+                    level=level,
+                )
+            level += 1
 
     def _integrate_once(self) -> SignedCheckpoint:
         """Integrate up to ``max_integrate`` sequenced entries; sign and CAS the checkpoint."""
         old, frontier = self.checkpoint, self._frontier
-        end = min(self.store.entry_count(), frontier.size + self.max_integrate)
+        sequenced = self.store.entry_count()
+        self._observe(sequenced)
+        end = min(sequenced, frontier.size + self.max_integrate)
         if end == frontier.size:
             return old
         entries = self.store.read_entries(frontier.size, end)
@@ -189,6 +264,7 @@ class TransparencyLog:
         new = sign_checkpoint(Checkpoint(self.origin, new_frontier.size, root), self.signer)
         self.store.integrate(old.note, new.note, runs)
         self._checkpoint, self._frontier = new, new_frontier
+        self._signed_at = self._now()
         return new
 
     def _check_consistency(
@@ -211,7 +287,12 @@ class TransparencyLog:
             raise LogIntegrityError("refusing to sign: the stored tree would fork") from exc
 
     async def integrate(self) -> SignedCheckpoint:
-        """Integrate everything sequenced so far now; return the newest checkpoint."""
+        """Integrate everything sequenced so far now; return the newest checkpoint.
+
+        :class:`UnavailableError` when the checkpoint compare-and-swap is lost
+        :data:`MAX_CAS_RETRIES` times in a row (the stored checkpoint keeps changing under
+        us, or is not the one this log can reload)."""
+        lost = 0
         while True:
             before = self.checkpoint.checkpoint.size
             try:
@@ -219,6 +300,12 @@ class TransparencyLog:
             except ConflictError:
                 # Another writer advanced: reload and retry. The reload itself can race a
                 # further advance (ConflictError again); that is contention, not a fork.
+                lost += 1
+                if lost >= MAX_CAS_RETRIES:
+                    self._stalled = "the checkpoint compare-and-swap keeps failing"
+                    raise UnavailableError(
+                        "the checkpoint compare-and-swap keeps failing", attempts=lost
+                    ) from None
                 with contextlib.suppress(ConflictError):
                     await asyncio.to_thread(self._load)
                 continue
@@ -229,30 +316,94 @@ class TransparencyLog:
 
     async def _integrate_loop(self) -> None:
         while True:
-            await self._committed.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._committed.wait(), self.poll)
             self._committed.clear()
             if self.integrate_delay and not self._closing:
                 await asyncio.sleep(self.integrate_delay)
             try:
                 await self.integrate()
-            except UnavailableError:
+            except UnavailableError as exc:
                 # The store is down or slow: nothing was signed; try again shortly (the
-                # replica recovers by itself when the store returns).
+                # replica recovers by itself when the store returns). Acts fail by
+                # themselves meanwhile (their store is down); only a lost-CAS streak or
+                # a lag beyond max_lag_s makes the log refuse them.
+                self._errors += 1
+                self._last_error = f"the log store is unavailable: {exc.detail}"
+                if self._closing:
+                    return
                 await asyncio.sleep(RETRY_DELAY_S)
                 self._committed.set()
                 continue
             except Exception as exc:  # a fork attempt or a broken store: stop signing
+                self._errors += 1
+                self._error = self._last_error = f"integration stopped: {exc}"
                 self._failure = exc
                 self._integrated.set()
                 return
+            self._last_error = self._stalled = None
             if self._closing:
                 return
+
+    # -- health ----------------------------------------------------------------------
+
+    def notify(self) -> None:
+        """Entries were admitted outside :meth:`append` (an act's own transaction): wake
+        the integrator."""
+        self._committed.set()
+
+    def _observe(self, sequenced: int) -> None:
+        """Note how many entries are sequenced; start the lag clock when falling behind."""
+        self._sequenced = max(self._sequenced, sequenced)
+        size = self._frontier.size
+        if sequenced <= size:
+            self._behind_since = None
+        elif self._behind_since is None or self._signed_at > self._behind_since:
+            self._behind_since = self._now()
+
+    def health(self) -> LogHealth:
+        """The integrator's state now (cheap: no store access)."""
+        size = self._checkpoint.checkpoint.size if self._checkpoint else 0
+        pending = max(0, self._sequenced - size)
+        now = self._now()
+        behind = now - self._behind_since if pending and self._behind_since is not None else 0.0
+        state, reason = "ok", None
+        if self._error is not None:
+            state, reason = "stopped", self._error
+        elif self.reader.corruption is not None:
+            state, reason = "corrupted", self.reader.corruption
+        elif self._stalled is not None:
+            state, reason = "stalled", self._stalled
+        elif not self._tasks and self._checkpoint is not None:
+            state, reason = "not running", "the log is not running"
+        elif behind > self.max_lag:
+            state = "lagging"
+            reason = f"integration is {behind:.0f} s behind sequencing ({pending} entries)"
+        return LogHealth(
+            tree_size=size,
+            sequenced=max(self._sequenced, size),
+            pending=pending,
+            seconds_behind=behind,
+            seconds_since_checkpoint=now - self._signed_at,
+            integration_errors=self._errors,
+            reason=reason,
+            state=state,
+            last_error=self._last_error,
+        )
+
+    def require_healthy(self) -> None:
+        """:class:`UnavailableError` naming the reason while integration does not keep up."""
+        health = self.health()
+        if not health.ok:
+            raise UnavailableError(f"the log cannot anchor acts now: {health.reason}")
 
     async def wait_for_checkpoint(self, index: int) -> Inclusion:
         """Wait until ``index`` is integrated; return the checkpoint and inclusion proof."""
         while True:
             if self._failure is not None:
-                raise LogIntegrityError("the log stopped integrating") from self._failure
+                raise UnavailableError(
+                    f"the log stopped integrating: {self._error}", index=index
+                ) from self._failure
             signed = self.checkpoint
             if index < signed.checkpoint.size:
                 size = signed.checkpoint.size

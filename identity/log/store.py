@@ -12,6 +12,14 @@ Contract every implementation must honour (``tests/log/test_store_contract.py``)
 * **Sequencing.** :meth:`LogStore.append_entries` is atomic and durable: when it returns,
   all entries of the batch are stored at contiguous indices starting at the returned
   value; if it raises, none is. Indices are never reused; entries never change.
+* **Admission with an act** (issue #12). A record store that anchors acts admits the
+  act's entry in the act's own transaction, beside this store's entries: SQLite -- the
+  log's tables live in the same file as the records, and the act's transaction inserts
+  into ``log_entries`` at ``max(idx) + 1``; Redis -- the act's ``MULTI``/``EXEC``
+  ``WATCH``-es ``<prefix>log:size`` and advances it with the entry; memory -- under this
+  store's lock. Such entries are indistinguishable from :meth:`append_entries`' and obey
+  the same rules (contiguous, never reused, never changed); the integrator picks them up
+  by :meth:`entry_count` like any other.
 * **Integration.** :meth:`LogStore.integrate` is one atomic transaction that compares the
   stored checkpoint with ``expected`` (byte equality; ``None`` means "none yet") and, only
   if equal, appends the node runs and stores ``checkpoint``. A mismatch raises
@@ -61,6 +69,13 @@ class LogStore(Protocol):
 
     def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
         """The lowest index ``< below`` whose integrated leaf hash is ``leaf_hash``, if any."""
+        ...
+
+    def stored_counts(self) -> dict[int, int]:
+        """How many hashes each level holds, by the store's own bookkeeping (Redis: its
+        ``levels`` counters; SQLite: the stored chunks' lengths). For a tree of size
+        ``n`` under the stored checkpoint it must be ``n >> level`` for every level with
+        a hash: the self-checks compare it (:mod:`identity.log.scrub`)."""
         ...
 
     def latest_checkpoint(self) -> bytes | None:

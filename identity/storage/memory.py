@@ -7,7 +7,7 @@ whole call and checks before it writes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -15,7 +15,9 @@ from identity.credentials.status import with_bit
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
+from identity.storage.memory_log import MemoryLogStore, admitting
 from identity.stores import (
+    Anchor,
     ApiKeyRecord,
     CredentialRecord,
     IssuerRecord,
@@ -25,7 +27,9 @@ from identity.stores import (
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, log: MemoryLogStore | None = None) -> None:
+        self.log = log or MemoryLogStore()
+        """The log acts are admitted to (the service hands it to its TransparencyLog)."""
         self._lock = threading.Lock()
         self._issuers: dict[str, IssuerRecord] = {}
         self._keys: dict[str, ApiKeyRecord] = {}
@@ -46,8 +50,10 @@ class MemoryStore:
 
     # -- issuers --------------------------------------------------------------------------
 
-    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
-        with self._lock:
+    def create_issuer(
+        self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
+    ) -> None:
+        with self._lock, admitting(self.log, anchor):
             if issuer.id in self._issuers:
                 raise ConflictError("issuer id already exists", issuer=issuer.id)
             if any(i.did == issuer.did for i in self._issuers.values()):
@@ -95,18 +101,27 @@ class MemoryStore:
 
     # -- credentials ----------------------------------------------------------------------
 
-    def put_credential(self, record: CredentialRecord) -> None:
-        [outcome] = self.put_credentials([record])
+    def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
+        [outcome] = self.put_credentials([record], [anchor])
         if outcome is not None:
             raise outcome
 
-    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
+    def put_credentials(
+        self,
+        records: Sequence[CredentialRecord],
+        anchors: Sequence[Anchor | None] | None = None,
+    ) -> list[ConflictError | None]:
         outcomes: list[ConflictError | None] = []
-        with self._lock:
-            for record in records:
-                if record.id in self._credentials:
-                    outcomes.append(ConflictError("credential id already recorded", id=record.id))
+        wanted = list(anchors) if anchors is not None else [None] * len(records)
+        with self._lock, self.log.lock:
+            for given, anchor in zip(records, wanted, strict=True):
+                if given.id in self._credentials:
+                    outcomes.append(ConflictError("credential id already recorded", id=given.id))
                     continue
+                record = given
+                if anchor is not None:
+                    anchor.index = self.log.admit_locked([anchor.entry])
+                    record = replace(given, log_index=anchor.index)
                 self._credentials[record.id] = record
                 self._by_digest.setdefault(record.digest, record.id)
                 outcomes.append(None)
@@ -137,10 +152,15 @@ class MemoryStore:
         with self._lock:
             return len(self._credentials)
 
+    def iter_credentials(self) -> Iterator[CredentialRecord]:
+        with self._lock:
+            every = list(self._credentials.values())
+        return iter(every)
+
     # -- registry -------------------------------------------------------------------------
 
-    def create_type(self, credential_type: CredentialType) -> None:
-        with self._lock:
+    def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
+        with self._lock, admitting(self.log, anchor):
             if credential_type.name in self._types:
                 raise ConflictError("credential type already registered", type=credential_type.name)
             self._types[credential_type.name] = credential_type
@@ -153,8 +173,8 @@ class MemoryStore:
         with self._lock:
             return sorted(self._types.values(), key=lambda t: t.name)
 
-    def add_accreditation(self, accreditation: Accreditation) -> None:
-        with self._lock:
+    def add_accreditation(self, accreditation: Accreditation, anchor: Anchor | None = None) -> None:
+        with self._lock, admitting(self.log, anchor):
             if accreditation.id in self._accreditations:
                 raise ConflictError("accreditation id already exists")
             self._accreditations[accreditation.id] = accreditation
@@ -171,11 +191,15 @@ class MemoryStore:
             found = [a for a in self._accreditations.values() if a.issuer_id == issuer_id]
         return sorted(found, key=lambda a: (a.created, a.id))
 
-    def revoke_accreditation(self, accreditation_id: str, at: datetime) -> Accreditation:
-        with self._lock:
+    def revoke_accreditation(
+        self, accreditation_id: str, at: datetime, anchor: Anchor | None = None
+    ) -> Accreditation:
+        with self._lock, admitting(self.log, anchor):
             current = self._accreditations.get(accreditation_id)
             if current is None:
                 raise NotFoundError("no such accreditation", id=accreditation_id)
+            if current.revoked_at is not None and anchor is not None:
+                raise ConflictError("the accreditation is already revoked", id=accreditation_id)
             if current.revoked_at is None:
                 current = replace(current, revoked_at=at)
                 self._accreditations[accreditation_id] = current
@@ -243,8 +267,10 @@ class MemoryStore:
     def status_list_version(self, group: str, purpose: str) -> int:
         return self.get_status_list(group, purpose).version
 
-    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
-        with self._lock:
+    def set_status(
+        self, group: str, purpose: str, index: int, value: bool, anchor: Anchor | None = None
+    ) -> int:
+        with self._lock, admitting(self.log, anchor):
             record = self._lists.get((group, purpose))
             if record is None or index not in self._groups[group][2]:
                 raise NotFoundError("no such status list entry", group=group, index=index)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import replace
 
 from identity.directory_store import (
     CatalogRecord,
@@ -15,10 +16,14 @@ from identity.directory_store import (
     SharingRequest,
 )
 from identity.errors import ConflictError, NotFoundError
+from identity.storage.memory_log import MemoryLogStore, admitting
+from identity.stores import Anchor
 
 
 class MemoryDirectoryStore:
-    def __init__(self) -> None:
+    def __init__(self, log: MemoryLogStore | None = None) -> None:
+        self.log = log or MemoryLogStore()
+        """The log acts are admitted to (share it with the MemoryStore and the log)."""
         self._lock = threading.Lock()
         self._dids: dict[str, list[DidOperationRecord]] = {}
         self._catalog: dict[str, list[CatalogRecord]] = {}
@@ -30,8 +35,10 @@ class MemoryDirectoryStore:
 
     # -- DIDs -----------------------------------------------------------------------------
 
-    def append_did_operation(self, record: DidOperationRecord) -> None:
-        with self._lock:
+    def append_did_operation(
+        self, record: DidOperationRecord, anchor: Anchor | None = None
+    ) -> None:
+        with self._lock, admitting(self.log, anchor) as index:
             history = self._dids.get(record.did, [])
             if record.sequence != len(history):
                 raise ConflictError(
@@ -39,16 +46,22 @@ class MemoryDirectoryStore:
                     did=record.did,
                     expected=len(history),
                 )
+            if anchor is not None:
+                record = replace(record, log_index=index)
             self._dids[record.did] = [*history, record]
 
     def did_operations(self, did: str) -> list[DidOperationRecord]:
         with self._lock:
             return list(self._dids.get(did, []))
 
+    def dids(self) -> list[str]:
+        with self._lock:
+            return sorted(self._dids)
+
     # -- catalog --------------------------------------------------------------------------
 
-    def add_catalog_version(self, record: CatalogRecord) -> None:
-        with self._lock:
+    def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
+        with self._lock, admitting(self.log, anchor) as index:
             versions = self._catalog.get(record.id, [])
             if versions and versions[0].publisher != record.publisher:
                 raise ConflictError("another agency publishes this catalog id", id=record.id)
@@ -58,6 +71,8 @@ class MemoryDirectoryStore:
                     id=record.id,
                     expected=len(versions) + 1,
                 )
+            if anchor is not None:
+                record = replace(record, log_index=index)
             self._catalog[record.id] = [*versions, record]
 
     def catalog_versions(self, entry_id: str) -> list[CatalogRecord]:
@@ -70,17 +85,23 @@ class MemoryDirectoryStore:
 
     # -- sharing --------------------------------------------------------------------------
 
-    def create_request(self, request: SharingRequest, event: SharingEvent) -> None:
-        with self._lock:
+    def create_request(
+        self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
+    ) -> None:
+        with self._lock, admitting(self.log, anchor) as index:
             if request.id in self._requests:
                 raise ConflictError("sharing request id already exists", id=request.id)
             if request.events != 1 or event.sequence != 0 or event.request_id != request.id:
                 raise ConflictError("a new request starts with its event 0", id=request.id)
+            if anchor is not None:
+                event = replace(event, log_index=index)
             self._requests[request.id] = request
             self._events[request.id] = [event]
 
-    def advance_request(self, request: SharingRequest, event: SharingEvent) -> None:
-        with self._lock:
+    def advance_request(
+        self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
+    ) -> None:
+        with self._lock, admitting(self.log, anchor) as index:
             stored = self._requests.get(request.id)
             if stored is None:
                 raise NotFoundError("no such sharing request", id=request.id)
@@ -90,6 +111,8 @@ class MemoryDirectoryStore:
                 or event.request_id != request.id
             ):
                 raise ConflictError("the request changed meanwhile; retry", id=request.id)
+            if anchor is not None:
+                event = replace(event, log_index=index)
             self._requests[request.id] = request
             self._events[request.id] = [*self._events[request.id], event]
 
@@ -99,6 +122,10 @@ class MemoryDirectoryStore:
                 return self._requests[request_id]
             except KeyError:
                 raise NotFoundError("no such sharing request", id=request_id) from None
+
+    def request_ids(self) -> list[str]:
+        with self._lock:
+            return sorted(self._requests)
 
     def request_events(self, request_id: str) -> list[SharingEvent]:
         with self._lock:

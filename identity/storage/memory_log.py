@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from identity.errors import ConflictError, LogIntegrityError, NotFoundError
 from identity.log.hashing import HASH_SIZE
 from identity.log.proofs import Address
 from identity.log.tiles import TILE_WIDTH
 from identity.log.tree import NodeArray, NodeRun
+from identity.stores import Anchor
 
 
 class MemoryLogStore:
@@ -32,9 +34,18 @@ class MemoryLogStore:
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
         with self._lock:
-            first = len(self.entries)
-            self.entries.extend(bytes(e) for e in entries)
-            return first
+            return self.admit_locked(entries)
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The store's lock: a record store holds it around an act and its admission."""
+        return self._lock
+
+    def admit_locked(self, entries: Sequence[bytes]) -> int:
+        """Append ``entries``; the caller holds :attr:`lock`. Returns the first index."""
+        first = len(self.entries)
+        self.entries.extend(bytes(e) for e in entries)
+        return first
 
     def entry_count(self) -> int:
         return len(self.entries)
@@ -60,6 +71,10 @@ class MemoryLogStore:
         index = self._leaves.get(leaf_hash)
         return index if index is not None and index < below else None
 
+    def stored_counts(self) -> dict[int, int]:
+        with self._lock:
+            return {lvl: self.nodes.count(lvl) for lvl in range(len(self.nodes.levels))}
+
     def latest_checkpoint(self) -> bytes | None:
         return self.checkpoint
 
@@ -76,3 +91,17 @@ class MemoryLogStore:
 
     def close(self) -> None:
         pass
+
+
+@contextmanager
+def admitting(log: MemoryLogStore, anchor: Anchor | None) -> Iterator[int]:
+    """An act on a memory record store (which holds its own lock): holds ``log``'s lock,
+    yields the index ``anchor``'s entry gets, and admits it after the body -- only if the
+    body did not raise. ``anchor.index`` is set once admitted."""
+    with log.lock:
+        first = len(log.entries)
+        yield first
+        if anchor is not None:
+            log.admit_locked([anchor.entry])
+    if anchor is not None:
+        anchor.index = first

@@ -22,9 +22,12 @@ import redis
 from redis.client import Pipeline
 
 from identity.errors import UnavailableError
-from identity.stores import ApiKeyRecord, CredentialRecord, IssuerRecord
+from identity.log.tiles import TILE_WIDTH, encode_bundle
+from identity.stores import Anchor, ApiKeyRecord, CredentialRecord, IssuerRecord
 
 T = TypeVar("T")
+LOG_NAMESPACE = "log:"
+"""Where :class:`~identity.storage.redis_log.RedisLogStore` keeps the log under a prefix."""
 MAX_ATTEMPTS = 50
 """Optimistic transactions re-run at most this often under contention."""
 
@@ -110,6 +113,8 @@ class RedisRecords:
         check_client(client)
         self._client = client
         self._prefix = prefix + self.NAMESPACE
+        self._log_size = prefix + LOG_NAMESPACE + "size"
+        self._log_entries = prefix + LOG_NAMESPACE + "entries:"
         self._retry_after = retry_after
         self._owns_client = False
 
@@ -132,6 +137,49 @@ class RedisRecords:
     def _transact(self, watch: Sequence[str], body: Callable[[Pipeline], T]) -> T:
         """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes."""
         return transact(self._client, watch, body, self._retry_after)
+
+    def _watch(self, keys: Sequence[str], anchored: bool) -> list[str]:
+        """``keys``, plus the log's size when the write admits log entries."""
+        return [*keys, self._log_size] if anchored else list(keys)
+
+    def _next_entry(self, pipe: Pipeline) -> int:
+        """The next log index (read before ``multi()``; :meth:`_watch` made it watched)."""
+        return int(pipe.get(self._log_size) or 0)
+
+    def _admit(self, pipe: Pipeline, first: int, anchors: Sequence[Anchor]) -> None:
+        """Queue (after ``multi()``) the entries of ``anchors`` at ``first, first + 1, …``:
+        the same bundles and counter as :class:`~identity.storage.redis_log.RedisLogStore`."""
+        for offset, anchor in enumerate(anchors):
+            chunk = (first + offset) // TILE_WIDTH
+            pipe.append(f"{self._log_entries}{chunk}", encode_bundle([anchor.entry]))
+        if anchors:
+            pipe.set(self._log_size, first + len(anchors))
+
+    def _transact_anchored(
+        self,
+        watch: Sequence[str],
+        body: Callable[[Pipeline, int], T],
+        anchor: Anchor | None,
+    ) -> T:
+        """:meth:`_transact` for an act: ``body(pipe, first)`` reads, calls ``multi()``
+        and queues the record's writes, knowing ``first``, the log index its entry gets;
+        the entry is queued in the same ``EXEC`` and ``anchor`` settled once it ran. A
+        body that writes nothing (returns before ``multi()``) admits nothing."""
+        first = [0]
+        wrote = [False]
+
+        def run(pipe: Pipeline) -> T:
+            first[0] = self._next_entry(pipe) if anchor else 0
+            result = body(pipe, first[0])
+            wrote[0] = bool(pipe.explicit_transaction)
+            if anchor is not None and wrote[0]:
+                self._admit(pipe, first[0], [anchor])
+            return result
+
+        result = self._transact(self._watch(watch, anchor is not None), run)
+        if anchor is not None and wrote[0]:
+            anchor.index = first[0]
+        return result
 
     def close(self) -> None:
         if self._owns_client:

@@ -10,7 +10,8 @@ batch of credentials or of reserved status indices is stored whole or not at all
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 import redis
 from redis.client import Pipeline
@@ -18,7 +19,7 @@ from redis.client import Pipeline
 from identity.credentials.status import with_bit
 from identity.errors import ConflictError, NotFoundError
 from identity.storage.redis_base import RedisRecords, _blob, _dump, _load, _text
-from identity.stores import CredentialRecord, StatusListRecord, new_group_id
+from identity.stores import Anchor, CredentialRecord, StatusListRecord, new_group_id, settle
 
 
 class RedisCredentials(RedisRecords):
@@ -26,33 +27,60 @@ class RedisCredentials(RedisRecords):
 
     # -- credentials ----------------------------------------------------------------------
 
-    def put_credential(self, record: CredentialRecord) -> None:
-        [outcome] = self.put_credentials([record])
+    def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
+        [outcome] = self.put_credentials([record], [anchor])
         if outcome is not None:
             raise outcome
 
-    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
-        """One ``MULTI``/``EXEC`` for the whole batch, watching every id it checked."""
+    def put_credentials(
+        self,
+        records: Sequence[CredentialRecord],
+        anchors: Sequence[Anchor | None] | None = None,
+    ) -> list[ConflictError | None]:
+        """One ``MULTI``/``EXEC`` for the whole batch, watching every id it checked (and
+        the log's size when it admits entries)."""
         keys = [self._k(f"credential:{r.id}") for r in records]
+        wanted = list(anchors) if anchors is not None else [None] * len(records)
+        admitted: list[Anchor | None] = []
 
-        def body(pipe: Pipeline) -> list[ConflictError | None]:
+        def body(pipe: Pipeline) -> tuple[list[ConflictError | None], int]:
             taken = {r.id for r, v in zip(records, pipe.mget(keys), strict=True) if v is not None}
+            first = self._next_entry(pipe) if any(wanted) else 0
             outcomes: list[ConflictError | None] = []
+            admitted.clear()
             pipe.multi()
-            for record, key in zip(records, keys, strict=True):
-                if record.id in taken:
-                    outcomes.append(ConflictError("credential already recorded", id=record.id))
+            for given, key, anchor in zip(records, keys, wanted, strict=True):
+                if given.id in taken:
+                    outcomes.append(ConflictError("credential already recorded", id=given.id))
                     continue
-                taken.add(record.id)
+                taken.add(given.id)
+                record = given
+                if anchor is not None:
+                    record = replace(given, log_index=first + len(admitted))
+                    admitted.append(anchor)
                 pipe.set(key, _dump(record))
                 pipe.set(self._k(f"digest:{record.digest.hex()}"), record.id, nx=True)
                 if record.subject_id is not None:
                     pipe.rpush(self._k(f"subject:{record.subject_id}"), record.id)
                 outcomes.append(None)
             pipe.incrby(self._k("credential-count"), outcomes.count(None))
-            return outcomes
+            self._admit(pipe, first, [a for a in admitted if a is not None])
+            return outcomes, first
 
-        return self._transact(keys, body) if records else []
+        if not records:
+            return []
+        outcomes, first = self._transact(self._watch(keys, any(wanted)), body)
+        settle(admitted, first)
+        return outcomes
+
+    def iter_credentials(self) -> Iterator[CredentialRecord]:
+        pattern = self._k("credential:*")
+        every = self._call(lambda r: list(r.scan_iter(pattern, count=1000)))
+        for at in range(0, len(every), 500):
+            part = every[at : at + 500]
+            for raw in self._call(lambda r, part=part: r.mget(part)):  # type: ignore[misc]
+                if raw is not None:
+                    yield _load(CredentialRecord, raw)
 
     def get_credential(self, credential_id: str) -> CredentialRecord:
         found = self.find_credential(credential_id)
@@ -147,8 +175,12 @@ class RedisCredentials(RedisRecords):
             raise NotFoundError("no such status list", group=group, purpose=purpose)
         return int(version)
 
-    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
+    def set_status(
+        self, group: str, purpose: str, index: int, value: bool, anchor: Anchor | None = None
+    ) -> int:
         key = self._k(f"status-list:{group}:{purpose}")
+        anchors = [anchor] if anchor else []
+        first = [0]
 
         def body(pipe: Pipeline) -> int:
             raw, version_raw = pipe.hmget(key, ["bits", "version"])
@@ -159,10 +191,16 @@ class RedisCredentials(RedisRecords):
             ):
                 raise NotFoundError("no such status list entry", group=group, index=index)
             bits, version = with_bit(_blob(raw), index, value), int(_blob(version_raw))
-            if bits is None:
+            first[0] = self._next_entry(pipe) if anchors else 0
+            if bits is None and not anchors:
                 return version
             pipe.multi()
+            self._admit(pipe, first[0], anchors)
+            if bits is None:
+                return version
             pipe.hset(key, mapping={"bits": bits, "version": version + 1})
             return version + 1
 
-        return self._transact([key], body)
+        version = self._transact(self._watch([key], bool(anchors)), body)
+        settle(anchors, first[0])
+        return version

@@ -9,6 +9,7 @@ Layout (every key starts with ``<prefix>dir:``, a namespace no key of
 * ``request:<id>`` -- the request; ``events:<id>`` -- list: its events, index = sequence;
 * ``about:<subject>`` and ``agency:<agency>`` -- sets of request ids (an agency's holds
   the requests it made or holds the data for);
+* ``dids`` and ``requests`` -- sets of every DID and request id (for reconciliation);
 * ``counts`` -- hash of the :meth:`~RedisDirectoryStore.sharing_counts` counters.
 
 Records are JSON (datetimes as ISO 8601 with their offset and microseconds).
@@ -28,7 +29,7 @@ and failure reporting are those of :mod:`identity.storage.redis` (AOF; redis err
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -42,6 +43,7 @@ from identity.directory_store import (
 )
 from identity.errors import ConflictError, NotFoundError
 from identity.storage.redis import RedisRecords
+from identity.stores import Anchor
 
 T = TypeVar("T")
 Record = TypeVar("Record", DidOperationRecord, CatalogRecord, SharingRequest, SharingEvent)
@@ -62,10 +64,12 @@ class RedisDirectoryStore(RedisRecords):
 
     # -- DIDs -----------------------------------------------------------------------------
 
-    def append_did_operation(self, record: DidOperationRecord) -> None:
+    def append_did_operation(
+        self, record: DidOperationRecord, anchor: Anchor | None = None
+    ) -> None:
         key = self._k(f"did:{record.did}")
 
-        def body(pipe: Pipeline) -> None:
+        def body(pipe: Pipeline, first: int) -> None:
             stored = int(pipe.llen(key))
             if record.sequence != stored:
                 raise ConflictError(
@@ -74,21 +78,25 @@ class RedisDirectoryStore(RedisRecords):
                     expected=stored,
                 )
             pipe.multi()
-            pipe.rpush(key, _dump(record))
+            pipe.rpush(key, _dump(replace(record, log_index=first) if anchor else record))
+            pipe.sadd(self._k("dids"), record.did)
 
-        self._transact([key], body)
+        self._transact_anchored([key], body, anchor)
 
     def did_operations(self, did: str) -> list[DidOperationRecord]:
         return self._list(DidOperationRecord, self._k(f"did:{did}"))
 
+    def dids(self) -> list[str]:
+        return sorted(_str(d) for d in self._call(lambda r: r.smembers(self._k("dids"))))
+
     # -- catalog --------------------------------------------------------------------------
 
-    def add_catalog_version(self, record: CatalogRecord) -> None:
+    def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
         key = self._k(f"catalog:{record.id}")
 
-        def body(pipe: Pipeline) -> None:
-            first = pipe.lindex(key, 0)
-            if first is not None and _load(CatalogRecord, first).publisher != record.publisher:
+        def body(pipe: Pipeline, first: int) -> None:
+            oldest = pipe.lindex(key, 0)
+            if oldest is not None and _load(CatalogRecord, oldest).publisher != record.publisher:
                 raise ConflictError("another agency publishes this catalog id", id=record.id)
             stored = int(pipe.llen(key))
             if record.version != stored + 1:
@@ -97,12 +105,12 @@ class RedisDirectoryStore(RedisRecords):
                     id=record.id,
                     expected=stored + 1,
                 )
-            raw = _dump(record)
+            raw = _dump(replace(record, log_index=first) if anchor else record)
             pipe.multi()
             pipe.rpush(key, raw)
             pipe.hset(self._k("catalog-latest"), record.id, raw)
 
-        self._transact([key], body)
+        self._transact_anchored([key], body, anchor)
 
     def catalog_versions(self, entry_id: str) -> list[CatalogRecord]:
         return self._list(CatalogRecord, self._k(f"catalog:{entry_id}"))
@@ -113,17 +121,23 @@ class RedisDirectoryStore(RedisRecords):
 
     # -- sharing --------------------------------------------------------------------------
 
-    def create_request(self, request: SharingRequest, event: SharingEvent) -> None:
+    def create_request(
+        self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
+    ) -> None:
         key = self._k(f"request:{request.id}")
 
-        def body(pipe: Pipeline) -> None:
+        def body(pipe: Pipeline, first: int) -> None:
             if pipe.exists(key):
                 raise ConflictError("sharing request id already exists", id=request.id)
             if request.events != 1 or event.sequence != 0 or event.request_id != request.id:
                 raise ConflictError("a new request starts with its event 0", id=request.id)
             pipe.multi()
             pipe.set(key, _dump(request))
-            pipe.rpush(self._k(f"events:{request.id}"), _dump(event))
+            pipe.rpush(
+                self._k(f"events:{request.id}"),
+                _dump(replace(event, log_index=first) if anchor else event),
+            )
+            pipe.sadd(self._k("requests"), request.id)
             for index in self._indexes(request):
                 pipe.sadd(index, request.id)
             counts = self._k("counts")
@@ -131,12 +145,14 @@ class RedisDirectoryStore(RedisRecords):
             pipe.hincrby(counts, f"state:{request.state}", 1)
             pipe.hincrby(counts, f"event:{event.kind}", 1)
 
-        self._transact([key], body)
+        self._transact_anchored([key], body, anchor)
 
-    def advance_request(self, request: SharingRequest, event: SharingEvent) -> None:
+    def advance_request(
+        self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
+    ) -> None:
         key = self._k(f"request:{request.id}")
 
-        def body(pipe: Pipeline) -> None:
+        def body(pipe: Pipeline, first: int) -> None:
             raw = pipe.get(key)
             if raw is None:
                 raise NotFoundError("no such sharing request", id=request.id)
@@ -150,7 +166,10 @@ class RedisDirectoryStore(RedisRecords):
             before, after = self._indexes(stored), self._indexes(request)
             pipe.multi()
             pipe.set(key, _dump(request))
-            pipe.rpush(self._k(f"events:{request.id}"), _dump(event))
+            pipe.rpush(
+                self._k(f"events:{request.id}"),
+                _dump(replace(event, log_index=first) if anchor else event),
+            )
             for index in before - after:
                 pipe.srem(index, request.id)
             for index in after - before:
@@ -161,7 +180,7 @@ class RedisDirectoryStore(RedisRecords):
                 pipe.hincrby(counts, f"state:{request.state}", 1)
             pipe.hincrby(counts, f"event:{event.kind}", 1)
 
-        self._transact([key], body)
+        self._transact_anchored([key], body, anchor)
 
     def _indexes(self, request: SharingRequest) -> set[str]:
         return {
@@ -175,6 +194,9 @@ class RedisDirectoryStore(RedisRecords):
         if raw is None:
             raise NotFoundError("no such sharing request", id=request_id)
         return _load(SharingRequest, raw)
+
+    def request_ids(self) -> list[str]:
+        return sorted(_str(i) for i in self._call(lambda r: r.smembers(self._k("requests"))))
 
     def request_events(self, request_id: str) -> list[SharingEvent]:
         return self._list(SharingEvent, self._k(f"events:{request_id}"))

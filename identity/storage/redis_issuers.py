@@ -16,7 +16,7 @@ from redis.client import Pipeline
 
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
 from identity.storage.redis_base import RedisRecords, _dump, _load, _text
-from identity.stores import CHALLENGE_RETENTION, ApiKeyRecord, IssuerRecord
+from identity.stores import CHALLENGE_RETENTION, Anchor, ApiKeyRecord, IssuerRecord, settle
 
 
 class RedisIssuers(RedisRecords):
@@ -24,20 +24,26 @@ class RedisIssuers(RedisRecords):
 
     # -- issuers --------------------------------------------------------------------------
 
-    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
+    def create_issuer(
+        self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
+    ) -> None:
         issuers, dids, keys = self._k("issuers"), self._k("issuer-dids"), self._k("api-keys")
+        anchors = [anchor] if anchor else []
 
-        def body(pipe: Pipeline) -> None:
+        def body(pipe: Pipeline) -> int:
             if pipe.hexists(issuers, issuer.id) or pipe.hexists(dids, issuer.did):
                 raise ConflictError("issuer id or DID already exists", issuer=issuer.id)
             if pipe.hexists(keys, api_key.key_id):
                 raise ConflictError("API key id already exists")
+            first = self._next_entry(pipe) if anchors else 0
             pipe.multi()
             pipe.hset(issuers, issuer.id, _dump(issuer))
             pipe.hset(dids, issuer.did, issuer.id)
             pipe.hset(keys, api_key.key_id, _dump(api_key))
+            self._admit(pipe, first, anchors)
+            return first
 
-        self._transact([issuers, dids, keys], body)
+        settle(anchors, self._transact(self._watch([issuers, dids, keys], bool(anchors)), body))
 
     def get_issuer(self, issuer_id: str) -> IssuerRecord:
         raw = self._call(lambda r: r.hget(self._k("issuers"), issuer_id))

@@ -223,6 +223,11 @@ class RedisLogStore:
             index = self._client.hget(self._p + "leaves", leaf_hash)
         return None if index is None or int(index) >= below else int(index)
 
+    def stored_counts(self) -> dict[int, int]:
+        with unavailable_on_error(self._retry_after):
+            raw = self._client.hgetall(self._p + "levels")
+        return {int(level): int(count) for level, count in raw.items()}
+
     def latest_checkpoint(self) -> bytes | None:
         with unavailable_on_error(self._retry_after):
             raw = self._client.hget(self._p + "meta", "checkpoint")

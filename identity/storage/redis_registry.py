@@ -17,16 +17,39 @@ from identity.errors import ConflictError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
 from identity.storage.redis_base import RedisRecords
+from identity.stores import Anchor, settle
 
 
 class RedisRegistry(RedisRecords):
     """The registry: credential types, and which issuer is accredited for which."""
 
-    def create_type(self, credential_type: CredentialType) -> None:
+    def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
         created = credential_type.created.isoformat() if credential_type.created else None
         raw = json.dumps({"definition": credential_type.to_json(), "created": created})
-        if not self._call(lambda r: r.hsetnx(self._k("types"), credential_type.name, raw)):
-            raise ConflictError("credential type already registered", type=credential_type.name)
+        conflict = ConflictError("credential type already registered", type=credential_type.name)
+        self._put_new("types", credential_type.name, raw, anchor, conflict)
+
+    def _put_new(
+        self, hash_name: str, field: str, raw: str, anchor: Anchor | None, conflict: ConflictError
+    ) -> None:
+        """``HSETNX``, or with ``anchor`` the same check and write with its admission in
+        one ``MULTI``/``EXEC``; ``conflict`` when ``field`` is taken."""
+        if anchor is None:
+            if not self._call(lambda r: r.hsetnx(self._k(hash_name), field, raw)):
+                raise conflict
+            return
+        key = self._k(hash_name)
+
+        def body(pipe: Pipeline) -> int:
+            if pipe.hexists(key, field):
+                raise conflict
+            first = self._next_entry(pipe)
+            pipe.multi()
+            pipe.hset(key, field, raw)
+            self._admit(pipe, first, [anchor])
+            return first
+
+        settle([anchor], self._transact(self._watch([key], True), body))
 
     def find_type(self, name: str) -> CredentialType | None:
         raw = self._call(lambda r: r.hget(self._k("types"), name))
@@ -36,10 +59,10 @@ class RedisRegistry(RedisRecords):
         found = [_type(v) for v in self._call(lambda r: r.hvals(self._k("types")))]
         return sorted(found, key=lambda t: t.name)
 
-    def add_accreditation(self, accreditation: Accreditation) -> None:
+    def add_accreditation(self, accreditation: Accreditation, anchor: Anchor | None = None) -> None:
         raw = json.dumps(accreditation.to_json())
-        if not self._call(lambda r: r.hsetnx(self._k("accreditations"), accreditation.id, raw)):
-            raise ConflictError("accreditation id already exists")
+        conflict = ConflictError("accreditation id already exists")
+        self._put_new("accreditations", accreditation.id, raw, anchor, conflict)
 
     def get_accreditation(self, accreditation_id: str) -> Accreditation:
         raw = self._call(lambda r: r.hget(self._k("accreditations"), accreditation_id))
@@ -53,21 +76,31 @@ class RedisRegistry(RedisRecords):
         mine = [a for a in found if a.issuer_id == issuer_id]
         return sorted(mine, key=lambda a: (a.created, a.id))
 
-    def revoke_accreditation(self, accreditation_id: str, at: datetime) -> Accreditation:
+    def revoke_accreditation(
+        self, accreditation_id: str, at: datetime, anchor: Anchor | None = None
+    ) -> Accreditation:
         key = self._k("accreditations")
+        anchors = [anchor] if anchor else []
+        first = [0]
 
         def body(pipe: Pipeline) -> Accreditation:
             raw = pipe.hget(key, accreditation_id)
             if raw is None:
                 raise NotFoundError("no such accreditation", id=accreditation_id)
             current = Accreditation.from_json(json.loads(raw))
+            if current.revoked_at is not None and anchors:
+                raise ConflictError("the accreditation is already revoked", id=accreditation_id)
             if current.revoked_at is None:
                 current = replace(current, revoked_at=at)
+                first[0] = self._next_entry(pipe) if anchors else 0
                 pipe.multi()
                 pipe.hset(key, accreditation_id, json.dumps(current.to_json()))
+                self._admit(pipe, first[0], anchors)
             return current
 
-        return self._transact([key], body)
+        revoked = self._transact(self._watch([key], bool(anchors)), body)
+        settle(anchors, first[0])
+        return revoked
 
 
 def _type(raw: bytes | str) -> CredentialType:

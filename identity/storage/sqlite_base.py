@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from identity.errors import UnavailableError
+from identity.storage.sqlite_log import ENTRIES_SCHEMA, admit_entries, next_entry_index
+from identity.stores import Anchor, settle
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -103,7 +105,9 @@ class SqliteRecords:
     """Plumbing every record family of :class:`~identity.storage.sqlite.SqliteStore`
     shares: one connection per thread to ``path``, write transactions, snapshot reads.
 
-    ``SCHEMA`` (``CREATE … IF NOT EXISTS`` statements) is run on the first connection.
+    ``SCHEMA`` (``CREATE … IF NOT EXISTS`` statements) is run on the first connection,
+    with the log's entries table: acts admit their log entries into this same file, in
+    their own transaction (:meth:`_anchored`).
     """
 
     SCHEMA: ClassVar[str] = ""
@@ -114,7 +118,7 @@ class SqliteRecords:
         self._connections = ThreadConnections(self.path, self.synchronous)
         if self.SCHEMA:
             try:
-                self._conn().executescript(self.SCHEMA)
+                self._conn().executescript(self.SCHEMA + ENTRIES_SCHEMA)
             except sqlite3.Error as exc:
                 raise UnavailableError(f"cannot create the SQLite schema: {exc}") from exc
 
@@ -125,6 +129,20 @@ class SqliteRecords:
     def _write(self) -> Iterator[sqlite3.Connection]:
         with write_transaction(self._conn()) as db:
             yield db
+
+    @contextmanager
+    def _anchored(self, anchor: Anchor | None) -> Iterator[tuple[sqlite3.Connection, int | None]]:
+        """One write transaction for an act: yields ``(db, index)`` -- ``index`` is the log
+        index ``anchor``'s entry gets (``None`` without an anchor); the entry is inserted
+        after the body, before ``COMMIT``, and ``anchor.index`` set once committed. A body
+        that raises leaves neither the record nor the entry."""
+        with self._write() as db:
+            first = next_entry_index(db) if anchor is not None else None
+            yield db, first
+            if anchor is not None and first is not None:
+                admit_entries(db, first, [anchor.entry])
+        if anchor is not None and first is not None:
+            settle([anchor], first)
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return read_rows(self._conn(), sql, args)

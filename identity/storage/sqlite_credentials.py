@@ -9,14 +9,15 @@ credentials or of reserved status indices is stored whole or not at all.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from identity.credentials.status import with_bit
 from identity.errors import ConflictError, NotFoundError
 from identity.storage.sqlite_base import SqliteRecords
-from identity.stores import CredentialRecord, StatusListRecord, new_group_id
+from identity.storage.sqlite_log import admit_entries, next_entry_index
+from identity.stores import Anchor, CredentialRecord, StatusListRecord, new_group_id, settle
 
 
 class SqliteCredentials(SqliteRecords):
@@ -24,15 +25,25 @@ class SqliteCredentials(SqliteRecords):
 
     # -- credentials ----------------------------------------------------------------------
 
-    def put_credential(self, record: CredentialRecord) -> None:
-        [outcome] = self.put_credentials([record])
+    def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
+        [outcome] = self.put_credentials([record], [anchor])
         if outcome is not None:
             raise outcome
 
-    def put_credentials(self, records: Sequence[CredentialRecord]) -> list[ConflictError | None]:
+    def put_credentials(
+        self,
+        records: Sequence[CredentialRecord],
+        anchors: Sequence[Anchor | None] | None = None,
+    ) -> list[ConflictError | None]:
         outcomes: list[ConflictError | None] = []
+        wanted = list(anchors) if anchors is not None else [None] * len(records)
+        admitted: list[Anchor | None] = []
+        first = 0
         with self._write() as db:
-            for r in records:
+            if any(wanted):
+                first = next_entry_index(db)
+            for r, anchor in zip(records, wanted, strict=True):
+                index = first + len(admitted) if anchor is not None else r.log_index
                 inserted = db.execute(
                     "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -44,14 +55,30 @@ class SqliteCredentials(SqliteRecords):
                         r.subject_id,
                         r.issued_at.isoformat(),
                         r.status_index,
-                        r.log_index,
+                        index,
                         r.status_group,
                     ),
                 ).rowcount
+                if inserted and anchor is not None:
+                    admitted.append(anchor)
                 outcomes.append(
                     None if inserted else ConflictError("credential already recorded", id=r.id)
                 )
+            admit_entries(db, first, [a.entry for a in admitted if a is not None])
+        settle(admitted, first)
         return outcomes
+
+    def iter_credentials(self) -> Iterator[CredentialRecord]:
+        last = -1
+        while True:  # by rowid pages: no read transaction held across the whole scan
+            rows = self._read(
+                "SELECT rowid, * FROM credentials WHERE rowid > ? ORDER BY rowid LIMIT 5000",
+                (last,),
+            )
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (_credential(r[1:]) for r in rows)
 
     def get_credential(self, credential_id: str) -> CredentialRecord:
         rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))
@@ -144,8 +171,10 @@ class SqliteCredentials(SqliteRecords):
             raise NotFoundError("no such status list", group=group, purpose=purpose)
         return int(rows[0][0])
 
-    def set_status(self, group: str, purpose: str, index: int, value: bool) -> int:
-        with self._write() as db:
+    def set_status(
+        self, group: str, purpose: str, index: int, value: bool, anchor: Anchor | None = None
+    ) -> int:
+        with self._anchored(anchor) as (db, _):
             row = db.execute(
                 "SELECT l.bits, l.version FROM status_lists l JOIN status_indices i "
                 "ON i.group_id = l.group_id AND i.idx = ? WHERE l.group_id = ? AND l.purpose = ?",

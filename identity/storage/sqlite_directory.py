@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from identity.directory_store import (
 )
 from identity.errors import ConflictError, NotFoundError
 from identity.storage.sqlite_base import SqliteRecords
+from identity.stores import Anchor
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS did_operations (
@@ -93,8 +95,10 @@ class SqliteDirectoryStore(SqliteRecords):
 
     # -- DIDs -----------------------------------------------------------------------------
 
-    def append_did_operation(self, record: DidOperationRecord) -> None:
-        with self._write() as db:
+    def append_did_operation(
+        self, record: DidOperationRecord, anchor: Anchor | None = None
+    ) -> None:
+        with self._anchored(anchor) as (db, index):
             (stored,) = db.execute(
                 "SELECT COUNT(*) FROM did_operations WHERE did = ?", (record.did,)
             ).fetchone()
@@ -111,7 +115,7 @@ class SqliteDirectoryStore(SqliteRecords):
                     record.sequence,
                     record.operation,
                     record.time.isoformat(),
-                    record.log_index,
+                    record.log_index if index is None else index,
                 ),
             )
 
@@ -119,10 +123,13 @@ class SqliteDirectoryStore(SqliteRecords):
         rows = self._read("SELECT * FROM did_operations WHERE did = ? ORDER BY sequence", (did,))
         return [DidOperationRecord(r[0], r[1], r[2], _time(r[3]), r[4]) for r in rows]
 
+    def dids(self) -> list[str]:
+        return [r[0] for r in self._read("SELECT DISTINCT did FROM did_operations ORDER BY did")]
+
     # -- catalog --------------------------------------------------------------------------
 
-    def add_catalog_version(self, record: CatalogRecord) -> None:
-        with self._write() as db:
+    def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
+        with self._anchored(anchor) as (db, index):
             first = db.execute(
                 "SELECT publisher FROM catalog_versions WHERE id = ? AND version = 1",
                 (record.id,),
@@ -147,7 +154,7 @@ class SqliteDirectoryStore(SqliteRecords):
                     record.entry,
                     json.dumps(list(record.fields)),
                     record.published.isoformat(),
-                    record.log_index,
+                    record.log_index if index is None else index,
                 ),
             )
 
@@ -167,8 +174,10 @@ class SqliteDirectoryStore(SqliteRecords):
 
     # -- sharing --------------------------------------------------------------------------
 
-    def create_request(self, request: SharingRequest, event: SharingEvent) -> None:
-        with self._write() as db:
+    def create_request(
+        self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
+    ) -> None:
+        with self._anchored(anchor) as (db, index):
             if db.execute("SELECT 1 FROM sharing_requests WHERE id = ?", (request.id,)).fetchone():
                 raise ConflictError("sharing request id already exists", id=request.id)
             if request.events != 1 or event.sequence != 0 or event.request_id != request.id:
@@ -177,10 +186,12 @@ class SqliteDirectoryStore(SqliteRecords):
                 "INSERT INTO sharing_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _request_row(request),
             )
-            _insert_event(db, event)
+            _insert_event(db, event if index is None else replace(event, log_index=index))
 
-    def advance_request(self, request: SharingRequest, event: SharingEvent) -> None:
-        with self._write() as db:
+    def advance_request(
+        self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
+    ) -> None:
+        with self._anchored(anchor) as (db, index):
             row = db.execute(
                 "SELECT events FROM sharing_requests WHERE id = ?", (request.id,)
             ).fetchone()
@@ -200,13 +211,16 @@ class SqliteDirectoryStore(SqliteRecords):
                 "consent = ?, consent_expires = ?, exemption = ? WHERE id = ?",
                 (*values[1:], request.id),
             )
-            _insert_event(db, event)
+            _insert_event(db, event if index is None else replace(event, log_index=index))
 
     def get_request(self, request_id: str) -> SharingRequest:
         rows = self._read("SELECT * FROM sharing_requests WHERE id = ?", (request_id,))
         if not rows:
             raise NotFoundError("no such sharing request", id=request_id)
         return _request(rows[0])
+
+    def request_ids(self) -> list[str]:
+        return [r[0] for r in self._read("SELECT id FROM sharing_requests ORDER BY id")]
 
     def request_events(self, request_id: str) -> list[SharingEvent]:
         rows = self._read(

@@ -13,7 +13,7 @@ from typing import Any
 
 from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
 from identity.storage.sqlite_base import SqliteRecords
-from identity.stores import ApiKeyRecord, IssuerRecord
+from identity.stores import Anchor, ApiKeyRecord, IssuerRecord
 
 
 class SqliteIssuers(SqliteRecords):
@@ -21,8 +21,10 @@ class SqliteIssuers(SqliteRecords):
 
     # -- issuers ------------------------------------------------------------------------
 
-    def create_issuer(self, issuer: IssuerRecord, api_key: ApiKeyRecord) -> None:
-        with self._write() as db:
+    def create_issuer(
+        self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
+    ) -> None:
+        with self._anchored(anchor) as (db, _):
             try:
                 db.execute(
                     "INSERT INTO issuers VALUES (?, ?, ?, ?, ?)",

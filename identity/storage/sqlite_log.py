@@ -12,7 +12,8 @@ Layout (tables are prefixed ``log_`` so the file can be shared with other record
 
 Each :meth:`append_entries` and :meth:`integrate` is one ``BEGIN IMMEDIATE`` transaction;
 ``synchronous=FULL`` (default) makes a returned commit survive power loss. Full chunks
-never change, so they are cached in memory (LRU-ish, bounded).
+never change, so they are cached in memory (bounded; the lowest levels are evicted
+first, since every proof shares the upper ones).
 """
 
 from __future__ import annotations
@@ -30,14 +31,35 @@ from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH
 from identity.log.tree import NodeRun
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
-_SCHEMA = """
+ENTRIES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS log_entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+)
+"""The entries table, also created by the record stores that admit acts into this file."""
+_SCHEMA = (
+    ENTRIES_SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS log_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS log_entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS log_tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS log_leaf_index(
     prefix INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(prefix, idx)) WITHOUT ROWID;
 """
+)
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def next_entry_index(db: sqlite3.Connection) -> int:
+    """The index the next admitted entry gets (call inside the write transaction)."""
+    first: int = db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_entries").fetchone()[0]
+    return first
+
+
+def admit_entries(db: sqlite3.Connection, first: int, entries: Sequence[bytes]) -> None:
+    """Insert ``entries`` at ``first, first + 1, …`` inside the caller's write transaction
+    (``first`` from :func:`next_entry_index` in the same transaction)."""
+    db.executemany(
+        "INSERT INTO log_entries(idx, data) VALUES (?, ?)",
+        zip(range(first, first + len(entries)), entries, strict=True),
+    )
 
 
 def _chunk_id(level: int, chunk: int) -> int:
@@ -57,7 +79,7 @@ class SQLiteLogStore:
         *,
         synchronous: str = "FULL",
         index_leaves: bool = True,
-        cache_chunks: int = 8192,
+        cache_chunks: int = 16384,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}")
@@ -69,6 +91,7 @@ class SQLiteLogStore:
         self._lock = threading.Lock()
         self._index_leaves = index_leaves
         self._cache: dict[int, bytes] = {}
+        self._cached_ids: dict[int, list[int]] = {}
         self._cache_max = cache_chunks
 
     @contextmanager
@@ -99,13 +122,8 @@ class SQLiteLogStore:
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
         with self._transaction() as db:
-            first: int = db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_entries").fetchone()[
-                0
-            ]
-            db.executemany(
-                "INSERT INTO log_entries(idx, data) VALUES (?, ?)",
-                zip(range(first, first + len(entries)), entries, strict=True),
-            )
+            first = next_entry_index(db)
+            admit_entries(db, first, entries)
             return first
 
     def entry_count(self) -> int:
@@ -138,10 +156,21 @@ class SQLiteLogStore:
                 for chunk_id, raw in rows:
                     found[chunk_id] = blob = bytes(raw)
                     if len(blob) == CHUNK_BYTES:
-                        if len(self._cache) >= self._cache_max:
-                            self._cache.pop(next(iter(self._cache)))
-                        self._cache[chunk_id] = blob
+                        self._remember(chunk_id, blob)
             return found
+
+    def _remember(self, chunk_id: int, blob: bytes) -> None:
+        """Cache a full (immutable) chunk. When full, the lowest level goes first: every
+        proof shares the upper levels, while a low-level chunk serves few leaves."""
+        level = chunk_id >> 48
+        if len(self._cache) >= self._cache_max:
+            lowest = min((lvl for lvl, keys in self._cached_ids.items() if keys), default=None)
+            if lowest is None or lowest > level:
+                return
+            while self._cached_ids[lowest] and len(self._cache) >= self._cache_max:
+                self._cache.pop(self._cached_ids[lowest].pop(), None)
+        self._cache[chunk_id] = blob
+        self._cached_ids.setdefault(level, []).append(chunk_id)
 
     def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
         chunks = self._chunks({_chunk_id(lvl, i >> TILE_HEIGHT) for lvl, i in addresses})
@@ -169,6 +198,16 @@ class SQLiteLogStore:
             if self.read_nodes([(0, index)])[0] == leaf_hash:
                 return int(index)
         return None
+
+    def stored_counts(self) -> dict[int, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT m.level, m.n - 1, length(t.hashes) FROM "
+                "(SELECT id >> 48 AS level, count(*) AS n, max(id) AS last FROM log_tiles "
+                "GROUP BY id >> 48) m JOIN log_tiles t ON t.id = m.last"
+            ).fetchall()
+        return {int(lvl): int(full) * TILE_WIDTH + int(last) // HASH_SIZE
+                for lvl, full, last in rows}  # fmt: skip
 
     def latest_checkpoint(self) -> bytes | None:
         with self._lock:

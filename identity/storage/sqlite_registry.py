@@ -17,14 +17,15 @@ from identity.errors import ConflictError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
 from identity.storage.sqlite_base import SqliteRecords
+from identity.stores import Anchor
 
 
 class SqliteRegistry(SqliteRecords):
     """The registry: credential types, and which issuer is accredited for which."""
 
-    def create_type(self, credential_type: CredentialType) -> None:
+    def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
         created = credential_type.created.isoformat() if credential_type.created else None
-        with self._write() as db:
+        with self._anchored(anchor) as (db, _):
             try:
                 db.execute(
                     "INSERT INTO credential_types VALUES (?, ?, ?)",
@@ -43,8 +44,8 @@ class SqliteRegistry(SqliteRecords):
         rows = self._read("SELECT definition, created FROM credential_types ORDER BY name")
         return [_type(r) for r in rows]
 
-    def add_accreditation(self, accreditation: Accreditation) -> None:
-        with self._write() as db:
+    def add_accreditation(self, accreditation: Accreditation, anchor: Anchor | None = None) -> None:
+        with self._anchored(anchor) as (db, _):
             try:
                 db.execute(
                     "INSERT INTO accreditations VALUES (?, ?, ?)",
@@ -68,14 +69,18 @@ class SqliteRegistry(SqliteRecords):
         found = [Accreditation.from_json(json.loads(r[0])) for r in rows]
         return sorted(found, key=lambda a: (a.created, a.id))
 
-    def revoke_accreditation(self, accreditation_id: str, at: datetime) -> Accreditation:
-        with self._write() as db:
+    def revoke_accreditation(
+        self, accreditation_id: str, at: datetime, anchor: Anchor | None = None
+    ) -> Accreditation:
+        with self._anchored(anchor) as (db, _):
             row = db.execute(
                 "SELECT record FROM accreditations WHERE id = ?", (accreditation_id,)
             ).fetchone()
             if row is None:
                 raise NotFoundError("no such accreditation", id=accreditation_id)
             current = Accreditation.from_json(json.loads(row[0]))
+            if current.revoked_at is not None and anchor is not None:
+                raise ConflictError("the accreditation is already revoked", id=accreditation_id)
             if current.revoked_at is None:
                 current = replace(current, revoked_at=at)
                 db.execute(

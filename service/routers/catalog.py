@@ -48,8 +48,9 @@ async def publish(request: Request, svc: Svc) -> JSONResponse:
             "entry": entry.id,
             "version": str(entry.version),
         }
-        receipt = await svc.anchors.append("catalog.published", now, fields)
-        svc.directory.add_catalog_version(entry.to_record(receipt.index))
+        anchor = svc.anchors.anchor("catalog.published", now, fields)
+        svc.directory.add_catalog_version(entry.to_record(0), anchor)  # CAS on the version
+        receipt = svc.anchors.receipt(anchor)
     return JSONResponse(
         view(entry, receipt.index) | {"receipt": receipt_json(receipt)}, status_code=201
     )

@@ -86,14 +86,13 @@ async def _submit(
         fields["document_digest"] = digest(state.document)
     if current is not None:
         fields["previous_digest"] = current.last_digest
-    receipt = await svc.anchors.append(kind, time, fields)
-    record = DidOperationRecord(
-        state.did, state.version - 1, jcs(operation).decode(), time, receipt.index
-    )
-    # Compare-and-swap: if another replica applied an operation meanwhile this raises
-    # ConflictError, and the log entry names an operation that did not take effect
-    # (harmless: digests only; the README's "anchor first" note).
-    svc.directory.append_did_operation(record)
+    anchor = svc.anchors.anchor(kind, time, fields)
+    record = DidOperationRecord(state.did, state.version - 1, jcs(operation).decode(), time, 0)
+    # Compare-and-swap on the sequence number, with the log entry in the same write: if
+    # another replica applied an operation meanwhile this raises ConflictError and
+    # leaves no entry. The store writes the entry's index into the record.
+    svc.directory.append_did_operation(record, anchor)
+    receipt = svc.anchors.receipt(anchor)
     stored = replace(state, log_index=receipt.index)  # verified once, by apply() above
     return JSONResponse(
         {

@@ -57,8 +57,9 @@ async def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssue
         created=now,
     )
     api_key, key_record = new_api_key(issuer.id, now)
-    await svc.anchor_event("issuer.created", {"issuer": issuer.id, "did": issuer.did})
-    svc.store.create_issuer(issuer, key_record)
+    anchor = svc.new_anchor("issuer.created", {"issuer": issuer.id, "did": issuer.did})
+    svc.store.create_issuer(issuer, key_record, anchor)  # the id is unique inside the write
+    svc.receipt_of(anchor)
     return CreatedIssuer(
         **view(issuer, agency_did_web(svc.settings, issuer.id)).model_dump(), apiKey=api_key
     )

@@ -20,6 +20,7 @@ from identity.registry.types import CredentialType
 from schemas.api import AccreditRequest, CredentialTypeRequest
 from service.auth import authenticate_agency, bearer, require_admin
 from service.container import Svc, read_json, require_object
+from service.log import type_anchor
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["trust registry"])
@@ -47,14 +48,10 @@ async def register_type(request: Request, svc: Svc) -> JSONResponse:
     credential_type = CredentialType.from_json(body, created=svc.clock.now())
     if svc.store.find_type(credential_type.name) is not None:
         raise ConflictError("credential type already registered", type=credential_type.name)
-    receipt = await svc.anchor_event(
-        "type.registered",
-        {
-            "type": credential_type.name,
-            "definition_digest": "sha256:" + credential_type.digest.hex(),
-        },
-    )
-    svc.store.create_type(credential_type)
+    svc.log.require_healthy()
+    anchor = type_anchor(credential_type, svc.clock.now())
+    svc.store.create_type(credential_type, anchor)  # the name is unique inside the write
+    receipt = svc.receipt_of(anchor)
     return JSONResponse(credential_type.to_json() | {"receipt": receipt}, status_code=201)
 
 
@@ -116,7 +113,7 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
         by=by,
         parent_id=body.get("parent"),
     )
-    receipt = await svc.anchor_event(
+    anchor = svc.new_anchor(
         "accreditation.granted",
         {
             "accreditor": accreditation.accredited_by,
@@ -124,7 +121,8 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
             "scope": " ".join(sorted(accreditation.types)),
         },
     )
-    svc.store.add_accreditation(accreditation)
+    svc.store.add_accreditation(accreditation, anchor)
+    receipt = svc.receipt_of(anchor)
     return JSONResponse(accreditation.to_json() | {"receipt": receipt}, status_code=201)
 
 
@@ -158,8 +156,10 @@ async def revoke_accreditation(accreditation_id: str, request: Request, svc: Svc
             raise PermissionDeniedError(
                 "only the operator or the delegating agency may revoke this"
             )
-    receipt = await svc.anchor_event(
+    anchor = svc.new_anchor(
         "accreditation.revoked", {"accreditation": current.id, "subject": current.issuer_id}
     )
-    revoked = svc.store.revoke_accreditation(accreditation_id, svc.clock.now())
+    # Refused inside the write (ConflictError) when already revoked: one leaf per act.
+    revoked = svc.store.revoke_accreditation(accreditation_id, svc.clock.now(), anchor)
+    receipt = svc.receipt_of(anchor)
     return JSONResponse(revoked.to_json() | {"receipt": receipt})

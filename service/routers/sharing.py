@@ -77,11 +77,12 @@ async def _act(
 
 async def _record(svc: Services, step: sharing.Step, *, new: bool = False) -> dict[str, Any]:
     """Anchor the step, then store it; answer with the request and the receipt."""
-    receipt = await svc.anchors.append(step.kind, step.request.updated, step.leaf_fields())
-    if new:
-        svc.directory.create_request(step.request, step.event(receipt.index))
+    anchor = svc.anchors.anchor(step.kind, step.request.updated, step.leaf_fields())
+    if new:  # the store writes the entry's index into the event, in the same write
+        svc.directory.create_request(step.request, step.event(0), anchor)
     else:
-        svc.directory.advance_request(step.request, step.event(receipt.index))
+        svc.directory.advance_request(step.request, step.event(0), anchor)
+    receipt = svc.anchors.receipt(anchor)
     return {**request_view(step.request), "record": step.record, "receipt": receipt_json(receipt)}
 
 

@@ -134,8 +134,9 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             assert messages is not None
             fields["status_list"] = f"{group}/{message_purpose(messages.size)}"
             fields["status"] = hex(values[position])
-            receipts.append(await svc.anchor_event("credential.status_changed", fields))
-            svc.status.set_message(group, index, messages, values[position])
+            anchor = svc.new_anchor("credential.status_changed", fields)
+            svc.status.set_message(group, index, messages, values[position], anchor)
+            receipts.append(svc.receipt_of(anchor))
             continue
         kind = (
             "credential.revoked"
@@ -145,8 +146,11 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             else "credential.reinstated"
         )
         fields["status_list"] = f"{group}/{purpose}"
-        receipts.append(await svc.anchor_event(kind, fields))
-        svc.store.set_status(group, purpose, index, bool(value))
+        # The bit and its entry in one write: across replicas the last status entry of a
+        # credential always states its stored bit.
+        anchor = svc.new_anchor(kind, fields)
+        svc.store.set_status(group, purpose, index, bool(value), anchor)
+        receipts.append(svc.receipt_of(anchor))
     out: dict[str, Any] = {
         "credentialId": record.id,
         "receipts": receipts,

@@ -151,9 +151,12 @@ def test_refuses_to_sign_when_the_store_changed_under_a_running_log(signer: Note
         signed = log.checkpoint.note
         store.nodes.levels[1][-1] ^= 1
         assert await log.append(b"x") == 6
-        with pytest.raises(LogIntegrityError):
-            await log.wait_for_checkpoint(6)
+        with pytest.raises(UnavailableError, match="would fork"):
+            await log.wait_for_checkpoint(6)  # 503 for the waiting client, not a 500
         assert store.latest_checkpoint() == signed  # nothing was signed
+        health = log.health()
+        assert not health.ok and "would fork" in (health.reason or "")
+        assert health.pending == 1 and health.integration_errors == 1
         await log.stop()
 
     asyncio.run(run())

@@ -283,6 +283,25 @@ def _check_everything(url: str, load: Load, state: Path) -> None:
     assert report.checkpoint.checkpoint.size >= size
 
 
+def reconcile(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``identity log reconcile`` (issue #12) against the stores ``env`` names."""
+    exe = Path(sys.executable).with_name("identity")
+    return subprocess.run(
+        [str(exe), "log", "reconcile"],
+        env={**os.environ, "IDENTITY_MASTER_SECRET": SECRET, "IDENTITY_ADMIN_TOKEN": ADMIN, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _reconciled(redis: Redis, data: Path) -> None:
+    """No orphan leaf and no unanchored record after the kill."""
+    result = reconcile({"IDENTITY_STORAGE_URL": redis.url, "IDENTITY_DATA_DIR": str(data)})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_a_replica_killed_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     redis = Redis(tmp_path)
     redis.start()
@@ -298,6 +317,7 @@ def test_a_replica_killed_mid_load_loses_nothing_acknowledged(tmp_path: Path) ->
                 proc_b.send_signal(signal.SIGKILL)  # kill -9, mid-load
                 time.sleep(2.0)
             _check_everything(a, load, tmp_path / "audit.json")
+            _reconciled(redis, tmp_path / "cli")
     finally:
         redis.kill()
 
@@ -317,5 +337,6 @@ def test_redis_restarted_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> 
                 time.sleep(3.0)
             _check_everything(a, load, tmp_path / "audit.json")
             _wait(b + "/health")
+            _reconciled(redis, tmp_path / "cli")
     finally:
         redis.kill()
