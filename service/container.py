@@ -206,12 +206,13 @@ class Services:
         if not is_verifier(request, self.store):
             self.limiter.check(request.client.host if request.client else "unknown")
 
-    def new_challenge(self) -> tuple[str, datetime]:
-        """A single-use challenge, stored with its expiry (presentations and DID login)."""
+    def new_challenge(self, purpose: str) -> tuple[str, datetime]:
+        """A single-use challenge, stored with its purpose and expiry (identity/stores.py:
+        ``LOGIN`` or ``presentation_purpose(caller)``)."""
         value = secrets.token_urlsafe(24)
         now = self.clock.now()
         expires = now + CHALLENGE_TTL
-        self.store.create_challenge(value, expires)
+        self.store.create_challenge(value, purpose, expires)
         if now >= self._next_purge:  # forget challenges nobody used, now and then
             self._next_purge = now + CHALLENGE_PURGE_EVERY
             self.store.purge_challenges(now - CHALLENGE_TTL)

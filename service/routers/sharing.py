@@ -26,7 +26,7 @@ from identity.errors import (
 from identity.registry import sharing
 from identity.registry.catalog import CatalogEntry
 from schemas.directory import AccessRequest, ExemptionRequest, SharingRequestBody
-from service.auth import Agency, authenticate_citizen, require_admin, sharing_agency
+from service.auth import Agency, authenticate_citizen, identify, require_admin, sharing_agency
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
 from service.offline import run_verification
@@ -37,7 +37,7 @@ router = APIRouter(tags=["directory chain"])
 
 
 def _agency(request: Request, svc: Services) -> Agency:
-    return sharing_agency(request, svc.store, svc.clock.now())
+    return sharing_agency(request, svc)
 
 
 def _party(svc: Services, request_id: str, agency_id: str) -> SharingRequest:
@@ -125,10 +125,9 @@ def list_requests(request: Request, svc: Svc) -> list[dict[str, Any]]:
 @router.get("/sharing/requests/{request_id}")
 def get_request(request_id: str, request: Request, svc: Svc) -> dict[str, Any]:
     """A request with its traced history, for its agencies or the citizen concerned."""
-    if request.headers.get("authorization", "").startswith("Bearer ct_"):
-        found = _subject(
-            svc, request_id, authenticate_citizen(request, svc.tokens, svc.clock.now())
-        )
+    caller = identify(request, svc)
+    if caller.did is not None:
+        found = _subject(svc, request_id, caller.did)
     else:
         found = _party(svc, request_id, _agency(request, svc).issuer_id)
     trace = traced(svc, [found])
@@ -144,7 +143,7 @@ def consent_template(
     validUntil: str | None = None,
 ) -> dict[str, Any]:
     """The unsigned consent receipt for the citizen's wallet to sign (eddsa-jcs-2022)."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    did = authenticate_citizen(request, svc)
     found = _subject(svc, request_id, did)
     if decision not in ("grant", "refuse"):
         raise MalformedValueError('decision is "grant" or "refuse"', field="decision")
@@ -158,7 +157,7 @@ def consent_template(
 @router.post("/sharing/requests/{request_id}/consent")
 async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """The citizen answers with a signed DataSharingConsent credential (grant or refuse)."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    did = authenticate_citizen(request, svc)
     _subject(svc, request_id, did)
     receipt = require_object(await read_json(request), "body")
     try:
@@ -184,7 +183,7 @@ async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
 @router.post("/sharing/requests/{request_id}/withdraw")
 async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """The citizen withdraws consent: later approvals and accesses are refused."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    did = authenticate_citizen(request, svc)
     return await _act(
         svc,
         request_id,
@@ -198,7 +197,7 @@ async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
 )
 async def exemption(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """Operator only: record the legal basis that makes consent unnecessary."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     payload = require_object(await read_json(request), "body")
     return await _act(
         svc,
@@ -251,14 +250,14 @@ def _holder(svc: Services, request_id: str, agency: Agency) -> SharingRequest:
 def access_history(request: Request, svc: Svc) -> dict[str, Any]:
     """Who asked for and accessed my data: every request about the citizen, every act,
     each with its log entry and inclusion proof against one signed checkpoint."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    did = authenticate_citizen(request, svc)
     return traced(svc, svc.directory.requests_about(did))
 
 
 @router.get("/sharing/stats")
 def stats(request: Request, svc: Svc) -> dict[str, Any]:
     """Operator only: aggregate counts, never who or about whom."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     counts = svc.directory.sharing_counts()
     latest = svc.directory.latest_catalog()
     by_publisher = Counter(r.publisher for r in latest)

@@ -169,8 +169,8 @@ def test_only_the_holder_approves_and_only_the_operator_exempts(world: World) ->
             agency_headers(world.holder),
             {"legalBasis": "x"},
         ),
-        401,
-        PROBLEMS + "unauthenticated",
+        403,
+        PROBLEMS + "forbidden",
     )
     refused(
         world.post(f"/sharing/requests/{request_id}/exemption", admin(), {"legalBasis": ""}),
@@ -316,7 +316,7 @@ def test_who_sees_what(world: World, clock: FixedClock) -> None:
     assert world.client.get("/sharing/requests", headers=agency_headers(outsider)).json() == []
     assert world.client.get("/sharing/stats").status_code == 401
     operator = world.client.get(f"/sharing/requests/{request_id}", headers=admin())
-    assert operator.status_code == 401  # the operator sees aggregates only
+    assert operator.status_code == 403  # the operator sees aggregates only
     settle(world.client)
     aggregate = stats(world.client)
     assert aggregate["requests"] == 1 and aggregate["byState"] == {"awaiting-consent": 1}
