@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -90,3 +91,18 @@ def create_app(
 def log_reader(request: Request) -> LogReader:
     reader: LogReader = request.app.state.services.log.reader
     return reader
+
+
+def check_startup(settings: Settings) -> None:
+    """Open everything once and close it again, as a worker would at start-up: a refusal
+    (:class:`~service.settings.SettingsError`: a store that does not answer, a changed
+    master secret or log origin) is raised here, before any worker starts, as one line."""
+
+    async def start_and_stop() -> None:
+        svc = Services.build(settings)
+        try:
+            await svc.start()
+        finally:
+            await svc.aclose()
+
+    asyncio.run(start_and_stop())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import threading
@@ -22,6 +23,7 @@ from identity.dids.resolver import MethodResolver
 from identity.directory_store import DirectoryStore
 from identity.errors import (
     ConflictError,
+    LogIntegrityError,
     MalformedValueError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -42,7 +44,7 @@ from service.didweb import web_resolver
 from service.locks import KeyedLocks
 from service.log import Anchors, build_log, receipt_json
 from service.ratelimit import RateLimiter
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 from service.status import StatusLists
 from service.storage import open_directory_store, open_store
 
@@ -183,7 +185,20 @@ class Services:
 
     async def start(self) -> None:
         """Start the log (refuses a store of another log) -- needs the running loop."""
+        await asyncio.to_thread(self._bind_log)
         await self.log.start()
+
+    def _bind_log(self) -> None:
+        """Bind the log store to this log's origin and key, or refuse in one line: the key
+        comes from the master secret, so another log here means a changed secret or
+        origin (the store itself is left as it is)."""
+        try:
+            self.log.store.open(self.log.origin, self.log.signer.verifier.public_key.raw)
+        except LogIntegrityError:
+            raise SettingsError(
+                "IDENTITY_MASTER_SECRET or IDENTITY_LOG_ORIGIN changed: this store holds a log "
+                "signed under another secret or origin; start with the ones it was created with"
+            ) from None
 
     def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         return self.status.check(verified.credential.json, verified.credential.issuer)
