@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from identity.credentials.model import parse_datetime
+from identity.credentials.model import Credential, parse_datetime
 from identity.credentials.verifier import CredentialNotVerified
 from identity.directory_store import SharingRequest
 from identity.errors import (
@@ -142,11 +142,13 @@ def consent_template(
     decision: str = "grant",
     validUntil: str | None = None,
 ) -> dict[str, Any]:
-    """The unsigned consent receipt for the citizen's wallet to sign (eddsa-jcs-2022)."""
+    """The unsigned consent receipt for the citizen's wallet to sign (eddsa-jcs-2022):
+    ``decision`` ``grant`` or ``refuse`` (``POST …/consent``), or ``withdraw``
+    (``POST …/withdraw``; it names the consent in force and is final)."""
     did = authenticate_citizen(request, svc)
     found = _subject(svc, request_id, did)
-    if decision not in ("grant", "refuse"):
-        raise MalformedValueError('decision is "grant" or "refuse"', field="decision")
+    if decision not in ("grant", "refuse", "withdraw"):
+        raise MalformedValueError('decision is "grant", "refuse" or "withdraw"', field="decision")
     now = svc.whole_seconds()
     until = (
         parse_datetime(validUntil, "validUntil") if validUntil else now.replace(year=now.year + 1)
@@ -154,12 +156,8 @@ def consent_template(
     return sharing.consent_credential(found, decision, until, now)
 
 
-@router.post("/sharing/requests/{request_id}/consent")
-async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
-    """The citizen answers with a signed DataSharingConsent credential (grant or refuse)."""
-    did = authenticate_citizen(request, svc)
-    _subject(svc, request_id, did)
-    receipt = require_object(await read_json(request), "body")
+async def _verified_receipt(svc: Services, receipt: dict[str, Any]) -> Credential:
+    """The citizen's signed receipt, verified (proof, issuer, validity period)."""
     try:
         verified = await run_verification(
             lambda: svc.verifier.verify(receipt, {"checks": ["proof", "issuer", "validityPeriod"]})
@@ -169,7 +167,16 @@ async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
             f"the consent receipt does not verify: {exc.detail}",
             checks=[c.name for c in exc.failed],
         ) from exc
-    credential = verified.credential
+    return verified.credential
+
+
+@router.post("/sharing/requests/{request_id}/consent")
+async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """The citizen answers with a signed DataSharingConsent credential (grant or refuse)."""
+    did = authenticate_citizen(request, svc)
+    _subject(svc, request_id, did)
+    receipt = require_object(await read_json(request), "body")
+    credential = await _verified_receipt(svc, receipt)
     return await _act(
         svc,
         request_id,
@@ -182,13 +189,28 @@ async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
 
 @router.post("/sharing/requests/{request_id}/withdraw")
 async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
-    """The citizen withdraws consent: later approvals and accesses are refused."""
+    """The citizen withdraws consent: later approvals and accesses are refused.
+
+    The body is the signed withdrawal (the consent template with ``decision=withdraw``,
+    signed like the grant), anchored so it is as provable as the grant; an empty body or
+    ``{}`` withdraws on the login token alone (docs/security.md says why both exist)."""
     did = authenticate_citizen(request, svc)
+    _subject(svc, request_id, did)
+    raw = await request.body()
+    receipt = require_object(await read_json(request), "body") if raw.strip() else {}
+    if not receipt:
+        return await _act(
+            svc,
+            request_id,
+            lambda: _subject(svc, request_id, did),
+            lambda found: sharing.withdraw(found, svc.whole_seconds()),
+        )
+    credential = await _verified_receipt(svc, receipt)
     return await _act(
         svc,
         request_id,
         lambda: _subject(svc, request_id, did),
-        lambda found: sharing.withdraw(found, svc.whole_seconds()),
+        lambda found: sharing.withdraw(found, svc.whole_seconds(), receipt, credential.issuer),
     )
 
 
