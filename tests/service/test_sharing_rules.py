@@ -354,7 +354,9 @@ def test_concurrent_acts_on_one_request_leave_no_log_entry_without_its_record(
     assert events[-1].kind == "consent.withdrawn" or statuses.count(409) == 0
 
 
-def test_a_consent_template_is_only_for_grant_or_refuse(world: World, clock: FixedClock) -> None:
+def test_a_consent_template_is_only_for_grant_refuse_or_withdraw(
+    world: World, clock: FixedClock
+) -> None:
     request_id = world.request()
     headers = world.citizen.headers(world.client, clock.now())
     path = f"/sharing/requests/{request_id}/consent-template"
@@ -362,6 +364,11 @@ def test_a_consent_template_is_only_for_grant_or_refuse(world: World, clock: Fix
         world.client.get(path, params={"decision": "maybe"}, headers=headers),
         422,
         "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
+    )
+    refused(  # nothing to withdraw yet
+        world.client.get(path, params={"decision": "withdraw"}, headers=headers),
+        409,
+        SHARING_STATE,
     )
     template = world.client.get(path, params={"decision": "refuse"}, headers=headers).json()
     assert template["credentialSubject"]["decision"] == "refuse"
