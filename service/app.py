@@ -32,7 +32,7 @@ from service.routers import (
     status,
 )
 from service.routers.log import log_router
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 
 log = logging.getLogger("identity.service")
 
@@ -105,4 +105,10 @@ def check_startup(settings: Settings) -> None:
         finally:
             await svc.aclose()
 
-    asyncio.run(start_and_stop())
+    try:
+        asyncio.run(start_and_stop())
+    except OSError as exc:  # a data folder or database file that cannot be made or opened
+        raise SettingsError(
+            f"IDENTITY_DATA_DIR / IDENTITY_STORAGE_URL: cannot open {exc.filename or 'the store'}"
+            f" ({exc.strerror or type(exc).__name__}); check the path and its permissions"
+        ) from None

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:///, redis://, rediss:// or memory://")
         return value
 
+    @field_validator("contexts_dir")
+    @classmethod
+    def _contexts_manifest(cls, value: Path | None) -> Path | None:
+        if value is not None and not (value / "manifest.json").is_file():
+            raise ValueError("must be a folder holding manifest.json (see the README)")
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:

@@ -173,6 +173,31 @@ def test_existing_data_under_another_master_secret_or_origin_is_one_clear_line(
         assert leaked(result.stderr, secret) == []
 
 
+@pytest.mark.parametrize(
+    ("given", "line"),
+    [
+        ({"IDENTITY_CONTEXTS_DIR": "{tmp}/none"}, "IDENTITY_CONTEXTS_DIR: must be a folder"),
+        (
+            {"IDENTITY_STORAGE_URL": "sqlite:///{tmp}/a-file/db.sqlite3"},
+            "IDENTITY_DATA_DIR / IDENTITY_STORAGE_URL: cannot open",
+        ),
+        (
+            {"IDENTITY_STORAGE_URL": "redis://:" + GOOD_TOKEN + "@127.0.0.1:1/0"},
+            "IDENTITY_STORAGE_URL: Redis at redis://***@127.0.0.1:1/0 does not answer",
+        ),
+        ({"IDENTITY_ENV": "prod"}, "IDENTITY_ENV: Input should be 'development' or 'production'"),
+    ],
+)
+def test_every_start_up_refusal_is_one_line_naming_the_setting(
+    tmp_path: Path, given: dict[str, str], line: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    env = {k: v.replace("{tmp}", str(tmp_path)) for k, v in given.items()}
+    result = identity("serve", env={"IDENTITY_DATA_DIR": str(tmp_path / "data"), **env})
+    assert len(assert_refused(result, line)) == 1
+    assert leaked(result.stderr, GOOD_TOKEN) == []
+
+
 def test_settings_errors_carry_no_value_even_in_python(tmp_path: Path) -> None:
     token = secrets.token_urlsafe(12)
     with pytest.raises(SettingsError) as caught:
