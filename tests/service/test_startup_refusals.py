@@ -287,3 +287,9 @@ def test_the_readme_walk_through_writes_no_api_key_to_a_world_readable_file(
     command = lines[umask[0]] + '\nprintf \'{"apiKey": "ik_x.y"}\' | tee agency.json'
     subprocess.run(["sh", "-c", command], cwd=tmp_path, check=True, capture_output=True)
     assert (tmp_path / "agency.json").stat().st_mode & 0o077 == 0
+
+
+def test_the_container_listens_on_all_interfaces_by_saying_so() -> None:
+    dockerfile = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    (command,) = [line for line in dockerfile.splitlines() if line.startswith("CMD ")]
+    assert "identity serve --host 0.0.0.0" in command
