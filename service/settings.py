@@ -146,6 +146,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must be an absolute http:// or https:// URL, e.g. https://id.city.gov"
             )
+        if parts.username is not None or parts.query or parts.fragment:
+            raise ValueError("must have no user, query or fragment: scheme, host, port, path")
         return value
 
     @field_validator("master_secret")

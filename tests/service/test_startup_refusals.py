@@ -213,6 +213,16 @@ def test_the_public_url_must_be_absolute_http_or_https(url: str) -> None:
         Settings(public_url=url)
 
 
+@pytest.mark.parametrize(
+    "url", ["https://admin:pw@id.city.gov", "https://id.city.gov/?x=1", "https://id.city.gov#a"]
+)
+def test_the_public_url_has_no_user_query_or_fragment(url: str) -> None:
+    with pytest.raises(SettingsError, match="IDENTITY_PUBLIC_URL: must have no user") as caught:
+        Settings(public_url=url)
+    assert "pw" not in str(caught.value)
+    assert Settings(public_url="https://id.city.gov:8443/identity").public_url
+
+
 # -- where `identity serve` listens ------------------------------------------------------
 
 
