@@ -114,17 +114,18 @@ def identify(request: Request, known: Known) -> Caller:
 
 
 def refuse(caller: Caller, needed: str) -> NoReturn:
-    """Refuse ``caller`` what needs ``needed`` (a phrase): 401 when anonymous, else 403."""
+    """Refuse ``caller`` what needs ``needed`` (the credential, named for people): 401 when
+    anonymous, else 403 -- the one rule of this module."""
     if caller.role == "anonymous":
-        raise AuthenticationError(f"{needed} required", reason="missing")
-    raise PermissionDeniedError(f"{needed} required; this credential is the {caller.role}'s")
+        raise AuthenticationError(f"{needed} is required", reason="missing")
+    raise PermissionDeniedError(f"{needed} is required; this credential is the {caller.role}'s")
 
 
 def require_admin(request: Request, known: Known) -> None:
     """Only the operator (the admin bearer token)."""
     caller = identify(request, known)
     if caller.role != "operator":
-        refuse(caller, "the operator's admin token is")
+        refuse(caller, "the operator's admin token")
 
 
 def new_api_key(
@@ -141,7 +142,7 @@ def authenticate_agency(request: Request, known: Known) -> Agency:
     """Only an agency's API key (any scope: the caller checks it with ``require``)."""
     caller = identify(request, known)
     if caller.agency is None:
-        refuse(caller, "an agency API key is")
+        refuse(caller, "an agency API key")
     return caller.agency
 
 
@@ -223,7 +224,7 @@ def authenticate_citizen(request: Request, known: Known) -> str:
     """Only a citizen's token (``POST /auth/token``); its DID."""
     caller = identify(request, known)
     if caller.did is None:
-        refuse(caller, "a citizen token (POST /auth/token) is")
+        refuse(caller, "a citizen token (POST /auth/token)")
     return caller.did
 
 
