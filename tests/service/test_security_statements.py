@@ -157,3 +157,16 @@ def test_issuer_keys_are_stored_only_sealed_and_api_keys_only_hashed(
     assert KeySealer(bytes.fromhex(MASTER)).open(issuer.sealed_key).seed == seed
     shown = client.get("/issuers/psb").text + client.get("/issuers").text
     assert api_secret not in shown and "sealed" not in shown
+
+
+def test_the_log_holds_digests_and_identifiers_never_claims_or_citizens(
+    seen: tuple[TestClient, list[httpx.Response]],
+) -> None:
+    client, _ = seen
+    _walk(client)
+    log = services_of(client).log
+    entries = b"\n".join(log.store.read_entries(0, log.store.entry_count())).decode()
+    assert "credential.issued" in entries and "credential.suspended" in entries
+    subject = credential_for("did:key:z")["credentialSubject"]
+    for value in [CITIZEN_DID, *(v for k, v in subject.items() if k != "id")]:
+        assert value not in entries, value
