@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from identity.credentials.presentations import PresentationNotVerified, verify_presentation
-from identity.errors import MalformedValueError, NotFoundError
+from identity.errors import InvalidDomainError, MalformedValueError, NotFoundError
 from identity.stores import LOGIN, CredentialRecord
 from schemas.api import TokenRequest
 from service.auth import authenticate_citizen
@@ -61,6 +61,11 @@ async def auth_token(request: Request, svc: Svc) -> JSONResponse:
     holder = vp.get("holder")
     if not isinstance(challenge, str) or not isinstance(holder, str):
         raise MalformedValueError("the presentation needs a holder and a proof with a challenge")
+    if proof.get("domain") not in (domain_of(svc), [domain_of(svc)]):
+        # VC-DI lets a proof name several domains; a login names this service's alone.
+        raise InvalidDomainError(
+            "a login proof names this service's domain and no other", domain=domain_of(svc)
+        )
     try:
         await run_verification(
             lambda: verify_presentation(
