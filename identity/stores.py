@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from identity.errors import ConflictError, MalformedValueError
+from identity.errors import ConflictError, InvalidChallengeError, MalformedValueError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
 
@@ -272,16 +272,47 @@ CHALLENGE_RETENTION = timedelta(days=1)
 """How long a backend with self-expiring records keeps an unused challenge at most."""
 
 
+LOGIN = "login"
+"""The purpose of a challenge from ``POST /auth/challenge``: a citizen's DID login."""
+
+
+def presentation_purpose(verifier: str) -> str:
+    """The purpose of a challenge from ``POST /challenges``, bound to the caller that asked
+    (``verifier`` names it: an API key id, ``operator`` or ``anonymous``): only a
+    ``/presentations/verify`` call by that same caller may use it."""
+    return f"presentation:{verifier}"
+
+
+def check_challenge(stored: tuple[str, datetime] | None, purpose: str, now: datetime) -> None:
+    """Judge a challenge as a backend found it (``(purpose, expires)``, or ``None``) for
+    use in ``purpose`` at ``now``; raise the contract's :class:`InvalidChallengeError`.
+    The backend deletes the record exactly when it was found for this ``purpose``."""
+    if stored is None:
+        raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
+    if stored[0] != purpose:
+        raise InvalidChallengeError(
+            "this challenge was issued for another purpose or caller", reason="purpose"
+        )
+    if now > stored[1]:
+        raise InvalidChallengeError("challenge expired", reason="expired")
+
+
 class ChallengeStore(Protocol):
-    def create_challenge(self, value: str, expires: datetime) -> None:
-        """Record a single-use challenge valid until ``expires``."""
+    """Single-use challenges, each stored with its purpose (:data:`LOGIN` or
+    :func:`presentation_purpose`): a challenge minted for one purpose never satisfies
+    another."""
+
+    def create_challenge(self, value: str, purpose: str, expires: datetime) -> None:
+        """Record a single-use challenge for ``purpose``, valid until ``expires``."""
         ...
 
-    def consume_challenge(self, value: str, now: datetime) -> None:
-        """Use a challenge up, atomically: exactly one caller ever succeeds.
+    def consume_challenge(self, value: str, purpose: str, now: datetime) -> None:
+        """Use a challenge up for ``purpose``, atomically: exactly one caller ever succeeds.
 
-        Raises :class:`~identity.errors.InvalidChallengeError` when the challenge is
-        unknown, already used or expired (an expired one is deleted).
+        Raises :class:`~identity.errors.InvalidChallengeError` with ``reason``
+        ``unknown`` (never issued, or already used), ``expired`` (it is deleted) or
+        ``purpose`` (issued for another purpose: it is left untouched, still usable only
+        for its own).
         """
         ...
 

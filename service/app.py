@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,7 @@ from service.routers import (
     status,
 )
 from service.routers.log import log_router
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 
 log = logging.getLogger("identity.service")
 
@@ -90,3 +91,24 @@ def create_app(
 def log_reader(request: Request) -> LogReader:
     reader: LogReader = request.app.state.services.log.reader
     return reader
+
+
+def check_startup(settings: Settings) -> None:
+    """Open everything once and close it again, as a worker would at start-up: a refusal
+    (:class:`~service.settings.SettingsError`: a store that does not answer, a changed
+    master secret or log origin) is raised here, before any worker starts, as one line."""
+
+    async def start_and_stop() -> None:
+        svc = Services.build(settings)
+        try:
+            await svc.start()
+        finally:
+            await svc.aclose()
+
+    try:
+        asyncio.run(start_and_stop())
+    except OSError as exc:  # a data folder or database file that cannot be made or opened
+        raise SettingsError(
+            f"IDENTITY_DATA_DIR / IDENTITY_STORAGE_URL: cannot open {exc.filename or 'the store'}"
+            f" ({exc.strerror or type(exc).__name__}); check the path and its permissions"
+        ) from None

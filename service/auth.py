@@ -8,8 +8,13 @@ callers) and **citizens** (a short-lived token scoped to their own DID, obtained
 signing a challenge -- see ``routers/citizens.py``).
 
 API keys look like ``ik_<key id>.<secret>``; only SHA-256(secret) is stored, and every
-comparison is constant-time. A wrong, expired or missing credential is 401; a valid one
-without the right is 403.
+comparison is constant-time.
+
+The one rule for refusals (docs/security.md): :func:`identify` names the caller from the
+credential it presents. No credential, or one that is wrong, expired or revoked, is
+:class:`AuthenticationError` (401 with ``WWW-Authenticate: Bearer``, see
+``service/problems.py``); a valid credential of a caller who may not do this is
+:class:`PermissionDeniedError` (403), whatever kind of credential it is.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal, NoReturn, Protocol
 
 from fastapi import Request
 
+from identity.clock import Clock
 from identity.errors import AuthenticationError, PermissionDeniedError
 from identity.stores import ApiKeyRecord, IssuerStore, Store
 
@@ -34,6 +41,8 @@ VERIFIER_SCOPES = frozenset({"verify"})
 
 @dataclass(frozen=True, slots=True)
 class Agency:
+    """An agency's API key, authenticated: the agency it acts for and its scopes."""
+
     issuer_id: str
     key_id: str
     scopes: frozenset[str]
@@ -51,12 +60,72 @@ def bearer(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require_admin(request: Request, admin_token: str) -> None:
+Role = Literal["anonymous", "operator", "agency", "verifier", "citizen"]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, from a credential that verified (or none at all).
+
+    ``name`` identifies the caller among its role: ``operator``, ``anonymous``,
+    ``key:<key id>`` for an API key, ``citizen:<DID>`` for a citizen; ``agency`` and
+    ``did`` are set for those roles."""
+
+    role: Role
+    name: str
+    agency: Agency | None = None
+    did: str | None = None
+
+
+ANONYMOUS = Caller("anonymous", "anonymous")
+
+
+class Known(Protocol):
+    """What :func:`identify` checks credentials against (``Services`` has all four)."""
+
+    @property
+    def admin_token(self) -> str: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def tokens(self) -> CitizenTokens: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+def identify(request: Request, known: Known) -> Caller:
+    """The caller behind the request's bearer credential; :data:`ANONYMOUS` without one.
+
+    A credential that is present but wrong, expired or revoked is refused here
+    (:class:`AuthenticationError`, ``reason`` ``invalid``), never read as anonymous."""
     token = bearer(request)
     if token is None:
-        raise AuthenticationError("admin bearer token required")
-    if not hmac.compare_digest(token.encode(), admin_token.encode()):
-        raise AuthenticationError("invalid admin token")
+        return ANONYMOUS
+    if hmac.compare_digest(token.encode(), known.admin_token.encode()):
+        return Caller("operator", "operator")
+    if token.startswith(CitizenTokens.PREFIX):
+        did = known.tokens.verify(token, known.clock.now())
+        return Caller("citizen", f"citizen:{did}", did=did)
+    record = _api_key(token, known.store)
+    if record.issuer_id is None:
+        return Caller("verifier", f"key:{record.key_id}")
+    agency = Agency(record.issuer_id, record.key_id, record.scopes)
+    return Caller("agency", f"key:{record.key_id}", agency=agency)
+
+
+def refuse(caller: Caller, needed: str) -> NoReturn:
+    """Refuse ``caller`` what needs ``needed`` (the credential, named for people): 401 when
+    anonymous, else 403 -- the one rule of this module."""
+    if caller.role == "anonymous":
+        raise AuthenticationError(f"{needed} is required", reason="missing")
+    raise PermissionDeniedError(f"{needed} is required; this credential is the {caller.role}'s")
+
+
+def require_admin(request: Request, known: Known) -> None:
+    """Only the operator (the admin bearer token)."""
+    caller = identify(request, known)
+    if caller.role != "operator":
+        refuse(caller, "the operator's admin token")
 
 
 def new_api_key(
@@ -69,21 +138,24 @@ def new_api_key(
     return f"{API_KEY_PREFIX}{key_id}.{secret}", record
 
 
-def authenticate_agency(request: Request, store: IssuerStore) -> Agency:
-    token = bearer(request)
-    if token is None:
-        raise AuthenticationError("agency API key required")
+def authenticate_agency(request: Request, known: Known) -> Agency:
+    """Only an agency's API key (any scope: the caller checks it with ``require``)."""
+    caller = identify(request, known)
+    if caller.agency is None:
+        refuse(caller, "an agency API key")
+    return caller.agency
+
+
+def _api_key(token: str, store: IssuerStore) -> ApiKeyRecord:
     if not token.startswith(API_KEY_PREFIX) or "." not in token:
-        raise AuthenticationError("malformed API key")
+        raise AuthenticationError("unrecognised bearer credential", reason="invalid")
     key_id, _, secret = token[len(API_KEY_PREFIX) :].partition(".")
     record = store.find_api_key(key_id)
     if record is None or not hmac.compare_digest(record.secret_hash, _hash(secret)):
-        raise AuthenticationError("invalid API key")
+        raise AuthenticationError("invalid API key", reason="invalid")
     if record.revoked:
-        raise AuthenticationError("API key revoked")
-    if record.issuer_id is None:
-        raise PermissionDeniedError("a verifier key cannot act for an agency")
-    return Agency(record.issuer_id, record.key_id, record.scopes)
+        raise AuthenticationError("API key revoked", reason="invalid")
+    return record
 
 
 def is_verifier(request: Request, store: IssuerStore) -> bool:
@@ -124,34 +196,36 @@ class CitizenTokens:
         body = token[len(self.PREFIX) :] if token.startswith(self.PREFIX) else ""
         payload, _, mac = body.partition(".")
         if not payload or not hmac.compare_digest(mac, self._mac(payload)):
-            raise AuthenticationError("invalid citizen token")
+            raise AuthenticationError("invalid citizen token", reason="invalid")
         try:
             claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
             did, exp = str(claims["sub"]), int(claims["exp"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise AuthenticationError("invalid citizen token") from exc
+            raise AuthenticationError("invalid citizen token", reason="invalid") from exc
         if now.timestamp() >= exp:
-            raise AuthenticationError("citizen token expired")
+            raise AuthenticationError("citizen token expired", reason="invalid")
         return did
 
     def _mac(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
 
 
-def sharing_agency(request: Request, store: Store, now: datetime) -> Agency:
+def sharing_agency(request: Request, known: Known) -> Agency:
     """An agency acting in the directory chain: scope ``share`` and accredited now."""
-    agency = authenticate_agency(request, store)
+    agency = authenticate_agency(request, known)
     agency.require("share")
-    if not any(a.active_at(now) for a in store.accreditations_of(agency.issuer_id)):
+    now = known.clock.now()
+    if not any(a.active_at(now) for a in known.store.accreditations_of(agency.issuer_id)):
         raise PermissionDeniedError("only an accredited agency publishes or shares data")
     return agency
 
 
-def authenticate_citizen(request: Request, tokens: CitizenTokens, now: datetime) -> str:
-    token = bearer(request)
-    if token is None or not token.startswith(CitizenTokens.PREFIX):
-        raise AuthenticationError("citizen token required (POST /auth/token)")
-    return tokens.verify(token, now)
+def authenticate_citizen(request: Request, known: Known) -> str:
+    """Only a citizen's token (``POST /auth/token``); its DID."""
+    caller = identify(request, known)
+    if caller.did is None:
+        refuse(caller, "a citizen token (POST /auth/token)")
+    return caller.did
 
 
 def _b64(data: bytes) -> str:

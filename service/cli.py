@@ -18,7 +18,10 @@ app.add_typer(issuer_app, name="issuer")
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "0.0.0.0",  # noqa: S104
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to bind; default 127.0.0.1 (0.0.0.0 in production)."),
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port; default $PORT or 8000.")] = None,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes; default $WEB_CONCURRENCY or 1.")
@@ -27,15 +30,15 @@ def serve(
     """Run the HTTP service with uvicorn (SQLite in $IDENTITY_DATA_DIR by default)."""
     import uvicorn
 
+    from service.app import check_startup
     from service.settings import Settings
-    from service.storage import open_store
 
     settings = Settings()  # refuse early, with a clear message, on unsafe settings
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only (#12)
-    open_store(settings).close()  # and on a store that does not answer
+    check_startup(settings)  # and on a store that does not answer, or another log's
     uvicorn.run(
         "service.main:app",
-        host=host,
+        host=host or settings.default_host,
         port=port or int(os.environ.get("PORT", "8000")),
         workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
         log_level="info",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import secrets
@@ -49,7 +50,7 @@ from service.locks import KeyedLocks
 from service.log import Anchors, build_log, receipt_json, type_anchor
 from service.log_health import LogHealthMonitor
 from service.ratelimit import RateLimiter
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 from service.status import StatusLists
 from service.storage import open_directory_store, open_store, share_memory_log
 
@@ -225,9 +226,22 @@ class Services:
 
     async def start(self) -> None:
         """Start the log (refuses a store of another log) -- needs the running loop."""
+        await asyncio.to_thread(self._bind_log)
         await self.log.start()
         self.log_health = LogHealthMonitor(self.log)
         self.log_health.start()
+
+    def _bind_log(self) -> None:
+        """Bind the log store to this log's origin and key, or refuse in one line: the key
+        comes from the master secret, so another log here means a changed secret or
+        origin (the store itself is left as it is)."""
+        try:
+            self.log.store.open(self.log.origin, self.log.signer.verifier.public_key.raw)
+        except LogIntegrityError:
+            raise SettingsError(
+                "IDENTITY_MASTER_SECRET or IDENTITY_LOG_ORIGIN changed: this store holds a log "
+                "signed under another secret or origin; start with the ones it was created with"
+            ) from None
 
     def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         return self.status.check(verified.credential.json, verified.credential.issuer)
@@ -250,12 +264,13 @@ class Services:
         if not is_verifier(request, self.store):
             self.limiter.check(request.client.host if request.client else "unknown")
 
-    def new_challenge(self) -> tuple[str, datetime]:
-        """A single-use challenge, stored with its expiry (presentations and DID login)."""
+    def new_challenge(self, purpose: str) -> tuple[str, datetime]:
+        """A single-use challenge, stored with its purpose and expiry (identity/stores.py:
+        ``LOGIN`` or ``presentation_purpose(caller)``)."""
         value = secrets.token_urlsafe(24)
         now = self.clock.now()
         expires = now + CHALLENGE_TTL
-        self.store.create_challenge(value, expires)
+        self.store.create_challenge(value, purpose, expires)
         if now >= self._next_purge:  # forget challenges nobody used, now and then
             self._next_purge = now + CHALLENGE_PURGE_EVERY
             self.store.purge_challenges(now - CHALLENGE_TTL)

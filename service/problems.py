@@ -94,7 +94,22 @@ def problem_for(exc: e.IdentityError, **extra: Any) -> JSONResponse:
     fields = {**exc.data, **extra}
     if isinstance(exc, CredentialNotVerified) and "problemDetails" not in fields:
         fields["problemDetails"] = problem_details(exc)
-    return problem(status_for(exc), exc.type_uri, exc.title, exc.detail, **fields)
+    response = problem(status_for(exc), exc.type_uri, exc.title, exc.detail, **fields)
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = www_authenticate(exc)
+    return response
+
+
+def www_authenticate(exc: e.IdentityError) -> str:
+    """The challenge of a 401 (RFC 9110 §11.6.1), in RFC 6750 §3's Bearer form: no
+    ``error`` when no credential came (§3.1), ``invalid_token`` for one that did not
+    verify (wrong, expired, revoked)."""
+    value = 'Bearer realm="identity"'
+    if exc.data.get("reason") == "missing":
+        return value
+    # error_description is limited to %x20-21 / %x23-5B / %x5D-7E (RFC 6750 §3).
+    description = "".join(c for c in exc.detail if 0x20 <= ord(c) <= 0x7E and c not in '"\\')
+    return f'{value}, error="invalid_token", error_description="{description}"'
 
 
 def install(app: FastAPI) -> None:

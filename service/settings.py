@@ -3,29 +3,55 @@
 Safe defaults for a developer's machine; loud refusals in production (``IDENTITY_ENV=
 production``) when a secret is missing or weak. Secrets are ``SecretStr`` so they never
 appear in a repr, a log line or an error.
+
+A refusal is one :class:`SettingsError` listing every setting to fix, one line each
+(``IDENTITY_NAME: what to do``), and never a value: pydantic's own messages carry the
+input, so they are rebuilt here from the error's location and kind only. An ``IDENTITY_*``
+variable that names no setting is refused in production and warned about in development
+(refused there too when it asks for production: a mistyped ``IDENTITY_ENV``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger("identity.settings")
 
 MASTER_KEY_FILE = "master.key"
 ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 -- a file name, not a secret
+PREFIX = "IDENTITY_"
+NOT_SETTINGS = frozenset({"IDENTITY_TEST_REDIS_URL", "IDENTITY_REQUIRE_REDIS"})
+"""``IDENTITY_*`` variables read by the test suite (tests/storage), not by the service."""
 
 
 class SettingsError(ValueError):
-    """The settings cannot run a safe service; the message says what to set."""
+    """The settings cannot run a safe service; the message says what to set.
+
+    ``problems`` holds one line per setting to fix; ``str()`` is all of them, one a line.
+    No line ever contains a setting's value."""
+
+    def __init__(self, *problems: str) -> None:
+        text = problems[0] if len(problems) == 1 else f"{len(problems)} settings to fix:"
+        super().__init__("\n  ".join([text, *problems]) if len(problems) > 1 else text)
+        self.problems = problems
 
 
 class Settings(BaseSettings):
@@ -44,11 +70,12 @@ class Settings(BaseSettings):
     """Production refuses an empty Redis namespace (a mistyped prefix) unless this is set
     for the very first start."""
 
-    admin_token: SecretStr | None = None
-    master_secret: SecretStr | None = None
+    admin_token: SecretStr | None = Field(default=None, validate_default=True)
+    master_secret: SecretStr | None = Field(default=None, validate_default=True)
     """32+ bytes, base64 or hex. Seals issuer private keys at rest."""
 
     public_url: str = "http://localhost:8000"
+    """This service's own absolute http(s) URL: its host is the ``domain`` of DID login."""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=64, ge=4, le=512)
     contexts_dir: Path | None = None
@@ -80,7 +107,7 @@ class Settings(BaseSettings):
     """A did:web document larger than this is refused (and its download cut off)."""
     did_web_cache_seconds: int = Field(default=300, ge=0, le=86_400)
     """How long a fetched did:web document is reused (0: never cached)."""
-    did_web_allow_http: bool = False
+    did_web_allow_http: bool = Field(default=False, validate_default=True)
     """Fetch did:web documents over plain ``http://`` instead of HTTPS: tests and local
     development only, refused in production."""
 
@@ -92,25 +119,82 @@ class Settings(BaseSettings):
     """Integration behind sequencing for longer than this makes /health answer 503 and
     new acts be refused (503) until it catches up."""
 
+    def __init__(self, **values: Any) -> None:
+        """Read the settings; :class:`SettingsError` lists every problem, no value echoed."""
+        environ = {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(PREFIX)}
+        problems: list[str] = []
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            problems = [_line(error) for error in exc.errors(include_input=False)]
+        production = values.get("env", environ.get(PREFIX + "ENV")) == "production"
+        problems += _unknown_variables(environ, production)
+        if problems:
+            raise SettingsError(*problems) from None
+
     @field_validator("storage_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
         if value and not value.startswith(("sqlite:///", "redis://", "rediss://", "memory://")):
-            raise ValueError("storage_url must start with sqlite:///, redis:// or memory://")
+            raise ValueError("must start with sqlite:///, redis://, rediss:// or memory://")
         return value
 
-    @model_validator(mode="after")
-    def _production_needs_secrets(self) -> Settings:
-        if self.env != "production":
-            return self
-        token = self.admin_token.get_secret_value() if self.admin_token else ""
-        if len(token) < 32:
-            raise SettingsError("IDENTITY_ADMIN_TOKEN must be set to 32+ characters in production")
-        if self.master_secret is None:
-            raise SettingsError("IDENTITY_MASTER_SECRET must be set in production")
-        if self.did_web_allow_http:
-            raise SettingsError("IDENTITY_DID_WEB_ALLOW_HTTP must not be set in production")
-        return self
+    @field_validator("contexts_dir")
+    @classmethod
+    def _contexts_manifest(cls, value: Path | None) -> Path | None:
+        if value is not None and not (value / "manifest.json").is_file():
+            raise ValueError("must be a folder holding manifest.json (see the README)")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "must be an absolute http:// or https:// URL, e.g. https://id.city.gov"
+            )
+        if parts.username is not None or parts.query or parts.fragment:
+            raise ValueError("must have no user, query or fragment: scheme, host, port, path")
+        return value
+
+    @field_validator("master_secret")
+    @classmethod
+    def _strong_master_secret(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if value is None:
+            if info.data.get("env") == "production":
+                raise ValueError("must be set in production (32+ random bytes, hex or base64)")
+            return None
+        try:
+            decode_secret(value.get_secret_value())
+        except SettingsError as exc:
+            raise ValueError(str(exc).removeprefix(PREFIX + "MASTER_SECRET: ")) from None
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_admin_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if info.data.get("env") == "production" and (
+            value is None or len(value.get_secret_value()) < 32
+        ):
+            raise ValueError("must be set to 32+ random characters in production")
+        return value
+
+    @field_validator("did_web_allow_http")
+    @classmethod
+    def _https_in_production(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("env") == "production":
+            raise ValueError("must not be set in production (did:web is fetched over HTTPS)")
+        return value
+
+    @property
+    def default_host(self) -> str:
+        """The interface ``identity serve`` binds without ``--host``: loopback only outside
+        production (a generated admin token is no key to hand the network); all interfaces
+        in production, where the container passes ``--host 0.0.0.0`` anyway."""
+        return "0.0.0.0" if self.env == "production" else "127.0.0.1"  # noqa: S104
 
     @property
     def resolved_storage_url(self) -> str:
@@ -152,6 +236,44 @@ def _create_secret_file(path: Path, value: str) -> None:
         fh.write(value)
 
 
+def _line(error: Any) -> str:
+    """One line for one pydantic error: the variable and what to do, never the input."""
+    loc = error.get("loc") or ()
+    name = PREFIX + str(loc[0]).upper() if loc else "settings"
+    kind = str(error.get("type", ""))
+    if kind == "value_error":  # our own validators' sentences (they hold no value)
+        what = str(error.get("ctx", {}).get("error", "is invalid"))
+    else:  # pydantic's sentence: what it expected (the input is a separate field)
+        what = str(error.get("msg", "is invalid"))
+    return f"{name}: {what}"
+
+
+def _unknown_variables(environ: Mapping[str, str], production: bool) -> list[str]:
+    """Lines refusing ``IDENTITY_*`` variables that name no setting (warnings outside
+    production, unless the variable asks for production)."""
+    known = {PREFIX + name.upper() for name in Settings.model_fields}
+    problems = []
+    for name in sorted(set(environ) - known - NOT_SETTINGS):
+        close = _nearest(name, known)
+        hint = f" (did you mean {close}?)" if close else ""
+        line = f"{name}: not a setting{hint}; remove or rename it"
+        if production or environ[name].strip().lower() == "production":
+            problems.append(line)
+        else:
+            log.warning("%s (ignored in development)", line)
+    return problems
+
+
+def _nearest(name: str, known: set[str]) -> str | None:
+    """The setting ``name`` most likely meant: a close spelling, or one it starts with
+    (``IDENTITY_ENVIRONMENT`` -> ``IDENTITY_ENV``)."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.85)
+    if close:
+        return close[0]
+    starts = [k for k in known if name.startswith(k)]
+    return max(starts, key=len) if starts else None
+
+
 def decode_secret(text: str) -> bytes:
     """Accept hex or base64 (standard or URL-safe); require 32+ bytes."""
     raw: bytes | None = None
@@ -167,5 +289,8 @@ def decode_secret(text: str) -> bytes:
         except (binascii.Error, ValueError):
             raw = None
     if raw is None or len(raw) < 32:
-        raise SettingsError("IDENTITY_MASTER_SECRET must be 32+ bytes, hex or base64")
+        raise SettingsError(
+            "IDENTITY_MASTER_SECRET: must be 32+ bytes, hex or base64 "
+            "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
     return raw

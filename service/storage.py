@@ -46,18 +46,23 @@ def open_store(settings: Settings) -> Store:
         except UnavailableError as exc:
             store.close()
             raise SettingsError(
-                f"Redis at {redact(url)} does not answer ({exc.detail}); check IDENTITY_STORAGE_URL"
+                f"IDENTITY_STORAGE_URL: Redis at {redact(url)} does not answer ({exc.detail}); "
+                "check the URL and that Redis is running"
             ) from None
         if empty and settings.env == "production" and not settings.redis_initialize:
             store.close()
             raise SettingsError(
-                f"Redis at {redact(url)} holds nothing under prefix {settings.redis_prefix!r}: "
-                "a wrong prefix? For the very first start set IDENTITY_REDIS_INITIALIZE=true"
+                f"IDENTITY_REDIS_PREFIX: Redis at {redact(url)} holds nothing under prefix "
+                f"{settings.redis_prefix!r}: a wrong prefix? For the very first start set "
+                "IDENTITY_REDIS_INITIALIZE=true"
             )
         return store
     if url.startswith("memory://"):
         return MemoryStore()
-    raise SettingsError(f"unsupported storage URL scheme in {url.split('://')[0]}://")
+    raise SettingsError(
+        f"IDENTITY_STORAGE_URL: unsupported scheme {url.split('://')[0]}:// "
+        "(use sqlite:///, redis://, rediss:// or memory://)"
+    )
 
 
 def open_directory_store(settings: Settings) -> DirectoryStore:

@@ -140,21 +140,46 @@ def new_request(
 def consent_credential(
     request: SharingRequest, decision: str, valid_until: datetime, now: datetime
 ) -> Json:
-    """The unsigned consent receipt a citizen's wallet signs (issuer = the citizen's DID)."""
+    """The unsigned consent receipt a citizen's wallet signs (issuer = the citizen's DID).
+
+    ``decision`` is ``grant``, ``refuse`` or ``withdraw``. A withdrawal names the consent
+    it ends (``consentDigest``, SHA-256 of the signed grant's JCS) and has no
+    ``validUntil``: it is final."""
     asked = body(request)
-    return {
+    subject: Json = {
+        "id": asked["requester"],
+        "sharingRequest": request.id,
+        "requestDigest": record_digest(asked),
+        "decision": decision,
+    }
+    if decision == "withdraw":
+        subject["consentDigest"] = _consent_in_force(request)
+    receipt: Json = {
         "@context": [VC_V2, CITY_CONTEXT],
         "type": ["VerifiableCredential", "DataSharingConsent"],
         "issuer": request.subject,
         "validFrom": xsd_datetime(now),
         "validUntil": xsd_datetime(valid_until),
-        "credentialSubject": {
-            "id": asked["requester"],
-            "sharingRequest": request.id,
-            "requestDigest": record_digest(asked),
-            "decision": decision,
-        },
+        "credentialSubject": subject,
     }
+    if decision == "withdraw":
+        del receipt["validUntil"]
+    return receipt
+
+
+def _receipt_subject(request: SharingRequest, receipt: Json, issuer: str) -> Json:
+    """The receipt's ``credentialSubject`` once it is the citizen's, for this request as
+    asked; :class:`InvalidConsentError` otherwise."""
+    if issuer != request.subject:
+        raise InvalidConsentError("the consent is not signed by the citizen concerned")
+    if "DataSharingConsent" not in receipt.get("type", []):
+        raise InvalidConsentError("the receipt is not a DataSharingConsent credential")
+    subject = receipt.get("credentialSubject")
+    if not isinstance(subject, dict) or subject.get("sharingRequest") != request.id:
+        raise InvalidConsentError("the consent is for another request")
+    if subject.get("requestDigest") != record_digest(body(request)):
+        raise InvalidConsentError("the consent is for another version of this request")
+    return subject
 
 
 def answer(
@@ -166,15 +191,7 @@ def answer(
         raise SharingStateError(
             "the citizen has already answered this request", state=request.state
         )
-    if issuer != request.subject:
-        raise InvalidConsentError("the consent is not signed by the citizen concerned")
-    if "DataSharingConsent" not in receipt.get("type", []):
-        raise InvalidConsentError("the receipt is not a DataSharingConsent credential")
-    subject = receipt.get("credentialSubject")
-    if not isinstance(subject, dict) or subject.get("sharingRequest") != request.id:
-        raise InvalidConsentError("the consent is for another request")
-    if subject.get("requestDigest") != record_digest(body(request)):
-        raise InvalidConsentError("the consent is for another version of this request")
+    subject = _receipt_subject(request, receipt, issuer)
     decision = subject.get("decision")
     if decision == "refuse":
         return _step(request, REFUSED, "consent.refused", receipt, now)
@@ -250,17 +267,41 @@ def access(request: SharingRequest, payload: Any, now: datetime) -> Step:
     return _step(request, APPROVED, "data.accessed", record, now)
 
 
-def withdraw(request: SharingRequest, now: datetime) -> Step:
-    """The citizen withdraws consent; every later approval or access is refused."""
+def withdraw(
+    request: SharingRequest,
+    now: datetime,
+    receipt: Json | None = None,
+    issuer: str | None = None,
+) -> Step:
+    """The citizen withdraws consent; every later approval or access is refused.
+
+    With ``receipt`` (a ``DataSharingConsent`` with ``decision: withdraw``, already
+    verified by the caller; ``issuer`` is who signed it) the withdrawal is the signed
+    receipt itself, anchored like the grant it ends. Without, it rests on the citizen's
+    login token alone and its record says so (``authenticatedBy: citizen-token``)."""
+    consent_digest = _consent_in_force(request)
+    if receipt is None:
+        record = {
+            "type": "ConsentWithdrawal",
+            "sharingRequest": request.id,
+            "consentDigest": consent_digest,
+            "authenticatedBy": "citizen-token",
+            "withdrawn": xsd_datetime(now),
+        }
+        return _step(request, WITHDRAWN, "consent.withdrawn", record, now)
+    subject = _receipt_subject(request, receipt, issuer or "")
+    if subject.get("decision") != "withdraw":
+        raise InvalidConsentError('a withdrawal has decision "withdraw"')
+    if subject.get("consentDigest") != consent_digest:
+        raise InvalidConsentError("the withdrawal names another consent than the one in force")
+    return _step(request, WITHDRAWN, "consent.withdrawn", receipt, now)
+
+
+def _consent_in_force(request: SharingRequest) -> str:
+    """The digest of the consent a withdrawal would end; refused when there is none."""
     if request.consent is None or request.state not in (CONSENTED, APPROVED):
         raise SharingStateError("there is no consent in force to withdraw", state=request.state)
-    record = {
-        "type": "ConsentWithdrawal",
-        "sharingRequest": request.id,
-        "consentDigest": record_digest(parse_json(request.consent)),
-        "withdrawn": xsd_datetime(now),
-    }
-    return _step(request, WITHDRAWN, "consent.withdrawn", record, now)
+    return record_digest(parse_json(request.consent))
 
 
 def _basis(request: SharingRequest, now: datetime) -> Json:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from identity.credentials.status import with_bit
-from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
+from identity.errors import ConflictError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
 from identity.storage.memory_log import MemoryLogStore, admitting
@@ -22,6 +22,7 @@ from identity.stores import (
     CredentialRecord,
     IssuerRecord,
     StatusListRecord,
+    check_challenge,
     new_group_id,
 )
 
@@ -35,7 +36,7 @@ class MemoryStore:
         self._keys: dict[str, ApiKeyRecord] = {}
         self._credentials: dict[str, CredentialRecord] = {}
         self._by_digest: dict[bytes, str] = {}
-        self._challenges: dict[str, datetime] = {}
+        self._challenges: dict[str, tuple[str, datetime]] = {}  # value -> (purpose, expires)
         self._types: dict[str, CredentialType] = {}
         self._accreditations: dict[str, Accreditation] = {}
         self._lists: dict[tuple[str, str], StatusListRecord] = {}
@@ -207,26 +208,25 @@ class MemoryStore:
 
     # -- challenges -----------------------------------------------------------------------
 
-    def create_challenge(self, value: str, expires: datetime) -> None:
+    def create_challenge(self, value: str, purpose: str, expires: datetime) -> None:
         with self._lock:
             if value in self._challenges:
                 raise ConflictError("challenge already exists")
-            self._challenges[value] = expires
+            self._challenges[value] = (purpose, expires)
 
     def purge_challenges(self, expired_before: datetime) -> int:
         with self._lock:
-            old = [v for v, expires in self._challenges.items() if expires < expired_before]
+            old = [v for v, (_, expires) in self._challenges.items() if expires < expired_before]
             for value in old:
                 del self._challenges[value]
         return len(old)
 
-    def consume_challenge(self, value: str, now: datetime) -> None:
+    def consume_challenge(self, value: str, purpose: str, now: datetime) -> None:
         with self._lock:
-            expires = self._challenges.pop(value, None)
-        if expires is None:
-            raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
-        if now > expires:
-            raise InvalidChallengeError("challenge expired", reason="expired")
+            stored = self._challenges.get(value)
+            if stored is not None and stored[0] == purpose:
+                del self._challenges[value]
+        check_challenge(stored, purpose, now)
 
     # -- status lists ---------------------------------------------------------------------
 

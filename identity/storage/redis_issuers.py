@@ -3,8 +3,8 @@ and ``challenge:<value>``).
 
 A record family of :class:`~identity.storage.redis.RedisStore`, whose module states the
 contract: each write is one ``MULTI``/``EXEC`` guarded by ``WATCH`` on what it read, or a
-single command (``SET NX`` for a challenge, ``GETDEL`` to consume it), so a rejected call
-writes nothing and a challenge is consumed at most once.
+single command (``SET NX`` for a challenge, one script to consume it only for its own
+purpose), so a rejected call writes nothing and a challenge is consumed at most once.
 """
 
 from __future__ import annotations
@@ -14,9 +14,16 @@ from datetime import datetime
 
 from redis.client import Pipeline
 
-from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
+from identity.errors import ConflictError, NotFoundError
 from identity.storage.redis_base import RedisRecords, _dump, _load, _text
-from identity.stores import CHALLENGE_RETENTION, Anchor, ApiKeyRecord, IssuerRecord, settle
+from identity.stores import (
+    CHALLENGE_RETENTION,
+    Anchor,
+    ApiKeyRecord,
+    IssuerRecord,
+    check_challenge,
+    settle,
+)
 
 
 class RedisIssuers(RedisRecords):
@@ -91,20 +98,33 @@ class RedisIssuers(RedisRecords):
 
     # -- challenges -----------------------------------------------------------------------
 
-    def create_challenge(self, value: str, expires: datetime) -> None:
+    def create_challenge(self, value: str, purpose: str, expires: datetime) -> None:
         key = self._k(f"challenge:{value}")
         # The TTL forgets challenges nobody uses (expiry itself is checked on consume,
         # against the service's clock, not Redis's).
         ttl = int(CHALLENGE_RETENTION.total_seconds())
-        if not self._call(lambda r: r.set(key, expires.isoformat(), nx=True, ex=ttl)):
+        stored = f"{expires.isoformat()} {purpose}"
+        if not self._call(lambda r: r.set(key, stored, nx=True, ex=ttl)):
             raise ConflictError("challenge already exists")
 
     def purge_challenges(self, expired_before: datetime) -> int:
         return 0  # every challenge key carries a TTL (create_challenge)
 
-    def consume_challenge(self, value: str, now: datetime) -> None:
-        expires = _text(self._call(lambda r: r.getdel(self._k(f"challenge:{value}"))))
-        if expires is None:
-            raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
-        if now > datetime.fromisoformat(expires):
-            raise InvalidChallengeError("challenge expired", reason="expired")
+    def consume_challenge(self, value: str, purpose: str, now: datetime) -> None:
+        key = self._k(f"challenge:{value}")
+        raw = _text(self._call(lambda r: r.eval(_CONSUME, 1, key, purpose)))
+        stored = None
+        if raw is not None:
+            expires, _, found = raw.partition(" ")
+            stored = (found, datetime.fromisoformat(expires))
+        check_challenge(stored, purpose, now)
+
+
+_CONSUME = """
+local stored = redis.call('GET', KEYS[1])
+if not stored then return false end
+local sep = string.find(stored, ' ', 1, true)
+if sep and string.sub(stored, sep + 1) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return stored
+"""
+"""Delete the challenge only when it was issued for ARGV[1]; answer what was stored."""

@@ -98,8 +98,12 @@ CREATE TABLE IF NOT EXISTS accreditations (
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS accreditations_issuer ON accreditations(issuer_id);
-CREATE TABLE IF NOT EXISTS challenges (
+-- Challenges are bound to their purpose (identity/stores.py, ChallengeStore). The
+-- table of earlier versions held none; its unused challenges (5 minutes) are dropped.
+DROP TABLE IF EXISTS challenges;
+CREATE TABLE IF NOT EXISTS purposed_challenges (
     value TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL,
     expires TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS credentials_subject ON credentials(subject_id);

@@ -1,4 +1,4 @@
-"""SQLite issuers, API keys and challenges (tables ``issuers``, ``api_keys``, ``challenges``).
+"""SQLite issuers, API keys and challenges (``issuers``, ``api_keys``, ``purposed_challenges``).
 
 A record family of :class:`~identity.storage.sqlite.SqliteStore`, whose module states the
 contract: each public write here is one ``BEGIN IMMEDIATE`` transaction, so a rejected
@@ -11,9 +11,9 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from identity.errors import ConflictError, InvalidChallengeError, NotFoundError
+from identity.errors import ConflictError, NotFoundError
 from identity.storage.sqlite_base import SqliteRecords
-from identity.stores import Anchor, ApiKeyRecord, IssuerRecord
+from identity.stores import Anchor, ApiKeyRecord, IssuerRecord, check_challenge
 
 
 class SqliteIssuers(SqliteRecords):
@@ -91,10 +91,13 @@ class SqliteIssuers(SqliteRecords):
 
     # -- challenges -----------------------------------------------------------------------
 
-    def create_challenge(self, value: str, expires: datetime) -> None:
+    def create_challenge(self, value: str, purpose: str, expires: datetime) -> None:
         with self._write() as db:
             try:
-                db.execute("INSERT INTO challenges VALUES (?, ?)", (value, expires.isoformat()))
+                db.execute(
+                    "INSERT INTO purposed_challenges VALUES (?, ?, ?)",
+                    (value, purpose, expires.isoformat()),
+                )
             except sqlite3.IntegrityError as exc:
                 raise ConflictError("challenge already exists") from exc
 
@@ -103,18 +106,19 @@ class SqliteIssuers(SqliteRecords):
         # time order.
         before = expired_before.astimezone(UTC).isoformat()
         with self._write() as db:
-            cursor = db.execute("DELETE FROM challenges WHERE expires < ?", (before,))
+            cursor = db.execute("DELETE FROM purposed_challenges WHERE expires < ?", (before,))
         return int(cursor.rowcount)
 
-    def consume_challenge(self, value: str, now: datetime) -> None:
+    def consume_challenge(self, value: str, purpose: str, now: datetime) -> None:
         with self._write() as db:
             row = db.execute(
-                "DELETE FROM challenges WHERE value = ? RETURNING expires", (value,)
+                "SELECT purpose, expires FROM purposed_challenges WHERE value = ?", (value,)
             ).fetchone()
-        if row is None:
-            raise InvalidChallengeError("challenge unknown or already used", reason="unknown")
-        if now > datetime.fromisoformat(row[0]):
-            raise InvalidChallengeError("challenge expired", reason="expired")
+            if row is not None and row[0] == purpose:
+                db.execute("DELETE FROM purposed_challenges WHERE value = ?", (value,))
+        check_challenge(
+            None if row is None else (row[0], datetime.fromisoformat(row[1])), purpose, now
+        )
 
 
 def _insert_key(db: sqlite3.Connection, key: ApiKeyRecord) -> None:

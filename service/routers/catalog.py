@@ -31,7 +31,7 @@ def view(entry: CatalogEntry, log_index: int | None = None) -> dict[str, Any]:
 async def publish(request: Request, svc: Svc) -> JSONResponse:
     """Publish a new entry (version 1), or the next version of one this agency owns."""
     now = svc.whole_seconds()
-    agency = sharing_agency(request, svc.store, now)
+    agency = sharing_agency(request, svc)
     body = parse_entry(require_object(await read_json(request), "body"))
     unknown = [r for r in body["requesters"] if r != ANY_AGENCY and not _agency_exists(svc, r)]
     if unknown:

@@ -2,8 +2,16 @@
 
 A citizen asks for a challenge, signs a small presentation with their DID's key
 (``proofPurpose: authentication``, the challenge and this service's domain), and gets a
-short-lived token scoped to that DID. With it they list the credentials issued to them
-(``credentialSubject.id`` = their DID) with status and log receipts.
+short-lived token scoped to that DID. The challenge is stored for login only: one from
+``POST /challenges`` (a verifier's) never logs anyone in, and a login challenge never
+verifies a presentation. The domain is this service's own (``IDENTITY_PUBLIC_URL``).
+
+Failures are 422 with the VC-DI problem type of the failed check (bad signature, wrong
+domain, a spent, expired, unknown or another purpose's challenge): ``/auth/token`` needs no
+credential, so 401 (``WWW-Authenticate``) does not apply -- see docs/security.md.
+
+With the token they list the credentials issued to them (``credentialSubject.id`` = their
+DID) with status and log receipts.
 """
 
 from __future__ import annotations
@@ -15,12 +23,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from identity.credentials.presentations import PresentationNotVerified, verify_presentation
-from identity.errors import AuthenticationError, MalformedValueError, NotFoundError
-from identity.stores import CredentialRecord
+from identity.errors import InvalidDomainError, MalformedValueError, NotFoundError
+from identity.stores import LOGIN, CredentialRecord
 from schemas.api import TokenRequest
 from service.auth import authenticate_citizen
 from service.container import Services, Svc, read_json, require_object
 from service.offline import run_verification
+from service.problems import problem_for
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["citizens"])
@@ -33,7 +42,7 @@ def domain_of(svc: Services) -> str:
 @router.post("/auth/challenge", status_code=201)
 def auth_challenge(svc: Svc) -> JSONResponse:
     """Step 1: a single-use challenge and the domain to sign into the presentation."""
-    value, expires = svc.new_challenge()
+    value, expires = svc.new_challenge(LOGIN)
     return JSONResponse(
         {"challenge": value, "domain": domain_of(svc), "expires": expires.isoformat()},
         status_code=201,
@@ -52,6 +61,11 @@ async def auth_token(request: Request, svc: Svc) -> JSONResponse:
     holder = vp.get("holder")
     if not isinstance(challenge, str) or not isinstance(holder, str):
         raise MalformedValueError("the presentation needs a holder and a proof with a challenge")
+    if proof.get("domain") not in (domain_of(svc), [domain_of(svc)]):
+        # VC-DI lets a proof name several domains; a login names this service's alone.
+        raise InvalidDomainError(
+            "a login proof names this service's domain and no other", domain=domain_of(svc)
+        )
     try:
         await run_verification(
             lambda: verify_presentation(
@@ -64,8 +78,8 @@ async def auth_token(request: Request, svc: Svc) -> JSONResponse:
             )
         )
     except PresentationNotVerified as exc:
-        raise AuthenticationError(f"DID authentication failed: {exc.detail}") from exc
-    svc.store.consume_challenge(challenge, svc.clock.now())
+        return problem_for(exc, checks=[c.name for c in exc.failed])
+    svc.store.consume_challenge(challenge, LOGIN, svc.clock.now())
     token, expires = svc.tokens.issue(holder, svc.clock.now())
     return JSONResponse(
         {
@@ -96,14 +110,14 @@ def _entry(svc: Services, record: CredentialRecord) -> dict[str, Any]:
 @router.get("/wallet/credentials")
 def wallet(request: Request, svc: Svc) -> list[dict[str, Any]]:
     """The citizen's own credentials, with their status and log receipts."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    did = authenticate_citizen(request, svc)
     return [_entry(svc, r) for r in svc.store.credentials_of_subject(did)]
 
 
 @router.get("/wallet/credentials/{credential_id:path}")
 def wallet_credential(credential_id: str, request: Request, svc: Svc) -> dict[str, Any]:
     """One of the citizen's credentials; another citizen's is 404 (no existence leak)."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    did = authenticate_citizen(request, svc)
     record = svc.store.find_credential(credential_id)
     if record is None or record.subject_id != did:
         raise NotFoundError("no such credential in your wallet")

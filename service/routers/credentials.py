@@ -29,7 +29,7 @@ router = APIRouter(tags=["credentials"])
 )
 async def issue(request: Request, svc: Svc) -> JSONResponse:
     """Agency API key with the ``issue`` scope. Signs the credential with the agency's key."""
-    agency = authenticate_agency(request, svc.store)
+    agency = authenticate_agency(request, svc)
     agency.require("issue")
     body = require_object(await read_json(request), "body")
     check_envelope(IssueRequest, body)

@@ -73,7 +73,7 @@ async def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssue
 )
 async def create_issuer(request: Request, svc: Svc) -> JSONResponse:
     """Operator only: create an agency with a fresh did:key and a one-time API key."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     body = await read_json(request)
     check_envelope(CreateIssuerRequest, body)
     created = await create_agency(svc, CreateIssuerRequest.model_validate(body))
@@ -100,7 +100,7 @@ def get_issuer(issuer_id: str, svc: Svc) -> IssuerView:
 async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
     """Operator only: a further API key for an agency (rotation, or narrower scopes:
     body ``{"scopes": ["issue" | "revoke" | "read", ...]}``, all three by default)."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     scopes = SCOPES
     if int(request.headers.get("content-length") or 0) > 0:
         body = await read_json(request)
@@ -119,7 +119,7 @@ async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
 @router.delete("/issuers/{issuer_id}/keys/{key_id}", status_code=204)
 def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> None:
     """Operator only: revoke an agency's API key."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     record = svc.store.find_api_key(key_id)
     if record is None or record.issuer_id != issuer_id:
         raise NotFoundError("no such API key for this issuer")
@@ -129,7 +129,7 @@ def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> None:
 @router.post("/verifiers", status_code=201, openapi_extra=body_schema(CreateVerifierRequest))
 async def create_verifier(request: Request, svc: Svc) -> JSONResponse:
     """Operator only: a verifier API key (scope ``verify``; lifts the anonymous rate limit)."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     body = await read_json(request)
     check_envelope(CreateVerifierRequest, body)
     api_key, record = new_api_key(None, svc.clock.now(), VERIFIER_SCOPES)

@@ -1,4 +1,9 @@
-"""``POST /challenges`` and ``POST /presentations/verify`` (VC-API shape)."""
+"""``POST /challenges`` and ``POST /presentations/verify`` (VC-API shape).
+
+A challenge from ``POST /challenges`` is bound to the caller that asked for it (its API
+key, the operator, or anonymous) and serves only that caller's presentation
+verification; it never logs anyone in (``/auth/token`` takes only login challenges).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from fastapi.responses import JSONResponse
 
 from identity.credentials.presentations import PresentationNotVerified, verify_presentation
 from identity.errors import InvalidChallengeError, MalformedValueError
+from identity.stores import presentation_purpose
 from schemas.api import VerifyPresentationRequest
+from service.auth import identify
 from service.container import Svc, read_json, require_object
 from service.offline import run_verification
 from service.problems import check_result, problem_for
@@ -17,9 +24,10 @@ router = APIRouter(tags=["presentations"])
 
 
 @router.post("/challenges", status_code=201)
-async def create_challenge(svc: Svc) -> JSONResponse:
-    """A single-use challenge a holder must sign into its presentation within 5 minutes."""
-    value, expires = svc.new_challenge()
+async def create_challenge(request: Request, svc: Svc) -> JSONResponse:
+    """A single-use challenge a holder must sign into its presentation within 5 minutes,
+    for ``/presentations/verify`` by this same caller (same API key, or anonymous)."""
+    value, expires = svc.new_challenge(presentation_purpose(identify(request, svc).name))
     return JSONResponse(
         {"challenge": value, "expires": expires.isoformat()},
         status_code=201,
@@ -31,6 +39,7 @@ async def create_challenge(svc: Svc) -> JSONResponse:
 async def verify(request: Request, svc: Svc) -> JSONResponse:
     """200 when the holder proof matches the challenge/domain and every credential
     verifies; otherwise 400/422 problem+json naming the failed credential and check."""
+    purpose = presentation_purpose(identify(request, svc).name)
     svc.limit_anonymous(request)
     body = require_object(await read_json(request), "body")
     check_envelope(VerifyPresentationRequest, body)
@@ -75,7 +84,7 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
         )
     # Only a presentation that verified uses its challenge up (single use, replay-proof).
     try:
-        svc.store.consume_challenge(challenge, svc.clock.now())
+        svc.store.consume_challenge(challenge, purpose, svc.clock.now())
     except InvalidChallengeError as exc:
         caller_owned = svc.settings.accept_caller_challenges and exc.data.get("reason") == "unknown"
         if not caller_owned:

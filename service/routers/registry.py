@@ -11,14 +11,13 @@ from fastapi.responses import JSONResponse
 
 from identity.credentials.model import parse_datetime
 from identity.errors import (
-    AuthenticationError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
 )
 from identity.registry.types import CredentialType
 from schemas.api import AccreditRequest, CredentialTypeRequest
-from service.auth import authenticate_agency, bearer, require_admin
+from service.auth import authenticate_agency, identify, require_admin
 from service.container import Svc, read_json, require_object
 from service.log import type_anchor
 from service.routers import body_schema, check_envelope
@@ -29,20 +28,15 @@ CITY_CONTEXT_URL = "https://identity-service.example/contexts/city/v1"
 
 
 def is_admin(request: Request, svc: Svc) -> bool:
-    """True for the operator's token; False for anything else that is present."""
-    try:
-        require_admin(request, svc.admin_token)
-    except AuthenticationError:
-        if bearer(request) is None:
-            raise
-        return False
-    return True
+    """True for the operator's token; False for any other valid credential (401 for none
+    or an invalid one)."""
+    return identify(request, svc).role == "operator"
 
 
 @router.post("/credential-types", status_code=201, openapi_extra=body_schema(CredentialTypeRequest))
 async def register_type(request: Request, svc: Svc) -> JSONResponse:
     """Operator only: register a type with its JSON Schema (Draft 2020-12)."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     body = require_object(await read_json(request), "body")
     check_envelope(CredentialTypeRequest, body)
     credential_type = CredentialType.from_json(body, created=svc.clock.now())
@@ -100,7 +94,7 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
     admin = is_admin(request, svc)
     by = "operator"
     if not admin:
-        agency = authenticate_agency(request, svc.store)
+        agency = authenticate_agency(request, svc)
         agency.require("accredit")
         by = agency.issuer_id
     body = require_object(await read_json(request), "body")
@@ -150,7 +144,7 @@ async def revoke_accreditation(accreditation_id: str, request: Request, svc: Svc
     """The operator, or the agency that delegated it, ends an accreditation now."""
     current = svc.store.get_accreditation(accreditation_id)
     if not is_admin(request, svc):
-        agency = authenticate_agency(request, svc.store)
+        agency = authenticate_agency(request, svc)
         agency.require("accredit")
         if current.accredited_by != agency.issuer_id:
             raise PermissionDeniedError(

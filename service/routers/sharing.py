@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from identity.credentials.model import parse_datetime
+from identity.credentials.model import Credential, parse_datetime
 from identity.credentials.verifier import CredentialNotVerified
 from identity.directory_store import SharingRequest
 from identity.errors import (
@@ -26,7 +26,7 @@ from identity.errors import (
 from identity.registry import sharing
 from identity.registry.catalog import CatalogEntry
 from schemas.directory import AccessRequest, ExemptionRequest, SharingRequestBody
-from service.auth import Agency, authenticate_citizen, require_admin, sharing_agency
+from service.auth import Agency, authenticate_citizen, identify, require_admin, sharing_agency
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
 from service.offline import run_verification
@@ -37,7 +37,7 @@ router = APIRouter(tags=["directory chain"])
 
 
 def _agency(request: Request, svc: Services) -> Agency:
-    return sharing_agency(request, svc.store, svc.clock.now())
+    return sharing_agency(request, svc)
 
 
 def _party(svc: Services, request_id: str, agency_id: str) -> SharingRequest:
@@ -126,10 +126,9 @@ def list_requests(request: Request, svc: Svc) -> list[dict[str, Any]]:
 @router.get("/sharing/requests/{request_id}")
 def get_request(request_id: str, request: Request, svc: Svc) -> dict[str, Any]:
     """A request with its traced history, for its agencies or the citizen concerned."""
-    if request.headers.get("authorization", "").startswith("Bearer ct_"):
-        found = _subject(
-            svc, request_id, authenticate_citizen(request, svc.tokens, svc.clock.now())
-        )
+    caller = identify(request, svc)
+    if caller.did is not None:
+        found = _subject(svc, request_id, caller.did)
     else:
         found = _party(svc, request_id, _agency(request, svc).issuer_id)
     trace = traced(svc, [found])
@@ -144,11 +143,13 @@ def consent_template(
     decision: str = "grant",
     validUntil: str | None = None,
 ) -> dict[str, Any]:
-    """The unsigned consent receipt for the citizen's wallet to sign (eddsa-jcs-2022)."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    """The unsigned consent receipt for the citizen's wallet to sign (eddsa-jcs-2022):
+    ``decision`` ``grant`` or ``refuse`` (``POST …/consent``), or ``withdraw``
+    (``POST …/withdraw``; it names the consent in force and is final)."""
+    did = authenticate_citizen(request, svc)
     found = _subject(svc, request_id, did)
-    if decision not in ("grant", "refuse"):
-        raise MalformedValueError('decision is "grant" or "refuse"', field="decision")
+    if decision not in ("grant", "refuse", "withdraw"):
+        raise MalformedValueError('decision is "grant", "refuse" or "withdraw"', field="decision")
     now = svc.whole_seconds()
     until = (
         parse_datetime(validUntil, "validUntil") if validUntil else now.replace(year=now.year + 1)
@@ -156,12 +157,8 @@ def consent_template(
     return sharing.consent_credential(found, decision, until, now)
 
 
-@router.post("/sharing/requests/{request_id}/consent")
-async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
-    """The citizen answers with a signed DataSharingConsent credential (grant or refuse)."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
-    _subject(svc, request_id, did)
-    receipt = require_object(await read_json(request), "body")
+async def _verified_receipt(svc: Services, receipt: dict[str, Any]) -> Credential:
+    """The citizen's signed receipt, verified (proof, issuer, validity period)."""
     try:
         verified = await run_verification(
             lambda: svc.verifier.verify(receipt, {"checks": ["proof", "issuer", "validityPeriod"]})
@@ -171,7 +168,16 @@ async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
             f"the consent receipt does not verify: {exc.detail}",
             checks=[c.name for c in exc.failed],
         ) from exc
-    credential = verified.credential
+    return verified.credential
+
+
+@router.post("/sharing/requests/{request_id}/consent")
+async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
+    """The citizen answers with a signed DataSharingConsent credential (grant or refuse)."""
+    did = authenticate_citizen(request, svc)
+    _subject(svc, request_id, did)
+    receipt = require_object(await read_json(request), "body")
+    credential = await _verified_receipt(svc, receipt)
     return await _act(
         svc,
         request_id,
@@ -184,13 +190,28 @@ async def consent(request_id: str, request: Request, svc: Svc) -> JSONResponse:
 
 @router.post("/sharing/requests/{request_id}/withdraw")
 async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
-    """The citizen withdraws consent: later approvals and accesses are refused."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    """The citizen withdraws consent: later approvals and accesses are refused.
+
+    The body is the signed withdrawal (the consent template with ``decision=withdraw``,
+    signed like the grant), anchored so it is as provable as the grant; an empty body or
+    ``{}`` withdraws on the login token alone (docs/security.md says why both exist)."""
+    did = authenticate_citizen(request, svc)
+    _subject(svc, request_id, did)
+    raw = await request.body()
+    receipt = require_object(await read_json(request), "body") if raw.strip() else {}
+    if not receipt:
+        return await _act(
+            svc,
+            request_id,
+            lambda: _subject(svc, request_id, did),
+            lambda found: sharing.withdraw(found, svc.whole_seconds()),
+        )
+    credential = await _verified_receipt(svc, receipt)
     return await _act(
         svc,
         request_id,
         lambda: _subject(svc, request_id, did),
-        lambda found: sharing.withdraw(found, svc.whole_seconds()),
+        lambda found: sharing.withdraw(found, svc.whole_seconds(), receipt, credential.issuer),
     )
 
 
@@ -199,7 +220,7 @@ async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
 )
 async def exemption(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     """Operator only: record the legal basis that makes consent unnecessary."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     payload = require_object(await read_json(request), "body")
     return await _act(
         svc,
@@ -252,14 +273,14 @@ def _holder(svc: Services, request_id: str, agency: Agency) -> SharingRequest:
 def access_history(request: Request, svc: Svc) -> dict[str, Any]:
     """Who asked for and accessed my data: every request about the citizen, every act,
     each with its log entry and inclusion proof against one signed checkpoint."""
-    did = authenticate_citizen(request, svc.tokens, svc.clock.now())
+    did = authenticate_citizen(request, svc)
     return traced(svc, svc.directory.requests_about(did))
 
 
 @router.get("/sharing/stats")
 def stats(request: Request, svc: Svc) -> dict[str, Any]:
     """Operator only: aggregate counts, never who or about whom."""
-    require_admin(request, svc.admin_token)
+    require_admin(request, svc)
     counts = svc.directory.sharing_counts()
     latest = svc.directory.latest_catalog()
     by_publisher = Counter(r.publisher for r in latest)

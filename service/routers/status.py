@@ -97,7 +97,7 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
 
     Revocation is final (Bitstring Status List §2.1: revocation cannot be undone).
     """
-    agency = authenticate_agency(request, svc.store)
+    agency = authenticate_agency(request, svc)
     agency.require("revoke")
     body = require_object(await read_json(request), "body")
     check_envelope(UpdateStatusRequest, body)

@@ -364,7 +364,7 @@ AUTH_CASES = {
     "no credentials": ({}, 401, PROBLEMS + "unauthenticated"),
     "unknown key": ({"Authorization": "Bearer ik_0000.secret"}, 401, PROBLEMS + "unauthenticated"),
     "malformed key": ({"Authorization": "Bearer whatever"}, 401, PROBLEMS + "unauthenticated"),
-    "admin token is no API key": (admin(), 401, PROBLEMS + "unauthenticated"),
+    "admin token is no API key": (admin(), 403, PROBLEMS + "forbidden"),
     "basic scheme": ({"Authorization": "Basic abc"}, 401, PROBLEMS + "unauthenticated"),
 }
 
@@ -455,7 +455,8 @@ def test_agency_key_cannot_create_issuers(client: TestClient) -> None:
     response = client.post(
         "/issuers", json={"name": "X"}, headers={"Authorization": f"Bearer {agency['apiKey']}"}
     )
-    assert_problem(response, 401, PROBLEMS + "unauthenticated")
+    assert_problem(response, 403, PROBLEMS + "forbidden")  # known, not allowed (issue #13)
+    assert "www-authenticate" not in response.headers
     assert snapshot(client) == before
 
 

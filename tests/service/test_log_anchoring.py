@@ -18,7 +18,7 @@ from identity.log.hashing import leaf_hash
 from identity.log.proofs import verify_inclusion
 from service.app import create_app
 from service.audit import audit
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 from tests.service.conftest import BUNDLED_TYPES, NOW, admin, issue, make_issuer, services_of
 
 
@@ -136,7 +136,11 @@ def test_a_store_of_another_log_is_refused_at_start(tmp_path: Path) -> None:
             ).status_code
             == 201
         )
-    with pytest.raises(LogIntegrityError), TestClient(app("other.example/log")):
+    # A start-up refusal naming what changed (issue #13), not a log traceback.
+    with (
+        pytest.raises(SettingsError, match="IDENTITY_MASTER_SECRET or IDENTITY_LOG_ORIGIN"),
+        TestClient(app("other.example/log")),
+    ):
         pass
 
 

@@ -13,7 +13,10 @@ from identity.credentials.presentations import sign_presentation
 from identity.errors import VC_DI, VC_DM, InvalidChallengeError
 from identity.keys import Ed25519PrivateKey
 from identity.proofs.eddsa_jcs import EddsaJcs2022
+from identity.stores import presentation_purpose
 from tests.service.conftest import NOW, credential_for, issue, make_issuer, services_of
+
+ANONYMOUS_PURPOSE = presentation_purpose("anonymous")
 
 HOLDER = Ed25519PrivateKey(b"\x09" * 32)
 HOLDER_DID = "did:key:" + HOLDER.public_key().multibase
@@ -149,7 +152,7 @@ def test_malformed_presentations_are_problems_and_use_no_challenge(
     response = _verify(client, vp, challenge)
     assert response.status_code in (400, 422)
     assert response.headers["content-type"] == "application/problem+json"
-    services_of(client).store.consume_challenge(challenge, NOW)  # still unused
+    services_of(client).store.consume_challenge(challenge, ANONYMOUS_PURPOSE, NOW)  # unused
 
 
 def test_caller_owned_challenges_are_accepted_only_when_configured(tmp_path: Any) -> None:
@@ -182,5 +185,5 @@ def test_unused_challenges_are_purged_as_new_ones_are_made(
     client.post("/challenges")  # more than ten minutes later: a purge runs
     store = services_of(client).store
     with pytest.raises(InvalidChallengeError) as caught:
-        store.consume_challenge(old, clock.now() - timedelta(hours=1))
+        store.consume_challenge(old, ANONYMOUS_PURPOSE, clock.now() - timedelta(hours=1))
     assert caught.value.data["reason"] == "unknown"  # forgotten, not merely expired

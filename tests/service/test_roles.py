@@ -64,15 +64,38 @@ def test_a_citizen_signs_a_challenge_and_gets_a_token_for_their_did(client: Test
     assert response.json()["access_token"].startswith("ct_")
 
 
+# /auth/token needs no credential, so a failed login is not a 401 (docs/security.md): it
+# is a well-formed request that is semantically wrong, 422 with the failed check's type.
+
+
 def test_a_challenge_signed_for_another_domain_is_refused(client: TestClient) -> None:
     response = login(client, domain="evil.example")
-    assert response.status_code == 401
-    assert response.json()["type"] == PROBLEMS + "unauthenticated"
+    assert response.status_code == 422
+    assert response.json()["type"] == "https://w3id.org/security#INVALID_DOMAIN_ERROR"
+    assert "www-authenticate" not in response.headers
 
 
 def test_a_presentation_claiming_someone_elses_did_is_refused(client: TestClient) -> None:
     response = login(client, key=Ed25519PrivateKey(b"\x0e" * 32))
-    assert response.status_code == 401
+    assert response.status_code == 422
+    assert response.json()["type"] == "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
+    assert "www-authenticate" not in response.headers
+
+
+def test_a_made_up_challenge_is_refused_like_a_spent_one(client: TestClient) -> None:
+    vp = sign_presentation(
+        [],
+        holder_key=CITIZEN,
+        holder_did=CITIZEN_DID,
+        verification_method=f"{CITIZEN_DID}#{CITIZEN_DID[8:]}",
+        challenge="made-up",
+        domain=client.post("/auth/challenge").json()["domain"],
+        suite=EddsaJcs2022(),
+        created=NOW,
+    )
+    response = client.post("/auth/token", json={"verifiablePresentation": vp})
+    assert response.status_code == 422
+    assert response.json()["type"] == "https://w3id.org/security#INVALID_CHALLENGE_ERROR"
 
 
 def test_a_reused_login_challenge_is_refused(client: TestClient) -> None:
@@ -163,7 +186,11 @@ ROLES = [
     "other-agency",
     "verifier",
     "citizen",
+    "revoked-key",
+    "made-up-key",
+    "forged-citizen-token",
 ]
+BAD_CREDENTIALS = {"revoked-key", "made-up-key", "forged-citizen-token"}
 
 
 @pytest.fixture
@@ -186,6 +213,9 @@ def world(client: TestClient) -> dict[str, Any]:
         "other-agency": {"Authorization": f"Bearer {other['apiKey']}"},
         "verifier": {"Authorization": f"Bearer {verifier}"},
         "citizen": citizen_headers(client),
+        "revoked-key": {"Authorization": f"Bearer {_revoked_key(client, agency)}"},
+        "made-up-key": {"Authorization": "Bearer ik_0123456789abcdef.made-up"},
+        "forged-citizen-token": {"Authorization": "Bearer ct_e30.AAAA"},
     }
     return {
         "agency": agency,
@@ -194,6 +224,15 @@ def world(client: TestClient) -> dict[str, Any]:
         "request_id": asked.json()["id"],
         "headers": headers,
     }
+
+
+def _revoked_key(client: TestClient, agency: dict[str, Any]) -> str:
+    made = client.post(f"/issuers/{agency['id']}/keys", json={"scopes": ["issue"]}, headers=admin())
+    key: str = made.json()["apiKey"]
+    key_id = key[3:].partition(".")[0]
+    revoked = client.delete(f"/issuers/{agency['id']}/keys/{key_id}", headers=admin())
+    assert revoked.status_code in (200, 204), revoked.text
+    return key
 
 
 def _requests(w: dict[str, Any]) -> dict[str, tuple[str, str, Any]]:
@@ -237,7 +276,9 @@ def _requests(w: dict[str, Any]) -> dict[str, tuple[str, str, Any]]:
     }
 
 
-# 2 = allowed, 401 / 403 = refused. The operator accredits at the root only (no parent
+# 2 = allowed; otherwise the status of the refusal. Not listed: 401 for a caller with no
+# credential or a bad one (revoked, made up, forged), 403 for every other known caller --
+# the one rule of service/auth.py. The operator accredits at the root only (no parent
 # needed) but here names a parent, which the operator may also do.
 EXPECTED = {
     "create issuer": {"operator": 2},
@@ -274,6 +315,19 @@ EXPECTED = {
 }
 
 
+PROBLEM_TYPES = {
+    401: PROBLEMS + "unauthenticated",
+    403: PROBLEMS + "forbidden",
+    422: "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
+}
+
+
+def expected_status(action: str, role: str) -> int:
+    if role in BAD_CREDENTIALS or role == "anonymous":
+        return 401
+    return EXPECTED[action].get(role, 403)
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", sorted(EXPECTED))
 def test_authorization_matrix(
@@ -281,9 +335,18 @@ def test_authorization_matrix(
 ) -> None:
     method, path, body = _requests(world)[action]
     response = client.request(method, path, json=body, headers=world["headers"][role])
-    expected = EXPECTED[action].get(role, 401)
+    expected = expected_status(action, role)
+    challenge = response.headers.get("www-authenticate")
     if expected == 2:
         assert 200 <= response.status_code < 300, (action, role, response.text)
+        return
+    assert response.status_code == expected, (action, role, response.text)
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == PROBLEM_TYPES[expected], (action, role)
+    if expected != 401:
+        assert challenge is None, (action, role)
+    elif role == "anonymous":  # RFC 6750 §3.1: no error code without a credential
+        assert challenge == 'Bearer realm="identity"', (action, role)
     else:
-        assert response.status_code == expected, (action, role, response.text)
-        assert response.headers["content-type"] == "application/problem+json"
+        assert challenge is not None and challenge.startswith('Bearer realm="identity", ')
+        assert 'error="invalid_token"' in challenge, (action, role)

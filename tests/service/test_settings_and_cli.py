@@ -70,7 +70,7 @@ def test_master_secret_must_be_32_bytes_of_hex_or_base64(text: str) -> None:
 
 
 def test_unknown_storage_scheme_is_refused() -> None:
-    with pytest.raises(ValueError, match="storage_url"):
+    with pytest.raises(SettingsError, match="IDENTITY_STORAGE_URL: must start with"):
         Settings(storage_url="postgres://x")
 
 

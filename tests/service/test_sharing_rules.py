@@ -169,8 +169,8 @@ def test_only_the_holder_approves_and_only_the_operator_exempts(world: World) ->
             agency_headers(world.holder),
             {"legalBasis": "x"},
         ),
-        401,
-        PROBLEMS + "unauthenticated",
+        403,
+        PROBLEMS + "forbidden",
     )
     refused(
         world.post(f"/sharing/requests/{request_id}/exemption", admin(), {"legalBasis": ""}),
@@ -316,7 +316,7 @@ def test_who_sees_what(world: World, clock: FixedClock) -> None:
     assert world.client.get("/sharing/requests", headers=agency_headers(outsider)).json() == []
     assert world.client.get("/sharing/stats").status_code == 401
     operator = world.client.get(f"/sharing/requests/{request_id}", headers=admin())
-    assert operator.status_code == 401  # the operator sees aggregates only
+    assert operator.status_code == 403  # the operator sees aggregates only
     settle(world.client)
     aggregate = stats(world.client)
     assert aggregate["requests"] == 1 and aggregate["byState"] == {"awaiting-consent": 1}
@@ -354,7 +354,9 @@ def test_concurrent_acts_on_one_request_leave_no_log_entry_without_its_record(
     assert events[-1].kind == "consent.withdrawn" or statuses.count(409) == 0
 
 
-def test_a_consent_template_is_only_for_grant_or_refuse(world: World, clock: FixedClock) -> None:
+def test_a_consent_template_is_only_for_grant_refuse_or_withdraw(
+    world: World, clock: FixedClock
+) -> None:
     request_id = world.request()
     headers = world.citizen.headers(world.client, clock.now())
     path = f"/sharing/requests/{request_id}/consent-template"
@@ -362,6 +364,11 @@ def test_a_consent_template_is_only_for_grant_or_refuse(world: World, clock: Fix
         world.client.get(path, params={"decision": "maybe"}, headers=headers),
         422,
         "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
+    )
+    refused(  # nothing to withdraw yet
+        world.client.get(path, params={"decision": "withdraw"}, headers=headers),
+        409,
+        SHARING_STATE,
     )
     template = world.client.get(path, params={"decision": "refuse"}, headers=headers).json()
     assert template["credentialSubject"]["decision"] == "refuse"

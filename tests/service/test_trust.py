@@ -239,7 +239,7 @@ def test_only_the_operator_registers_types(client: TestClient) -> None:
     agency = make_issuer(client)
     body = {"type": "CleanCredential", "schema": {"type": "object"}}
     assert client.post("/credential-types", json=body).status_code == 401
-    assert client.post("/credential-types", json=body, headers=_auth(agency)).status_code == 401
+    assert client.post("/credential-types", json=body, headers=_auth(agency)).status_code == 403
     assert client.post("/credential-types", json=body, headers=admin()).status_code == 201
 
 

@@ -17,10 +17,12 @@ from identity.storage.redis import RedisStore
 from identity.storage.sqlite import SqliteStore
 from identity.stores import (
     CHALLENGE_RETENTION,
+    LOGIN,
     ApiKeyRecord,
     CredentialRecord,
     IssuerRecord,
     Store,
+    presentation_purpose,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -169,30 +171,56 @@ def test_batch_put_stores_all_and_refuses_only_the_taken_ids(store: Store) -> No
 
 
 def test_a_challenge_is_consumed_exactly_once(store: Store) -> None:
-    store.create_challenge("c1", T0 + timedelta(minutes=5))
-    store.consume_challenge("c1", T0)
+    store.create_challenge("c1", LOGIN, T0 + timedelta(minutes=5))
+    store.consume_challenge("c1", LOGIN, T0)
     with pytest.raises(InvalidChallengeError):
-        store.consume_challenge("c1", T0)
+        store.consume_challenge("c1", LOGIN, T0)
 
 
 def test_unknown_and_expired_challenges_are_refused(store: Store) -> None:
     with pytest.raises(InvalidChallengeError):
-        store.consume_challenge("never-issued", T0)
-    store.create_challenge("c2", T0 + timedelta(minutes=5))
+        store.consume_challenge("never-issued", LOGIN, T0)
+    store.create_challenge("c2", LOGIN, T0 + timedelta(minutes=5))
     with pytest.raises(InvalidChallengeError, match="expired"):
-        store.consume_challenge("c2", T0 + timedelta(minutes=6))
+        store.consume_challenge("c2", LOGIN, T0 + timedelta(minutes=6))
     with pytest.raises(ConflictError):
-        store.create_challenge("c3", T0)
-        store.create_challenge("c3", T0)
+        store.create_challenge("c3", LOGIN, T0)
+        store.create_challenge("c3", LOGIN, T0)
+
+
+BANK = presentation_purpose("key:bank")
+
+
+@pytest.mark.parametrize(
+    ("issued", "used"),
+    [
+        (LOGIN, BANK),
+        (BANK, LOGIN),
+        (BANK, presentation_purpose("key:shop")),
+        (BANK, presentation_purpose("anonymous")),
+        (presentation_purpose("anonymous"), LOGIN),
+    ],
+)
+def test_a_challenge_never_serves_another_purpose_and_survives_the_attempt(
+    store: Store, issued: str, used: str
+) -> None:
+    store.create_challenge("bound", issued, T0 + timedelta(minutes=5))
+    with pytest.raises(InvalidChallengeError) as refused:
+        store.consume_challenge("bound", used, T0)
+    assert refused.value.data["reason"] == "purpose"
+    store.consume_challenge("bound", issued, T0)  # untouched: still good for its own
+    with pytest.raises(InvalidChallengeError) as spent:
+        store.consume_challenge("bound", issued, T0)
+    assert spent.value.data["reason"] == "unknown"
 
 
 def test_concurrent_consumers_of_one_challenge_get_one_success(store: Store) -> None:
-    store.create_challenge("race", T0 + timedelta(minutes=5))
+    store.create_challenge("race", LOGIN, T0 + timedelta(minutes=5))
     wins: list[bool] = []
 
     def take() -> None:
         try:
-            store.consume_challenge("race", T0)
+            store.consume_challenge("race", LOGIN, T0)
             wins.append(True)
         except InvalidChallengeError:
             wins.append(False)
@@ -318,10 +346,10 @@ def test_accreditations_are_stored_listed_and_revoked(store: Store) -> None:
 
 
 def test_unused_challenges_are_forgotten_after_they_expire(store: Store) -> None:
-    store.create_challenge("old", T0 + timedelta(minutes=5))
-    store.create_challenge("fresh", T0 + timedelta(minutes=30))
+    store.create_challenge("old", LOGIN, T0 + timedelta(minutes=5))
+    store.create_challenge("fresh", LOGIN, T0 + timedelta(minutes=30))
     purged = store.purge_challenges(T0 + timedelta(minutes=10))
-    store.consume_challenge("fresh", T0 + timedelta(minutes=20))  # untouched
+    store.consume_challenge("fresh", LOGIN, T0 + timedelta(minutes=20))  # untouched
     if isinstance(store, RedisStore):
         assert purged == 0  # Redis forgets them itself: every challenge key has a TTL
         key = store._k("challenge:old")
@@ -329,4 +357,4 @@ def test_unused_challenges_are_forgotten_after_they_expire(store: Store) -> None
     else:
         assert purged == 1
         with pytest.raises(InvalidChallengeError):
-            store.consume_challenge("old", T0)  # gone, though not yet expired at T0
+            store.consume_challenge("old", LOGIN, T0)  # gone, though not yet expired at T0

@@ -48,7 +48,7 @@ STORE_CALLS: list[Callable[[Store], object]] = [
     lambda s: s.create_issuer(issuer(), api_key()),
     lambda s: s.put_credentials([credential(1)]),
     lambda s: s.count_credentials(),
-    lambda s: s.consume_challenge("c", T0),
+    lambda s: s.consume_challenge("c", "login", T0),
     lambda s: s.reserve_status_indices("agency-1", 1, lambda n: 0, 64, ["revocation"]),
 ]
 
