@@ -26,6 +26,7 @@ from fastapi import Request
 
 from identity.errors import AuthenticationError, PermissionDeniedError
 from identity.stores import ApiKeyRecord, IssuerStore, Store
+from service.observability.context import note_caller
 
 API_KEY_PREFIX = "ik_"
 SCOPES = frozenset({"issue", "revoke", "read", "accredit", "share"})
@@ -57,6 +58,7 @@ def require_admin(request: Request, admin_token: str) -> None:
         raise AuthenticationError("admin bearer token required")
     if not hmac.compare_digest(token.encode(), admin_token.encode()):
         raise AuthenticationError("invalid admin token")
+    note_caller(request, "operator")
 
 
 def new_api_key(
@@ -83,6 +85,7 @@ def authenticate_agency(request: Request, store: IssuerStore) -> Agency:
         raise AuthenticationError("API key revoked")
     if record.issuer_id is None:
         raise PermissionDeniedError("a verifier key cannot act for an agency")
+    note_caller(request, "agency", record.issuer_id)
     return Agency(record.issuer_id, record.key_id, record.scopes)
 
 
@@ -93,12 +96,15 @@ def is_verifier(request: Request, store: IssuerStore) -> bool:
         return False
     key_id, _, secret = token[len(API_KEY_PREFIX) :].partition(".")
     record = store.find_api_key(key_id)
-    return (
+    verifier = (
         record is not None
         and not record.revoked
         and "verify" in record.scopes
         and hmac.compare_digest(record.secret_hash, _hash(secret))
     )
+    if verifier:
+        note_caller(request, "verifier")
+    return verifier
 
 
 class CitizenTokens:
@@ -151,7 +157,9 @@ def authenticate_citizen(request: Request, tokens: CitizenTokens, now: datetime)
     token = bearer(request)
     if token is None or not token.startswith(CitizenTokens.PREFIX):
         raise AuthenticationError("citizen token required (POST /auth/token)")
-    return tokens.verify(token, now)
+    did = tokens.verify(token, now)
+    note_caller(request, "citizen")  # never the DID: it identifies the citizen
+    return did
 
 
 def _b64(data: bytes) -> str:

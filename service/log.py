@@ -9,6 +9,7 @@ refused at start-up (the store records both).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -76,10 +77,14 @@ class Anchors:
     cache_size: int = 65_536
     _leaves: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
     _proofs: dict[tuple[int, int], tuple[bytes, ...]] = field(default_factory=dict)
+    observer: Callable[[str], None] | None = None
+    """Told the kind of each act once its entry is sequenced (the service's metrics)."""
 
     async def append(self, kind: str, time: datetime, fields: dict[str, str]) -> Receipt:
         entry = LogEntry(kind, time.replace(microsecond=0), fields).to_bytes()
         index = await self.log.append(entry)
+        if self.observer is not None:
+            self.observer(kind)
         return Receipt(self.log.origin, index, hashing.leaf_hash(entry))
 
     async def credential_issued(

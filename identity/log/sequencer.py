@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from identity.errors import (
     ConflictError,
@@ -46,6 +47,16 @@ class Inclusion:
 
     checkpoint: SignedCheckpoint
     proof: InclusionProof
+
+
+class LogObserver(Protocol):
+    """What the log reports as it works (the service turns it into metrics)."""
+
+    def batch_sequenced(self, size: int) -> None:
+        """One batch of ``size`` entries was committed by one store transaction."""
+
+    def integration_failed(self, error: BaseException) -> None:
+        """An integration attempt failed (retried when the store was unavailable)."""
 
 
 class TransparencyLog:
@@ -82,6 +93,7 @@ class TransparencyLog:
         self._failure: BaseException | None = None
         self._checkpoint: SignedCheckpoint | None = None
         self._frontier = Frontier(0, ())
+        self.observer: LogObserver | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -153,6 +165,8 @@ class TransparencyLog:
             for offset, (_, future) in enumerate(batch):
                 if not future.done():
                     future.set_result(first + offset)
+            if self.observer is not None:
+                self.observer.batch_sequenced(len(batch))
             self._committed.set()
 
     # -- integration -----------------------------------------------------------------
@@ -235,13 +249,17 @@ class TransparencyLog:
                 await asyncio.sleep(self.integrate_delay)
             try:
                 await self.integrate()
-            except UnavailableError:
+            except UnavailableError as exc:
                 # The store is down or slow: nothing was signed; try again shortly (the
                 # replica recovers by itself when the store returns).
+                if self.observer is not None:
+                    self.observer.integration_failed(exc)
                 await asyncio.sleep(RETRY_DELAY_S)
                 self._committed.set()
                 continue
             except Exception as exc:  # a fork attempt or a broken store: stop signing
+                if self.observer is not None:
+                    self.observer.integration_failed(exc)
                 self._failure = exc
                 self._integrated.set()
                 return
