@@ -27,21 +27,24 @@ def serve(
     """Run the HTTP service with uvicorn (SQLite in $IDENTITY_DATA_DIR by default)."""
     import uvicorn
 
+    from service.observability.logs import uvicorn_log_config
+    from service.observability.multiprocess import metrics_directory
     from service.settings import Settings
     from service.storage import open_store
 
     settings = Settings()  # refuse early, with a clear message, on unsafe settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     open_store(settings).close()  # and on a store that does not answer
-    uvicorn.run(
-        "service.main:app",
-        host=host,
-        port=port or int(os.environ.get("PORT", "8000")),
-        workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
-        log_level="info",
-        access_log=False,
-        proxy_headers=True,
-    )
+    with metrics_directory():  # one shared metrics directory for all workers
+        uvicorn.run(
+            "service.main:app",
+            host=host,
+            port=port or int(os.environ.get("PORT", "8000")),
+            workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
+            log_config=uvicorn_log_config(settings),
+            access_log=False,  # the service writes its own line per request
+            proxy_headers=True,
+        )
 
 
 @issuer_app.command("create")

@@ -34,7 +34,8 @@ def _timestamp(record: logging.LogRecord) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"time", "level", "logger", "message", "request_id"?, ...fields, "exception"?}``."""
+    """``{"time", "level", "logger", "message", "pid", "request_id"?, ...fields,
+    "exception"?}``."""
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
@@ -42,6 +43,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
         }
         request_id = REQUEST_ID.get()
         if request_id is not None:
@@ -77,7 +79,20 @@ class ConsoleFormatter(logging.Formatter):
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler :func:`configure` installs (so a second call can find and replace it)."""
+    """The handler :func:`configure` installs (so a second call can find and replace it).
+    Without a stream of its own it writes to whatever ``sys.stderr`` is at the time."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._own: TextIO | None = stream
+        super().__init__(stream)
+
+    @property
+    def stream(self) -> TextIO:
+        return self._own if self._own is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO | None) -> None:
+        self._own = None if value is None or value is sys.stderr else value
 
 
 def log_format(settings: Settings) -> str:
@@ -102,6 +117,8 @@ def configure(settings: Settings, stream: TextIO | None = None) -> None:
     handler.setFormatter(fmt)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    # httpx logs every URL it fetches at INFO: a did:web URL can name a citizen.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         for h in logging.getLogger(name).handlers:
             h.setFormatter(fmt)
