@@ -28,9 +28,17 @@ from service.storage import redact
 _SECRET_SUFFIXES = ("_token", "_secret", "password", "_key")
 
 
+_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
+
+
 def _timestamp(record: logging.LogRecord) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-    return f"{seconds}.{int(record.msecs):03d}Z"
+    whole = int(record.created)
+    if whole != _second[0]:
+        _second[:] = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
+    return f"{_second[1]}.{int(record.msecs):03d}Z"
+
+
+_encoder = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 class JsonFormatter(logging.Formatter):
@@ -53,7 +61,7 @@ class JsonFormatter(logging.Formatter):
             out.update(extra)
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str, separators=(",", ":"))
+        return _encoder.encode(out)
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -110,6 +118,10 @@ def configure(settings: Settings, stream: TextIO | None = None) -> None:
     """Send every logger's records to ``stream`` (stderr) in the configured format, and
     give uvicorn's own handlers the same format."""
     fmt = formatter(settings)
+    # Neither format shows thread or process names: do not collect them for each record
+    # (the logging HOWTO's "Optimization"); the pid still is.
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)

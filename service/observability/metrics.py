@@ -188,6 +188,7 @@ class Metrics:
             registry=reg,
         )
         self._http: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[Any, ...], Any] = {}
         if not self.multiprocess:
             self.registry.register(_ScrapeTime(self))
 
@@ -209,6 +210,14 @@ class Metrics:
         if status == 429:
             self.rate_limited.labels(route).inc()
 
+    def _child(self, family: Any, *labels: str) -> Any:
+        """``family.labels(*labels)``, remembered (labels() takes a lock each call)."""
+        cache_key = (id(family), *labels)
+        child = self._children.get(cache_key)
+        if child is None:
+            child = self._children[cache_key] = family.labels(*labels)
+        return child
+
     # -- acts -------------------------------------------------------------------------
 
     @contextmanager
@@ -218,15 +227,15 @@ class Metrics:
         try:
             yield
         except UnavailableError:
-            self.issued.labels(suite, "failed").inc()
+            self._child(self.issued, suite, "failed").inc()
             raise
         except IdentityError:
-            self.issued.labels(suite, "refused").inc()
+            self._child(self.issued, suite, "refused").inc()
             raise
         except Exception:
-            self.issued.labels(suite, "failed").inc()
+            self._child(self.issued, suite, "failed").inc()
             raise
-        self.issued.labels(suite, "issued").inc()
+        self._child(self.issued, suite, "issued").inc()
 
     def verification(self, credential: object, failed: Iterable[str] = ()) -> None:
         """Count one verification of ``credential``; ``failed`` names its failed checks."""
@@ -234,9 +243,9 @@ class Metrics:
         outcome = (
             "verified" if not names else "malformed" if "wellFormed" in names else "not_verified"
         )
-        self.verified.labels(proof_suite(credential), outcome).inc()
+        self._child(self.verified, proof_suite(credential), outcome).inc()
         for name in names:
-            self.failed_checks.labels(name if name in CHECKS else OTHER).inc()
+            self._child(self.failed_checks, name if name in CHECKS else OTHER).inc()
 
     def act_anchored(self, kind: str) -> None:
         """An act took effect (its log entry is sequenced): count it by kind, and as a

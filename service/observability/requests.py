@@ -114,4 +114,9 @@ class RequestObserver:
             }
             if agency is not None:
                 fields["agency"] = agency
-            access.info("request", extra={"fields": fields})
+            # makeRecord + handle: Logger.info would also walk the stack for the caller.
+            record = access.makeRecord(
+                access.name, logging.INFO, __file__, 0, "request", (), None,
+                extra={"fields": fields},
+            )  # fmt: skip
+            access.handle(record)
