@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import warnings
 from collections.abc import Iterator
@@ -382,3 +383,26 @@ def test_entries_that_integrate_in_time_are_no_stall(caplog: pytest.LogCaptureFi
         now[0] += 1
         watch.sample()
     assert not caplog.records
+
+
+def test_the_dashboard_queries_only_families_the_service_exports(app_client: TestClient) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = app_client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN}"}).text
+    exported: set[str] = set()
+    for family in text_string_to_metric_families(text):
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+        exported |= {family.name + s for s in suffixes.get(family.type, [""])}
+    dashboard = json.loads(
+        (Path(__file__).parents[2] / "deploy/grafana/identity-dashboard.json").read_text()
+    )
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    used = {name for expr in exprs for name in re.findall(r"identity_[a-z_]+", expr)}
+    assert used and used <= exported, used - exported
+    families = {name.removesuffix("_total") for name in exported}
+    for wanted in ("identity_http_requests", "identity_credentials_issued",
+                   "identity_verification_failed_checks", "identity_sharing_acts",
+                   "identity_log_pending_entries", "identity_store_unavailable_seconds",
+                   "identity_rate_limit_refusals"):  # fmt: skip
+        assert wanted in families
+        assert any(wanted in name for name in used), f"no panel shows {wanted}"
