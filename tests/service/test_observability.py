@@ -406,3 +406,44 @@ def test_the_dashboard_queries_only_families_the_service_exports(app_client: Tes
                    "identity_rate_limit_refusals"):  # fmt: skip
         assert wanted in families
         assert any(wanted in name for name in used), f"no panel shows {wanted}"
+
+
+def test_serve_gives_its_workers_an_empty_metrics_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from service.observability.multiprocess import ENV, metrics_directory
+
+    monkeypatch.delenv(ENV, raising=False)
+    with metrics_directory() as made:
+        assert os.environ[ENV] == str(made) and made.is_dir()
+        assert made.stat().st_mode & 0o077 == 0  # private
+    assert not made.exists() and ENV not in os.environ
+    given = tmp_path / "metrics"
+    given.mkdir()
+    (given / "counter_123.db").write_bytes(b"stale")
+    (given / "keep.txt").write_text("not ours")
+    monkeypatch.setenv(ENV, str(given))
+    with metrics_directory() as used:
+        assert used == given and not list(given.glob("*.db"))
+    assert (given / "keep.txt").exists()
+
+
+def test_uvicorn_lines_use_the_service_format(obs_settings: Settings) -> None:
+    import logging.config
+
+    from service.observability.logs import JsonFormatter, uvicorn_log_config
+
+    config = uvicorn_log_config(obs_settings)
+    uvicorn_logger = logging.getLogger("uvicorn")
+    saved = (uvicorn_logger.handlers[:], uvicorn_logger.propagate, uvicorn_logger.level)
+    try:
+        logging.config.dictConfig(config)
+        handler = uvicorn_logger.handlers[0]
+        assert isinstance(handler.formatter, JsonFormatter)
+        record = logging.LogRecord("uvicorn.error", logging.INFO, "x", 1, "Started", (), None)
+        assert json.loads(handler.formatter.format(record))["message"] == "Started"
+    finally:
+        uvicorn_logger.handlers[:], uvicorn_logger.propagate = saved[0], saved[1]
+        uvicorn_logger.setLevel(saved[2])
