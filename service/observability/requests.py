@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from service.observability.context import REQUEST_ID, route_of
+from service.observability.logs import plain_json_handler, write_json_line
 from service.observability.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -114,6 +115,10 @@ class RequestObserver:
             }
             if agency is not None:
                 fields["agency"] = agency
+            handler = plain_json_handler(access)
+            if handler is not None:  # the usual set-up: the same line, without a LogRecord
+                write_json_line(handler, access.name, "request", fields)
+                return
             # makeRecord + handle: Logger.info would also walk the stack for the caller.
             record = access.makeRecord(
                 access.name, logging.INFO, __file__, 0, "request", (), None,

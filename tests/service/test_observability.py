@@ -447,3 +447,37 @@ def test_uvicorn_lines_use_the_service_format(obs_settings: Settings) -> None:
     finally:
         uvicorn_logger.handlers[:], uvicorn_logger.propagate = saved[0], saved[1]
         uvicorn_logger.setLevel(saved[2])
+
+
+def test_the_request_lines_fast_path_writes_what_the_formatter_would(
+    obs_settings: Settings,
+) -> None:
+    import io
+
+    from service.observability import logs
+    from service.observability.context import REQUEST_ID
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    stream = io.StringIO()
+    try:
+        root.handlers = []
+        logs.configure(obs_settings, stream=stream)
+        access = logging.getLogger("identity.access")
+        handler = logs.plain_json_handler(access)
+        assert handler is not None
+        fields = {"method": "GET", "route": "/health", "status": 200, "caller": "anonymous"}
+        token = REQUEST_ID.set("fast-1")
+        try:
+            logs.write_json_line(handler, access.name, "request", fields)
+            access.handle(access.makeRecord(access.name, logging.INFO, "x", 0, "request", (),
+                                            None, extra={"fields": fields}))  # fmt: skip
+        finally:
+            REQUEST_ID.reset(token)
+        fast, slow = (json.loads(line) for line in stream.getvalue().splitlines())
+        assert fast.pop("time")[:16] == slow.pop("time")[:16]
+        assert fast == slow and list(fast) == list(slow)
+        root.addHandler(logging.NullHandler())  # any other handler: the ordinary path
+        assert logs.plain_json_handler(access) is None
+    finally:
+        root.handlers = saved
