@@ -30,6 +30,11 @@ SUITES = [
     ("status lists", "bench_status.py", []),
     ("Redis deployment", "bench_redis.py", []),
     ("directory chain: DID resolution, access history", "bench_directory.py", ["--quick"]),
+    (
+        "operations: HTTP verify with metrics + JSON logs on, against both off",
+        "bench_observability.py",
+        ["--rounds", "3"],
+    ),
 ]
 
 

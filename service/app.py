@@ -14,7 +14,7 @@ from identity.directory_store import DirectoryStore
 from identity.log.reader import LogReader
 from identity.log.store import LogStore
 from identity.stores import Store
-from service import problems
+from service import observability, problems
 from service.container import Services
 from service.routers import (
     catalog,
@@ -55,9 +55,11 @@ def create_app(
         )
         await svc.start()
         app.state.services = svc
+        await obs.start(svc)
         try:
             yield
         finally:
+            await obs.stop()
             await svc.aclose()
 
     app = FastAPI(
@@ -68,6 +70,7 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    obs = observability.install(app, settings)
     for module in (
         health,
         issuers,

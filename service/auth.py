@@ -33,6 +33,7 @@ from fastapi import Request
 from identity.clock import Clock
 from identity.errors import AuthenticationError, PermissionDeniedError
 from identity.stores import ApiKeyRecord, IssuerStore, Store
+from service.observability.context import note_caller
 
 API_KEY_PREFIX = "ik_"
 SCOPES = frozenset({"issue", "revoke", "read", "accredit", "share"})
@@ -102,14 +103,18 @@ def identify(request: Request, known: Known) -> Caller:
     if token is None:
         return ANONYMOUS
     if hmac.compare_digest(token.encode(), known.admin_token.encode()):
+        note_caller(request, "operator")
         return Caller("operator", "operator")
     if token.startswith(CitizenTokens.PREFIX):
         did = known.tokens.verify(token, known.clock.now())
+        note_caller(request, "citizen")  # never the DID: it identifies the citizen
         return Caller("citizen", f"citizen:{did}", did=did)
     record = _api_key(token, known.store)
     if record.issuer_id is None:
+        note_caller(request, "verifier")
         return Caller("verifier", f"key:{record.key_id}")
     agency = Agency(record.issuer_id, record.key_id, record.scopes)
+    note_caller(request, "agency", record.issuer_id)
     return Caller("agency", f"key:{record.key_id}", agency=agency)
 
 
@@ -165,12 +170,15 @@ def is_verifier(request: Request, store: IssuerStore) -> bool:
         return False
     key_id, _, secret = token[len(API_KEY_PREFIX) :].partition(".")
     record = store.find_api_key(key_id)
-    return (
+    verifier = (
         record is not None
         and not record.revoked
         and "verify" in record.scopes
         and hmac.compare_digest(record.secret_hash, _hash(secret))
     )
+    if verifier:
+        note_caller(request, "verifier")
+    return verifier
 
 
 class CitizenTokens:

@@ -31,20 +31,23 @@ def serve(
     import uvicorn
 
     from service.app import check_startup
+    from service.observability.logs import uvicorn_log_config
+    from service.observability.multiprocess import metrics_directory
     from service.settings import Settings
 
     settings = Settings()  # refuse early, with a clear message, on unsafe settings
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only (#12)
     check_startup(settings)  # and on a store that does not answer, or another log's
-    uvicorn.run(
-        "service.main:app",
-        host=host or settings.default_host,
-        port=port or int(os.environ.get("PORT", "8000")),
-        workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
-        log_level="info",
-        access_log=False,
-        proxy_headers=True,
-    )
+    with metrics_directory():  # one shared metrics directory for all workers
+        uvicorn.run(
+            "service.main:app",
+            host=host or settings.default_host,
+            port=port or int(os.environ.get("PORT", "8000")),
+            workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
+            log_config=uvicorn_log_config(settings),
+            access_log=False,  # the service writes its own line per request
+            proxy_headers=True,
+        )
 
 
 @issuer_app.command("create")

@@ -9,6 +9,7 @@ refused at start-up (the store records both).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -95,6 +96,8 @@ class Anchors:
     cache_size: int = 65_536
     _leaves: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
     _proofs: dict[tuple[int, int], tuple[bytes, ...]] = field(default_factory=dict)
+    observer: Callable[[str], None] | None = None
+    """Told the kind of each act once its entry is sequenced (the service's metrics)."""
 
     def anchor(self, kind: str, time: datetime, fields: dict[str, str]) -> Anchor:
         """The act's entry, ready for its store write. :class:`UnavailableError` while the
@@ -108,6 +111,8 @@ class Anchors:
         if anchor.index is None:
             raise UnavailableError("the act was not admitted to the log")
         self.log.notify()
+        if self.observer is not None:
+            self.observer(LogEntry.parse(anchor.entry).kind)
         return Receipt(self.log.origin, anchor.index, hashing.leaf_hash(anchor.entry))
 
     def credential_issued(

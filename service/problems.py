@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from identity import errors as e
 from identity.credentials.verifier import CheckResult, CredentialNotVerified
+from service.observability.context import REQUEST_ID, request_id_of, route_of
 from service.ratelimit import RateLimitedError
 
 log = logging.getLogger("identity.service")
@@ -58,6 +59,9 @@ def problem(status: int, type_uri: str, title: str, detail: str, **extra: Any) -
     retry_after = extra.pop("retry_after", 1)
     body: dict[str, Any] = {k: v for k, v in extra.items() if k not in RESERVED}
     body.update(type=type_uri, title=title, status=status, detail=detail)
+    request_id = REQUEST_ID.get()
+    if request_id is not None:  # the occurrence: the X-Request-ID the response carries
+        body["instance"] = request_id
     headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -140,10 +144,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            500,
-            e.PROBLEMS + "internal",
-            "Internal error",
-            "an unexpected error occurred; it has been logged",
-        )
+        log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
+        # Outside the request middleware by now (Starlette answers 500s outermost).
+        request_id = request_id_of(request.scope)
+        token = REQUEST_ID.set(request_id)
+        try:
+            response = problem(
+                500,
+                e.PROBLEMS + "internal",
+                "Internal error",
+                "an unexpected error occurred; it has been logged",
+            )
+        finally:
+            REQUEST_ID.reset(token)
+        if request_id is not None:
+            response.headers["X-Request-ID"] = request_id
+        return response

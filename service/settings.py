@@ -111,6 +111,17 @@ class Settings(BaseSettings):
     """Fetch did:web documents over plain ``http://`` instead of HTTPS: tests and local
     development only, refused in production."""
 
+    log_format: Literal["json", "console"] | None = None
+    """``json`` (one object per line) or ``console`` (human-readable); default: ``json``
+    in production, ``console`` in development."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = True
+    """One log line per HTTP request (request id, route, status, duration, caller)."""
+    metrics_enabled: bool = True
+    """Prometheus metrics at ``GET /metrics`` (docs/observability.md)."""
+    metrics_token: SecretStr | None = None
+    """Bearer token that may read ``/metrics`` and nothing else; the admin token also may."""
+
     log_origin: str = "identity.example/log"
     log_batch_size: int = Field(default=512, ge=1)
     log_batch_ms: float = Field(default=5.0, ge=0)

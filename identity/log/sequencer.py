@@ -32,6 +32,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from identity.errors import (
     ConflictError,
@@ -88,6 +89,16 @@ class Inclusion:
     proof: InclusionProof
 
 
+class LogObserver(Protocol):
+    """What the log reports as it works (the service turns it into metrics)."""
+
+    def batch_sequenced(self, size: int) -> None:
+        """One batch of ``size`` entries was committed by one store transaction."""
+
+    def integration_failed(self, error: BaseException) -> None:
+        """An integration attempt failed (retried when the store was unavailable)."""
+
+
 class TransparencyLog:
     """An append-only, signed RFC 9162 log over a :class:`LogStore`."""
 
@@ -135,6 +146,7 @@ class TransparencyLog:
         self._sequenced = 0
         self._behind_since: float | None = None
         self._signed_at = monotonic()
+        self.observer: LogObserver | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -206,6 +218,8 @@ class TransparencyLog:
             for offset, (_, future) in enumerate(batch):
                 if not future.done():
                     future.set_result(first + offset)
+            if self.observer is not None:
+                self.observer.batch_sequenced(len(batch))
             self._committed.set()
 
     # -- integration -----------------------------------------------------------------
@@ -332,12 +346,17 @@ class TransparencyLog:
                 self._last_error = f"the log store is unavailable: {exc.detail}"
                 if self._closing:
                     return
+                # replica recovers by itself when the store returns).
+                if self.observer is not None:
+                    self.observer.integration_failed(exc)
                 await asyncio.sleep(RETRY_DELAY_S)
                 self._committed.set()
                 continue
             except Exception as exc:  # a fork attempt or a broken store: stop signing
                 self._errors += 1
                 self._error = self._last_error = f"integration stopped: {exc}"
+                if self.observer is not None:
+                    self.observer.integration_failed(exc)
                 self._failure = exc
                 self._integrated.set()
                 return

@@ -14,6 +14,7 @@ from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyRespon
 from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object, verification_method
 from service.log import receipt_json
+from service.observability import issuing, verification
 from service.offline import run_verification
 from service.problems import check_result, problem_for
 from service.routers import body_schema, check_envelope
@@ -35,17 +36,18 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
     check_envelope(IssueRequest, body)
     issuer = svc.store.get_issuer(agency.issuer_id)
     suite = svc.suite_for(body.get("options"))
-    signed, receipt, record = await svc.issuer.issue(
-        body["credential"],
-        issuer=issuer,
-        key=svc.signing_key(issuer),
-        verification_method=verification_method(issuer),
-        suite=suite,
-        assign_status=lambda suspendable: svc.status.assign(
-            issuer, suspendable, _messages(svc, body["credential"])
-        ),
-        policy=lambda document: svc.trust.prepare_issuance(document, issuer.id),
-    )
+    with issuing(request, suite.cryptosuite or suite.proof_type):
+        signed, receipt, record = await svc.issuer.issue(
+            body["credential"],
+            issuer=issuer,
+            key=svc.signing_key(issuer),
+            verification_method=verification_method(issuer),
+            suite=suite,
+            assign_status=lambda suspendable: svc.status.assign(
+                issuer, suspendable, _messages(svc, body["credential"])
+            ),
+            policy=lambda document: svc.trust.prepare_issuance(document, issuer.id),
+        )
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
     if receipt is not None:
         out["receipt"] = receipt_json(receipt)
@@ -85,12 +87,14 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
             lambda: svc.verifier.verify(body["verifiableCredential"], options)
         )
     except CredentialNotVerified as exc:
+        verification(request, body["verifiableCredential"], [c.name for c in exc.failed])
         return problem_for(
             exc,
             verified=False,
             checks=[c.name for c in exc.checks],
             results={c.name: check_result(c) for c in exc.checks},
         )
+    verification(request, body["verifiableCredential"])
     return JSONResponse(
         {
             "verified": True,

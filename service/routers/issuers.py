@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from fastapi import APIRouter, Request
@@ -21,9 +22,11 @@ from schemas.api import (
 from service.auth import SCOPES, VERIFIER_SCOPES, new_api_key, require_admin
 from service.container import Services, Svc, read_json, verification_method
 from service.didweb import agency_did_web
+from service.observability.watch import fields
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["issuers"])
+events = logging.getLogger("identity.events")
 
 
 def view(issuer: IssuerRecord, did_web: str | None = None) -> IssuerView:
@@ -60,6 +63,10 @@ async def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssue
     anchor = svc.new_anchor("issuer.created", {"issuer": issuer.id, "did": issuer.did})
     svc.store.create_issuer(issuer, key_record, anchor)  # the id is unique inside the write
     svc.receipt_of(anchor)
+    events.info(
+        "agency created",
+        extra=fields(event="agency.created", agency=issuer.id, key_id=key_record.key_id),
+    )
     return CreatedIssuer(
         **view(issuer, agency_did_web(svc.settings, issuer.id)).model_dump(), apiKey=api_key
     )
@@ -109,6 +116,15 @@ async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
     svc.store.get_issuer(issuer_id)
     api_key, record = new_api_key(issuer_id, svc.clock.now(), scopes)
     svc.store.add_api_key(record)
+    events.info(
+        "API key created",
+        extra=fields(
+            event="api_key.created",
+            agency=issuer_id,
+            key_id=record.key_id,
+            scopes=sorted(record.scopes),
+        ),
+    )
     return JSONResponse(
         {"apiKey": api_key, "keyId": record.key_id},
         status_code=201,
@@ -124,6 +140,10 @@ def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> None:
     if record is None or record.issuer_id != issuer_id:
         raise NotFoundError("no such API key for this issuer")
     svc.store.revoke_api_key(key_id)
+    events.info(
+        "API key revoked",
+        extra=fields(event="api_key.revoked", agency=issuer_id, key_id=record.key_id),
+    )
 
 
 @router.post("/verifiers", status_code=201, openapi_extra=body_schema(CreateVerifierRequest))
@@ -134,6 +154,9 @@ async def create_verifier(request: Request, svc: Svc) -> JSONResponse:
     check_envelope(CreateVerifierRequest, body)
     api_key, record = new_api_key(None, svc.clock.now(), VERIFIER_SCOPES)
     svc.store.add_api_key(record)
+    events.info(
+        "verifier key created", extra=fields(event="verifier_key.created", key_id=record.key_id)
+    )
     return JSONResponse(
         {"apiKey": api_key, "keyId": record.key_id, "name": body["name"]},
         status_code=201,

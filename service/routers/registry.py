@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from importlib import resources
 
@@ -20,9 +21,11 @@ from schemas.api import AccreditRequest, CredentialTypeRequest
 from service.auth import authenticate_agency, identify, require_admin
 from service.container import Svc, read_json, require_object
 from service.log import type_anchor
+from service.observability.watch import fields
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["trust registry"])
+events = logging.getLogger("identity.events")
 
 CITY_CONTEXT_URL = "https://identity-service.example/contexts/city/v1"
 
@@ -117,6 +120,16 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
     )
     svc.store.add_accreditation(accreditation, anchor)
     receipt = svc.receipt_of(anchor)
+    events.info(
+        "accreditation granted",
+        extra=fields(
+            event="accreditation.granted",
+            accreditation=accreditation.id,
+            agency=accreditation.issuer_id,
+            by=accreditation.accredited_by,
+            types=sorted(accreditation.types),
+        ),
+    )
     return JSONResponse(accreditation.to_json() | {"receipt": receipt}, status_code=201)
 
 
@@ -156,4 +169,10 @@ async def revoke_accreditation(accreditation_id: str, request: Request, svc: Svc
     # Refused inside the write (ConflictError) when already revoked: one leaf per act.
     revoked = svc.store.revoke_accreditation(accreditation_id, svc.clock.now(), anchor)
     receipt = svc.receipt_of(anchor)
+    events.info(
+        "accreditation revoked",
+        extra=fields(
+            event="accreditation.revoked", accreditation=current.id, agency=current.issuer_id
+        ),
+    )
     return JSONResponse(revoked.to_json() | {"receipt": receipt})

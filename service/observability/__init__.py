@@ -1,0 +1,112 @@
+"""Operations: Prometheus metrics, structured logs and request ids (docs/observability.md).
+
+:func:`install` is the one call ``create_app`` makes; :class:`Observability` is started
+and stopped with the app's services. Route code reaches the metrics through
+:func:`metrics_of` (``None`` when metrics are disabled).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+
+from service.observability import logs
+from service.observability.metrics import Metrics
+from service.observability.requests import RequestObserver
+from service.observability.watch import Watch, fields
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.container import Services
+
+events = logging.getLogger("identity.events")
+
+
+def _version() -> str:
+    try:
+        return version("identity-service")
+    except PackageNotFoundError:
+        return "dev"
+
+
+class Observability:
+    """The app's metrics, and the store watch while the app runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = Metrics() if settings.metrics_enabled else None
+        self.watch: Watch | None = None
+
+    async def start(self, svc: Services) -> None:
+        """Watch the stores, feed the log's reports to the metrics, log the start-up."""
+        self.watch = Watch(svc.store.ping, svc.log.store, self.metrics)
+        if self.metrics is not None:
+            self.metrics.watch = self.watch
+            svc.log.observer = self.metrics
+            svc.anchors.observer = self.metrics.act_anchored
+        self.watch.start()
+        events.info(
+            "service started",
+            extra=fields(
+                event="service.started",
+                version=_version(),
+                pid=os.getpid(),
+                multiprocess_metrics=bool(self.metrics and self.metrics.multiprocess),
+                settings=logs.settings_summary(self.settings),
+            ),
+        )
+
+    async def stop(self) -> None:
+        """Stop the watch (before the stores close) and drop this worker's live gauges."""
+        if self.watch is not None:
+            await self.watch.stop()
+        if self.metrics is not None:
+            self.metrics.process_exited()
+        events.info("service stopping", extra=fields(event="service.stopping", pid=os.getpid()))
+
+
+def install(app: FastAPI, settings: Settings) -> Observability:
+    """Configure logging, build the metrics, add the request middleware and ``/metrics``."""
+    from service.routers import metrics as metrics_router
+
+    logs.configure(settings)
+    obs = Observability(settings)
+    app.state.observability = obs
+    app.add_middleware(
+        RequestObserver,
+        metrics=obs.metrics,
+        access_log=settings.access_log,
+        store=lambda: obs.watch,
+    )
+    app.include_router(metrics_router.router)
+    return obs
+
+
+def metrics_of(request: Request) -> Metrics | None:
+    """The app's metrics, or None (disabled, or an app built without :func:`install`)."""
+    obs: Observability | None = getattr(request.app.state, "observability", None)
+    return obs.metrics if obs is not None else None
+
+
+@contextlib.contextmanager
+def issuing(request: Request, cryptosuite: str | None) -> Iterator[None]:
+    """Count the issuance done in the block (see :meth:`Metrics.issuing`)."""
+    metrics = metrics_of(request)
+    if metrics is None:
+        yield
+        return
+    with metrics.issuing(cryptosuite):
+        yield
+
+
+def verification(request: Request, credential: Any, failed: list[str] | None = None) -> None:
+    """Count one verification of the submitted ``credential`` (failed check names)."""
+    metrics = metrics_of(request)
+    if metrics is not None:
+        metrics.verification(credential, failed or ())

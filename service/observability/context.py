@@ -1,0 +1,36 @@
+"""Per-request context shared by the middleware, the auth checks and the error handlers.
+
+Kept free of heavy imports: :mod:`service.auth` and :mod:`service.problems` import it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "identity_request_id", default=None
+)
+"""The id of the request being served in this context (set by the request middleware)."""
+
+
+def note_caller(request: Any, kind: str, agency: str | None = None) -> None:
+    """Record who was authenticated, for the request's log line: ``kind`` is operator,
+    agency, verifier or citizen; ``agency`` the agency's id (never a key, token or DID)."""
+    request.state.caller = (kind, agency)
+
+
+def request_id_of(scope: Any) -> str | None:
+    """The request id the middleware gave this ASGI scope (also after it returned)."""
+    state = scope.get("state")
+    return state.get("request_id") if isinstance(state, dict) else None
+
+
+UNMATCHED = "<unmatched>"
+"""The route of a request no route matched (a 404 of any path)."""
+
+
+def route_of(scope: Any) -> str:
+    """The matched route's path template (``/dids/{did}``), never the requested path."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else UNMATCHED

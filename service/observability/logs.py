@@ -1,0 +1,225 @@
+"""Structured logs: one JSON object per line (production) or a readable line (development).
+
+The standard library's ``logging`` with two formatters. A record's structured fields are
+passed as ``extra={"fields": {...}}`` (:func:`service.observability.watch.fields`) and
+written as top-level keys; the request id of the request being served, if any, is added
+to every line. What may appear in a line is chosen by the code that logs it: the request
+line (:mod:`service.observability.requests`) names the route *template*, never the path,
+the query, a header, a token, a claim or a citizen's identifier.
+
+:func:`configure` is called when an app is created (never at import); calling it again
+replaces the handler it installed before and leaves other handlers (pytest's) alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+from pydantic import SecretStr
+
+from service.observability.context import REQUEST_ID
+from service.settings import Settings
+from service.storage import redact
+
+_SECRET_SUFFIXES = ("_token", "_secret", "password", "_key")
+
+
+_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
+
+
+def _stamp(created: float) -> str:
+    whole = int(created)
+    if whole != _second[0]:
+        _second[:] = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
+    return f"{_second[1]}.{int((created - whole) * 1000):03d}Z"
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    return _stamp(record.created)
+
+
+_encoder = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", "pid", "request_id"?, ...fields,
+    "exception"?}``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            out["request_id"] = request_id
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            out.update(extra)
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return _encoder.encode(out)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """``12:00:00.123 INFO  request  method=GET route=/health status=200 ...``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = [
+            time.strftime("%H:%M:%S", time.localtime(record.created))
+            + f".{int(record.msecs):03d}",
+            f"{record.levelname:<7}",
+            record.getMessage(),
+        ]
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            parts.extend(f"{k}={v}" for k, v in extra.items())
+        request_id = REQUEST_ID.get()
+        if request_id is not None and not (isinstance(extra, dict) and "request_id" in extra):
+            parts.append(f"request_id={request_id}")
+        line = "  ".join(parts[:3]) + ("  " + " ".join(parts[3:]) if len(parts) > 3 else "")
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler :func:`configure` installs (so a second call can find and replace it).
+    Without a stream of its own it writes to whatever ``sys.stderr`` is at the time."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._own: TextIO | None = stream
+        super().__init__(stream)
+
+    @property
+    def stream(self) -> TextIO:
+        return self._own if self._own is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO | None) -> None:
+        self._own = None if value is None or value is sys.stderr else value
+
+
+def plain_json_handler(logger: logging.Logger) -> _Handler | None:
+    """The service's JSON handler when it is the only thing ``logger``'s records meet (no
+    filters, no other handlers on the way to the root, which holds just it); else None."""
+    node: logging.Logger | None = logger
+    while node is not None and node is not logging.root:
+        if node.handlers or node.filters or not node.propagate:
+            return None
+        node = node.parent
+    handlers = logging.root.handlers
+    if len(handlers) != 1 or logging.root.filters:
+        return None
+    handler = handlers[0]
+    if type(handler) is not _Handler or handler.filters or handler.level > logging.INFO:
+        return None
+    return handler if type(handler.formatter) is JsonFormatter else None
+
+
+def write_json_line(
+    handler: logging.Handler, logger: str, message: str, fields: dict[str, Any]
+) -> None:
+    """Write what :class:`JsonFormatter` would for an INFO record of ``logger``, without
+    making the record (the request line's fast path; :func:`plain_json_handler` says when
+    that is the same thing)."""
+    out: dict[str, Any] = {
+        "time": _stamp(time.time()),
+        "level": "info",
+        "logger": logger,
+        "message": message,
+        "pid": os.getpid(),
+    }
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        out["request_id"] = request_id
+    out.update(fields)
+    line = _encoder.encode(out) + "\n"
+    handler.acquire()
+    try:
+        stream = handler.stream  # type: ignore[attr-defined]
+        stream.write(line)
+        stream.flush()
+    finally:
+        handler.release()
+
+
+def log_format(settings: Settings) -> str:
+    """``json`` or ``console``: the setting, else JSON in production only."""
+    if settings.log_format is not None:
+        return settings.log_format
+    return "json" if settings.env == "production" else "console"
+
+
+def formatter(settings: Settings) -> logging.Formatter:
+    return JsonFormatter() if log_format(settings) == "json" else ConsoleFormatter()
+
+
+def configure(settings: Settings, stream: TextIO | None = None) -> None:
+    """Send every logger's records to ``stream`` (stderr) in the configured format, and
+    give uvicorn's own handlers the same format."""
+    fmt = formatter(settings)
+    # Neither format shows thread or process names: do not collect them for each record
+    # (the logging HOWTO's "Optimization"); the pid still is.
+    logging.logThreads = False
+    logging.logMultiprocessing = False
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+    handler = _Handler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(fmt)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    # httpx logs every URL it fetches at INFO: a did:web URL can name a citizen.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        for h in logging.getLogger(name).handlers:
+            h.setFormatter(fmt)
+
+
+def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+    """A ``logging.config`` dict for ``uvicorn.run``: its own lines (including the
+    supervisor's, before any app exists) in the service's format."""
+    name = "JsonFormatter" if log_format(settings) == "json" else "ConsoleFormatter"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"service": {"()": f"service.observability.logs.{name}"}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "service",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": settings.log_level.upper(),
+                        "propagate": False},
+            "uvicorn.error": {"level": settings.log_level.upper()},
+            "uvicorn.access": {"handlers": ["default"], "level": "WARNING", "propagate": False},
+        },
+    }  # fmt: skip
+
+
+def settings_summary(settings: Settings) -> dict[str, Any]:
+    """Every setting, secrets replaced by whether they are set, URLs without passwords."""
+    out: dict[str, Any] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr) or name.endswith(_SECRET_SUFFIXES):
+            out[name] = "set" if value else "unset"
+        elif isinstance(value, str) and "://" in value:
+            out[name] = redact(value)
+        else:
+            out[name] = value if isinstance(value, bool | int | float | None) else str(value)
+    out["storage"] = redact(settings.resolved_storage_url)
+    out["log_format"] = log_format(settings)
+    return out
