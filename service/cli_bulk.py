@@ -58,6 +58,7 @@ bulk_app = typer.Typer(help="Issue or revoke many credentials from a file.", no_
 V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 TOP_LEVEL = frozenset({"id", "validFrom", "validUntil", "name", "description"})
 Outcome = Literal["done", "already", "failed"]
+PROGRESS_LABEL = {"revoked": "revoking", "suspended": "suspending", "active": "reinstating"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,7 +393,7 @@ def bulk_revoke(
                 return "failed", reason, extra
 
             started = time.perf_counter()
-            tally = await run_rows(rows, send, concurrency, {"revoked": "revoking", "suspended": "suspending"}.get(status, "reinstating"))
+            tally = await run_rows(rows, send, concurrency, PROGRESS_LABEL[status])
             return tally, time.perf_counter() - started
 
     tally, seconds = _run(main)
