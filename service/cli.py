@@ -17,6 +17,7 @@ from service.cli_backup import backup, restore
 from service.cli_bulk import bulk_app
 from service.cli_common import report_errors
 from service.cli_export import export
+from service.cli_health import health
 from service.cli_registry import accreditation_app, type_app
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.add_typer(type_app, name="type")
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(log_app, name="log")
 app.command()(audit)
+app.command()(health)
 app.command()(backup)
 app.command()(restore)
 log_app.command("export")(export)
@@ -62,20 +64,39 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="Worker processes; default $WEB_CONCURRENCY or 1.")
     ] = None,
+    hold_on_refusal: Annotated[
+        float,
+        typer.Option(
+            envvar="IDENTITY_HOLD_ON_REFUSAL",
+            help="On a refused start, answer 503 with the reason for this many seconds "
+            "before exiting (so a container's health check shows why).",
+        ),
+    ] = 0,
 ) -> None:
-    """Run the HTTP service with uvicorn (SQLite in $IDENTITY_DATA_DIR by default)."""
+    """Run the HTTP service with uvicorn in the foreground (Ctrl-C stops it); SQLite in
+    $IDENTITY_DATA_DIR by default."""
     import uvicorn
 
-    from service.settings import Settings
-    from service.storage import open_store
+    from identity.errors import IdentityError
+    from service.settings import Settings, SettingsError
+    from service.startup import hold_refusal, one_line, preflight, public_url_for
 
-    settings = Settings()  # refuse early, with a clear message, on unsafe settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    open_store(settings).close()  # and on a store that does not answer
+    port = port or int(os.environ.get("PORT", "8000"))
+    try:
+        settings = Settings()  # refuse early, with a clear message, on unsafe settings
+        served = public_url_for(settings, host, port)
+        if served is not None:  # the workers read it from the environment
+            os.environ["IDENTITY_PUBLIC_URL"] = served
+        preflight(settings)  # and on a store that does not answer or holds another log
+    except (SettingsError, ValueError, IdentityError) as exc:
+        typer.echo(f"identity: refusing to start: {one_line(exc)}", err=True)
+        if hold_on_refusal > 0:
+            hold_refusal(one_line(exc), host, port, hold_on_refusal)
+        raise typer.Exit(2) from None
     uvicorn.run(
         "service.main:app",
         host=host,
-        port=port or int(os.environ.get("PORT", "8000")),
+        port=port,
         workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
         log_level="info",
         access_log=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import threading
@@ -47,6 +48,7 @@ from service.status import StatusLists
 from service.storage import open_directory_store, open_store
 
 CHALLENGE_TTL = timedelta(minutes=5)
+START_ATTEMPTS = 8
 CHALLENGE_PURGE_EVERY = timedelta(minutes=10)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -182,8 +184,19 @@ class Services:
         return receipt_json(await self.anchors.append(kind, self.clock.now(), fields))
 
     async def start(self) -> None:
-        """Start the log (refuses a store of another log) -- needs the running loop."""
-        await self.log.start()
+        """Start the log (refuses a store of another log) -- needs the running loop.
+
+        Replicas starting together race to sign the first checkpoint (a compare-and-swap):
+        the loser sees ``ConflictError`` and starts again from the winner's checkpoint.
+        """
+        for attempt in range(START_ATTEMPTS):
+            try:
+                await self.log.start()
+                return
+            except ConflictError:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
 
     def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         return self.status.check(verified.credential.json, verified.credential.issuer)
