@@ -71,9 +71,10 @@ class FolderAuditSource:
 class CachedAuditSource:
     """Tiles from ``cache`` when present, else from ``source`` (and kept for next time)."""
 
-    def __init__(self, source: AuditSource, cache: Path) -> None:
+    def __init__(self, source: AuditSource, cache: Path, *, read: bool = True) -> None:
         self.source = source
         self.cache = cache
+        self.read = read
         self.fetched: list[Path] = []
         self.hits = 0
 
@@ -83,7 +84,7 @@ class CachedAuditSource:
     def tile(self, path: str) -> bytes:
         tiles.Tile.parse(path)  # a served path never escapes the cache folder
         file = self.cache / path
-        if file.is_file():
+        if self.read and file.is_file():
             self.hits += 1
             return file.read_bytes()
         data = self.source.tile(path)
@@ -96,6 +97,8 @@ class CachedAuditSource:
 
     def forget_fetched(self) -> None:
         """Drop what this run fetched (the audit failed: keep only audited tiles)."""
+        if not self.read:  # a full re-fetch overwrote the cache: none of it is audited now
+            self.fetched.extend(p for p in self.cache.rglob("*") if p.is_file())
         for file in self.fetched:
             file.unlink(missing_ok=True)
 
@@ -176,10 +179,11 @@ def audit_counted(
     origin: str | None = None,
     client: httpx.Client | None = None,
     cache: str | Path | None = None,
+    refetch: bool = False,
 ) -> tuple[AuditReport, TileCounts]:
     """Audit the log at ``source`` (URL or folder) against the state in ``state_path``;
-    save the new state. Over HTTP, tiles are cached in ``cache`` (default: beside the
-    state file, ``<state>.tiles/``)."""
+    save the new state. Over HTTP with a ``cache`` folder, tiles seen before are read from
+    it (and new ones kept there) unless ``refetch``; without one, every tile is fetched."""
     verifier = vkey if isinstance(vkey, NoteVerifier) else NoteVerifier.from_vkey(vkey)
     path = Path(state_path)
     pinned = pinned_vkey(path)
@@ -194,17 +198,16 @@ def audit_counted(
         return report, TileCounts()
     owned = client is None
     http = httpx.Client(timeout=30.0) if client is None else client
-    cached = CachedAuditSource(
-        HttpAuditSource(log_prefix(text), http),
-        Path(cache) if cache is not None else path.with_name(path.name + ".tiles"),
-    )
+    remote: AuditSource = HttpAuditSource(log_prefix(text), http)
+    cached = CachedAuditSource(remote, Path(cache), read=not refetch) if cache else None
     try:
-        report = audit_log(cached, verifier, load_state(path), origin)
+        report = audit_log(cached or remote, verifier, load_state(path), origin)
     except BaseException:
-        cached.forget_fetched()
+        if cached is not None:
+            cached.forget_fetched()
         raise
     finally:
         if owned:
             http.close()
     save_state(path, report.state, verifier.vkey)
-    return report, TileCounts(len(cached.fetched), cached.hits)
+    return report, TileCounts(len(cached.fetched), cached.hits) if cached else TileCounts()

@@ -30,6 +30,12 @@ def audit(
     cache: Annotated[
         Path | None, typer.Option(help="Tile cache folder; default <state>.tiles beside it.")
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Fetch every tile again (the cache is not read, only refreshed)."
+        ),
+    ] = False,
 ) -> None:
     """Mirror the log from its tiles (fetching only tiles not seen before), recompute every
     hash, check every checkpoint's signature and its consistency with all earlier ones;
@@ -44,7 +50,10 @@ def audit(
     try:
         with httpx.Client(timeout=30.0) as client:
             key = fetch_vkey(vkey, client) if vkey.startswith(("http://", "https://")) else vkey
-            report, counts = audit_counted(source, state, key, client=client, cache=cache)
+            tiles = cache or state.with_name(state.name + ".tiles")
+            report, counts = audit_counted(
+                source, state, key, client=client, cache=tiles, refetch=full
+            )
     except UnavailableError as exc:
         fail(f"audit could not run: {exc.detail}", EXIT_UNAVAILABLE)
     except IdentityError as exc:

@@ -23,6 +23,7 @@ from identity.dids.resolver import MethodResolver
 from identity.directory_store import DirectoryStore
 from identity.errors import (
     ConflictError,
+    MalformedProofError,
     MalformedValueError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -237,7 +238,17 @@ class Services:
         proof_type = options.get("type", "DataIntegrityProof")
         if not isinstance(name, str) or not isinstance(proof_type, str):
             raise MalformedValueError("options.type and options.cryptosuite must be strings")
-        return self.registry.named(proof_type, name)
+        try:
+            return self.registry.named(proof_type, name)
+        except MalformedProofError:  # the caller's options, not a proof, are wrong
+            supported = [c for c in self.registry.names() if c != "None"]
+            raise MalformedValueError(
+                f"options.cryptosuite {name!r} with options.type {proof_type!r} is not "
+                f"supported for issuing; use one of: {', '.join(supported)} "
+                "(type DataIntegrityProof)",
+                field="options.cryptosuite",
+                supported=supported,
+            ) from None
 
     async def aclose(self) -> None:
         await self.records.close()

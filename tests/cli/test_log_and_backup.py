@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
 
+from identity.keys import Ed25519PrivateKey
+from identity.log.checkpoint import NoteSigner
 from service.cli_common import EXIT_CONFLICT, EXIT_FAULTS, EXIT_INVALID
 from tests.cli.helpers import Identity, agency, one_line_error, serving, write_rows
 from tests.storage.redis_backends import REDIS_URL, new_prefix, real_redis
@@ -69,10 +72,20 @@ def test_audit_over_http_fetches_only_new_tiles_and_reads_the_key_url(
         assert "from cache)" in first and " 0 fetched" not in first
         second = identity.ok("audit", url, "--vkey", url + "/log/key", "--state", str(state))
         assert "(0 fetched," in second, second
-        assert json.loads(state.read_text())["vkey"] == _vkey(url)
-    other = "other.example/log+00000000+" + "A" * 44
+        vkey = _vkey(url)
+        assert json.loads(state.read_text())["vkey"] == vkey
+    other = NoteSigner("identity.example/log", Ed25519PrivateKey.generate()).verifier.vkey
     result = identity("audit", url, "--vkey", other, "--state", str(state))
     one_line_error(result, EXIT_FAULTS, "the key differs from the one")
+
+    # The log rewrites an old entry: tiles already audited are not fetched again, so only
+    # --full (fetch everything, as a fresh auditor would) sees it.
+    with sqlite3.connect(identity.data / "log.sqlite3") as db:
+        db.execute("UPDATE log_entries SET data = CAST('rewritten' AS BLOB) WHERE idx = 5")
+    with serving(identity) as url:
+        assert "audit ok" in identity.ok("audit", url, "--vkey", vkey, "--state", str(state))
+        result = identity("audit", url, "--vkey", vkey, "--state", str(state), "--full")
+        one_line_error(result, EXIT_FAULTS, "audit FAILED")
 
 
 def _counts(identity: Identity) -> tuple[int, str]:
