@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,17 +73,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serving(identity: Identity) -> AbstractContextManager[str]:
+    """A real ``identity serve`` of ``identity``'s settings on a free loopback port."""
+    return serve_process(identity.env, identity.data.parent, free_port())
+
+
 @contextmanager
-def serving(identity: Identity, port: int | None = None) -> Iterator[str]:
-    """A real ``identity serve`` on a free loopback port; its base URL."""
-    port = port or free_port()
-    log = (identity.data.parent / f"serve-{port}.log").open("wb")
+def serve_process(env: dict[str, str], cwd: Path, port: int) -> Iterator[str]:
+    """``identity serve`` with exactly ``env``, in ``cwd``, on ``port``; its base URL."""
+    log = (cwd / f"serve-{port}.log").open("wb")
     proc = subprocess.Popen(
         [str(EXE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=identity.env,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        cwd=identity.data.parent,
+        cwd=cwd,
     )
     url = f"http://127.0.0.1:{port}"
     try:
