@@ -24,6 +24,7 @@ SUITES = [
     ("status lists", "bench_status.py", []),
     ("Redis deployment", "bench_redis.py", []),
     ("directory chain: DID resolution, access history", "bench_directory.py", ["--quick"]),
+    ("bulk issuance against HTTP issuance", "bench_bulk.py", ["--quick"]),
 ]
 
 

@@ -1,10 +1,11 @@
 """``identity bulk issue`` and ``identity bulk revoke``: many credentials from a file.
 
-Each row goes through the service's own ``POST /credentials/issue`` (or
-``/credentials/status``) handler -- validation, accreditation, status entry, signing and
-log anchoring exactly as for one request -- in-process on the configured store, or
-against a running service with ``--url``. Rows run concurrently (``--concurrency``), so
-the log's group commit batches their anchors.
+Each row goes through the service's own issuance path -- validation, accreditation,
+status entry, signing and log anchoring exactly as for one request: in-process on the
+configured store, :func:`service.routers.credentials.issue_credential` (the function
+``POST /credentials/issue`` calls), or against a running service with ``--url``.
+Revocation calls ``POST /credentials/status`` (in-process through ASGI). Rows run
+concurrently (``--concurrency``), so the log's group commit batches their anchors.
 
 Re-runs are idempotent by credential id: a row whose credential the service already
 issued (or already revoked) is counted as done, not issued again, so an interrupted run
@@ -335,24 +336,18 @@ def bulk_issue(
     async def main() -> tuple[Tally, float]:
         async with open_api(url, concurrency=concurrency) as api:
             did = (await api.call("GET", f"/issuers/{agency}"))["did"]
-            async with agency_token(api, agency, api_key, "issue", bool(url)) as key:
-
-                async def send(row: Row) -> tuple[Outcome, str | None, dict[str, Any]]:
-                    assert row.body is not None
+            for row in rows:
+                if row.body is not None:
                     row.body["credential"].setdefault("issuer", did)
                     if cryptosuite:
                         row.body.setdefault("options", {})["cryptosuite"] = cryptosuite
-                    response = await api.send("POST", "/credentials/issue", row.body, token=key)
-                    if response.status_code == 201:
-                        return "done", None, {}
-                    reason, extra = problem_of(response)
-                    if response.status_code == 409 and _names(response, "id", row.credential_id):
-                        return "already", None, {}
-                    return "failed", reason, extra
-
-                started = time.perf_counter()
-                tally = await run_rows(rows, send, concurrency, "issuing")
-                return tally, time.perf_counter() - started
+            if api.services is not None:
+                send = direct_issue(api.services, agency)
+            else:
+                send = http_issue(api, api_key)
+            started = time.perf_counter()
+            tally = await run_rows(rows, send, concurrency, "issuing")
+            return tally, time.perf_counter() - started
 
     tally, seconds = _run(main)
     finish(tally, rows, seconds, report, "issued")
@@ -398,6 +393,53 @@ def bulk_revoke(
 
     tally, seconds = _run(main)
     finish(tally, rows, seconds, report, status)
+
+
+def http_issue(api: Api, api_key: str | None) -> Send:
+    """Issue each row with ``POST /credentials/issue`` on a running service."""
+    if not api_key:
+        fail("with --url, give the agency's API key (--api-key or $IDENTITY_API_KEY)", EXIT_USAGE)
+
+    async def send(row: Row) -> tuple[Outcome, str | None, dict[str, Any]]:
+        response = await api.send("POST", "/credentials/issue", row.body, token=api_key)
+        if response.status_code == 201:
+            return "done", None, {}
+        reason, extra = problem_of(response)
+        if response.status_code == 409 and _names(response, "id", row.credential_id):
+            return "already", None, {}
+        return "failed", reason, extra
+
+    return send
+
+
+def direct_issue(services: Any, agency: str) -> Send:
+    """Issue each row in-process through the route's own function (no HTTP round trip:
+    measured about three times faster than calling the route through ASGI)."""
+    from identity.errors import ConflictError, IdentityError
+    from service.problems import status_for
+    from service.routers.credentials import issue_credential
+
+    issuer = services.store.get_issuer(agency)
+
+    async def send(row: Row) -> tuple[Outcome, str | None, dict[str, Any]]:
+        assert row.body is not None
+        try:
+            await issue_credential(services, issuer, row.body)
+        except ConflictError as exc:
+            if exc.data.get("id") == row.credential_id:
+                return "already", None, {}
+            return "failed", _detail(exc), {"status": 409, "type": exc.type_uri}
+        except IdentityError as exc:
+            return "failed", _detail(exc), {"status": status_for(exc), "type": exc.type_uri}
+        return "done", None, {}
+
+    return send
+
+
+def _detail(exc: Any) -> str:
+    """An error as the service's problem+json would say it (detail and naming fields)."""
+    fields = {k: v for k, v in exc.data.items() if isinstance(v, str | int)}
+    return describe_problem({"detail": exc.detail, **fields}, 0)
 
 
 def _names(response: Any, key: str, value: str | None) -> bool:

@@ -174,9 +174,13 @@ def report_errors(command: Callable[[], None]) -> None:
 class Api:
     """The service's API as the operator (or an agency) calls it; problems raise CliError."""
 
-    def __init__(self, client: httpx.AsyncClient, admin_token: str | None) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, admin_token: str | None, services: Any = None
+    ) -> None:
         self.client = client
         self.admin_token = admin_token
+        self.services = services
+        """In-process only: the app's :class:`~service.container.Services`."""
 
     async def call(
         self,
@@ -239,4 +243,5 @@ async def open_api(url: str | None, *, concurrency: int = 16) -> AsyncIterator[A
         async with httpx.AsyncClient(
             transport=transport, base_url="http://identity.local", timeout=60
         ) as client:
-            yield Api(client, app.state.services.admin_token)
+            services = app.state.services
+            yield Api(client, services.admin_token, services)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from identity.credentials.verifier import CredentialNotVerified
+from identity.stores import IssuerRecord
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.auth import authenticate_agency
-from service.container import Svc, read_json, require_object, verification_method
+from service.container import Services, Svc, read_json, require_object, verification_method
 from service.log import receipt_json
 from service.offline import run_verification
 from service.problems import check_result, problem_for
@@ -19,19 +20,12 @@ from service.routers import body_schema, check_envelope
 router = APIRouter(tags=["credentials"])
 
 
-@router.post(
-    "/credentials/issue",
-    status_code=201,
-    response_model=IssueResponse,
-    openapi_extra=body_schema(IssueRequest),
-)
-async def issue(request: Request, svc: Svc) -> JSONResponse:
-    """Agency API key with the ``issue`` scope. Signs the credential with the agency's key."""
-    agency = authenticate_agency(request, svc.store)
-    agency.require("issue")
-    body = require_object(await read_json(request), "body")
+async def issue_credential(
+    svc: Services, issuer: IssuerRecord, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Issue ``body`` (VC-API ``{credential, options}``) as ``issuer``: the one issuance
+    path, for ``POST /credentials/issue`` and ``identity bulk issue``."""
     check_envelope(IssueRequest, body)
-    issuer = svc.store.get_issuer(agency.issuer_id)
     suite = svc.suite_for(body.get("options"))
     signed, receipt, record = await svc.issuer.issue(
         body["credential"],
@@ -48,7 +42,22 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
         options = body.get("options") or {}
         if options.get("waitForCheckpoint") is True:
             out["receipt"] |= await svc.anchors.with_inclusion(receipt)
-    return JSONResponse(out, status_code=201)
+    return out
+
+
+@router.post(
+    "/credentials/issue",
+    status_code=201,
+    response_model=IssueResponse,
+    openapi_extra=body_schema(IssueRequest),
+)
+async def issue(request: Request, svc: Svc) -> JSONResponse:
+    """Agency API key with the ``issue`` scope. Signs the credential with the agency's key."""
+    agency = authenticate_agency(request, svc.store)
+    agency.require("issue")
+    body = require_object(await read_json(request), "body")
+    issuer = svc.store.get_issuer(agency.issuer_id)
+    return JSONResponse(await issue_credential(svc, issuer, body), status_code=201)
 
 
 @router.post(
