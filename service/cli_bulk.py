@@ -214,8 +214,6 @@ async def run_rows(rows: list[Row], send: Send, concurrency: int, what: str) -> 
     queue = iter(rows)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, stop.set)
     progress = Progress(
         TextColumn(f"[bold]{what}"),
         BarColumn(),
@@ -246,6 +244,13 @@ async def run_rows(rows: list[Row], send: Send, concurrency: int, what: str) -> 
                 )
             progress.advance(task_id)
 
+    def on_interrupt() -> None:  # the first Ctrl-C: finish the rows in flight, then stop
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)  # a second one stops at once
+        progress.console.print("stopping after the rows in flight (Ctrl-C again: at once)")
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
     try:
         with progress:
             task_id = progress.add_task(what, total=len(rows))
@@ -253,7 +258,7 @@ async def run_rows(rows: list[Row], send: Send, concurrency: int, what: str) -> 
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
-    tally.interrupted = stop.is_set()
+    tally.interrupted = stop.is_set() and tally.done + tally.already + len(tally.failed) < len(rows)
     return tally
 
 
