@@ -152,8 +152,9 @@ def report_errors(command: Callable[[], None]) -> None:
         typer.echo(f"identity: {exc.message}", err=True)
         sys.exit(exc.code)
     except (SettingsError, ValidationError) as exc:
-        text = " ".join(str(exc).split())
-        typer.echo(f"identity: refusing to start: {text}", err=True)
+        from service.startup import one_line
+
+        typer.echo(f"identity: refusing to start: {one_line(exc)}", err=True)
         sys.exit(EXIT_USAGE)
     except IdentityError as exc:
         typer.echo(f"identity: {exc.detail}", err=True)

@@ -69,7 +69,17 @@ def public_url_for(settings: Settings, host: str, port: int) -> str | None:
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception as the single sentence an operator reads."""
+    """An exception as the single sentence an operator reads. A settings validation error
+    gives only its messages: pydantic's own text would echo the input values (secrets)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            message = str(error.get("msg", "")).removeprefix("Value error, ")
+            where = ".".join(str(p) for p in error.get("loc", ()))
+            parts.append(f"IDENTITY_{where.upper()}: {message}" if where else message)
+        return "; ".join(parts)
     text = getattr(exc, "detail", None) or str(exc)
     return " ".join(str(text).split())
 

@@ -123,3 +123,12 @@ def test_the_image_installs_the_hash_pinned_lock_file() -> None:
     dockerfile = (root / "Dockerfile").read_text()
     assert "pip install --require-hashes --no-deps -r requirements.lock" in dockerfile
     assert "pip install --no-deps --no-build-isolation ." in dockerfile
+
+
+def test_a_refused_setting_is_named_without_echoing_its_value(identity: Identity) -> None:
+    weak = Identity(
+        identity.data, {"IDENTITY_ENV": "production", "IDENTITY_ADMIN_TOKEN": "short-hunter2"}
+    )
+    result = weak("serve", "--port", str(free_port()))
+    one_line_error(result, EXIT_USAGE, "IDENTITY_ADMIN_TOKEN must be set to 32+ characters")
+    assert "hunter2" not in result.stderr and "input_value" not in result.stderr
