@@ -35,6 +35,7 @@ SUITES = [
         "bench_observability.py",
         ["--rounds", "3"],
     ),
+    ("bulk issuance against HTTP issuance", "bench_bulk.py", ["--quick"]),
 ]
 
 

@@ -1,19 +1,65 @@
-"""The operator's command line: ``identity serve``, ``identity issuer create``, ``audit``."""
+"""The operator's command line: the root that registers each command group.
+
+``serve`` lives here; every other group is a small ``service/cli_*.py`` module (see
+``docs/cli.md`` for the commands and their exit codes).
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Identity and credential service: operator commands.", no_args_is_help=True)
-issuer_app = typer.Typer(
-    help="Manage agencies (issuers) directly in the store.", no_args_is_help=True
+from service.cli_agencies import agency_app
+from service.cli_audit import audit
+from service.cli_backup import backup, restore
+from service.cli_bulk import bulk_app
+from service.cli_common import report_errors
+from service.cli_export import export
+from service.cli_health import health
+from service.cli_registry import accreditation_app, type_app
+from service.log_cli import register as register_log_checks
+
+app = typer.Typer(
+    help="Identity and credential service: operator commands.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
-app.add_typer(issuer_app, name="issuer")
+log_app = typer.Typer(
+    help="The transparency log: export it as static files, reconcile and verify it.",
+    no_args_is_help=True,
+)
+app.add_typer(agency_app, name="agency")
+app.add_typer(agency_app, name="issuer", hidden=True)  # the older name, kept working
+app.add_typer(accreditation_app, name="accreditation")
+app.add_typer(type_app, name="type")
+app.add_typer(bulk_app, name="bulk")
+app.add_typer(log_app, name="log")
+app.command()(audit)
+app.command()(health)
+app.command()(backup)
+app.command()(restore)
+log_app.command("export")(export)
+register_log_checks(log_app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"identity {version('identity-service')}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Operator commands; each error is one line with a documented exit code."""
 
 
 @app.command()
@@ -26,23 +72,45 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="Worker processes; default $WEB_CONCURRENCY or 1.")
     ] = None,
+    hold_on_refusal: Annotated[
+        float,
+        typer.Option(
+            envvar="IDENTITY_HOLD_ON_REFUSAL",
+            help="On a refused start, answer 503 with the reason for this many seconds "
+            "before exiting (so a container's health check shows why).",
+        ),
+    ] = 0,
 ) -> None:
-    """Run the HTTP service with uvicorn (SQLite in $IDENTITY_DATA_DIR by default)."""
+    """Run the HTTP service with uvicorn in the foreground (Ctrl-C stops it); SQLite in
+    $IDENTITY_DATA_DIR by default."""
     import uvicorn
 
+    from identity.errors import IdentityError
     from service.app import check_startup
     from service.observability.logs import uvicorn_log_config
     from service.observability.multiprocess import metrics_directory
-    from service.settings import Settings
+    from service.settings import Settings, SettingsError
+    from service.startup import hold_refusal, one_line, public_url_for
 
-    settings = Settings()  # refuse early, with a clear message, on unsafe settings
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only (#12)
-    check_startup(settings)  # and on a store that does not answer, or another log's
+    port = port or int(os.environ.get("PORT", "8000"))
+    try:
+        settings = Settings()  # refuse early, with a clear message, on unsafe settings
+        host = host or settings.default_host
+        served = public_url_for(settings, host, port)
+        if served is not None:  # the workers read it from the environment
+            os.environ["IDENTITY_PUBLIC_URL"] = served
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only (#12)
+        check_startup(settings)  # and on a store that does not answer, or another log's
+    except (SettingsError, ValueError, IdentityError) as exc:
+        typer.echo(f"identity: refusing to start: {one_line(exc)}", err=True)
+        if hold_on_refusal > 0:
+            hold_refusal(one_line(exc), host or "127.0.0.1", port, hold_on_refusal)
+        raise typer.Exit(2) from None
     with metrics_directory():  # one shared metrics directory for all workers
         uvicorn.run(
             "service.main:app",
-            host=host or settings.default_host,
-            port=port or int(os.environ.get("PORT", "8000")),
+            host=host,
+            port=port,
             workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
             log_config=uvicorn_log_config(settings),
             access_log=False,  # the service writes its own line per request
@@ -50,75 +118,6 @@ def serve(
         )
 
 
-@issuer_app.command("create")
-def issuer_create(
-    name: Annotated[str, typer.Argument(help="The agency's display name.")],
-    issuer_id: Annotated[str | None, typer.Option("--id", help="A short slug id.")] = None,
-) -> None:
-    """Create an agency with a did:key; prints its DID and a one-time API key as JSON."""
-    import asyncio
-
-    from schemas.api import CreatedIssuer, CreateIssuerRequest
-    from service.container import Services
-    from service.routers.issuers import create_agency
-    from service.settings import Settings
-
-    async def run() -> CreatedIssuer:
-        svc = Services.build(Settings())
-        await svc.start()
-        try:
-            return await create_agency(svc, CreateIssuerRequest(name=name, id=issuer_id))
-        finally:
-            await svc.aclose()
-
-    created = asyncio.run(run())
-    typer.echo(json.dumps(created.model_dump(), indent=2))
-
-
-@app.command()
-def audit(
-    base_url: Annotated[
-        str, typer.Argument(help="The log's service URL, e.g. https://id.city.gov")
-    ],
-    vkey: Annotated[str, typer.Option(help="The log's verifier key (GET /log/key), pinned.")],
-    state: Annotated[
-        str, typer.Option(help="Local state file of checkpoints seen.")
-    ] = "audit-state.json",
-) -> None:
-    """Mirror the log from its tiles, recompute every hash, check every checkpoint's
-    signature and its consistency with all earlier ones; exit 1 naming the first fault."""
-    from identity.errors import IdentityError
-    from service.audit import audit as run_audit
-
-    try:
-        report = run_audit(base_url.rstrip("/"), state, vkey)
-    except IdentityError as exc:
-        typer.echo(f"audit FAILED: {exc.detail}", err=True)
-        raise typer.Exit(1) from None
-    size = report.checkpoint.checkpoint.size
-    typer.echo(
-        f"audit ok: {size} entries, {report.tiles_checked} tiles, "
-        f"{report.checkpoints_checked} checkpoints consistent; root "
-        f"{report.checkpoint.checkpoint.root.hex()}"
-    )
-
-
-def _register_log_commands() -> None:
-    from service.log_cli import register
-
-    register(app)
-
-
-_register_log_commands()
-
-
 def main() -> None:
-    try:
-        app()
-    except Exception as exc:  # settings refusals: one clear line, not a traceback
-        from service.settings import SettingsError
-
-        if isinstance(exc, SettingsError) or type(exc).__name__ == "ValidationError":
-            typer.echo(f"identity: refusing to start: {exc}", err=True)
-            sys.exit(2)
-        raise
+    """The ``identity`` console script: every error one line (see ``docs/cli.md``)."""
+    report_errors(lambda: app(standalone_mode=True))

@@ -27,6 +27,7 @@ from identity.directory_store import DirectoryStore
 from identity.errors import (
     ConflictError,
     LogIntegrityError,
+    MalformedProofError,
     MalformedValueError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -55,6 +56,7 @@ from service.status import StatusLists
 from service.storage import open_directory_store, open_store, share_memory_log
 
 CHALLENGE_TTL = timedelta(minutes=5)
+START_ATTEMPTS = 8
 CHALLENGE_PURGE_EVERY = timedelta(minutes=10)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -225,9 +227,20 @@ class Services:
         return receipt_json(self.anchors.receipt(anchor))
 
     async def start(self) -> None:
-        """Start the log (refuses a store of another log) -- needs the running loop."""
+        """Start the log (refuses a store of another log) -- needs the running loop.
+
+        Replicas starting together race to sign the first checkpoint (a compare-and-swap):
+        the loser sees ``ConflictError`` and starts again from the winner's checkpoint.
+        """
         await asyncio.to_thread(self._bind_log)
-        await self.log.start()
+        for attempt in range(START_ATTEMPTS):
+            try:
+                await self.log.start()
+                break
+            except ConflictError:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
         self.log_health = LogHealthMonitor(self.log)
         self.log_health.start()
 
@@ -283,7 +296,17 @@ class Services:
         proof_type = options.get("type", "DataIntegrityProof")
         if not isinstance(name, str) or not isinstance(proof_type, str):
             raise MalformedValueError("options.type and options.cryptosuite must be strings")
-        return self.registry.named(proof_type, name)
+        try:
+            return self.registry.named(proof_type, name)
+        except MalformedProofError:  # the caller's options, not a proof, are wrong
+            supported = [c for c in self.registry.names() if c != "None"]
+            raise MalformedValueError(
+                f"options.cryptosuite {name!r} with options.type {proof_type!r} is not "
+                f"supported for issuing; use one of: {', '.join(supported)} "
+                "(type DataIntegrityProof)",
+                field="options.cryptosuite",
+                supported=supported,
+            ) from None
 
     async def aclose(self) -> None:
         if self.log_health is not None:

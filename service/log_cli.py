@@ -71,9 +71,8 @@ def run_verify(settings: Settings, echo: Echo = typer.echo) -> int:
     return 0
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``log`` command group to the operator's CLI."""
-    log_app = typer.Typer(help="Check the transparency log against its store.")
+def register(log_app: typer.Typer) -> None:
+    """Add ``reconcile`` and ``verify`` to the CLI's ``log`` command group."""
 
     @log_app.command("reconcile")
     def reconcile_command() -> None:
@@ -86,5 +85,3 @@ def register(app: typer.Typer) -> None:
         """Recompute every stored hash at every level from the entries, check the
         counters, the root and the checkpoint's signature; exit 1 naming every fault."""
         raise typer.Exit(run_verify(Settings()))
-
-    app.add_typer(log_app, name="log")

@@ -24,6 +24,7 @@ DATETIME_STAMP = re.compile(
 )
 # RFC 3986 scheme followed by ':' -- VC DM 2.0 §4.4 requires ids to be URLs.
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,15 @@ class Credential:
 def parse_datetime(value: Any, field: str) -> datetime:
     """Parse an XML Schema dateTimeStamp; a missing time zone is an error."""
     if not isinstance(value, str) or not DATETIME_STAMP.match(value):
-        raise MalformedValueError(f"{field} must be an XML Schema dateTimeStamp", field=field)
+        example = "2026-01-01T00:00:00Z"
+        if isinstance(value, str) and DATE_ONLY.fullmatch(value):
+            example = value + "T00:00:00Z"  # the user's own date, made a dateTimeStamp
+        raise MalformedValueError(
+            f"{field} must be an XML Schema dateTimeStamp (a date, a time and a time zone), "
+            f"e.g. {example}",
+            field=field,
+            example=example,
+        )
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -61,7 +70,10 @@ def _as_list(value: Any) -> list[Any]:
 
 def _check_url(value: Any, field: str) -> str:
     if not isinstance(value, str) or not URL.match(value):
-        raise MalformedValueError(f"{field} must be a URL", field=field)
+        raise MalformedValueError(
+            f"{field} must be a URL, e.g. did:example:123 or https://example.org/123",
+            field=field,
+        )
     return value
 
 
@@ -91,6 +103,12 @@ def _check_types(doc: dict[str, Any]) -> tuple[str, ...]:
 
 def _check_issuer(doc: dict[str, Any]) -> str:
     issuer = doc.get("issuer")
+    if issuer is None:
+        raise MalformedValueError(
+            'the credential has no "issuer": set it to the issuing agency\'s DID '
+            '(e.g. "issuer": "did:key:z6Mk…", as GET /issuers/{id} shows), VC DM 2.0 §4.7',
+            field="issuer",
+        )
     if isinstance(issuer, dict):
         return _check_url(issuer.get("id"), "issuer.id")
     return _check_url(issuer, "issuer")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from identity.clock import Clock
+from identity.clock import Clock, xsd_datetime
 from identity.credentials.model import Credential, parse_credential
 from identity.dids import DidResolver
 from identity.errors import (
@@ -170,10 +170,27 @@ class Verifier:
 
     def _check_validity(self, credential: Credential) -> CheckResult:
         now = self.clock.now()
+        at = xsd_datetime(now)
         if credential.valid_from is not None and now < credential.valid_from:
-            return CheckResult("validityPeriod", ValidityPeriodError("credential is not yet valid"))
+            starts = xsd_datetime(credential.valid_from)
+            return CheckResult(
+                "validityPeriod",
+                ValidityPeriodError(
+                    f"credential is not yet valid: validFrom is {starts}, now is {at}",
+                    validFrom=starts,
+                    now=at,
+                ),
+            )
         if credential.valid_until is not None and now > credential.valid_until:
-            return CheckResult("validityPeriod", ValidityPeriodError("credential has expired"))
+            ended = xsd_datetime(credential.valid_until)
+            return CheckResult(
+                "validityPeriod",
+                ValidityPeriodError(
+                    f"credential has expired: validUntil was {ended}, now is {at}",
+                    validUntil=ended,
+                    now=at,
+                ),
+            )
         return CheckResult("validityPeriod")
 
     def _run_extra(self, verified: Verified, options: dict[str, Any]) -> list[CheckResult]:

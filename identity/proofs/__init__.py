@@ -85,8 +85,9 @@ class SuiteRegistry:
         key: tuple[Any, Any] = (proof.get("type"), proof.get("cryptosuite"))
         suite = self._suites.get(key)
         if suite is None:
+            known = ", ".join(sorted(f"{t}/{c}" if c else t for t, c in self._suites))
             raise MalformedProofError(
-                f"unsupported proof type/cryptosuite {key[0]!r}/{key[1]!r}",
+                f"unsupported proof type/cryptosuite {key[0]!r}/{key[1]!r}; supported: {known}",
                 type=str(key[0]),
                 cryptosuite=str(key[1]),
             )

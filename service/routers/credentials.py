@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -10,9 +11,10 @@ from fastapi.responses import JSONResponse
 
 from identity.credentials.status import StatusMessages
 from identity.credentials.verifier import CredentialNotVerified
+from identity.stores import IssuerRecord
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.auth import authenticate_agency
-from service.container import Svc, read_json, require_object, verification_method
+from service.container import Services, Svc, read_json, require_object, verification_method
 from service.log import receipt_json
 from service.observability import issuing, verification
 from service.offline import run_verification
@@ -22,21 +24,16 @@ from service.routers import body_schema, check_envelope
 router = APIRouter(tags=["credentials"])
 
 
-@router.post(
-    "/credentials/issue",
-    status_code=201,
-    response_model=IssueResponse,
-    openapi_extra=body_schema(IssueRequest),
-)
-async def issue(request: Request, svc: Svc) -> JSONResponse:
-    """Agency API key with the ``issue`` scope. Signs the credential with the agency's key."""
-    agency = authenticate_agency(request, svc)
-    agency.require("issue")
-    body = require_object(await read_json(request), "body")
+async def issue_credential(
+    svc: Services, issuer: IssuerRecord, body: dict[str, Any], request: Request | None = None
+) -> dict[str, Any]:
+    """Issue ``body`` (VC-API ``{credential, options}``) as ``issuer``: the one issuance
+    path, for ``POST /credentials/issue`` (``request`` counts it in the metrics) and
+    ``identity bulk issue``."""
     check_envelope(IssueRequest, body)
-    issuer = svc.store.get_issuer(agency.issuer_id)
     suite = svc.suite_for(body.get("options"))
-    with issuing(request, suite.cryptosuite or suite.proof_type):
+    counted = issuing(request, suite.cryptosuite or suite.proof_type) if request else nullcontext()
+    with counted:
         signed, receipt, record = await svc.issuer.issue(
             body["credential"],
             issuer=issuer,
@@ -54,7 +51,22 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
         options = body.get("options") or {}
         if options.get("waitForCheckpoint") is True:
             out["receipt"] |= await svc.anchors.with_inclusion(receipt)
-    return JSONResponse(out, status_code=201)
+    return out
+
+
+@router.post(
+    "/credentials/issue",
+    status_code=201,
+    response_model=IssueResponse,
+    openapi_extra=body_schema(IssueRequest),
+)
+async def issue(request: Request, svc: Svc) -> JSONResponse:
+    """Agency API key with the ``issue`` scope. Signs the credential with the agency's key."""
+    agency = authenticate_agency(request, svc)
+    agency.require("issue")
+    body = require_object(await read_json(request), "body")
+    issuer = svc.store.get_issuer(agency.issuer_id)
+    return JSONResponse(await issue_credential(svc, issuer, body, request), status_code=201)
 
 
 def _messages(svc: Svc, credential: Any) -> StatusMessages | None:

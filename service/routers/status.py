@@ -29,6 +29,11 @@ STATUS_WORDS = {
     "unsuspended": ("suspension", False),
     "active": ("suspension", False),
 }
+STATE_WORDS = {
+    ("revocation", True): "revoked",
+    ("suspension", True): "suspended",
+    ("suspension", False): "active",
+}
 
 
 @router.get("/status-lists/{group}/{purpose}")
@@ -126,6 +131,15 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             raise ConflictError(
                 f"{record.type} credentials cannot be suspended (no suspension entry)",
                 type=record.type,
+            )
+    # A change to the state the credential is already in is not an act: refused (409,
+    # naming the state) so the log never records one; bulk re-runs count it as done.
+    current = svc.status.current(record.status_group, record.status_index)
+    for purpose, value in changes:
+        if current.get(purpose) == value:
+            word = STATE_WORDS[purpose, value]
+            raise ConflictError(
+                f"the credential is already {word}", credentialId=record.id, state=word
             )
     receipts = []
     for position, (purpose, value) in enumerate(changes):

@@ -181,7 +181,7 @@ ISSUE_CASES: dict[str, tuple[Any, int, str]] = {
     "unknown cryptosuite": (
         lambda d: {"credential": _cred(d), "options": {"cryptosuite": "ecdsa-rdfc-2019"}},
         422,
-        VC_DI + "MALFORMED_PROOF_ERROR",
+        VC_DM + "MALFORMED_VALUE_ERROR",  # the options are wrong, not a proof
     ),
 }
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_the_readme_wallet_snippet_creates_and_rotates_a_did(client: TestClient) -> None:
+def test_the_readme_wallet_snippet_creates_and_rotates_a_did(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = README.read_text()
     start = text.index("```python", text.index("A wallet makes and signs")) + len("```python")
     code = text[start : text.index("```", start)]
@@ -20,3 +23,6 @@ def test_the_readme_wallet_snippet_creates_and_rotates_a_did(client: TestClient)
     resolved = client.get(f"/dids/{namespace['did']}").json()
     assert resolved["didDocumentMetadata"]["versionId"] == "2"
     assert resolved["didDocument"]["verificationMethod"][0]["id"] == namespace["did"] + "#key-2"
+    printed = capsys.readouterr().out  # the snippet says what it did
+    assert f"created {namespace['did']}" in printed
+    assert f"version 2 key {namespace['did']}#key-2" in printed
