@@ -103,6 +103,7 @@ class _Context:
     __slots__ = (
         "derived",
         "id_aliases",
+        "iri_ok",
         "plans",
         "prefixes",
         "previous",
@@ -128,6 +129,7 @@ class _Context:
         self.plans: dict[str, tuple[Any, ...]] = {}
         self.typed: dict[tuple[str, ...], _Context] = {}
         self.vocab_ok: set[str] = set()
+        self.iri_ok: set[str] = set()
         self.derived: dict[tuple[str, str], _Context] = {}
 
 
@@ -431,12 +433,16 @@ class TermTables:
     @staticmethod
     def _iri(context: _Context, value: str) -> None:
         """A document-relative IRI (``@id``, ``@type: @id``): absolute or a blank node."""
+        if value in context.iri_ok:
+            return
         if _IRI.match(value):
             prefix = value[: value.index(":")]
             if prefix in context.prefixes and not value.startswith("//", len(prefix) + 1):
                 raise _Unsure  # a compact IRI: expands to something else
             if value.startswith(RELATIVE_BASE):
                 raise _Unsure
+            if len(context.iri_ok) < MAX_KEYS_PER_CONTEXT:
+                context.iri_ok.add(value)
             return
         if value.startswith("_:") and len(value) > 2:
             return
