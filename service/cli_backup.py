@@ -46,11 +46,11 @@ def sha256_file(path: Path) -> str:
 
 
 def sqlite_files(settings: Settings) -> dict[str, Path]:
-    """The SQLite databases of the settings: records (with the directory chain) and log."""
+    """The SQLite databases of the settings: the records, which also hold the log (its
+    entries commit in the acts' own transactions), and the directory chain."""
     from service.storage import sqlite_path
 
-    url = settings.resolved_storage_url
-    return {"records": sqlite_path(url), "log": sqlite_path(url, "log.sqlite3")}
+    return {"records": sqlite_path(settings.resolved_storage_url)}
 
 
 def _redis_client(settings: Settings) -> Any:

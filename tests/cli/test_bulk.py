@@ -34,7 +34,7 @@ def _summary(stdout: str) -> dict[str, int]:
 
 def _ledger(data: Path) -> tuple[Counter[str], dict[str, tuple[bytes, int | None]]]:
     """The log's credential.issued digests (with multiplicity) and each row's record."""
-    log = SQLiteLogStore(data / "log.sqlite3")
+    log = SQLiteLogStore(data / "identity.sqlite3")
     store = SqliteStore(data / "identity.sqlite3")
     try:
         entries = [LogEntry.parse(e) for e in log.read_entries(0, log.entry_count())]
@@ -147,7 +147,7 @@ def test_csv_rows_and_bulk_revocation_resume(identity: Identity, tmp_path: Path)
     ids.write_text("urn:x:p0\nurn:x:p1\nurn:x:p2\n")
     again = _summary(identity.ok("bulk", "revoke", str(ids), "--agency", "psb"))
     assert again == {"done": 1, "already": 2, "failed": 0, "notRun": 0, "rows": 3}
-    log = SQLiteLogStore(identity.data / "log.sqlite3")
+    log = SQLiteLogStore(identity.data / "identity.sqlite3")
     try:
         kinds = Counter(LogEntry.parse(e).kind for e in log.read_entries(0, log.entry_count()))
     finally:

@@ -80,7 +80,7 @@ def test_audit_over_http_fetches_only_new_tiles_and_reads_the_key_url(
 
     # The log rewrites an old entry: tiles already audited are not fetched again, so only
     # --full (fetch everything, as a fresh auditor would) sees it.
-    with sqlite3.connect(identity.data / "log.sqlite3") as db:
+    with sqlite3.connect(identity.data / "identity.sqlite3") as db:
         db.execute("UPDATE log_entries SET data = CAST('rewritten' AS BLOB) WHERE idx = 5")
     with serving(identity) as url:
         assert "audit ok" in identity.ok("audit", url, "--vkey", vkey, "--state", str(state))
@@ -99,7 +99,7 @@ def test_sqlite_backup_and_restore_round_trip(identity: Identity, tmp_path: Path
     backup = tmp_path / "backup"
     assert "backed up sqlite store" in identity.ok("backup", str(backup))
     manifest = json.loads((backup / "manifest.json").read_text())
-    assert set(manifest["files"]) == {"records", "log"}
+    assert set(manifest["files"]) == {"records"}  # the log lives in the records file
     one_line_error(identity("backup", str(backup)), EXIT_INVALID, "not empty")
 
     fresh = Identity(tmp_path / "restored", {})
@@ -112,7 +112,7 @@ def test_sqlite_backup_and_restore_round_trip(identity: Identity, tmp_path: Path
 
     corrupt = tmp_path / "corrupt"
     shutil.copytree(backup, corrupt)
-    log_file = corrupt / "log.sqlite3"
+    log_file = corrupt / "identity.sqlite3"
     data = bytearray(log_file.read_bytes())
     data[-100] ^= 0xFF
     log_file.write_bytes(bytes(data))
