@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from identity.dids.key import did_from_key
 from identity.errors import ConflictError, NotFoundError
@@ -116,13 +116,14 @@ async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
 
 
 @router.delete("/issuers/{issuer_id}/keys/{key_id}", status_code=204)
-def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> None:
+def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> Response:
     """Operator only: revoke an agency's API key."""
     require_admin(request, svc.admin_token)
     record = svc.store.find_api_key(key_id)
     if record is None or record.issuer_id != issuer_id:
         raise NotFoundError("no such API key for this issuer")
     svc.store.revoke_api_key(key_id)
+    return Response(status_code=204)  # no body, so no Content-Type
 
 
 @router.post("/verifiers", status_code=201, openapi_extra=body_schema(CreateVerifierRequest))
