@@ -17,13 +17,17 @@ from fastapi.responses import HTMLResponse, Response
 from identity.errors import NotFoundError
 
 ASSETS = "docs/assets/"
-# Scripts, styles, fonts, fetches: this origin only. Images may also be data: URLs
-# (Swagger UI's icons are inline SVG in its stylesheet); ReDoc runs its search index in a
-# worker it builds from a blob: URL of its own code.
+# Scripts, styles, fonts, fetches: this origin only; images may also be data: URLs
+# (Swagger UI's stylesheet draws icons as inline SVG). ReDoc styles its page through
+# styled-components, which inserts <style> elements, and runs its search index in a worker
+# made from a blob: URL of its own code: its page alone allows both.
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+REDOC_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + (
+    "; worker-src 'self' blob:"
 )
 HEADERS = {
     "Content-Security-Policy": CSP,
@@ -95,7 +99,8 @@ def install(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return HTMLResponse(REDOC_PAGE.format(title=title), headers=HEADERS)
+        headers = {**HEADERS, "Content-Security-Policy": REDOC_CSP}
+        return HTMLResponse(REDOC_PAGE.format(title=title), headers=headers)
 
     @app.get("/docs/assets/{name}", include_in_schema=False)
     def docs_asset(name: str) -> Response:
