@@ -489,9 +489,11 @@ def _resolver_responses(responses: dict[str, Any], ok: str, models: set[type[Bas
             "description": f"didResolutionMetadata.error names {codes}",
             "content": {DID_RESULT: {"schema": result}},
         }
-    responses["500"]["content"][problems.PROBLEM_JSON] = {
-        "schema": {"$ref": COMPONENTS + "ProblemDetails"}
-    }
+    problem = {"schema": {"$ref": COMPONENTS + "ProblemDetails"}}
+    responses["500"]["content"][problems.PROBLEM_JSON] = problem
+    # A path the router cannot match at all (a DID with a line break: the {did:path}
+    # pattern stops there) gets the router's 404, problem+json like any unknown path.
+    responses["404"]["content"][problems.PROBLEM_JSON] = copy.deepcopy(problem)
 
 
 def _schema_of(ok: Any, models: set[type[BaseModel]]) -> dict[str, Any]:

@@ -111,6 +111,7 @@ class Recorder:
     seen: Counter[Key] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     document: dict[str, Any] | None = None
+    outside: Counter[tuple[str, int]] = field(default_factory=Counter)
     _checked: Counter[Key] = field(default_factory=Counter)
     _validators: dict[tuple[str, str, str, str], Draft202012Validator] = field(default_factory=dict)
 
@@ -121,6 +122,7 @@ class Recorder:
             self.document = app.openapi()
         template = route_template(app, self.document, method, path)
         if template is None:
+            self.outside[(method + " " + path[:40], response.status_code)] += 1
             return
         key = (
             method,
@@ -198,7 +200,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if reporter is not None and RECORDER.seen:
         reporter.write_line(
             f"OpenAPI conformance: {sum(RECORDER.seen.values())} answers of "
-            f"{len(RECORDER.seen)} kinds recorded, {len(RECORDER.problems)} undeclared"
+            f"{len(RECORDER.seen)} kinds recorded, {len(RECORDER.problems)} undeclared; "
+            f"{sum(RECORDER.outside.values())} outside the document (unknown paths, /docs)"
         )
     if not RECORDER.problems:
         return

@@ -6,7 +6,8 @@ examples first, then generated cases. Each answer must not be a server error and
 match what the document declares for the operation: status code, content type, headers
 and body schema. The run is bounded and reproducible: a fixed seed and derandomized
 Hypothesis (``deterministic``), no example database, ``MAX_EXAMPLES`` cases per
-operation and caller. ``IDENTITY_FUZZ_EXAMPLES`` raises the bound for a longer local run.
+operation and caller. ``IDENTITY_FUZZ_EXAMPLES`` and ``IDENTITY_FUZZ_SEED`` change the
+bound and the seed for a longer local run.
 
 A failure prints the case as a curl command and the seed; re-running this file replays
 the same cases.
@@ -28,9 +29,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from identity.clock import FixedClock
@@ -44,15 +48,18 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-SEED = 1913
+SEED = int(os.environ.get("IDENTITY_FUZZ_SEED", "1913"))
 MAX_EXAMPLES = int(os.environ.get("IDENTITY_FUZZ_EXAMPLES", "8"))
-ROLES = ("operator", "agency", "verifier", "citizen")
+ROLES = tuple(os.environ.get("IDENTITY_FUZZ_ROLES", "operator agency verifier citizen").split())
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    unsupported_method,  # an undeclared method: 405 with Allow (RFC 9110 §15.5.6)
+    missing_required_header,
+    negative_data_rejection,  # invalid input is refused with a 4xx
 ]
 
 CONFIG = SchemathesisConfig.from_dict(
@@ -120,6 +127,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World(
             client,
             {
+                "anonymous": {},
                 "operator": _bearer(ADMIN),
                 "agency": _bearer(agency["apiKey"]),
                 "verifier": _bearer(verifier.json()["apiKey"]),

@@ -27,7 +27,7 @@ from service.openapi import OPERATIONS, SECURITY_SCHEMES, references
 from service.openapi_examples import EXAMPLES
 from service.settings import Settings
 from tests.openapi_recorder import Recorder
-from tests.service.conftest import ADMIN
+from tests.service.conftest import ADMIN, admin
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -289,3 +289,24 @@ def test_the_bundles_licences_are_served_beside_them(client: TestClient) -> None
 
 def _tree(cls: type[e.IdentityError]) -> list[type[e.IdentityError]]:
     return [cls, *(c for sub in cls.__subclasses__() for c in _tree(sub))]
+
+
+# -- what the fuzzer found -------------------------------------------------------------
+
+
+def test_405_names_the_allowed_methods(client: TestClient) -> None:
+    response = client.put("/health")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["allow"] == "GET"  # RFC 9110 §15.5.6
+
+
+@pytest.mark.parametrize("field,value", [("suspendable", 0), ("validityDays", "30")])
+def test_a_credential_type_with_a_mistyped_member_is_refused(
+    client: TestClient, field: str, value: Any
+) -> None:
+    body = {**EXAMPLES["POST", "/credential-types"], field: value}
+    response = client.post("/credential-types", json=body, headers=admin())
+    assert response.status_code == 422
+    assert response.json()["type"] == e.MalformedValueError.type_uri
+    assert client.get("/credential-types/LibraryCardCredential").status_code == 404
