@@ -67,7 +67,8 @@ class UpdateStatusRequest(BaseModel):
 
 
 class CredentialTypeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: JSON types as declared (no 0 for false, no "30" for 30); found by the fuzzer
+    model_config = ConfigDict(extra="forbid", strict=True)
     type: str
     title: str | None = None
     schema_: dict[str, Any] = Field(alias="schema")

@@ -14,7 +14,7 @@ from identity.directory_store import DirectoryStore
 from identity.log.reader import LogReader
 from identity.log.store import LogStore
 from identity.stores import Store
-from service import observability, problems
+from service import docs, observability, openapi, problems
 from service.container import Services
 from service.routers import (
     catalog,
@@ -68,6 +68,8 @@ def create_app(
         description="W3C Verifiable Credentials with Data Integrity proofs, DIDs and an "
         "append-only Merkle log with signed checkpoints.",
         lifespan=lifespan,
+        docs_url=None,  # service/docs.py serves /docs and /redoc offline
+        redoc_url=None,
     )
     problems.install(app)
     obs = observability.install(app, settings)
@@ -88,6 +90,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(log_router(log_reader))
     app.include_router(log_info.router)
+    openapi.install(app)
+    docs.install(app)
     return app
 
 

@@ -140,7 +140,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        return problem(exc.status_code, e.PROBLEMS + kind, str(exc.detail), str(exc.detail))
+        response = problem(exc.status_code, e.PROBLEMS + kind, str(exc.detail), str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. 405's Allow (RFC 9110 §15.5.6)
+        return response
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+from tests.openapi_recorder import pytest_configure, pytest_sessionfinish
+
+__all__ = ["pytest_configure", "pytest_sessionfinish"]  # hooks: every answer is declared
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 VECTORS = SHARED / "vectors"

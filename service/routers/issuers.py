@@ -6,7 +6,7 @@ import logging
 import secrets
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from identity.dids.key import did_from_key
 from identity.errors import ConflictError, NotFoundError
@@ -133,7 +133,7 @@ async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
 
 
 @router.delete("/issuers/{issuer_id}/keys/{key_id}", status_code=204)
-def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> None:
+def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> Response:
     """Operator only: revoke an agency's API key."""
     require_admin(request, svc)
     record = svc.store.find_api_key(key_id)
@@ -144,6 +144,7 @@ def revoke_key(issuer_id: str, key_id: str, request: Request, svc: Svc) -> None:
         "API key revoked",
         extra=fields(event="api_key.revoked", agency=issuer_id, key_id=record.key_id),
     )
+    return Response(status_code=204)  # no body, so no Content-Type
 
 
 @router.post("/verifiers", status_code=201, openapi_extra=body_schema(CreateVerifierRequest))

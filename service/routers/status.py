@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from identity.credentials.status import MESSAGE, StatusMessages, message_purpose
 from identity.errors import (
@@ -37,13 +37,13 @@ STATE_WORDS = {
 
 
 @router.get("/status-lists/{group}/{purpose}")
-def status_list(group: str, purpose: str, request: Request, svc: Svc) -> JSONResponse:
+def status_list(group: str, purpose: str, request: Request, svc: Svc) -> Response:
     """The signed BitstringStatusListCredential; re-signed when a bit changes."""
     document, version = svc.status.signed_list(group, purpose)
     etag = f'"{group}-{purpose}-{version}"'
     headers = {"Cache-Control": "public, max-age=60", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
-        return JSONResponse(None, status_code=304, headers=headers)
+        return Response(status_code=304, headers=headers)  # no body (RFC 9110 §15.4.5)
     return JSONResponse(document, headers=headers, media_type="application/vc+ld+json")
 
 

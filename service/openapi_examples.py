@@ -1,0 +1,155 @@
+"""An example request body for every operation that takes one (shown in /docs and /redoc,
+and the fuzzer's first case for each operation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+AGENCY_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+CITIZEN_DID = "did:key:z6MktiSzqF9kqwdU8VkdBKx56EYzXfpgnNPUAGznpicNiWfn"
+PROOF: dict[str, Any] = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-jcs-2022",
+    "created": "2026-06-01T12:00:00Z",
+    "verificationMethod": AGENCY_DID + "#" + AGENCY_DID.removeprefix("did:key:"),
+    "proofPurpose": "assertionMethod",
+    "proofValue": "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk9czhSePTFehP8c3PGfb6a22gkfUKKF"
+    "kuRKbvEUyPnS5qe",
+}
+CREDENTIAL: dict[str, Any] = {
+    "@context": ["https://www.w3.org/ns/credentials/v2"],
+    "type": ["VerifiableCredential", "ResidencePermitCredential"],
+    "issuer": AGENCY_DID,
+    "validFrom": "2026-01-01T00:00:00Z",
+    "credentialSubject": {
+        "id": CITIZEN_DID,
+        "fullName": "Li Lei",
+        "dateOfBirth": "1990-02-03",
+        "residenceAddress": "Xuhui",
+        "permitNumber": "SH2026001",
+    },
+}
+SIGNED: dict[str, Any] = {**CREDENTIAL, "proof": PROOF}
+PRESENTATION: dict[str, Any] = {
+    "@context": ["https://www.w3.org/ns/credentials/v2"],
+    "type": ["VerifiablePresentation"],
+    "holder": CITIZEN_DID,
+    "verifiableCredential": [SIGNED],
+    "proof": {
+        **PROOF,
+        "verificationMethod": CITIZEN_DID + "#" + CITIZEN_DID.removeprefix("did:key:"),
+        "proofPurpose": "authentication",
+        "challenge": "Tb1ZcmVRb3Pv8bA2Nw4nqkN7dOqJwX9x",
+        "domain": "identity.example",
+    },
+}
+DID_CREATE: dict[str, Any] = {
+    "type": "create",
+    "nonce": "2f0c6d1e",
+    "document": {
+        "verificationMethod": [
+            {
+                "id": "#key-1",
+                "type": "Multikey",
+                "publicKeyMultibase": CITIZEN_DID.removeprefix("did:key:"),
+            }
+        ],
+        "authentication": ["#key-1"],
+        "capabilityInvocation": ["#key-1"],
+    },
+    "proof": {**PROOF, "proofPurpose": "capabilityInvocation"},
+}
+DID_UPDATE: dict[str, Any] = {
+    "type": "update",
+    "did": "did:cityid:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme",
+    "previous": "sha256:" + "ab" * 32,
+    "document": DID_CREATE["document"],
+    "proof": DID_CREATE["proof"],
+}
+CONSENT: dict[str, Any] = {
+    "@context": [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://identity-service.example/contexts/city/v1",
+    ],
+    "type": ["VerifiableCredential", "DataSharingConsent"],
+    "issuer": CITIZEN_DID,
+    "validFrom": "2026-06-01T12:00:00Z",
+    "validUntil": "2027-06-01T12:00:00Z",
+    "credentialSubject": {
+        "id": AGENCY_DID,
+        "sharingRequest": "4a0b8f4e-2c1d-4d0e-9a53-3f1f2b3c4d5e",
+        "requestDigest": "sha256:" + "cd" * 32,
+        "decision": "grant",
+    },
+    "proof": {**PROOF, "verificationMethod": PRESENTATION["proof"]["verificationMethod"]},
+}
+
+EXAMPLES: dict[tuple[str, str], Any] = {
+    ("POST", "/issuers"): {"name": "Public Security Bureau", "id": "psb"},
+    ("POST", "/issuers/{issuer_id}/keys"): {"scopes": ["issue", "revoke"]},
+    ("POST", "/verifiers"): {"name": "Counter 3, Xuhui service centre"},
+    ("POST", "/credential-types"): {
+        "type": "LibraryCardCredential",
+        "title": "Library card",
+        "schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "required": ["id", "cardNumber"],
+            "properties": {"id": {"type": "string"}, "cardNumber": {"type": "string"}},
+        },
+        "validityDays": 365,
+        "suspendable": True,
+    },
+    ("POST", "/accreditations"): {
+        "issuer": "psb",
+        "types": ["ResidencePermitCredential"],
+        "validFrom": "2026-01-01T00:00:00Z",
+        "validUntil": "2027-01-01T00:00:00Z",
+    },
+    ("POST", "/credentials/issue"): {
+        "credential": CREDENTIAL,
+        "options": {"cryptosuite": "eddsa-rdfc-2022"},
+    },
+    ("POST", "/credentials/verify"): {
+        "verifiableCredential": SIGNED,
+        "options": {"requireAccreditedIssuer": True},
+    },
+    ("POST", "/credentials/status"): {
+        "credentialId": "urn:uuid:5f7c3a52-9d4b-4b6f-8a58-0d1e2f3a4b5c",
+        "credentialStatus": [{"type": "BitstringStatusListCredential", "status": "revoked"}],
+    },
+    ("POST", "/presentations/verify"): {
+        "verifiablePresentation": PRESENTATION,
+        "options": {"challenge": PRESENTATION["proof"]["challenge"], "domain": "identity.example"},
+    },
+    ("POST", "/auth/token"): {
+        "verifiablePresentation": {**PRESENTATION, "verifiableCredential": []}
+    },
+    ("POST", "/dids"): DID_CREATE,
+    ("POST", "/dids/{did}/operations"): DID_UPDATE,
+    ("POST", "/catalog"): {
+        "id": "household-register",
+        "title": "Household register",
+        "description": "Registered residence of each household member",
+        "fields": [
+            {"name": "fullName", "personal": True},
+            {"name": "residenceAddress", "description": "registered address", "personal": True},
+        ],
+        "legalBasis": "Household Registration Regulations, art. 10",
+        "responsibility": "Public Security Bureau, household registration office",
+        "requesters": ["*"],
+        "conditions": "for residence-based services only",
+    },
+    ("POST", "/sharing/requests"): {
+        "resource": "household-register",
+        "subject": CITIZEN_DID,
+        "purpose": "school enrolment: proof of residence",
+        "fields": ["residenceAddress"],
+    },
+    ("POST", "/sharing/requests/{request_id}/consent"): CONSENT,
+    ("POST", "/sharing/requests/{request_id}/exemption"): {
+        "legalBasis": "Emergency Response Law, art. 45",
+        "reference": "case 2026-0412",
+    },
+    ("POST", "/sharing/requests/{request_id}/accesses"): {"fields": ["residenceAddress"]},
+}
