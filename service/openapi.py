@@ -183,6 +183,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         media="application/vc+ld+json",
         extra={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
     ),
+    ("GET", "/status-messages/{credential_type}"): Op(r.Document, errors=(e.NotFoundError,)),
+    ("GET", "/metrics"): Op(
+        str, auth=(OPERATOR,), media="text/plain", store=False, errors=(e.NotFoundError,)
+    ),
     ("POST", "/credentials/status"): Op(
         r.StatusUpdate, auth=(AGENCY,), errors=(e.ConflictError, e.NotFoundError)
     ),
@@ -198,7 +202,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/auth/challenge"): Op(r.LoginChallenge),
     ("POST", "/auth/token"): Op(
         r.CitizenToken,
-        errors=(e.AuthenticationError, e.InvalidChallengeError, e.InputError),
+        errors=(e.AuthenticationError, e.VerificationError, e.InputError),
     ),
     ("GET", "/wallet/credentials"): Op([r.WalletCredential], auth=(CITIZEN,)),
     ("GET", "/wallet/credentials/{credential_id}"): Op(r.WalletCredential, auth=(CITIZEN,)),
