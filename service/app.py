@@ -32,6 +32,7 @@ from service.routers import (
 )
 from service.routers.log import log_router
 from service.settings import Settings
+from service.web import install as install_pages
 
 log = logging.getLogger("identity.service")
 
@@ -84,6 +85,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(log_router(log_reader))
     app.include_router(log_info.router)
+    install_pages(app)
     return app
 
 
