@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from functools import cache
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from identity.credentials.qrcode import MAX_COMPRESSED_BYTES, PREFIX
 from identity.errors import NotFoundError
@@ -52,7 +50,9 @@ def _environment() -> Environment:
 def render(request: Request, page: str) -> HTMLResponse:
     """``templates/<page>.html`` in the reader's language, with the security headers."""
     asked = request.query_params.get("lang")
-    language = i18n.choose(asked, request.cookies.get("lang"), request.headers.get("accept-language"))
+    language = i18n.choose(
+        asked, request.cookies.get("lang"), request.headers.get("accept-language")
+    )
     texts = i18n.catalogue(language)
     context: dict[str, Any] = {
         "lang": language,
@@ -64,8 +64,6 @@ def render(request: Request, page: str) -> HTMLResponse:
         "qr_decoder": JSQR.is_file(),
         "qr_prefix": PREFIX,
         "qr_limit": MAX_COMPRESSED_BYTES,
-        # A JSON data block (never executed, so the CSP allows it) for the scripts' texts.
-        "catalogue_json": Markup(json.dumps(texts, ensure_ascii=False).replace("<", "\\u003c")),
     }
     html = _environment().get_template(f"{page}.html").render(context)
     response = HTMLResponse(html, headers={**SECURITY_HEADERS, "Vary": "Accept-Language, Cookie"})

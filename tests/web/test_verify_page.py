@@ -85,7 +85,8 @@ def test_an_expired_and_revoked_credential_shows_both_failures(
     found = states(browser)
     assert found["validityPeriod"] == "failed"
     assert found["status"] == "failed"
-    assert "Valid now" in verdict.inner_text() and "Not revoked or suspended" in verdict.inner_text()
+    text = verdict.inner_text()
+    assert "Valid now" in text and "Not revoked or suspended" in text
 
 
 def test_a_presentation_verifies(browser: Browser, live: Live) -> None:
