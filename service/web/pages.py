@@ -109,4 +109,3 @@ def asset(name: str) -> Response:
     media = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
     headers = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
     return Response(path.read_bytes(), media_type=media, headers=headers)
-

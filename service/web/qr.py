@@ -32,8 +32,15 @@ def render(payload: str, kind: str, scale: int = 4) -> bytes:
     code = segno.make(payload, mode="alphanumeric", error="l", boost_error=True, micro=False)
     out = io.BytesIO()
     if kind == "svg":
-        code.save(out, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True,
-                  title="QR code of a verifiable credential")
+        code.save(
+            out,
+            kind="svg",
+            scale=scale,
+            border=4,
+            xmldecl=False,
+            svgns=True,
+            title="QR code of a verifiable credential",
+        )
     else:
         code.save(out, kind="png", scale=scale, border=4)
     return out.getvalue()

@@ -13,8 +13,12 @@ from identity.credentials import qrcode
 from identity.errors import MalformedValueError, ParsingError, QrCapacityError
 
 # RFC 9285 §4.3 and §4.4 examples.
-RFC9285 = [(b"AB", "BB8"), (b"Hello!!", "%69 VD92EX0"), (b"base-45", "UJCLQE7W581"),
-           (b"ietf!", "QED8WEX0")]
+RFC9285 = [
+    (b"AB", "BB8"),
+    (b"Hello!!", "%69 VD92EX0"),
+    (b"base-45", "UJCLQE7W581"),
+    (b"ietf!", "QED8WEX0"),
+]
 
 
 @pytest.mark.parametrize(("raw", "text"), RFC9285)

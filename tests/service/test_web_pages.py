@@ -18,7 +18,13 @@ from tests.service.directory_helpers import Citizen
 
 PROBLEMS = "https://identity-service.example/problems/"
 CREDENTIAL_CHECKS = [
-    "wellFormed", "proof", "issuer", "validityPeriod", "status", "issuerTrust", "anchor"
+    "wellFormed",
+    "proof",
+    "issuer",
+    "validityPeriod",
+    "status",
+    "issuerTrust",
+    "anchor",
 ]
 WEB = pages.HERE
 
@@ -128,9 +134,7 @@ def test_the_qr_code_of_my_credential_as_svg_and_png(client: TestClient, clock) 
     assert svg.status_code == 200
     assert svg.headers["content-type"] == "image/svg+xml"
     assert svg.text.startswith("<svg") and "QR code" in svg.text
-    png = client.post(
-        f"/wallet/credentials/{cid}/qr?format=png", json=credential, headers=headers
-    )
+    png = client.post(f"/wallet/credentials/{cid}/qr?format=png", json=credential, headers=headers)
     assert png.headers["content-type"] == "image/png"
     assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
     length = int(png.headers["x-qr-payload-length"])

@@ -49,9 +49,12 @@ def consented_and_accessed(browser: Browser, live: Live) -> tuple[str, str, dict
     page.wait_for_function(
         "() => document.getElementById('wallet-status').textContent.startsWith('You granted')"
     )
-    assert live.http.post(
-        f"/sharing/requests/{request_id}/approve", headers=flows.headers(holder)
-    ).status_code == 200
+    assert (
+        live.http.post(
+            f"/sharing/requests/{request_id}/approve", headers=flows.headers(holder)
+        ).status_code
+        == 200
+    )
     access = live.http.post(
         f"/sharing/requests/{request_id}/accesses",
         json={"fields": ["fullName", "residenceAddress"]},
@@ -65,7 +68,7 @@ def consented_and_accessed(browser: Browser, live: Live) -> tuple[str, str, dict
 def test_sign_in_see_a_credential_grant_and_see_every_act_verified(
     browser: Browser, live: Live
 ) -> None:
-    did, request_id, issued = consented_and_accessed(browser, live)
+    _, request_id, issued = consented_and_accessed(browser, live)
     page = browser.page
     card = page.locator(f'#credentials li[data-credential="{issued["credentialId"]}"]')
     assert "ResidencePermitCredential" in card.inner_text() and "Valid" in card.inner_text()
@@ -75,8 +78,9 @@ def test_sign_in_see_a_credential_grant_and_see_every_act_verified(
         "#import-credential",
         files=[{"name": "permit.json", "mimeType": "application/json", "buffer": credential}],
     )
-    page.click(f'#credentials li[data-credential="{issued["credentialId"]}"] >> text=Show QR code')
-    image = page.wait_for_selector(f'#credentials li[data-credential="{issued["credentialId"]}"] .qr img')
+    selector = f'#credentials li[data-credential="{issued["credentialId"]}"]'
+    page.click(f"{selector} >> text=Show QR code")
+    image = page.wait_for_selector(f"{selector} .qr img")
     assert image.evaluate("img => img.complete && img.naturalWidth > 100")
     page.reload()
     summary = wait_for_history(browser)

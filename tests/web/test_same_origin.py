@@ -34,7 +34,8 @@ def test_every_request_of_every_page_stays_on_the_service_origin(
     )
     assert blocked == "blocked"
     paths = {u.removeprefix(live.url) for u in browser.requests}
-    assert {"/web-assets/css/site.css", "/web-assets/js/crypto.js", "/web-assets/vendor/jsQR.js"} <= paths
+    assets = {"/web-assets/css/site.css", "/web-assets/js/crypto.js", "/web-assets/vendor/jsQR.js"}
+    assert assets <= paths
     assert any(p.startswith("/auth/token") for p in paths)
     foreign = [u for u in browser.requests if not u.startswith(live.url + "/")]
     assert foreign == []
