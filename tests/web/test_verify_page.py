@@ -118,3 +118,25 @@ def test_a_presentation_verifies(browser: Browser, live: Live) -> None:
         "() => document.getElementById('verdict').textContent.startsWith('Not valid')"
     )
     assert states(browser)["challenge"] == "failed"
+
+
+def test_the_page_works_with_the_keyboard_alone(browser: Browser, live: Live) -> None:
+    """Skip link, then Tab to the text box, type, Tab to Verify, Enter."""
+    issued = flows.issue(live, flows.agency(live))
+    page = browser.page
+    page.goto(live.url + "/verify")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "document":
+            break
+    assert page.evaluate("document.activeElement.id") == "document"
+    page.keyboard.insert_text(json.dumps(issued["verifiableCredential"]))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "verify-button"
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.getElementById('verdict').textContent.startsWith('Valid')"
+    )

@@ -28,8 +28,8 @@ export function el(tag, attrs = {}, ...children) {
 export const $ = (id) => document.getElementById(id);
 
 // fetch() against this origin only; the body is JSON (or problem+json) or text.
-export async function api(path, { method = "GET", body, token, headers = {}, raw = false } = {}) {
-  const init = { method, headers: { ...headers }, credentials: "same-origin" };
+export async function api(path, { method = "GET", body, token, headers = {}, raw = false, cache = "default" } = {}) {
+  const init = { method, headers: { ...headers }, credentials: "same-origin", cache };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";

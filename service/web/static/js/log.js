@@ -23,7 +23,7 @@ async function readEntry(index) {
 async function loadCheckpoint() {
   const box = $("checkpoint-status");
   if (!hasWebCrypto()) return setVerdict(box, "bad", t("log_needs_secure_context"));
-  const [key, note] = await Promise.all([api("/log/key"), api("/log/checkpoint")]);
+  const [key, note] = await Promise.all([api("/log/key"), api("/log/checkpoint", { cache: "no-cache" })]);
   try {
     checkpoint = await openCheckpoint(note.body, key.body.vkey);
   } catch (error) {

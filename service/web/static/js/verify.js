@@ -76,10 +76,12 @@ async function renderChecks(order, results, doc, verified) {
   return names.filter((n) => results[n] && !results[n].valid);
 }
 
-function showClaims(doc) {
+async function showClaims(doc) {
   const subject = Array.isArray(doc.credentialSubject) ? doc.credentialSubject[0] : doc.credentialSubject || {};
   const types = (Array.isArray(doc.type) ? doc.type : [doc.type]).filter((x) => x !== "VerifiableCredential");
-  const rows = [[t("claims_type"), list(types)], [t("claims_issuer"), typeof doc.issuer === "object" ? doc.issuer.id : doc.issuer]];
+  const issuer = typeof doc.issuer === "object" && doc.issuer ? doc.issuer.id : doc.issuer;
+  const known = typeof issuer === "string" ? await agencyName(issuer) : null;
+  const rows = [[t("claims_type"), list(types)], [t("claims_issuer"), known ? `${known} (${issuer})` : issuer]];
   for (const [key, value] of Object.entries(subject)) rows.push([key, typeof value === "object" ? JSON.stringify(value) : value]);
   $("claims").replaceChildren(
     el("h3", {}, t("claims_heading")),
@@ -91,7 +93,7 @@ function showClaims(doc) {
 async function anchorInBrowser(doc, anchor) {
   if (!anchor || !anchor.integrated || !hasWebCrypto()) return null;
   try {
-    const [key, note] = await Promise.all([api("/log/key"), api("/log/checkpoint")]);
+    const [key, note] = await Promise.all([api("/log/key"), api("/log/checkpoint", { cache: "no-cache" })]);
     const checkpoint = await openCheckpoint(note.body, key.body.vkey);
     const entry = await api(`/log/entries/${anchor.index}`);
     const leaf = b64decode(entry.body.entry);
@@ -110,7 +112,7 @@ async function anchorInBrowser(doc, anchor) {
 
 async function verifyCredential(doc) {
   const answer = await api("/credentials/verify", { method: "POST", body: { verifiableCredential: doc, options: { requireAccreditedIssuer: true } } });
-  showClaims(doc);
+  await showClaims(doc);
   if (!answer.body || !answer.body.results) return showProblem(answer);
   const failed = await renderChecks(CREDENTIAL_CHECKS, answer.body.results, doc, answer.ok);
   if (answer.ok) {

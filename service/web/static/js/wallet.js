@@ -331,7 +331,10 @@ async function loadHistory() {
   $("history").replaceChildren(...(cards.length ? cards : [el("p", { class: "hint" }, t("wallet_no_history"))]));
   if (checkpointError) setVerdict(box, "bad", t("wallet_history_checkpoint_failed", { reason: checkpointError }));
   else if (failed) setVerdict(box, "bad", t("wallet_history_failed", { failed, acts }));
-  else setVerdict(box, pending ? "warn" : "ok", t("wallet_history_ok", { acts: acts - pending, pending, size: checkpoint.size, root: hex(checkpoint.root).slice(0, 16) }));
+  else {
+    const done = t("wallet_history_ok", { acts: acts - pending, size: checkpoint.size, root: hex(checkpoint.root).slice(0, 16) });
+    setVerdict(box, pending ? "warn" : "ok", pending ? `${done} ${t("wallet_history_pending", { pending })}` : done);
+  }
 }
 
 async function showPortal() {
