@@ -123,14 +123,18 @@ class Browser:
     requests: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
-def browser(playwright: Any, live: Live, tmp_path: Path) -> Iterator[Browser]:
+@contextmanager
+def open_browser(
+    playwright: Any, live: Live, profile: Path, extra_args: tuple[str, ...] = ()
+) -> Iterator[Browser]:
+    """A fresh Chromium profile in ``profile``; on exit, no script error and no request
+    outside the service's origin."""
     context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"),  # a fresh --user-data-dir for every test
+        str(profile),  # a fresh --user-data-dir
         executable_path=str(chromium_path()),
         headless=True,
         chromium_sandbox=False,
-        args=CHROMIUM_ARGS,
+        args=[*CHROMIUM_ARGS, *extra_args],
         accept_downloads=True,
         locale="en-GB",
         viewport={"width": 1100, "height": 900},
@@ -148,3 +152,9 @@ def browser(playwright: Any, live: Live, tmp_path: Path) -> Iterator[Browser]:
     ours = (live.url + "/", "blob:" + live.url + "/")
     foreign = [u for u in recorded.requests if not u.startswith(ours)]
     assert not foreign, f"requests left the service's origin: {foreign}"
+
+
+@pytest.fixture
+def browser(playwright: Any, live: Live, tmp_path: Path) -> Iterator[Browser]:
+    with open_browser(playwright, live, tmp_path / "profile") as opened:
+        yield opened

@@ -115,3 +115,41 @@ def test_a_swapped_leaf_is_marked_failed(browser: Browser, live: Live) -> None:
     assert states == ["passed", "passed", "passed", "failed"]
     assert "for another kind of act" in acts.nth(3).inner_text()
     assert summary.startswith("1 of 4 act(s) failed")
+
+
+def test_refuse_and_withdraw_are_signed_in_the_page_and_verified(
+    browser: Browser, live: Live
+) -> None:
+    holder = flows.agency(live, "Public Security Bureau")
+    requester = flows.agency(live, "Education Bureau")
+    assert publish(live.http, holder).status_code == 201
+    did = sign_in_with_a_new_key(browser, live)
+    refused_id = ask(live.http, requester, did).json()["id"]
+    granted_id = ask(live.http, requester, did, purpose="Housing subsidy").json()["id"]
+    page = browser.page
+    page.on("dialog", lambda dialog: dialog.accept())  # "Withdraw your consent?"
+    page.reload()
+    page.click(f'#pending li[data-request="{refused_id}"] button:has-text("Refuse")')
+    page.wait_for_function(
+        "() => document.getElementById('wallet-status').textContent.startsWith('You refused')"
+    )
+    page.click(f'#pending li[data-request="{granted_id}"] button:has-text("Grant")')
+    page.wait_for_function(
+        "() => document.getElementById('wallet-status').textContent.startsWith('You granted')"
+    )
+    page.click(f'#pending li[data-request="{granted_id}"] button:has-text("Withdraw")')
+    page.wait_for_function(
+        "() => document.getElementById('wallet-status').textContent.includes('withdrawn')"
+    )
+    live.settle()
+    page.reload()
+    assert wait_for_history(browser).startswith("5 act(s) verified in this browser")
+    refused = page.locator(f'article[data-request="{refused_id}"] li.act')
+    assert [refused.nth(i).get_attribute("data-kind") for i in range(2)] == [
+        "sharing.requested",
+        "consent.refused",
+    ]
+    withdrawn = page.locator(f'article[data-request="{granted_id}"]')
+    assert "Consent withdrawn" in withdrawn.inner_text()
+    assert page.locator('li.act[data-state="passed"]').count() == 5
+    assert not page.locator(f'#pending li[data-request="{refused_id}"]').count()
