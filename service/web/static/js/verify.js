@@ -65,7 +65,10 @@ async function renderChecks(order, results, doc, verified) {
       else if (!verified) items.push(checkItem(name, "skipped", [[t("check_not_run")]]));
       continue;
     }
-    if (result.valid) {
+    if (result.skipped) {
+      // Not run, and why (the verifier reports a check it could not make as skipped).
+      items.push(checkItem(name, "skipped", [[t("check_not_run_because", { reason: result.skipped })]]));
+    } else if (result.valid) {
       items.push(checkItem(name, "passed", [[await passedText(name, result, doc)]]));
     } else {
       const error = result.error || {};
@@ -73,7 +76,7 @@ async function renderChecks(order, results, doc, verified) {
     }
   }
   $("checks").replaceChildren(...items);
-  return names.filter((n) => results[n] && !results[n].valid);
+  return names.filter((n) => results[n] && !results[n].valid && !results[n].skipped);
 }
 
 async function showClaims(doc) {
