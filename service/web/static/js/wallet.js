@@ -265,7 +265,17 @@ async function decide(request, decision) {
 
 async function withdraw(request) {
   if (!confirm(t("wallet_withdraw_confirm"))) return;
-  const answer = await call(`/sharing/requests/${request.id}/withdraw`, { method: "POST", body: {} });
+  // A signed withdrawal where the service offers its template; else the token alone.
+  let body = {};
+  const template = await call(`/sharing/requests/${request.id}/consent-template?decision=withdraw`);
+  if (template.ok) {
+    const key = await getKey();
+    body = await addProof(template.body, {
+      type: "DataIntegrityProof", cryptosuite: "eddsa-jcs-2022", created: xsdNow(),
+      verificationMethod: key.method, proofPurpose: "assertionMethod",
+    }, key.privateKey);
+  }
+  const answer = await call(`/sharing/requests/${request.id}/withdraw`, { method: "POST", body });
   if (!answer.ok) return status(problemText(answer.body), "bad");
   status(t("wallet_withdrawn"), "ok");
   await loadHistory();
