@@ -32,7 +32,6 @@ from service.routers import (
 )
 from service.routers.log import log_router
 from service.settings import Settings
-from service.web import install as install_pages
 
 log = logging.getLogger("identity.service")
 
@@ -85,6 +84,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(log_router(log_reader))
     app.include_router(log_info.router)
+    from service.web import install as install_pages
+
     install_pages(app)
     return app
 
