@@ -142,6 +142,7 @@ export async function openCheckpoint(note, vkey) {
   if (lines.length < 3 || !/^(0|[1-9][0-9]{0,15})$/.test(lines[1])) {
     throw new CheckFailed("signature", "not a checkpoint");
   }
+  if (!Number.isSafeInteger(Number(lines[1]))) throw new CheckFailed("signature", "the tree is too large for this page");
   if (lines[0] !== key.name) throw new CheckFailed("signature", "the checkpoint is for another log");
   const root = b64decode(lines[2]);
   if (root.length !== 32) throw new CheckFailed("signature", "the root is not 32 bytes");

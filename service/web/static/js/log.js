@@ -34,8 +34,9 @@ async function loadCheckpoint() {
   const pinned = localStorage.getItem("log.vkey");
   const keyNote = pinned && pinned !== key.body.vkey ? t("log_key_changed") : null;
   localStorage.setItem("log.vkey", key.body.vkey);
-  entries = [];
-  for (let i = checkpoint.size - 1; i >= Math.max(0, checkpoint.size - RECENT); i--) entries.push(await readEntry(i));
+  const recent = [];
+  for (let i = checkpoint.size - 1; i >= Math.max(0, checkpoint.size - RECENT); i--) recent.push(i);
+  entries = await Promise.all(recent.map(readEntry));
   const latest = entries[0] ? entries[0].fields.time : null;
   $("checkpoint").replaceChildren(...[
     fact(t("log_origin"), checkpoint.origin),
