@@ -1,5 +1,14 @@
 # The identity service on its embedded default (SQLite in the /data volume).
 # Dependencies come from requirements.lock, pinned with hashes (refresh: scripts/lock).
+
+# The pages' third-party scripts (jsQR, with its licence) from npm, pinned by hash.
+FROM python:3.11-slim AS web-assets
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+WORKDIR /src
+COPY scripts/vendor-assets ./scripts/vendor-assets
+RUN scripts/vendor-assets /vendor
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,6 +27,7 @@ COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY identity ./identity
 COPY service ./service
+COPY --from=web-assets /vendor ./service/web/static/vendor
 RUN pip install --no-deps --no-build-isolation . \
  && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent identity \
  && mkdir -p /data && chown identity /data

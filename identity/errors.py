@@ -302,3 +302,14 @@ class SharingStateError(ConflictError):
 
     type_uri = PROBLEMS + "sharing-state"
     title = "Not allowed in the request's current state"
+
+
+# -- credentials as QR codes ---------------------------------------------------------------
+
+
+class QrCapacityError(RangeError):
+    """The credential does not fit in one QR code; ``compressedBytes`` and ``limit`` say
+    by how much (identity/credentials/qrcode.py)."""
+
+    type_uri = PROBLEMS + "qr-capacity"
+    title = "Credential too large for a QR code"

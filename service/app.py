@@ -92,6 +92,9 @@ def create_app(
     app.include_router(log_info.router)
     openapi.install(app)
     docs.install(app)
+    from service.web import install as install_pages
+
+    install_pages(app)
     return app
 
 
