@@ -90,7 +90,8 @@ class Op:
     ``auth``: the schemes that may call it (any one); empty for public operations.
     ``anonymous``: callers without credentials are served too (rate-limited when
     ``limited``). ``ok``: the success body (a model, a list of one, or None for no
-    body) served as ``media``. ``errors``: the domain errors the handler raises itself.
+    body) served as ``media`` (several media types comma-separated). ``errors``: the
+    domain errors the handler raises itself.
     ``failure``: extension members of its problem documents (verification results).
     ``body``: the request body of a route that reads one without declaring it.
     """
@@ -206,6 +207,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/wallet/credentials"): Op([r.WalletCredential], auth=(CITIZEN,)),
     ("GET", "/wallet/credentials/{credential_id}"): Op(r.WalletCredential, auth=(CITIZEN,)),
+    ("POST", "/wallet/credentials/{credential_id}/qr"): Op(
+        bytes,
+        auth=(CITIZEN,),
+        media="image/svg+xml,image/png",  # ?format=svg|png
+        errors=(e.NotFoundError, e.InputError),
+        body=r.Document,
+    ),
     ("POST", "/dids"): Op(
         r.DidOperationResult, auth=(VERIFIER,), anonymous=True, limited=True, errors=DID_WRITE
     ),
@@ -397,7 +405,9 @@ def _complete_operation(
     responses.clear()
     responses[ok] = {"description": success.get("description") or "Success"}
     if op.ok is not None:
-        responses[ok]["content"] = {op.media: {"schema": _schema_of(op.ok, models)}}
+        responses[ok]["content"] = {
+            media: {"schema": _schema_of(op.ok, models)} for media in op.media.split(",")
+        }
     if op.auth:
         operation["security"] = [{scheme: []} for scheme in op.auth] + (
             [{}] if op.anonymous else []

@@ -110,6 +110,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "credential": CREDENTIAL,
         "options": {"cryptosuite": "eddsa-rdfc-2022"},
     },
+    ("POST", "/wallet/credentials/{credential_id}/qr"): SIGNED,
     ("POST", "/credentials/verify"): {
         "verifiableCredential": SIGNED,
         "options": {"requireAccreditedIssuer": True},

@@ -158,7 +158,8 @@ def test_the_qr_endpoint_refuses_what_it_must(client: TestClient, clock, monkeyp
     assert wrong.status_code == 422
     assert wrong.json()["type"] == "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR"
     assert client.post(path + "?format=gif", json=credential, headers=headers).status_code == 422
-    assert client.post(path, content=b"[1]", headers=headers).status_code == 422
+    as_json = headers | {"Content-Type": "application/json"}
+    assert client.post(path, content=b"[1]", headers=as_json).status_code == 422
     monkeypatch.setattr(qrcode, "MAX_COMPRESSED_BYTES", 100)
     large = client.post(path, json=credential, headers=headers)
     assert large.status_code == 422
