@@ -102,7 +102,9 @@ def serve(
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only (#12)
         check_startup(settings)  # and on a store that does not answer, or another log's
     except (SettingsError, ValueError, IdentityError) as exc:
-        typer.echo(f"identity: refusing to start: {one_line(exc)}", err=True)
+        # A SettingsError is already one line per setting, none with a value.
+        said = str(exc) if isinstance(exc, SettingsError) else one_line(exc)
+        typer.echo(f"identity: refusing to start: {said}", err=True)
         if hold_on_refusal > 0:
             hold_refusal(one_line(exc), host or "127.0.0.1", port, hold_on_refusal)
         raise typer.Exit(2) from None

@@ -212,7 +212,20 @@ def restore(
             fail(f"restored {what}, but it does not verify: {detail}", EXIT_FAULTS)
 
     what, verified = run(main)
+    reconciled = _reconcile(settings, what)
     typer.echo(
         f"restored {what}; verified: log of {verified.size} entries consistent with its "
-        f"signed checkpoint, audit ok ({verified.tiles} tiles), root {verified.root}"
+        f"signed checkpoint, audit ok ({verified.tiles} tiles), root {verified.root}; "
+        f"{reconciled}"
     )
+
+
+def _reconcile(settings: Settings, what: str) -> str:
+    """``identity log reconcile`` on the restored store: its one-line verdict, or fail
+    naming the first disagreements."""
+    from service.log_cli import run_reconcile
+
+    lines: list[str] = []
+    if run_reconcile(settings, echo=lines.append) != 0:
+        fail(f"restored {what}, but it does not reconcile: {'; '.join(lines[:5])}", EXIT_FAULTS)
+    return lines[-1]

@@ -38,7 +38,13 @@ log = logging.getLogger("identity.settings")
 MASTER_KEY_FILE = "master.key"
 ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 -- a file name, not a secret
 PREFIX = "IDENTITY_"
-NOT_SETTINGS = frozenset({"IDENTITY_TEST_REDIS_URL", "IDENTITY_REQUIRE_REDIS"})
+NOT_SETTINGS = frozenset(
+    {
+        "IDENTITY_TEST_REDIS_URL",  # the test suite's Redis
+        "IDENTITY_REQUIRE_REDIS",  # the test suite's refusal to skip Redis tests
+        "IDENTITY_HOLD_ON_REFUSAL",  # `identity serve --hold-on-refusal` (the image sets it)
+    }
+)
 """``IDENTITY_*`` variables read by the test suite (tests/storage), not by the service."""
 
 
@@ -271,7 +277,10 @@ def _unknown_variables(environ: Mapping[str, str], production: bool) -> list[str
         if production or environ[name].strip().lower() == "production":
             problems.append(line)
         else:
-            log.warning("%s (ignored in development)", line)
+            # Its own logger: the CLI quiets the development warnings, never this one.
+            logging.getLogger("identity.unknown_settings").warning(
+                "%s (ignored in development)", line
+            )
     return problems
 
 

@@ -93,7 +93,8 @@ class LogObserver(Protocol):
     """What the log reports as it works (the service turns it into metrics)."""
 
     def batch_sequenced(self, size: int) -> None:
-        """One batch of ``size`` entries was committed by one store transaction."""
+        """``size`` entries went into the tree at once: one batch of a direct append, or
+        (since acts admit their own entries, issue #12) one integration step."""
 
     def integration_failed(self, error: BaseException) -> None:
         """An integration attempt failed (retried when the store was unavailable)."""
@@ -327,6 +328,8 @@ class TransparencyLog:
             self._integrated = asyncio.Event()
             if signed.checkpoint.size == before:
                 return signed
+            if self.observer is not None:  # entries admitted by acts, now in the tree
+                self.observer.batch_sequenced(signed.checkpoint.size - before)
 
     async def _integrate_loop(self) -> None:
         while True:

@@ -47,6 +47,8 @@ async def issue_credential(
         )
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
     if receipt is not None:
+        if svc.anchors.observer is not None:  # the issuer builds this receipt itself
+            svc.anchors.observer("credential.issued")
         out["receipt"] = receipt_json(receipt)
         options = body.get("options") or {}
         if options.get("waitForCheckpoint") is True:

