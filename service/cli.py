@@ -87,6 +87,7 @@ def serve(
 
     from identity.errors import IdentityError
     from service.app import check_startup
+    from service.observability.logs import configure as configure_logging
     from service.observability.logs import uvicorn_log_config
     from service.observability.multiprocess import metrics_directory
     from service.settings import Settings, SettingsError
@@ -100,6 +101,7 @@ def serve(
         if served is not None:  # the workers read it from the environment
             os.environ["IDENTITY_PUBLIC_URL"] = served
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only (#12)
+        configure_logging(settings)  # the start-up check logs as the workers will
         check_startup(settings)  # and on a store that does not answer, or another log's
     except (SettingsError, ValueError, IdentityError) as exc:
         # A SettingsError is already one line per setting, none with a value.

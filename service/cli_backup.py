@@ -48,9 +48,9 @@ def sha256_file(path: Path) -> str:
 def sqlite_files(settings: Settings) -> dict[str, Path]:
     """The SQLite databases of the settings: the records, which also hold the log (its
     entries commit in the acts' own transactions), and the directory chain."""
-    from service.storage import sqlite_path
-
-    return {"records": sqlite_path(settings.resolved_storage_url)}
+    # The path only: service.storage.sqlite_path would create the file (owner-only),
+    # and a restore refuses a target that exists.
+    return {"records": Path(settings.resolved_storage_url.removeprefix("sqlite:///"))}
 
 
 def _redis_client(settings: Settings) -> Any:

@@ -277,10 +277,10 @@ def _unknown_variables(environ: Mapping[str, str], production: bool) -> list[str
         if production or environ[name].strip().lower() == "production":
             problems.append(line)
         else:
-            # Its own logger: the CLI quiets the development warnings, never this one.
-            logging.getLogger("identity.unknown_settings").warning(
-                "%s (ignored in development)", line
-            )
+            # Its own level: the CLI quiets the development warnings, never this one.
+            unknown = logging.getLogger("identity.settings.unknown")
+            unknown.setLevel(logging.WARNING)
+            unknown.warning("%s (ignored in development)", line)
     return problems
 
 
