@@ -241,7 +241,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         r.TracedOne, auth=(AGENCY, CITIZEN), errors=(e.LogProofError,)
     ),
     ("GET", "/sharing/requests/{request_id}/consent-template"): Op(
-        r.Document, auth=(CITIZEN,), errors=(e.MalformedValueError,)
+        r.Document, auth=(CITIZEN,), errors=(e.MalformedValueError, *SHARING)
     ),
     ("POST", "/sharing/requests/{request_id}/consent"): Op(
         r.SharingAct,
@@ -250,7 +250,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         body=r.Document,
     ),
     ("POST", "/sharing/requests/{request_id}/withdraw"): Op(
-        r.SharingAct, auth=(CITIZEN,), errors=SHARING
+        r.SharingAct,
+        auth=(CITIZEN,),
+        errors=(e.InvalidConsentError, e.InputError, *SHARING),
+        body_required=False,  # an empty body withdraws on the login token alone
+        body=r.Document,
     ),
     ("POST", "/sharing/requests/{request_id}/exemption"): Op(
         r.SharingAct, auth=(OPERATOR,), errors=(e.InputError, *SHARING)

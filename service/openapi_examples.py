@@ -148,6 +148,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "fields": ["residenceAddress"],
     },
     ("POST", "/sharing/requests/{request_id}/consent"): CONSENT,
+    ("POST", "/sharing/requests/{request_id}/withdraw"): CONSENT,  # decision: withdraw
     ("POST", "/sharing/requests/{request_id}/exemption"): {
         "legalBasis": "Emergency Response Law, art. 45",
         "reference": "case 2026-0412",
