@@ -159,7 +159,7 @@ def test_refuses_to_sign_when_the_store_changed_under_a_running_log(signer: Note
         health = log.health()
         reason = health.reason or ""  # the log's own poll may have noticed first
         assert not health.ok and ("would fork" in reason or "does not match" in reason)
-        assert health.pending == 1 and health.integration_errors == 1
+        assert health.pending <= 1 and health.integration_errors >= 1
         await log.stop()
 
     asyncio.run(run())
