@@ -107,9 +107,10 @@ def acapy() -> Iterator[AcaPy]:
     # for an agent that listens on loopback for this test session.
     command = [
         str(executable), "start", "--no-ledger", "--no-transport",
-        "--admin", "127.0.0.1", str(port), "--admin-api-key", api_key,
-        "--wallet-type", "askar", "--wallet-name", "interop", "--wallet-key",
-        secrets.token_urlsafe(16), "--auto-provision", "--log-level", "warning",
+        # "--opt=value": a token may begin with "-", which argparse would read as an option.
+        "--admin", "127.0.0.1", str(port), f"--admin-api-key={api_key}",
+        "--wallet-type", "askar", "--wallet-name", "interop",
+        f"--wallet-key={secrets.token_urlsafe(16)}", "--auto-provision", "--log-level", "warning",
     ]  # fmt: skip
     log = (home / "acapy.log").open("w")
     proc = subprocess.Popen(
