@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.conftest import REPO
 from tests.service.conftest import client, clock, settings  # noqa: F401 -- shared fixtures
@@ -173,3 +174,24 @@ def digitalbazaar() -> NodePeer:
             pytest.fail(message)
         pytest.skip(message)
     return NodePeer(js / "peer.mjs")
+
+
+PROOF_VERIFICATION_ERROR = "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
+
+
+def assert_verifies_here(api: TestClient, vc: dict[str, Any]) -> dict[str, Any]:
+    """POST ``vc`` to our verifier: 200, verified, proof and issuer valid; the body."""
+    response = api.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert body["verified"] is True
+    assert body["results"]["proof"]["valid"] is True
+    assert body["results"]["issuer"]["valid"] is True
+    return body
+
+
+def assert_refused_here(api: TestClient, vc: dict[str, Any]) -> None:
+    """POST ``vc`` to our verifier: 422 with the proof-verification problem type."""
+    response = api.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == PROOF_VERIFICATION_ERROR
