@@ -9,7 +9,8 @@ nesting-depth limit so a hostile body cannot exhaust the stack.
 
 The package holds two modules; import from ``identity.canonical`` itself:
 
-- :mod:`identity.canonical.ijson` -- strict I-JSON parsing and JCS (``rfc8785``);
+- :mod:`identity.canonical.ijson` -- strict I-JSON parsing and JCS (``rfc8785``), each
+  with a C fast path proved equal to its reference;
 - :mod:`identity.canonical.rdf` -- RDFC-1.0 of JSON-LD (pyld).
 """
 
@@ -20,7 +21,9 @@ from identity.canonical.ijson import (
     MAX_SAFE_INTEGER,
     check_depth,
     jcs,
+    jcs_reference,
     parse_json,
+    parse_json_reference,
 )
 from identity.canonical.rdf import (
     DEFAULT_MAX_WORK,
@@ -37,6 +40,8 @@ __all__ = [
     "ContextSource",
     "check_depth",
     "jcs",
+    "jcs_reference",
     "parse_json",
+    "parse_json_reference",
     "rdfc",
 ]
