@@ -46,13 +46,36 @@ DEFAULT_MAX_DEPTH = 64
 
 _JCS_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
 _JCS_OPTIONS |= orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-# In orjson's output, outside strings: a number with a fraction or exponent (a float), an
-# integer of 16 digits or more (maybe beyond ±(2**53-1)), or any lead byte of a
-# 4-byte UTF-8 sequence (a character outside the BMP). A match inside a string only
-# sends the value to the reference: conservative, never wrong.
-_JCS_NEEDS_REFERENCE = re.compile(
-    rb"[:\[,]-?\d+(?:\.\d+)?[eE.][-+]?\d*[,\]}]|[:\[,]-?\d{16,}[,\]}]|[\xf0-\xf4]"
+
+
+def _classes(mapping: dict[bytes, bytes]) -> bytes:
+    """A ``bytes.translate`` table sending each byte of a key to its class byte and
+    every other byte to ``x``: one C pass, then plain substring searches."""
+    table = bytearray(b"x" * 256)
+    for members, cls in mapping.items():
+        for byte in members:
+            table[byte] = cls[0]
+    return bytes(table)
+
+
+_DIGITS = b"0123456789"
+# orjson's output in classes: a number in value position follows ``:``, ``[`` or ``,``
+# (all ``,``); a float has a ``.`` or an exponent (``e``); ``!`` is the lead byte of a
+# 4-byte UTF-8 sequence (a character outside the BMP).
+_JCS_CLASSES = _classes(
+    {
+        b":[,": b",",
+        _DIGITS: b"0",
+        b".": b".",
+        b"eE": b"e",
+        b"-+": b"-",
+        bytes(range(0xF0, 0xF5)): b"!",
+    }
 )
+# A float (a digit run then ``.``/``e``) or an integer of 16+ digits (maybe beyond
+# ±(2**53-1)) after a value-position mark. A match inside a string only sends the value
+# to the reference: conservative, never wrong.
+_JCS_NUMBER = re.compile(rb",-?0(?:0*[.e]|0{15})")
 
 
 def jcs(value: Any) -> bytes:
@@ -70,7 +93,8 @@ def jcs(value: Any) -> bytes:
         except (TypeError, orjson.JSONEncodeError):
             return jcs_reference(value)
         # NaN and the infinities come out as null: a null sends the value to the reference.
-        if b"null" not in out and _JCS_NEEDS_REFERENCE.search(out) is None:
+        classes = out.translate(_JCS_CLASSES)
+        if b"!" not in classes and b"null" not in out and _JCS_NUMBER.search(classes) is None:
             return out
     return jcs_reference(value)
 
@@ -132,11 +156,15 @@ def check_depth(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
-# Raw bodies the fast path leaves to the reference: any \u escape (it may encode a
-# colon, which the duplicate count relies on, or a lone surrogate orjson refuses), a run
-# of 16+ digits (an integer maybe beyond I-JSON; orjson would turn it into a float), an
-# exponent of 3+ digits (maybe non-finite, which orjson refuses or rounds).
-_PARSE_NEEDS_REFERENCE = re.compile(rb"\\u|\d{16,}|[eE][-+]?\d{3,}")
+# A raw body in classes, for the bodies the fast path leaves to the reference: any
+# ``\\u`` escape (it may encode a colon, which the duplicate count relies on, or a lone
+# surrogate orjson refuses), a run of 16+ digits (an integer maybe beyond I-JSON;
+# orjson would read it as a float), an exponent of 3+ digits (maybe non-finite, which
+# orjson refuses or rounds). ``[`` counts the brackets that bound the nesting depth.
+_PARSE_CLASSES = _classes(
+    {b"\\": b"\\", b"u": b"u", _DIGITS: b"0", b"eE": b"e", b"-+": b"-", b"[{": b"["}
+)
+_PARSE_NEEDS_REFERENCE = (b"\\u", b"0" * 16, b"e000", b"e-000")
 
 
 def _no_duplicates(raw: bytes, value: Any) -> bool:
@@ -156,16 +184,17 @@ def parse_json(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
 
     The same value or the same error as :func:`parse_json_reference`, at C speed for
     the bodies the guards clear (see the module docstring)."""
-    raw = data if isinstance(data, bytes) else None
-    if raw is not None and _PARSE_NEEDS_REFERENCE.search(raw) is None:
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return parse_json_reference(data, max_depth=max_depth)
-        if _no_duplicates(raw, value) and (
-            raw.count(b"[") + raw.count(b"{") <= max_depth or _depth_ok(value, max_depth)
-        ):
-            return value
+    if isinstance(data, bytes):
+        classes = data.translate(_PARSE_CLASSES)
+        if not any(mark in classes for mark in _PARSE_NEEDS_REFERENCE):
+            try:
+                value = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                return parse_json_reference(data, max_depth=max_depth)
+            if _no_duplicates(data, value) and (
+                classes.count(b"[") <= max_depth or _depth_ok(value, max_depth)
+            ):
+                return value
     return parse_json_reference(data, max_depth=max_depth)
 
 
