@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import cache
 
 import base58
 
@@ -22,11 +23,38 @@ def b58_encode(data: bytes) -> str:
     return base58.b58encode(data).decode("ascii")
 
 
+B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+@cache
+def _b58_digits() -> bytes:
+    """A ``bytes.translate`` table: each base58 character to its digit value, any other
+    byte to 0xFF (built once, on first use)."""
+    table = bytearray(b"\xff" * 256)
+    for value, char in enumerate(B58_ALPHABET.encode()):
+        table[char] = value
+    return bytes(table)
+
+
 def b58_decode(text: str) -> bytes:
+    """base58btc (the Bitcoin alphabet) to bytes; each leading ``1`` is a zero byte.
+
+    Digits by one C ``translate``, then two digits per step: the same bytes as
+    ``base58.b58decode`` (tests/core/test_fast_json.py proves them equal), faster.
+    """
     try:
-        return base58.b58decode(text.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise MalformedValueError("not valid base58btc", value=text[:80]) from exc
+        digits = text.encode("ascii").translate(_b58_digits())
+    except UnicodeEncodeError:
+        digits = b"\xff"
+    if b"\xff" in digits:
+        raise MalformedValueError("not valid base58btc", value=text[:80])
+    odd = len(digits) % 2
+    acc = digits[0] if odd else 0
+    pairs = iter(digits[odd:])
+    for high, low in zip(pairs, pairs, strict=True):
+        acc = acc * 3364 + high * 58 + low
+    zeros = len(digits) - len(digits.lstrip(b"\0"))
+    return b"\0" * zeros + acc.to_bytes((acc.bit_length() + 7) // 8, "big")
 
 
 def multibase_encode(data: bytes, base: str = "z") -> str:

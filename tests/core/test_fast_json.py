@@ -237,3 +237,27 @@ def test_the_depth_limit_is_the_reference_limit(depth: int) -> None:
 
 def test_str_input_is_parsed_like_bytes() -> None:
     assert parse_json('{"a": [1, "é"]}') == parse_json(b'{"a": [1, "\xc3\xa9"]}')
+
+
+# --- base58btc -------------------------------------------------------------------------
+
+
+@settings(max_examples=500)
+@given(st.binary(max_size=80), st.integers(0, 4))
+def test_fast_base58_decode_is_the_base58_package(data: bytes, zeros: int) -> None:
+    import base58
+
+    from identity.encoding import b58_decode
+
+    data = b"\0" * zeros + data
+    text = base58.b58encode(data).decode()
+    assert b58_decode(text) == base58.b58decode(text) == data
+
+
+@pytest.mark.parametrize("text", ["0", "O", "I", "l", "é", "abc0", "1\n"])
+def test_fast_base58_refuses_what_is_not_base58(text: str) -> None:
+    from identity.encoding import b58_decode
+    from identity.errors import MalformedValueError
+
+    with pytest.raises(MalformedValueError):
+        b58_decode(text)
