@@ -25,6 +25,7 @@ from identity.canonical.ijson import (
     parse_json,
     parse_json_reference,
 )
+from identity.canonical.members import CanonicalObject
 from identity.canonical.rdf import (
     DEFAULT_MAX_WORK,
     MAX_PERMUTED_NODES,
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_MAX_WORK",
     "MAX_PERMUTED_NODES",
     "MAX_SAFE_INTEGER",
+    "CanonicalObject",
     "ContextSource",
     "check_depth",
     "jcs",

@@ -87,6 +87,13 @@ def jcs(value: Any) -> bytes:
     bytes, else :func:`jcs_reference`.
     """
     kind = type(value)
+    if kind is str or kind is bool or value is None:
+        try:
+            return orjson.dumps(value)  # strings escape as in JCS (§3.2.2.2)
+        except TypeError:  # a lone surrogate
+            return jcs_reference(value)
+    if kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return str(value).encode()
     if kind is dict or kind is list:
         try:
             out = orjson.dumps(value, option=_JCS_OPTIONS)

@@ -261,3 +261,27 @@ def test_fast_base58_refuses_what_is_not_base58(text: str) -> None:
 
     with pytest.raises(MalformedValueError):
         b58_decode(text)
+
+
+# --- member by member ------------------------------------------------------------------
+
+
+@settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(texts, json_values, max_size=6), st.data())
+def test_canonical_object_is_rfc8785_for_the_source_and_its_variants(
+    source: dict[str, Any], data: Any
+) -> None:
+    from identity.canonical import CanonicalObject
+
+    canonical = CanonicalObject(source)
+    variant = {k: v for k, v in source.items() if data.draw(st.booleans())}
+    variant.update(data.draw(st.dictionaries(texts, json_values, max_size=2)))
+    for obj in (variant, source, variant):
+        assert outcome(canonical.of, obj) == outcome(jcs_reference, obj)
+    assert outcome(lambda _: canonical.whole(), source) == outcome(jcs_reference, source)
+
+
+@settings(max_examples=500)
+@given(scalars)
+def test_scalars_are_rfc8785(value: Any) -> None:
+    assert outcome(jcs, value) == outcome(jcs_reference, value)
