@@ -11,8 +11,6 @@ import base64
 import binascii
 from functools import cache
 
-import base58
-
 from identity.errors import MalformedValueError
 
 ED25519_PUB_PREFIX = b"\xed\x01"
@@ -20,7 +18,28 @@ ED25519_PRIV_PREFIX = b"\x80\x26"  # ed25519-priv, used by Multikey secretKeyMul
 
 
 def b58_encode(data: bytes) -> str:
-    return base58.b58encode(data).decode("ascii")
+    """base58btc (the Bitcoin alphabet); each leading zero byte is a ``1``.
+
+    Two digits per step (a table of pairs): the same text as ``base58.b58encode``
+    (tests/core/test_fast_json.py proves them equal), faster."""
+    pairs = _b58_pair_text()
+    acc = int.from_bytes(data, "big")
+    out: list[str] = []
+    while acc >= 3364:
+        acc, pair = divmod(acc, 3364)
+        out.append(pairs[pair])
+    if acc >= 58:
+        out.append(pairs[acc])
+    elif acc or not out:
+        out.append(B58_ALPHABET[acc] if data.lstrip(b"\0") else "")
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    return "1" * zeros + "".join(reversed(out))
+
+
+@cache
+def _b58_pair_text() -> tuple[str, ...]:
+    """Two base58 digits for each value below 58**2 (built once, on first use)."""
+    return tuple(a + b for a in B58_ALPHABET for b in B58_ALPHABET)
 
 
 B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"

@@ -22,6 +22,7 @@ from identity.canonical.ijson import (
     check_depth,
     jcs,
     jcs_reference,
+    json_copy,
     parse_json,
     parse_json_reference,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "check_depth",
     "jcs",
     "jcs_reference",
+    "json_copy",
     "parse_json",
     "parse_json_reference",
     "rdfc",

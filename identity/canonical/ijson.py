@@ -30,6 +30,7 @@ the two equal with hypothesis over arbitrary I-JSON and the published JCS vector
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -237,3 +238,23 @@ def parse_json_reference(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPT
         raise ParsingError("JSON nests too deeply") from exc
     check_depth(value, max_depth)
     return value
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts and lists copied, scalars shared).
+
+    The same value as ``copy.deepcopy`` for JSON, several times faster: no memo (JSON
+    has no shared references that matter) and no per-type dispatch. Anything that is
+    not a plain dict, list or JSON scalar is copied by ``copy.deepcopy``.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {k: json_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [json_copy(v) for v in value]
+    if kind in _SCALARS:
+        return value
+    return copy.deepcopy(value)

@@ -8,12 +8,11 @@ from the JSON it was given and compares; it returns a :class:`VerifiedProof` or 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from identity.canonical import CanonicalObject
+from identity.canonical import CanonicalObject, json_copy
 from identity.dids import DidResolver, VerificationMethod
 from identity.encoding import multibase_decode, multibase_encode
 from identity.errors import (
@@ -109,7 +108,7 @@ def add_proof(suite: Cryptosuite, unsecured: Json, options: Json, key: Ed25519Pr
     (§2.1.2); the new proof signs the document *without* the existing proofs unless
     ``options`` names them in ``previousProof`` (a proof chain, §2.1.3).
     """
-    document = copy.deepcopy(unsecured)
+    document = json_copy(unsecured)
     existing = document.pop("proof", None)
     existing_list = (
         [] if existing is None else existing if isinstance(existing, list) else [existing]

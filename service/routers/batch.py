@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from identity.canonical import parse_json
 from identity.credentials.verifier import CredentialNotVerified, VerifiedCredential
@@ -61,7 +62,7 @@ YIELD_EVERY = 64
     response_model=BatchVerifyResponse,
     openapi_extra=body_schema(BatchVerifyRequest),
 )
-async def verify_batch(request: Request, svc: Svc) -> JSONResponse:
+async def verify_batch(request: Request, svc: Svc) -> Response:
     """Verifier API key. 200 with one VC-API result per item, in order; see the module
     docstring for the status rule."""
     if not is_verifier(request, svc.store):
@@ -75,7 +76,9 @@ async def verify_batch(request: Request, svc: Svc) -> JSONResponse:
         if number % YIELD_EVERY == 0:
             await asyncio.sleep(0)
     verified = sum(1 for r in results if r["verified"])
-    return JSONResponse({"results": results, "count": len(results), "verifiedCount": verified})
+    # orjson: a 1,000-item answer is about a megabyte, which json.dumps writes ~20x slower.
+    body = {"results": results, "count": len(results), "verifiedCount": verified}
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 async def _read_items(request: Request, svc: Services) -> list[Any]:

@@ -286,3 +286,27 @@ def test_canonical_object_is_rfc8785_for_the_source_and_its_variants(
 @given(scalars)
 def test_scalars_are_rfc8785(value: Any) -> None:
     assert outcome(jcs, value) == outcome(jcs_reference, value)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_json_copy_is_a_deep_copy(value: Any) -> None:
+    import copy
+
+    from identity.canonical import json_copy
+
+    copied = json_copy(value)
+    assert outcome(lambda v: v, copied) == outcome(lambda v: v, copy.deepcopy(value))
+    if isinstance(value, dict | list) and value:
+        assert copied is not value
+
+
+@settings(max_examples=500)
+@given(st.binary(max_size=80), st.integers(0, 4))
+def test_fast_base58_encode_is_the_base58_package(data: bytes, zeros: int) -> None:
+    import base58
+
+    from identity.encoding import b58_encode
+
+    data = b"\0" * zeros + data
+    assert b58_encode(data) == base58.b58encode(data).decode()
