@@ -108,7 +108,7 @@ def add_proof(suite: Cryptosuite, unsecured: Json, options: Json, key: Ed25519Pr
     (§2.1.2); the new proof signs the document *without* the existing proofs unless
     ``options`` names them in ``previousProof`` (a proof chain, §2.1.3).
     """
-    document = json_copy(unsecured)
+    document: Json = json_copy(unsecured)
     existing = document.pop("proof", None)
     existing_list = (
         [] if existing is None else existing if isinstance(existing, list) else [existing]
