@@ -45,3 +45,36 @@ async def verify(request: Request) -> JSONResponse:
     body = json.loads(await request.body())
     ok = proof_check(body["verifiableCredential"])
     return JSONResponse({"verified": ok}, status_code=200 if ok else 422)
+
+
+async def asgi(scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """The same proof check as a bare ASGI callable (no framework at all): what
+    FastAPI/Starlette routing and request handling cost is the difference.
+
+    uvicorn benchmarks.bare_verify:asgi --workers 2
+    """
+    if scope["type"] != "http":
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+        return
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    if scope["path"] != "/credentials/verify":
+        status, payload = 404, b'{"detail":"not found"}'
+    else:
+        ok = proof_check(json.loads(b"".join(chunks))["verifiableCredential"])
+        status, payload = (200, b'{"verified":true}') if ok else (422, b'{"verified":false}')
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

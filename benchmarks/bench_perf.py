@@ -185,12 +185,12 @@ def raw_verify_both_cores(seconds: float) -> float:
 
 
 @contextlib.contextmanager
-def bare_server(port: int) -> Iterator[str]:
+def bare_server(port: int, app: str = "app") -> Iterator[str]:
     exe = Path(sys.executable).with_name("uvicorn")
     proc = subprocess.Popen(
         [
             str(exe),
-            "benchmarks.bare_verify:app",
+            f"benchmarks.bare_verify:{app}",
             "--port",
             str(port),
             "--workers",
@@ -204,7 +204,7 @@ def bare_server(port: int) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(url + "/docs")
+        _wait(url + "/health")
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -579,6 +579,24 @@ def main() -> None:
         target("rdfc HTTP verify >= 2,000/s per core", per_core >= 2000, f"{per_core:,.0f}/s")
 
         memory(url, args.port_base, args.memory, auth, args.agencies)
+
+    with bare_server(args.port_base + 1) as bare, bare_server(args.port_base + 3, "asgi") as raw:
+        f = interleave_http(
+            {
+                "fastapi": lambda: wrk_pool(bare, path, [one], {}, c, s),
+                "asgi": lambda: wrk_pool(raw, path, [one], {}, c, s),
+            },
+            args.rounds,
+        )
+    share = f["fastapi"]["rps"] / f["asgi"]["rps"]
+    print(f"\nFramework: the same proof check, bare FastAPI against bare ASGI ({load()})")
+    table(
+        [
+            ("bare ASGI callable (baseline)", f"{f['asgi']['rps']:,.0f}/s", ""),
+            ("bare FastAPI endpoint", f"{f['fastapi']['rps']:,.0f}/s",
+             f"{share:.0%} of bare ASGI: FastAPI/Starlette cost {1 - share:.0%}"),
+        ]
+    )  # fmt: skip
 
     if args.no_acapy or acapy_executable() is None:
         why = "--no-acapy" if args.no_acapy else "ACA-Py not installed (scripts/ensure-acapy)"
