@@ -42,9 +42,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+def server(
+    workers: int = 2, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
     """Start the service the way the README does (``identity serve``); yield its URL."""
-    port = free_port()
+    port = port or free_port()
     data = tempfile.mkdtemp(prefix="identity-bench-")
     full_env = {
         **os.environ,

@@ -17,6 +17,7 @@ from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
 from service.routers import (
+    batch,
     catalog,
     citizens,
     cityid,
@@ -78,6 +79,7 @@ def create_app(
         issuers,
         registry,
         credentials,
+        batch,
         status,
         presentations,
         citizens,

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 
 from identity.canonical import parse_json
 from identity.clock import Clock, SystemClock
-from identity.credentials.issuer import Issuer, credential_digest
+from identity.credentials.issuer import Issuer
 from identity.credentials.related import check_related_resources
 from identity.credentials.status import StatusMessages
 from identity.credentials.verifier import Verified, Verifier
@@ -208,9 +208,7 @@ class Services:
     def _anchor(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         """``results.anchor`` for credentials this log anchored (skipped for others)."""
         try:
-            return self.anchors.check_anchor(
-                credential_digest(verified.credential.json), self.store
-            )
+            return self.anchors.check_anchor(verified.credential_digest(), self.store)
         except LogIntegrityError as exc:  # the store is damaged, not the credential
             raise UnavailableError(f"the anchor cannot be checked now: {exc.detail}") from exc
 
