@@ -153,6 +153,13 @@ class Services:
             directory=directory,
             cityid=cityid,
         )
+        svc.trust = TrustRegistry(
+            store,
+            store,
+            clock,
+            schema_base_url=settings.public_url,
+            allow_unregistered_types=settings.allow_unregistered_types,
+        )
         svc.status = StatusLists(
             store,
             clock,
@@ -163,16 +170,10 @@ class Services:
             generic_messages=StatusMessages.from_json(settings.generic_status_messages)
             if settings.generic_status_messages
             else None,
+            find_type=svc.trust.find_type,
         )
         svc.tokens = CitizenTokens(master_secret, timedelta(minutes=settings.citizen_token_minutes))
         svc.limiter = RateLimiter(settings.public_verify_per_minute)
-        svc.trust = TrustRegistry(
-            store,
-            store,
-            clock,
-            schema_base_url=settings.public_url,
-            allow_unregistered_types=settings.allow_unregistered_types,
-        )
         if settings.seed_credential_types:
             for credential_type in bundled_types():
                 if store.find_type(credential_type.name) is None:
