@@ -73,9 +73,16 @@ def bare_server(workers: int) -> Iterator[str]:
         [
             str(Path(sys.executable).with_name("uvicorn")),
             "benchmarks.bare_issue:app",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--no-access-log", "--log-level", "warning",
-        ],  # fmt: skip
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -101,12 +108,25 @@ def acapy_server() -> Iterator[tuple[str, dict[str, str]] | None]:
     api_key = secrets.token_urlsafe(24)
     proc = subprocess.Popen(
         [
-            str(ACAPY), "start", "--no-ledger", "--no-transport",
-            "--admin", "127.0.0.1", str(port), "--admin-api-key", api_key,
-            "--wallet-type", "askar", "--wallet-name", "bench",
-            "--wallet-key", secrets.token_urlsafe(16), "--auto-provision",
-            "--log-level", "error",
-        ],  # fmt: skip
+            str(ACAPY),
+            "start",
+            "--no-ledger",
+            "--no-transport",
+            "--admin",
+            "127.0.0.1",
+            str(port),
+            "--admin-api-key",
+            api_key,
+            "--wallet-type",
+            "askar",
+            "--wallet-name",
+            "bench",
+            "--wallet-key",
+            secrets.token_urlsafe(16),
+            "--auto-provision",
+            "--log-level",
+            "error",
+        ],
         env={**os.environ, "HOME": str(home)},
         stdout=(home / "acapy.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -288,9 +308,13 @@ def report(
         if acapy_rps:
             versus = target.median("rps") / acapy_rps
             verdict = "met" if versus >= TARGET_ACAPY else "NOT met"
-            print(f"  target {target.name} >= {TARGET_ACAPY:.0f}x ACA-Py: {versus:.1f}x -- {verdict}")
+            print(
+                f"  target {target.name} >= {TARGET_ACAPY:.0f}x ACA-Py: {versus:.1f}x -- {verdict}"
+            )
         else:
-            print(f"  target {target.name} >= {TARGET_ACAPY:.0f}x ACA-Py: not measured ({acapy_note})")
+            print(
+                f"  target {target.name} >= {TARGET_ACAPY:.0f}x ACA-Py: not measured ({acapy_note})"
+            )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import re
 import secrets
 import threading
@@ -244,6 +245,9 @@ class Services:
                 await asyncio.sleep(0.05 * 2**attempt)
         self.log_health = LogHealthMonitor(self.log)
         self.log_health.start()
+        # Everything built so far (contexts, schemas, routes, caches) lives as long as
+        # the process: the collector need not scan it on every full collection.
+        gc.freeze()
 
     def _bind_log(self) -> None:
         """Bind the log store to this log's origin and key, or refuse in one line: the key

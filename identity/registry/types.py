@@ -109,9 +109,7 @@ class CredentialType:
         """Raise :class:`SchemaViolationError` naming the JSON path of the first error."""
         subjects = subject if isinstance(subject, list) else [subject]
         for position, item in enumerate(subjects):
-            errors = sorted(
-                self._validator.iter_errors(item), key=lambda e: list(e.absolute_path)
-            )
+            errors = sorted(self._validator.iter_errors(item), key=lambda e: list(e.absolute_path))
             if errors:
                 first = errors[0]
                 prefix = "$.credentialSubject" + (
