@@ -325,7 +325,7 @@ def report(
             note = f"{rps / base:.2f}x bare; {note}"
         if target in ours and peers:
             note = (
-                " ".join(f"{rps / max(p.median('rps'), 1e-9):.1f}x {p.name[11:]};" for p in peers)
+                " ".join(f"{rps / max(p.median('rps'), 1e-9):.1f}x {p.name[11:]}; " for p in peers)
                 + note
             )
         rows.append((target.name, f"{rps:,.0f}/s", note))
