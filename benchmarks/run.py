@@ -36,6 +36,11 @@ SUITES = [
         ["--rounds", "3"],
     ),
     ("bulk issuance against HTTP issuance", "bench_bulk.py", ["--quick"]),
+    (
+        "HTTP issue with durable anchoring: bare sign-only endpoint, ACA-Py (issue #15)",
+        "bench_issue.py",
+        ["--rounds", "1", "--seconds", "3"],
+    ),
 ]
 
 

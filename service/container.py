@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import re
 import secrets
 import threading
@@ -153,6 +154,13 @@ class Services:
             directory=directory,
             cityid=cityid,
         )
+        svc.trust = TrustRegistry(
+            store,
+            store,
+            clock,
+            schema_base_url=settings.public_url,
+            allow_unregistered_types=settings.allow_unregistered_types,
+        )
         svc.status = StatusLists(
             store,
             clock,
@@ -163,16 +171,10 @@ class Services:
             generic_messages=StatusMessages.from_json(settings.generic_status_messages)
             if settings.generic_status_messages
             else None,
+            find_type=svc.trust.find_type,
         )
         svc.tokens = CitizenTokens(master_secret, timedelta(minutes=settings.citizen_token_minutes))
         svc.limiter = RateLimiter(settings.public_verify_per_minute)
-        svc.trust = TrustRegistry(
-            store,
-            store,
-            clock,
-            schema_base_url=settings.public_url,
-            allow_unregistered_types=settings.allow_unregistered_types,
-        )
         if settings.seed_credential_types:
             for credential_type in bundled_types():
                 if store.find_type(credential_type.name) is None:
@@ -241,6 +243,10 @@ class Services:
                 await asyncio.sleep(0.05 * 2**attempt)
         self.log_health = LogHealthMonitor(self.log)
         self.log_health.start()
+        # Everything built so far (contexts, schemas, routes, caches) lives as long as
+        # the service: the collector need not scan it on every full collection
+        # (:meth:`aclose` hands it back, so an app built and closed in a test leaks none).
+        gc.freeze()
 
     def _bind_log(self) -> None:
         """Bind the log store to this log's origin and key, or refuse in one line: the key
@@ -307,6 +313,7 @@ class Services:
             ) from None
 
     async def aclose(self) -> None:
+        gc.unfreeze()
         if self.log_health is not None:
             await self.log_health.stop()
         await self.records.close()

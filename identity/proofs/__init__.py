@@ -108,7 +108,12 @@ def add_proof(suite: Cryptosuite, unsecured: Json, options: Json, key: Ed25519Pr
     (§2.1.2); the new proof signs the document *without* the existing proofs unless
     ``options`` names them in ``previousProof`` (a proof chain, §2.1.3).
     """
-    document: Json = json_copy(unsecured)
+    return add_proof_to(suite, json_copy(unsecured), options, key)
+
+
+def add_proof_to(suite: Cryptosuite, document: Json, options: Json, key: Ed25519PrivateKey) -> Json:
+    """:func:`add_proof` on ``document`` itself, not a copy: for a caller that made its own
+    copy and gives it up (the issuer's bound credential); returns ``document``, signed."""
     existing = document.pop("proof", None)
     existing_list = (
         [] if existing is None else existing if isinstance(existing, list) else [existing]
