@@ -75,11 +75,11 @@ def create_app(
     problems.install(app)
     obs = observability.install(app, settings)
     for module in (
+        credentials,  # first: Starlette matches routes in order; verify and issue are hot
+        batch,
         health,
         issuers,
         registry,
-        credentials,
-        batch,
         status,
         presentations,
         citizens,
