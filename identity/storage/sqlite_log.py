@@ -7,8 +7,14 @@ Layout (tables are prefixed ``log_`` so the file can be shared with other record
 * ``log_tiles(id INTEGER PRIMARY KEY, hashes)`` -- the stored hashes in 256-hash chunks,
   ``id = level << 48 | chunk``; chunks at levels ``8·L`` *are* the tlog tiles. About
   ``2 × 32`` bytes per entry plus a few bytes of row overhead per 8 KiB blob;
-* ``log_leaf_index(prefix, idx)`` -- the first 4 bytes of each leaf hash (as a signed
-  int) to find an entry by hash; candidates are confirmed against the stored hash.
+* ``log_leaf_keys(bucket, prefix, idx)`` -- the first 4 bytes of each leaf hash (as a
+  signed int) to find an entry by hash, grouped in buckets of :data:`LEAF_BUCKET` leaves
+  (``bucket = idx >> 16``); candidates are confirmed against the stored hash. New leaves
+  only ever land in the newest bucket, so integration dirties a few hundred index pages
+  however big the log grows (a single ``(prefix, idx)`` index took a random page per leaf:
+  the append rate fell as the log grew, issue #12); a lookup seeks once per bucket
+  (``n / 65536`` seeks). Files of earlier releases (``log_leaf_index``) are migrated when
+  opened.
 
 Each :meth:`append_entries` and :meth:`integrate` is one ``BEGIN IMMEDIATE`` transaction;
 ``synchronous=FULL`` (default) makes a returned commit survive power loss. Full chunks
@@ -40,11 +46,22 @@ _SCHEMA = (
     + """
 CREATE TABLE IF NOT EXISTS log_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS log_tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS log_leaf_index(
-    prefix INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(prefix, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_leaf_keys(
+    bucket INTEGER NOT NULL, prefix INTEGER NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY(bucket, prefix, idx)) WITHOUT ROWID;
 """
 )
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+MMAP_BYTES = 1 << 32
+"""Reads go through a memory map of up to this much of the file (no read() per page)."""
+LEAF_BUCKET_BITS = 16
+LEAF_BUCKET = 1 << LEAF_BUCKET_BITS
+"""Leaves per bucket of the leaf-hash index."""
+_FIND_LEAF = (
+    "WITH RECURSIVE b(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM b WHERE x < ?) "
+    "SELECT k.idx FROM b JOIN log_leaf_keys k ON k.bucket = b.x AND k.prefix = ? "
+    "WHERE k.idx < ? ORDER BY k.idx"
+)
 
 
 def next_entry_index(db: sqlite3.Connection) -> int:
@@ -87,12 +104,28 @@ class SQLiteLogStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute("PRAGMA busy_timeout=10000")  # several worker processes share it
+        self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # proofs read random chunks
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        self._migrate_leaf_index()
         self._index_leaves = index_leaves
         self._cache: dict[int, bytes] = {}
         self._cached_ids: dict[int, list[int]] = {}
         self._cache_max = cache_chunks
+
+    def _migrate_leaf_index(self) -> None:
+        """Move an earlier release's ``log_leaf_index(prefix, idx)`` into the buckets."""
+        old = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_leaf_index'"
+        ).fetchone()
+        if old is None:
+            return
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO log_leaf_keys(bucket, prefix, idx) "
+                f"SELECT idx >> {LEAF_BUCKET_BITS}, prefix, idx FROM log_leaf_index"
+            )
+            db.execute("DROP TABLE log_leaf_index")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -142,45 +175,69 @@ class SQLiteLogStore:
             raise NotFoundError("entries not sequenced", start=start, end=end)
         return [bytes(r[0]) for r in rows]
 
-    def _chunks(self, ids: set[int]) -> dict[int, bytes]:
-        with self._lock:
-            found = {i: self._cache[i] for i in ids if i in self._cache}
-            missing = sorted(ids - found.keys())
-            for at in range(0, len(missing), 500):
-                part = missing[at : at + 500]
+    def _fetch(self, ids: Sequence[int], found: dict[int, bytes]) -> None:
+        """Read the chunks ``ids`` (not cached) into ``found``, caching the full ones.
+        The caller holds the lock."""
+        for at in range(0, len(ids), 500):
+            part = ids[at : at + 500]
+            if len(part) == 1:
+                rows = self._db.execute(
+                    "SELECT id, hashes FROM log_tiles WHERE id = ?", part
+                ).fetchall()
+            else:
                 marks = ",".join("?" * len(part))
                 rows = self._db.execute(
                     f"SELECT id, hashes FROM log_tiles WHERE id IN ({marks})",  # noqa: S608
                     part,
                 ).fetchall()
-                for chunk_id, raw in rows:
-                    found[chunk_id] = blob = bytes(raw)
-                    if len(blob) == CHUNK_BYTES:
-                        self._remember(chunk_id, blob)
+            for chunk_id, raw in rows:
+                found[chunk_id] = blob = bytes(raw)
+                self._remember(chunk_id, blob)
+
+    def _chunks(self, ids: set[int]) -> dict[int, bytes]:
+        with self._lock:
+            cache = self._cache
+            found = {i: cache[i] for i in ids if len(cache.get(i, b"")) == CHUNK_BYTES}
+            missing = sorted(ids - found.keys())
+            if missing:
+                self._fetch(missing, found)
             return found
 
     def _remember(self, chunk_id: int, blob: bytes) -> None:
-        """Cache a full (immutable) chunk. When full, the lowest level goes first: every
-        proof shares the upper levels, while a low-level chunk serves few leaves."""
+        """Cache a chunk. Stored hashes never change, they only grow at the end of their
+        level: a full chunk is cached for good, a partial one holds for every index it
+        covers (:meth:`read_nodes` reads it again for one beyond). When full, the lowest
+        level goes first: every proof shares the upper levels, while a low-level chunk
+        serves few leaves."""
         level = chunk_id >> 48
+        if chunk_id in self._cache:  # a partial chunk read again, longer now
+            self._cache[chunk_id] = blob
+            return
         if len(self._cache) >= self._cache_max:
             lowest = min((lvl for lvl, keys in self._cached_ids.items() if keys), default=None)
-            if lowest is None or lowest > level:
-                return
+            if lowest is None or lowest >= level:
+                return  # never churn: a chunk only displaces one of a lower level
             while self._cached_ids[lowest] and len(self._cache) >= self._cache_max:
                 self._cache.pop(self._cached_ids[lowest].pop(), None)
         self._cache[chunk_id] = blob
         self._cached_ids.setdefault(level, []).append(chunk_id)
 
     def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
-        chunks = self._chunks({_chunk_id(lvl, i >> TILE_HEIGHT) for lvl, i in addresses})
-        out = []
-        for level, index in addresses:
-            blob = chunks.get(_chunk_id(level, index >> TILE_HEIGHT), b"")
-            at = (index % TILE_WIDTH) * HASH_SIZE
-            if at + HASH_SIZE > len(blob):
+        ids = [level << 48 | index >> TILE_HEIGHT for level, index in addresses]
+        ends = [((index & (TILE_WIDTH - 1)) + 1) * HASH_SIZE for _level, index in addresses]
+        with self._lock:
+            blobs: list[bytes | None] = list(map(self._cache.get, ids))
+            for at, (blob, end) in enumerate(zip(blobs, ends)):
+                if blob is not None and len(blob) < end:  # beyond a cached partial chunk
+                    blobs[at] = None
+            if None in blobs:
+                found: dict[int, bytes] = {}
+                self._fetch(list(dict.fromkeys(i for i, b in zip(ids, blobs) if b is None)), found)
+                blobs = [found.get(i, b"") if b is None else b for i, b in zip(ids, blobs)]
+        out = [blob[end - HASH_SIZE : end] for blob, end in zip(blobs, ends)]  # type: ignore[index]
+        for (level, index), value in zip(addresses, out):
+            if index < 0 or len(value) != HASH_SIZE:
                 raise LogIntegrityError("a needed stored hash is missing", level=level, index=index)
-            out.append(blob[at : at + HASH_SIZE])
         return out
 
     def read_hash_tile(self, level: int, index: int) -> bytes:
@@ -190,9 +247,10 @@ class SQLiteLogStore:
         if not self._index_leaves:
             raise NotFoundError("this log store does not index leaf hashes")
         with self._lock:
+            if below <= 0:
+                return None
             rows = self._db.execute(
-                "SELECT idx FROM log_leaf_index WHERE prefix = ? AND idx < ? ORDER BY idx",
-                (_prefix(leaf_hash), below),
+                _FIND_LEAF, ((below - 1) >> LEAF_BUCKET_BITS, _prefix(leaf_hash), below)
             ).fetchall()
         for (index,) in rows:
             if self.read_nodes([(0, index)])[0] == leaf_hash:
@@ -240,10 +298,11 @@ class SQLiteLogStore:
                 self._append_run(db, level, start, data)
                 if level == 0 and self._index_leaves:
                     db.executemany(
-                        "INSERT OR IGNORE INTO log_leaf_index(prefix, idx) VALUES (?, ?)",
+                        "INSERT OR IGNORE INTO log_leaf_keys(bucket, prefix, idx) VALUES (?, ?, ?)",
                         (
-                            (_prefix(data[i : i + HASH_SIZE]), start + i // HASH_SIZE)
+                            (at >> LEAF_BUCKET_BITS, _prefix(data[i : i + HASH_SIZE]), at)
                             for i in range(0, len(data), HASH_SIZE)
+                            for at in (start + i // HASH_SIZE,)
                         ),
                     )
             db.execute(
