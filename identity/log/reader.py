@@ -187,7 +187,7 @@ class LogReader:
         against the signed root as every other node read). Returns the path, the leaf
         hash and the fold to remember once the proof verifies."""
         addresses, edge = proofs.inclusion_addresses(index, size)
-        first, second = (addresses + [None, None])[:2]
+        first, second = ([*addresses, None, None])[:2]
         pair = first is not None and second is not None and first[0] == 0 and second[0] == 1
         if pair:  # the level-1 sibling from its two leaves, in the leaf's own chunk
             sibling = second[1]  # type: ignore[index]

@@ -7,14 +7,16 @@ Layout (tables are prefixed ``log_`` so the file can be shared with other record
 * ``log_tiles(id INTEGER PRIMARY KEY, hashes)`` -- the stored hashes in 256-hash chunks,
   ``id = level << 48 | chunk``; chunks at levels ``8·L`` *are* the tlog tiles. About
   ``2 × 32`` bytes per entry plus a few bytes of row overhead per 8 KiB blob;
-* ``log_leaf_keys(bucket, prefix, idx)`` -- the first 4 bytes of each leaf hash (as a
-  signed int) to find an entry by hash, grouped in buckets of :data:`LEAF_BUCKET` leaves
-  (``bucket = idx >> 16``); candidates are confirmed against the stored hash. New leaves
-  only ever land in the newest bucket, so integration dirties a few hundred index pages
-  however big the log grows (a single ``(prefix, idx)`` index took a random page per leaf:
-  the append rate fell as the log grew, issue #12); a lookup seeks once per bucket
-  (``n / 65536`` seeks). Files of earlier releases (``log_leaf_index``) are migrated when
-  opened.
+* ``log_leaf_slots(id INTEGER PRIMARY KEY, packed)`` -- to find an entry by its leaf hash:
+  leaves are grouped in buckets of :data:`LEAF_BUCKET` indices and, inside a bucket, in
+  256 slots by the hash's first byte; ``id = bucket << 8 | slot`` and ``packed`` holds one
+  5-byte record per leaf: its index within the bucket (uint16) and the hash's bytes 1-3.
+  Candidates are confirmed against the stored leaf hash. Integration appends to about 256
+  small rows of the newest bucket per batch, whatever the log's size (a row per leaf in a
+  ``(prefix, idx)`` index cost a B-tree insert, most of a durable append, and a random
+  page once the log was large: the append rate fell as the log grew, issue #12); a lookup
+  reads one row per bucket (``n / 65536``). Files of earlier releases
+  (``log_leaf_index``) are migrated when opened.
 
 Each :meth:`append_entries` and :meth:`integrate` is one ``BEGIN IMMEDIATE`` transaction;
 ``synchronous=FULL`` (default) makes a returned commit survive power loss. Full chunks
@@ -46,9 +48,7 @@ _SCHEMA = (
     + """
 CREATE TABLE IF NOT EXISTS log_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS log_tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS log_leaf_keys(
-    bucket INTEGER NOT NULL, prefix INTEGER NOT NULL, idx INTEGER NOT NULL,
-    PRIMARY KEY(bucket, prefix, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_leaf_slots(id INTEGER PRIMARY KEY, packed BLOB NOT NULL);
 """
 )
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -57,11 +57,41 @@ MMAP_BYTES = 1 << 32
 LEAF_BUCKET_BITS = 16
 LEAF_BUCKET = 1 << LEAF_BUCKET_BITS
 """Leaves per bucket of the leaf-hash index."""
-_FIND_LEAF = (
-    "WITH RECURSIVE b(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM b WHERE x < ?) "
-    "SELECT k.idx FROM b JOIN log_leaf_keys k ON k.bucket = b.x AND k.prefix = ? "
-    "WHERE k.idx < ? ORDER BY k.idx"
+_RECORD = 5
+_APPEND_SLOT = (
+    "INSERT INTO log_leaf_slots(id, packed) VALUES (?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET packed = packed || excluded.packed"
 )
+
+
+def leaf_slot_rows(start: int, hashes: bytes) -> list[tuple[int, bytes]]:
+    """The ``log_leaf_slots`` additions for the leaf hashes ``hashes`` (concatenated) of
+    indices ``start, start + 1, …``: ``(id, records)`` with ``id = bucket << 8 | slot``."""
+    rows: dict[int, bytearray] = {}
+    for at in range(0, len(hashes), HASH_SIZE):
+        index = start + at // HASH_SIZE
+        key = (index >> LEAF_BUCKET_BITS) << 8 | hashes[at]
+        record = (index & (LEAF_BUCKET - 1)).to_bytes(2, "big") + hashes[at + 1 : at + 4]
+        packed = rows.get(key)
+        if packed is None:
+            rows[key] = bytearray(record)
+        else:
+            packed += record
+    return [(key, bytes(packed)) for key, packed in rows.items()]
+
+
+def leaf_slot_candidates(bucket: int, packed: bytes, leaf_hash: bytes) -> list[int]:
+    """Indices in one slot row whose leaf hash may be ``leaf_hash`` (bytes 0-3 agree)."""
+    tag = leaf_hash[1:4]
+    out = []
+    at = packed.find(tag)
+    while at >= 0:
+        if at % _RECORD == 2:
+            out.append(bucket << LEAF_BUCKET_BITS | int.from_bytes(packed[at - 2 : at], "big"))
+            at = packed.find(tag, at + 3)
+        else:
+            at = packed.find(tag, at + 1)
+    return out
 
 
 def next_entry_index(db: sqlite3.Connection) -> int:
@@ -81,10 +111,6 @@ def admit_entries(db: sqlite3.Connection, first: int, entries: Sequence[bytes]) 
 
 def _chunk_id(level: int, chunk: int) -> int:
     return level << 48 | chunk
-
-
-def _prefix(leaf_hash: bytes) -> int:
-    return int.from_bytes(leaf_hash[:4], "big", signed=True)
 
 
 class SQLiteLogStore:
@@ -114,17 +140,21 @@ class SQLiteLogStore:
         self._cache_max = cache_chunks
 
     def _migrate_leaf_index(self) -> None:
-        """Move an earlier release's ``log_leaf_index(prefix, idx)`` into the buckets."""
+        """Move an earlier release's ``log_leaf_index(prefix, idx)`` (the leaf hash's first
+        4 bytes as a signed int) into the slots, in one transaction."""
         old = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_leaf_index'"
         ).fetchone()
         if old is None:
             return
         with self._transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO log_leaf_keys(bucket, prefix, idx) "
-                f"SELECT idx >> {LEAF_BUCKET_BITS}, prefix, idx FROM log_leaf_index"
-            )
+            rows: dict[int, bytearray] = {}
+            for prefix, index in db.execute("SELECT prefix, idx FROM log_leaf_index ORDER BY idx"):
+                head = int(prefix).to_bytes(4, "big", signed=True)
+                key = (index >> LEAF_BUCKET_BITS) << 8 | head[0]
+                record = (index & (LEAF_BUCKET - 1)).to_bytes(2, "big") + head[1:]
+                rows.setdefault(key, bytearray()).extend(record)
+            db.executemany(_APPEND_SLOT, ((k, bytes(v)) for k, v in rows.items()))
             db.execute("DROP TABLE log_leaf_index")
 
     @contextmanager
@@ -227,15 +257,20 @@ class SQLiteLogStore:
         ends = [((index & (TILE_WIDTH - 1)) + 1) * HASH_SIZE for _level, index in addresses]
         with self._lock:
             blobs: list[bytes | None] = list(map(self._cache.get, ids))
-            for at, (blob, end) in enumerate(zip(blobs, ends)):
+            for at, (blob, end) in enumerate(zip(blobs, ends, strict=False)):
                 if blob is not None and len(blob) < end:  # beyond a cached partial chunk
                     blobs[at] = None
             if None in blobs:
                 found: dict[int, bytes] = {}
-                self._fetch(list(dict.fromkeys(i for i, b in zip(ids, blobs) if b is None)), found)
-                blobs = [found.get(i, b"") if b is None else b for i, b in zip(ids, blobs)]
-        out = [blob[end - HASH_SIZE : end] for blob, end in zip(blobs, ends)]  # type: ignore[index]
-        for (level, index), value in zip(addresses, out):
+                self._fetch(
+                    list(dict.fromkeys(i for i, b in zip(ids, blobs, strict=False) if b is None)),
+                    found,
+                )
+                blobs = [
+                    found.get(i, b"") if b is None else b for i, b in zip(ids, blobs, strict=False)
+                ]
+        out = [blob[end - HASH_SIZE : end] for blob, end in zip(blobs, ends, strict=False)]  # type: ignore[index]
+        for (level, index), value in zip(addresses, out, strict=False):
             if index < 0 or len(value) != HASH_SIZE:
                 raise LogIntegrityError("a needed stored hash is missing", level=level, index=index)
         return out
@@ -246,15 +281,22 @@ class SQLiteLogStore:
     def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
         if not self._index_leaves:
             raise NotFoundError("this log store does not index leaf hashes")
+        if below <= 0:
+            return None
+        ids = [b << 8 | leaf_hash[0] for b in range(((below - 1) >> LEAF_BUCKET_BITS) + 1)]
+        candidates: list[int] = []
         with self._lock:
-            if below <= 0:
-                return None
-            rows = self._db.execute(
-                _FIND_LEAF, ((below - 1) >> LEAF_BUCKET_BITS, _prefix(leaf_hash), below)
-            ).fetchall()
-        for (index,) in rows:
+            for at in range(0, len(ids), 500):
+                part = ids[at : at + 500]
+                marks = ",".join("?" * len(part))
+                for key, packed in self._db.execute(
+                    f"SELECT id, packed FROM log_leaf_slots WHERE id IN ({marks})",  # noqa: S608
+                    part,
+                ):
+                    candidates += leaf_slot_candidates(key >> 8, bytes(packed), leaf_hash)
+        for index in sorted(i for i in candidates if i < below):
             if self.read_nodes([(0, index)])[0] == leaf_hash:
-                return int(index)
+                return index
         return None
 
     def stored_counts(self) -> dict[int, int]:
@@ -297,14 +339,7 @@ class SQLiteLogStore:
             for level, start, data in runs:
                 self._append_run(db, level, start, data)
                 if level == 0 and self._index_leaves:
-                    db.executemany(
-                        "INSERT OR IGNORE INTO log_leaf_keys(bucket, prefix, idx) VALUES (?, ?, ?)",
-                        (
-                            (at >> LEAF_BUCKET_BITS, _prefix(data[i : i + HASH_SIZE]), at)
-                            for i in range(0, len(data), HASH_SIZE)
-                            for at in (start + i // HASH_SIZE,)
-                        ),
-                    )
+                    db.executemany(_APPEND_SLOT, leaf_slot_rows(start, data))
             db.execute(
                 "INSERT OR REPLACE INTO log_meta(key, value) VALUES ('checkpoint', ?)",
                 (checkpoint,),
