@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 
 from identity.errors import LogIntegrityError, LogProofError, NotFoundError, RangeError
 from identity.log import proofs, tiles
@@ -25,6 +26,11 @@ from identity.log.store import LogStore
 FOLD_CACHE = 4096
 """Right-edge range hashes remembered (a few per tree size), each once a proof through
 it verified against a signed root."""
+ANCHOR_LEVEL = 10
+"""Height of the subtrees whose verified hashes let a proof be checked from its leaf up
+to them only (``2^10`` leaves each: 9,766 of them at 10⁷)."""
+ANCHOR_CACHE = 1 << 15
+"""Anchor hashes, and paths above an anchor per tree size, remembered (each bound)."""
 ROOT_CACHE = 1024
 """Roots of older tree sizes remembered once proved consistent with a signed root."""
 
@@ -57,6 +63,16 @@ class TileData:
     immutable: bool
 
 
+def _fold_up(index: int, leaf: bytes, siblings: Sequence[bytes]) -> bytes:
+    """The hash of the subtree of height ``ANCHOR_LEVEL`` holding leaf ``index``, from
+    the leaf and its first ``ANCHOR_LEVEL`` siblings (bottom-up, RFC 9162 §2.1.1)."""
+    r, prefix = leaf, b"\x01"
+    for level in range(ANCHOR_LEVEL):
+        sibling = siblings[level]
+        r = sha256(prefix + sibling + r if (index >> level) & 1 else prefix + r + sibling).digest()
+    return r
+
+
 class LogReader:
     """Read-only view of a log in ``store``, trusting only checkpoints ``verifier`` signed."""
 
@@ -67,6 +83,8 @@ class LogReader:
         self._cached: SignedCheckpoint | None = None
         self._folds: dict[tuple[int, int], bytes] = {}
         self._roots: dict[int, bytes] = {}
+        self._anchors: dict[int, bytes] = {}
+        self._uppers: dict[tuple[int, int], tuple[bytes, ...]] = {}
         self.corruption: str | None = None
         """The first damage a read found in the store (``None`` while none was)."""
 
@@ -160,11 +178,57 @@ class LogReader:
             raise RangeError("tree size beyond the latest checkpoint", tree_size=tree_size)
         if not 0 <= index < size:
             raise RangeError("leaf index outside the tree", index=index, tree_size=size)
+        anchored = self._anchored_proof(index, size)
+        if anchored is not None:
+            return anchored
         path, leaf, fresh = self._path_and_edge(index, size)
         proof = InclusionProof(index, size, leaf, path)
         checked = self._checked_proof(proof, self._signed_root(size, signed))
         self._remember_fold(fresh)
+        self._remember_anchor(checked)
         return checked
+
+    def _anchored(self, index: int, size: int) -> int | None:
+        """The anchor subtree ``(ANCHOR_LEVEL, a)`` of ``index`` when it is complete and
+        not the last one of the tree (so the path's first ``ANCHOR_LEVEL`` nodes are its
+        siblings inside it), else ``None``."""
+        anchor = index >> ANCHOR_LEVEL
+        return anchor if anchor < (size - 1) >> ANCHOR_LEVEL else None
+
+    def _remember_anchor(self, proof: InclusionProof) -> None:
+        """After ``proof`` verified against a signed root: keep the hash of its leaf's
+        anchor subtree (immutable: a complete subtree of an append-only log) and the
+        path above it for this tree size."""
+        anchor = self._anchored(proof.leaf_index, proof.tree_size)
+        if anchor is None:
+            return
+        if len(self._anchors) >= ANCHOR_CACHE:
+            self._anchors.clear()
+        if len(self._uppers) >= ANCHOR_CACHE:
+            self._uppers.clear()
+        self._anchors[anchor] = _fold_up(proof.leaf_index, proof.leaf_hash, proof.path)
+        self._uppers[(proof.tree_size, anchor)] = proof.path[ANCHOR_LEVEL:]
+
+    def _anchored_proof(self, index: int, size: int) -> InclusionProof | None:
+        """The proof of ``index`` from ``ANCHOR_LEVEL`` stored siblings hashed up to the
+        verified hash of its anchor subtree, plus the verified path above it for this
+        size -- ``None`` (the full check then runs) unless both are known and the
+        stored nodes lead exactly to the anchor. Every node served is thus verified:
+        the lower ones by the hash chain to a verified subtree hash, the upper ones by
+        an earlier check against the signed root of this very tree size."""
+        anchor = self._anchored(index, size)
+        if anchor is None:
+            return None
+        known = self._anchors.get(anchor)
+        upper = self._uppers.get((size, anchor))
+        if known is None or upper is None:
+            return None
+        addresses = [(level, (index >> level) ^ 1) for level in range(ANCHOR_LEVEL)]
+        addresses.append((0, index))
+        *lower, leaf = self.store.read_nodes(addresses)
+        if _fold_up(index, leaf, lower) != known:
+            return None  # the full check names the damage
+        return InclusionProof(index, size, leaf, (*lower, *upper))
 
     def _path(self, index: int, size: int) -> tuple[tuple[bytes, ...], bytes]:
         """PATH(index, D[size]) and the leaf hash, in one store read.

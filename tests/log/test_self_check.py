@@ -268,3 +268,48 @@ def test_a_leaf_index_of_an_earlier_release_is_migrated(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
     assert "log_leaf_index" not in tables and "log_leaf_slots" in tables
+
+
+def _memory_log(signer: NoteSigner, size: int) -> MemoryLogStore:
+    store = MemoryLogStore()
+
+    async def run() -> None:
+        log = TransparencyLog(store, signer)
+        await log.start()
+        await asyncio.gather(*(log.append(b"a%d" % i) for i in range(size)))
+        await log.integrate()
+        await log.stop()
+
+    asyncio.run(run())
+    return store
+
+
+def test_anchored_proofs_equal_the_full_ones_and_refuse_damage(signer: NoteSigner) -> None:
+    """Proofs checked only up to a verified anchor subtree (``ANCHOR_LEVEL``) are the
+    RFC 9162 paths; a damaged node below the anchor is refused (the full check runs and
+    names it); a damaged node above it is never served (the verified path is)."""
+    from identity.log.reader import ANCHOR_LEVEL
+
+    size = 3 * (1 << ANCHOR_LEVEL) + 5  # anchors 0, 1 and 2 complete and not the last
+    store = _memory_log(signer, size)
+    reader = LogReader(store, signer.verifier, signer.name)
+    root = reader.root(size)
+    for index in range(0, size, 7):
+        first = reader.inclusion_proof(index, size)
+        again = reader.inclusion_proof(index, size)
+        slow = proofs.resolve(proofs.inclusion_plan(index, size), store.read_nodes)
+        assert list(first.path) == list(again.path) == slow
+        proofs.verify_inclusion(index, size, leaf_hash(b"a%d" % index), again.path, root)
+    assert reader._anchored_proof(7, size) is not None  # the fast path serves it now
+    assert reader._anchored_proof(size - 1, size) is None  # the last anchor: full check
+    store.nodes.levels[3][(7 >> 3 ^ 1) * 32] ^= 0x01  # a sibling on leaf 7's lower path
+    with pytest.raises(LogIntegrityError, match="damaged"):
+        reader.inclusion_proof(7, size)
+    store.nodes.levels[3][(7 >> 3 ^ 1) * 32] ^= 0x01
+    store.nodes.levels[ANCHOR_LEVEL][1 * 32] ^= 0x01  # anchor 1's hash: above anchor 0
+    try:
+        proof = reader.inclusion_proof(14, size)
+    except LogIntegrityError:
+        pass
+    else:
+        proofs.verify_inclusion(14, size, leaf_hash(b"a14"), proof.path, root)
