@@ -25,8 +25,11 @@ SUITES = [
         "bench_jsonld_check.py",
         ["--rounds", "7"],
     ),
-    ("transparency log", "bench_log.py", ["--quick"]),
-    ("log integrity at scale (issue #12)", "bench_log_scale.py", ["--quick"]),
+    (
+        "transparency log (issue #12: appends, proofs, HTTP issue at 10^4..10^7)",
+        "bench_log.py",
+        ["--quick"],
+    ),
     ("status lists", "bench_status.py", []),
     ("Redis deployment", "bench_redis.py", []),
     ("directory chain: DID resolution, access history", "bench_directory.py", ["--quick"]),
