@@ -28,6 +28,7 @@ from service.routers import (
     log_info,
     presentations,
     registry,
+    sdjwt,
     sharing,
     status,
 )
@@ -86,6 +87,7 @@ def create_app(
         didweb,
         catalog,
         sharing,
+        sdjwt,
     ):
         app.include_router(module.router)
     app.include_router(log_router(log_reader))

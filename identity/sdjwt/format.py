@@ -9,7 +9,7 @@ from identity.errors import TokenParsingError, TokenTooLargeError
 from identity.jose.keys import b64url
 
 #: bound on a whole presentation (issuer JWT + disclosures + KB-JWT), in characters
-MAX_SD_JWT_SIZE = 64 * 1024
+MAX_SD_JWT_SIZE = 32 * 1024
 MAX_DISCLOSURES = 256
 
 
