@@ -36,7 +36,11 @@ SUITES = [
         ["--rounds", "3"],
     ),
     ("bulk issuance against HTTP issuance", "bench_bulk.py", ["--quick"]),
-    ("SD-JWT VC issue/verify beside Ed25519 and eddsa-jcs-2022", "bench_sdjwt.py", ["--rounds", "3"]),
+    (
+        "SD-JWT VC issue/verify beside Ed25519 and eddsa-jcs-2022",
+        "bench_sdjwt.py",
+        ["--rounds", "3"],
+    ),
 ]
 
 

@@ -79,7 +79,7 @@ class SdJwtVcService:
     trust: TrustRegistry
     signing_key: Callable[[IssuerRecord], Ed25519PrivateKey]
     write_record: Callable[[CredentialRecord, Anchor | None], Awaitable[None]]
-    _lists: dict[str, tuple[int, str]] = field(default_factory=dict)
+    _lists: dict[str, tuple[int, str, IssuerRecord, TokenStatusList]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- names --------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class SdJwtVcService:
         }
 
     def _type(self, name: str) -> CredentialType:
-        credential_type = self.store.find_type(name)
+        credential_type = self.trust.find_type(name)
         if credential_type is None:
             raise NotFoundError(f"credential type {name!r} is not registered", type=name)
         return credential_type
@@ -244,7 +244,7 @@ class SdJwtVcService:
 
     def _always_disclosed(self, payload: dict[str, Any]) -> list[str]:
         name = _vct_type(payload.get("vct"), self.iss)
-        credential_type = self.store.find_type(name) if name else None
+        credential_type = self.trust.find_type(name) if name else None
         if credential_type is None:
             return []
         disclosable = set(credential_type.selectively_disclosable)
@@ -294,7 +294,7 @@ class SdJwtVcService:
         moment = datetime.fromtimestamp(int(verified.claims.get("iat", 0)), self.clock.now().tzinfo)
         trust = (
             self.trust.accredited(issuer.id, name, moment).to_json()
-            if issuer is not None and self.store.find_type(name) is not None
+            if issuer is not None and self.trust.find_type(name) is not None
             else {"accredited": False, "reason": "issuer or type not registered here"}
         )
         result = {"type": name, "at": xsd_datetime(moment), **trust}
@@ -324,14 +324,7 @@ class SdJwtVcService:
             raise StatusRetrievalError(
                 "only this service's Token Status Lists are dereferenced", uri=uri[:200]
             )
-        group = uri.removeprefix(prefix)
-        token, issuer = self.status_list_token(group)
-        listed = verify_status_list(
-            token,
-            uri=uri,
-            key=self._jose_key(issuer).public_jwk,
-            now=int(self.clock.now().timestamp()),
-        )
+        _, _, listed = self._status_list(uri.removeprefix(prefix))
         value = listed.get(idx)
         if value in (INVALID, SUSPENDED):
             state = "revoked" if value == INVALID else "suspended"
@@ -341,29 +334,40 @@ class SdJwtVcService:
     def status_list_token(self, group: str) -> tuple[str, IssuerRecord]:
         """The signed Token Status List of ``group`` for its current version (cached until
         the bits change)."""
-        revocation = self.store.get_status_list(group, "revocation")
-        try:
-            suspension: bytes | None = self.store.get_status_list(group, "suspension").bits
-            version = revocation.version + self.store.status_list_version(group, "suspension")
-        except NotFoundError:
-            suspension, version = None, revocation.version
-        issuer = self.store.get_issuer(revocation.issuer_id)
+        token, issuer, _ = self._status_list(group)
+        return token, issuer
+
+    def _status_list(self, group: str) -> tuple[str, IssuerRecord, TokenStatusList]:
+        """(token, issuer, decoded list) for the current version of ``group``. The decoded
+        list is the served token verified and decoded once per version, so a verifier here
+        reads exactly what a verifier elsewhere would."""
+        version = self.status_list_version(group)
         with self._lock:
             cached = self._lists.get(group)
         if cached is not None and cached[0] == version:
-            return cached[1], issuer
+            return cached[1], cached[2], cached[3]
+        revocation = self.store.get_status_list(group, "revocation")
+        try:
+            suspension: bytes | None = self.store.get_status_list(group, "suspension").bits
+        except NotFoundError:
+            suspension = None
+        issuer = self.store.get_issuer(revocation.issuer_id)
+        now = int(self.clock.now().timestamp())
         token = sign_status_list(
             TokenStatusList(2, from_bitstrings(revocation.bits, suspension)),
             uri=self.status_uri(group),
             key=self._jose_key(issuer),
             kid=verification_method(issuer),
-            issued_at=int(self.clock.now().timestamp()),
+            issued_at=now,
             ttl=STATUS_LIST_TTL,
             issuer=self.iss,
         )
+        decoded = verify_status_list(
+            token, uri=self.status_uri(group), key=self._jose_key(issuer).public_jwk, now=now
+        )
         with self._lock:
-            self._lists[group] = (version, token)
-        return token, issuer
+            self._lists[group] = (version, token, issuer, decoded)
+        return token, issuer, decoded
 
     def status_list_version(self, group: str) -> int:
         """A number that grows with every change of ``group``'s lists (the ETag)."""
