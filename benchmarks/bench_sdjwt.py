@@ -235,7 +235,7 @@ def main() -> None:
             note = f"{value / med[jcs_name]:.2f}x {jcs_name}, {bare:.3f} of bare"
         else:
             note = f"{value / med['bare GET /health/live']:.3f} of bare"
-        non2xx = max(x.get("non2xx", 0) for x in h[name])
+        non2xx = max(x.get("errors", 0.0) for x in h[name])
         rows.append(
             (name, f"{value:,.0f}/s", note + (f" ({non2xx:.0f} non-2xx!)" if non2xx else ""))
         )
