@@ -149,14 +149,14 @@ _SD_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(
 
 
 def _string_list(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
+    value = data.get(name) or []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise MalformedValueError(f"{name} must be an array of strings", field=name)
     return value
 
 
 def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
-    value = data.get(name, {})
+    value = data.get(name) or {}
     if not isinstance(value, dict):
         raise MalformedValueError(f"{name} must be an object", field=name)
     return value

@@ -265,3 +265,67 @@ def test_expired_credential_refused(
         binding=KeyBinding(NONCE, AUD, int(clock.now().timestamp())),
     )
     _refused(client, sd_verify(client, later), 422, "RANGE_ERROR", log_size(client))
+
+
+def test_registered_type_with_nested_and_array_disclosures(
+    client: TestClient, holder: SigningKey
+) -> None:
+    from tests.service.conftest import admin
+
+    definition = {
+        "type": "LibraryCardCredential",
+        "title": "Library card",
+        "schema": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "fullName": {"type": "string"},
+                "address": {
+                    "type": "object",
+                    "properties": {"district": {"type": "string"}, "street": {"type": "string"}},
+                },
+                "branches": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["fullName"],
+        },
+        "selectivelyDisclosable": ["address.district", "address.street", "branches[]"],
+        "display": {"zh-CN": "借书证", "en": "Library card"},
+        "claimDisplay": {"fullName": {"zh-CN": "姓名", "en": "Full name"}},
+    }
+    registered = client.post("/credential-types", json=definition, headers=admin())
+    assert registered.status_code == 201, registered.text
+    agency = make_issuer(client, "City Library", accredit=False)
+    accredited = client.post(
+        "/accreditations",
+        json={
+            "issuer": agency["id"],
+            "types": ["LibraryCardCredential"],
+            "validFrom": "2026-01-01T00:00:00Z",
+            "validUntil": "2027-01-01T00:00:00Z",
+        },
+        headers=admin(),
+    )
+    assert accredited.status_code == 201, accredited.text
+    subject = {
+        "fullName": "韩梅梅",
+        "address": {"district": "Haidian", "street": "5 Yiheyuan Road"},
+        "branches": ["Haidian", "Xicheng", "Dongcheng"],
+    }
+    response = client.post(
+        "/credentials/sd-jwt/issue",
+        json={
+            "credential": {"type": "LibraryCardCredential", "credentialSubject": subject},
+            "options": {"cnf": {"jwk": holder.public_jwk.to_dict()}},
+        },
+        headers={"Authorization": f"Bearer {agency['apiKey']}"},
+    )
+    assert response.status_code == 201, response.text
+    token = response.json()["credential"]
+    shown = bound(token, holder, ["address.district", "branches[1]"])
+    verified = sd_verify(client, shown)
+    assert verified.status_code == 200, verified.text
+    claims = verified.json()["claims"]
+    assert claims["address"] == {"district": "Haidian"}
+    assert claims["branches"] == ["Xicheng"]
+    assert verified.json()["disclosed"] == ["address.district", "branches[0]"]
+    assert client.get("/vct/LibraryCardCredential").json()["display"][0]["name"] == "借书证"
