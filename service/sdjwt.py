@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from identity.clock import Clock, xsd_datetime
@@ -40,10 +40,12 @@ from identity.errors import (
     MalformedValueError,
     NotFoundError,
     PermissionDeniedError,
+    RangeError,
     StatusRetrievalError,
 )
 from identity.jose.keys import PublicJwk, SigningKey
 from identity.keys import Ed25519PrivateKey
+from identity.log.entries import MAX_VALUE_LENGTH
 from identity.registry.trust import TrustRegistry
 from identity.registry.types import CredentialType
 from identity.sdjwt.issuance import VC_TYP, IssuedSdJwt, SdJwtVcClaims, issue_sd_jwt_vc
@@ -54,6 +56,8 @@ from service.status import StatusLists
 
 STATUS_LIST_TTL = 300  # seconds a verifier may cache a Token Status List (its ``ttl``)
 MAX_KB_AGE = 300
+#: disclosure digests (43 characters and a space each) that fit a log entry's field value
+MAX_ANCHORED_DISCLOSURES = MAX_VALUE_LENGTH // 44
 
 
 def verification_method(issuer: IssuerRecord) -> str:
@@ -214,6 +218,12 @@ class SdJwtVcService:
     ) -> Anchor:
         """The ``credential.issued`` leaf of an SD-JWT VC: the digest of the issuer-signed
         JWT and each disclosure's digest (what was handed out), never a claim value."""
+        if len(issued.disclosures) > MAX_ANCHORED_DISCLOSURES:
+            raise RangeError(
+                f"{len(issued.disclosures)} disclosures; at most {MAX_ANCHORED_DISCLOSURES} "
+                "fit one log entry (conceal fewer array elements)",
+                limit=MAX_ANCHORED_DISCLOSURES,
+            )
         fields = {
             "credential_digest": digest_field(issued.issuer_jwt_digest),
             "issuer": issuer.did,
@@ -291,7 +301,10 @@ class SdJwtVcService:
     ) -> dict[str, Any]:
         name = _vct_type(verified.claims.get("vct"), self.iss) or ""
         issuer = self.store.find_issuer_by_did(did)
-        moment = datetime.fromtimestamp(int(verified.claims.get("iat", 0)), self.clock.now().tzinfo)
+        try:
+            moment = datetime.fromtimestamp(int(verified.claims.get("iat", 0)), UTC)
+        except (OverflowError, ValueError, OSError):
+            raise MalformedValueError("iat is not a usable NumericDate", claim="iat") from None
         trust = (
             self.trust.accredited(issuer.id, name, moment).to_json()
             if issuer is not None and self.trust.find_type(name) is not None

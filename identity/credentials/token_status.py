@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from identity.errors import (
@@ -53,14 +54,30 @@ def pack(values: Sequence[int], bits: int = BITS) -> bytes:
     return bytes(out)
 
 
-def from_bitstrings(revocation: bytes, suspension: bytes | None) -> bytes:
-    """The 2-bit Token Status List bytes of a group's Bitstring lists (same length)."""
+def from_bitstrings_slow(revocation: bytes, suspension: bytes | None) -> bytes:
+    """The reference: entry by entry through :func:`status_value` and :func:`pack`."""
     count = len(revocation) * 8
     values = [
         status_value(_bit(revocation, i), suspension is not None and _bit(suspension, i))
         for i in range(count)
     ]
     return pack(values)
+
+
+@cache
+def _eight(revoked: int, suspended: int) -> bytes:
+    """The two output bytes of the eight entries one byte of each Bitstring list holds."""
+    values = [
+        status_value(bool(revoked >> (7 - j) & 1), bool(suspended >> (7 - j) & 1)) for j in range(8)
+    ]
+    return pack(values)
+
+
+def from_bitstrings(revocation: bytes, suspension: bytes | None) -> bytes:
+    """The 2-bit Token Status List bytes of a group's Bitstring lists (same length): a
+    byte at a time through a table; equal to :func:`from_bitstrings_slow` (tested)."""
+    other = suspension if suspension is not None else bytes(len(revocation))
+    return b"".join(_eight(r, s) for r, s in zip(revocation, other, strict=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from identity.credentials.token_status import (
     VALID,
     TokenStatusList,
     from_bitstrings,
+    from_bitstrings_slow,
     pack,
     sign_status_list,
     verify_status_list,
@@ -70,3 +71,14 @@ def test_zip_bomb_refused() -> None:
     bomb = b64url(zlib.compress(bytes(20 * 1024 * 1024)))
     with pytest.raises(e.StatusVerificationError):
         TokenStatusList.from_claim({"bits": 1, "lst": bomb})
+
+
+def test_fast_rendering_equals_the_reference() -> None:
+    import random
+
+    rng = random.Random(17)
+    for size in (1, 16, 1024):
+        revocation = bytes(rng.randrange(256) for _ in range(size))
+        suspension = bytes(rng.randrange(256) for _ in range(size))
+        for s in (suspension, None):
+            assert from_bitstrings(revocation, s) == from_bitstrings_slow(revocation, s)
