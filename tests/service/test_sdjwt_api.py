@@ -329,3 +329,19 @@ def test_registered_type_with_nested_and_array_disclosures(
     assert claims["branches"] == ["Xicheng"]
     assert verified.json()["disclosed"] == ["address.district", "branches[0]"]
     assert client.get("/vct/LibraryCardCredential").json()["display"][0]["name"] == "借书证"
+
+
+def test_well_known_path_is_inserted_after_the_host() -> None:
+    from service.sdjwt import jwt_vc_issuer_path
+
+    assert jwt_vc_issuer_path("https://id.city.gov") == "/.well-known/jwt-vc-issuer"
+    assert jwt_vc_issuer_path("https://id.city.gov/") == "/.well-known/jwt-vc-issuer"
+    assert jwt_vc_issuer_path("https://id.city.gov/tenant/a") == (
+        "/.well-known/jwt-vc-issuer/tenant/a"
+    )
+
+
+def test_other_well_known_tail_is_not_found(client: TestClient) -> None:
+    response = client.get("/.well-known/jwt-vc-issuer/elsewhere")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
