@@ -44,6 +44,11 @@ SUITES = [
         "bench_issue.py",
         ["--rounds", "1", "--seconds", "3"],
     ),
+    (
+        "SD-JWT VC issue/verify beside Ed25519 and eddsa-jcs-2022",
+        "bench_sdjwt.py",
+        ["--rounds", "3"],
+    ),
 ]
 
 

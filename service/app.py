@@ -29,6 +29,7 @@ from service.routers import (
     log_info,
     presentations,
     registry,
+    sdjwt,
     sharing,
     status,
 )
@@ -88,6 +89,7 @@ def create_app(
         didweb,
         catalog,
         sharing,
+        sdjwt,
     ):
         app.include_router(module.router)
     app.include_router(log_router(log_reader))

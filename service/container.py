@@ -52,6 +52,7 @@ from service.locks import KeyedLocks
 from service.log import Anchors, build_log, receipt_json, type_anchor
 from service.log_health import LogHealthMonitor
 from service.ratelimit import RateLimiter
+from service.sdjwt import SdJwtVcService, build_sdjwt
 from service.settings import Settings, SettingsError
 from service.status import StatusLists
 from service.storage import open_directory_store, open_store, share_memory_log
@@ -88,6 +89,8 @@ class Services:
     tokens: CitizenTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    sdjwt: SdJwtVcService = field(init=False)
+    """SD-JWT VCs and Token Status Lists (service/sdjwt.py, issue #17)."""
     log_health: LogHealthMonitor | None = None
     """Integration health (``/health``, metrics); set by :meth:`start`."""
     _next_purge: datetime = EPOCH
@@ -181,6 +184,16 @@ class Services:
                     seeded = replace(credential_type, created=clock.now())
                     with contextlib.suppress(ConflictError):  # another replica seeded it
                         store.create_type(seeded, type_anchor(seeded, clock.now()))
+        svc.sdjwt = build_sdjwt(
+            store,
+            clock,
+            settings.public_url,
+            anchors,
+            svc.status,
+            svc.trust,
+            svc.signing_key,
+            write_record,
+        )
         svc.verifier = Verifier(
             registry,
             resolver,
