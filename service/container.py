@@ -54,6 +54,7 @@ from service.ratelimit import RateLimiter
 from service.settings import Settings, SettingsError
 from service.status import StatusLists
 from service.storage import open_directory_store, open_store, share_memory_log
+from service.wallet import Wallet, build_wallet
 
 CHALLENGE_TTL = timedelta(minutes=5)
 START_ATTEMPTS = 8
@@ -86,6 +87,8 @@ class Services:
     trust: TrustRegistry = field(init=False)
     tokens: CitizenTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
+    wallet: Wallet = field(init=False)
+    """The city-hosted wallet (issue #14, service/wallet.py)."""
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     log_health: LogHealthMonitor | None = None
     """Integration health (``/health``, metrics); set by :meth:`start`."""
@@ -166,6 +169,7 @@ class Services:
         )
         svc.tokens = CitizenTokens(master_secret, timedelta(minutes=settings.citizen_token_minutes))
         svc.limiter = RateLimiter(settings.public_verify_per_minute)
+        svc.wallet = build_wallet(settings, store, master_secret, clock)  # issue #14
         svc.trust = TrustRegistry(
             store,
             store,
@@ -315,6 +319,7 @@ class Services:
         await self.log.stop()
         self.log.store.close()
         self.directory.close()
+        self.wallet.close()  # issue #14
         self.store.close()
 
 
