@@ -74,7 +74,9 @@ class WalletSealer:
     def __init__(self, master_secret: bytes, random: RandomBytes = nacl.utils.random) -> None:
         if len(master_secret) < 32:
             raise ValueError("the master secret must be at least 32 bytes")
-        self._key = hashlib.blake2b(master_secret, digest_size=32, person=b"identity-wallet").digest()
+        self._key = hashlib.blake2b(
+            master_secret, digest_size=32, person=b"identity-wallet"
+        ).digest()
         self._random = random
 
     @staticmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from typing import Any
 
 from identity.errors import ConflictError
 from identity.storage.sqlite_base import SqliteRecords
@@ -24,8 +25,9 @@ CREATE INDEX IF NOT EXISTS wallet_by_subject ON wallet (subject_id);
 """
 
 
-def _entry(row: tuple[object, ...]) -> WalletEntry:
-    return WalletEntry(str(row[0]), str(row[1]), bytes(row[2]), datetime.fromisoformat(str(row[3])))  # type: ignore[arg-type]
+def _entry(row: tuple[Any, ...]) -> WalletEntry:
+    cid, subject, sealed, kept_at = row
+    return WalletEntry(cid, subject, bytes(sealed), datetime.fromisoformat(kept_at))
 
 
 class SqliteWalletStore(SqliteRecords):
