@@ -294,13 +294,22 @@ def main() -> None:
         f"{args.seconds} s, batches of 10 requests rotating between three apps",
         {"on": asgi["on"], "off": asgi["off"]},
         [
-            ("cost of metrics + JSON logs", f"{(1 / on - 1 / off) * 1e6:+.1f} us",
-             "per request, from the medians"),
-            ("A/A control: a second 'off' app / 'off'", f"{control:.1%}",
-             "the noise floor of this method in this run (100 % on a quiet machine)"),
-            ("the added work measured alone", f"{added:.1f} us",
-             f"middleware with metrics + access line, and the verification count: "
-             f"{added * off / 1e6:.1%} of a request at the floor's rate"),
+            (
+                "cost of metrics + JSON logs",
+                f"{(1 / on - 1 / off) * 1e6:+.1f} us",
+                "per request, from the medians",
+            ),
+            (
+                "A/A control: a second 'off' app / 'off'",
+                f"{control:.1%}",
+                "the noise floor of this method in this run (100 % on a quiet machine)",
+            ),
+            (
+                "the added work measured alone",
+                f"{added:.1f} us",
+                f"middleware with metrics + access line, and the verification count: "
+                f"{added * off / 1e6:.1%} of a request at the floor's rate",
+            ),
         ],
     )
     if args.no_http:
@@ -347,8 +356,13 @@ def main() -> None:
     report(
         f"3. HTTP, both servers driven at the same time (two wrk): {where}",
         together,
-        [("requests the 'on' server counted", f"{counted:,.0f}",
-          f"non-2xx during the runs: {errors:.0f}")],
+        [
+            (
+                "requests the 'on' server counted",
+                f"{counted:,.0f}",
+                f"non-2xx during the runs: {errors:.0f}",
+            )
+        ],
     )
     print(f"at the end: {load()}")
 
