@@ -83,7 +83,8 @@ class CredentialRecord:
     """What the service keeps of a credential it issued: identifiers and digests only.
 
     ``digest`` is SHA-256 of the JCS of the signed credential; the claims themselves are
-    never stored.
+    never stored here (the citizen's hosted wallet keeps the issued credential, sealed:
+    :mod:`identity.wallet_store`).
     """
 
     id: str

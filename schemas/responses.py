@@ -145,6 +145,8 @@ class WalletCredential(Open):
     digest: str
     status: dict[str, bool]
     receipt: WalletReceipt | None
+    held: bool = False
+    """The city-hosted wallet keeps the credential: ``GET …/{id}/qr`` renders it."""
 
 
 class DidOperationResult(Anchored):

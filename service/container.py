@@ -56,6 +56,7 @@ from service.sdjwt import SdJwtVcService, build_sdjwt
 from service.settings import Settings, SettingsError
 from service.status import StatusLists
 from service.storage import open_directory_store, open_store, share_memory_log
+from service.wallet import Wallet, build_wallet
 
 CHALLENGE_TTL = timedelta(minutes=5)
 START_ATTEMPTS = 8
@@ -88,6 +89,8 @@ class Services:
     trust: TrustRegistry = field(init=False)
     tokens: CitizenTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
+    wallet: Wallet = field(init=False)
+    """The city-hosted wallet (issue #14, service/wallet.py)."""
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     sdjwt: SdJwtVcService = field(init=False)
     """SD-JWT VCs and Token Status Lists (service/sdjwt.py, issue #17)."""
@@ -178,6 +181,7 @@ class Services:
         )
         svc.tokens = CitizenTokens(master_secret, timedelta(minutes=settings.citizen_token_minutes))
         svc.limiter = RateLimiter(settings.public_verify_per_minute)
+        svc.wallet = build_wallet(settings, store, master_secret, clock)  # issue #14
         if settings.seed_credential_types:
             for credential_type in bundled_types():
                 if store.find_type(credential_type.name) is None:
@@ -333,6 +337,7 @@ class Services:
         await self.log.stop()
         self.log.store.close()
         self.directory.close()
+        self.wallet.close()  # issue #14
         self.store.close()
 
 

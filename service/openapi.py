@@ -212,6 +212,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/wallet/credentials"): Op([r.WalletCredential], auth=(CITIZEN,)),
     ("GET", "/wallet/credentials/{credential_id}"): Op(r.WalletCredential, auth=(CITIZEN,)),
+    ("GET", "/wallet/credentials/{credential_id}/qr"): Op(  # issue #14: the hosted wallet's
+        bytes,
+        auth=(CITIZEN,),
+        media="image/svg+xml,image/png",  # ?format=svg|png, else by Accept
+        errors=(e.NotFoundError, e.InputError),
+    ),
     ("POST", "/wallet/credentials/{credential_id}/qr"): Op(
         bytes,
         auth=(CITIZEN,),

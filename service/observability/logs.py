@@ -152,6 +152,51 @@ def write_json_line(
         handler.release()
 
 
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-/{}:<>")
+"""Characters JSON writes as themselves: a string of only these needs no escaping."""
+
+
+def _string(value: str) -> str:
+    """``value`` as a JSON string, as :data:`_encoder` writes it."""
+    if _SAFE.issuperset(value):
+        return f'"{value}"'
+    return _encoder.encode(value)
+
+
+def access_line(
+    request_id: str | None,
+    method: str,
+    route: str,
+    status: int,
+    duration_ms: float,
+    caller: str,
+    agency: str | None,
+) -> str:
+    """The request line, byte for byte what :class:`JsonFormatter` writes for the
+    ``identity.access`` INFO record ``request`` with these fields (proved in
+    tests/service/test_observability.py), built without a dict or an encoder pass: the
+    request middleware writes one per request."""
+    rid = f',"request_id":{_string(request_id)}' if request_id is not None else ""
+    tail = f',"agency":{_string(agency)}' if agency is not None else ""
+    return (
+        f'{{"time":"{_stamp(time.time())}","level":"info","logger":"identity.access",'
+        f'"message":"request","pid":{os.getpid()}{rid},"method":{_string(method)},'
+        f'"route":{_string(route)},"status":{status},"duration_ms":{duration_ms!r},'
+        f'"caller":{_string(caller)}{tail}}}\n'
+    )
+
+
+def write_line(handler: logging.Handler, line: str) -> None:
+    """Write one finished ``line`` to ``handler``'s stream (under its lock) and flush."""
+    handler.acquire()
+    try:
+        stream = handler.stream  # type: ignore[attr-defined]
+        stream.write(line)
+        stream.flush()
+    finally:
+        handler.release()
+
+
 def log_format(settings: Settings) -> str:
     """``json`` or ``console``: the setting, else JSON in production only."""
     if settings.log_format is not None:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from service.observability.context import REQUEST_ID, route_of
-from service.observability.logs import plain_json_handler, write_json_line
+from service.observability.logs import access_line, plain_json_handler, write_line
 from service.observability.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -106,19 +106,23 @@ class RequestObserver:
                 watch.store_failed("request", f"{scope['method']} {route} answered 503")
         if self.access_log and access.isEnabledFor(logging.INFO):
             kind, agency = state.get("caller") or ("anonymous", None)
+            duration_ms = round(seconds * 1000, 3)
+            handler = plain_json_handler(access)
+            if handler is not None:  # the usual set-up: the same line, without a LogRecord
+                line = access_line(
+                    REQUEST_ID.get(), scope["method"], route, status, duration_ms, kind, agency
+                )
+                write_line(handler, line)
+                return
             fields: dict[str, Any] = {
                 "method": scope["method"],
                 "route": route,
                 "status": status,
-                "duration_ms": round(seconds * 1000, 3),
+                "duration_ms": duration_ms,
                 "caller": kind,
             }
             if agency is not None:
                 fields["agency"] = agency
-            handler = plain_json_handler(access)
-            if handler is not None:  # the usual set-up: the same line, without a LogRecord
-                write_json_line(handler, access.name, "request", fields)
-                return
             # makeRecord + handle: Logger.info would also walk the stack for the caller.
             record = access.makeRecord(
                 access.name, logging.INFO, __file__, 0, "request", (), None,

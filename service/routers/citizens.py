@@ -92,7 +92,7 @@ async def auth_token(request: Request, svc: Svc) -> JSONResponse:
     )
 
 
-def _entry(svc: Services, record: CredentialRecord) -> dict[str, Any]:
+def _entry(svc: Services, record: CredentialRecord, held: set[str]) -> dict[str, Any]:
     status: dict[str, bool] = {}
     if record.status_group is not None and record.status_index is not None:
         status = svc.status.current(record.status_group, record.status_index)
@@ -104,6 +104,8 @@ def _entry(svc: Services, record: CredentialRecord) -> dict[str, Any]:
         "digest": record.digest.hex(),
         "status": status,
         "receipt": {"logIndex": record.log_index} if record.log_index is not None else None,
+        # issue #14: the hosted wallet keeps it, so GET …/qr renders it (service/web/qr.py)
+        "held": record.id in held,
     }
 
 
@@ -111,7 +113,8 @@ def _entry(svc: Services, record: CredentialRecord) -> dict[str, Any]:
 def wallet(request: Request, svc: Svc) -> list[dict[str, Any]]:
     """The citizen's own credentials, with their status and log receipts."""
     did = authenticate_citizen(request, svc)
-    return [_entry(svc, r) for r in svc.store.credentials_of_subject(did)]
+    held = svc.wallet.held(did)
+    return [_entry(svc, r, held) for r in svc.store.credentials_of_subject(did)]
 
 
 @router.get("/wallet/credentials/{credential_id:path}")
@@ -121,4 +124,4 @@ def wallet_credential(credential_id: str, request: Request, svc: Svc) -> dict[st
     record = svc.store.find_credential(credential_id)
     if record is None or record.subject_id != did:
         raise NotFoundError("no such credential in your wallet")
-    return _entry(svc, record)
+    return _entry(svc, record, {record.id} if svc.wallet.store.find(did, record.id) else set())

@@ -18,4 +18,10 @@ from service.web import pages, qr
 def install(app: FastAPI) -> None:
     """Add the pages, their assets and the QR endpoint to ``app``."""
     app.include_router(pages.router)
+    # Ahead of every route: ``GET /wallet/credentials/{id:path}`` (service/routers/
+    # citizens.py) would otherwise take ``…/qr`` as part of a credential id.
+    before = len(app.router.routes)
     app.include_router(qr.router)
+    added = app.router.routes[before:]
+    del app.router.routes[before:]
+    app.router.routes[0:0] = added

@@ -486,3 +486,37 @@ def test_the_request_lines_fast_path_writes_what_the_formatter_would(
         assert logs.plain_json_handler(access) is None
     finally:
         root.handlers = saved
+
+
+@pytest.mark.parametrize(
+    ("request_id", "method", "route", "agency"),
+    [
+        ("fast-1", "GET", "/health", None),
+        (None, "POST", "/dids/{did:path}", "psb"),
+        ("a" * 128, "PROPFIND", "<unmatched>", 'quote " back \\ 局 \n'),
+    ],
+)
+def test_the_built_request_line_is_what_the_formatter_writes(
+    request_id: str | None, method: str, route: str, agency: str | None
+) -> None:
+    from service.observability import logs
+    from service.observability.context import REQUEST_ID
+
+    fields: dict[str, object] = {"method": method, "route": route, "status": 201,
+                                 "duration_ms": 1.235, "caller": "agency"}  # fmt: skip
+    if agency is not None:
+        fields["agency"] = agency
+    record = logging.LogRecord("identity.access", logging.INFO, "x", 0, "request", (), None)
+    record.fields = fields
+    token = REQUEST_ID.set(request_id)
+    try:
+        built = logs.access_line(request_id, method, route, 201, 1.235, "agency", agency)
+        formatted = logs.JsonFormatter().format(record)
+    finally:
+        REQUEST_ID.reset(token)
+    assert built.endswith("\n") and "\n" not in built[:-1]
+    # The same text but the time of the two clock reads (and the same kind of time).
+    head, _, rest = built[:-1].partition(',"level"')
+    formatted_head, _, formatted_rest = formatted.partition(',"level"')
+    assert rest == formatted_rest
+    assert head[:9] == formatted_head[:9] == '{"time":"' and len(head) == len(formatted_head)

@@ -72,16 +72,21 @@ def test_sign_in_see_a_credential_grant_and_see_every_act_verified(
     page = browser.page
     card = page.locator(f'#credentials li[data-credential="{issued["credentialId"]}"]')
     assert "ResidencePermitCredential" in card.inner_text() and "Valid" in card.inner_text()
-    # The credential file the citizen received, added to the browser: its QR code shows.
+    # The hosted wallet keeps the credential: its QR code is rendered by GET …/qr.
+    selector = f'#credentials li[data-credential="{issued["credentialId"]}"]'
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith("/qr")) as answer:
+        page.click(f"{selector} >> text=Show QR code")
+    assert answer.value.request.method == "GET" and answer.value.status == 200
+    assert answer.value.headers["content-type"] == "image/svg+xml"
+    image = page.wait_for_selector(f"{selector} .qr img")
+    assert image.evaluate("img => img.complete && img.naturalWidth > 100")
+    # The file the citizen received can be added too (offered for download from then on).
     credential = json.dumps(issued["verifiableCredential"]).encode()
     page.set_input_files(
         "#import-credential",
         files=[{"name": "permit.json", "mimeType": "application/json", "buffer": credential}],
     )
-    selector = f'#credentials li[data-credential="{issued["credentialId"]}"]'
-    page.click(f"{selector} >> text=Show QR code")
-    image = page.wait_for_selector(f"{selector} .qr img")
-    assert image.evaluate("img => img.complete && img.naturalWidth > 100")
+    page.wait_for_selector(f"{selector} >> text=Download credential")
     page.reload()
     summary = wait_for_history(browser)
     acts = page.locator(f'article[data-request="{request_id}"] li.act')

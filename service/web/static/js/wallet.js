@@ -148,9 +148,13 @@ function statusBadge(record) {
   return el("span", { class: "badge ok" }, t("status_active"));
 }
 
+// The hosted wallet keeps the credential (record.held): GET renders it. A file the citizen
+// added themselves (one the wallet does not hold) is posted instead.
 async function qrImage(record, held, format) {
   const path = `/wallet/credentials/${encodeURIComponent(record.id)}/qr?format=${format}`;
-  const response = await api(path, { method: "POST", body: held, token: token(), raw: true });
+  const response = record.held
+    ? await api(path, { token: token(), raw: true, cache: "no-store" })
+    : await api(path, { method: "POST", body: held, token: token(), raw: true });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     throw new Error(body.type && body.type.endsWith("/qr-capacity") ? t("wallet_qr_too_large", { bytes: body.compressedBytes, limit: body.limit }) : problemText(body));
@@ -162,7 +166,7 @@ async function credentialCard(record) {
   const held = await stored("credentials", record.id);
   const qrBox = el("div", { class: "qr" });
   const actions = el("div", { class: "actions" });
-  if (held) {
+  if (record.held || held) {
     actions.append(
       el("button", { type: "button", onclick: async () => {
         try {
@@ -174,7 +178,7 @@ async function credentialCard(record) {
         try { download(`${record.type}.png`, await qrImage(record, held, "png"), "image/png"); }
         catch (error) { qrBox.replaceChildren(el("p", { class: "notice" }, error.message)); }
       } }, t("wallet_download_png")),
-      el("button", { type: "button", onclick: () => download(`${record.type}.json`, JSON.stringify(held, null, 2)) }, t("wallet_download_json")));
+      ...(held ? [el("button", { type: "button", onclick: () => download(`${record.type}.json`, JSON.stringify(held, null, 2)) }, t("wallet_download_json"))] : []));
   } else {
     actions.append(el("p", { class: "hint" }, t("wallet_not_held")));
   }

@@ -1,0 +1,37 @@
+"""The in-memory wallet store: the oracle of the wallet contract (one lock per call)."""
+
+from __future__ import annotations
+
+import threading
+
+from identity.errors import ConflictError
+from identity.wallet_store import WalletEntry
+
+
+class MemoryWalletStore:
+    """:class:`~identity.wallet_store.WalletStore` in a dict (lost when the process ends)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, WalletEntry] = {}
+        self._of: dict[str, list[str]] = {}
+
+    def keep(self, entry: WalletEntry) -> None:
+        with self._lock:
+            if entry.credential_id in self._entries:
+                raise ConflictError("credential already kept", id=entry.credential_id)
+            self._entries[entry.credential_id] = entry
+            self._of.setdefault(entry.subject_id, []).append(entry.credential_id)
+
+    def find(self, subject_id: str, credential_id: str) -> WalletEntry | None:
+        with self._lock:
+            entry = self._entries.get(credential_id)
+        return entry if entry is not None and entry.subject_id == subject_id else None
+
+    def of_subject(self, subject_id: str) -> list[WalletEntry]:
+        with self._lock:
+            entries = [self._entries[i] for i in self._of.get(subject_id, [])]
+        return sorted(entries, key=lambda e: e.kept_at)  # stable: keep order breaks ties
+
+    def close(self) -> None:
+        return None

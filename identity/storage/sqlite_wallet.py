@@ -1,0 +1,58 @@
+"""SQLite wallet store: table ``wallet`` in the service's database file.
+
+Each call is one statement (a write is one ``BEGIN IMMEDIATE`` transaction), with the
+durability of :mod:`identity.storage.sqlite`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from identity.errors import ConflictError
+from identity.storage.sqlite_base import SqliteRecords
+from identity.wallet_store import WalletEntry
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS wallet (
+    credential_id TEXT PRIMARY KEY,
+    subject_id TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    kept_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS wallet_by_subject ON wallet (subject_id);
+"""
+
+
+def _entry(row: tuple[Any, ...]) -> WalletEntry:
+    cid, subject, sealed, kept_at = row
+    return WalletEntry(cid, subject, bytes(sealed), datetime.fromisoformat(kept_at))
+
+
+class SqliteWalletStore(SqliteRecords):
+    """:class:`~identity.wallet_store.WalletStore` in SQLite."""
+
+    SCHEMA = SCHEMA
+
+    def keep(self, entry: WalletEntry) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO wallet VALUES (?, ?, ?, ?)",
+                    (entry.credential_id, entry.subject_id, entry.sealed,
+                     entry.kept_at.isoformat()),
+                )  # fmt: skip
+            except sqlite3.IntegrityError:
+                raise ConflictError("credential already kept", id=entry.credential_id) from None
+
+    def find(self, subject_id: str, credential_id: str) -> WalletEntry | None:
+        rows = self._read(
+            "SELECT * FROM wallet WHERE credential_id = ? AND subject_id = ?",
+            (credential_id, subject_id),
+        )
+        return _entry(rows[0]) if rows else None
+
+    def of_subject(self, subject_id: str) -> list[WalletEntry]:
+        rows = self._read("SELECT * FROM wallet WHERE subject_id = ? ORDER BY rowid", (subject_id,))
+        return sorted((_entry(r) for r in rows), key=lambda e: e.kept_at)
