@@ -8,7 +8,7 @@ must refuse before that is checked here on the raw CBOR, each with its own error
   under tag 18 (:class:`MalformedCoseError`, a well-formedness failure, 400);
 * a detached (``nil``) payload: the envelope must carry the credential;
 * ``alg`` missing, not in the protected header, or not allowed here
-  (:class:`~identity.jose.jws_local.JoseAlgorithmError`);
+  (:class:`~identity.errors.UnsupportedAlgorithmError`);
 * ``crit`` (2) naming a header this verifier does not understand (RFC 9052 §3.1:
   "the recipient MUST ... reject the message").
 
@@ -26,12 +26,19 @@ from typing import Any
 import cbor2
 from pycose.algorithms import EdDSA
 from pycose.headers import KID, Algorithm, ContentType
-from pycose.keys import EC2Key, OKPKey
 from pycose.keys.curves import P256, Ed25519
-from pycose.messages import CoseMessage, Sign1Message
+from pycose.keys.ec2 import EC2Key
+from pycose.keys.okp import OKPKey
+from pycose.messages.cosemessage import CoseMessage
+from pycose.messages.sign1message import Sign1Message
 
-from identity.errors import PROBLEMS, ParsingError, ProofVerificationError
-from identity.jose.jws_local import JoseAlgorithmError, JoseCritError
+from identity.errors import (
+    PROBLEMS,
+    ParsingError,
+    ProofVerificationError,
+    UnknownCriticalHeaderError,
+    UnsupportedAlgorithmError,
+)
 
 ALG, CRIT, CONTENT_TYPE, KID_LABEL, TYP = 1, 2, 3, 4, 16
 COSE_SIGN1_TAG = 18
@@ -115,20 +122,20 @@ def check_headers(decoded: DecodedSign1) -> None:
     """alg present, protected (RFC 9052 §3.1: "SHOULD be protected"; required here) and
     allowed; ``crit`` only with understood labels."""
     if ALG not in decoded.protected:
-        raise JoseAlgorithmError("the COSE protected header has no alg (1)")
+        raise UnsupportedAlgorithmError("the COSE protected header has no alg (1)")
     alg = decoded.protected[ALG]
     if alg not in ALLOWED_ALGS:
-        raise JoseAlgorithmError(
+        raise UnsupportedAlgorithmError(
             f"COSE alg {str(alg)[:20]} is not accepted; use EdDSA (-8) or ES256 (-7)",
             alg=str(alg)[:20],
         )
     crit = decoded.header(CRIT)
     if crit is not None:
         if not isinstance(crit, list) or not crit:
-            raise JoseCritError("COSE crit (2) must be a non-empty array")
+            raise UnknownCriticalHeaderError("COSE crit (2) must be a non-empty array")
         unknown = [c for c in crit if c not in UNDERSTOOD_CRIT]
         if unknown:
-            raise JoseCritError(
+            raise UnknownCriticalHeaderError(
                 f"critical COSE header not understood: {', '.join(map(str, unknown))[:200]}",
                 crit=[str(c) for c in unknown[:10]],
             )
@@ -162,11 +169,11 @@ def verify_sign1(decoded: DecodedSign1, *, ed25519: bytes | None = None, p256: A
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             message = CoseMessage.decode(decoded.message)
+            if not isinstance(message, Sign1Message):
+                raise ProofVerificationError("not a COSE_Sign1 message")
             message.key = key
             valid = message.verify_signature()
     except Exception as exc:  # pycose raises its own and cryptography's errors
         raise ProofVerificationError("the COSE_Sign1 signature does not verify") from exc
     if not valid:
         raise ProofVerificationError("the COSE_Sign1 signature does not verify")
-
-

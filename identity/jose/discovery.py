@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from joserfc.jwk import ECKey, OKPKey
+from joserfc.jwk import ECKey
 
 from identity.dids import DidResolver
 from identity.encoding import b58_decode
 from identity.errors import IdentityError, InvalidVerificationMethodError
+from identity.jose.keys import PublicJwk
+from identity.keys import Ed25519PublicKey
 
 P256_PUB_PREFIX = b"\x80\x24"  # varint of multicodec 0x1200
 
@@ -33,14 +35,13 @@ class DiscoveredKey:
     ed25519: bytes | None = None
     p256: ec.EllipticCurvePublicKey | None = None
 
-    def jwk(self) -> OKPKey | ECKey:
-        """The key as joserfc's JWK object."""
+    def jwk(self) -> PublicJwk:
+        """The key as a public JWK (:mod:`identity.jose.keys`)."""
         if self.ed25519 is not None:
-            from cryptography.hazmat.primitives.asymmetric import ed25519
-
-            return OKPKey.import_key(ed25519.Ed25519PublicKey.from_public_bytes(self.ed25519))
+            return PublicJwk.from_ed25519(Ed25519PublicKey(self.ed25519))
         assert self.p256 is not None
-        return ECKey.import_key(self.p256)
+        members = ECKey.import_key(self.p256).as_dict(private=False)
+        return PublicJwk.from_dict({k: members[k] for k in ("kty", "crv", "x", "y")})
 
 
 def _p256_did_key(kid: str) -> DiscoveredKey | None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from identity.credentials.model import V2_CONTEXT
-from identity.errors import PROBLEMS, ParsingError
+from identity.errors import PROBLEMS, ParsingError, TokenTooLargeError
 
 Json = dict[str, Any]
 
@@ -61,13 +61,6 @@ class MalformedEnvelopeError(ParsingError):
 
     type_uri = PROBLEMS + "malformed-envelope"
     title = "Malformed enveloped credential or presentation"
-
-
-class TokenTooLargeError(MalformedEnvelopeError):
-    """The secured token exceeds the verifier's limit; nothing of it was decoded."""
-
-    type_uri = PROBLEMS + "token-too-large"
-    title = "Secured token too large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +153,7 @@ def parse_data_url(value: Any, max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -
         raise TokenTooLargeError(
             f"the secured token exceeds {max_token_bytes} bytes",
             field="id",
+            size=len(value),
             limit=max_token_bytes,
         )
     header, comma, payload = value[5:].partition(",")
@@ -181,6 +175,7 @@ def parse_data_url(value: Any, max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -
         raise TokenTooLargeError(
             f"the secured token exceeds {max_token_bytes} bytes",
             field="id",
+            size=len(data),
             limit=max_token_bytes,
         )
     return media_type, data

@@ -32,9 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from joserfc.jwk import OKPKey
-
 from identity.canonical import jcs, parse_json
 from identity.clock import xsd_datetime
 from identity.credentials.model import Credential, parse_credential
@@ -57,9 +54,11 @@ from identity.errors import (
     InvalidChallengeError,
     InvalidDomainError,
     ProofVerificationError,
+    TokenTypeError,
+    UnsupportedAlgorithmError,
     ValidityPeriodError,
 )
-from identity.jose import cose
+from identity.jose import cose, jws
 from identity.jose.discovery import DiscoveredKey, discover
 from identity.jose.envelope import (
     DEFAULT_MAX_TOKEN_BYTES,
@@ -74,13 +73,8 @@ from identity.jose.envelope import (
     make_envelope,
     parse_envelope,
 )
-from identity.jose.jws_local import (
-    DecodedJws,
-    check_header,
-    decode_compact,
-    sign_compact,
-    verify_compact,
-)
+from identity.jose.jws import Jws
+from identity.jose.keys import SigningKey
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import SuiteRegistry
 from identity.proofs.eddsa_jcs import JsonLdCheck
@@ -110,7 +104,7 @@ class Unwrapped:
     envelope: Envelope
     document: Json
     claims: Json
-    jws: DecodedJws | None = None
+    jws: Jws | None = None
     sign1: cose.DecodedSign1 | None = None
 
     @property
@@ -127,41 +121,46 @@ class Unwrapped:
         return hashlib.sha256(self.envelope.token_bytes).digest()
 
 
-def unwrap(envelope: Envelope, *, max_depth: int = 32) -> Unwrapped:
+def unwrap(
+    envelope: Envelope, *, max_depth: int = 32, max_size: int = DEFAULT_MAX_TOKEN_BYTES
+) -> Unwrapped:
     """Decode the token in ``envelope`` (structure, ``typ``/``cty``, payload JSON);
     raise a well-formedness error. No key is looked up, no signature checked."""
     kind = envelope.kind
     if isinstance(envelope.token, bytes):
         sign1 = cose.decode_sign1(envelope.token)
         typ, cty = _TYP[envelope.media_type]
-        for label, expected, name in ((cose.TYP, typ, "typ (16)"), (cose.CONTENT_TYPE, cty, "content type (3)")):
+        for label, expected, name in (
+            (cose.TYP, typ, "typ (16)"),
+            (cose.CONTENT_TYPE, cty, "content type (3)"),
+        ):
             value = sign1.header(label)
             if value is not None and _media(value) != expected:
-                raise MalformedEnvelopeError(
+                raise TokenTypeError(
                     f"COSE {name} is {str(value)[:60]!r}, not application/{expected}"
                 )
         payload = _json_object(sign1.payload, max_depth)
         _no_vc_vp_claims(payload, envelope.media_type)
         return Unwrapped(envelope, payload, payload, sign1=sign1)
-    decoded = decode_compact(envelope.token, max_depth=max_depth)
+    decoded = jws.parse_compact(envelope.token, max_size=max_size)
     payload = _json_object(decoded.payload, max_depth)
     typ = _media(decoded.header.get("typ"))
     cty = _media(decoded.header.get("cty"))
     if envelope.media_type == LEGACY_JWT:
         if typ not in (None, "jwt"):
-            raise MalformedEnvelopeError(f"a JWT's typ must be JWT, not {str(typ)[:60]!r}")
+            raise TokenTypeError(f"a JWT's typ must be JWT, not {str(typ)[:60]!r}")
         inner = payload.get(kind)
         if not isinstance(inner, dict):
             raise MalformedEnvelopeError(f"an application/jwt token carries its document in {kind}")
         return Unwrapped(envelope, _from_jwt_claims(inner, payload, kind), payload, jws=decoded)
     expected_typ, expected_cty = _TYP[envelope.media_type]
     if typ is not None and typ != expected_typ:
-        raise MalformedEnvelopeError(
+        raise TokenTypeError(
             f"the JWS typ is {str(typ)[:60]!r}, not {expected_typ} (VC-JOSE-COSE §3.1)",
             typ=str(typ)[:60],
         )
     if cty is not None and cty != expected_cty:
-        raise MalformedEnvelopeError(
+        raise TokenTypeError(
             f"the JWS cty is {str(cty)[:60]!r}, not {expected_cty}", cty=str(cty)[:60]
         )
     _no_vc_vp_claims(payload, envelope.media_type)
@@ -199,9 +198,9 @@ def _from_jwt_claims(inner: Json, claims: Json, kind: str) -> Json:
     if "id" not in out and isinstance(claims.get("jti"), str):
         out["id"] = claims["jti"]
     subject = out.get("credentialSubject")
-    if kind == "vc" and isinstance(subject, dict) and "id" not in subject:
-        if isinstance(claims.get("sub"), str):
-            out["credentialSubject"] = {**subject, "id": claims["sub"]}
+    sub = claims.get("sub")
+    if kind == "vc" and isinstance(subject, dict) and "id" not in subject and isinstance(sub, str):
+        out["credentialSubject"] = {**subject, "id": sub}
     return out
 
 
@@ -209,11 +208,17 @@ def check_signature(unwrapped: Unwrapped, resolver: DidResolver, purpose: str) -
     """alg and crit allowed, ``kid`` resolved for ``purpose``, signature valid; return
     the key that signed."""
     if unwrapped.jws is not None:
-        alg = check_header(unwrapped.jws.header)
+        alg = unwrapped.jws.header.get("alg")
+        if not isinstance(alg, str) or alg not in jws.SUPPORTED_ALGORITHMS:
+            # Before any key is looked up: alg none (RFC 8725 §3.2) or unknown.
+            raise UnsupportedAlgorithmError(
+                f"JWS alg {str(alg)[:20]!r} is not accepted",
+                alg=str(alg)[:20],
+                allowed=sorted(jws.SUPPORTED_ALGORITHMS),
+            )
         key = discover(unwrapped.kid, resolver, purpose)
-        if (alg == "ES256") != (key.p256 is not None):
-            raise ProofVerificationError(f"alg {alg} does not fit the key {key.id}")
-        verify_compact(unwrapped.jws, key.jwk())
+        token = unwrapped.envelope.token
+        jws.verify_compact(token, key.jwk(), typ=None, max_size=len(token))
         return key
     assert unwrapped.sign1 is not None
     cose.check_headers(unwrapped.sign1)
@@ -286,7 +291,7 @@ class EnvelopingVerifier(Verifier):
     def open(self, document: Any, kind: str) -> Unwrapped:
         """Parse and decode an envelope of ``kind`` (``vc``/``vp``); well-formedness only."""
         envelope = parse_envelope(document, kind, max_token_bytes=self.max_token_bytes)
-        return unwrap(envelope, max_depth=self.max_depth)
+        return unwrap(envelope, max_depth=self.max_depth, max_size=self.max_token_bytes)
 
     def _well_formed(self, document: Any) -> tuple[Unwrapped, Credential]:
         unwrapped = self.open(document, "vc")
@@ -307,9 +312,7 @@ class EnvelopingVerifier(Verifier):
             raise CredentialNotVerified([CheckResult("wellFormed", exc)]) from exc
         results = [CheckResult("wellFormed", details={"mediaType": unwrapped.envelope.media_type})]
         try:
-            key: DiscoveredKey | None = check_signature(
-                unwrapped, self.resolver, "assertionMethod"
-            )
+            key: DiscoveredKey | None = check_signature(unwrapped, self.resolver, "assertionMethod")
             assert key is not None
             results.append(
                 CheckResult(
@@ -422,7 +425,9 @@ def verify_enveloped_presentation(
     try:
         key = check_signature(unwrapped, resolver, "authentication")
         if holder is not None and key.controller != holder:
-            raise ProofVerificationError("the presentation was not signed by a key the holder controls")
+            raise ProofVerificationError(
+                "the presentation was not signed by a key the holder controls"
+            )
         _check_iss(unwrapped.claims, holder or key.controller, _header(unwrapped))
         if unwrapped.claims.get("nonce") != challenge:
             raise InvalidChallengeError(
@@ -454,10 +459,6 @@ def verify_enveloped_presentation(
     return VerifiedPresentation(holder, (), tuple(verified))
 
 
-def _okp(key: Ed25519PrivateKey) -> OKPKey:
-    return OKPKey.import_key(ed25519.Ed25519PrivateKey.from_private_bytes(key.seed))
-
-
 def secure(document: Json, media_type: str, *, key: Ed25519PrivateKey, kid: str) -> Json:
     """``document`` (a credential or presentation) secured as ``media_type`` and
     enveloped; ``kid`` is the signing verification method's DID URL."""
@@ -465,7 +466,8 @@ def secure(document: Json, media_type: str, *, key: Ed25519PrivateKey, kid: str)
     if media_type in (VC_JWT, VP_JWT):
         typ, cty = _TYP[media_type]
         header = {"alg": "EdDSA", "kid": kid, "typ": typ, "cty": cty}
-        return make_envelope(media_type, sign_compact(header, payload, _okp(key)))
+        signing = SigningKey.from_ed25519(key)
+        return make_envelope(media_type, jws.sign_compact(header, payload, signing))
     if media_type in (VC_COSE, VP_COSE):
         typ, cty = _TYP[media_type]
         token = cose.sign1(
