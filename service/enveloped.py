@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from identity.clock import xsd_datetime
 from identity.credentials.issuer import SignedCredential
 from identity.credentials.model import parse_credential
 from identity.errors import LogIntegrityError, MalformedValueError, UnavailableError
@@ -52,7 +54,12 @@ class Enveloping:
         return str(value)
 
     def securer(
-        self, media_type: str, issuer: IssuerRecord, key: Ed25519PrivateKey, kid: str
+        self,
+        media_type: str,
+        issuer: IssuerRecord,
+        key: Ed25519PrivateKey,
+        kid: str,
+        now: Callable[[], datetime],
     ) -> Callable[[Json], SignedCredential]:
         """What :meth:`Issuer.issue` calls instead of adding a proof: the prepared
         credential, checked (VC DM 2.0 and JSON-LD, as the jcs path checks it), secured
@@ -64,6 +71,10 @@ class Enveloping:
                     "a credential that already carries a proof cannot be enveloped",
                     field="credential.proof",
                 )
+            if "validFrom" not in document:
+                # No proof.created in an envelope: validFrom is the issuance time the
+                # trust check reads (VC DM 2.0 §4.9 lets the issuer set it).
+                document = {**document, "validFrom": xsd_datetime(now().replace(microsecond=0))}
             credential = parse_credential(document)
             if credential.version != 2:
                 raise MalformedValueError(

@@ -115,17 +115,21 @@ class TrustRegistry:
         )
 
     def issuer_trust(self, credential: Credential) -> Json:
-        """``results.issuerTrust``: accredited for the type at issuance time, and by whom."""
-        moment = _issued_at(credential)
+        """``results.issuerTrust``: accredited for the type at issuance time, and by whom.
+
+        The issuance time matters only for an issuer and type registered here: a foreign
+        credential with neither ``proof.created`` nor ``validFrom`` (an enveloped one,
+        say) is reported not accredited, without an ``at``."""
         issuer = self.issuers.find_issuer_by_did(credential.issuer)
         type_name = credential.credential_type
         if issuer is None or self.find_type(type_name) is None:
-            return {
-                "accredited": False,
-                "type": type_name,
-                "at": xsd_datetime(moment),
-                "reason": "issuer or type not registered here",
-            }
+            out: Json = {"accredited": False, "type": type_name}
+            try:
+                out["at"] = xsd_datetime(_issued_at(credential))
+            except MalformedValueError:
+                pass
+            return {**out, "reason": "issuer or type not registered here"}
+        moment = _issued_at(credential)
         trust = self.accredited(issuer.id, type_name, moment)
         return {"type": type_name, "at": xsd_datetime(moment), **trust.to_json()}
 

@@ -37,7 +37,7 @@ async def issue_credential(
     counted = issuing(request, label) if request else nullcontext()
     secure = (
         svc.enveloping.securer(
-            envelope, issuer, svc.signing_key(issuer), verification_method(issuer)
+            envelope, issuer, svc.signing_key(issuer), verification_method(issuer), svc.clock.now
         )
         if envelope
         else None
