@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +89,7 @@ def _one_item(data: bytes, what: str) -> Any:
     stream = io.BytesIO(data)
     try:
         item = cbor2.CBORDecoder(stream).decode()
-    except (cbor2.CBORDecodeError, ValueError, RecursionError, OverflowError):
+    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError, OverflowError):
         raise MalformedCoseError(f"the {what} is not well-formed CBOR") from None
     if stream.tell() != len(data):
         raise MalformedCoseError(f"the {what} has bytes after its CBOR item")
@@ -103,19 +104,19 @@ def decode_sign1(message: bytes) -> DecodedSign1:
         if item.tag != COSE_SIGN1_TAG:
             raise MalformedCoseError(f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
         item = item.value
-    if not isinstance(item, list) or len(item) != 4:
+    if not isinstance(item, list | tuple) or len(item) != 4:  # cbor2 6: tuple under a tag
         raise MalformedCoseError("a COSE_Sign1 is an array of four items")
     protected_bytes, unprotected, payload, signature = item
-    if not isinstance(protected_bytes, bytes) or not isinstance(unprotected, dict):
+    if not isinstance(protected_bytes, bytes) or not isinstance(unprotected, Mapping):
         raise MalformedCoseError("COSE_Sign1 headers are a bstr and a map")
     if payload is None:
         raise MalformedCoseError("a detached payload is not accepted: the envelope carries it")
     if not isinstance(payload, bytes) or not isinstance(signature, bytes):
         raise MalformedCoseError("COSE_Sign1 payload and signature are byte strings")
     protected = _one_item(protected_bytes, "protected header") if protected_bytes else {}
-    if not isinstance(protected, dict):
+    if not isinstance(protected, Mapping):
         raise MalformedCoseError("the protected header is not a CBOR map")
-    return DecodedSign1(protected, unprotected, payload, message)
+    return DecodedSign1(dict(protected), dict(unprotected), payload, message)
 
 
 def check_headers(decoded: DecodedSign1) -> None:
@@ -131,7 +132,7 @@ def check_headers(decoded: DecodedSign1) -> None:
         )
     crit = decoded.header(CRIT)
     if crit is not None:
-        if not isinstance(crit, list) or not crit:
+        if not isinstance(crit, list | tuple) or not crit:
             raise UnknownCriticalHeaderError("COSE crit (2) must be a non-empty array")
         unknown = [c for c in crit if c not in UNDERSTOOD_CRIT]
         if unknown:

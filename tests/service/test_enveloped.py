@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import cbor2
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -21,8 +20,8 @@ from identity.jose.envelope import VC_COSE, VC_JWT, VP_COSE, VP_JWT, parse_envel
 from identity.jose.keys import SigningKey
 from identity.jose.vcjose import present
 from identity.keys import Ed25519PrivateKey
-from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.log.entries import LogEntry
+from identity.proofs.eddsa_jcs import EddsaJcs2022
 from tests.service.conftest import issue, make_issuer, services_of
 
 CHECKS = ["wellFormed", "proof", "issuer", "validityPeriod", "status", "issuerTrust", "anchor"]
