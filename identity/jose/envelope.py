@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import urllib.parse
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +141,19 @@ def parse_envelope(
     return Envelope(kind, media_type, text)
 
 
+_PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
+
+
+def percent_decode(text: str) -> bytes:
+    """RFC 3986 §2.1 percent-decoding of a URL's data part (RFC 2397 §3); a ``%`` not
+    followed by two hex digits is kept as is, as browsers do."""
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        raise MalformedEnvelopeError("a data: URL is ASCII text", field="id") from None
+    return _PERCENT.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+
+
 def parse_data_url(value: Any, max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> tuple[str, bytes]:
     """RFC 2397 ``data:[<mediatype>][;base64],<data>`` -> (media type, bytes).
 
@@ -166,11 +179,11 @@ def parse_data_url(value: Any, max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -
         raise MalformedEnvelopeError("the data: URL holds no token", field="id")
     if is_base64:
         try:
-            data = base64.b64decode(urllib.parse.unquote(payload), validate=True)
+            data = base64.b64decode(percent_decode(payload), validate=True)
         except (binascii.Error, ValueError):
             raise MalformedEnvelopeError("the data: URL is not valid base64", field="id") from None
     else:
-        data = urllib.parse.unquote_to_bytes(payload)
+        data = percent_decode(payload)
     if len(data) > max_token_bytes:
         raise TokenTooLargeError(
             f"the secured token exceeds {max_token_bytes} bytes",
