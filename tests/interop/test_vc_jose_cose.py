@@ -226,3 +226,75 @@ def test_a_vc_cose_signed_by_cwt_verifies_here(client: TestClient) -> None:
     refused = client.post("/credentials/verify", json={"verifiableCredential": envelope})
     assert refused.status_code == 422
     assert refused.json()["type"] == "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
+
+
+def _p256_did_key() -> tuple[Any, str, str]:
+    """A P-256 key (jwcrypto) and its did:key (multicodec p256-pub 0x1200, compressed)."""
+    import base58
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from jwcrypto import jwk
+
+    key = jwk.JWK.generate(kty="EC", crv="P-256")
+    point = key.get_op_key("verify").public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+    did = "did:key:z" + base58.b58encode(b"\x80\x24" + point).decode()
+    return key, did, f"{did}#{did.removeprefix('did:key:')}"
+
+
+def test_a_legacy_jwt_presentation_made_by_jwcrypto_verifies_here(client: TestClient) -> None:
+    """VC DM 1.1 §6.3.1 JWTs (``vc``/``vp`` claims) as ``application/jwt``, as the W3C VC 2.0
+    suite's enveloped-presentation fixture has them: an ES256 credential by a P-256 did:key
+    inside an EdDSA presentation by an Ed25519 did:key, both signed by jwcrypto."""
+    from jwcrypto import jwk, jwt
+
+    issuer_key, issuer, issuer_kid = _p256_did_key()
+    inner = jwt.JWT(
+        header={"alg": "ES256", "kid": issuer_kid},
+        claims={
+            "iss": issuer,
+            "sub": "did:example:alice",
+            "vc": {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential"],
+                "validFrom": "2026-01-01T00:00:00Z",
+                "credentialSubject": {"name": "Alice"},
+            },
+        },
+    )
+    inner.make_signed_token(issuer_key)
+    holder_seed = Ed25519PrivateKey(bytes.fromhex(SEED))
+    holder, holder_kid = _did_of(SEED)
+    b64 = base64.urlsafe_b64encode(holder_seed.seed).rstrip(b"=").decode()
+    x = base64.urlsafe_b64encode(holder_seed.public_key().raw).rstrip(b"=").decode()
+    holder_key = jwk.JWK(kty="OKP", crv="Ed25519", d=b64, x=x)
+    challenge = client.post("/challenges").json()["challenge"]
+    outer = jwt.JWT(
+        header={"alg": "EdDSA", "kid": holder_kid, "typ": "JWT"},
+        claims={
+            "iss": holder,
+            "aud": "verifier.example",
+            "nonce": challenge,
+            "vp": {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiablePresentation"],
+                "verifiableCredential": [
+                    {
+                        "@context": "https://www.w3.org/ns/credentials/v2",
+                        "type": "EnvelopedVerifiableCredential",
+                        "id": f"data:application/jwt,{inner.serialize()}",
+                    }
+                ],
+            },
+        },
+    )
+    outer.make_signed_token(holder_key)
+    vp = {
+        "@context": "https://www.w3.org/ns/credentials/v2",
+        "type": "EnvelopedVerifiablePresentation",
+        "id": f"data:application/jwt,{outer.serialize()}",
+    }
+    options = {"challenge": challenge, "domain": "verifier.example"}
+    response = client.post(
+        "/presentations/verify", json={"verifiablePresentation": vp, "options": options}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["holder"] == holder
