@@ -169,7 +169,12 @@ def verify_sign1(decoded: DecodedSign1, *, ed25519: bytes | None = None, p256: A
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            message = CoseMessage.decode(decoded.message)
+            # pycose decodes tagged messages only; an untagged COSE_Sign1 is valid where
+            # the context says what it is (RFC 9052 §2): tag 18 is the one byte 0xd2.
+            tagged = decoded.message
+            if not isinstance(_one_item(tagged, "message"), cbor2.CBORTag):
+                tagged = b"\xd2" + tagged
+            message = CoseMessage.decode(tagged)
             if not isinstance(message, Sign1Message):
                 raise ProofVerificationError("not a COSE_Sign1 message")
             message.key = key
