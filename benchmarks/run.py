@@ -36,6 +36,7 @@ SUITES = [
         ["--rounds", "3"],
     ),
     ("bulk issuance against HTTP issuance", "bench_bulk.py", ["--quick"]),
+    ("VC-JOSE-COSE envelopes beside eddsa-jcs-2022 and raw Ed25519", "bench_envelopes.py", []),
 ]
 
 
