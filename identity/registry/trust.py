@@ -8,6 +8,7 @@ accredited for the type at the credential's issuance time, and by whom.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -124,10 +125,8 @@ class TrustRegistry:
         type_name = credential.credential_type
         if issuer is None or self.find_type(type_name) is None:
             out: Json = {"accredited": False, "type": type_name}
-            try:
+            with contextlib.suppress(MalformedValueError):
                 out["at"] = xsd_datetime(_issued_at(credential))
-            except MalformedValueError:
-                pass
             return {**out, "reason": "issuer or type not registered here"}
         moment = _issued_at(credential)
         trust = self.accredited(issuer.id, type_name, moment)
