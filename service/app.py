@@ -17,6 +17,7 @@ from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
 from service.routers import (
+    batch,
     catalog,
     citizens,
     cityid,
@@ -74,10 +75,11 @@ def create_app(
     problems.install(app)
     obs = observability.install(app, settings)
     for module in (
+        credentials,  # first: Starlette matches routes in order; verify and issue are hot
+        batch,
         health,
         issuers,
         registry,
-        credentials,
         status,
         presentations,
         citizens,

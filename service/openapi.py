@@ -37,6 +37,7 @@ from identity.credentials.presentations import PresentationNotVerified
 from identity.credentials.verifier import CredentialNotVerified
 from schemas import responses as r
 from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, VerifyResponse
+from schemas.batch import BatchVerifyResponse
 from service import problems
 from service.openapi_examples import EXAMPLES, NAMED_EXAMPLES
 from service.ratelimit import RateLimitedError
@@ -178,6 +179,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         limited=True,
         errors=VERIFY,
         failure=VerificationFailure,
+    ),
+    ("POST", "/credentials/verify/batch"): Op(
+        BatchVerifyResponse, auth=(VERIFIER,), errors=(e.InputError, e.PayloadTooLargeError)
     ),
     ("GET", "/status-lists/{group}/{purpose}"): Op(
         r.Document,

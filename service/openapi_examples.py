@@ -115,6 +115,10 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "verifiableCredential": SIGNED,
         "options": {"requireAccreditedIssuer": True},
     },
+    ("POST", "/credentials/verify/batch"): [
+        {"verifiableCredential": SIGNED},
+        {"verifiableCredential": SIGNED, "options": {"requireAccreditedIssuer": True}},
+    ],
     ("POST", "/credentials/status"): {
         "credentialId": "urn:uuid:5f7c3a52-9d4b-4b6f-8a58-0d1e2f3a4b5c",
         "credentialStatus": [{"type": "BitstringStatusListCredential", "status": "revoked"}],

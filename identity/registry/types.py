@@ -38,6 +38,8 @@ class CredentialType:
     created: datetime | None = None
     status_messages: StatusMessages | None = None
     """Named states (Bitstring Status List ``message`` entries), when the type has them."""
+    _validator: Any = field(init=False, repr=False, compare=False)
+    """The schema compiled once (the type never changes): :meth:`validate_subject`."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not TYPE_NAME.match(self.name):
@@ -58,6 +60,10 @@ class CredentialType:
             ) from None
         if self.validity_days is not None and not 1 <= self.validity_days <= 36500:
             raise MalformedValueError("validityDays must be 1..36500", field="validityDays")
+        validator = jsonschema.Draft202012Validator(
+            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        object.__setattr__(self, "_validator", validator)
 
     @classmethod
     def from_json(cls, data: Any, created: datetime | None = None) -> CredentialType:
@@ -102,11 +108,8 @@ class CredentialType:
     def validate_subject(self, subject: Any) -> None:
         """Raise :class:`SchemaViolationError` naming the JSON path of the first error."""
         subjects = subject if isinstance(subject, list) else [subject]
-        validator = jsonschema.Draft202012Validator(
-            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        )
         for position, item in enumerate(subjects):
-            errors = sorted(validator.iter_errors(item), key=lambda e: list(e.absolute_path))
+            errors = sorted(self._validator.iter_errors(item), key=lambda e: list(e.absolute_path))
             if errors:
                 first = errors[0]
                 prefix = "$.credentialSubject" + (

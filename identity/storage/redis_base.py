@@ -23,11 +23,10 @@ from redis.client import Pipeline
 
 from identity.errors import UnavailableError
 from identity.log.tiles import TILE_WIDTH, encode_bundle
+from identity.storage.redis_log_keys import log_keys
 from identity.stores import Anchor, ApiKeyRecord, CredentialRecord, IssuerRecord
 
 T = TypeVar("T")
-LOG_NAMESPACE = "log:"
-"""Where :class:`~identity.storage.redis_log.RedisLogStore` keeps the log under a prefix."""
 MAX_ATTEMPTS = 50
 """Optimistic transactions re-run at most this often under contention."""
 
@@ -113,8 +112,8 @@ class RedisRecords:
         check_client(client)
         self._client = client
         self._prefix = prefix + self.NAMESPACE
-        self._log_size = prefix + LOG_NAMESPACE + "size"
-        self._log_entries = prefix + LOG_NAMESPACE + "entries:"
+        self._log_keys = log_keys(prefix)
+        self._log_size = self._log_keys.size
         self._retry_after = retry_after
         self._owns_client = False
 
@@ -151,7 +150,7 @@ class RedisRecords:
         the same bundles and counter as :class:`~identity.storage.redis_log.RedisLogStore`."""
         for offset, anchor in enumerate(anchors):
             chunk = (first + offset) // TILE_WIDTH
-            pipe.append(f"{self._log_entries}{chunk}", encode_bundle([anchor.entry]))
+            pipe.append(self._log_keys.entry_bundle(chunk), encode_bundle([anchor.entry]))
         if anchors:
             pipe.set(self._log_size, first + len(anchors))
 
