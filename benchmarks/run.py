@@ -49,6 +49,7 @@ SUITES = [
         "bench_sdjwt.py",
         ["--rounds", "3"],
     ),
+    ("VC-JOSE-COSE envelopes beside eddsa-jcs-2022 and raw Ed25519", "bench_envelopes.py", []),
 ]
 
 

@@ -73,6 +73,8 @@ class Run:
     tags: tuple[str, ...]
     per_cryptosuite_issuers: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    envelope: str | None = None
+    """The issuer's ``options.envelope`` (VC-JOSE-COSE media type), for EnvelopingProof."""
 
 
 RUNS = [
@@ -101,6 +103,15 @@ RUNS = [
         "eddsa-rdfc-2022",
         ("BitstringStatusList", "Revocation", "Suspension"),
     ),
+    # VC DM 2.0 §4.13 enveloped credentials and presentations (docs/jose-cose.md): the
+    # issuer answers EnvelopedVerifiableCredential (application/vc+jwt).
+    Run(
+        "vc2.0-enveloped",
+        "vc-data-model-2.0-test-suite",
+        "eddsa-jcs-2022",
+        ("EnvelopingProof",),
+        envelope="application/vc+jwt",
+    ),
 ]
 
 
@@ -117,12 +128,15 @@ def snapshot(snapshots: Path, repo: str) -> Path:
     return path
 
 
-def prepare(scratch: Path, snapshots: Path) -> None:
-    """Unpack the suites, pack their GitHub deps as tarballs, npm install."""
+def prepare(scratch: Path, snapshots: Path, suites: set[str] | None = None) -> None:
+    """Unpack the suites (``suites``: those names only), pack their GitHub deps as
+    tarballs, npm install."""
     tarballs = scratch / "tarballs"
     tarballs.mkdir(parents=True, exist_ok=True)
     local: dict[str, str] = {}
     for spec, repo in GITHUB_DEPS.items():
+        if not (snapshots / repo.replace("/", "+") / "repo").is_dir() and suites is not None:
+            continue  # not needed by the suites asked for (a KeyError below if it is)
         tgz = tarballs / (repo.replace("/", "-") + ".tgz")
         sh(
             "git",
@@ -136,6 +150,8 @@ def prepare(scratch: Path, snapshots: Path) -> None:
         )
         local[spec] = f"file:{tgz}"
     for name, repo in SUITES.items():
+        if suites is not None and name not in suites:
+            continue
         target = scratch / "suites" / name
         if (target / "node_modules").is_dir():
             continue
@@ -279,6 +295,7 @@ def local_config(run: Run, base: str, agency: dict[str, str]) -> str:
                 "headers": auth,
                 "tags": list(run.tags),
                 "supports": supports,
+                **({"options": {"envelope": run.envelope}} if run.envelope else {}),
             }
         ]
     endpoint = {"tags": list(run.tags), "supports": supports}
@@ -375,7 +392,8 @@ def main() -> None:
     if scratch.is_relative_to(REPO):
         sys.exit("the scratch folder must be outside the repository")
     (scratch / "runs").mkdir(parents=True, exist_ok=True)
-    prepare(scratch, args.snapshots)
+    wanted = {r.suite for r in RUNS if not args.only or r.name in args.only}
+    prepare(scratch, args.snapshots, wanted)
     table = []
     for run in RUNS:
         if args.only and run.name not in args.only:

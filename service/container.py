@@ -48,6 +48,7 @@ from identity.registry.types import bundled_types
 from identity.stores import Anchor, CredentialRecord, IssuerRecord, Store
 from service.auth import CitizenTokens, is_verifier
 from service.didweb import web_resolver
+from service.enveloped import Enveloping, build_enveloping
 from service.locks import KeyedLocks
 from service.log import Anchors, build_log, receipt_json, type_anchor
 from service.log_health import LogHealthMonitor
@@ -96,6 +97,8 @@ class Services:
     """SD-JWT VCs and Token Status Lists (service/sdjwt.py, issue #17)."""
     log_health: LogHealthMonitor | None = None
     """Integration health (``/health``, metrics); set by :meth:`start`."""
+    enveloping: Enveloping = field(init=False)
+    """VC-JOSE-COSE envelopes (service/enveloped.py)."""
     _next_purge: datetime = EPOCH
     _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _keys_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -212,6 +215,7 @@ class Services:
                 ("anchor", svc._anchor),
             ],
         )
+        svc.enveloping = build_enveloping(svc)
         return svc
 
     def _issuer_trust(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any]:

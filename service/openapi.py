@@ -40,7 +40,7 @@ from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, Verif
 from schemas.batch import BatchVerifyResponse
 from schemas.sdjwt import SdJwtIssued, SdJwtIssueRequest, SdJwtVerified, SdJwtVerifyRequest
 from service import problems
-from service.openapi_examples import EXAMPLES
+from service.openapi_examples import EXAMPLES, NAMED_EXAMPLES
 from service.ratelimit import RateLimitedError
 
 COMPONENTS = "#/components/schemas/"
@@ -460,9 +460,14 @@ def _complete_operation(
     if body is not None:
         body["required"] = op.body_required
         example = EXAMPLES.get(key)
+        named = NAMED_EXAMPLES.get(key)
         if example is not None:
             for media in body["content"].values():
-                media["example"] = example
+                if named:  # "example" and "examples" are mutually exclusive (OAS 3.1 §4.8.14)
+                    values = {"dataIntegrity": example, **named}
+                    media["examples"] = {name: {"value": v} for name, v in values.items()}
+                else:
+                    media["example"] = example
     if key == UNIVERSAL_RESOLVER:
         _resolver_responses(responses, ok, models)
         return

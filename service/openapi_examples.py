@@ -183,3 +183,33 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         },
     },
 }
+
+
+# VC-JOSE-COSE (docs/jose-cose.md): the same routes with enveloped credentials. The tokens
+# are shortened for reading; a real one is a full compact JWS or base64 COSE_Sign1.
+ENVELOPED_VC = {
+    "@context": "https://www.w3.org/ns/credentials/v2",
+    "type": "EnvelopedVerifiableCredential",
+    "id": "data:application/vc+jwt,eyJhbGciOiJFZERTQSIsImtpZCI6ImRpZDprZXk6ejZNa2hhWGdCWkR2"
+    "b3REa0w1MjU3ZmFpenRpR2lDMlF0S0xHcGJubkVHdGEyZG9LI3o2TWtoYVhnQlpEdm90RGtMNTI1N2ZhaXp0aUdp"
+    "QzJRdEtMR3Bibm5FR3RhMmRvSyIsInR5cCI6InZjK2p3dCIsImN0eSI6InZjIn0.eyJAY29udGV4dCI6Wy4uLl19."
+    "c2lnbmF0dXJl",
+}
+NAMED_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/credentials/issue"): {
+        "vcJwt": {"credential": CREDENTIAL, "options": {"envelope": "application/vc+jwt"}},
+        "vcCose": {"credential": CREDENTIAL, "options": {"envelope": "application/vc+cose"}},
+    },
+    ("POST", "/credentials/verify"): {"enveloped": {"verifiableCredential": ENVELOPED_VC}},
+    ("POST", "/presentations/verify"): {
+        "enveloped": {
+            "verifiablePresentation": {
+                "@context": "https://www.w3.org/ns/credentials/v2",
+                "type": "EnvelopedVerifiablePresentation",
+                "id": "data:application/vp+jwt,eyJhbGciOiJFZERTQSJ9.eyJub25jZSI6Ii4uLiJ9.c2ln",
+            },
+            "options": {"challenge": "the challenge from POST /challenges (the nonce claim)"},
+        }
+    },
+}
+"""Further named request examples per route (``examples`` beside the one above)."""

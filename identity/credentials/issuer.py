@@ -171,10 +171,14 @@ class Issuer:
         suite: Cryptosuite,
         assign_status: Callable[[bool], Awaitable[StatusAssignment]] | None = None,
         policy: Callable[[Json], tuple[Json, bool]] | None = None,
+        secure: Callable[[Json], SignedCredential] | None = None,
     ) -> tuple[SignedCredential, Receipt | None, CredentialRecord]:
         """Validate, apply the trust ``policy``, add ``credentialStatus``, sign, anchor, record.
 
         Everything that can refuse the request runs before anything is written.
+        ``secure`` replaces the Data Integrity proof with another securing mechanism (a
+        VC-JOSE-COSE envelope): it gets the prepared unsecured credential and returns
+        what is handed out, with the digest of exactly those bytes.
         """
         now = self.clock.now()
         document = bind_issuer(document, issuer.did)
@@ -203,14 +207,19 @@ class Issuer:
             merged = [*before, *status.entries]
             document["credentialStatus"] = merged[0] if len(merged) == 1 else merged
         # ``document`` is the bound copy, decorated: parsed once more (the decorations
-        # change validUntil and add members), never bound or copied again.
-        signed = sign_bound(
-            document,
-            parse_credential(document),
-            verification_method=verification_method,
-            key=key,
-            suite=suite,
-            created=now,
+        # change validUntil and add members), never bound or copied again. ``secure``
+        # (a VC-JOSE-COSE envelope) replaces the Data Integrity proof.
+        signed = (
+            secure(document)
+            if secure is not None
+            else sign_bound(
+                document,
+                parse_credential(document),
+                verification_method=verification_method,
+                key=key,
+                suite=suite,
+                created=now,
+            )
         )
         # The record and its log entry are committed together (issue #12): a refused
         # record (a racing duplicate id) leaves no entry, a stored one has exactly one.

@@ -3,4 +3,8 @@
 ``keys`` turns the agency's Ed25519 keys and holder P-256 keys into JWKs and signing
 keys; ``jws`` signs and verifies compact JWS with the refusals every caller needs
 (``alg: none``, unknown ``crit``, wrong ``typ``, oversized tokens) as domain errors.
+
+``envelope``, ``cose`` and ``vcjose`` secure credentials and presentations as VC-JOSE-COSE
+envelopes (``application/vc+jwt``, ``application/vc+cose`` …) over those primitives and
+pycose; ``discovery`` finds the key a ``kid`` names.
 """

@@ -8,6 +8,7 @@ accredited for the type at the credential's issuance time, and by whom.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -125,17 +126,19 @@ class TrustRegistry:
         )
 
     def issuer_trust(self, credential: Credential) -> Json:
-        """``results.issuerTrust``: accredited for the type at issuance time, and by whom."""
-        moment = _issued_at(credential)
+        """``results.issuerTrust``: accredited for the type at issuance time, and by whom.
+
+        The issuance time matters only for an issuer and type registered here: a foreign
+        credential with neither ``proof.created`` nor ``validFrom`` (an enveloped one,
+        say) is reported not accredited, without an ``at``."""
         issuer = self.issuers.find_issuer_by_did(credential.issuer)
         type_name = credential.credential_type
         if issuer is None or self.find_type(type_name) is None:
-            return {
-                "accredited": False,
-                "type": type_name,
-                "at": xsd_datetime(moment),
-                "reason": "issuer or type not registered here",
-            }
+            out: Json = {"accredited": False, "type": type_name}
+            with contextlib.suppress(MalformedValueError):
+                out["at"] = xsd_datetime(_issued_at(credential))
+            return {**out, "reason": "issuer or type not registered here"}
+        moment = _issued_at(credential)
         trust = self.accredited(issuer.id, type_name, moment)
         return {"type": type_name, "at": xsd_datetime(moment), **trust.to_json()}
 

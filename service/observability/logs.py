@@ -74,8 +74,7 @@ class ConsoleFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         parts = [
-            time.strftime("%H:%M:%S", time.localtime(record.created))
-            + f".{int(record.msecs):03d}",
+            time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}",
             f"{record.levelname:<7}",
             record.getMessage(),
         ]

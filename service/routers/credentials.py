@@ -32,7 +32,16 @@ async def issue_credential(
     ``identity bulk issue``."""
     check_envelope(IssueRequest, body)
     suite = svc.suite_for(body.get("options"))
-    counted = issuing(request, suite.cryptosuite or suite.proof_type) if request else nullcontext()
+    envelope = svc.enveloping.media_type(body.get("options"))  # None: Data Integrity
+    label = envelope or suite.cryptosuite or suite.proof_type
+    counted = issuing(request, label) if request else nullcontext()
+    secure = (
+        svc.enveloping.securer(
+            envelope, issuer, svc.signing_key(issuer), verification_method(issuer), svc.clock.now
+        )
+        if envelope
+        else None
+    )
     with counted:
         signed, receipt, record = await svc.issuer.issue(
             body["credential"],
@@ -44,6 +53,7 @@ async def issue_credential(
                 issuer, suspendable, _messages(svc, body["credential"])
             ),
             policy=lambda document: svc.trust.prepare_issuance(document, issuer.id),
+            secure=secure,
         )
     svc.wallet.keep(record, signed.json)  # issue #14: the hosted wallet (service/wallet.py)
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
@@ -99,7 +109,7 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
     options = body.get("options") or {}
     try:
         verified = await run_verification(
-            lambda: svc.verifier.verify(body["verifiableCredential"], options)
+            lambda: svc.enveloping.verifier.verify(body["verifiableCredential"], options)
         )
     except CredentialNotVerified as exc:
         verification(request, body["verifiableCredential"], [c.name for c in exc.failed])

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 
 from identity.credentials.presentations import PresentationNotVerified, verify_presentation
 from identity.errors import InvalidChallengeError, MalformedValueError
+from identity.jose.envelope import is_enveloped
+from identity.jose.vcjose import verify_enveloped_presentation
 from identity.stores import presentation_purpose
 from schemas.api import VerifyPresentationRequest
 from service.auth import identify
@@ -49,13 +51,15 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
         raise MalformedValueError("options.challenge is required", field="options.challenge")
     if domain is not None and not isinstance(domain, str):
         raise MalformedValueError("options.domain must be a string", field="options.domain")
+    enveloped = is_enveloped(body["verifiablePresentation"], "vp")
+    verify_vp = verify_enveloped_presentation if enveloped else verify_presentation
     try:
         verified = await run_verification(
-            lambda: verify_presentation(
+            lambda: verify_vp(
                 body["verifiablePresentation"],
                 registry=svc.registry,
                 resolver=svc.resolver,
-                verifier=svc.verifier,
+                verifier=svc.enveloping.verifier,
                 challenge=challenge,
                 domain=domain,
                 options=options,
