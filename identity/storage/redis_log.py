@@ -42,6 +42,7 @@ from identity.log.proofs import Address
 from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH, decode_bundle, encode_bundle
 from identity.log.tree import NodeRun
 from identity.storage.redis import check_client, unavailable_on_error
+from identity.storage.redis_base import log_prefix
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
 
@@ -122,7 +123,7 @@ class RedisLogStore:
     ) -> None:
         check_client(client)
         self._client = client
-        self._p = prefix + "log:"
+        self._p = log_prefix(client, prefix)
         self._retry_after = retry_after
         self._open = client.register_script(_OPEN)
         self._append = client.register_script(_APPEND)
