@@ -273,7 +273,7 @@ class RedisRecords:
         def run(pipe: Pipeline) -> T:
             first[0] = self._next_entry(pipe) if anchor else 0
             result = body(pipe, first[0])
-            wrote[0] = bool(pipe.explicit_transaction)
+            wrote[0] = _in_multi(pipe)
             if anchor is not None and wrote[0]:
                 self._admit(pipe, first[0], [anchor])
             return result
