@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.exceptions import RedisClusterException
 
 from identity.directory_store import DirectoryStore
 from identity.errors import UnavailableError
@@ -53,20 +54,20 @@ def _open_redis(settings: Settings, url: str) -> RedisStore:
     no cluster for a ``redis+cluster://`` URL, or is one for a plain ``redis://`` URL."""
     try:
         store = RedisStore.from_url(url, settings.redis_prefix, **redis_options(settings))
-    except (redis.RedisError, ValueError) as exc:
+    except (redis.RedisError, RedisClusterException, ValueError) as exc:
         raise SettingsError(
             f"IDENTITY_STORAGE_URL: no Redis Cluster answers at {redact(url)} ({exc}); "
             "check the nodes named and that they run with cluster-enabled yes"
         ) from None
     try:
         store.ping()
-        store.list_types()
         if not url.startswith(CLUSTER_SCHEMES) and cluster_enabled(store._client):  # type: ignore[arg-type]
             store.close()
             raise SettingsError(
                 f"IDENTITY_STORAGE_URL: Redis at {redact(url)} is a node of a Redis Cluster; "
                 "use redis+cluster://host:port[,host:port...]"
             )
+        store.list_types()
     except (UnavailableError, redis.RedisError) as exc:
         store.close()
         detail = exc.detail if isinstance(exc, UnavailableError) else type(exc).__name__
