@@ -81,7 +81,31 @@ class LocalCluster:
             timeout=60,
         )
         self.wait_ready()
+        self.wait_replicas_online()
         return self
+
+    def wait_replicas_online(self, timeout: float = 60.0) -> None:
+        """Until every live master has ``replicas`` replicas online (synced)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            short = False
+            for port in self.ports:
+                if not self.alive(port):
+                    continue
+                info = redis.Redis(port=port, socket_timeout=1).info("replication")
+                if info.get("role") != "master":
+                    continue
+                online = [
+                    v
+                    for k, v in info.items()
+                    if k.startswith("slave") and isinstance(v, dict) and v.get("state") == "online"
+                ]
+                short = short or len(online) < self.replicas
+            if not short:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError("the replicas did not come online")
+            time.sleep(0.1)
 
     def start_node(self, port: int, server: str | None = None, *, fresh: bool = False) -> None:
         """Start (or restart, keeping its data) the node on ``port``."""
@@ -166,6 +190,22 @@ class LocalCluster:
             return int(client.get_node_from_key(key).port)
         finally:
             client.close()
+
+    def wait_promoted(self, key: str, old: int, timeout: float = 60.0) -> int:
+        """Until a master other than ``old`` serves ``key``'s slot (a replica took over)
+        and the cluster is ready again; that master's port."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                now = self.master_of(key)
+            except redis.RedisError:
+                now = old
+            if now != old and self.alive(now):
+                self.wait_ready(timeout)
+                return now
+            if time.monotonic() > deadline:
+                raise TimeoutError("no replica took over from the killed master")
+            time.sleep(0.1)
 
     def kill(self, port: int) -> None:
         """SIGKILL the node on ``port`` (a crash: no shutdown, no last AOF rewrite)."""
