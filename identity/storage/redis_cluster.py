@@ -36,7 +36,6 @@ replica received it (Redis replication is asynchronous).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -82,8 +81,9 @@ def connect(url: str, socket_timeout: float = 2.0) -> AnyRedis:
     }
     if not is_cluster_url(url):
         return redis.Redis.from_url(url, **timeouts)
-    parts = urlsplit(url)
-    hosts = parts.netloc.rpartition("@")[2]
+    rest = url.partition("://")[2].partition("/")[0].partition("?")[0]
+    userinfo, _, hosts = rest.rpartition("@")
+    username, _, password = userinfo.partition(":")
     nodes = []
     for item in filter(None, hosts.split(",")):
         host, _, port = item.rpartition(":")
@@ -91,10 +91,10 @@ def connect(url: str, socket_timeout: float = 2.0) -> AnyRedis:
     if not nodes:
         raise ValueError("a redis+cluster:// URL names at least one host:port")
     credentials: dict[str, Any] = {}
-    if parts.username:
-        credentials["username"] = unquote(parts.username)
-    if parts.password:
-        credentials["password"] = unquote(parts.password)
+    if username:
+        credentials["username"] = _unquote(username)
+    if password:
+        credentials["password"] = _unquote(password)
     return RedisCluster(
         startup_nodes=nodes,
         ssl=url.startswith("rediss+"),
@@ -102,6 +102,20 @@ def connect(url: str, socket_timeout: float = 2.0) -> AnyRedis:
         **credentials,
         **timeouts,
     )
+
+
+def _unquote(text: str) -> str:
+    """Percent-decoding of a URL's user or password (RFC 3986 section 2.1)."""
+    raw = text.encode()
+    out, at = bytearray(), 0
+    while at < len(raw):
+        if raw[at] == ord("%") and at + 2 < len(raw):
+            out.append(int(raw[at + 1 : at + 3], 16))
+            at += 3
+        else:
+            out.append(raw[at])
+            at += 1
+    return out.decode()
 
 
 def cluster_enabled(client: redis.Redis) -> bool:
