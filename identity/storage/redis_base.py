@@ -80,9 +80,18 @@ def unavailable_on_error(retry_after: int) -> Iterator[None]:
 
 
 def check_client(client: AnyRedis) -> None:
-    """Refuse a client that decodes responses: the stores keep raw bytes."""
+    """Refuse a client that decodes responses (the stores keep raw bytes), and a cluster
+    client that re-sends commands by itself: redis-py's cluster pipeline re-sends a
+    command after a redirection or a lost connection on a NEW connection, where the
+    transaction's ``WATCH`` is gone -- two writers could then both commit on one read
+    (a lost update: two acts on one log index). :func:`transact` re-runs safely instead."""
     if client.get_encoder().decode_responses:
         raise ValueError("the Redis client must not decode responses (decode_responses=False)")
+    if is_cluster(client) and client.retry.get_retries() != 0:  # type: ignore[union-attr]
+        raise ValueError(
+            "the Redis Cluster client must not retry by itself: "
+            "RedisCluster(..., retry=Retry(NoBackoff(), 0)) (see redis_cluster.connect)"
+        )
 
 
 def call(client: AnyRedis, fn: Callable[[Any], T], retry_after: int) -> T:

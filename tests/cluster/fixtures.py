@@ -8,6 +8,7 @@ the test. Tests using them carry the ``redis_cluster`` marker.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +17,8 @@ from redis.cluster import RedisCluster
 from identity.storage.redis_cluster import key_prefix
 from tests.cluster.servers import LocalCluster, cluster_ports_free
 
-SESSION_PORT = 7100
+SESSION_PORT = int(os.environ.get("IDENTITY_TEST_CLUSTER_PORT", "7100"))
+"""First port of the session cluster (``IDENTITY_TEST_CLUSTER_PORT``; 3 ports)."""
 
 
 @pytest.fixture(scope="session")

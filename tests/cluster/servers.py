@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.retry import Retry
 
 from tests.storage.redis_backends import redis_required
 
@@ -174,8 +176,10 @@ class LocalCluster:
             time.sleep(0.1)
 
     def client(self, **options: object) -> RedisCluster:
-        """A cluster client (raw bytes, as the stores want)."""
+        """A cluster client as the stores want it: raw bytes, no retries of its own
+        (:func:`identity.storage.redis_base.check_client`)."""
         nodes = [ClusterNode("127.0.0.1", p) for p in self.ports if self.alive(p)]
+        options.setdefault("retry", Retry(NoBackoff(), 0))
         return RedisCluster(startup_nodes=nodes, **options)  # type: ignore[arg-type]
 
     def alive(self, port: int) -> bool:
