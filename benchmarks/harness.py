@@ -42,9 +42,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+def server(
+    workers: int = 2, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
     """Start the service the way the README does (``identity serve``); yield its URL."""
-    port = free_port()
+    port = port or free_port()
     data = tempfile.mkdtemp(prefix="identity-bench-")
     full_env = {
         **os.environ,
@@ -163,3 +165,36 @@ def table(rows: list[tuple[str, str, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, note in rows:
         print(f"  {name:<{width}}  {value:>14}  {note}")
+
+
+@contextmanager
+def redis_server(
+    directory: Path, port: int | None = None, appendfsync: str = "always"
+) -> Iterator[int]:
+    """A private ``redis-server`` (AOF on, ``appendfsync`` as given, no RDB) with its data
+    in ``directory``; yield its port. Stopped (and its process waited for) on exit."""
+    if shutil.which("redis-server") is None:
+        raise RuntimeError("redis-server is not installed")
+    port = port or free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
+         "--appendonly", "yes", "--appendfsync", appendfsync, "--save", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -313,3 +313,94 @@ class QrCapacityError(RangeError):
 
     type_uri = PROBLEMS + "qr-capacity"
     title = "Credential too large for a QR code"
+
+
+# -- JOSE (compact JWS) and SD-JWT (RFC 9901) ----------------------------------------------
+
+
+class TokenParsingError(ParsingError):
+    """A compact JWS / SD-JWT that cannot be parsed: not three base64url parts, a header
+    or payload that is not a JSON object, a disclosure that is not a JSON array."""
+
+    type_uri = PROBLEMS + "token-parsing"
+    title = "Token cannot be parsed"
+
+
+class TokenTooLargeError(ParsingError):
+    """A token longer than the service accepts; ``size`` and ``limit`` in bytes."""
+
+    type_uri = PROBLEMS + "token-too-large"
+    title = "Token too large"
+
+
+class UnsupportedAlgorithmError(MalformedProofError):
+    """A JWS ``alg`` refused: ``none`` (RFC 8725 §3.2), unknown, or not one the key
+    verifies (``alg``; ``allowed`` lists what would be)."""
+
+    type_uri = PROBLEMS + "unsupported-algorithm"
+    title = "Signature algorithm not accepted"
+
+
+class UnknownCriticalHeaderError(MalformedProofError):
+    """A JWS ``crit`` naming an extension this service does not understand (RFC 7515 §4.1.11)."""
+
+    type_uri = PROBLEMS + "unknown-critical-header"
+    title = "Critical header not understood"
+
+
+class TokenTypeError(MalformedProofError):
+    """A JWT whose ``typ`` header is not the one its use requires (RFC 8725 §3.11)."""
+
+    type_uri = PROBLEMS + "wrong-token-type"
+    title = "Wrong token type"
+
+
+class DisclosureError(VerificationError):
+    """An SD-JWT disclosure that RFC 9901 §7.1 says to reject."""
+
+    type_uri = PROBLEMS + "sd-jwt-disclosure"
+    title = "Invalid disclosure"
+
+
+class UnreferencedDisclosureError(DisclosureError):
+    """A disclosure whose digest appears nowhere in the payload (RFC 9901 §7.1 step 5)."""
+
+    type_uri = PROBLEMS + "sd-jwt-unreferenced-disclosure"
+    title = "Disclosure not referenced by the issuer-signed JWT"
+
+
+class RepeatedDisclosureError(DisclosureError):
+    """The same disclosure (or digest) presented, or referenced, twice (RFC 9901 §7.1 step 4)."""
+
+    type_uri = PROBLEMS + "sd-jwt-repeated-disclosure"
+    title = "Disclosure repeated"
+
+
+class AlwaysDisclosedClaimError(DisclosureError):
+    """A disclosure for a claim the credential type marks as always disclosed."""
+
+    type_uri = PROBLEMS + "sd-jwt-always-disclosed-claim"
+    title = "Claim may not be selectively disclosed"
+
+
+class ForbiddenSdClaimError(DisclosureError):
+    """``_sd`` or ``...`` where RFC 9901 forbids it (a disclosure naming them, a
+    disclosed claim already present, an ``_sd`` that is not an array of digests)."""
+
+    type_uri = PROBLEMS + "sd-jwt-forbidden-claim"
+    title = "Reserved SD-JWT claim name misused"
+
+
+class KeyBindingError(VerificationError):
+    """A Key Binding JWT missing where required, stale, for another nonce or audience,
+    or signed by another key than the ``cnf`` one (RFC 9901 §7.3)."""
+
+    type_uri = PROBLEMS + "sd-jwt-key-binding"
+    title = "Key binding does not verify"
+
+
+class SdHashMismatchError(KeyBindingError):
+    """A KB-JWT whose ``sd_hash`` is not the digest of the presentation (RFC 9901 §4.3.1)."""
+
+    type_uri = PROBLEMS + "sd-jwt-sd-hash"
+    title = "Key binding sd_hash mismatch"

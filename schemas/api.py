@@ -77,6 +77,9 @@ class CredentialTypeRequest(BaseModel):
     suspendable: bool = True
     statusMessages: list[str] | None = None
     statusReference: str | list[str] | None = None
+    selectivelyDisclosable: list[str] | None = None  # SD-JWT VC claim paths (issue #17)
+    display: dict[str, str] | None = None  # the type's name per locale
+    claimDisplay: dict[str, dict[str, str]] | None = None  # each claim's label per locale
 
 
 class AccreditRequest(BaseModel):

@@ -17,6 +17,7 @@ from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
 from service.routers import (
+    batch,
     catalog,
     citizens,
     cityid,
@@ -28,6 +29,7 @@ from service.routers import (
     log_info,
     presentations,
     registry,
+    sdjwt,
     sharing,
     status,
 )
@@ -74,10 +76,11 @@ def create_app(
     problems.install(app)
     obs = observability.install(app, settings)
     for module in (
+        credentials,  # first: Starlette matches routes in order; verify and issue are hot
+        batch,
         health,
         issuers,
         registry,
-        credentials,
         status,
         presentations,
         citizens,
@@ -86,6 +89,7 @@ def create_app(
         didweb,
         catalog,
         sharing,
+        sdjwt,
     ):
         app.include_router(module.router)
     app.include_router(log_router(log_reader))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import re
 import secrets
 import threading
@@ -15,7 +16,7 @@ from fastapi import Depends, Request
 
 from identity.canonical import parse_json
 from identity.clock import Clock, SystemClock
-from identity.credentials.issuer import Issuer, credential_digest
+from identity.credentials.issuer import Issuer
 from identity.credentials.related import check_related_resources
 from identity.credentials.status import StatusMessages
 from identity.credentials.verifier import Verified, Verifier
@@ -51,6 +52,7 @@ from service.locks import KeyedLocks
 from service.log import Anchors, build_log, receipt_json, type_anchor
 from service.log_health import LogHealthMonitor
 from service.ratelimit import RateLimiter
+from service.sdjwt import SdJwtVcService, build_sdjwt
 from service.settings import Settings, SettingsError
 from service.status import StatusLists
 from service.storage import open_directory_store, open_store, share_memory_log
@@ -87,6 +89,8 @@ class Services:
     tokens: CitizenTokens = field(init=False)
     limiter: RateLimiter = field(init=False)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    sdjwt: SdJwtVcService = field(init=False)
+    """SD-JWT VCs and Token Status Lists (service/sdjwt.py, issue #17)."""
     log_health: LogHealthMonitor | None = None
     """Integration health (``/health``, metrics); set by :meth:`start`."""
     _next_purge: datetime = EPOCH
@@ -153,6 +157,13 @@ class Services:
             directory=directory,
             cityid=cityid,
         )
+        svc.trust = TrustRegistry(
+            store,
+            store,
+            clock,
+            schema_base_url=settings.public_url,
+            allow_unregistered_types=settings.allow_unregistered_types,
+        )
         svc.status = StatusLists(
             store,
             clock,
@@ -163,22 +174,26 @@ class Services:
             generic_messages=StatusMessages.from_json(settings.generic_status_messages)
             if settings.generic_status_messages
             else None,
+            find_type=svc.trust.find_type,
         )
         svc.tokens = CitizenTokens(master_secret, timedelta(minutes=settings.citizen_token_minutes))
         svc.limiter = RateLimiter(settings.public_verify_per_minute)
-        svc.trust = TrustRegistry(
-            store,
-            store,
-            clock,
-            schema_base_url=settings.public_url,
-            allow_unregistered_types=settings.allow_unregistered_types,
-        )
         if settings.seed_credential_types:
             for credential_type in bundled_types():
                 if store.find_type(credential_type.name) is None:
                     seeded = replace(credential_type, created=clock.now())
                     with contextlib.suppress(ConflictError):  # another replica seeded it
                         store.create_type(seeded, type_anchor(seeded, clock.now()))
+        svc.sdjwt = build_sdjwt(
+            store,
+            clock,
+            settings.public_url,
+            anchors,
+            svc.status,
+            svc.trust,
+            svc.signing_key,
+            write_record,
+        )
         svc.verifier = Verifier(
             registry,
             resolver,
@@ -208,9 +223,7 @@ class Services:
     def _anchor(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         """``results.anchor`` for credentials this log anchored (skipped for others)."""
         try:
-            return self.anchors.check_anchor(
-                credential_digest(verified.credential.json), self.store
-            )
+            return self.anchors.check_anchor(verified.credential_digest(), self.store)
         except LogIntegrityError as exc:  # the store is damaged, not the credential
             raise UnavailableError(f"the anchor cannot be checked now: {exc.detail}") from exc
 
@@ -243,6 +256,10 @@ class Services:
                 await asyncio.sleep(0.05 * 2**attempt)
         self.log_health = LogHealthMonitor(self.log)
         self.log_health.start()
+        # Everything built so far (contexts, schemas, routes, caches) lives as long as
+        # the service: the collector need not scan it on every full collection
+        # (:meth:`aclose` hands it back, so an app built and closed in a test leaks none).
+        gc.freeze()
 
     def _bind_log(self) -> None:
         """Bind the log store to this log's origin and key, or refuse in one line: the key
@@ -309,6 +326,7 @@ class Services:
             ) from None
 
     async def aclose(self) -> None:
+        gc.unfreeze()
         if self.log_health is not None:
             await self.log_health.stop()
         await self.records.close()

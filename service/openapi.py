@@ -37,6 +37,8 @@ from identity.credentials.presentations import PresentationNotVerified
 from identity.credentials.verifier import CredentialNotVerified
 from schemas import responses as r
 from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, VerifyResponse
+from schemas.batch import BatchVerifyResponse
+from schemas.sdjwt import SdJwtIssued, SdJwtIssueRequest, SdJwtVerified, SdJwtVerifyRequest
 from service import problems
 from service.openapi_examples import EXAMPLES
 from service.ratelimit import RateLimitedError
@@ -179,6 +181,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=VERIFY,
         failure=VerificationFailure,
     ),
+    ("POST", "/credentials/verify/batch"): Op(
+        BatchVerifyResponse, auth=(VERIFIER,), errors=(e.InputError, e.PayloadTooLargeError)
+    ),
     ("GET", "/status-lists/{group}/{purpose}"): Op(
         r.Document,
         media="application/vc+ld+json",
@@ -275,6 +280,30 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/log/proofs/consistency"): Op(r.ConsistencyProof, errors=LOG_READ),
     ("GET", "/log/tile/{path}"): Op(bytes, media="application/octet-stream", errors=LOG_READ),
     ("GET", "/log/key"): Op(r.LogKey),
+    # -- SD-JWT VC (issue #17) --
+    ("POST", "/credentials/sd-jwt/issue"): Op(
+        SdJwtIssued,
+        auth=(AGENCY,),
+        body=SdJwtIssueRequest,
+        errors=(e.InputError, e.InvalidVerificationMethodError, e.NotFoundError),
+    ),
+    ("POST", "/credentials/sd-jwt/verify"): Op(
+        SdJwtVerified,
+        auth=(VERIFIER,),
+        anonymous=True,
+        limited=True,
+        body=SdJwtVerifyRequest,
+        errors=(e.InputError, e.VerificationError, e.NotFoundError),
+    ),
+    ("GET", "/.well-known/jwt-vc-issuer"): Op(r.Document, errors=(e.NotFoundError,)),
+    ("GET", "/.well-known/jwt-vc-issuer/{tail}"): Op(r.Document, errors=(e.NotFoundError,)),
+    ("GET", "/vct/{type_name}"): Op(r.Document, errors=(e.NotFoundError,)),
+    ("GET", "/statuslists/{group}"): Op(
+        str,
+        media="application/statuslist+jwt",
+        errors=(e.NotFoundError,),
+        extra={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+    ),
 }
 
 # The DID Resolution HTTP(S) binding answers with resolution results, never problem+json

@@ -115,6 +115,10 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "verifiableCredential": SIGNED,
         "options": {"requireAccreditedIssuer": True},
     },
+    ("POST", "/credentials/verify/batch"): [
+        {"verifiableCredential": SIGNED},
+        {"verifiableCredential": SIGNED, "options": {"requireAccreditedIssuer": True}},
+    ],
     ("POST", "/credentials/status"): {
         "credentialId": "urn:uuid:5f7c3a52-9d4b-4b6f-8a58-0d1e2f3a4b5c",
         "credentialStatus": [{"type": "BitstringStatusListCredential", "status": "revoked"}],
@@ -154,4 +158,28 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "reference": "case 2026-0412",
     },
     ("POST", "/sharing/requests/{request_id}/accesses"): {"fields": ["residenceAddress"]},
+    ("POST", "/credentials/sd-jwt/issue"): {
+        "credential": {
+            "type": "ResidencePermitCredential",
+            "credentialSubject": CREDENTIAL["credentialSubject"],
+            "validFrom": "2026-01-01T00:00:00Z",
+        },
+        "options": {
+            "cnf": {
+                "jwk": {
+                    "kty": "EC",
+                    "crv": "P-256",
+                    "x": "TCAER19Zvu3OHF4j4W4vfSVoHIP1ILilDls7vCeGemc",
+                    "y": "ZxjiWWbZMQGHVWKVQ4hbSIirsVfuecCE6t4jT9F2HZQ",
+                }
+            }
+        },
+    },
+    ("POST", "/credentials/sd-jwt/verify"): {
+        "credential": "eyJhbGciOiJFZERTQSIsInR5cCI6ImRjK3NkLWp3dCJ9.e30.c2ln~",
+        "options": {
+            "keyBinding": {"nonce": "n-0S6_WzA2Mj", "audience": "https://verifier.example"},
+            "requireAccreditedIssuer": True,
+        },
+    },
 }

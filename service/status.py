@@ -49,6 +49,7 @@ from identity.errors import (
 )
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import Cryptosuite
+from identity.registry.types import CredentialType
 from identity.stores import Anchor, IssuerRecord, Store
 from service.fetch import HttpsFetcher
 
@@ -74,9 +75,12 @@ class StatusLists:
         purposes: tuple[str, ...] = ("revocation", "suspension"),
         fetch: Callable[[str], bytes] | None = None,
         generic_messages: StatusMessages | None = None,
+        find_type: Callable[[str], CredentialType | None] | None = None,
     ) -> None:
         """``generic_messages``: the named states of credentials whose type is not
-        registered (or defines none); registered types name their own."""
+        registered (or defines none); registered types name their own. ``find_type``
+        reads a registered type (the trust registry's cached reader; the store's by
+        default): types never change once registered."""
         self.store = store
         self.clock = clock
         self.prefix = public_url.rstrip("/") + "/status-lists/"
@@ -87,6 +91,7 @@ class StatusLists:
         self.purposes = purposes
         self.fetch = fetch or remote_status_lists()
         self.generic_messages = generic_messages
+        self.find_type = find_type or store.find_type
         self._pool: dict[str, deque[tuple[str, int]]] = {}
         self._pool_lock = asyncio.Lock()
         self._signed: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -100,7 +105,7 @@ class StatusLists:
     def messages_for(self, credential_type: str) -> StatusMessages | None:
         """The named states a credential of ``credential_type`` carries: its registered
         type's, or (for a type not registered, or one that names none) the generic ones."""
-        registered = self.store.find_type(credential_type)
+        registered = self.find_type(credential_type)
         if registered is not None and registered.status_messages is not None:
             return registered.status_messages
         return self.generic_messages if registered is None else None

@@ -16,10 +16,12 @@ the proof check failed it is reported as skipped, with the reason, and never pas
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from identity.canonical import CanonicalObject
 from identity.clock import Clock, xsd_datetime
 from identity.credentials.model import Credential, parse_credential
 from identity.dids import DidResolver
@@ -60,10 +62,19 @@ class Verified:
 
     credential: Credential
     proofs: tuple[VerifiedProof, ...]
+    canonical: CanonicalObject | None = None
+    """The JCS members of ``credential.json`` the proof check serialized (if any)."""
 
     @property
     def proof_verified(self) -> bool:
         return bool(self.proofs)
+
+    def credential_digest(self) -> bytes:
+        """SHA-256 of the JCS of the whole credential (what the log and records refer
+        to), assembled from the members the proof check already serialized: one
+        canonical serialization per request."""
+        canonical = self.canonical or CanonicalObject(self.credential.json)
+        return hashlib.sha256(canonical.whole()).digest()
 
 
 ExtraCheck = tuple[str, Callable[[Verified, dict[str, Any]], dict[str, Any] | None]]
@@ -112,7 +123,8 @@ class Verifier:
         except IdentityError as exc:
             raise CredentialNotVerified([CheckResult("wellFormed", exc)]) from exc
         results = [CheckResult("wellFormed")]
-        proofs = self._check_proof(credential, results)
+        canonical = CanonicalObject(credential.json)
+        proofs = self._check_proof(credential, results, canonical)
         if proofs is None:
             results.append(
                 CheckResult(
@@ -124,7 +136,7 @@ class Verifier:
         else:
             results.append(self._check_issuer(credential, proofs))
         results.append(self._check_validity(credential))
-        results.extend(self._run_extra(Verified(credential, proofs or ()), options))
+        results.extend(self._run_extra(Verified(credential, proofs or (), canonical), options))
         results = _requested(results, options.get("checks"))
         if not all(r.valid for r in results):
             raise CredentialNotVerified(results)
@@ -132,12 +144,16 @@ class Verifier:
         return VerifiedCredential(credential, proofs, tuple(results))
 
     def _check_proof(
-        self, credential: Credential, results: list[CheckResult]
+        self, credential: Credential, results: list[CheckResult], canonical: CanonicalObject
     ) -> tuple[VerifiedProof, ...] | None:
         try:
             proofs = tuple(
                 verify_proofs(
-                    credential.json, self.registry, self.resolver, purpose="assertionMethod"
+                    credential.json,
+                    self.registry,
+                    self.resolver,
+                    purpose="assertionMethod",
+                    canonical=canonical,
                 )
             )
         except IdentityError as exc:

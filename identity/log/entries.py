@@ -52,7 +52,9 @@ def _kind(required: str, optional: str = "") -> Kind:
 #: Every kind of leaf this log accepts, version 1. Add new kinds here only.
 KINDS: Mapping[str, Kind] = MappingProxyType(
     {
-        "credential.issued": _kind("credential_digest issuer", "credential_id type status_list"),
+        "credential.issued": _kind(
+            "credential_digest issuer", "credential_id type status_list format disclosure_digests"
+        ),
         "credential.revoked": _kind("credential_id issuer", "status_list reason_code"),
         "credential.suspended": _kind("credential_id issuer", "status_list reason_code"),
         "credential.reinstated": _kind("credential_id issuer", "status_list"),

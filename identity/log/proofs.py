@@ -26,9 +26,10 @@ A failing proof raises :class:`LogProofError`; a passing one returns the root it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from hashlib import sha256
 
 from identity.errors import LogProofError
-from identity.log.hashing import EMPTY_ROOT, check_hash, node_hash
+from identity.log.hashing import EMPTY_ROOT, NODE_PREFIX, check_hash, node_hash
 
 Address = tuple[int, int]
 """``(level, index)`` of a stored perfect-subtree hash."""
@@ -87,6 +88,43 @@ def inclusion_plan(index: int, size: int) -> Plan:
     return ranges
 
 
+def inclusion_addresses(index: int, size: int) -> tuple[list[Address | None], tuple[int, int]]:
+    """PATH(index, D[size]) as stored-node addresses, bottom-up, by bit arithmetic.
+
+    Equal to :func:`inclusion_plan` (``tests/log/test_tree_reference.py`` proves it for
+    every leaf of many sizes): with ``m = size - 1`` and ``inner`` the bit length of
+    ``index ^ m`` (the level where the leaf's path meets the right edge), the path is the
+    leaf's siblings below ``inner - 1`` (all complete), then the right sibling at
+    ``inner - 1`` -- the range ``[r, min(size, r + 2^(inner-1)))``, a stored node when it
+    is complete, else on the right edge and folded (its slot is ``None``; the range is
+    returned, else ``(0, 0)``) --, then the left sibling at every level ``l >= inner``
+    where bit ``l`` of ``m`` is set (RFC 9162 §2.1.3.1: a right-edge node without a right
+    sibling is carried up unchanged).
+    """
+    if not 0 <= index < size:
+        raise LogProofError("leaf index outside the tree", index=index, tree_size=size)
+    last = size - 1
+    inner = (index ^ last).bit_length()
+    path: list[Address | None] = [(level, (index >> level) ^ 1) for level in range(inner - 1)]
+    edge = (0, 0)
+    if inner:
+        level = inner - 1
+        begin = ((index >> level) | 1) << level
+        if begin + (1 << level) <= size:
+            path.append((level, begin >> level))
+        else:
+            path.append(None)
+            edge = (begin, size)
+    level = inner
+    rest = last >> inner
+    while rest:
+        if rest & 1:
+            path.append((level, rest ^ 1))
+        rest >>= 1
+        level += 1
+    return path, edge
+
+
 def consistency_plan(size1: int, size2: int) -> Plan:
     """Ranges of PROOF(m, D[n]) = SUBPROOF(m, D[n], true) -- RFC 9162 §2.1.4.1.
 
@@ -138,16 +176,17 @@ def root_from_path(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -
     """:func:`root_from_inclusion` without re-checking its inputs: for callers whose
     hashes are 32-byte values they read themselves (the log's own read path)."""
     fn, sn, r = index, size - 1, leaf
+    sha, prefix = sha256, NODE_PREFIX  # node_hash without its length checks (see above)
     for p in proof:
         if sn == 0:
             raise LogProofError("inclusion proof is too long")
         if fn & 1 or fn == sn:
-            r = node_hash(p, r)
+            r = sha(prefix + p + r).digest()
             while not fn & 1 and fn != 0:
                 fn >>= 1
                 sn >>= 1
         else:
-            r = node_hash(r, p)
+            r = sha(prefix + r + p).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:

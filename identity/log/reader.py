@@ -15,15 +15,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 
 from identity.errors import LogIntegrityError, LogProofError, NotFoundError, RangeError
 from identity.log import proofs, tiles
 from identity.log.checkpoint import Checkpoint, NoteVerifier, SignedCheckpoint, open_checkpoint
-from identity.log.hashing import HASH_SIZE, check_hash, leaf_hash
+from identity.log.hashing import HASH_SIZE, check_hash, leaf_hash, node_hash
 from identity.log.store import LogStore
 
 FOLD_CACHE = 4096
-"""Right-edge range hashes remembered (a few per tree size)."""
+"""Right-edge range hashes remembered (a few per tree size), each once a proof through
+it verified against a signed root."""
+ANCHOR_LEVEL = 10
+"""Height of the subtrees whose verified hashes let a proof be checked from its leaf up
+to them only (``2^10`` leaves each: 9,766 of them at 10⁷)."""
+ANCHOR_CACHE = 1 << 15
+"""Anchor hashes, and paths above an anchor per tree size, remembered (each bound)."""
+ROOT_CACHE = 1024
+"""Roots of older tree sizes remembered once proved consistent with a signed root."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,16 @@ class TileData:
     immutable: bool
 
 
+def _fold_up(index: int, leaf: bytes, siblings: Sequence[bytes]) -> bytes:
+    """The hash of the subtree of height ``ANCHOR_LEVEL`` holding leaf ``index``, from
+    the leaf and its first ``ANCHOR_LEVEL`` siblings (bottom-up, RFC 9162 §2.1.1)."""
+    r, prefix = leaf, b"\x01"
+    for level in range(ANCHOR_LEVEL):
+        sibling = siblings[level]
+        r = sha256(prefix + sibling + r if (index >> level) & 1 else prefix + r + sibling).digest()
+    return r
+
+
 class LogReader:
     """Read-only view of a log in ``store``, trusting only checkpoints ``verifier`` signed."""
 
@@ -63,6 +82,9 @@ class LogReader:
         self.origin = verifier.name if origin is None else origin
         self._cached: SignedCheckpoint | None = None
         self._folds: dict[tuple[int, int], bytes] = {}
+        self._roots: dict[int, bytes] = {}
+        self._anchors: dict[int, bytes] = {}
+        self._uppers: dict[tuple[int, int], tuple[bytes, ...]] = {}
         self.corruption: str | None = None
         """The first damage a read found in the store (``None`` while none was)."""
 
@@ -74,9 +96,12 @@ class LogReader:
     def _signed_root(self, size: int, signed: Checkpoint | None = None) -> bytes:
         """The root of the tree of ``size`` leaves, proved against the signed checkpoint
         (directly at its size; else by a consistency proof read from the store)."""
-        signed = signed or self.checkpoint().checkpoint
+        signed = signed or self._signed_for(size)
         if size == signed.size:
             return signed.root
+        proved = self._roots.get(size)
+        if proved is not None:
+            return proved
         root = (
             proofs.resolve(proofs.root_plan(size), self.store.read_nodes)[0]
             if size
@@ -92,6 +117,9 @@ class LogReader:
                 raise self._damaged(
                     "stored hashes disagree with the signed root", tree_size=size
                 ) from None
+        if len(self._roots) >= ROOT_CACHE:
+            self._roots.clear()
+        self._roots[size] = root  # proved against a signed root: the log only grows
         return root
 
     def _checked_entry(self, index: int, data: bytes) -> bytes:
@@ -110,8 +138,17 @@ class LogReader:
             self._cached = cached
         return cached
 
+    def _signed_for(self, tree_size: int | None) -> Checkpoint:
+        """A signed checkpoint that covers ``tree_size``: the one verified last when it
+        does (a tree of that size is inside it for good: the log only grows), else the
+        store's latest (``tree_size`` ``None`` always asks the store)."""
+        cached = self._cached
+        if tree_size is not None and cached is not None and tree_size <= cached.checkpoint.size:
+            return cached.checkpoint
+        return self.checkpoint().checkpoint
+
     def _size(self, tree_size: int | None) -> int:
-        size = self.checkpoint().checkpoint.size
+        size = self._signed_for(tree_size).size
         if tree_size is None:
             return size
         if not 0 <= tree_size <= size:
@@ -135,47 +172,115 @@ class LogReader:
         return index
 
     def inclusion_proof(self, index: int, tree_size: int | None = None) -> InclusionProof:
-        signed = self.checkpoint().checkpoint
+        signed = self._signed_for(tree_size)
         size = signed.size if tree_size is None else tree_size
         if not 0 <= size <= signed.size:
             raise RangeError("tree size beyond the latest checkpoint", tree_size=tree_size)
         if not 0 <= index < size:
             raise RangeError("leaf index outside the tree", index=index, tree_size=size)
-        path, leaf = self._path(index, size)
+        anchored = self._anchored_proof(index, size)
+        if anchored is not None:
+            return anchored
+        path, leaf, fresh = self._path_and_edge(index, size)
         proof = InclusionProof(index, size, leaf, path)
-        return self._checked_proof(proof, self._signed_root(size, signed))
+        checked = self._checked_proof(proof, self._signed_root(size, signed))
+        self._remember_fold(fresh)
+        self._remember_anchor(checked)
+        return checked
+
+    def _anchored(self, index: int, size: int) -> int | None:
+        """The anchor subtree ``(ANCHOR_LEVEL, a)`` of ``index`` when it is complete and
+        not the last one of the tree (so the path's first ``ANCHOR_LEVEL`` nodes are its
+        siblings inside it), else ``None``."""
+        anchor = index >> ANCHOR_LEVEL
+        return anchor if anchor < (size - 1) >> ANCHOR_LEVEL else None
+
+    def _remember_anchor(self, proof: InclusionProof) -> None:
+        """After ``proof`` verified against a signed root: keep the hash of its leaf's
+        anchor subtree (immutable: a complete subtree of an append-only log) and the
+        path above it for this tree size."""
+        anchor = self._anchored(proof.leaf_index, proof.tree_size)
+        if anchor is None:
+            return
+        if len(self._anchors) >= ANCHOR_CACHE:
+            self._anchors.clear()
+        if len(self._uppers) >= ANCHOR_CACHE:
+            self._uppers.clear()
+        self._anchors[anchor] = _fold_up(proof.leaf_index, proof.leaf_hash, proof.path)
+        self._uppers[(proof.tree_size, anchor)] = proof.path[ANCHOR_LEVEL:]
+
+    def _anchored_proof(self, index: int, size: int) -> InclusionProof | None:
+        """The proof of ``index`` from ``ANCHOR_LEVEL`` stored siblings hashed up to the
+        verified hash of its anchor subtree, plus the verified path above it for this
+        size -- ``None`` (the full check then runs) unless both are known and the
+        stored nodes lead exactly to the anchor. Every node served is thus verified:
+        the lower ones by the hash chain to a verified subtree hash, the upper ones by
+        an earlier check against the signed root of this very tree size."""
+        anchor = self._anchored(index, size)
+        if anchor is None:
+            return None
+        known = self._anchors.get(anchor)
+        upper = self._uppers.get((size, anchor))
+        if known is None or upper is None:
+            return None
+        addresses = [(level, (index >> level) ^ 1) for level in range(ANCHOR_LEVEL)]
+        addresses.append((0, index))
+        *lower, leaf = self.store.read_nodes(addresses)
+        if _fold_up(index, leaf, lower) != known:
+            return None  # the full check names the damage
+        return InclusionProof(index, size, leaf, (*lower, *upper))
 
     def _path(self, index: int, size: int) -> tuple[tuple[bytes, ...], bytes]:
         """PATH(index, D[size]) and the leaf hash, in one store read.
 
         Equal to ``proofs.resolve(proofs.inclusion_plan(index, size), read_nodes)``
-        (tests/log/test_self_check.py proves it): a range that is one perfect subtree
-        is its stored node; any other range -- only on the right edge -- is folded once
-        and remembered, since MTH(D[begin:end]) of an integrated range never changes.
+        (tests/log/test_self_check.py proves it): see :meth:`_path_and_edge`.
         """
-        plan = proofs.inclusion_plan(index, size)
-        path: list[bytes] = [b""] * len(plan)
-        wanted: list[proofs.Address] = []
-        slots: list[int] = []
-        for slot, (begin, end) in enumerate(plan):
-            width = end - begin
-            if not width & (width - 1) and not begin % width:
-                level = width.bit_length() - 1
-                wanted.append((level, begin >> level))
-                slots.append(slot)
-                continue
-            folded = self._folds.get((begin, end))
-            if folded is None:
-                [folded] = proofs.resolve([(begin, end)], self.store.read_nodes)
-                if len(self._folds) >= FOLD_CACHE:
-                    self._folds.clear()
-                self._folds[(begin, end)] = folded
-            path[slot] = folded
-        wanted.append((0, index))
+        path, leaf, _edge = self._path_and_edge(index, size)
+        return path, leaf
+
+    def _path_and_edge(
+        self, index: int, size: int
+    ) -> tuple[tuple[bytes, ...], bytes, tuple[tuple[int, int], bytes] | None]:
+        """The path by :func:`proofs.inclusion_addresses`: every complete node and the
+        leaf hash in one store read; the one range on the right edge (if any) is folded
+        from the store, or taken from the folds remembered after a proof through them
+        verified (MTH(D[begin:end]) of an integrated range never changes). The level-1
+        sibling is hashed from its two leaves, which lie in the leaf's own level-0 chunk:
+        one stored row fewer per proof (those leaves are covered by the same check
+        against the signed root as every other node read). Returns the path, the leaf
+        hash and the fold to remember once the proof verifies."""
+        addresses, edge = proofs.inclusion_addresses(index, size)
+        first, second = ([*addresses, None, None])[:2]
+        pair = first is not None and second is not None and first[0] == 0 and second[0] == 1
+        if pair:  # the level-1 sibling from its two leaves, in the leaf's own chunk
+            sibling = second[1]  # type: ignore[index]
+            wanted = [a for a in addresses[2:] if a is not None]
+            wanted += [(0, 2 * sibling), (0, 2 * sibling + 1), (0, index ^ 1), (0, index)]
+        else:
+            wanted = [a for a in addresses if a is not None]
+            wanted.append((0, index))
         hashes = self.store.read_nodes(wanted)
-        for slot, value in zip(slots, hashes, strict=False):
-            path[slot] = value
-        return tuple(path), hashes[-1]
+        if pair:
+            hashes = [hashes[-2], node_hash(hashes[-4], hashes[-3]), *hashes[:-4], hashes[-1]]
+        fresh: tuple[tuple[int, int], bytes] | None = None
+        folded = b""
+        if edge[1]:
+            known = self._folds.get(edge)
+            if known is None:
+                [folded] = proofs.resolve([edge], self.store.read_nodes)
+                fresh = (edge, folded)
+            else:
+                folded = known
+        it = iter(hashes)
+        path = tuple(folded if a is None else next(it) for a in addresses)
+        return path, hashes[-1], fresh
+
+    def _remember_fold(self, fresh: tuple[tuple[int, int], bytes] | None) -> None:
+        if fresh is not None:
+            if len(self._folds) >= FOLD_CACHE:
+                self._folds.clear()
+            self._folds[fresh[0]] = fresh[1]
 
     def _checked_proof(self, proof: InclusionProof, root: bytes | None = None) -> InclusionProof:
         expected = root if root is not None else self._signed_root(proof.tree_size)

@@ -43,6 +43,7 @@ from identity.errors import (
 )
 from identity.log import proofs
 from identity.log.checkpoint import Checkpoint, NoteSigner, SignedCheckpoint, sign_checkpoint
+from identity.log.hashing import HASH_SIZE
 from identity.log.reader import InclusionProof, LogReader
 from identity.log.store import LogStore
 from identity.log.tiles import MAX_ENTRY_SIZE
@@ -287,13 +288,18 @@ class TransparencyLog:
     ) -> None:
         """RFC 9162 §2.1.4: prove the new tree extends the signed one, reading the proof
         from the store plus the new runs, before anything is signed."""
-        fresh = {(lvl, start + i): data[32 * i : 32 * i + 32] for lvl, start, data in runs
-                 for i in range(len(data) // 32)}  # fmt: skip
+        fresh = {lvl: (start, data) for lvl, start, data in runs}  # one run per level
+
+        def new_hash(level: int, index: int) -> bytes | None:
+            start, data = fresh.get(level, (0, b""))
+            at = (index - start) * HASH_SIZE
+            return data[at : at + HASH_SIZE] if index >= start and at < len(data) else None
 
         def read(addresses: Sequence[proofs.Address]) -> list[bytes]:
-            stored = [a for a in addresses if a not in fresh]
-            found = dict(zip(stored, self.store.read_nodes(stored), strict=True))
-            return [fresh[a] if a in fresh else found[a] for a in addresses]
+            known = [new_hash(lvl, i) for lvl, i in addresses]
+            stored = [a for a, h in zip(addresses, known, strict=True) if h is None]
+            found = iter(self.store.read_nodes(stored))
+            return [next(found) if h is None else h for h in known]
 
         proof = proofs.resolve(proofs.consistency_plan(old.size, size), read)
         try:

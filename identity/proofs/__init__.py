@@ -8,11 +8,11 @@ from the JSON it was given and compares; it returns a :class:`VerifiedProof` or 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from identity.canonical import CanonicalObject, json_copy
 from identity.dids import DidResolver, VerificationMethod
 from identity.encoding import multibase_decode, multibase_encode
 from identity.errors import (
@@ -108,7 +108,12 @@ def add_proof(suite: Cryptosuite, unsecured: Json, options: Json, key: Ed25519Pr
     (§2.1.2); the new proof signs the document *without* the existing proofs unless
     ``options`` names them in ``previousProof`` (a proof chain, §2.1.3).
     """
-    document = copy.deepcopy(unsecured)
+    return add_proof_to(suite, json_copy(unsecured), options, key)
+
+
+def add_proof_to(suite: Cryptosuite, document: Json, options: Json, key: Ed25519PrivateKey) -> Json:
+    """:func:`add_proof` on ``document`` itself, not a copy: for a caller that made its own
+    copy and gives it up (the issuer's bound credential); returns ``document``, signed."""
     existing = document.pop("proof", None)
     existing_list = (
         [] if existing is None else existing if isinstance(existing, list) else [existing]
@@ -175,14 +180,21 @@ def verify_proofs(
     purpose: str,
     challenge: str | None = None,
     domain: str | None = None,
+    canonical: CanonicalObject | None = None,
 ) -> list[VerifiedProof]:
-    """VC-DI §4.4/§4.6: verify every proof of ``secured`` (a proof set or chain)."""
+    """VC-DI §4.4/§4.6: verify every proof of ``secured`` (a proof set or chain).
+
+    ``canonical`` (a :class:`CanonicalObject` of ``secured``) lets a JCS suite reuse
+    the members it serializes: the caller then has the JCS of ``secured`` itself
+    without serializing the document again (``canonical.whole()``)."""
     proofs = proofs_of(secured)
     unsecured = {k: v for k, v in secured.items() if k != "proof"}
     for proof in proofs:
         _check_binding(proof, challenge, domain)
     return [
-        verify_one(unsecured, proof, proofs, registry, resolver, purpose=purpose)
+        verify_one(
+            unsecured, proof, proofs, registry, resolver, purpose=purpose, canonical=canonical
+        )
         for proof in proofs
     ]
 
@@ -195,8 +207,10 @@ def verify_one(
     resolver: DidResolver,
     *,
     purpose: str,
+    canonical: CanonicalObject | None = None,
 ) -> VerifiedProof:
-    """VC-DI §4.4 Verify Proof for one proof of a set or chain."""
+    """VC-DI §4.4 Verify Proof for one proof of a set or chain (``canonical``: see
+    :func:`verify_proofs`)."""
     _check_proof_shape(proof, purpose)
     suite = registry.for_proof(proof)
     options = {k: v for k, v in proof.items() if k != "proofValue"}
@@ -208,7 +222,12 @@ def verify_one(
         raise MalformedProofError("proofValue is not a valid multibase value") from exc
     method = resolver.verification_method(proof["verificationMethod"], _created(proof))
     method.require(purpose)
-    data = suite.hash(suite.transform(signed_over), suite.configure(options, signed_over))
+    transform_with = getattr(suite, "transform_with", None)
+    if canonical is not None and transform_with is not None:
+        transformed: bytes = transform_with(signed_over, canonical)
+    else:
+        transformed = suite.transform(signed_over)
+    data = suite.hash(transformed, suite.configure(options, signed_over))
     method.public_key.verify(signature, data)
     return VerifiedProof(
         proof=proof,

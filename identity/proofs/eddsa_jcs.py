@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from identity.canonical import jcs
+from identity.canonical import CanonicalObject, jcs
 from identity.errors import ProofVerificationError
 from identity.proofs.eddsa_rdfc import DATE_TIME_STAMP
 
@@ -47,6 +47,13 @@ class EddsaJcs2022:
         if self.jsonld is not None:
             self.jsonld.check(unsecured)
         return jcs(unsecured)
+
+    def transform_with(self, unsecured: Json, canonical: CanonicalObject) -> bytes:
+        """:meth:`transform` from the members ``canonical`` keeps: the same bytes (JCS
+        of ``unsecured``), each member serialized once per request."""
+        if self.jsonld is not None:
+            self.jsonld.check(unsecured)
+        return canonical.of(unsecured)
 
     def configure(self, proof_options: Json, unsecured: Json) -> bytes:
         """§3.3.5 Proof Configuration: JCS of the options as given, never with members

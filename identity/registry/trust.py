@@ -18,7 +18,7 @@ from identity.credentials.model import Credential, parse_datetime
 from identity.errors import MalformedValueError, PermissionDeniedError
 from identity.registry.accreditation import Accreditation, TrustResult, accredited_for, delegate
 from identity.registry.types import CredentialType
-from identity.stores import IssuerStore, RegistryStore
+from identity.stores import IssuerRecord, IssuerStore, RegistryStore
 
 Json = dict[str, Any]
 
@@ -39,6 +39,7 @@ class TrustRegistry:
         self.schema_base_url = schema_base_url.rstrip("/")
         self.allow_unregistered = allow_unregistered_types
         self._types: dict[str, CredentialType] = {}
+        self._issuers: dict[str, IssuerRecord] = {}
 
     def find_type(self, name: str) -> CredentialType | None:
         """A registered type, cached once found: types are never changed or removed,
@@ -48,6 +49,15 @@ class TrustRegistry:
             cached = self.store.find_type(name)
             if cached is not None:
                 self._types[name] = cached
+        return cached
+
+    def issuer(self, issuer_id: str) -> IssuerRecord:
+        """The agency ``issuer_id`` (NotFoundError when there is none), cached once read:
+        an issuer record is never changed or removed (the store has no such write), so
+        the cache is exact on every replica."""
+        cached = self._issuers.get(issuer_id)
+        if cached is None:
+            cached = self._issuers[issuer_id] = self.issuers.get_issuer(issuer_id)
         return cached
 
     def schema_url(self, name: str) -> str:

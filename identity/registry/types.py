@@ -38,6 +38,16 @@ class CredentialType:
     created: datetime | None = None
     status_messages: StatusMessages | None = None
     """Named states (Bitstring Status List ``message`` entries), when the type has them."""
+    _validator: Any = field(init=False, repr=False, compare=False)
+    """The schema compiled once (the type never changes): :meth:`validate_subject`."""
+    selectively_disclosable: tuple[str, ...] = ()
+    """Claim paths of ``credentialSubject`` an SD-JWT VC of this type conceals behind
+    digests (``dateOfBirth``, ``address.district``, ``nationalities[]``); every other
+    claim is always disclosed."""
+    display: dict[str, str] = field(default_factory=dict)
+    """The type's name per locale (``zh-CN``, ``en``), for SD-JWT VC type metadata."""
+    claim_display: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Each claim's label per locale: ``{"dateOfBirth": {"zh-CN": "出生日期", "en": …}}``."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not TYPE_NAME.match(self.name):
@@ -58,6 +68,11 @@ class CredentialType:
             ) from None
         if self.validity_days is not None and not 1 <= self.validity_days <= 36500:
             raise MalformedValueError("validityDays must be 1..36500", field="validityDays")
+        validator = jsonschema.Draft202012Validator(
+            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        object.__setattr__(self, "_validator", validator)
+        _check_disclosure_policy(self)
 
     @classmethod
     def from_json(cls, data: Any, created: datetime | None = None) -> CredentialType:
@@ -74,6 +89,12 @@ class CredentialType:
             status_messages=None
             if data.get("statusMessages") is None
             else StatusMessages.from_json(data["statusMessages"], data.get("statusReference")),
+            selectively_disclosable=tuple(_string_list(data, "selectivelyDisclosable")),
+            display=_locale_map(data.get("display"), "display"),
+            claim_display={
+                str(name): _locale_map(labels, f"claimDisplay.{name}")
+                for name, labels in _object(data, "claimDisplay").items()
+            },
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +113,13 @@ class CredentialType:
             refs = self.status_messages.references
             if refs:
                 out["statusReference"] = refs[0] if len(refs) == 1 else list(refs)
+        # Only when set, so that definitions without them keep their digests.
+        if self.selectively_disclosable:
+            out["selectivelyDisclosable"] = list(self.selectively_disclosable)
+        if self.display:
+            out["display"] = dict(self.display)
+        if self.claim_display:
+            out["claimDisplay"] = {k: dict(v) for k, v in self.claim_display.items()}
         return out
 
     @property
@@ -102,11 +130,8 @@ class CredentialType:
     def validate_subject(self, subject: Any) -> None:
         """Raise :class:`SchemaViolationError` naming the JSON path of the first error."""
         subjects = subject if isinstance(subject, list) else [subject]
-        validator = jsonschema.Draft202012Validator(
-            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        )
         for position, item in enumerate(subjects):
-            errors = sorted(validator.iter_errors(item), key=lambda e: list(e.absolute_path))
+            errors = sorted(self._validator.iter_errors(item), key=lambda e: list(e.absolute_path))
             if errors:
                 first = errors[0]
                 prefix = "$.credentialSubject" + (
@@ -121,6 +146,44 @@ class CredentialType:
 
     def default_valid_until(self, valid_from: datetime) -> datetime | None:
         return valid_from + timedelta(days=self.validity_days) if self.validity_days else None
+
+
+_SD_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\])?)*$")
+
+
+def _string_list(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MalformedValueError(f"{name} must be an array of strings", field=name)
+    return value
+
+
+def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name) or {}
+    if not isinstance(value, dict):
+        raise MalformedValueError(f"{name} must be an object", field=name)
+    return value
+
+
+def _locale_map(value: Any, name: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise MalformedValueError(f"{name} must map locales to strings", field=name)
+    return dict(value)
+
+
+def _check_disclosure_policy(credential_type: CredentialType) -> None:
+    """Each selectively disclosable path is a claim path of the subject's schema shape
+    (names, ``.``, ``[]``); ``id`` (the SD-JWT VC's ``sub``) is always disclosed."""
+    for path in credential_type.selectively_disclosable:
+        if not isinstance(path, str) or not _SD_PATH.match(path) or path == "id":
+            raise MalformedValueError(
+                f"selectivelyDisclosable path {path!r} is not a claim path",
+                field="selectivelyDisclosable",
+            )
 
 
 def bundled_types() -> list[CredentialType]:

@@ -31,11 +31,10 @@ from identity.storage.redis_cluster import (
     key_prefix,
     wait_for_replicas,
 )
+from identity.storage.redis_log_keys import LOG_NAMESPACE, log_keys
 from identity.stores import Anchor, ApiKeyRecord, CredentialRecord, IssuerRecord
 
 T = TypeVar("T")
-LOG_NAMESPACE = "log:"
-"""Where :class:`~identity.storage.redis_log.RedisLogStore` keeps the log under a prefix."""
 MAX_ATTEMPTS = 50
 """Optimistic transactions re-run at most this often under contention."""
 MAX_REROUTES = 40
@@ -192,8 +191,8 @@ class RedisRecords:
         check_client(client)
         self._client = client
         self._prefix = key_prefix(client, prefix) + self.NAMESPACE
-        self._log_size = log_prefix(client, prefix) + "size"
-        self._log_entries = log_prefix(client, prefix) + "entries:"
+        self._log_keys = log_keys(key_prefix(client, prefix))
+        self._log_size = self._log_keys.size
         self._fence = key_prefix(client, prefix) + "replicated"
         self._retry_after = retry_after
         self._min_replicas = min_replicas
@@ -262,7 +261,7 @@ class RedisRecords:
         the same bundles and counter as :class:`~identity.storage.redis_log.RedisLogStore`."""
         for offset, anchor in enumerate(anchors):
             chunk = (first + offset) // TILE_WIDTH
-            pipe.append(f"{self._log_entries}{chunk}", encode_bundle([anchor.entry]))
+            pipe.append(self._log_keys.entry_bundle(chunk), encode_bundle([anchor.entry]))
         if anchors:
             pipe.set(self._log_size, first + len(anchors))
 

@@ -1,6 +1,7 @@
 """Redis :class:`~identity.log.store.LogStore`: several sequencer processes share one log.
 
-Layout (every key starts with ``<prefix>log:``):
+Layout (every key starts with ``<prefix>log:``; the names are made in one place,
+:mod:`identity.storage.redis_log_keys`):
 
 * ``meta`` -- hash: ``origin``, ``public_key``, ``checkpoint``;
 * ``size`` -- the entry counter; ``entries:<n>`` -- entries ``256·n …`` as one tlog-tiles
@@ -42,7 +43,8 @@ from identity.log.proofs import Address
 from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH, decode_bundle, encode_bundle
 from identity.log.tree import NodeRun
 from identity.storage.redis import check_client, unavailable_on_error
-from identity.storage.redis_base import log_prefix
+from identity.storage.redis_cluster import key_prefix
+from identity.storage.redis_log_keys import log_keys
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
 
@@ -123,7 +125,7 @@ class RedisLogStore:
     ) -> None:
         check_client(client)
         self._client = client
-        self._p = log_prefix(client, prefix)
+        self._keys = log_keys(key_prefix(client, prefix))
         self._retry_after = retry_after
         self._open = client.register_script(_OPEN)
         self._append = client.register_script(_APPEND)
@@ -146,32 +148,30 @@ class RedisLogStore:
         return store
 
     def _tile_key(self, level: int, chunk: int) -> str:
-        return f"{self._p}tile:{level}:{chunk}"
+        return self._keys.tile(level, chunk)
 
     def open(self, origin: str, public_key: bytes) -> None:
         with unavailable_on_error(self._retry_after):
-            same = self._open(keys=[self._p + "meta"], args=[origin.encode(), bytes(public_key)])
+            same = self._open(keys=[self._keys.meta], args=[origin.encode(), bytes(public_key)])
         if not same:
             raise LogIntegrityError("this store holds another log")
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
         framed = [encode_bundle([e]) for e in entries]  # refuses oversize entries up front
-        done = f"{self._p}append:{uuid.uuid4().hex}"  # makes redis-py's retries idempotent
+        done = self._keys.append_token(uuid.uuid4().hex)  # makes redis-py's retries idempotent
         with unavailable_on_error(self._retry_after):
-            first = self._append(
-                keys=[self._p + "size", done], args=[self._p + "entries:", *framed]
-            )
+            first = self._append(keys=[self._keys.size, done], args=[self._keys.entries, *framed])
         return int(first)
 
     def entry_count(self) -> int:
         with unavailable_on_error(self._retry_after):
-            return int(self._client.get(self._p + "size") or 0)
+            return int(self._client.get(self._keys.size) or 0)
 
     def read_entries(self, start: int, end: int) -> list[bytes]:
         if not 0 <= start <= end:
             raise NotFoundError("entries not sequenced", start=start, end=end)
         chunks = range(start // TILE_WIDTH, (end - 1) // TILE_WIDTH + 1) if end > start else []
-        keys = [self._p + "size"] + [f"{self._p}entries:{c}" for c in chunks]
+        keys = [self._keys.size] + [self._keys.entry_bundle(c) for c in chunks]
         with unavailable_on_error(self._retry_after):
             size_raw, *blobs = self._client.mget(keys)  # one atomic snapshot
         size = int(size_raw or 0)
@@ -221,17 +221,17 @@ class RedisLogStore:
 
     def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
         with unavailable_on_error(self._retry_after):
-            index = self._client.hget(self._p + "leaves", leaf_hash)
+            index = self._client.hget(self._keys.leaves, leaf_hash)
         return None if index is None or int(index) >= below else int(index)
 
     def stored_counts(self) -> dict[int, int]:
         with unavailable_on_error(self._retry_after):
-            raw = self._client.hgetall(self._p + "levels")
+            raw = self._client.hgetall(self._keys.levels)
         return {int(level): int(count) for level, count in raw.items()}
 
     def latest_checkpoint(self) -> bytes | None:
         with unavailable_on_error(self._retry_after):
-            raw = self._client.hget(self._p + "meta", "checkpoint")
+            raw = self._client.hget(self._keys.meta, "checkpoint")
         return None if raw is None else bytes(raw)  # type: ignore[arg-type]
 
     def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
@@ -239,11 +239,11 @@ class RedisLogStore:
             "0" if expected is None else "1",
             expected or b"",
             checkpoint,
-            self._p + "tile:",
+            self._keys.tiles,
         ]
         for level, start, data in runs:
             args += [level, start, data]
-        keys = [self._p + "meta", self._p + "levels", self._p + "leaves"]
+        keys = [self._keys.meta, self._keys.levels, self._keys.leaves]
         with unavailable_on_error(self._retry_after):
             outcome = self._integrate(keys=keys, args=args)
         if outcome[0] == b"conflict":

@@ -7,8 +7,16 @@ Layout (tables are prefixed ``log_`` so the file can be shared with other record
 * ``log_tiles(id INTEGER PRIMARY KEY, hashes)`` -- the stored hashes in 256-hash chunks,
   ``id = level << 48 | chunk``; chunks at levels ``8·L`` *are* the tlog tiles. About
   ``2 × 32`` bytes per entry plus a few bytes of row overhead per 8 KiB blob;
-* ``log_leaf_index(prefix, idx)`` -- the first 4 bytes of each leaf hash (as a signed
-  int) to find an entry by hash; candidates are confirmed against the stored hash.
+* ``log_leaf_slots(id INTEGER PRIMARY KEY, packed)`` -- to find an entry by its leaf hash:
+  leaves are grouped in buckets of :data:`LEAF_BUCKET` indices and, inside a bucket, in
+  256 slots by the hash's first byte; ``id = bucket << 8 | slot`` and ``packed`` holds one
+  5-byte record per leaf: its index within the bucket (uint16) and the hash's bytes 1-3.
+  Candidates are confirmed against the stored leaf hash. Integration appends to about 256
+  small rows of the newest bucket per batch, whatever the log's size (a row per leaf in a
+  ``(prefix, idx)`` index cost a B-tree insert, most of a durable append, and a random
+  page once the log was large: the append rate fell as the log grew, issue #12); a lookup
+  reads one row per bucket (``n / 65536``). Files of earlier releases
+  (``log_leaf_index``) are migrated when opened.
 
 Each :meth:`append_entries` and :meth:`integrate` is one ``BEGIN IMMEDIATE`` transaction;
 ``synchronous=FULL`` (default) makes a returned commit survive power loss. Full chunks
@@ -40,11 +48,50 @@ _SCHEMA = (
     + """
 CREATE TABLE IF NOT EXISTS log_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS log_tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS log_leaf_index(
-    prefix INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(prefix, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_leaf_slots(id INTEGER PRIMARY KEY, packed BLOB NOT NULL);
 """
 )
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+MMAP_BYTES = 1 << 32
+"""Reads go through a memory map of up to this much of the file (no read() per page)."""
+LEAF_BUCKET_BITS = 16
+LEAF_BUCKET = 1 << LEAF_BUCKET_BITS
+"""Leaves per bucket of the leaf-hash index."""
+_RECORD = 5
+_APPEND_SLOT = (
+    "INSERT INTO log_leaf_slots(id, packed) VALUES (?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET packed = packed || excluded.packed"
+)
+
+
+def leaf_slot_rows(start: int, hashes: bytes) -> list[tuple[int, bytes]]:
+    """The ``log_leaf_slots`` additions for the leaf hashes ``hashes`` (concatenated) of
+    indices ``start, start + 1, …``: ``(id, records)`` with ``id = bucket << 8 | slot``."""
+    rows: dict[int, bytearray] = {}
+    for at in range(0, len(hashes), HASH_SIZE):
+        index = start + at // HASH_SIZE
+        key = (index >> LEAF_BUCKET_BITS) << 8 | hashes[at]
+        record = (index & (LEAF_BUCKET - 1)).to_bytes(2, "big") + hashes[at + 1 : at + 4]
+        packed = rows.get(key)
+        if packed is None:
+            rows[key] = bytearray(record)
+        else:
+            packed += record
+    return [(key, bytes(packed)) for key, packed in rows.items()]
+
+
+def leaf_slot_candidates(bucket: int, packed: bytes, leaf_hash: bytes) -> list[int]:
+    """Indices in one slot row whose leaf hash may be ``leaf_hash`` (bytes 0-3 agree)."""
+    tag = leaf_hash[1:4]
+    out = []
+    at = packed.find(tag)
+    while at >= 0:
+        if at % _RECORD == 2:
+            out.append(bucket << LEAF_BUCKET_BITS | int.from_bytes(packed[at - 2 : at], "big"))
+            at = packed.find(tag, at + 3)
+        else:
+            at = packed.find(tag, at + 1)
+    return out
 
 
 def next_entry_index(db: sqlite3.Connection) -> int:
@@ -66,10 +113,6 @@ def _chunk_id(level: int, chunk: int) -> int:
     return level << 48 | chunk
 
 
-def _prefix(leaf_hash: bytes) -> int:
-    return int.from_bytes(leaf_hash[:4], "big", signed=True)
-
-
 class SQLiteLogStore:
     """A durable log store in one SQLite file. Thread-safe (one connection, one lock)."""
 
@@ -87,12 +130,32 @@ class SQLiteLogStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute("PRAGMA busy_timeout=10000")  # several worker processes share it
+        self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # proofs read random chunks
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        self._migrate_leaf_index()
         self._index_leaves = index_leaves
         self._cache: dict[int, bytes] = {}
         self._cached_ids: dict[int, list[int]] = {}
         self._cache_max = cache_chunks
+
+    def _migrate_leaf_index(self) -> None:
+        """Move an earlier release's ``log_leaf_index(prefix, idx)`` (the leaf hash's first
+        4 bytes as a signed int) into the slots, in one transaction."""
+        old = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_leaf_index'"
+        ).fetchone()
+        if old is None:
+            return
+        with self._transaction() as db:
+            rows: dict[int, bytearray] = {}
+            for prefix, index in db.execute("SELECT prefix, idx FROM log_leaf_index ORDER BY idx"):
+                head = int(prefix).to_bytes(4, "big", signed=True)
+                key = (index >> LEAF_BUCKET_BITS) << 8 | head[0]
+                record = (index & (LEAF_BUCKET - 1)).to_bytes(2, "big") + head[1:]
+                rows.setdefault(key, bytearray()).extend(record)
+            db.executemany(_APPEND_SLOT, ((k, bytes(v)) for k, v in rows.items()))
+            db.execute("DROP TABLE log_leaf_index")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -142,45 +205,74 @@ class SQLiteLogStore:
             raise NotFoundError("entries not sequenced", start=start, end=end)
         return [bytes(r[0]) for r in rows]
 
-    def _chunks(self, ids: set[int]) -> dict[int, bytes]:
-        with self._lock:
-            found = {i: self._cache[i] for i in ids if i in self._cache}
-            missing = sorted(ids - found.keys())
-            for at in range(0, len(missing), 500):
-                part = missing[at : at + 500]
+    def _fetch(self, ids: Sequence[int], found: dict[int, bytes]) -> None:
+        """Read the chunks ``ids`` (not cached) into ``found``, caching the full ones.
+        The caller holds the lock."""
+        for at in range(0, len(ids), 500):
+            part = ids[at : at + 500]
+            if len(part) == 1:
+                rows = self._db.execute(
+                    "SELECT id, hashes FROM log_tiles WHERE id = ?", part
+                ).fetchall()
+            else:
                 marks = ",".join("?" * len(part))
                 rows = self._db.execute(
                     f"SELECT id, hashes FROM log_tiles WHERE id IN ({marks})",  # noqa: S608
                     part,
                 ).fetchall()
-                for chunk_id, raw in rows:
-                    found[chunk_id] = blob = bytes(raw)
-                    if len(blob) == CHUNK_BYTES:
-                        self._remember(chunk_id, blob)
+            for chunk_id, raw in rows:
+                found[chunk_id] = blob = bytes(raw)
+                self._remember(chunk_id, blob)
+
+    def _chunks(self, ids: set[int]) -> dict[int, bytes]:
+        with self._lock:
+            cache = self._cache
+            found = {i: cache[i] for i in ids if len(cache.get(i, b"")) == CHUNK_BYTES}
+            missing = sorted(ids - found.keys())
+            if missing:
+                self._fetch(missing, found)
             return found
 
     def _remember(self, chunk_id: int, blob: bytes) -> None:
-        """Cache a full (immutable) chunk. When full, the lowest level goes first: every
-        proof shares the upper levels, while a low-level chunk serves few leaves."""
+        """Cache a chunk. Stored hashes never change, they only grow at the end of their
+        level: a full chunk is cached for good, a partial one holds for every index it
+        covers (:meth:`read_nodes` reads it again for one beyond). When full, the lowest
+        level goes first: every proof shares the upper levels, while a low-level chunk
+        serves few leaves."""
         level = chunk_id >> 48
+        if chunk_id in self._cache:  # a partial chunk read again, longer now
+            self._cache[chunk_id] = blob
+            return
         if len(self._cache) >= self._cache_max:
             lowest = min((lvl for lvl, keys in self._cached_ids.items() if keys), default=None)
-            if lowest is None or lowest > level:
-                return
+            if lowest is None or lowest >= level:
+                return  # never churn: a chunk only displaces one of a lower level
             while self._cached_ids[lowest] and len(self._cache) >= self._cache_max:
                 self._cache.pop(self._cached_ids[lowest].pop(), None)
         self._cache[chunk_id] = blob
         self._cached_ids.setdefault(level, []).append(chunk_id)
 
     def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
-        chunks = self._chunks({_chunk_id(lvl, i >> TILE_HEIGHT) for lvl, i in addresses})
-        out = []
-        for level, index in addresses:
-            blob = chunks.get(_chunk_id(level, index >> TILE_HEIGHT), b"")
-            at = (index % TILE_WIDTH) * HASH_SIZE
-            if at + HASH_SIZE > len(blob):
+        ids = [level << 48 | index >> TILE_HEIGHT for level, index in addresses]
+        ends = [((index & (TILE_WIDTH - 1)) + 1) * HASH_SIZE for _level, index in addresses]
+        with self._lock:
+            blobs: list[bytes | None] = list(map(self._cache.get, ids))
+            for at, (blob, end) in enumerate(zip(blobs, ends, strict=False)):
+                if blob is not None and len(blob) < end:  # beyond a cached partial chunk
+                    blobs[at] = None
+            if None in blobs:
+                found: dict[int, bytes] = {}
+                self._fetch(
+                    list(dict.fromkeys(i for i, b in zip(ids, blobs, strict=False) if b is None)),
+                    found,
+                )
+                blobs = [
+                    found.get(i, b"") if b is None else b for i, b in zip(ids, blobs, strict=False)
+                ]
+        out = [blob[end - HASH_SIZE : end] for blob, end in zip(blobs, ends, strict=False)]  # type: ignore[index]
+        for (level, index), value in zip(addresses, out, strict=False):
+            if index < 0 or len(value) != HASH_SIZE:
                 raise LogIntegrityError("a needed stored hash is missing", level=level, index=index)
-            out.append(blob[at : at + HASH_SIZE])
         return out
 
     def read_hash_tile(self, level: int, index: int) -> bytes:
@@ -189,14 +281,22 @@ class SQLiteLogStore:
     def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
         if not self._index_leaves:
             raise NotFoundError("this log store does not index leaf hashes")
+        if below <= 0:
+            return None
+        ids = [b << 8 | leaf_hash[0] for b in range(((below - 1) >> LEAF_BUCKET_BITS) + 1)]
+        candidates: list[int] = []
         with self._lock:
-            rows = self._db.execute(
-                "SELECT idx FROM log_leaf_index WHERE prefix = ? AND idx < ? ORDER BY idx",
-                (_prefix(leaf_hash), below),
-            ).fetchall()
-        for (index,) in rows:
+            for at in range(0, len(ids), 500):
+                part = ids[at : at + 500]
+                marks = ",".join("?" * len(part))
+                for key, packed in self._db.execute(
+                    f"SELECT id, packed FROM log_leaf_slots WHERE id IN ({marks})",  # noqa: S608
+                    part,
+                ):
+                    candidates += leaf_slot_candidates(key >> 8, bytes(packed), leaf_hash)
+        for index in sorted(i for i in candidates if i < below):
             if self.read_nodes([(0, index)])[0] == leaf_hash:
-                return int(index)
+                return index
         return None
 
     def stored_counts(self) -> dict[int, int]:
@@ -239,13 +339,7 @@ class SQLiteLogStore:
             for level, start, data in runs:
                 self._append_run(db, level, start, data)
                 if level == 0 and self._index_leaves:
-                    db.executemany(
-                        "INSERT OR IGNORE INTO log_leaf_index(prefix, idx) VALUES (?, ?)",
-                        (
-                            (_prefix(data[i : i + HASH_SIZE]), start + i // HASH_SIZE)
-                            for i in range(0, len(data), HASH_SIZE)
-                        ),
-                    )
+                    db.executemany(_APPEND_SLOT, leaf_slot_rows(start, data))
             db.execute(
                 "INSERT OR REPLACE INTO log_meta(key, value) VALUES ('checkpoint', ?)",
                 (checkpoint,),

@@ -67,7 +67,7 @@ async def issue(request: Request, svc: Svc) -> JSONResponse:
     agency = authenticate_agency(request, svc)
     agency.require("issue")
     body = require_object(await read_json(request), "body")
-    issuer = svc.store.get_issuer(agency.issuer_id)
+    issuer = svc.trust.issuer(agency.issuer_id)
     return JSONResponse(await issue_credential(svc, issuer, body, request), status_code=201)
 
 

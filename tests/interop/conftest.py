@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.conftest import REPO
 from tests.service.conftest import client, clock, settings  # noqa: F401 -- shared fixtures
@@ -107,9 +108,10 @@ def acapy() -> Iterator[AcaPy]:
     # for an agent that listens on loopback for this test session.
     command = [
         str(executable), "start", "--no-ledger", "--no-transport",
-        "--admin", "127.0.0.1", str(port), "--admin-api-key", api_key,
-        "--wallet-type", "askar", "--wallet-name", "interop", "--wallet-key",
-        secrets.token_urlsafe(16), "--auto-provision", "--log-level", "warning",
+        # "--opt=value": a token may begin with "-", which argparse would read as an option.
+        "--admin", "127.0.0.1", str(port), f"--admin-api-key={api_key}",
+        "--wallet-type", "askar", "--wallet-name", "interop",
+        f"--wallet-key={secrets.token_urlsafe(16)}", "--auto-provision", "--log-level", "warning",
     ]  # fmt: skip
     log = (home / "acapy.log").open("w")
     proc = subprocess.Popen(
@@ -172,3 +174,24 @@ def digitalbazaar() -> NodePeer:
             pytest.fail(message)
         pytest.skip(message)
     return NodePeer(js / "peer.mjs")
+
+
+PROOF_VERIFICATION_ERROR = "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
+
+
+def assert_verifies_here(api: TestClient, vc: dict[str, Any]) -> dict[str, Any]:
+    """POST ``vc`` to our verifier: 200, verified, proof and issuer valid; the body."""
+    response = api.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert body["verified"] is True
+    assert body["results"]["proof"]["valid"] is True
+    assert body["results"]["issuer"]["valid"] is True
+    return body
+
+
+def assert_refused_here(api: TestClient, vc: dict[str, Any]) -> None:
+    """POST ``vc`` to our verifier: 422 with the proof-verification problem type."""
+    response = api.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == PROOF_VERIFICATION_ERROR

@@ -215,3 +215,101 @@ def test_the_fast_inclusion_path_equals_the_plan_resolved(built: Path, signer: N
             path, leaf = reader._path(index, size)
             assert list(path) == slow and leaf == store.read_nodes([(0, index)])[0]
     store.close()
+
+
+def test_a_fold_is_remembered_only_once_its_proof_verified(
+    tmp_path: Path, signer: NoteSigner
+) -> None:
+    """A right-edge fold built on a damaged node is refused and not kept: once the store
+    is repaired, the same proof is served (and checks out independently)."""
+    store = MemoryLogStore()
+    size = 300  # leaf 0's path ends with the fold of [256, 300)
+
+    async def run() -> None:
+        log = TransparencyLog(store, signer)
+        await log.start()
+        await asyncio.gather(*(log.append(b"f%d" % i) for i in range(size)))
+        await log.integrate()
+        await log.stop()
+
+    asyncio.run(run())
+    reader = LogReader(store, signer.verifier, signer.name)
+    store.nodes.levels[5][8 * 32] ^= 0x01  # node 5/8 = [256, 288): inside the fold
+    with pytest.raises(LogIntegrityError):
+        reader.inclusion_proof(0, size)
+    store.nodes.levels[5][8 * 32] ^= 0x01
+    proof = reader.inclusion_proof(0, size)
+    root = reader.root(size)
+    proofs.verify_inclusion(0, size, leaf_hash(b"f0"), proof.path, root)
+
+
+def test_a_leaf_index_of_an_earlier_release_is_migrated(tmp_path: Path) -> None:
+    """Files written before issue #12's slot index (``log_leaf_index(prefix, idx)``) are
+    migrated when opened: every leaf is still found, and the old table is gone."""
+    from identity.log.tree import EMPTY_FRONTIER, extend, leaf_hashes
+
+    path = tmp_path / "old.sqlite3"
+    entries = [b"m%d" % i for i in range(500)]
+    leaves = leaf_hashes(entries)
+    store = SQLiteLogStore(path, index_leaves=False)
+    store.append_entries(entries)
+    _, runs = extend(EMPTY_FRONTIER, leaves)
+    store.integrate(None, b"cp", runs)
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE log_leaf_index(prefix INTEGER, idx INTEGER)")
+        db.executemany(
+            "INSERT INTO log_leaf_index VALUES (?, ?)",
+            [(int.from_bytes(h[:4], "big", signed=True), i) for i, h in enumerate(leaves)],
+        )
+    store = SQLiteLogStore(path)
+    assert [store.find_leaf(h, 500) for h in leaves] == list(range(500))
+    store.close()
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert "log_leaf_index" not in tables and "log_leaf_slots" in tables
+
+
+def _memory_log(signer: NoteSigner, size: int) -> MemoryLogStore:
+    store = MemoryLogStore()
+
+    async def run() -> None:
+        log = TransparencyLog(store, signer)
+        await log.start()
+        await asyncio.gather(*(log.append(b"a%d" % i) for i in range(size)))
+        await log.integrate()
+        await log.stop()
+
+    asyncio.run(run())
+    return store
+
+
+def test_anchored_proofs_equal_the_full_ones_and_refuse_damage(signer: NoteSigner) -> None:
+    """Proofs checked only up to a verified anchor subtree (``ANCHOR_LEVEL``) are the
+    RFC 9162 paths; a damaged node below the anchor is refused (the full check runs and
+    names it); a damaged node above it is never served (the verified path is)."""
+    from identity.log.reader import ANCHOR_LEVEL
+
+    size = 3 * (1 << ANCHOR_LEVEL) + 5  # anchors 0, 1 and 2 complete and not the last
+    store = _memory_log(signer, size)
+    reader = LogReader(store, signer.verifier, signer.name)
+    root = reader.root(size)
+    for index in range(0, size, 7):
+        first = reader.inclusion_proof(index, size)
+        again = reader.inclusion_proof(index, size)
+        slow = proofs.resolve(proofs.inclusion_plan(index, size), store.read_nodes)
+        assert list(first.path) == list(again.path) == slow
+        proofs.verify_inclusion(index, size, leaf_hash(b"a%d" % index), again.path, root)
+    assert reader._anchored_proof(7, size) is not None  # the fast path serves it now
+    assert reader._anchored_proof(size - 1, size) is None  # the last anchor: full check
+    store.nodes.levels[3][(7 >> 3 ^ 1) * 32] ^= 0x01  # a sibling on leaf 7's lower path
+    with pytest.raises(LogIntegrityError, match="damaged"):
+        reader.inclusion_proof(7, size)
+    store.nodes.levels[3][(7 >> 3 ^ 1) * 32] ^= 0x01
+    store.nodes.levels[ANCHOR_LEVEL][1 * 32] ^= 0x01  # anchor 1's hash: above anchor 0
+    try:
+        proof = reader.inclusion_proof(14, size)
+    except LogIntegrityError:
+        pass
+    else:
+        proofs.verify_inclusion(14, size, leaf_hash(b"a14"), proof.path, root)

@@ -56,3 +56,22 @@ def test_range_nodes_cover_the_range() -> None:
             for level, index in proofs.range_nodes(begin, end):
                 covered.extend(range(index << level, (index + 1) << level))
             assert covered == list(range(begin, end))
+
+
+def test_inclusion_addresses_equal_the_rfc_plan() -> None:
+    """The read path's bit-arithmetic addresses name exactly the ranges of RFC 9162
+    §2.1.3.1's PATH, for every leaf of every size up to 300 and leaves of large sizes."""
+    cases = [(i, n) for n in range(1, 301) for i in range(n)]
+    cases += [(i, n) for n in (10_000_000, 2**23, 2**23 + 1, 2**40 - 3) for i in
+              (0, 1, n // 3, n // 2, n - 2, n - 1)]  # fmt: skip
+    for index, size in cases:
+        path, edge = proofs.inclusion_addresses(index, size)
+        plan = proofs.inclusion_plan(index, size)
+        assert len(path) == len(plan)
+        for address, (begin, end) in zip(path, plan, strict=True):
+            if address is None:
+                assert (begin, end) == edge and end == size
+            else:
+                level, node = address
+                assert (node << level, (node + 1) << level) == (begin, end)
+        assert (None in path) == (edge != (0, 0))

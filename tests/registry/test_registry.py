@@ -127,6 +127,20 @@ def _root(types: set[str] | None = None, issuer: str = "bureau") -> Accreditatio
     )
 
 
+def _to_district(parent: Accreditation | None, **overrides: Any) -> Accreditation:
+    """``parent`` (the bureau by default) delegates type A to the district for a year."""
+    args: dict[str, Any] = dict(
+        new_id="d-1",
+        issuer_id="district",
+        types=["A"],
+        valid_from=T0,
+        valid_until=T0 + YEAR,
+        now=T0,
+        by="bureau",
+    )
+    return delegate(parent, **{**args, **overrides})
+
+
 def _lookup(*accs: Accreditation) -> tuple[Any, Any]:
     by_id = {a.id: a for a in accs}
     return (lambda issuer: [a for a in accs if a.issuer_id == issuer]), by_id.__getitem__
@@ -134,16 +148,7 @@ def _lookup(*accs: Accreditation) -> tuple[Any, Any]:
 
 def test_the_root_accredits_and_the_bureau_delegates_a_subset() -> None:
     root = _root()
-    child = delegate(
-        root,
-        new_id="d-1",
-        issuer_id="district",
-        types=["A"],
-        valid_from=T0,
-        valid_until=T0 + YEAR / 2,
-        now=T0,
-        by="bureau",
-    )
+    child = _to_district(root, valid_until=T0 + YEAR / 2)
     result = accredited_for("district", "A", T0 + timedelta(days=10), *_lookup(root, child))
     assert result.accredited
     assert [a.accredited_by for a in result.chain] == ["bureau", "operator"]
@@ -153,16 +158,7 @@ def test_the_root_accredits_and_the_bureau_delegates_a_subset() -> None:
 
 def test_a_delegation_dies_with_its_parent() -> None:
     root = _root()
-    child = delegate(
-        root,
-        new_id="d-1",
-        issuer_id="district",
-        types=["A"],
-        valid_from=T0,
-        valid_until=T0 + YEAR,
-        now=T0,
-        by="bureau",
-    )
+    child = _to_district(root)
     revoked_root = replace(root, revoked_at=T0 + timedelta(days=5))
     lookup = _lookup(revoked_root, child)
     assert accredited_for("district", "A", T0 + timedelta(days=4), *lookup).accredited
@@ -179,67 +175,21 @@ def test_a_delegation_dies_with_its_parent() -> None:
     ],
 )
 def test_bad_delegations_are_refused(kwargs: dict[str, Any], error: type[Exception]) -> None:
-    args: dict[str, Any] = dict(
-        new_id="d-1",
-        issuer_id="district",
-        types=["A"],
-        valid_from=T0,
-        valid_until=T0 + YEAR,
-        now=T0,
-        by="bureau",
-    )
-    args.update(kwargs)
     with pytest.raises(error):
-        delegate(_root(), **args)
+        _to_district(_root(), **kwargs)
 
 
 def test_delegation_deeper_than_one_level_is_refused() -> None:
-    child = delegate(
-        _root(),
-        new_id="d-1",
-        issuer_id="district",
-        types=["A"],
-        valid_from=T0,
-        valid_until=T0 + YEAR,
-        now=T0,
-        by="bureau",
-    )
+    child = _to_district(_root())
     with pytest.raises(PermissionDeniedError, match="deeper"):
-        delegate(
-            child,
-            new_id="d-2",
-            issuer_id="street",
-            types=["A"],
-            valid_from=T0,
-            valid_until=T0 + YEAR,
-            now=T0,
-            by="district",
-        )
+        _to_district(child, new_id="d-2", issuer_id="street", by="district")
 
 
 def test_an_expired_parent_cannot_delegate() -> None:
     with pytest.raises(PermissionDeniedError):
-        delegate(
-            _root(),
-            new_id="d-1",
-            issuer_id="district",
-            types=["A"],
-            valid_from=T0,
-            valid_until=T0 + YEAR,
-            now=T0 + 2 * YEAR,
-            by="bureau",
-        )
+        _to_district(_root(), now=T0 + 2 * YEAR)
 
 
 def test_an_empty_window_is_a_range_error() -> None:
     with pytest.raises(RangeError):
-        delegate(
-            None,
-            new_id="r",
-            issuer_id="x",
-            types=["A"],
-            valid_from=T0,
-            valid_until=T0,
-            now=T0,
-            by="operator",
-        )
+        _to_district(None, valid_until=T0, by="operator")

@@ -50,7 +50,7 @@ def test_a_corrupted_level_counter_on_redis_is_named_by_health(
     assert issue(client, agency, waitForCheckpoint=True).status_code == 201
     assert client.get("/health").status_code == 200
     log_store = services_of(client).log.store
-    log_store._client.hincrby(log_store._p + "levels", "0", 1)  # type: ignore[attr-defined]
+    log_store._client.hincrby(log_store._keys.levels, "0", 1)  # type: ignore[attr-defined]
     caplog.set_level(logging.INFO, logger="identity.log")
     waiting = issue(client, agency, credential_for(agency["did"]), waitForCheckpoint=True)
     assert waiting.status_code == 503, waiting.text  # was a 500

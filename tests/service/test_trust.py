@@ -132,18 +132,23 @@ def test_require_accredited_issuer_fails_a_foreign_issuer(client: TestClient) ->
     assert [p["check"] for p in strict.json()["problemDetails"]] == ["issuerTrust"]
 
 
+def _delegation(to: dict[str, Any], parent: str) -> dict[str, Any]:
+    """The body delegating ResidencePermitCredential to ``to`` under accreditation ``parent``."""
+    return {
+        "issuer": to["id"],
+        "types": ["ResidencePermitCredential"],
+        "validUntil": "2026-12-01T00:00:00Z",
+        "parent": parent,
+    }
+
+
 def test_a_bureau_delegates_a_subset_to_its_district_office(client: TestClient) -> None:
     bureau = make_issuer(client)
     district = make_issuer(client, "Xuhui District Office", accredit=False)
     response = client.post(
         "/accreditations",
         headers=_auth(bureau),
-        json={
-            "issuer": district["id"],
-            "types": ["ResidencePermitCredential"],
-            "validUntil": "2026-12-01T00:00:00Z",
-            "parent": bureau["accreditation"],
-        },
+        json=_delegation(district, bureau["accreditation"]),
     )
     assert response.status_code == 201, response.text
     assert response.json()["accreditedBy"] == bureau["id"] and response.json()["depth"] == 1
@@ -176,12 +181,7 @@ def test_bad_delegations_change_nothing(
 ) -> None:
     bureau = make_issuer(client)
     district = make_issuer(client, "District", accredit=False)
-    body = {
-        "issuer": district["id"],
-        "types": ["ResidencePermitCredential"],
-        "validUntil": "2026-12-01T00:00:00Z",
-        "parent": bureau["accreditation"],
-    } | change
+    body = _delegation(district, bureau["accreditation"]) | change
     before = _accreditations(client)
     response = client.post("/accreditations", headers=_auth(bureau), json=body)
     assert response.status_code == status, response.text
@@ -196,23 +196,13 @@ def test_delegation_deeper_than_one_level_is_403(client: TestClient) -> None:
     child = client.post(
         "/accreditations",
         headers=_auth(bureau),
-        json={
-            "issuer": district["id"],
-            "types": ["ResidencePermitCredential"],
-            "validUntil": "2026-12-01T00:00:00Z",
-            "parent": bureau["accreditation"],
-        },
+        json=_delegation(district, bureau["accreditation"]),
     ).json()
     before = _accreditations(client)
     response = client.post(
         "/accreditations",
         headers=_auth(district),
-        json={
-            "issuer": street["id"],
-            "types": ["ResidencePermitCredential"],
-            "validUntil": "2026-12-01T00:00:00Z",
-            "parent": child["id"],
-        },
+        json=_delegation(street, child["id"]),
     )
     assert response.status_code == 403
     assert _accreditations(client) == before

@@ -245,3 +245,47 @@ def test_a_redis_holding_another_logs_origin_is_refused_by_open() -> None:
         with pytest.raises(LogIntegrityError):
             RedisLogStore(client, prefix).open(ORIGIN, KEY)
         RedisLogStore(client, prefix + "next:").open(ORIGIN, KEY)  # another prefix, another log
+
+
+def test_reads_of_a_partial_chunk_see_it_grow(log_store: LogStore) -> None:
+    """A chunk read while partial (and cached by the store) still serves the hashes
+    appended to it later, and a partial tile is read as it is now (issue #12 caches
+    partial chunks: hashes only ever grow at the end of their level)."""
+    log_store.open(ORIGIN, KEY)
+    leaves = leaf_hashes([b"g%d" % i for i in range(600)])
+    frontier, runs = extend(EMPTY_FRONTIER, leaves[:300])
+    log_store.integrate(None, b"cp1", runs)
+    assert log_store.read_nodes([(0, 299), (1, 149)])[0] == leaves[299]
+    assert log_store.read_hash_tile(0, 1) == b"".join(leaves[256:300])
+    with pytest.raises(LogIntegrityError):
+        log_store.read_nodes([(0, 300)])
+    _, more = extend(frontier, leaves[300:])
+    log_store.integrate(b"cp1", b"cp2", more)
+    assert log_store.read_nodes([(0, 299), (0, 300), (0, 511)]) == [
+        leaves[299],
+        leaves[300],
+        leaves[511],
+    ]
+    assert log_store.read_hash_tile(0, 1) == b"".join(leaves[256:512])
+    assert log_store.read_hash_tile(0, 2) == b"".join(leaves[512:600])
+    tree = MerkleTree()
+    for i in range(600):
+        tree.append(b"g%d" % i)
+    assert log_store.read_nodes([(1, 149), (1, 299)]) == tree.nodes.read([(1, 149), (1, 299)])
+
+
+def test_find_leaf_finds_leaves_in_every_bucket(log_store: LogStore) -> None:
+    """Leaf lookup is exact on both sides of the SQLite index's 65,536-leaf buckets and
+    returns the lowest index when a leaf repeats."""
+    log_store.open(ORIGIN, KEY)
+    n = 65_536 + 300
+    entries = [b"b%d" % i for i in range(n)]
+    entries[65_540] = entries[7]  # the same leaf twice, in two buckets
+    leaves = leaf_hashes(entries)
+    _, runs = extend(EMPTY_FRONTIER, leaves)
+    log_store.integrate(None, b"cp", runs)
+    for index in (0, 65_535, 65_536, 65_537, n - 1):
+        assert log_store.find_leaf(leaves[index], n) == index
+        assert log_store.find_leaf(leaves[index], index) is None
+    assert log_store.find_leaf(leaves[7], n) == 7
+    assert log_store.find_leaf(leaves[65_540], n) == 7

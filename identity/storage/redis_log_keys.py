@@ -1,0 +1,69 @@
+"""Every Redis key of the transparency log, in one place.
+
+:class:`~identity.storage.redis_log.RedisLogStore` and the record stores that admit acts
+into the log (:mod:`identity.storage.redis_base`) both name keys only through
+:func:`log_keys`. The Lua scripts of :mod:`identity.storage.redis_log` build the
+per-chunk names from the prefixes passed to them (``entries`` and ``tiles``), so a
+change of layout -- a Redis Cluster hash tag in the prefix, say -- is made here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOG_NAMESPACE = "log:"
+"""Where the log lives under the operator's key prefix."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogKeys:
+    """The log's key names under one prefix (``<prefix>log:…``)."""
+
+    base: str
+
+    @property
+    def meta(self) -> str:
+        """Hash: ``origin``, ``public_key``, ``checkpoint``."""
+        return self.base + "meta"
+
+    @property
+    def size(self) -> str:
+        """The entry counter (the next index)."""
+        return self.base + "size"
+
+    @property
+    def levels(self) -> str:
+        """Hash: level -> how many hashes it holds."""
+        return self.base + "levels"
+
+    @property
+    def leaves(self) -> str:
+        """Hash: leaf hash -> lowest index with it."""
+        return self.base + "leaves"
+
+    @property
+    def entries(self) -> str:
+        """Prefix of the entry bundles; :meth:`entry_bundle` names one."""
+        return self.base + "entries:"
+
+    @property
+    def tiles(self) -> str:
+        """Prefix of the stored-hash chunks; :meth:`tile` names one."""
+        return self.base + "tile:"
+
+    def entry_bundle(self, chunk: int) -> str:
+        """Entries ``256·chunk …`` as one tlog-tiles bundle."""
+        return f"{self.entries}{chunk}"
+
+    def tile(self, level: int, chunk: int) -> str:
+        """Stored hashes ``256·chunk …`` of tree ``level``."""
+        return f"{self.tiles}{level}:{chunk}"
+
+    def append_token(self, token: str) -> str:
+        """The first index of an append call, kept so a retried call is not applied twice."""
+        return f"{self.base}append:{token}"
+
+
+def log_keys(prefix: str) -> LogKeys:
+    """The log's keys under the operator's ``prefix`` (e.g. ``identity:``)."""
+    return LogKeys(prefix + LOG_NAMESPACE)

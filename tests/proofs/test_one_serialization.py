@@ -1,0 +1,64 @@
+"""One canonical serialization per verify: the JCS members the proof check serialized
+are the bytes whose digest finds the anchor, and they equal the reference JCS."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import identity.canonical.members as members
+from identity.canonical import jcs_reference
+from identity.clock import FixedClock
+from identity.credentials.issuer import credential_digest
+from identity.credentials.verifier import Verified, Verifier
+from identity.keys import Ed25519PrivateKey
+from identity.proofs import add_proof
+from tests.proofs.support import REGISTRY, RESOLVER, service_credential
+
+
+def signed() -> dict[str, Any]:
+    key = Ed25519PrivateKey(b"\x05" * 32)
+    did = "did:key:" + key.public_key().multibase
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "created": "2026-01-01T00:00:00Z",
+        "verificationMethod": f"{did}#{did[8:]}",
+        "proofPurpose": "assertionMethod",
+    }
+    suite = REGISTRY.named("DataIntegrityProof", "eddsa-jcs-2022")
+    return add_proof(suite, {**service_credential(), "issuer": did}, options, key)
+
+
+def test_the_anchor_digest_is_the_reference_digest_from_the_proof_checks_members() -> None:
+    document = signed()
+    seen: list[Verified] = []
+    runs: list[tuple[str, ...]] = []
+    original = members.jcs
+
+    def counting(value: Any) -> bytes:
+        if isinstance(value, dict) and all(value.get(k) is document.get(k) for k in value):
+            runs.append(tuple(value))
+        return original(value)
+
+    def capture(verified: Verified, _: dict[str, Any]) -> dict[str, Any]:
+        seen.append(verified)
+        return {}
+
+    verifier = Verifier(
+        REGISTRY, RESOLVER, FixedClock(datetime(2026, 6, 1, tzinfo=UTC)), [("capture", capture)]
+    )
+    members.jcs = counting  # type: ignore[assignment]
+    try:
+        verifier.verify(document)
+        digest = seen[0].credential_digest()
+    finally:
+        members.jcs = original  # type: ignore[assignment]
+    assert digest == hashlib.sha256(jcs_reference(document)).digest()
+    assert digest == credential_digest(document)
+    # The runs of members the proof check serialized were reused for the digest: no
+    # member of the credential was serialized in two runs.
+    covered = [k for run in runs for k in run]
+    assert covered and len(covered) == len(set(covered))
+    assert set(covered) <= set(document) - {"proof"}
