@@ -24,8 +24,9 @@ drops an incomplete block when it reloads the AOF.
 
 Durability: as :mod:`identity.storage.redis` -- an acknowledged append survives a host
 crash only with ``appendonly yes`` and ``appendfsync always``; ``everysec`` may lose about
-the last second. The scripts touch keys they do not declare, so they need a standalone
-Redis (with replicas / Sentinel), not Redis Cluster. Redis failures surface as
+the last second. The scripts touch keys they do not declare; on a Redis Cluster that is
+allowed because every log key carries the prefix's hash tag (one slot,
+:func:`~identity.storage.redis_cluster.key_prefix`). Redis failures surface as
 :class:`UnavailableError`.
 """
 
