@@ -25,11 +25,13 @@ from identity.log.sequencer import TransparencyLog
 from identity.log.store import LogStore
 from identity.registry.types import CredentialType
 from identity.storage.memory_log import MemoryLogStore
+from identity.storage.redis_cluster import CLUSTER_SCHEMES
+from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.storage.redis_log import RedisLogStore
 from identity.storage.sqlite_log import SQLiteLogStore
 from identity.stores import Anchor, CredentialStore, IssuerRecord
 from service.settings import Settings
-from service.storage import sqlite_path
+from service.storage import REDIS_SCHEMES, redis_options, sqlite_path
 
 
 def log_key(master_secret: bytes, origin: str) -> Ed25519PrivateKey:
@@ -48,7 +50,11 @@ def open_log_store(settings: Settings) -> LogStore:
         # The records' own file: acts admit their entries in their own transaction.
         path = sqlite_path(url, data_dir=settings.data_dir)
         return SQLiteLogStore(path, synchronous=settings.sqlite_synchronous)
-    if url.startswith(("redis://", "rediss://")):
+    if url.startswith(REDIS_SCHEMES):
+        if url.startswith(CLUSTER_SCHEMES) or settings.redis_min_replicas:
+            return DurableRedisLogStore.open_url(
+                url, settings.redis_prefix, **redis_options(settings)
+            )
         return RedisLogStore.from_url(
             url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
         )

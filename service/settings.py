@@ -33,6 +33,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from identity.storage.redis_cluster import CLUSTER_SCHEMES
+
 log = logging.getLogger("identity.settings")
 
 MASTER_KEY_FILE = "master.key"
@@ -66,8 +68,9 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     data_dir: Path = Path("data")
     storage_url: str = ""
-    """``sqlite:///path/file.sqlite3`` (default: ``<data_dir>/identity.sqlite3``) or
-    ``redis://host:port/db``."""
+    """``sqlite:///path/file.sqlite3`` (default: ``<data_dir>/identity.sqlite3``),
+    ``redis://host:port/db``, or a Redis Cluster: ``redis+cluster://host:port,host:port``
+    (``rediss+cluster://`` with TLS; see :mod:`identity.storage.redis_cluster`)."""
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
     redis_prefix: str = Field(default="identity:", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
     """Key namespace, so several services can share one Redis."""
@@ -75,6 +78,12 @@ class Settings(BaseSettings):
     redis_initialize: bool = False
     """Production refuses an empty Redis namespace (a mistyped prefix) unless this is set
     for the very first start."""
+    redis_min_replicas: int = Field(default=0, ge=0, le=16)
+    """Redis replicas that must acknowledge a write (``WAIT``) before it is answered as
+    done (201); 0: none -- a failover may lose the last acknowledged writes."""
+    redis_wait_timeout_ms: int = Field(default=1000, ge=1, le=60_000)
+    """How long a write waits for ``redis_min_replicas``; then 503, never 201. Keep it
+    below ``redis_timeout_s``."""
 
     admin_token: SecretStr | None = Field(default=None, validate_default=True)
     master_secret: SecretStr | None = Field(default=None, validate_default=True)
@@ -152,8 +161,12 @@ class Settings(BaseSettings):
     @field_validator("storage_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite:///", "redis://", "rediss://", "memory://")):
-            raise ValueError("must start with sqlite:///, redis://, rediss:// or memory://")
+        schemes = ("sqlite:///", "redis://", "rediss://", "memory://", *CLUSTER_SCHEMES)
+        if value and not value.startswith(schemes):
+            raise ValueError(
+                "must start with sqlite:///, redis://, rediss://, redis+cluster://, "
+                "rediss+cluster:// or memory://"
+            )
         return value
 
     @field_validator("contexts_dir")

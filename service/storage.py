@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import redis
+from redis.exceptions import RedisClusterException
 
 from identity.directory_store import DirectoryStore
 from identity.errors import UnavailableError
@@ -11,6 +15,7 @@ from identity.storage.memory import MemoryStore
 from identity.storage.memory_directory import MemoryDirectoryStore
 from identity.storage.memory_log import MemoryLogStore
 from identity.storage.redis import RedisStore
+from identity.storage.redis_cluster import CLUSTER_SCHEMES, cluster_enabled
 from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_directory import SqliteDirectoryStore
@@ -31,24 +36,56 @@ def sqlite_path(url: str, name: str | None = None, data_dir: Path | None = None)
     return path
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", *CLUSTER_SCHEMES)
+"""Storage URL schemes of the Redis backends (standalone, and Redis Cluster)."""
+
+
+def redis_options(settings: Settings) -> dict[str, Any]:
+    """The Redis stores' ``from_url`` options from the settings (timeouts, replicas)."""
+    return {
+        "socket_timeout": settings.redis_timeout_s,
+        "min_replicas": settings.redis_min_replicas,
+        "wait_timeout_ms": settings.redis_wait_timeout_ms,
+    }
+
+
+def _open_redis(settings: Settings, url: str) -> RedisStore:
+    """The Redis store, refused with one clear line when the server does not answer, is
+    no cluster for a ``redis+cluster://`` URL, or is one for a plain ``redis://`` URL."""
+    try:
+        store = RedisStore.from_url(url, settings.redis_prefix, **redis_options(settings))
+    except (redis.RedisError, RedisClusterException, ValueError) as exc:
+        raise SettingsError(
+            f"IDENTITY_STORAGE_URL: no Redis Cluster answers at {redact(url)} ({exc}); "
+            "check the nodes named and that they run with cluster-enabled yes"
+        ) from None
+    try:
+        store.ping()
+        if not url.startswith(CLUSTER_SCHEMES) and cluster_enabled(store._client):  # type: ignore[arg-type]
+            store.close()
+            raise SettingsError(
+                f"IDENTITY_STORAGE_URL: Redis at {redact(url)} is a node of a Redis Cluster; "
+                "use redis+cluster://host:port[,host:port...]"
+            )
+        store.list_types()
+    except (UnavailableError, redis.RedisError) as exc:
+        store.close()
+        detail = exc.detail if isinstance(exc, UnavailableError) else type(exc).__name__
+        raise SettingsError(
+            f"IDENTITY_STORAGE_URL: Redis at {redact(url)} does not answer ({detail}); "
+            "check the URL and that Redis is running"
+        ) from None
+    return store
+
+
 def open_store(settings: Settings) -> Store:
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
         path = sqlite_path(url, data_dir=settings.data_dir)
         return SqliteStore(path, synchronous=settings.sqlite_synchronous)
-    if url.startswith(("redis://", "rediss://")):
-        store = RedisStore.from_url(
-            url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
-        )
-        try:
-            store.ping()
-            empty = not store.list_issuers() and not store.list_types()
-        except UnavailableError as exc:
-            store.close()
-            raise SettingsError(
-                f"IDENTITY_STORAGE_URL: Redis at {redact(url)} does not answer ({exc.detail}); "
-                "check the URL and that Redis is running"
-            ) from None
+    if url.startswith(REDIS_SCHEMES):
+        store = _open_redis(settings, url)
+        empty = not store.list_issuers() and not store.list_types()
         if empty and settings.env == "production" and not settings.redis_initialize:
             store.close()
             raise SettingsError(
@@ -61,7 +98,7 @@ def open_store(settings: Settings) -> Store:
         return MemoryStore()
     raise SettingsError(
         f"IDENTITY_STORAGE_URL: unsupported scheme {url.split('://')[0]}:// "
-        "(use sqlite:///, redis://, rediss:// or memory://)"
+        "(use sqlite:///, redis://, rediss://, redis+cluster:// or memory://)"
     )
 
 
@@ -71,10 +108,8 @@ def open_directory_store(settings: Settings) -> DirectoryStore:
     if url.startswith("sqlite:///"):
         path = sqlite_path(url, data_dir=settings.data_dir)
         return SqliteDirectoryStore(path, synchronous=settings.sqlite_synchronous)
-    if url.startswith(("redis://", "rediss://")):
-        return RedisDirectoryStore.from_url(
-            url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
-        )
+    if url.startswith(REDIS_SCHEMES):
+        return RedisDirectoryStore.from_url(url, settings.redis_prefix, **redis_options(settings))
     return MemoryDirectoryStore()
 
 

@@ -12,6 +12,7 @@ import pytest
 from tests.openapi_recorder import pytest_configure, pytest_sessionfinish
 
 __all__ = ["pytest_configure", "pytest_sessionfinish"]  # hooks: every answer is declared
+pytest_plugins = ["tests.cluster.fixtures"]  # a real local Redis Cluster
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -13,7 +13,11 @@ an acknowledged write survives a crash of the host; with ``everysec`` (Redis' de
 to about one second of acknowledged writes can be lost on a power failure or kernel crash
 (a crash of the Redis process alone loses nothing); without AOF, everything since the last
 RDB snapshot. Replication to replicas is asynchronous: a failover can drop the last
-acknowledged writes of the old primary.
+acknowledged writes of the old primary -- unless the store is made with ``min_replicas``
+(``IDENTITY_REDIS_MIN_REPLICAS``): then a write returns only once that many replicas
+acknowledged it (``WAIT``), else :class:`UnavailableError`. On a Redis Cluster
+(``redis+cluster://``) every key of a prefix shares one hash slot; see
+:mod:`identity.storage.redis_cluster`.
 
 Keys all start with ``prefix`` so several services can share one Redis:
 ``issuers``/``issuer-dids``/``api-keys``/``types``/``accreditations``/``status-groups``/

@@ -12,6 +12,7 @@ of :class:`~identity.storage.redis.RedisStore`. The records' JSON form (:func:`_
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
@@ -23,12 +24,39 @@ from redis.client import Pipeline
 
 from identity.errors import UnavailableError
 from identity.log.tiles import TILE_WIDTH, encode_bundle
-from identity.storage.redis_log_keys import log_keys
+from identity.storage.redis_cluster import (
+    AnyRedis,
+    connect,
+    is_cluster,
+    key_prefix,
+    wait_for_replicas,
+)
+from identity.storage.redis_log_keys import LOG_NAMESPACE, log_keys
 from identity.stores import Anchor, ApiKeyRecord, CredentialRecord, IssuerRecord
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 50
 """Optimistic transactions re-run at most this often under contention."""
+MAX_REROUTES = 40
+"""A transaction refused by a cluster (redirected, slot migrating, cluster down, or its
+connection lost before ``EXEC``) is re-run at most this often, :data:`REROUTE_PAUSE_S`
+apart (about the time a replica takes to be promoted)."""
+REROUTE_PAUSE_S = 0.1
+_REROUTABLE = (
+    redis.exceptions.MovedError,
+    redis.exceptions.AskError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.SlotNotCoveredError,
+    redis.exceptions.MasterDownError,
+)
+
+
+def log_prefix(client: object, prefix: str) -> str:
+    """Where the log store keeps its keys for the operator's ``prefix``: ``<prefix>log:``,
+    hash-tagged on a cluster (:func:`~identity.storage.redis_cluster.key_prefix`) so the
+    log shares the slot of the records whose acts it admits."""
+    return key_prefix(client, prefix) + LOG_NAMESPACE
 
 
 @contextmanager
@@ -50,41 +78,86 @@ def unavailable_on_error(retry_after: int) -> Iterator[None]:
         ) from exc
 
 
-def check_client(client: redis.Redis) -> None:
-    """Refuse a client that decodes responses: the stores keep raw bytes."""
-    if client.get_connection_kwargs().get("decode_responses"):
+def check_client(client: AnyRedis) -> None:
+    """Refuse a client that decodes responses (the stores keep raw bytes), and a cluster
+    client that re-sends commands by itself: redis-py's cluster pipeline re-sends a
+    command after a redirection or a lost connection on a NEW connection, where the
+    transaction's ``WATCH`` is gone -- two writers could then both commit on one read
+    (a lost update: two acts on one log index). :func:`transact` re-runs safely instead."""
+    if client.get_encoder().decode_responses:
         raise ValueError("the Redis client must not decode responses (decode_responses=False)")
+    if is_cluster(client) and client.retry.get_retries() != 0:  # type: ignore[union-attr]
+        raise ValueError(
+            "the Redis Cluster client must not retry by itself: "
+            "RedisCluster(..., retry=Retry(NoBackoff(), 0)) (see redis_cluster.connect)"
+        )
 
 
-def call(client: redis.Redis, fn: Callable[[redis.Redis], T], retry_after: int) -> T:
+def call(client: AnyRedis, fn: Callable[[Any], T], retry_after: int) -> T:
     """``fn(client)``, with any redis error raised as :class:`UnavailableError`."""
     with unavailable_on_error(retry_after):
         return fn(client)
 
 
 def transact(
-    client: redis.Redis, watch: Sequence[str], body: Callable[[Pipeline], T], retry_after: int
+    client: AnyRedis, watch: Sequence[str], body: Callable[[Pipeline], T], retry_after: int
 ) -> T:
     """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes.
 
     The queued commands are executed after ``body`` returns (a body may also call
     ``pipe.execute()`` itself to read its replies). When a watched key changed, the whole
     call is re-run, at most :data:`MAX_ATTEMPTS` times, then :class:`UnavailableError`.
-    Exceptions of ``body`` (conflict, not found) propagate with nothing written.
+    On a cluster, a transaction refused before it ran (see :data:`MAX_REROUTES`) is re-run
+    too. Exceptions of ``body`` (conflict, not found) propagate with nothing written.
     """
-    for _ in range(MAX_ATTEMPTS):
-        with unavailable_on_error(retry_after), client.pipeline() as pipe:
-            try:
-                pipe.watch(*watch)  # type: ignore[no-untyped-call]
-                result = body(pipe)
-                if pipe.explicit_transaction:
-                    pipe.execute()
-                return result
-            except redis.WatchError as exc:
-                if isinstance(exc.__context__, redis.ConnectionError | redis.TimeoutError):
-                    raise  # the connection died: EXEC may have run, so do not re-run
-                continue
+    return transact_wrote(client, watch, body, retry_after)[0]
+
+
+def transact_wrote(
+    client: AnyRedis, watch: Sequence[str], body: Callable[[Pipeline], T], retry_after: int
+) -> tuple[T, bool]:
+    """:func:`transact`, also saying whether the transaction wrote (ran ``EXEC``)."""
+    contended = rerouted = 0
+    while contended < MAX_ATTEMPTS:
+        sent = False
+        try:
+            with unavailable_on_error(retry_after), client.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(*watch)
+                    result = body(pipe)
+                    wrote = _in_multi(pipe)
+                    if wrote:
+                        sent = True
+                        pipe.execute()
+                    return result, wrote
+                except redis.WatchError as exc:
+                    if isinstance(exc.__context__, redis.ConnectionError | redis.TimeoutError):
+                        raise  # the connection died: EXEC may have run, so do not re-run
+                    contended += 1
+                    continue
+        except UnavailableError as exc:
+            cause = exc.__cause__
+            safe = isinstance(cause, _REROUTABLE) or (
+                not sent and isinstance(cause, redis.ConnectionError | redis.TimeoutError)
+            )
+            if not (is_cluster(client) and safe) or rerouted >= MAX_REROUTES:
+                raise
+            rerouted += 1
+            time.sleep(REROUTE_PAUSE_S)
     raise UnavailableError("Redis store too contended", retry_after=retry_after)
+
+
+def _in_multi(pipe: Any) -> bool:
+    """Whether ``pipe`` is in ``MULTI`` (a standalone or a cluster pipeline)."""
+    if hasattr(pipe, "explicit_transaction"):
+        return bool(pipe.explicit_transaction)
+    return bool(getattr(pipe._execution_strategy, "_explicit_transaction", False))
+
+
+def pipe_mget(pipe: Pipeline, keys: Sequence[str]) -> Any:
+    """``MGET`` in a transaction (a cluster pipeline refuses its ``mget`` method; the keys
+    of one transaction share a slot, so the command itself is fine)."""
+    return pipe.execute_command("MGET", *keys)  # type: ignore[no-untyped-call]
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -107,35 +180,73 @@ class RedisRecords:
     NAMESPACE = ""
 
     def __init__(
-        self, client: redis.Redis, prefix: str = "identity:", *, retry_after: int = 1
+        self,
+        client: AnyRedis,
+        prefix: str = "identity:",
+        *,
+        retry_after: int = 1,
+        min_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
     ) -> None:
         check_client(client)
         self._client = client
-        self._prefix = prefix + self.NAMESPACE
-        self._log_keys = log_keys(prefix)
+        self._prefix = key_prefix(client, prefix) + self.NAMESPACE
+        self._log_keys = log_keys(key_prefix(client, prefix))
         self._log_size = self._log_keys.size
+        self._fence = key_prefix(client, prefix) + "replicated"
         self._retry_after = retry_after
+        self._min_replicas = min_replicas
+        self._wait_timeout_ms = wait_timeout_ms
         self._owns_client = False
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "identity:", *, socket_timeout: float = 2.0) -> Self:
-        """A store on its own client for ``redis://host:port/db``; :meth:`close` closes it."""
-        client = redis.Redis.from_url(
-            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
-        )
-        store = cls(client, prefix)
+    def from_url(
+        cls,
+        url: str,
+        prefix: str = "identity:",
+        *,
+        socket_timeout: float = 2.0,
+        min_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
+    ) -> Self:
+        """A store on its own client for ``redis://host:port/db`` or
+        ``redis+cluster://host:port,…`` (:func:`~identity.storage.redis_cluster.connect`);
+        :meth:`close` closes it. ``min_replicas``: see :meth:`_replicated`."""
+        client = connect(url, socket_timeout)
+        store = cls(client, prefix, min_replicas=min_replicas, wait_timeout_ms=wait_timeout_ms)
         store._owns_client = True
         return store
+
+    def _replicated(self) -> None:
+        """After a write: return once ``min_replicas`` replicas acknowledged it, else
+        :class:`UnavailableError` (never an acknowledged write a failover can lose)."""
+        wait_for_replicas(
+            self._client,
+            self._fence,
+            self._min_replicas,
+            self._wait_timeout_ms,
+            self._retry_after,
+        )
 
     def _k(self, name: str) -> str:
         return self._prefix + name
 
-    def _call(self, fn: Callable[[redis.Redis], T]) -> T:
+    def _call(self, fn: Callable[[Any], T]) -> T:
         return call(self._client, fn, self._retry_after)
 
+    def _write(self, fn: Callable[[Any], T]) -> T:
+        """:meth:`_call` for a single-command write, acknowledged by the replicas."""
+        result = call(self._client, fn, self._retry_after)
+        self._replicated()
+        return result
+
     def _transact(self, watch: Sequence[str], body: Callable[[Pipeline], T]) -> T:
-        """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes."""
-        return transact(self._client, watch, body, self._retry_after)
+        """Run ``body`` under ``WATCH watch``: it reads, calls ``multi()``, queues writes;
+        a write returns once the replicas acknowledged it (:meth:`_replicated`)."""
+        result, wrote = transact_wrote(self._client, watch, body, self._retry_after)
+        if wrote:
+            self._replicated()
+        return result
 
     def _watch(self, keys: Sequence[str], anchored: bool) -> list[str]:
         """``keys``, plus the log's size when the write admits log entries."""
@@ -170,7 +281,7 @@ class RedisRecords:
         def run(pipe: Pipeline) -> T:
             first[0] = self._next_entry(pipe) if anchor else 0
             result = body(pipe, first[0])
-            wrote[0] = bool(pipe.explicit_transaction)
+            wrote[0] = _in_multi(pipe)
             if anchor is not None and wrote[0]:
                 self._admit(pipe, first[0], [anchor])
             return result

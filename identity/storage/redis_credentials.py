@@ -18,7 +18,7 @@ from redis.client import Pipeline
 
 from identity.credentials.status import with_bit
 from identity.errors import ConflictError, NotFoundError
-from identity.storage.redis_base import RedisRecords, _blob, _dump, _load, _text
+from identity.storage.redis_base import RedisRecords, _blob, _dump, _load, _text, pipe_mget
 from identity.stores import Anchor, CredentialRecord, StatusListRecord, new_group_id, settle
 
 
@@ -44,7 +44,9 @@ class RedisCredentials(RedisRecords):
         admitted: list[Anchor | None] = []
 
         def body(pipe: Pipeline) -> tuple[list[ConflictError | None], int]:
-            taken = {r.id for r, v in zip(records, pipe.mget(keys), strict=True) if v is not None}
+            taken = {
+                r.id for r, v in zip(records, pipe_mget(pipe, keys), strict=True) if v is not None
+            }
             first = self._next_entry(pipe) if any(wanted) else 0
             outcomes: list[ConflictError | None] = []
             admitted.clear()

@@ -20,8 +20,8 @@ replica processes -- naming the same sequence number exactly one succeeds; the o
 re-read and get :class:`ConflictError`. Indexes and counters are updated in the same
 ``EXEC`` (counters by ``HINCRBY``, unwatched, so requests do not contend on them).
 ``requests_about``/``requests_of_agency`` read the index set and the requests in one
-``WATCH``ed transaction, a consistent snapshot. A transaction spans several keys, so
-this needs a standalone Redis (with replicas / Sentinel), not Redis Cluster. Durability
+``WATCH``ed transaction, a consistent snapshot. A transaction spans several keys: on a
+Redis Cluster they share the prefix's hash slot (:mod:`identity.storage.redis_cluster`). Durability
 and failure reporting are those of :mod:`identity.storage.redis` (AOF; redis errors are
 :class:`UnavailableError`).
 """
@@ -43,6 +43,7 @@ from identity.directory_store import (
 )
 from identity.errors import ConflictError, NotFoundError
 from identity.storage.redis import RedisRecords
+from identity.storage.redis_base import pipe_mget
 from identity.stores import Anchor
 
 T = TypeVar("T")
@@ -216,7 +217,7 @@ class RedisDirectoryStore(RedisRecords):
             if not ids:
                 return []
             pipe.multi()
-            pipe.mget([self._k(f"request:{i}") for i in ids])
+            pipe_mget(pipe, [self._k(f"request:{i}") for i in ids])
             [found] = pipe.execute()
             return list(found)
 

@@ -24,8 +24,9 @@ drops an incomplete block when it reloads the AOF.
 
 Durability: as :mod:`identity.storage.redis` -- an acknowledged append survives a host
 crash only with ``appendonly yes`` and ``appendfsync always``; ``everysec`` may lose about
-the last second. The scripts touch keys they do not declare, so they need a standalone
-Redis (with replicas / Sentinel), not Redis Cluster. Redis failures surface as
+the last second. The scripts touch keys they do not declare; on a Redis Cluster that is
+allowed because every log key carries the prefix's hash tag (one slot,
+:func:`~identity.storage.redis_cluster.key_prefix`). Redis failures surface as
 :class:`UnavailableError`.
 """
 
@@ -43,6 +44,7 @@ from identity.log.proofs import Address
 from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH, decode_bundle, encode_bundle
 from identity.log.tree import NodeRun
 from identity.storage.redis import check_client, unavailable_on_error
+from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_log_keys import log_keys
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
@@ -124,7 +126,7 @@ class RedisLogStore:
     ) -> None:
         check_client(client)
         self._client = client
-        self._keys = log_keys(prefix)
+        self._keys = log_keys(key_prefix(client, prefix))
         self._retry_after = retry_after
         self._open = client.register_script(_OPEN)
         self._append = client.register_script(_APPEND)

@@ -35,7 +35,7 @@ class RedisRegistry(RedisRecords):
         """``HSETNX``, or with ``anchor`` the same check and write with its admission in
         one ``MULTI``/``EXEC``; ``conflict`` when ``field`` is taken."""
         if anchor is None:
-            if not self._call(lambda r: r.hsetnx(self._k(hash_name), field, raw)):
+            if not self._write(lambda r: r.hsetnx(self._k(hash_name), field, raw)):
                 raise conflict
             return
         key = self._k(hash_name)

@@ -15,15 +15,23 @@ from identity.clock import FixedClock
 from identity.errors import PROBLEMS
 from identity.storage.redis import RedisStore
 from identity.storage.redis_directory import RedisDirectoryStore
+from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.storage.redis_log import RedisLogStore
 from service.app import create_app
 from service.settings import Settings
+from tests.cluster.fixtures import delete_prefix
 from tests.service.conftest import NOW, admin, credential_for, issue, make_issuer, services_of
 from tests.service.test_directory_story import story
 from tests.storage.redis_backends import new_prefix, real_redis
 
 
-@pytest.fixture(params=["fakeredis", pytest.param("redis", marks=pytest.mark.redis_server)])
+@pytest.fixture(
+    params=[
+        "fakeredis",
+        pytest.param("redis", marks=pytest.mark.redis_server),
+        pytest.param("cluster", marks=pytest.mark.redis_cluster),
+    ]
+)
 def redis_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[TestClient, Any]]:
     settings = Settings(
         data_dir=tmp_path,
@@ -35,20 +43,32 @@ def redis_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     if request.param == "fakeredis":
         server = fakeredis.FakeServer()
         yield from _serve(settings, fakeredis.FakeRedis(server=server), prefix, server)
+    elif request.param == "cluster":
+        cluster = request.getfixturevalue("redis_cluster")
+        connection = cluster.client(socket_timeout=5)
+        try:
+            yield from _serve(settings, connection, prefix, None, DurableRedisLogStore)
+        finally:
+            delete_prefix(connection, prefix)
+            connection.close()
     else:
         with real_redis(prefix) as connection:
             yield from _serve(settings, connection, prefix, None)
 
 
 def _serve(
-    settings: Settings, connection: Any, prefix: str, server: Any
+    settings: Settings,
+    connection: Any,
+    prefix: str,
+    server: Any,
+    log_store: type[RedisLogStore] = RedisLogStore,
 ) -> Iterator[tuple[TestClient, Any]]:
     """The app with both the records and the log on Redis."""
     app = create_app(
         settings,
         clock=FixedClock(NOW),
         store=RedisStore(connection, prefix),
-        log_store=RedisLogStore(connection, prefix),
+        log_store=log_store(connection, prefix),
         directory=RedisDirectoryStore(connection, prefix),
     )
     with TestClient(app, raise_server_exceptions=False) as client:

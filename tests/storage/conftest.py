@@ -27,7 +27,8 @@ from tests.storage.redis_backends import fake_redis, new_prefix
 from tests.storage.redis_backends import real_redis as real_redis_client
 
 REAL_REDIS = pytest.param("redis", marks=pytest.mark.redis_server)
-BACKENDS = ["memory", "sqlite", "fakeredis", REAL_REDIS]
+REDIS_CLUSTER = pytest.param("cluster", marks=pytest.mark.redis_cluster)
+BACKENDS = ["memory", "sqlite", "fakeredis", REAL_REDIS, REDIS_CLUSTER]
 
 
 @pytest.fixture
@@ -51,6 +52,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -> 
         backend = SqliteStore(tmp_path / "store.sqlite3")
     elif request.param == "fakeredis":
         backend = RedisStore(fake_redis(), prefix=redis_prefix)
+    elif request.param == "cluster":
+        backend = RedisStore(request.getfixturevalue("cluster_client"), prefix=redis_prefix)
     else:
         backend = RedisStore(request.getfixturevalue("real_redis"), prefix=redis_prefix)
     yield backend
@@ -71,6 +74,9 @@ def directory(
         backend = SqliteDirectoryStore(tmp_path / "store.sqlite3")
     elif request.param == "fakeredis":
         backend = RedisDirectoryStore(fake_redis(), prefix=redis_prefix)
+    elif request.param == "cluster":
+        client = request.getfixturevalue("cluster_client")
+        backend = RedisDirectoryStore(client, prefix=redis_prefix)
     else:
         backend = RedisDirectoryStore(request.getfixturevalue("real_redis"), prefix=redis_prefix)
     yield backend

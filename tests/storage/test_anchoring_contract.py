@@ -30,6 +30,7 @@ from identity.storage.memory import MemoryStore
 from identity.storage.memory_directory import MemoryDirectoryStore
 from identity.storage.redis import RedisStore
 from identity.storage.redis_directory import RedisDirectoryStore
+from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.storage.redis_log import RedisLogStore
 from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_directory import SqliteDirectoryStore
@@ -82,6 +83,22 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
             RedisDirectoryStore(client, redis_prefix),
             RedisLogStore(client, redis_prefix),
             lambda: (RedisStore(client, redis_prefix), RedisDirectoryStore(client, redis_prefix)),
+        )
+    elif request.param == "cluster":
+        cluster = request.getfixturevalue("redis_cluster")
+        client = request.getfixturevalue("cluster_client")
+
+        def on_cluster() -> tuple[Store, DirectoryStore]:
+            own = cluster.client()
+            opened.append(own)
+            return RedisStore(own, redis_prefix), RedisDirectoryStore(own, redis_prefix)
+
+        made = Backend(
+            "cluster",
+            RedisStore(client, redis_prefix),
+            RedisDirectoryStore(client, redis_prefix),
+            DurableRedisLogStore(client, redis_prefix),
+            on_cluster,
         )
     else:
         client = request.getfixturevalue("real_redis")

@@ -19,6 +19,7 @@ from identity.errors import ConflictError, LogIntegrityError, MalformedValueErro
 from identity.log.store import LogStore
 from identity.log.tree import EMPTY_FRONTIER, Frontier, MerkleTree, extend, leaf_hashes
 from identity.storage.memory_log import MemoryLogStore
+from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.storage.redis_log import RedisLogStore
 from identity.storage.sqlite_log import SQLiteLogStore
 from tests.storage.redis_backends import REDIS_URL, fake_redis, new_prefix, real_redis
@@ -29,12 +30,15 @@ LOG_BACKENDS = [
     "sqlite",
     "fakeredis",
     pytest.param("redis", marks=pytest.mark.redis_server),
+    pytest.param("cluster", marks=pytest.mark.redis_cluster),
 ]
 
 
 @pytest.fixture(params=LOG_BACKENDS)
-def log_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogStore]:
-    prefix = new_prefix()
+def log_store(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str
+) -> Iterator[LogStore]:
+    prefix = redis_prefix
     store: LogStore
     if request.param == "memory":
         store = MemoryLogStore()
@@ -42,6 +46,8 @@ def log_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogSto
         store = SQLiteLogStore(tmp_path / "log.sqlite3")
     elif request.param == "fakeredis":
         store = RedisLogStore(fake_redis(lua=True), prefix=prefix)
+    elif request.param == "cluster":
+        store = DurableRedisLogStore(request.getfixturevalue("cluster_client"), prefix=prefix)
     else:
         with real_redis(prefix) as client:
             store = RedisLogStore(client, prefix=prefix)

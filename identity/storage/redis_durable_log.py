@@ -1,0 +1,81 @@
+"""The Redis log store on a Redis Cluster or with replica acknowledgement.
+
+:class:`DurableRedisLogStore` is :class:`~identity.storage.redis_log.RedisLogStore` (its
+keys hash-tagged on a cluster, :func:`~identity.storage.redis_base.log_prefix`) whose
+writes -- appended entries, integrated hashes and the signed checkpoint -- return only
+once ``min_replicas`` replicas acknowledged them
+(:func:`~identity.storage.redis_cluster.wait_for_replicas`). So a checkpoint the
+sequencer publishes is on a replica before anyone sees it: a failover cannot take the
+log back behind a checkpoint already handed out, which would let the next one fork.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from identity.log.tree import NodeRun
+from identity.storage.redis_base import log_prefix
+from identity.storage.redis_cluster import AnyRedis, connect, wait_for_replicas
+from identity.storage.redis_log import RedisLogStore
+
+
+class DurableRedisLogStore(RedisLogStore):
+    """A :class:`RedisLogStore` whose writes wait for ``min_replicas`` replicas."""
+
+    def __init__(
+        self,
+        client: AnyRedis,
+        prefix: str = "identity:",
+        *,
+        retry_after: int = 1,
+        min_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
+    ) -> None:
+        super().__init__(client, prefix, retry_after=retry_after)  # type: ignore[arg-type]
+        self._fence = log_prefix(client, prefix) + "replicated"
+        self._min_replicas = min_replicas
+        self._wait_timeout_ms = wait_timeout_ms
+        self._any_client = client
+
+    @classmethod
+    def open_url(
+        cls,
+        url: str,
+        prefix: str = "identity:",
+        *,
+        socket_timeout: float = 2.0,
+        min_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
+    ) -> DurableRedisLogStore:
+        """A log store on its own client for a ``redis://`` or ``redis+cluster://`` URL;
+        :meth:`close` closes it."""
+        store = cls(
+            connect(url, socket_timeout),
+            prefix,
+            min_replicas=min_replicas,
+            wait_timeout_ms=wait_timeout_ms,
+        )
+        store._owns_client = True
+        return store
+
+    def _replicated(self) -> None:
+        wait_for_replicas(
+            self._any_client,
+            self._fence,
+            self._min_replicas,
+            self._wait_timeout_ms,
+            self._retry_after,
+        )
+
+    def open(self, origin: str, public_key: bytes) -> None:
+        super().open(origin, public_key)
+        self._replicated()
+
+    def append_entries(self, entries: Sequence[bytes]) -> int:
+        first = super().append_entries(entries)
+        self._replicated()
+        return first
+
+    def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
+        super().integrate(expected, checkpoint, runs)
+        self._replicated()
