@@ -339,11 +339,13 @@ class LogReader:
         size2 = self._size(second)
         if not 0 < first <= size2:
             raise RangeError("consistency needs 0 < first <= second", first=first, second=size2)
-        proof = proofs.resolve(proofs.consistency_plan(first, size2), self.store.read_nodes)
+        # The proof and the stored root of ``first`` in one store read.
+        *proof, first_root = proofs.resolve(
+            proofs.consistency_plan(first, size2) + proofs.root_plan(first), self.store.read_nodes
+        )
         try:
             # A verified proof from the stored root of ``first`` to the signed (or proved)
             # root of ``size2`` proves the first root too: one check, not two.
-            first_root = proofs.resolve(proofs.root_plan(first), self.store.read_nodes)[0]
             proofs.verify_consistency(first, size2, first_root, self._signed_root(size2), proof)
         except LogProofError:
             raise self._damaged(
