@@ -18,7 +18,7 @@ import nacl.bindings as sodium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import ADMIN, rate, server, table, wrk
+from benchmarks.harness import ADMIN, accredited_agency, rate, server, table, wrk
 from identity.clock import SystemClock
 from identity.credentials.verifier import Verifier
 from identity.dids.key import DidKeyResolver
@@ -80,16 +80,7 @@ def permit(did: str) -> dict[str, object]:
 def over_http(seconds: int, connections: int) -> dict[str, dict[str, float]]:
     admin = {"Authorization": f"Bearer {ADMIN}"}
     with server(workers=2) as url:
-        agency = httpx.post(url + "/issuers", json={"name": "Bench Bureau"}, headers=admin).json()
-        httpx.post(
-            url + "/accreditations",
-            headers=admin,
-            json={
-                "issuer": agency["id"],
-                "types": ["ResidencePermitCredential"],
-                "validUntil": "2099-01-01T00:00:00Z",
-            },
-        ).raise_for_status()
+        agency = accredited_agency(url, "Bench Bureau")
         verifier = httpx.post(url + "/verifiers", json={"name": "Bench"}, headers=admin).json()
         auth = {"Authorization": f"Bearer {agency['apiKey']}"}
         verifier_auth = {"Authorization": f"Bearer {verifier['apiKey']}"}

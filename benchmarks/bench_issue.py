@@ -46,7 +46,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_credentials import permit
-from benchmarks.harness import ADMIN, REPO, free_port, server, table, wrk
+from benchmarks.harness import REPO, accredited_agency, free_port, server, table, wrk
 
 ACAPY = REPO / ".venv" / "acapy" / "bin" / "aca-py"
 TARGET_BARE = 0.6
@@ -182,17 +182,7 @@ class Target:
 def service_target(name: str, url: str) -> tuple[Target, dict[str, Any]]:
     """An agency accredited for the registered permit type; the issue request as wrk
     sends it; and one credential the service issued from it (for the bare body)."""
-    admin = {"Authorization": f"Bearer {ADMIN}"}
-    agency = httpx.post(url + "/issuers", json={"name": "Bench Bureau"}, headers=admin).json()
-    httpx.post(
-        url + "/accreditations",
-        headers=admin,
-        json={
-            "issuer": agency["id"],
-            "types": ["ResidencePermitCredential"],
-            "validUntil": "2099-01-01T00:00:00Z",
-        },
-    ).raise_for_status()
+    agency = accredited_agency(url, "Bench Bureau")
     body = json.dumps(
         {"credential": permit(agency["did"]), "options": {"cryptosuite": "eddsa-jcs-2022"}}
     )

@@ -45,12 +45,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script too
 
-from benchmarks.harness import ADMIN, redis_server, server, wrk
+from benchmarks.harness import accredited_agency, redis_server, server, wrk
 from identity.keys import Ed25519PrivateKey
 from identity.log.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from identity.log.reader import LogReader
@@ -312,18 +311,8 @@ def redis_part(args: argparse.Namespace, sizes: list[int], seconds: float) -> No
 
 
 def http_issue(seconds: int, rounds: int, port: int | None) -> None:
-    admin = {"Authorization": f"Bearer {ADMIN}"}
     with server(workers=2, port=port) as url:
-        agency = httpx.post(url + "/issuers", json={"name": "Bench"}, headers=admin).json()
-        httpx.post(
-            url + "/accreditations",
-            headers=admin,
-            json={
-                "issuer": agency["id"],
-                "types": ["ResidencePermitCredential"],
-                "validUntil": "2099-01-01T00:00:00Z",
-            },
-        ).raise_for_status()
+        agency = accredited_agency(url, "Bench")
         body = json.dumps(
             {
                 "credential": {

@@ -47,7 +47,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_credentials import permit
-from benchmarks.harness import ADMIN, server, table, wrk
+from benchmarks.harness import ADMIN, accredited_agency, server, table, wrk
 
 ON = {"IDENTITY_METRICS_ENABLED": "true", "IDENTITY_ACCESS_LOG": "true",
       "IDENTITY_LOG_FORMAT": "json"}  # fmt: skip
@@ -59,16 +59,7 @@ OFF = {"IDENTITY_METRICS_ENABLED": "false", "IDENTITY_ACCESS_LOG": "false",
 def prepare(url: str) -> tuple[str, dict[str, str]]:
     """An accredited agency, one issued credential, a verifier key: the verify body."""
     admin = {"Authorization": f"Bearer {ADMIN}"}
-    agency = httpx.post(url + "/issuers", json={"name": "Bench Bureau"}, headers=admin).json()
-    httpx.post(
-        url + "/accreditations",
-        headers=admin,
-        json={
-            "issuer": agency["id"],
-            "types": ["ResidencePermitCredential"],
-            "validUntil": "2099-01-01T00:00:00Z",
-        },
-    ).raise_for_status()
+    agency = accredited_agency(url, "Bench Bureau")
     verifier = httpx.post(url + "/verifiers", json={"name": "Bench"}, headers=admin).json()
     issued = httpx.post(
         url + "/credentials/issue",

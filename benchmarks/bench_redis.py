@@ -22,12 +22,10 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_credentials import permit
-from benchmarks.harness import ADMIN, server, table, wrk
+from benchmarks.harness import accredited_agency, server, table, wrk
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
@@ -59,17 +57,7 @@ def redis_floor() -> float:
 
 
 def prepare(url: str, name: str) -> tuple[str, dict[str, str]]:
-    admin = {"Authorization": f"Bearer {ADMIN}"}
-    agency = httpx.post(url + "/issuers", json={"name": name}, headers=admin).json()
-    httpx.post(
-        url + "/accreditations",
-        headers=admin,
-        json={
-            "issuer": agency["id"],
-            "types": ["ResidencePermitCredential"],
-            "validUntil": "2099-01-01T00:00:00Z",
-        },
-    ).raise_for_status()
+    agency = accredited_agency(url, name)
     body = json.dumps({"credential": permit(agency["did"])})
     return body, {"Authorization": f"Bearer {agency['apiKey']}"}
 

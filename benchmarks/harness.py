@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -198,3 +199,22 @@ def redis_server(
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def accredited_agency(
+    url: str, name: str = "Bench Bureau", admin_token: str = ADMIN
+) -> dict[str, Any]:
+    """Create an agency on the service at ``url`` and accredit it for the bundled
+    ResidencePermitCredential; its JSON (``id``, ``did``, ``apiKey``, ...)."""
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    agency: dict[str, Any] = httpx.post(url + "/issuers", json={"name": name}, headers=admin).json()
+    httpx.post(
+        url + "/accreditations",
+        headers=admin,
+        json={
+            "issuer": agency["id"],
+            "types": ["ResidencePermitCredential"],
+            "validUntil": "2099-01-01T00:00:00Z",
+        },
+    ).raise_for_status()
+    return agency
