@@ -127,6 +127,19 @@ def verify_presentation(
         checks.append(CheckResult("holderProof"))
     except IdentityError as exc:
         checks.append(CheckResult("holderProof", exc))
+    verified = verify_embedded(verifier, creds, options, checks)
+    return VerifiedPresentation(_holder(doc), proofs, verified)
+
+
+def verify_embedded(
+    verifier: Verifier,
+    creds: list[Json],
+    options: dict[str, Any] | None,
+    checks: list[CheckResult],
+) -> tuple[VerifiedCredential, ...]:
+    """Verify a presentation's credentials after its ``checks`` so far (holderProof):
+    append the ``credentials`` check, then return the verified credentials, or raise
+    :class:`PresentationNotVerified` with every check and each failed credential's."""
     verified: list[VerifiedCredential] = []
     failures: dict[int, tuple[CheckResult, ...]] = {}
     for position, cred in enumerate(creds):
@@ -141,7 +154,7 @@ def verify_presentation(
         checks.append(CheckResult("credentials", details={"count": len(verified)}))
     if not all(c.valid for c in checks):
         raise PresentationNotVerified(checks, failures)
-    return VerifiedPresentation(_holder(doc), proofs, tuple(verified))
+    return tuple(verified)
 
 
 def sign_presentation(

@@ -209,9 +209,15 @@ class Verifier:
             )
         return CheckResult("validityPeriod")
 
-    def _run_extra(self, verified: Verified, options: dict[str, Any]) -> list[CheckResult]:
+    def _run_extra(
+        self, verified: Verified, options: dict[str, Any], exclude: str | None = None
+    ) -> list[CheckResult]:
+        """Run each of :attr:`extra_checks` but the one named ``exclude``: a result per
+        check that failed or returned details."""
         out = []
         for name, check in self.extra_checks:
+            if name == exclude:
+                continue
             try:
                 details = check(verified, options)
             except IdentityError as exc:

@@ -39,6 +39,7 @@ from identity.credentials.presentations import (
     PresentationNotVerified,
     VerifiedPresentation,
     parse_presentation,
+    verify_embedded,
 )
 from identity.credentials.verifier import (
     CheckResult,
@@ -328,7 +329,7 @@ class EnvelopingVerifier(Verifier):
             results.append(CheckResult("proof", exc))
         results.append(self._check_envelope_issuer(unwrapped, credential, key))
         results.append(self._check_times(unwrapped, credential))
-        results.extend(self._run_named(Verified(credential, ()), options, exclude="anchor"))
+        results.extend(self._run_extra(Verified(credential, ()), options, exclude="anchor"))
         results.extend(self._check_anchor(unwrapped.digest))
         results = _requested(results, options.get("checks"))
         if not all(r.valid for r in results):
@@ -363,22 +364,6 @@ class EnvelopingVerifier(Verifier):
         except IdentityError as exc:
             return CheckResult("validityPeriod", exc)
         return checked
-
-    def _run_named(
-        self, verified: Verified, options: dict[str, Any], exclude: str
-    ) -> list[CheckResult]:
-        out = []
-        for name, check in self.extra_checks:
-            if name == exclude:
-                continue
-            try:
-                details = check(verified, options)
-            except IdentityError as exc:
-                out.append(CheckResult(name, exc))
-                continue
-            if details is not None:
-                out.append(CheckResult(name, details=details))
-        return out
 
     def _check_anchor(self, digest: bytes) -> list[CheckResult]:
         try:
@@ -442,21 +427,7 @@ def verify_enveloped_presentation(
         holder = holder or key.controller
     except IdentityError as exc:
         checks.append(CheckResult("holderProof", exc))
-    verified: list[VerifiedCredential] = []
-    failures: dict[int, tuple[CheckResult, ...]] = {}
-    for position, cred in enumerate(creds):
-        try:
-            verified.append(verifier.verify(cred, options))
-        except CredentialNotVerified as exc:
-            failures[position] = exc.failed
-    if failures:
-        first = next(iter(failures.values()))[0]
-        checks.append(CheckResult("credentials", first.error, {"failed": sorted(failures)}))
-    else:
-        checks.append(CheckResult("credentials", details={"count": len(verified)}))
-    if not all(c.valid for c in checks):
-        raise PresentationNotVerified(checks, failures)
-    return VerifiedPresentation(holder, (), tuple(verified))
+    return VerifiedPresentation(holder, (), verify_embedded(verifier, creds, options, checks))
 
 
 def secure(document: Json, media_type: str, *, key: Ed25519PrivateKey, kid: str) -> Json:
