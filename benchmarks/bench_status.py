@@ -44,7 +44,7 @@ async def main() -> None:
     await svc.start()
     agency = await create_agency(svc, CreateIssuerRequest(name="Bench"))
     issuer = svc.store.get_issuer(agency.id)
-    key = svc.signing_key(issuer)
+    key = svc.keys.signing_key(issuer)
 
     async def issue(n: int, with_status: bool) -> tuple[dict[str, object], str]:
         signed, _, record = await svc.issuer.issue(

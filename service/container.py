@@ -6,10 +6,8 @@ import asyncio
 import contextlib
 import gc
 import re
-import secrets
-import threading
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -37,7 +35,7 @@ from identity.errors import (
 )
 from identity.groupcommit import GroupCommit
 from identity.jsonld import ContextLoader
-from identity.keys import Ed25519PrivateKey, KeySealer
+from identity.keys import KeySealer
 from identity.log.sequencer import TransparencyLog
 from identity.log.store import LogStore
 from identity.proofs import Cryptosuite, SuiteRegistry
@@ -45,8 +43,10 @@ from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.proofs.suites import default_registry
 from identity.registry.trust import TrustRegistry
 from identity.registry.types import bundled_types
-from identity.stores import Anchor, CredentialRecord, IssuerRecord, Store
+from identity.stores import Anchor, CredentialRecord, Store
+from service.agency_keys import AgencyKeys
 from service.auth import CitizenTokens, is_verifier
+from service.challenges import Challenges
 from service.didweb import web_resolver
 from service.enveloped import Enveloping, build_enveloping
 from service.locks import KeyedLocks
@@ -59,15 +59,7 @@ from service.status import StatusLists
 from service.storage import open_directory_store, open_store, share_memory_log
 from service.wallet import Wallet, build_wallet
 
-CHALLENGE_TTL = timedelta(minutes=5)
 START_ATTEMPTS = 8
-CHALLENGE_PURGE_EVERY = timedelta(minutes=10)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def verification_method(issuer: IssuerRecord) -> str:
-    """The agency's signing method: ``did:key:z…#z…`` (did:key §3.1.1)."""
-    return f"{issuer.did}#{issuer.did.removeprefix('did:key:')}"
 
 
 @dataclass
@@ -75,7 +67,8 @@ class Services:
     settings: Settings
     store: Store
     clock: Clock
-    sealer: KeySealer
+    keys: AgencyKeys
+    """Agencies' signing keys (service/agency_keys.py)."""
     registry: SuiteRegistry
     resolver: MethodResolver
     verifier: Verifier
@@ -99,9 +92,8 @@ class Services:
     """Integration health (``/health``, metrics); set by :meth:`start`."""
     enveloping: Enveloping = field(init=False)
     """VC-JOSE-COSE envelopes (service/enveloped.py)."""
-    _next_purge: datetime = EPOCH
-    _keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
-    _keys_lock: threading.Lock = field(default_factory=threading.Lock)
+    challenges: Challenges = field(init=False)
+    """Single-use, purpose-bound challenges (service/challenges.py)."""
 
     @classmethod
     def build(
@@ -144,7 +136,7 @@ class Services:
             settings=settings,
             store=store,
             clock=clock,
-            sealer=KeySealer(master_secret),
+            keys=AgencyKeys(KeySealer(master_secret)),
             registry=registry,
             resolver=resolver,
             verifier=Verifier(registry, resolver, clock),
@@ -174,7 +166,7 @@ class Services:
             store,
             clock,
             settings.public_url,
-            svc.signing_key_and_method,
+            svc.keys.signing_key_and_method,
             EddsaJcs2022(),
             Verifier(registry, resolver, clock),
             generic_messages=StatusMessages.from_json(settings.generic_status_messages)
@@ -182,6 +174,7 @@ class Services:
             else None,
             find_type=svc.trust.find_type,
         )
+        svc.challenges = Challenges(store, clock)
         svc.tokens = CitizenTokens(master_secret, timedelta(minutes=settings.citizen_token_minutes))
         svc.limiter = RateLimiter(settings.public_verify_per_minute)
         svc.wallet = build_wallet(settings, store, master_secret, clock)  # issue #14
@@ -198,7 +191,7 @@ class Services:
             anchors,
             svc.status,
             svc.trust,
-            svc.signing_key,
+            svc.keys.signing_key,
             write_record,
         )
         svc.verifier = Verifier(
@@ -284,35 +277,10 @@ class Services:
     def _status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
         return self.status.check(verified.credential.json, verified.credential.issuer)
 
-    def signing_key_and_method(self, issuer: IssuerRecord) -> tuple[Ed25519PrivateKey, str]:
-        return self.signing_key(issuer), verification_method(issuer)
-
-    def signing_key(self, issuer: IssuerRecord) -> Ed25519PrivateKey:
-        """The issuer's unsealed key, cached in process memory after first use."""
-        with self._keys_lock:
-            key = self._keys.get(issuer.id)
-        if key is None:
-            key = self.sealer.open(issuer.sealed_key)
-            with self._keys_lock:
-                self._keys[issuer.id] = key
-        return key
-
     def limit_anonymous(self, request: Request) -> None:
         """Rate-limit anonymous verification; verifier API keys pass freely."""
         if not is_verifier(request, self.store):
             self.limiter.check(request.client.host if request.client else "unknown")
-
-    def new_challenge(self, purpose: str) -> tuple[str, datetime]:
-        """A single-use challenge, stored with its purpose and expiry (identity/stores.py:
-        ``LOGIN`` or ``presentation_purpose(caller)``)."""
-        value = secrets.token_urlsafe(24)
-        now = self.clock.now()
-        expires = now + CHALLENGE_TTL
-        self.store.create_challenge(value, purpose, expires)
-        if now >= self._next_purge:  # forget challenges nobody used, now and then
-            self._next_purge = now + CHALLENGE_PURGE_EVERY
-            self.store.purge_challenges(now - CHALLENGE_TTL)
-        return value, expires
 
     def suite_for(self, options: Any) -> Cryptosuite:
         """Pick the cryptosuite from VC-API ``options`` (unknown options are ignored)."""

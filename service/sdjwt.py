@@ -51,6 +51,7 @@ from identity.registry.types import CredentialType
 from identity.sdjwt.issuance import VC_TYP, IssuedSdJwt, SdJwtVcClaims, issue_sd_jwt_vc
 from identity.sdjwt.verifier import KeyBindingRequirement, VerifiedSdJwtVc, verify_sd_jwt_vc
 from identity.stores import Anchor, CredentialRecord, IssuerRecord, Store
+from service.agency_keys import verification_method  # also JOSE's kid
 from service.log import Anchors, digest_field, receipt_json
 from service.status import StatusLists
 
@@ -58,11 +59,6 @@ STATUS_LIST_TTL = 300  # seconds a verifier may cache a Token Status List (its `
 MAX_KB_AGE = 300
 #: disclosure digests (43 characters and a space each) that fit a log entry's field value
 MAX_ANCHORED_DISCLOSURES = MAX_VALUE_LENGTH // 44
-
-
-def verification_method(issuer: IssuerRecord) -> str:
-    """``kid`` of an agency's JOSE signatures: its did:key verification method."""
-    return f"{issuer.did}#{issuer.did.removeprefix('did:key:')}"
 
 
 def jwt_vc_issuer_path(public_url: str) -> str:

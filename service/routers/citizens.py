@@ -42,7 +42,7 @@ def domain_of(svc: Services) -> str:
 @router.post("/auth/challenge", status_code=201)
 def auth_challenge(svc: Svc) -> JSONResponse:
     """Step 1: a single-use challenge and the domain to sign into the presentation."""
-    value, expires = svc.new_challenge(LOGIN)
+    value, expires = svc.challenges.new(LOGIN)
     return JSONResponse(
         {"challenge": value, "domain": domain_of(svc), "expires": expires.isoformat()},
         status_code=201,

@@ -13,8 +13,9 @@ from identity.credentials.status import StatusMessages
 from identity.credentials.verifier import CredentialNotVerified
 from identity.stores import IssuerRecord
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
+from service.agency_keys import verification_method
 from service.auth import authenticate_agency
-from service.container import Services, Svc, read_json, require_object, verification_method
+from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
 from service.observability import issuing, verification
 from service.offline import run_verification
@@ -37,7 +38,11 @@ async def issue_credential(
     counted = issuing(request, label) if request else nullcontext()
     secure = (
         svc.enveloping.securer(
-            envelope, issuer, svc.signing_key(issuer), verification_method(issuer), svc.clock.now
+            envelope,
+            issuer,
+            svc.keys.signing_key(issuer),
+            verification_method(issuer),
+            svc.clock.now,
         )
         if envelope
         else None
@@ -46,7 +51,7 @@ async def issue_credential(
         signed, receipt, record = await svc.issuer.issue(
             body["credential"],
             issuer=issuer,
-            key=svc.signing_key(issuer),
+            key=svc.keys.signing_key(issuer),
             verification_method=verification_method(issuer),
             suite=suite,
             assign_status=lambda suspendable: svc.status.assign(

@@ -19,8 +19,9 @@ from schemas.api import (
     CreateVerifierRequest,
     IssuerView,
 )
+from service.agency_keys import verification_method
 from service.auth import SCOPES, VERIFIER_SCOPES, new_api_key, require_admin
-from service.container import Services, Svc, read_json, verification_method
+from service.container import Services, Svc, read_json
 from service.didweb import agency_did_web
 from service.observability.watch import fields
 from service.routers import body_schema, check_envelope
@@ -56,7 +57,7 @@ async def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssue
         id=req.id or secrets.token_hex(6),
         name=req.name,
         did=did_from_key(key.public_key()),
-        sealed_key=svc.sealer.seal(key),
+        sealed_key=svc.keys.seal(key),
         created=now,
     )
     api_key, key_record = new_api_key(issuer.id, now)

@@ -65,7 +65,9 @@ def test_chained_proof_signs_the_proofs_it_names() -> None:
     with pytest.raises(ProofVerificationError):
         verify_proofs(
             {**document, "proof": [document["proof"][0], chained, document["proof"][1]]},
-            REGISTRY, RESOLVER, purpose="assertionMethod",
+            REGISTRY,
+            RESOLVER,
+            purpose="assertionMethod",
         )
 
 

@@ -19,8 +19,10 @@ SCOPED = {
     "@version": 1.1,
     "Permit": {
         "@id": "https://agency.example/vocab#Permit",
-        "@context": {"holder": {"@id": "https://agency.example/vocab#holder", "@type": "@id"},
-                     "level": "https://agency.example/vocab#level"},
+        "@context": {
+            "holder": {"@id": "https://agency.example/vocab#holder", "@type": "@id"},
+            "level": "https://agency.example/vocab#level",
+        },
     },
     "Propagating": {
         "@id": "https://agency.example/vocab#Propagating",
@@ -36,22 +38,40 @@ def _documents() -> list[Any]:
         vector_json("eddsa-common/unsigned.json"),
         vector_json("eddsa-common/employmentAuth.json"),
         {k: v for k, v in vector_json("ed25519signature2020/signedEdSig.json").items()},
-        {"@context": [V2, EXAMPLES, SCOPED], "id": "urn:p:1", "type": ["Permit"],
-         "level": 3, "holder": "did:example:h",
-         "inner": {"type": "Propagating", "depth": 1, "inner": {"depth": 2, "label": "x"}}},
-        {"@context": [V2, EXAMPLES, SCOPED], "id": "urn:p:2", "type": "Propagating",
-         "inner": {"type": "Permit", "level": 1, "inner": {"depth": 5}}},
+        {
+            "@context": [V2, EXAMPLES, SCOPED],
+            "id": "urn:p:1",
+            "type": ["Permit"],
+            "level": 3,
+            "holder": "did:example:h",
+            "inner": {"type": "Propagating", "depth": 1, "inner": {"depth": 2, "label": "x"}},
+        },
+        {
+            "@context": [V2, EXAMPLES, SCOPED],
+            "id": "urn:p:2",
+            "type": "Propagating",
+            "inner": {"type": "Permit", "level": 1, "inner": {"depth": 5}},
+        },
     ]
 
 
 def _plain(document: Any, loader: ContextLoader) -> str:
     def load(url: str, _options: Any = None) -> dict[str, Any]:
-        return {"contentType": "application/ld+json", "contextUrl": None,
-                "documentUrl": url, "document": loader.load(url)}
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": loader.load(url),
+        }
 
-    result: str = jsonld.normalize(copy.deepcopy(document), {
-        "algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": load,
-    })
+    result: str = jsonld.normalize(
+        copy.deepcopy(document),
+        {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "documentLoader": load,
+        },
+    )
     return result
 
 

@@ -148,9 +148,7 @@ class Workload:
             self.credential_ids.append(response.json()["credentialId"])
         return response
 
-    def verify(
-        self, credential: Any, suite: str, *, token: str | None = None
-    ) -> httpx.Response:
+    def verify(self, credential: Any, suite: str, *, token: str | None = None) -> httpx.Response:
         response = self.call(
             "POST", "/credentials/verify", route="/credentials/verify",
             token=self.verifier_key if token is None else token or None,
@@ -202,9 +200,7 @@ class Workload:
         assert revoked.status_code == 422, revoked.text
         for _ in range(anonymous):
             self.verify(issued[0][0]["verifiableCredential"], "eddsa-jcs-2022", token="")
-        resolved = self.call(
-            "GET", f"/dids/{self.agency['did']}", route="/dids/{did:path}"
-        )
+        resolved = self.call("GET", f"/dids/{self.agency['did']}", route="/dids/{did:path}")
         assert resolved.status_code == 200, resolved.text
 
     def moved(self, before: dict[Key, float], after: dict[Key, float]) -> dict[Key, float]:

@@ -187,7 +187,7 @@ def test_bad_envelopes_are_precise_problems_and_change_nothing(
     vc = body["verifiableCredential"]
     svc = services_of(client)
     issuer = svc.store.get_issuer(agency["id"])
-    key, kid = svc.signing_key(issuer), agency["verificationMethod"]
+    key, kid = svc.keys.signing_key(issuer), agency["verificationMethod"]
     svc.enveloping.verifier.max_token_bytes = 16 * 1024  # below the test's 64 KiB body limit
     header = {"alg": "EdDSA", "kid": kid, "typ": "vc+jwt"}
     before = _state(client)

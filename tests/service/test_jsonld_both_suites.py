@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from identity.errors import PROBLEMS, VC_DI
 from identity.proofs import add_proof
 from identity.proofs.eddsa_jcs import EddsaJcs2022
-from service.container import verification_method
+from service.agency_keys import verification_method
 from tests.service.conftest import CITY_CONTEXT, credential_for, issue, make_issuer, services_of
 
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -94,7 +94,7 @@ def test_verify_fails_a_jcs_credential_signed_elsewhere(client: TestClient, case
         "verificationMethod": verification_method(record),
         "proofPurpose": "assertionMethod",
     }
-    vc = add_proof(EddsaJcs2022(), _bad(agency["did"], case), options, svc.signing_key(record))
+    vc = add_proof(EddsaJcs2022(), _bad(agency["did"], case), options, svc.keys.signing_key(record))
     response = client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert response.status_code == 422, response.text
     body = response.json()

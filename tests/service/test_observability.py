@@ -126,9 +126,7 @@ def test_no_label_holds_a_did_an_id_or_a_personal_value(app_client: TestClient) 
         app_client.get(f"/no/such/path/{i}")
         app_client.request("PROPFIND", f"/issuers/{i}")
         app_client.get(f"/issuers/agency-{i}")
-    text = app_client.get(
-        "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
-    ).text
+    text = app_client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
     series = samples(text)
     labels = {value for (_, pairs) in series for _, value in pairs}
     forbidden = [work.agency["did"], work.agency["id"], *work.credential_ids, *SUBJECT.values()]
@@ -189,9 +187,9 @@ def test_a_valid_request_id_is_echoed_and_is_the_problem_instance(
     assert response.status_code == 401
     assert response.headers["x-request-id"] == given
     assert response.json()["instance"] == given
-    assert app_client.get("/health", headers={"X-Request-ID": given}).headers[
-        "x-request-id"
-    ] == given
+    assert (
+        app_client.get("/health", headers={"X-Request-ID": given}).headers["x-request-id"] == given
+    )
 
 
 @pytest.mark.parametrize("given", ["", "x" * 129, "has space", "semi;colon", "é", "a/b", "a:b"])

@@ -15,7 +15,7 @@ from identity.credentials.issuer import sign_credential
 from identity.errors import PROBLEMS, VC_DM
 from identity.jsonld import CREDENTIALS_V2, V2_PUBLISHED_SHA256
 from identity.proofs.eddsa_jcs import EddsaJcs2022
-from service.container import verification_method
+from service.agency_keys import verification_method
 from tests.service.conftest import NOW, credential_for, issue, make_issuer, services_of
 
 CITY = "https://identity-service.example/contexts/city/v1"
@@ -112,7 +112,7 @@ def test_a_signed_credential_with_a_wrong_digest_fails_verification(client: Test
         _with(agency["did"], {"id": CREDENTIALS_V2, "digestSRI": WRONG_SRI}),
         issuer_did=agency["did"],
         verification_method=verification_method(record),
-        key=svc.signing_key(record),
+        key=svc.keys.signing_key(record),
         suite=EddsaJcs2022(),
         created=NOW,
     )

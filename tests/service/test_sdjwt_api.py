@@ -189,7 +189,7 @@ def test_forged_headers_refused(
     size = log_size(client)
     jwt = split(issued["credential"]).issuer_jwt
     header, payload = parse_compact(jwt).header, parse_compact(jwt).claims()
-    key = SigningKey.from_ed25519(svc.signing_key(svc.store.get_issuer(agency["id"])))
+    key = SigningKey.from_ed25519(svc.keys.signing_key(svc.store.get_issuer(agency["id"])))
     none = (
         b64url(f'{{"alg":"none","typ":"dc+sd-jwt","kid":"{header["kid"]}"}}'.encode())
         + "."
@@ -215,7 +215,7 @@ def test_always_disclosed_claim_refused(
     full_name = Disclosure.make("c2FsdHNhbHQ", "fullName", "李雷")
     payload.pop("fullName")
     payload["_sd"] = sorted([*payload["_sd"], full_name.digest])
-    key = SigningKey.from_ed25519(svc.signing_key(svc.store.get_issuer(agency["id"])))
+    key = SigningKey.from_ed25519(svc.keys.signing_key(svc.store.get_issuer(agency["id"])))
     token = sign_compact(header, payload, key) + "~" + full_name.encoded + "~"
     _refused(
         client,

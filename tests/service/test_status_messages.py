@@ -106,9 +106,7 @@ def test_verify_reports_the_named_state(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("given", "value"), [("under_inspection", 1), ("0x3", 3), ("0x2", 2)])
-def test_the_status_api_sets_the_state_anchored(
-    client: TestClient, given: str, value: int
-) -> None:
+def test_the_status_api_sets_the_state_anchored(client: TestClient, given: str, value: int) -> None:
     agency, vc, cred_id = _issued(client)
     svc = services_of(client)
     url = _message_entry(vc)["statusListCredential"].removeprefix("http://localhost:8000")
