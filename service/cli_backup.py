@@ -67,7 +67,16 @@ def _backend(settings: Settings) -> str:
         return "sqlite"
     if url.startswith(("redis://", "rediss://")):
         return "redis"
-    fail("backup and restore need a SQLite or Redis store (not memory://)", EXIT_INVALID)
+    scheme = url.partition("://")[0]
+    if scheme in ("redis+cluster", "rediss+cluster"):
+        fail(
+            "backup and restore do not cover a Redis Cluster store: back up the cluster "
+            "itself (each master's AOF or RDB, e.g. redis-cli --cluster call HOST:PORT "
+            "BGSAVE) and restore it as a whole; `identity log verify` and "
+            "`identity log reconcile` check the result",
+            EXIT_INVALID,
+        )
+    fail(f"backup and restore need a SQLite or Redis store, not {scheme}://", EXIT_INVALID)
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,3 +144,18 @@ def test_redis_backup_and_restore_round_trip(tmp_path: Path) -> None:
         assert "audit ok" in out and f"{manifest['keys']} Redis keys" in out
         assert _counts(restored) == _counts(identity)
         one_line_error(restored("restore", str(backup)), EXIT_CONFLICT, "not empty")
+
+
+@pytest.mark.parametrize(
+    ("url", "text"),
+    [
+        ("redis+cluster://127.0.0.1:1", "do not cover a Redis Cluster store"),
+        ("memory://", "need a SQLite or Redis store, not memory://"),
+    ],
+)
+def test_backup_of_a_store_it_cannot_copy_says_why(tmp_path: Path, url: str, text: str) -> None:
+    cli = Identity(tmp_path / "data", {"IDENTITY_STORAGE_URL": url})
+    target = tmp_path / "backup"
+    for command in ("backup", "restore"):
+        one_line_error(cli(command, str(target)), EXIT_INVALID, text)
+    assert not target.exists()
