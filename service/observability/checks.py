@@ -14,13 +14,14 @@ SD_JWT_CHECKS = (
     "wellFormed",
     "signature",
     "disclosures",
-    "keyBinding",
     "validity",
+    "keyBinding",
     "status",
     "issuerTrust",
     "anchor",
 )
-"""The checks of an SD-JWT VC verification, in the order the verifier makes them."""
+"""The checks of an SD-JWT VC verification, in the order the verifier makes them (the
+verifier page, ``service/web/static/js/verify.js``, lists them in this order too)."""
 
 _BY_CLASS: tuple[tuple[type[e.IdentityError], str], ...] = (
     (e.UnavailableError, ""),  # the service, not the credential

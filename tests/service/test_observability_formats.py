@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,9 @@ from fastapi.testclient import TestClient
 
 from identity.jose.keys import SigningKey
 from identity.sdjwt.format import split
-from service.observability.metrics import proof_suite, suite_label
+from service.observability.checks import SD_JWT_CHECKS
+from service.observability.metrics import CHECKS, proof_suite, suite_label
+from service.web import i18n
 from tests.sdjwt.conftest import counter_random
 from tests.sdjwt.service_helpers import SUBJECT, sd_issue, sd_verify
 from tests.service.conftest import ADMIN, issue, make_issuer
@@ -143,3 +147,15 @@ def test_issuance_labels_are_bounded() -> None:
     assert suite_label("dc+sd-jwt") == "dc+sd-jwt"
     assert suite_label("application/vc+sd-jwt") == "other"
     assert suite_label(None) == "none"
+
+
+def test_every_sd_jwt_check_is_a_bounded_label_with_words_in_both_languages() -> None:
+    assert set(SD_JWT_CHECKS) <= CHECKS
+    script = (Path(i18n.__file__).parent / "static" / "js" / "verify.js").read_text()
+    listed = re.search(r"const SD_JWT_CHECKS = \[([^\]]*)\]", script)
+    assert listed is not None
+    assert re.findall(r'"(\w+)"', listed.group(1)) == list(SD_JWT_CHECKS)
+    for language in i18n.LANGUAGES:
+        texts = i18n.catalogue(language)
+        for check in SD_JWT_CHECKS:
+            assert f"check_{check}" in texts and f"check_{check}_failed" in texts, check

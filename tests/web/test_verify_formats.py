@@ -205,3 +205,17 @@ def test_a_vc_cose_envelope_as_json_verifies(browser: Browser, live: Live) -> No
     assert verdict.inner_text() == "Valid: every check passed."
     assert states(browser) == {name: "passed" for name in [*ALL_CHECKS, "browserAnchor"]}
     assert "not shown on this page" in browser.page.locator("#claims").inner_text()
+
+
+def test_the_failed_check_is_named_in_chinese_too(browser: Browser, live: Live) -> None:
+    token, _ = sd_jwt_vc(live)
+    page = browser.page
+    page.goto(live.url + "/verify?lang=zh-CN")
+    page.fill("#document", tamper_disclosure(token))
+    page.click("#verify-button")
+    page.wait_for_function(
+        "() => document.getElementById('verdict').textContent.startsWith('无效')"
+    )
+    assert page.locator("#verdict").inner_text() == "无效。未通过：披露的信息与签名内容一致。"
+    failed = page.locator('#checks li[data-check="disclosures"]').inner_text()
+    assert "与签发方签名的内容不符" in failed
