@@ -136,8 +136,10 @@ async function verifyCredential(doc) {
   // An envelope's claims are in its token: a JWS payload is shown, a COSE one is not read here.
   const enveloped = formats.isEnvelope(doc);
   const shown = enveloped ? formats.envelopedCredential(doc) : doc;
+  const opened = enveloped ? formats.openEnvelope(doc) : null;
   if (shown) await showClaims(shown);
-  else $("claims").replaceChildren(el("p", { class: "hint" }, t("claims_cose_hidden")));
+  else if (opened && opened.mediaType.endsWith("cose")) $("claims").replaceChildren(el("p", { class: "hint" }, t("claims_cose_hidden")));
+  else $("claims").replaceChildren();
   if (!answer.body || !answer.body.results) return showProblem(answer);
   const failed = await renderChecks(CREDENTIAL_CHECKS, answer.body.results, shown || { opaque: true }, answer.ok);
   if (answer.ok) {
