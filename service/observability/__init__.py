@@ -105,8 +105,14 @@ def issuing(request: Request, cryptosuite: str | None) -> Iterator[None]:
         yield
 
 
-def verification(request: Request, credential: Any, failed: list[str] | None = None) -> None:
-    """Count one verification of the submitted ``credential`` (failed check names)."""
+def verification(
+    request: Request,
+    credential: Any,
+    failed: list[str] | None = None,
+    cryptosuite: str | None = None,
+) -> None:
+    """Count one verification of the submitted ``credential`` (failed check names;
+    ``cryptosuite`` a format label for a credential that is not a JSON document)."""
     metrics = metrics_of(request)
     if metrics is not None:
-        metrics.verification(credential, failed or ())
+        metrics.verification(credential, failed or (), cryptosuite)

@@ -10,8 +10,10 @@ Each app builds its own :class:`Metrics` at creation (nothing at import). Two mo
   ``MultiProcessCollector``.
 
 Labels are bounded by construction: route *templates* (never the raw path), a fixed set of
-methods, status codes, cryptosuite names from an allow-list, check names and act kinds
-from the code. No label ever holds a DID, a credential id or anything a client chose.
+methods, status codes, cryptosuite names from an allow-list (and, for credentials that
+carry no Data Integrity proof, the format: ``vc+jwt``, ``vc+cose``, ``jwt``, ``dc+sd-jwt``),
+check names and act kinds from the code. No label ever holds a DID, a credential id or
+anything a client chose.
 
 Gauges that describe shared state (the log's tree size and lag, the store's reachability)
 are read at scrape time from the worker's :class:`~service.observability.watch.Watch`,
@@ -47,8 +49,18 @@ __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "multiprocess_dir"]
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 SUITES = frozenset({"eddsa-jcs-2022", "eddsa-rdfc-2022", "Ed25519Signature2020"})
+SD_JWT = "dc+sd-jwt"
+ENVELOPE_FORMATS = {
+    "application/vc+jwt": "vc+jwt",
+    "application/vc+cose": "vc+cose",
+    "application/jwt": "jwt",  # VC DM 1.1 §6.3.1, verified (never issued)
+}
+"""Envelope media types (docs/jose-cose.md) -> their ``cryptosuite`` label."""
+FORMATS = frozenset({*ENVELOPE_FORMATS.values(), SD_JWT})
+"""The ``cryptosuite`` label of a credential secured without a Data Integrity proof."""
 CHECKS = frozenset(
     {"wellFormed", "proof", "issuer", "validityPeriod", "status", "issuerTrust", "anchor"}
+    | {"signature", "disclosures", "keyBinding", "validity"}  # SD-JWT VC (docs/sd-jwt.md)
 )
 STATUS_KINDS = {
     "credential.revoked": "revoked",
@@ -79,14 +91,35 @@ def multiprocess_dir() -> str | None:
 
 
 def suite_label(name: object) -> str:
-    """A cryptosuite name as a label: one of :data:`SUITES`, ``none`` or ``other``."""
+    """A cryptosuite name, a format (:data:`FORMATS`) or an envelope media type as a
+    label: one of :data:`SUITES`, :data:`FORMATS`, ``none`` or ``other``."""
     if name is None:
         return "none"
-    return name if isinstance(name, str) and name in SUITES else OTHER
+    if not isinstance(name, str):
+        return OTHER
+    if name in SUITES or name in FORMATS:
+        return name
+    return ENVELOPE_FORMATS.get(name, OTHER)
+
+
+def envelope_format(credential: dict[str, Any]) -> str | None:
+    """The label of an enveloped credential (a ``data:`` URL ``id``, VC DM 2.0 §4.13):
+    its media type through :data:`ENVELOPE_FORMATS`, ``other`` for an unknown one;
+    ``None`` when ``credential`` is no envelope."""
+    data = credential.get("id")
+    if not isinstance(data, str) or not data.startswith("data:"):
+        return None
+    media_type = re.split(r"[;,]", data[5:], maxsplit=1)[0].strip().lower()
+    return ENVELOPE_FORMATS.get(media_type, OTHER)
 
 
 def proof_suite(credential: object) -> str:
-    """The cryptosuite label of a submitted credential's first proof (input, so bounded)."""
+    """The cryptosuite label of a submitted credential's first proof, or its envelope's
+    format (input, so bounded)."""
+    if isinstance(credential, dict) and "proof" not in credential:
+        enveloped = envelope_format(credential)
+        if enveloped is not None:
+            return enveloped
     proof = credential.get("proof") if isinstance(credential, dict) else None
     if isinstance(proof, list):
         proof = proof[0] if proof else None
@@ -237,13 +270,18 @@ class Metrics:
             raise
         self._child(self.issued, suite, "issued").inc()
 
-    def verification(self, credential: object, failed: Iterable[str] = ()) -> None:
-        """Count one verification of ``credential``; ``failed`` names its failed checks."""
+    def verification(
+        self, credential: object, failed: Iterable[str] = (), cryptosuite: str | None = None
+    ) -> None:
+        """Count one verification of ``credential``; ``failed`` names its failed checks.
+        ``cryptosuite`` (a format such as ``dc+sd-jwt``) labels it instead of the
+        credential's own proof or envelope."""
         names = list(failed)
         outcome = (
             "verified" if not names else "malformed" if "wellFormed" in names else "not_verified"
         )
-        self._child(self.verified, proof_suite(credential), outcome).inc()
+        suite = suite_label(cryptosuite) if cryptosuite is not None else proof_suite(credential)
+        self._child(self.verified, suite, outcome).inc()
         for name in names:
             self._child(self.failed_checks, name if name in CHECKS else OTHER).inc()
 

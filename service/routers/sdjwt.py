@@ -7,9 +7,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from identity.credentials.token_status import MEDIA_TYPE
-from identity.errors import NotFoundError
+from identity.errors import IdentityError, NotFoundError
 from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object
+from service.observability import issuing, verification
+from service.observability.checks import sd_jwt_failed_check
+from service.observability.metrics import SD_JWT
+from service.problems import problem_for
 from service.sdjwt import STATUS_LIST_TTL, jwt_vc_issuer_path
 
 router = APIRouter(tags=["sd-jwt"])
@@ -23,16 +27,28 @@ async def issue_sd_jwt(request: Request, svc: Svc) -> JSONResponse:
     agency.require("issue")
     body = require_object(await read_json(request), "body")
     issuer = svc.store.get_issuer(agency.issuer_id)
-    return JSONResponse(await svc.sdjwt.issue(issuer, body), status_code=201)
+    with issuing(request, SD_JWT):
+        issued = await svc.sdjwt.issue(issuer, body)
+    return JSONResponse(issued, status_code=201)
 
 
 @router.post("/credentials/sd-jwt/verify")
 async def verify_sd_jwt(request: Request, svc: Svc) -> JSONResponse:
     """Verify an SD-JWT VC or presentation: 200 with the disclosed claims and every
-    check, or a problem+json (400 unparseable, 422 not verified)."""
+    check, or a problem+json (400 unparseable, 422 not verified) whose ``check`` names
+    the check that failed."""
     svc.limit_anonymous(request)
     body = require_object(await read_json(request), "body")
-    return JSONResponse(svc.sdjwt.verify(body))
+    try:
+        verified = svc.sdjwt.verify(body)
+    except IdentityError as exc:
+        check = sd_jwt_failed_check(exc)
+        if check is None:
+            raise
+        verification(request, None, [check], cryptosuite=SD_JWT)
+        return problem_for(exc, check=check)
+    verification(request, None, cryptosuite=SD_JWT)
+    return JSONResponse(verified)
 
 
 @router.get("/.well-known/jwt-vc-issuer")

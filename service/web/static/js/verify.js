@@ -1,11 +1,17 @@
 // The verifier page: read a credential or presentation (paste, file, photo, camera, QR
 // payload), send it to the public verify API, and show every check in plain words.
+// Data Integrity JSON, VC-JOSE-COSE envelopes (JSON, or a bare compact JWS) and SD-JWT VCs.
 import { $, api, el, formatTime, mark, problemText, setVerdict, t } from "./common.js";
 import * as qr from "./qr.js";
+import * as formats from "./formats.js";
 import { CheckFailed, b64decode, hasWebCrypto, hex, jcsDigest, leafHash, openCheckpoint, unhex, verifyInclusion } from "./crypto.js";
 
 const CREDENTIAL_CHECKS = ["wellFormed", "proof", "issuer", "validityPeriod", "status", "issuerTrust", "anchor"];
 const PRESENTATION_CHECKS = ["wellFormed", "holderProof", "credentials", "challenge"];
+// docs/sd-jwt.md "Verifying": the checks of POST /credentials/sd-jwt/verify, in its order.
+const SD_JWT_CHECKS = ["wellFormed", "signature", "disclosures", "validity", "keyBinding", "status", "issuerTrust", "anchor"];
+// Registered JWT claims (SD-JWT VC §3.2.2): shown as checks, not as what the credential says.
+const REGISTERED = new Set(["iss", "vct", "iat", "nbf", "exp", "cnf", "status", "sub", "_sd_alg", "vct#integrity"]);
 const textarea = $("document");
 let challenge = null; // the challenge this counter handed out, if any
 let agencies = null;
@@ -24,13 +30,23 @@ function list(items) { return items.filter(Boolean).join(", "); }
 // Plain words for a check that passed.
 async function passedText(name, result, doc) {
   switch (name) {
-    case "wellFormed": return t("check_wellFormed_ok");
-    case "proof": return (result.proofs || []).map((p) => t("check_proof_ok", { suite: p.cryptosuite, key: p.verificationMethod })).join(" ");
+    case "wellFormed": return t(doc.format === "sd-jwt" ? "check_wellFormed_sdjwt_ok" : "check_wellFormed_ok");
+    case "proof":
+      if (result.envelope) return t("check_proof_ok", { suite: result.envelope, key: result.verificationMethod });
+      return (result.proofs || []).map((p) => t("check_proof_ok", { suite: p.cryptosuite, key: p.verificationMethod })).join(" ");
+    case "signature": {
+      const known = await agencyName(doc.issuer);
+      return t("check_signature_ok", { alg: result.alg, issuer: known ? `${known} (${doc.issuer})` : doc.issuer });
+    }
+    case "disclosures": return t("check_disclosures_ok", { count: result.count });
+    case "validity": return t("check_validityPeriod_ok", { from: doc.validFrom ? formatTime(doc.validFrom) : t("unbounded"), until: doc.validUntil ? formatTime(doc.validUntil) : t("unbounded") });
+    case "keyBinding": return t(result.required ? "check_keyBinding_ok" : "check_keyBinding_unasked");
     case "issuer": {
       const known = await agencyName(result.issuer);
       return known ? t("check_issuer_ok_named", { name: known, did: result.issuer }) : t("check_issuer_ok", { did: result.issuer });
     }
     case "validityPeriod":
+      if (doc.opaque) return t("check_validityPeriod_ok_opaque");
       return t("check_validityPeriod_ok", { from: doc.validFrom ? formatTime(doc.validFrom) : t("unbounded"), until: doc.validUntil ? formatTime(doc.validUntil) : t("unbounded") });
     case "status": return t("check_status_ok");
     case "issuerTrust":
@@ -65,7 +81,9 @@ async function renderChecks(order, results, doc, verified) {
       else if (!verified) items.push(checkItem(name, "skipped", [[t("check_not_run")]]));
       continue;
     }
-    if (result.skipped) {
+    if (result.skipped && name === "keyBinding") {
+      items.push(checkItem(name, "skipped", [[t("check_keyBinding_none")]]));
+    } else if (result.skipped) {
       // Not run, and why (the verifier reports a check it could not make as skipped).
       items.push(checkItem(name, "skipped", [[t("check_not_run_because", { reason: result.skipped })]]));
     } else if (result.valid) {
@@ -92,8 +110,9 @@ async function showClaims(doc) {
 }
 
 // The anchor once more, in this browser: the current checkpoint's signature against the
-// log key, the issuance leaf's credential digest, and its inclusion proof to that root.
-async function anchorInBrowser(doc, anchor) {
+// log key, the issuance leaf's credential digest (`digest()`: "sha256:<hex>" of what was
+// handed out), and its inclusion proof to that root.
+async function anchorInBrowser(digest, anchor) {
   if (!anchor || !anchor.integrated || !hasWebCrypto()) return null;
   try {
     const [key, note] = await Promise.all([api("/log/key"), api("/log/checkpoint", { cache: "no-cache" })]);
@@ -101,8 +120,7 @@ async function anchorInBrowser(doc, anchor) {
     const entry = await api(`/log/entries/${anchor.index}`);
     const leaf = b64decode(entry.body.entry);
     const fields = JSON.parse(new TextDecoder().decode(leaf));
-    const unsigned = doc; // the digest is over the signed credential as handed out
-    if (fields.kind !== "credential.issued" || fields.credential_digest !== (await jcsDigest(unsigned))) {
+    if (fields.kind !== "credential.issued" || fields.credential_digest !== (await digest())) {
       throw new CheckFailed("leaf", t("browser_anchor_leaf_mismatch"));
     }
     const proof = await api(`/log/proofs/inclusion?index=${anchor.index}&tree_size=${checkpoint.size}`);
@@ -115,11 +133,18 @@ async function anchorInBrowser(doc, anchor) {
 
 async function verifyCredential(doc) {
   const answer = await api("/credentials/verify", { method: "POST", body: { verifiableCredential: doc, options: { requireAccreditedIssuer: true } } });
-  await showClaims(doc);
+  // An envelope's claims are in its token: a JWS payload is shown, a COSE one is not read here.
+  const enveloped = formats.isEnvelope(doc);
+  const shown = enveloped ? formats.envelopedCredential(doc) : doc;
+  const opened = enveloped ? formats.openEnvelope(doc) : null;
+  if (shown) await showClaims(shown);
+  else if (opened && opened.mediaType.endsWith("cose")) $("claims").replaceChildren(el("p", { class: "hint" }, t("claims_cose_hidden")));
+  else $("claims").replaceChildren();
   if (!answer.body || !answer.body.results) return showProblem(answer);
-  const failed = await renderChecks(CREDENTIAL_CHECKS, answer.body.results, doc, answer.ok);
+  const failed = await renderChecks(CREDENTIAL_CHECKS, answer.body.results, shown || { opaque: true }, answer.ok);
   if (answer.ok) {
-    const extra = await anchorInBrowser(doc, answer.body.results.anchor);
+    const digest = enveloped ? () => formats.envelopeDigest(doc) : () => jcsDigest(doc);
+    const extra = await anchorInBrowser(digest, answer.body.results.anchor);
     if (extra) $("checks").append(extra);
     const browserFailed = extra && extra.dataset.state === "failed";
     setVerdict($("verdict"), browserFailed ? "bad" : "ok", browserFailed ? t("verdict_invalid", { checks: t("check_browserAnchor") }) : t("verdict_valid"));
@@ -150,6 +175,67 @@ async function verifyPresentation(doc) {
   setVerdict($("verdict"), "bad", t("verdict_invalid", { checks: list(failed.map((n) => t("check_" + n))) }));
 }
 
+// An SD-JWT VC or presentation: POST /credentials/sd-jwt/verify answers 200 with every
+// check, or one problem naming the check that refused it (`check`). With a challenge from
+// this counter, the holder's Key Binding JWT must carry it as its nonce, for this origin.
+async function verifySdJwt(token) {
+  const options = { requireAccreditedIssuer: true };
+  if (challenge) options.keyBinding = { nonce: challenge, audience: window.location.origin };
+  const answer = await api("/credentials/sd-jwt/verify", { method: "POST", body: { credential: token, options } });
+  if (answer.ok) {
+    const { claims, results } = answer.body;
+    const view = { format: "sd-jwt", issuer: answer.body.issuer, validFrom: timeOf(claims.nbf), validUntil: timeOf(claims.exp) };
+    // A 200 means every check passed; results carry each one's details (null: not anchored here).
+    const passed = { wellFormed: { valid: true } };
+    for (const [name, result] of Object.entries(results)) if (result) passed[name] = { valid: true, ...result };
+    await renderChecks(SD_JWT_CHECKS, passed, view, true);
+    await showDisclosed(answer.body);
+    const extra = await anchorInBrowser(() => formats.sdJwtDigest(token), results.anchor);
+    if (extra) $("checks").append(extra);
+    const browserFailed = extra && extra.dataset.state === "failed";
+    setVerdict($("verdict"), browserFailed ? "bad" : "ok", browserFailed ? t("verdict_invalid", { checks: t("check_browserAnchor") }) : t("verdict_valid"));
+    if (results.keyBinding && results.keyBinding.required) challenge = null;
+    return;
+  }
+  const check = answer.body && answer.body.check;
+  if (!SD_JWT_CHECKS.includes(check)) return showProblem(answer);
+  // The first refusal stops the verifier: the checks it did not report are not claimed.
+  const items = SD_JWT_CHECKS.map((name) => name === check
+    ? checkItem(name, "failed", [[t("check_" + name + "_failed")], [`${answer.body.title || ""}: ${answer.body.detail || ""}`, "error"]])
+    : checkItem(name, "skipped", [[t("check_not_reported")]]));
+  $("checks").replaceChildren(...items);
+  setVerdict($("verdict"), "bad", t("verdict_invalid", { checks: t("check_" + check) }));
+}
+
+function timeOf(seconds) {
+  return typeof seconds === "number" ? new Date(seconds * 1000).toISOString() : null;
+}
+
+// Exactly what the holder disclosed (the API's `claims`, minus the registered JWT claims),
+// each under its display name from the type's metadata (GET /vct/<Type>).
+async function showDisclosed(body) {
+  const type = body.results.issuerTrust && body.results.issuerTrust.type;
+  const language = document.documentElement.lang;
+  const metadata = type ? await api(`/vct/${encodeURIComponent(type)}`) : null;
+  const labels = metadata && metadata.ok ? formats.claimLabels(metadata.body, language) : {};
+  const selective = new Set(body.disclosed || []);
+  const known = await agencyName(body.issuer);
+  const rows = [
+    el("dt", {}, t("claims_type")), el("dd", {}, (metadata && metadata.ok && formats.typeName(metadata.body, language)) || type || ""),
+    el("dt", {}, t("claims_issuer")), el("dd", {}, known ? `${known} (${body.issuer})` : body.issuer),
+  ];
+  if (body.claims.sub) rows.push(el("dt", {}, t("claims_subject")), el("dd", {}, body.claims.sub));
+  for (const [name, value] of Object.entries(body.claims)) {
+    if (REGISTERED.has(name)) continue;
+    const shown = typeof value === "object" ? JSON.stringify(value) : String(value);
+    rows.push(
+      el("dt", { "data-claim": name }, labels[name] || name),
+      el("dd", { "data-claim": name }, el("span", { class: "value" }, shown),
+        selective.has(name) ? el("span", { class: "tag" }, t("claims_disclosed")) : null));
+  }
+  $("claims").replaceChildren(el("h3", {}, t("claims_sd_heading")), el("dl", { class: "facts" }, rows));
+}
+
 function showProblem(answer) {
   $("checks").replaceChildren();
   setVerdict($("verdict"), "bad", t("verdict_error", { detail: problemText(answer.body) }));
@@ -161,6 +247,17 @@ async function verifyText(text) {
   text = text.trim();
   if (!text) return setVerdict($("verdict"), "warn", t("verify_empty"));
   setVerdict($("verdict"), "", t("verify_working"));
+  if (!qr.isPayload(text) && !text.startsWith("{") && !text.startsWith("[")) {
+    const found = formats.classify(text);
+    if (!found) return setVerdict($("verdict"), "bad", t("verify_not_json"));
+    try {
+      if (found.kind === "sd-jwt") return await verifySdJwt(found.token);
+      if (found.doc.type === "EnvelopedVerifiablePresentation") return await verifyPresentation(found.doc);
+      return await verifyCredential(found.doc);
+    } catch (error) {
+      return setVerdict($("verdict"), "bad", t("verdict_error", { detail: error.message }));
+    }
+  }
   let doc;
   try {
     doc = qr.isPayload(text) ? await qr.decodePayload(text) : JSON.parse(text);
@@ -172,7 +269,7 @@ async function verifyText(text) {
   }
   const types = Array.isArray(doc.type) ? doc.type : [doc.type];
   try {
-    if (types.includes("VerifiablePresentation")) await verifyPresentation(doc);
+    if (types.includes("VerifiablePresentation") || types.includes("EnvelopedVerifiablePresentation")) await verifyPresentation(doc);
     else await verifyCredential(doc);
   } catch (error) {
     setVerdict($("verdict"), "bad", t("verdict_error", { detail: error.message }));
