@@ -46,7 +46,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_credentials import permit
-from benchmarks.harness import REPO, accredited_agency, free_port, server, table, wrk
+from benchmarks.harness import REPO, acapy_command, accredited_agency, free_port, server, table, wrk
 
 ACAPY = REPO / ".venv" / "acapy" / "bin" / "aca-py"
 TARGET_BARE = 0.6
@@ -110,26 +110,7 @@ def acapy_server() -> Iterator[tuple[str, dict[str, str]] | None]:
     port = free_port()
     api_key = secrets.token_urlsafe(24)
     proc = subprocess.Popen(
-        [
-            str(ACAPY),
-            "start",
-            "--no-ledger",
-            "--no-transport",
-            "--admin",
-            "127.0.0.1",
-            str(port),
-            "--admin-api-key",
-            api_key,
-            "--wallet-type",
-            "askar",
-            "--wallet-name",
-            "bench",
-            "--wallet-key",
-            secrets.token_urlsafe(16),
-            "--auto-provision",
-            "--log-level",
-            "error",
-        ],
+        acapy_command(ACAPY, port, api_key, "error"),
         env={**os.environ, "HOME": str(home)},
         stdout=(home / "acapy.log").open("wb"),
         stderr=subprocess.STDOUT,

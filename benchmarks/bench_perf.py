@@ -54,6 +54,7 @@ import nacl.bindings as sodium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import harness
 from benchmarks.harness import ADMIN, rate, server, table
 from identity.canonical import parse_json
 from identity.clock import SystemClock
@@ -275,7 +276,6 @@ def wrk_pool(
     lua = POOL_LUA.format(
         bodies=",".join("[==[" + b + "]==]" for b in bodies), path=path, auth=auth
     )
-    from benchmarks import harness
 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua + harness.DONE_LUA)
@@ -301,17 +301,7 @@ def wrk_pool(
         ).stdout
     finally:
         os.unlink(script)
-    import re
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    stats = json.loads(out[out.index("JSON") + 4 :].strip().splitlines()[0])
-    return {
-        "rps": rps,
-        "p50_ms": stats["p50"] / 1000,
-        "p99_ms": stats["p99"] / 1000,
-        "errors": float(non2xx.group(1)) if non2xx else 0.0,
-    }
+    return harness.parse_wrk(out)
 
 
 def interleave_http(
@@ -419,26 +409,7 @@ def acapy(port: int) -> Iterator[tuple[str, str]]:
     assert executable is not None
     home = Path(tempfile.mkdtemp(prefix="acapy-bench-"))
     api_key = secrets.token_urlsafe(24)
-    command = [
-        str(executable),
-        "start",
-        "--no-ledger",
-        "--no-transport",
-        "--admin",
-        "127.0.0.1",
-        str(port),
-        "--admin-api-key",
-        api_key,
-        "--wallet-type",
-        "askar",
-        "--wallet-name",
-        "bench",
-        "--wallet-key",
-        secrets.token_urlsafe(16),
-        "--auto-provision",
-        "--log-level",
-        "warning",
-    ]
+    command = harness.acapy_command(executable, port, api_key, "warning")
     log = (home / "acapy.log").open("w")
     proc = subprocess.Popen(
         command,

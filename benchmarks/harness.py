@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -139,15 +140,7 @@ def wrk(
         check=True,
     ).stdout
     os.unlink(lua)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    stats = json.loads(out[out.index("JSON") + 4 :].strip().splitlines()[0])
-    return {
-        "rps": rps,
-        "p50_ms": stats["p50"] / 1000,
-        "p99_ms": stats["p99"] / 1000,
-        "errors": float(non2xx.group(1)) if non2xx else 0.0,
-    }
+    return parse_wrk(out)
 
 
 DONE_LUA = """
@@ -218,3 +211,30 @@ def accredited_agency(
         },
     ).raise_for_status()
     return agency
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """wrk's output (with :data:`DONE_LUA`'s JSON line): requests/s, p50 and p99 latency
+    (ms) and the count of non-2xx answers."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    stats = json.loads(out[out.index("JSON") + 4 :].strip().splitlines()[0])
+    return {
+        "rps": rps,
+        "p50_ms": stats["p50"] / 1000,
+        "p99_ms": stats["p99"] / 1000,
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }
+
+
+def acapy_command(executable: Path, port: int, api_key: str, log_level: str) -> list[str]:
+    """ACA-Py's command line for a throwaway Askar wallet on loopback, no ledger, no
+    transport. Random values go as ``--opt=value``: a token may begin with ``-``, which
+    argparse would read as an option."""
+    return [
+        str(executable), "start", "--no-ledger", "--no-transport",
+        "--admin", "127.0.0.1", str(port), f"--admin-api-key={api_key}",
+        "--wallet-type", "askar", "--wallet-name", "bench",
+        f"--wallet-key={secrets.token_urlsafe(16)}", "--auto-provision",
+        "--log-level", log_level,
+    ]  # fmt: skip
