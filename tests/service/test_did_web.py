@@ -110,10 +110,10 @@ class Host:
         if path == "slow":  # nothing at all until after the timeout
             time.sleep(3 * TIMEOUT_S)
             return _send(h, 200, b"{}")
-        if path == "drip":  # headers at once, then a byte every 0.2 s
+        if path == "drip":  # headers at once, then a byte every 0.2 s for 20 s
             h.send_response(200)
             h.end_headers()
-            for _ in range(20):
+            for _ in range(100):
                 if not _write(h, b" "):
                     return None
                 time.sleep(0.2)
@@ -317,14 +317,11 @@ REMOTE_FAILURES = {
 @pytest.mark.parametrize("path", sorted(REMOTE_FAILURES))
 def test_remote_failures_are_problems(web_client: TestClient, host: Host, path: str) -> None:
     status, type_uri = REMOTE_FAILURES[path]
-    started = time.monotonic()
     response = web_client.get(dids_path(host.did(path)))
-    elapsed = time.monotonic() - started
-    body = assert_problem(response, status, type_uri)
+    body = assert_problem(response, status, type_uri)  # "slow" answers 200 late: 503 is the timeout
     assert body["url"].endswith(f"://localhost:{host.port}/{path}/did.json")
     if status == 503:
         assert response.headers["retry-after"]
-    assert elapsed < 4 * TIMEOUT_S + 1, "the timeout did not hold"
     # not cached: the host is asked again
     web_client.get(dids_path(host.did(path)))
     assert host.requests.count(f"/{path}/did.json") == 2
@@ -337,7 +334,9 @@ def test_size_limit_and_timeout_are_the_settings(web_client: TestClient, host: H
     assert big["limit"] == MAX_BYTES
     started = time.monotonic()
     web_client.get(dids_path(host.did("drip")))
-    assert TIMEOUT_S <= time.monotonic() - started < 3 * TIMEOUT_S
+    # the timeout bounds the whole fetch: a per-read one would wait out the 20 s drip
+    # (a wide margin, so a loaded machine cannot fail it)
+    assert TIMEOUT_S <= time.monotonic() - started < 10
 
 
 def test_unreachable_host_is_503(web_client: TestClient) -> None:
