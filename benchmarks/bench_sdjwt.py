@@ -20,19 +20,12 @@ import time
 from pathlib import Path
 
 import httpx
-import nacl.bindings as sodium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_credentials import credential, permit
+from benchmarks.bench_credentials import JcsBaseline, permit
 from benchmarks.harness import ADMIN, accredited_agency, rate, server, table, wrk
-from identity.clock import SystemClock
-from identity.credentials.verifier import Verifier
-from identity.dids.key import DidKeyResolver
 from identity.jose.keys import SigningKey
-from identity.keys import Ed25519PrivateKey
-from identity.proofs import SuiteRegistry, add_proof
-from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.sdjwt.holder import KeyBinding, present
 from identity.sdjwt.issuance import SdJwtVcClaims, issue_sd_jwt_vc
 from identity.sdjwt.verifier import KeyBindingRequirement, verify_sd_jwt_vc
@@ -49,20 +42,9 @@ AUD, NONCE = "https://counter.example", "bench-nonce"
 
 
 def in_process(rounds: int, seconds: float) -> dict[str, list[float]]:
-    key = Ed25519PrivateKey(b"\x07" * 32)
-    agency = SigningKey.from_ed25519(key)
+    base = JcsBaseline.make()
+    agency = SigningKey.from_ed25519(base.key)
     holder = SigningKey.generate_p256()
-    did = "did:key:" + key.public_key().multibase
-    options = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
-        "created": "2026-01-01T00:00:00Z",
-        "verificationMethod": f"{did}#{did[8:]}",
-        "proofPurpose": "assertionMethod",
-    }
-    suite = EddsaJcs2022()
-    vc = add_proof(suite, credential(did), options, key)
-    verifier = Verifier(SuiteRegistry([suite]), DidKeyResolver(), SystemClock())
     now = int(time.time())
     envelope = SdJwtVcClaims(
         "https://id.example",
@@ -100,14 +82,8 @@ def in_process(rounds: int, seconds: float) -> dict[str, list[float]]:
             key_binding=requirement,
         )
 
-    msg = b"\x01" * 64
-    signed = key.sign(msg) + msg
-    raw_pk = key.public_key().raw
     cases = {
-        "raw Ed25519 sign": lambda: key.sign(msg),
-        "raw Ed25519 verify": lambda: sodium.crypto_sign_open(signed, raw_pk),
-        "eddsa-jcs-2022 sign": lambda: add_proof(suite, credential(did), options, key),
-        "eddsa-jcs-2022 verify": lambda: verifier.verify(vc),
+        **base.cases(),
         "SD-JWT VC issue (EdDSA, 4 SD claims, decoys)": sd_issue,
         "SD-JWT VC present + KB-JWT (ES256)": sd_present,
         "SD-JWT VC verify with KB-JWT": sd_verify,
