@@ -67,3 +67,24 @@ class LogKeys:
 def log_keys(prefix: str) -> LogKeys:
     """The log's keys under the operator's ``prefix`` (e.g. ``identity:``)."""
     return LogKeys(prefix + LOG_NAMESPACE)
+
+
+SHARD_NAMESPACE = "shard/"
+"""Where the shards of a sharded log live under the operator's key prefix."""
+
+
+def shard_prefix(prefix: str, shard: str) -> str:
+    """The store prefix of log shard ``shard`` (``identity:`` → ``identity:shard/2026:``).
+
+    A :class:`~identity.storage.redis_log.RedisLogStore` given it names the shard's keys
+    ``identity:shard/2026:log:…`` on a standalone Redis; on a cluster
+    :func:`~identity.storage.redis_cluster.key_prefix` makes the whole shard prefix the
+    hash tag (``{identity:shard/2026}:log:…``): ONE hash tag per shard, so each shard's
+    keys -- and every script and transaction of its log -- live in one slot, and shards
+    spread over the masters."""
+    return f"{prefix}{SHARD_NAMESPACE}{shard}:"
+
+
+def shard_catalog_key(prefix: str) -> str:
+    """The hash of a sharded log's catalog (name → record), under the (tagged) prefix."""
+    return prefix + LOG_NAMESPACE + "shards"

@@ -1,0 +1,267 @@
+"""Where a sharded log keeps its catalog and each shard's store, on every backend.
+
+* **memory** -- :class:`MemoryShardCatalog`, one :class:`MemoryLogStore` per shard.
+* **SQLite** -- :class:`SQLiteShardCatalog` (table ``log_shards`` in the catalog's file),
+  one SQLite file per shard (``<folder>/log-<name>.sqlite3``: a shard's tables are its
+  own, and a frozen shard's file can be archived or dropped by itself).
+* **Redis** -- :class:`RedisShardCatalog` (hash ``<prefix>log:shards``), each shard a
+  :class:`RedisLogStore` under :func:`~identity.storage.redis_log_keys.shard_prefix`
+  (one hash tag per shard on a cluster).
+
+The catalog contract is :class:`~identity.log.shards.ShardCatalog`'s.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from identity.errors import UnavailableError
+from identity.log.shards import ShardRecord, check_add, check_freeze
+from identity.log.store import LogStore
+from identity.storage.memory_log import MemoryLogStore
+from identity.storage.redis_cluster import key_prefix
+from identity.storage.redis_log import RedisLogStore
+from identity.storage.redis_log_keys import shard_catalog_key, shard_prefix
+from identity.storage.sqlite_log import SQLiteLogStore
+
+
+def _to_json(record: ShardRecord, order: int) -> str:
+    return json.dumps(
+        {
+            "name": record.name,
+            "label": record.label,
+            "seq": record.seq,
+            "origin": record.origin,
+            "final": None if record.final is None else record.final.decode(),
+            "order": order,
+        }
+    )
+
+
+def _from_json(text: str | bytes) -> tuple[int, ShardRecord]:
+    data = json.loads(text)
+    final = data["final"]
+    record = ShardRecord(
+        data["name"],
+        data["label"],
+        data["seq"],
+        data["origin"],
+        None if final is None else final.encode(),
+    )
+    return int(data["order"]), record
+
+
+class MemoryShardCatalog:
+    """The catalog in a list (not durable: for tests and the memory backend)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, ShardRecord] = {}
+
+    def records(self) -> list[ShardRecord]:
+        with self._lock:
+            return list(self._records.values())
+
+    def add(self, record: ShardRecord) -> None:
+        with self._lock:
+            if check_add(self._records.get(record.name), record):
+                self._records[record.name] = record
+
+    def freeze(self, name: str, final: bytes) -> None:
+        with self._lock:
+            existing = self._records.get(name)
+            if check_freeze(existing, name, final):
+                assert existing is not None
+                self._records[name] = ShardRecord(
+                    existing.name, existing.label, existing.seq, existing.origin, final
+                )
+
+    def close(self) -> None:
+        return None
+
+
+class SQLiteShardCatalog:
+    """The catalog in table ``log_shards`` of an SQLite file (durable: ``FULL`` sync)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS log_shards("
+            "ord INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, record TEXT NOT NULL)"
+        )
+
+    def _get(self, name: str) -> tuple[int, ShardRecord] | None:
+        row = self._db.execute("SELECT record FROM log_shards WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _from_json(row[0])
+
+    def records(self) -> list[ShardRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM log_shards ORDER BY ord").fetchall()
+        return [_from_json(r[0])[1] for r in rows]
+
+    def add(self, record: ShardRecord) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._get(record.name)
+                if check_add(None if found is None else found[1], record):
+                    order = self._db.execute(
+                        "SELECT coalesce(max(ord) + 1, 0) FROM log_shards"
+                    ).fetchone()[0]
+                    self._db.execute(
+                        "INSERT INTO log_shards VALUES (?, ?, ?)",
+                        (order, record.name, _to_json(record, order)),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def freeze(self, name: str, final: bytes) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._get(name)
+                if check_freeze(None if found is None else found[1], name, final):
+                    assert found is not None
+                    order, record = found
+                    frozen = ShardRecord(
+                        record.name, record.label, record.seq, record.origin, final
+                    )
+                    self._db.execute(
+                        "UPDATE log_shards SET record = ? WHERE name = ?",
+                        (_to_json(frozen, order), name),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+_ADD = """
+local found = redis.call('HGET', KEYS[1], ARGV[1])
+if found then return found end
+local order = redis.call('HLEN', KEYS[1])
+redis.call('HSET', KEYS[1], ARGV[1], string.format(ARGV[2], order))
+return false
+"""
+
+
+class RedisShardCatalog:
+    """The catalog in one Redis hash (name → JSON record); an add or freeze is one
+    script or one ``WATCH``/``MULTI``, so two replicas never write different records."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "identity:") -> None:
+        self._client = client
+        self._key = shard_catalog_key(key_prefix(client, prefix))
+
+    def _guard(self, work: Callable[[], Any]) -> Any:
+        try:
+            return work()
+        except redis.RedisError as exc:
+            raise UnavailableError(
+                f"Redis is unavailable: {type(exc).__name__}", retry_after=1
+            ) from exc
+
+    def records(self) -> list[ShardRecord]:
+        raw = self._guard(lambda: self._client.hvals(self._key))
+        return [record for _, record in sorted(_from_json(v) for v in raw)]
+
+    def add(self, record: ShardRecord) -> None:
+        def work() -> None:
+            with self._client.pipeline() as pipe:
+                while True:
+                    try:
+                        pipe.watch(self._key)  # type: ignore[no-untyped-call]
+                        found = pipe.hget(self._key, record.name)
+                        existing = None if found is None else _from_json(found)[1]
+                        if not check_add(existing, record):
+                            pipe.unwatch()
+                            return
+                        order = pipe.hlen(self._key)
+                        pipe.multi()
+                        pipe.hset(self._key, record.name, _to_json(record, order))
+                        pipe.execute()
+                        return
+                    except redis.WatchError:
+                        continue
+
+        self._guard(work)
+
+    def freeze(self, name: str, final: bytes) -> None:
+        def work() -> None:
+            with self._client.pipeline() as pipe:
+                while True:
+                    try:
+                        pipe.watch(self._key)  # type: ignore[no-untyped-call]
+                        found = pipe.hget(self._key, name)
+                        existing = None if found is None else _from_json(found)
+                        if not check_freeze(None if existing is None else existing[1], name, final):
+                            pipe.unwatch()
+                            return
+                        assert existing is not None
+                        order, record = existing
+                        frozen = ShardRecord(
+                            record.name, record.label, record.seq, record.origin, final
+                        )
+                        pipe.multi()
+                        pipe.hset(self._key, name, _to_json(frozen, order))
+                        pipe.execute()
+                        return
+                    except redis.WatchError:
+                        continue
+
+        self._guard(work)
+
+    def close(self) -> None:
+        return None
+
+
+def memory_shard_stores() -> Callable[[str], LogStore]:
+    """``open_store`` for :class:`~identity.log.shards.ShardedLog`: one memory store per
+    shard, the same one each time a name is asked for again."""
+    stores: dict[str, MemoryLogStore] = {}
+    lock = threading.Lock()
+
+    def open_store(name: str) -> LogStore:
+        with lock:
+            return stores.setdefault(name, MemoryLogStore())
+
+    return open_store
+
+
+def sqlite_shard_file(folder: Path, name: str) -> Path:
+    """The SQLite file of shard ``name`` in ``folder``."""
+    return folder / f"log-{name}.sqlite3"
+
+
+def sqlite_shard_stores(folder: Path, synchronous: str = "FULL") -> Callable[[str], LogStore]:
+    """``open_store``: shard ``name`` in its own SQLite file in ``folder``."""
+
+    def open_store(name: str) -> LogStore:
+        folder.mkdir(parents=True, exist_ok=True)
+        return SQLiteLogStore(sqlite_shard_file(folder, name), synchronous=synchronous)
+
+    return open_store
+
+
+def redis_shard_stores(client: redis.Redis, prefix: str) -> Callable[[str], LogStore]:
+    """``open_store``: shard ``name`` under ``shard_prefix(prefix, name)`` on ``client``."""
+
+    def open_store(name: str) -> LogStore:
+        return RedisLogStore(client, shard_prefix(prefix, name))
+
+    return open_store
