@@ -16,6 +16,7 @@ from identity.log.store import LogStore
 from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
+from service.log_shards import build_shard_set
 from service.routers import (
     batch,
     catalog,
@@ -34,6 +35,7 @@ from service.routers import (
     status,
 )
 from service.routers.log import log_router
+from service.routers.log_shards import shards_router
 from service.settings import Settings, SettingsError
 
 log = logging.getLogger("identity.service")
@@ -57,11 +59,13 @@ def create_app(
         )
         await svc.start()
         app.state.services = svc
+        app.state.log_shards = build_shard_set(settings, svc.log.signer.verifier)
         await obs.start(svc)
         try:
             yield
         finally:
             await obs.stop()
+            app.state.log_shards.close()
             await svc.aclose()
 
     app = FastAPI(
@@ -94,6 +98,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(log_router(log_reader))
     app.include_router(log_info.router)
+    app.include_router(shards_router())  # after the log's own: /log/checkpoint stays the log's
     openapi.install(app)
     docs.install(app)
     from service.web import install as install_pages

@@ -36,6 +36,14 @@ def audit(
             "--full", help="Fetch every tile again (the cache is not read, only refreshed)."
         ),
     ] = False,
+    shards: Annotated[
+        bool,
+        typer.Option(
+            "--shards",
+            help="Audit every shard of a sharded log (GET /log/shards, or a folder's "
+            "shards.json), each under the pinned key renamed to the shard's origin.",
+        ),
+    ] = False,
 ) -> None:
     """Mirror the log from its tiles (fetching only tiles not seen before), recompute every
     hash, check every checkpoint's signature and its consistency with all earlier ones;
@@ -51,6 +59,9 @@ def audit(
         with httpx.Client(timeout=30.0) as client:
             key = fetch_vkey(vkey, client) if vkey.startswith(("http://", "https://")) else vkey
             tiles = cache or state.with_name(state.name + ".tiles")
+            if shards:
+                _audit_shards(source, state, key, client, tiles, full)
+                return
             report, counts = audit_counted(
                 source, state, key, client=client, cache=tiles, refetch=full
             )
@@ -67,3 +78,23 @@ def audit(
         f"{report.checkpoints_checked} checkpoints consistent; root "
         f"{report.checkpoint.checkpoint.root.hex()}"
     )
+
+
+def _audit_shards(
+    source: str, state: Path, key: str, client: object, tiles: Path, full: bool
+) -> None:
+    """``identity audit --shards``: one line per shard, then the total."""
+    import httpx
+
+    from service.audit_shards import audit_shards
+
+    assert isinstance(client, httpx.Client)
+    audits = audit_shards(source, state, key, client=client, cache=tiles, refetch=full)
+    for done in audits:
+        checkpoint = done.report.checkpoint.checkpoint
+        typer.echo(
+            f"audit ok: shard {done.name} ({checkpoint.origin}): {checkpoint.size} entries, "
+            f"{done.report.tiles_checked} tiles, {done.report.checkpoints_checked} checkpoints "
+            f"consistent; root {checkpoint.root.hex()}"
+        )
+    typer.echo(f"audit ok: {len(audits)} shards")

@@ -51,12 +51,24 @@ def export_log(reader: LogReader, folder: Path) -> tuple[int, int, int]:
 
 def export(
     folder: Annotated[Path, typer.Argument(help="The folder to write (the log's URL prefix).")],
+    shards: Annotated[
+        bool,
+        typer.Option(
+            "--shards",
+            help="Export every log shard instead, each into FOLDER/<name>/ (a frozen one "
+            "with its final checkpoint), and the list as FOLDER/shards.json.",
+        ),
+    ] = False,
 ) -> None:
     """Write the log (checkpoint, hash tiles, entry bundles) as static files into FOLDER,
     from the configured store."""
     from identity.log.checkpoint import NoteSigner
     from service.log import log_key, open_log_store
     from service.settings import Settings
+
+    if shards:
+        export_all_shards(folder)
+        return
 
     async def main() -> tuple[int, int, int]:
         quiet_development_warnings()
@@ -75,3 +87,28 @@ def export(
         f"exported {size} entries to {folder}: {written} files written, "
         f"{kept} full tiles already there"
     )
+
+
+def export_all_shards(folder: Path) -> None:
+    """``identity log export --shards FOLDER``: every shard of the configured store."""
+    from service.audit_shards import export_shards
+    from service.log import log_key
+    from service.log_shards import build_shard_set
+    from service.settings import Settings
+
+    quiet_development_warnings()
+    settings = Settings()
+    key = log_key(settings.master_secret_bytes(), settings.log_origin).public_key()
+    from identity.log.checkpoint import NoteVerifier
+
+    shard_set = build_shard_set(settings, NoteVerifier(settings.log_origin, key))
+    try:
+        done = export_shards(shard_set, folder)
+    finally:
+        shard_set.close()
+    for name, size, written, kept in done:
+        typer.echo(
+            f"exported shard {name}: {size} entries to {folder / name}: {written} files "
+            f"written, {kept} full tiles already there"
+        )
+    typer.echo(f"exported {len(done)} shards to {folder} (list: {folder / 'shards.json'})")

@@ -35,9 +35,11 @@ from pydantic.json_schema import models_json_schema
 from identity import errors as e
 from identity.credentials.presentations import PresentationNotVerified
 from identity.credentials.verifier import CredentialNotVerified
+from identity.log.shards import UnknownShardError
 from schemas import responses as r
 from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, VerifyResponse
 from schemas.batch import BatchVerifyResponse
+from schemas.log_shards import LogShards
 from schemas.sdjwt import SdJwtIssued, SdJwtIssueRequest, SdJwtVerified, SdJwtVerifyRequest
 from service import problems
 from service.openapi_examples import EXAMPLES, NAMED_EXAMPLES
@@ -286,6 +288,15 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/log/proofs/consistency"): Op(r.ConsistencyProof, errors=LOG_READ),
     ("GET", "/log/tile/{path}"): Op(bytes, media="application/octet-stream", errors=LOG_READ),
     ("GET", "/log/key"): Op(r.LogKey),
+    # -- log shards (issue #16, docs/log-shards.md) --
+    ("GET", "/log/shards"): Op(LogShards),
+    ("GET", "/log/{shard}/checkpoint"): Op(str, media="text/plain", errors=(UnknownShardError,)),
+    ("GET", "/log/{shard}/entries/{index}"): Op(r.LogEntry, errors=LOG_READ),
+    ("GET", "/log/{shard}/proofs/inclusion"): Op(r.InclusionProof, errors=LOG_READ),
+    ("GET", "/log/{shard}/proofs/consistency"): Op(r.ConsistencyProof, errors=LOG_READ),
+    ("GET", "/log/{shard}/tile/{path}"): Op(
+        bytes, media="application/octet-stream", errors=LOG_READ
+    ),
     # -- SD-JWT VC (issue #17) --
     ("POST", "/credentials/sd-jwt/issue"): Op(
         SdJwtIssued,

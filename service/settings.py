@@ -144,6 +144,15 @@ class Settings(BaseSettings):
     log_max_lag_s: float = Field(default=30.0, gt=0)
     """Integration behind sequencing for longer than this makes /health answer 503 and
     new acts be refused (503) until it catches up."""
+    log_shard_period: Literal["none", "year", "month"] = "none"
+    """Shards of the log by period (docs/log-shards.md): ``none`` is one log, as always."""
+    log_shard_max_entries: int | None = Field(default=None, ge=1)
+    """Also close a shard once it holds this many entries (``2026``, ``2026.1``, …)."""
+    log_shard_grace_s: float = Field(default=60.0, ge=0)
+    """How long after its period ends a shard stays writable before it is frozen."""
+    log_shards_dir: Path | None = None
+    """A folder of exported frozen shards (``<dir>/<name>/checkpoint``, tiles): served
+    from these files, verified in full first, with no store read."""
 
     def __init__(self, **values: Any) -> None:
         """Read the settings; :class:`SettingsError` lists every problem, no value echoed."""
