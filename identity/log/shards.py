@@ -324,6 +324,7 @@ class ShardedLog:
         self._opening = asyncio.Lock()
         self._running = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._active: Shard | None = None
 
     def origin(self, name: str) -> str:
         """The origin of shard ``name`` (its checkpoints' first line)."""
@@ -350,6 +351,7 @@ class ShardedLog:
                 shard.log = None
             shard.store.close()
         self._shards.clear()
+        self._active = None
 
     async def _open(self, record: ShardRecord) -> Shard:
         if record.name in self._shards:
@@ -400,18 +402,24 @@ class ShardedLog:
         """The writable shard of now: the newest of now's period, or a new one (after
         ``past``, when that one turned out full)."""
         label = self.policy.label(self._clock())
+        active = self._active
+        if active is not None and active.record.label == label and active.name != past:
+            return active  # the hot path: the shard of the last append
         newest = self._newest(label)
         if newest is not None and newest.name != past:
+            self._active = newest
             return newest
         async with self._opening:
             newest = self._newest(label)
             if newest is not None and newest.name != past:
+                self._active = newest
                 return newest
             seq = 0 if newest is None else newest.record.seq + 1
             name = self.policy.name(label, seq)
             record = ShardRecord(name, label, seq, self.origin(name))
             await asyncio.to_thread(self.catalog.add, record)
-            return await self._open(record)
+            self._active = await self._open(record)
+            return self._active
 
     async def append(self, entry: bytes) -> ShardReceipt:
         """Durably sequence ``entry`` in the shard of now; return where it went.
