@@ -430,7 +430,14 @@ class ShardedLog:
             raise FrozenShardError("the sharded log is not running")
         past: str | None = None
         while True:
-            shard = await self._current(past)
+            active = self._active  # the hot path, without a coroutine: the last shard
+            if past is None and active is not None and active.log is not None:
+                label = active.record.label
+                shard = active if self.policy.label(self._clock()) == label else None
+            else:
+                shard = None
+            if shard is None:
+                shard = await self._current(past)
             log = shard.log
             if log is None or shard.store.closed:
                 if await self._full(shard):  # frozen for being full: on to the next
