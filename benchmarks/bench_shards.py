@@ -209,7 +209,7 @@ def proofs(folder: Path, count: int, samples: int) -> list[tuple[str, str, str]]
     verifier = signer_for(BASE).verifier
     catalog = SQLiteShardCatalog(folder / "proof-shards" / "catalog.sqlite3")
     shard_set = ShardSet(
-        BASE, verifier, ShardBackend(catalog, sqlite_shard_stores(folder / "proof-shards"))
+        BASE, verifier, lambda: ShardBackend(catalog, sqlite_shard_stores(folder / "proof-shards"))
     )
     export_log(shard_set.get("2026").reader, folder / "export" / "2026")
     origin = BASE + "/2026"

@@ -150,10 +150,19 @@ class ShardSet:
 
     base_origin: str
     verifier: NoteVerifier
-    backend: ShardBackend
+    open_backend: Callable[[], ShardBackend]
+    """Opened on first use (an app that never serves a shard opens nothing)."""
     folder: Path | None = None
     _served: dict[str, ServedShard] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _backend: ShardBackend | None = None
+
+    @property
+    def backend(self) -> ShardBackend:
+        """The catalog and stores, opened on first use."""
+        if self._backend is None:
+            self._backend = self.open_backend()
+        return self._backend
 
     def origin(self, name: str) -> str:
         return f"{self.base_origin.rstrip('/')}/{name}"
@@ -218,11 +227,13 @@ class ShardSet:
             for served in self._served.values():
                 served.reader.store.close()
             self._served.clear()
-        self.backend.close()
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
 
 
 def build_shard_set(settings: Settings, verifier: NoteVerifier) -> ShardSet:
     """The app's shard set: the configured backend, the log's verifier, the export folder."""
     return ShardSet(
-        settings.log_origin, verifier, open_shard_backend(settings), settings.log_shards_dir
+        settings.log_origin, verifier, lambda: open_shard_backend(settings), settings.log_shards_dir
     )

@@ -94,6 +94,9 @@ class SQLiteShardCatalog:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA synchronous=FULL")
+
+    def _create(self) -> None:
+        """Make the table with the first write (a log never sharded adds no table)."""
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS log_shards("
             "ord INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, record TEXT NOT NULL)"
@@ -105,11 +108,17 @@ class SQLiteShardCatalog:
 
     def records(self) -> list[ShardRecord]:
         with self._lock:
-            rows = self._db.execute("SELECT record FROM log_shards ORDER BY ord").fetchall()
+            try:
+                rows = self._db.execute("SELECT record FROM log_shards ORDER BY ord").fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):
+                    raise
+                return []
         return [_from_json(r[0])[1] for r in rows]
 
     def add(self, record: ShardRecord) -> None:
         with self._lock:
+            self._create()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 found = self._get(record.name)
@@ -128,6 +137,7 @@ class SQLiteShardCatalog:
 
     def freeze(self, name: str, final: bytes) -> None:
         with self._lock:
+            self._create()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 found = self._get(name)

@@ -271,3 +271,29 @@ async def test_frozen_shard_verifies_from_exported_tiles_with_the_store_gone(
 def test_signers_differ_per_shard() -> None:
     a, b = shard_signer(BASE_ORIGIN + "/2026"), shard_signer(BASE_ORIGIN + "/2027")
     assert a.verifier.vkey != b.verifier.vkey
+
+
+@run_async
+async def test_a_freeze_during_appends_leaves_each_entry_in_or_out_whole(
+    shards_backend: Backend,
+) -> None:
+    clock = Clock(datetime(2026, 7, 1, tzinfo=UTC))
+    log = shards_backend.sharded(ShardPolicy("year"), clock, max_batch=8)
+    await log.start()
+    try:
+        tasks = [asyncio.create_task(log.append(entry(i, clock()))) for i in range(400)]
+        await asyncio.sleep(0.005)  # some batches committed, others still queued
+        final = await log.freeze("2026")
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        taken = [r for r in results if isinstance(r, ShardReceipt)]
+        refused = [r for r in results if not isinstance(r, ShardReceipt)]
+        assert all(isinstance(r, FrozenShardError) for r in refused)
+        shard = log.shard("2026")
+        size = final.checkpoint.size
+        assert sorted(r.index for r in taken) == list(range(size))  # all in, no gap
+        assert shard.store.entry_count() == size  # nothing of a refused append written
+        assert await log.freeze("2026") == final  # idempotent
+        with pytest.raises(UnknownShardError):
+            await log.freeze("2025")
+    finally:
+        await log.stop()

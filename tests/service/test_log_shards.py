@@ -216,3 +216,21 @@ def test_the_auditor_follows_every_shard(
         audit_shards(
             folder, tmp_path / "wrong.json", NoteVerifier(other.name, wrong).vkey, client=transport
         )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"log_shard_period": "week"}, {"log_shard_max_entries": 0}, {"log_shard_grace_s": -1}],
+)
+def test_bad_shard_settings_are_refused(tmp_path: Path, values: dict[str, Any]) -> None:
+    from service.settings import SettingsError
+
+    with pytest.raises(SettingsError):
+        Settings(data_dir=tmp_path, master_secret="ab" * 32, **values)
+
+
+def test_an_unsharded_log_serves_an_empty_shard_list(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", admin_token=ADMIN, master_secret="ab" * 32)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get("/log/shards").json() == {"shards": []}
+        assert client.get("/log/2026/checkpoint").json()["type"] == UNKNOWN
