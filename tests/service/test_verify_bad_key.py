@@ -69,7 +69,9 @@ def test_a_bad_key_is_401_on_both_verify_routes(
         assert snapshot(client) == before, name
 
 
-def test_anonymous_and_good_keys_still_verify(client: TestClient, credential: dict[str, Any]) -> None:
+def test_anonymous_and_good_keys_still_verify(
+    client: TestClient, credential: dict[str, Any]
+) -> None:
     item = {"verifiableCredential": credential}
     assert client.post("/credentials/verify", json=item).status_code == 200
     headers = {"Authorization": f"Bearer {new_verifier(client)}"}
