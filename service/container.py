@@ -45,7 +45,7 @@ from identity.registry.trust import TrustRegistry
 from identity.registry.types import bundled_types
 from identity.stores import Anchor, CredentialRecord, Store
 from service.agency_keys import AgencyKeys
-from service.auth import CitizenTokens, is_verifier
+from service.auth import CitizenTokens, identify
 from service.challenges import Challenges
 from service.didweb import web_resolver
 from service.enveloped import Enveloping, build_enveloping
@@ -278,8 +278,13 @@ class Services:
         return self.status.check(verified.credential.json, verified.credential.issuer)
 
     def limit_anonymous(self, request: Request) -> None:
-        """Rate-limit anonymous verification; verifier API keys pass freely."""
-        if not is_verifier(request, self.store):
+        """Rate-limit anonymous verification; verifier API keys pass freely.
+
+        A bearer credential that is present but wrong, expired or revoked is refused
+        (401, ``AuthenticationError``) as on every other route, never read as anonymous;
+        a valid credential of another role (an agency key, a citizen) is rate-limited as
+        anonymous callers are."""
+        if identify(request, self).role != "verifier":
             self.limiter.check(request.client.host if request.client else "unknown")
 
     def suite_for(self, options: Any) -> Cryptosuite:

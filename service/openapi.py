@@ -392,6 +392,8 @@ def implied_errors(op: Op, operation: dict[str, Any]) -> Errors:
         implied.append(e.MalformedValueError)
     if op.auth and not op.anonymous:
         implied += [e.AuthenticationError, e.PermissionDeniedError]
+    elif op.auth:  # served anonymously, but a wrong credential is refused (service/auth.py)
+        implied.append(e.AuthenticationError)
     if op.limited:
         implied.append(RateLimitedError)
     if op.store:

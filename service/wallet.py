@@ -19,13 +19,16 @@ digest, so the wallet never shows a credential other than the one recorded.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from identity.canonical import jcs, parse_json
 from identity.clock import Clock
-from identity.errors import ConflictError, UnavailableError
+from identity.credentials.issuer import SignedCredential
+from identity.errors import ConflictError, IdentityError, UnavailableError
+from identity.jose.envelope import parse_envelope
 from identity.storage.memory import MemoryStore
 from identity.storage.memory_wallet import MemoryWalletStore
 from identity.storage.redis import RedisStore
@@ -47,12 +50,17 @@ class Wallet:
     sealer: WalletSealer
     clock: Clock
 
-    def keep(self, record: CredentialRecord, credential: dict[str, Any]) -> bool:
-        """Keep the signed ``credential`` of the committed ``record`` for its subject
-        (nothing without a subject id). False, logged, when the store refused it."""
+    def keep(self, record: CredentialRecord, signed: SignedCredential) -> bool:
+        """Keep the ``signed`` credential of the committed ``record`` for its subject
+        (nothing without a subject id). False, logged, when the store refused it.
+
+        What is sealed is the JCS of what the agency handed out: the bytes the issuer
+        already made for the digest (Data Integrity), serialized here only when it made
+        none (an envelope, whose digest is of its token)."""
         if record.subject_id is None:
             return False
-        sealed = self.sealer.seal(record.subject_id, record.id, jcs(credential))
+        plain = signed.serialized or jcs(signed.json)
+        sealed = self.sealer.seal(record.subject_id, record.id, plain)
         try:
             self.store.keep(WalletEntry(record.id, record.subject_id, sealed, self.clock.now()))
         except (UnavailableError, ConflictError) as exc:
@@ -77,10 +85,8 @@ class Wallet:
                 extra={"fields": {"event": "wallet.unreadable"}},
             )
             return None
-        if hashlib.sha256(plain).digest() != record.digest:
-            return None
         value: dict[str, Any] = parse_json(plain)
-        return value
+        return value if _is_recorded(plain, value, record.digest) else None
 
     def held(self, subject_id: str) -> set[str]:
         """The ids of the credentials kept for ``subject_id``."""
@@ -89,6 +95,21 @@ class Wallet:
     def close(self) -> None:
         """Close the wallet's store."""
         self.store.close()
+
+
+def _is_recorded(plain: bytes, value: Any, digest: bytes) -> bool:
+    """Whether ``plain`` (parsed: ``value``) is the credential whose record digest is
+    ``digest``: the SHA-256 of its JCS (Data Integrity) or, for an enveloped credential
+    (VC-JOSE-COSE), of its token -- the bytes the issuer handed out."""
+    if hashlib.sha256(plain).digest() == digest:
+        return True
+    if not isinstance(value, dict) or value.get("type") != "EnvelopedVerifiableCredential":
+        return False
+    try:
+        token = parse_envelope(value, "vc").token_bytes
+    except IdentityError:
+        return False
+    return hmac.compare_digest(hashlib.sha256(token).digest(), digest)
 
 
 def wallet_store_beside(store: Store, settings: Settings) -> WalletStore:

@@ -35,6 +35,9 @@ class SignedCredential:
     credential: Credential
     digest: bytes
     """SHA-256 of the JCS of the signed credential: what the log and records refer to."""
+    serialized: bytes = b""
+    """The JCS of ``json`` when it was made on the way (Data Integrity: the digest's
+    preimage), so nothing serializes the credential twice; empty when not made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +137,9 @@ def sign_bound(
     if suite.cryptosuite is not None:
         options = {"type": suite.proof_type, "cryptosuite": suite.cryptosuite, **options}
     signed = add_proof_to(suite, document, options, key)
-    return SignedCredential(signed, replace(parsed, json=signed), credential_digest(signed))
+    serialized = jcs(signed)
+    digest = hashlib.sha256(serialized).digest()
+    return SignedCredential(signed, replace(parsed, json=signed), digest, serialized)
 
 
 class Issuer:

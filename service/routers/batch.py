@@ -8,9 +8,11 @@ The HTTP status rule: **200** whenever the batch itself could be read -- a JSON 
 at most :data:`MAX_ITEMS` items within :data:`MAX_BODY_BYTES` -- whatever its items'
 outcomes; a client reads each ``results[i].status`` (200 verified, 400 not well formed,
 422 not verified or a bad item envelope, 503 a check that cannot run now). The batch
-as a whole is refused as problem+json: 401 without a verifier API key (bulk
-verification is for verifiers; anonymous callers use the single endpoint and its rate
-limit), 400 for a body that is not JSON or not an array, 413 for more than
+as a whole is refused as problem+json: 401 without a verifier API key or with a
+bearer credential that is wrong, expired or revoked (as on ``POST /credentials/verify``),
+403 with a valid credential of another role (bulk verification is for verifiers;
+anonymous callers use the single endpoint and its rate limit), 400 for a body that is
+not JSON or not an array, 413 for more than
 :data:`MAX_ITEMS` items or a body over :data:`MAX_BODY_BYTES`, 415 for a body not sent as
 JSON. Verification writes nothing, so nothing is written either way.
 
@@ -32,14 +34,13 @@ from fastapi.responses import Response
 from identity.canonical import parse_json
 from identity.credentials.verifier import CredentialNotVerified, VerifiedCredential
 from identity.errors import (
-    AuthenticationError,
     IdentityError,
     MalformedValueError,
     PayloadTooLargeError,
 )
 from schemas.api import VerifyRequest
 from schemas.batch import BatchVerifyRequest, BatchVerifyResponse
-from service.auth import is_verifier
+from service.auth import identify, refuse
 from service.container import Services, Svc, require_json_media_type
 from service.observability import verification
 from service.offline import run_verification
@@ -65,10 +66,9 @@ YIELD_EVERY = 64
 async def verify_batch(request: Request, svc: Svc) -> Response:
     """Verifier API key. 200 with one VC-API result per item, in order; see the module
     docstring for the status rule."""
-    if not is_verifier(request, svc.store):
-        raise AuthenticationError(
-            "batch verification needs a verifier API key (scope verify)", reason="missing"
-        )
+    caller = identify(request, svc)  # a wrong, expired or revoked credential: 401
+    if caller.role != "verifier":
+        refuse(caller, "a verifier API key (scope verify)")
     items = await _read_items(request, svc)
     results: list[dict[str, Any]] = []
     for number, item in enumerate(items, 1):

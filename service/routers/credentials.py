@@ -60,7 +60,7 @@ async def issue_credential(
             policy=lambda document: svc.trust.prepare_issuance(document, issuer.id),
             secure=secure,
         )
-    svc.wallet.keep(record, signed.json)  # issue #14: the hosted wallet (service/wallet.py)
+    svc.wallet.keep(record, signed)  # issue #14: the hosted wallet (service/wallet.py)
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
     if receipt is not None:
         if svc.anchors.observer is not None:  # the issuer builds this receipt itself
