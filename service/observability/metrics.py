@@ -43,6 +43,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from identity.errors import IdentityError, UnavailableError
+from service.observability.context import Pid as _Pid
 from service.observability.watch import Watch
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "multiprocess_dir"]
@@ -83,23 +84,6 @@ OTHER = "other"
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384)
-
-
-class _Pid:
-    """This process's id, read once and again only after a fork: ``prometheus_client``'s
-    multiprocess values call their process identifier on every update (``os.getpid`` is a
-    system call each time); this one answers from memory and still changes in a forked
-    child, which is all the values need to know to reopen their files."""
-
-    def __init__(self) -> None:
-        self.value = os.getpid()
-        os.register_at_fork(after_in_child=self._forked)
-
-    def _forked(self) -> None:
-        self.value = os.getpid()
-
-    def __call__(self) -> int:
-        return self.value
 
 
 def multiprocess_value_class() -> Any:
