@@ -45,3 +45,33 @@ def test_values_land_in_this_process_file_and_are_summed(tmp_path, monkeypatch) 
         for s in family.samples
     }
     assert samples[("pid_test_things_total", "a")] == 4.0
+
+
+def test_request_done_counts_and_logs_a_fast_path_request(tmp_path, monkeypatch) -> None:
+    """Observability.request_done: what the middleware does, for a path outside it."""
+    import io
+    import json
+
+    from service.observability import Observability, logs
+    from service.observability.context import REQUEST_ID
+    from service.settings import Settings
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    settings = Settings(data_dir=tmp_path, log_format="json")
+    sink = io.StringIO()
+    logs.configure(settings, stream=sink)
+    obs = Observability(settings)
+    scope = {"type": "http", "method": "POST", "path": "/credentials/verify", "headers": []}
+    token = REQUEST_ID.set("fast-1")
+    try:
+        obs.request_done(scope, 200, 0.002, route="/credentials/verify")
+    finally:
+        REQUEST_ID.reset(token)
+    line = json.loads(sink.getvalue().splitlines()[-1])
+    assert line["request_id"] == "fast-1" and line["route"] == "/credentials/verify"
+    assert line["status"] == 200 and line["caller"] == "anonymous"
+    text = obs.metrics.exposition().decode()  # type: ignore[union-attr]
+    assert (
+        'identity_http_requests_total{method="POST",route="/credentials/verify",status="200"} 1.0'
+        in text
+    )
