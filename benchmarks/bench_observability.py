@@ -274,6 +274,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--port", type=int, help="the 'on' server's port ('off' takes the next)")
     args = parser.parse_args()
     print(f"POST /credentials/verify eddsa-jcs-2022; at the start: {load()}")
     asgi = asyncio.run(_asgi_ratios(args.rounds, args.seconds))
@@ -308,8 +309,10 @@ def main() -> None:
         return
     with ExitStack() as stack:
         urls = {
-            "on": stack.enter_context(server(workers=2, env=ON)),
-            "off": stack.enter_context(server(workers=2, env=OFF)),
+            "on": stack.enter_context(server(workers=2, env=ON, port=args.port)),
+            "off": stack.enter_context(
+                server(workers=2, env=OFF, port=args.port + 1 if args.port else None)
+            ),
         }
         bodies = {name: prepare(url) for name, url in urls.items()}
         scrape = {"Authorization": f"Bearer {ADMIN}"}

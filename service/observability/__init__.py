@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 events = logging.getLogger("identity.events")
 
 
+class _Route:
+    """What the router leaves in a scope: the matched route's ``path`` template."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+async def _no_app(scope: Any, receive: Any, send: Any) -> None:
+    raise RuntimeError("request_done's observer wraps no app")
+
+
 def _version() -> str:
     try:
         return version("identity-service")
@@ -42,6 +53,7 @@ class Observability:
         self.settings = settings
         self.metrics = Metrics() if settings.metrics_enabled else None
         self.watch: Watch | None = None
+        self._requests: RequestObserver | None = None
 
     async def start(self, svc: Services) -> None:
         """Watch the stores, feed the log's reports to the metrics, log the start-up."""
@@ -61,6 +73,26 @@ class Observability:
                 settings=logs.settings_summary(self.settings),
             ),
         )
+
+    def request_done(
+        self, scope: MutableMapping[str, Any], status: int, seconds: float, route: str
+    ) -> None:
+        """For an ASGI fast path that answers *outside* the request middleware: count the
+        request, observe its latency and write its access line exactly as
+        :class:`RequestObserver` does (``route`` the template to label it with). A fast
+        path inside the middleware (a route, or an inner middleware) needs none of this.
+        The request id is the caller's: set ``scope["state"]["request_id"]`` and
+        :data:`~service.observability.context.REQUEST_ID` as the middleware does."""
+        if self._requests is None:
+            self._requests = RequestObserver(
+                _no_app,
+                metrics=self.metrics,
+                access_log=self.settings.access_log,
+                store=lambda: self.watch,
+            )
+        if "route" not in scope:
+            scope["route"] = _Route(route)
+        self._requests._done(scope, scope.setdefault("state", {}), status, seconds)
 
     async def stop(self) -> None:
         """Stop the watch (before the stores close) and drop this worker's live gauges."""

@@ -6,6 +6,7 @@ Kept free of heavy imports: :mod:`service.auth` and :mod:`service.problems` impo
 from __future__ import annotations
 
 import contextvars
+import os
 from typing import Any
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -34,3 +35,24 @@ def route_of(scope: Any) -> str:
     """The matched route's path template (``/dids/{did}``), never the requested path."""
     path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else UNMATCHED
+
+
+class Pid:
+    """This process's id (call it), read once and again only after a fork: ``prometheus_client``'s
+    multiprocess values call their process identifier on every update (``os.getpid`` is a
+    system call each time); this one answers from memory and still changes in a forked
+    child, which is all the values need to know to reopen their files."""
+
+    def __init__(self) -> None:
+        self.value = os.getpid()
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        self.value = os.getpid()
+
+    def __call__(self) -> int:
+        return self.value
+
+
+PID = Pid()
+"""This process's id, without a system call (see :class:`Pid`)."""

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 
-from service.observability.context import REQUEST_ID
+from service.observability.context import PID, REQUEST_ID
 from service.settings import Settings
 from service.storage import redact
 
@@ -177,12 +177,22 @@ def access_line(
     request middleware writes one per request."""
     rid = f',"request_id":{_string(request_id)}' if request_id is not None else ""
     tail = f',"agency":{_string(agency)}' if agency is not None else ""
+    key = (method, route, status)
+    middle = _middles.get(key)
+    if middle is None:
+        middle = f',"method":{_string(method)},"route":{_string(route)},"status":{status}'
+        if len(_middles) < _MIDDLES_MAX:  # routes are templates, so this stays small
+            _middles[key] = middle
     return (
         f'{{"time":"{_stamp(time.time())}","level":"info","logger":"identity.access",'
-        f'"message":"request","pid":{os.getpid()}{rid},"method":{_string(method)},'
-        f'"route":{_string(route)},"status":{status},"duration_ms":{duration_ms!r},'
+        f'"message":"request","pid":{PID()}{rid}{middle},"duration_ms":{duration_ms!r},'
         f'"caller":{_string(caller)}{tail}}}\n'
     )
+
+
+_middles: dict[tuple[str, str, int], str] = {}
+"""The request line's method, route and status members, by (method, route, status)."""
+_MIDDLES_MAX = 4096
 
 
 def write_line(handler: logging.Handler, line: str) -> None:

@@ -43,6 +43,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from identity.errors import IdentityError, UnavailableError
+from service.observability.context import Pid as _Pid
 from service.observability.watch import Watch
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "multiprocess_dir"]
@@ -83,6 +84,14 @@ OTHER = "other"
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384)
+
+
+def multiprocess_value_class() -> Any:
+    """``prometheus_client``'s multiprocess value class, with :class:`_Pid` as its process
+    identifier (the same files, names and values; no system call per update)."""
+    cls = values.MultiProcessValue(process_identifier=_Pid())  # type: ignore[no-untyped-call]
+    cls._identity_cached_pid = True
+    return cls
 
 
 def multiprocess_dir() -> str | None:
@@ -133,10 +142,11 @@ class Metrics:
 
     def __init__(self, watch: Watch | None = None) -> None:
         self.multiprocess = multiprocess_dir() is not None
-        if self.multiprocess and not getattr(values.ValueClass, "_multiprocess", False):
+        if self.multiprocess and not getattr(values.ValueClass, "_identity_cached_pid", False):
             # prometheus_client picks its value class at import; the directory may have
             # been set after that (``identity serve`` with one worker runs in-process).
-            values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+            # No value of the class it picked exists yet (this is the first Metrics).
+            values.ValueClass = multiprocess_value_class()
         self.registry = CollectorRegistry()
         self.watch = watch
         reg = None if self.multiprocess else self.registry
