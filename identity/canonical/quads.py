@@ -92,8 +92,11 @@ class _Quads:
             raise _Unsure  # pyld's node map would merge it: leave it to the reference
         self.seen.add(key)
         self.quads.append(
-            {"subject": _node_term(subject), "predicate": {"type": "IRI", "value": predicate},
-             "object": dict(obj)}
+            {
+                "subject": _node_term(subject),
+                "predicate": {"type": "IRI", "value": predicate},
+                "object": dict(obj),
+            }
         )
 
 
@@ -143,7 +146,7 @@ class QuadTables(TermTables):
                     raise _Unsure
                 self._iri(context, value)
                 subject = out.label(value) if value.startswith("_:") else value
-            elif plan[0] is _SKIP and key != "@context" and key != type_key:
+            elif plan[0] is _SKIP and key not in ("@context", type_key):
                 raise _Unsure  # an @json literal: not modelled
             plans.append((plan, key, value))
         if subject is None:
@@ -169,8 +172,8 @@ class QuadTables(TermTables):
             raise _Unsure  # @graph containers, @json literals: not modelled
         if isinstance(value, list):
             objects = []
-            for item in value:
-                objects.extend(self._emit_value(context, term, prop, item, out))
+            for member in value:
+                objects.extend(self._emit_value(context, term, prop, member, out))
             return objects
         if value is None:
             return []
@@ -218,16 +221,16 @@ class QuadTables(TermTables):
         if not is_value:
             return _node_term(self._emit_node(context, element, out))
         self._value_object(context, term, element)
-        item: Json = {"@value": element["@value"]}
+        value: Json = {"@value": element["@value"]}
         if "@type" in element:
             if element["@type"] == "@json":
                 raise _Unsure
-            item["@type"] = _vocab(context, element["@type"])
+            value["@type"] = _vocab(context, element["@type"])
         if "@language" in element:
-            item["@language"] = element["@language"].lower()
+            value["@language"] = element["@language"].lower()
         if "@direction" in element:
-            item["@direction"] = element["@direction"]
-        return self._literal(item, out)
+            value["@direction"] = element["@direction"]
+        return self._literal(value, out)
 
     @staticmethod
     def _literal(item: Json, out: _Quads) -> dict[str, str]:
