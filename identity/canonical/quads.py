@@ -270,11 +270,14 @@ class Rdfc:
     ``tests/proofs/test_rdfc_fast_path.py``); refusals always come from the reference.
     ``fast`` / ``full`` count the calls each path answered (for tests and benchmarks)."""
 
-    def __init__(self, loader: ContextSource, *, max_work: int = DEFAULT_MAX_WORK) -> None:
+    def __init__(
+        self, loader: ContextSource, *, max_work: int = DEFAULT_MAX_WORK, fast: bool = True
+    ) -> None:
         self.loader = loader
         self.max_work = max_work
         urls = getattr(loader, "urls", None)
-        self.tables = QuadTables(cast(ContextUrls, loader)) if isinstance(urls, frozenset) else None
+        usable = fast and isinstance(urls, frozenset)  # fast=False: measuring the reference
+        self.tables = QuadTables(cast(ContextUrls, loader)) if usable else None
         self.fast = 0
         self.full = 0
 

@@ -32,16 +32,18 @@ DATE_TIME_STAMP = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z
 class EddsaRdfc2022:
     """The eddsa-rdfc-2022 cryptosuite; contexts come only from ``loader``. RDFC-1.0 runs
     through :class:`~identity.canonical.quads.Rdfc` (the fast path, proved equal to the
-    reference ``rdfc``, which decides whenever the fast path is not sure)."""
+    reference ``rdfc``, which decides whenever the fast path is not sure; ``fast_path=False``
+    only for measuring the reference)."""
 
     loader: ContextSource
+    fast_path: bool = True
     proof_type: str = field(default="DataIntegrityProof", init=False)
     cryptosuite: str | None = field(default="eddsa-rdfc-2022", init=False)
     rdfc: Rdfc = field(init=False, repr=False)
     _canonical_config: Callable[[str], bytes] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rdfc", Rdfc(self.loader))
+        object.__setattr__(self, "rdfc", Rdfc(self.loader, fast=self.fast_path))
         object.__setattr__(self, "_canonical_config", cached_rdfc(self.rdfc))
 
     def transform(self, unsecured: Json) -> bytes:
