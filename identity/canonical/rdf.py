@@ -238,6 +238,13 @@ class _BoundedUrdna2015(URDNA2015):  # type: ignore[misc]
                 "blank nodes too alike: canonicalization would exceed its work limit"
             )
 
+    def modify_first_degree_component(self, id_: str, component: Any, key: str) -> Any:
+        """RDFC-1.0 §4.6.3 step 3.1.1 as pyld writes it, with a flat copy where pyld
+        deep-copies: a component is a flat dict of strings, so the two are equal."""
+        if component["type"] != "blank node":
+            return component
+        return {**component, "value": "_:a" if component["value"] == id_ else "_:z"}
+
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
         self._spend(1)
         return super().hash_n_degree_quads(id_, issuer)
