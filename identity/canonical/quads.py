@@ -29,6 +29,7 @@ from typing import Any, cast
 
 from pyld import jsonld as pyld_jsonld
 from pyld.identifier_issuer import IdentifierIssuer
+from pyld.nquads import serialize_nquad
 
 from identity.canonical.rdf import DEFAULT_MAX_WORK, ContextSource, canonicalize, rdfc
 from identity.canonical.terms import (
@@ -111,6 +112,11 @@ class QuadTables(TermTables):
         """pyld's toRdf quads of ``document`` (default graph), or None for "not sure".
 
         Only for a document the walk accepts, so never for one the reference refuses."""
+        walked = self.walk(document)
+        return None if walked is None else walked[0]
+
+    def walk(self, document: Any) -> tuple[list[Quad], int] | None:
+        """:meth:`quads` and an upper bound on the number of blank nodes in them."""
         if not isinstance(document, dict):
             return None
         out = _Quads(pyld_jsonld.JsonLdProcessor())
@@ -122,7 +128,7 @@ class QuadTables(TermTables):
             self._emit_node(self._top_context(tuple(urls)), document, out)
         except (_Unsure, TypeError, ValueError, AttributeError, KeyError, RecursionError):
             return None
-        return out.quads
+        return out.quads, out.count
 
     # -- the walk of TermTables._node / _value / _object, writing quads -------------------
 
@@ -283,12 +289,30 @@ class Rdfc:
 
     def __call__(self, document: Any) -> str:
         """:func:`rdfc` of ``document``; the same string or the same error."""
-        quads = None if self.tables is None else self.tables.quads(document)
-        if quads is None:
+        walked = None if self.tables is None else self.tables.walk(document)
+        if walked is None:
             self.full += 1
             return rdfc(document, self.loader, max_work=self.max_work)
         self.fast += 1
-        return canonicalize({"@default": quads}, max_work=self.max_work)
+        quads, blank_nodes = walked
+        if blank_nodes > 1:
+            return canonicalize({"@default": quads}, max_work=self.max_work)
+        return _simple(quads)
+
+
+def _simple(quads: list[Quad]) -> str:
+    """RDFC-1.0 of quads with at most one blank node: §4.4.3 step 5 issues that node's
+    (necessarily unique) first-degree hash the first canonical identifier ``_:c14n0``;
+    step 7 relabels, serializes (pyld's ``serialize_nquad``, as the reference) and sorts.
+    No Hash N-Degree Quads, so no work is spent."""
+    lines = []
+    for quad in quads:
+        for component in (quad["subject"], quad["object"]):
+            if component["type"] == "blank node":
+                component["value"] = "_:c14n0"
+        lines.append(serialize_nquad(quad))
+    lines.sort()
+    return "".join(lines)
 
 
 __all__ = ["QuadTables", "Rdfc"]

@@ -38,9 +38,29 @@ def reference(document: Any) -> str | IdentityError:
         return exc
 
 
+FAST = Rdfc(LOADER)
+
+
 def fast(document: Any) -> str | None:
-    quads = TABLES.quads(document)
-    return None if quads is None else canonicalize({"@default": quads})
+    """The fast path's answer, or None when it left ``document`` to the reference."""
+    before = FAST.fast
+    canonical = FAST(document) if TABLES.quads(document) is not None else None
+    assert canonical is None or FAST.fast == before + 1
+    return canonical
+
+
+def test_both_fast_canonicalizations_are_used() -> None:
+    """At most one blank node: labelled _:c14n0 directly; more: canonicalize()."""
+    config = {**vector_json("eddsa-rdfc-2022/proofConfigDataInt.json")}
+    for document, blank_nodes in (
+        (vector_json("eddsa-common/unsigned.json"), 0),
+        (config, 1),
+        (_credential([V2, EXAMPLES], credentialSubject=[{"n": 1}, {"n": 2}]), 3),
+    ):
+        walked = TABLES.walk(document)
+        assert walked is not None and walked[1] == blank_nodes
+        assert fast(document) == reference(document)
+        assert fast(document) == canonicalize({"@default": walked[0]})
 
 
 def published(name: str) -> str:
