@@ -19,7 +19,7 @@ SUITES = [
         "bench_credentials.py",
         [],
     ),
-    ("JSON-LD: RDFC-1.0 against plain pyld", "bench_rdfc.py", []),
+    ("eddsa-rdfc-2022: fast path, reference path, raw PyNaCl (issue #15)", "bench_rdfc.py", []),
     (
         "JSON-LD check on eddsa-jcs-2022 verify: on / off, beside PyNaCl",
         "bench_jsonld_check.py",

@@ -11,7 +11,8 @@ The package holds two modules; import from ``identity.canonical`` itself:
 
 - :mod:`identity.canonical.ijson` -- strict I-JSON parsing and JCS (``rfc8785``), each
   with a C fast path proved equal to its reference;
-- :mod:`identity.canonical.rdf` -- RDFC-1.0 of JSON-LD (pyld).
+- :mod:`identity.canonical.rdf` -- RDFC-1.0 of JSON-LD (pyld), the reference;
+- :mod:`identity.canonical.quads` -- its fast path (``Rdfc``), proved equal to it.
 """
 
 from __future__ import annotations

@@ -117,8 +117,7 @@ def rdfc(document: Any, loader: ContextSource, *, max_work: int = DEFAULT_MAX_WO
     }
     try:
         dataset = _SafeProcessor().to_rdf(document, options)
-        nquads = {"format": "application/n-quads"}
-        canonical: str = _BoundedUrdna2015(max_work).main(dataset, nquads)
+        canonical = canonicalize(dataset, max_work=max_work)
     except IdentityError:
         raise
     except (
@@ -132,6 +131,14 @@ def rdfc(document: Any, loader: ContextSource, *, max_work: int = DEFAULT_MAX_WO
     ) as exc:
         raise _translated(exc) from exc
     return canonical
+
+
+def canonicalize(dataset: dict[str, list[Any]], *, max_work: int = DEFAULT_MAX_WORK) -> str:
+    """RDFC-1.0 (pyld's URDNA2015, with the work limit) of a dataset in pyld's form
+    (``{"@default": [quad, ...], ...}``): canonical N-Quads, sorted, one per line.
+    The quads are relabelled in place. Raises CanonicalizationLimitError."""
+    result: str = _BoundedUrdna2015(max_work).main(dataset, {"format": "application/n-quads"})
+    return result
 
 
 class _SafeProcessor(pyld_jsonld.JsonLdProcessor):  # type: ignore[misc]
@@ -230,6 +237,13 @@ class _BoundedUrdna2015(URDNA2015):  # type: ignore[misc]
             raise CanonicalizationLimitError(
                 "blank nodes too alike: canonicalization would exceed its work limit"
             )
+
+    def modify_first_degree_component(self, id_: str, component: Any, key: str) -> Any:
+        """RDFC-1.0 §4.6.3 step 3.1.1 as pyld writes it, with a flat copy where pyld
+        deep-copies: a component is a flat dict of strings, so the two are equal."""
+        if component["type"] != "blank node":
+            return component
+        return {**component, "value": "_:a" if component["value"] == id_ else "_:z"}
 
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
         self._spend(1)

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from identity.canonical import ContextSource
+from identity.canonical.quads import Rdfc
 from identity.errors import ProofVerificationError
-from identity.proofs.eddsa_rdfc import cache_key, cached_rdfc, proof_config, rdfc_bytes, rdfc_hash
+from identity.proofs.eddsa_rdfc import cache_key, cached_rdfc, proof_config, rdfc_hash
 
 Json = dict[str, Any]
 
@@ -31,13 +32,15 @@ class Ed25519Signature2020:
     loader: ContextSource
     proof_type: str = field(default="Ed25519Signature2020", init=False)
     cryptosuite: str | None = field(default=None, init=False)
+    rdfc: Rdfc = field(init=False, repr=False)
     _canonical_config: Callable[[str], bytes] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_canonical_config", cached_rdfc(self.loader))
+        object.__setattr__(self, "rdfc", Rdfc(self.loader))
+        object.__setattr__(self, "_canonical_config", cached_rdfc(self.rdfc))
 
     def transform(self, unsecured: Json) -> bytes:
-        return rdfc_bytes(unsecured, self.loader)
+        return self.rdfc(unsecured).encode("utf-8")
 
     def configure(self, proof_options: Json, unsecured: Json) -> bytes:
         if proof_options.get("type") != self.proof_type or "cryptosuite" in proof_options:
