@@ -16,6 +16,7 @@ from identity.log.store import LogStore
 from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
+from service.outbox_drain import start_drainer
 from service.routers import (
     batch,
     catalog,
@@ -58,9 +59,12 @@ def create_app(
         await svc.start()
         app.state.services = svc
         await obs.start(svc)
+        drainer = start_drainer(svc.store, svc.log.notify)  # issue #16: a cluster's outbox
         try:
             yield
         finally:
+            if drainer is not None:
+                await drainer.stop()
             await obs.stop()
             await svc.aclose()
 

@@ -29,6 +29,9 @@ def run_reconcile(settings: Settings, echo: Echo = typer.echo) -> int:
     directory = open_directory_store(settings)
     log = open_log_store(settings)
     try:
+        finished = getattr(store, "drain_outbox", lambda: 0)()  # acts in flight (#16)
+        if finished:
+            echo(f"finished {finished} issuances left in flight before reconciling")
         findings = reconcile(log, store, directory)
         size = log.entry_count()
     except IdentityError as exc:
