@@ -77,6 +77,6 @@ def start_drainer(store: object, notify: Callable[[], None]) -> OutboxDrainer | 
     cluster (it has ``drain_outbox`` and a spread layout), else ``None``."""
     if getattr(store, "_spread", None) is None or not hasattr(store, "drain_outbox"):
         return None
-    drainer = OutboxDrainer(store, notify)  # type: ignore[arg-type]
+    drainer = OutboxDrainer(store, notify)
     drainer.start()
     return drainer

@@ -1,5 +1,6 @@
 """Faults on a real local Redis Cluster: too few replicas, a plain URL to a cluster node
-(hash slots of an act: tests/cluster/test_spread.py), and the service's answer while writes cannot be acknowledged."""
+(hash slots of an act: tests/cluster/test_spread.py), and the service's answer while writes
+cannot be acknowledged."""
 
 from __future__ import annotations
 
