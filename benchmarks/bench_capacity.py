@@ -133,19 +133,29 @@ def drive(
 
 
 def scaling_curve(cluster: LocalCluster, args: argparse.Namespace) -> dict[str, Any]:
-    """Part 1: throughput and latency per added replica at each load."""
+    """Part 1: throughput and latency per added replica at each load. ``--replicas``
+    replicas run throughout; a point drives the first 1, 2, ... of them (an idle replica
+    costs no CPU), the replica counts interleaved (ascending, then descending) for
+    ``--rounds`` rounds, the median of the rounds per point."""
     curve: dict[str, Any] = {"issue": {}, "verify": {}}
-    for count in range(1, args.replicas + 1):
-        with replicas(cluster.url, f"curve{count}:", count) as urls:
-            requests = bodies(urls[0])
-            for kind in ("verify", "issue"):
-                drive(urls, requests[kind], args.loads[0], 1)  # warm caches and pools
-                for load in args.loads:
-                    point = drive(urls, requests[kind], load, args.seconds)
-                    curve[kind].setdefault(count, []).append((load, point))
-                    print(f"  {kind:6} replicas={count} load={load:3}  {point['rps']:7.0f}/s  "
-                          f"p50 {point['p50_ms']:6.1f} ms  p99 {point['p99_ms']:6.1f} ms  "
-                          f"errors {point['errors']:.0f}")  # fmt: skip
+    samples: dict[tuple[str, int, int], list[dict[str, float]]] = {}
+    counts = list(range(1, args.replicas + 1))
+    with replicas(cluster.url, "curve:", args.replicas) as urls:
+        requests = bodies(urls[0])
+        for kind in ("verify", "issue"):
+            drive(urls, requests[kind], args.loads[-1], 1)  # warm caches and pools
+        for r in range(args.rounds):
+            for count in counts if r % 2 == 0 else reversed(counts):
+                for kind in ("verify", "issue"):
+                    for load in args.loads:
+                        point = drive(urls[:count], requests[kind], load, args.seconds)
+                        samples.setdefault((kind, count, load), []).append(point)
+    for (kind, count, load), points in sorted(samples.items()):
+        point = {k: statistics.median(p[k] for p in points) for k in points[0]}
+        curve[kind].setdefault(count, []).append((load, point))
+        print(f"  {kind:6} replicas={count} load={load:3}  {point['rps']:7.0f}/s  "
+              f"p50 {point['p50_ms']:6.1f} ms  p99 {point['p99_ms']:6.1f} ms  "
+              f"errors {point['errors']:.0f}")  # fmt: skip
     return curve
 
 
@@ -265,8 +275,8 @@ def plot(curve: dict[str, Any], path: Path) -> None:
             axes[row][col].set_xlabel("concurrent connections (all replicas)")
             axes[row][col].grid(alpha=0.3)
             axes[row][col].legend()
-    fig.suptitle(f"API replicas on one 2-core machine (cpus: {os.cpu_count()}; "
-                 "wrk, replicas and 3 Redis masters share them)")  # fmt: skip
+    fig.suptitle(f"API replicas on one machine ({os.cpu_count()} cores shared by wrk, the "
+                 "replicas, 3 Redis masters, other runs); medians, interleaved")  # fmt: skip
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
