@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import redis
@@ -26,6 +27,8 @@ from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.storage.redis_spread import SPREAD_BUCKETS, SpreadCredentials
 from identity.stores import Anchor, CredentialRecord
+from service.log_cli import run_reconcile
+from service.settings import Settings
 from tests.cluster.servers import LocalCluster
 
 pytestmark = pytest.mark.redis_cluster
@@ -230,3 +233,31 @@ def test_racers_for_one_id_store_it_once(stores: tuple[RedisStore, DurableRedisL
     assert sum(o is None for o in outcomes) == 1
     assert store.count_credentials() == 1 == log.entry_count()
     assert reconcile(log, store) == []
+
+
+def test_log_reconcile_finishes_acts_in_flight_first(
+    redis_cluster: LocalCluster,
+    stores: tuple[RedisStore, DurableRedisLogStore],
+    redis_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """``identity log reconcile`` drains the outbox, then finds nothing."""
+    store, _ = stores
+    record, anchor = _act(3)
+    with monkeypatch.context() as patch:
+        _stop_at(_spread(store), "_settle", patch)
+        with pytest.raises(_Stop):
+            store.put_credential(record, anchor)
+    settings = Settings(
+        data_dir=tmp_path,
+        storage_url=redis_cluster.url,
+        redis_prefix=redis_prefix,
+        admin_token="admin-token-" + "x" * 32,
+        master_secret="ab" * 32,
+    )
+    lines: list[str] = []
+    assert run_reconcile(settings, echo=lines.append) == 0, lines
+    assert lines[0] == "finished 1 issuances left in flight before reconciling"
+    assert lines[-1].startswith("reconcile ok: 1 log entries")
+    assert store.find_credential(record.id) is not None
