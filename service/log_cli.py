@@ -24,7 +24,9 @@ Echo = Callable[[str], None]
 
 
 def run_reconcile(settings: Settings, echo: Echo = typer.echo) -> int:
-    """Compare the log's leaves with the stored records, both ways; the exit status."""
+    """Compare the log's leaves with the stored records, both ways; the exit status. On a
+    Redis Cluster the issuances left in flight are finished first (their outbox drained,
+    identity/storage/redis_spread.py): they took effect, only their last steps were not run."""
     store = open_store(settings)
     directory = open_directory_store(settings)
     log = open_log_store(settings)
