@@ -8,8 +8,9 @@ so the disk does not dominate; cluster ports 7150-7152, single 7160), stopped at
 Each round writes ``N / R`` records in batches of 100 through ``RedisStore.put_credentials``
 (each record with its log entry, as issuance does), alternating cluster and single
 (interleaved), and the median records/s of the rounds is reported with the ratio
-cluster/single. Memory: growth of ``used_memory`` on the master serving the prefix's slot
-(the cluster) and on the single server, divided by the records written.
+cluster/single. Memory: growth of ``used_memory`` summed over the cluster's masters (the
+credentials spread over all of them, the log on one) and on the single server, divided by
+the records written. ``benchmarks/bench_capacity.py`` has the figures of docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from identity.log.entries import LogEntry
 from identity.storage.redis import RedisStore
-from identity.storage.redis_cluster import key_prefix
 from identity.stores import Anchor, CredentialRecord
 from tests.cluster.servers import LocalCluster
 
@@ -69,6 +69,11 @@ def write(store: RedisStore, start: int, count: int) -> float:
     return count / (time.perf_counter() - began)
 
 
+def _used(servers: list[redis.Redis]) -> int:
+    """``used_memory`` summed over ``servers``."""
+    return sum(int(s.info("memory")["used_memory"]) for s in servers)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
@@ -99,10 +104,10 @@ def main() -> None:
         client = cluster.client()
         single = redis.Redis(port=7160)
         single.ping()
-        master = redis.Redis(port=cluster.master_of(key_prefix(client, PREFIX) + "x"))
+        masters = [redis.Redis(port=p) for p in cluster.ports]
         stores = {"cluster": RedisStore(client, PREFIX), "single": RedisStore(single, PREFIX)}
-        servers = {"cluster": master, "single": single}
-        before = {k: int(s.info("memory")["used_memory"]) for k, s in servers.items()}
+        servers = {"cluster": masters, "single": [single]}
+        before = {k: _used(s) for k, s in servers.items()}
         rates: dict[str, list[float]] = {"cluster": [], "single": []}
         per_round = args.records // args.rounds
         for r in range(args.rounds):
@@ -112,7 +117,7 @@ def main() -> None:
         print(f"{written} credential records with anchored entries, batches of {BATCH}")
         print("(other engineers load this 2-core machine: ratios count, not absolutes)")
         for name, server in servers.items():
-            grown = int(server.info("memory")["used_memory"]) - before[name]
+            grown = _used(server) - before[name]
             print(
                 f"{name:8} {statistics.median(rates[name]):9.0f} records/s (median of "
                 f"{args.rounds})  {grown / written:7.1f} bytes per record + entry"

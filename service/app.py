@@ -17,6 +17,7 @@ from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
 from service.log_shards import build_shard_set
+from service.outbox_drain import start_drainer
 from service.routers import (
     batch,
     catalog,
@@ -61,9 +62,12 @@ def create_app(
         app.state.services = svc
         app.state.log_shards = build_shard_set(settings, svc.log.signer.verifier)
         await obs.start(svc)
+        drainer = start_drainer(svc.store, svc.log.notify)  # issue #16: a cluster's outbox
         try:
             yield
         finally:
+            if drainer is not None:
+                await drainer.stop()
             await obs.stop()
             app.state.log_shards.close()
             await svc.aclose()

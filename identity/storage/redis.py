@@ -16,8 +16,8 @@ RDB snapshot. Replication to replicas is asynchronous: a failover can drop the l
 acknowledged writes of the old primary -- unless the store is made with ``min_replicas``
 (``IDENTITY_REDIS_MIN_REPLICAS``): then a write returns only once that many replicas
 acknowledged it (``WAIT``), else :class:`UnavailableError`. On a Redis Cluster
-(``redis+cluster://``) every key of a prefix shares one hash slot; see
-:mod:`identity.storage.redis_cluster`.
+(``redis+cluster://``) the credentials spread over the masters and everything else
+shares the prefix's hash slot with the log; see :mod:`identity.storage.redis_cluster`.
 
 Keys all start with ``prefix`` so several services can share one Redis:
 ``issuers``/``issuer-dids``/``api-keys``/``types``/``accreditations``/``status-groups``/

@@ -5,16 +5,20 @@ with TLS) names some nodes of one Redis Cluster; redis-py's :class:`RedisCluster
 the rest, follows ``MOVED``/``ASK`` redirections and refreshes its slot map after a
 failover. :func:`connect` opens either kind of URL.
 
-**Hash slots.** On a cluster every key of one store prefix carries the hash tag of the
-prefix (:func:`key_prefix`: ``identity:`` becomes ``{identity}:``), so every
-``MULTI``/``EXEC`` and every Lua script of the stores -- an act's record write *and* the
-admission of its log entry, one transaction since atomic anchoring -- touches keys of ONE
-hash slot, as Redis Cluster requires. The price: one prefix's records and log live on one
-master (and its replicas). The cluster brings automatic failover, replica
-acknowledgement (below) and room for other prefixes and services; it does not yet spread
-one prefix's records over several masters. ``docs/capacity.md`` states the design that
-would (a per-record outbox drained idempotently into the log's slot) and why it is not
-done yet.
+**Hash slots.** Every ``MULTI``/``EXEC`` and every Lua script of the stores touches keys
+of ONE hash slot, as Redis Cluster requires. Two layouts share that rule:
+
+* the prefix's own tag (:func:`key_prefix`: ``identity:`` becomes ``{identity}:``) for the
+  log and for the acts that admit their log entry in their own transaction (issuers,
+  credential types, accreditations, status lists, the directory chain, the wallet):
+  co-located with the log by the shared tag, each such act stays one transaction;
+* the credentials -- the bulk of the records -- spread over :data:`~identity.storage.
+  redis_spread.SPREAD_BUCKETS` tags ``{identity~N}:`` chosen per credential id, digest
+  and subject, so they fall on every master; an issuance is then a transaction in the
+  record's slot plus an idempotent admission into the log's slot through an outbox
+  (:mod:`identity.storage.redis_spread`), exact under crashes and failovers.
+
+``docs/scaling.md`` has the measured cost and the capacity model.
 
 **Failures.** The cluster client does not re-send commands on its own (``retries=0``): a
 transaction whose ``EXEC`` was sent may have run, and re-sending it (without its

@@ -5,6 +5,12 @@
 A record family of :class:`~identity.storage.redis.RedisStore`, whose module states the
 contract: each write is one ``MULTI``/``EXEC`` guarded by ``WATCH`` on what it read, so a
 batch of credentials or of reserved status indices is stored whole or not at all.
+
+On a Redis Cluster the credentials (records, digest and subject indexes) are spread over
+the masters instead (:class:`~identity.storage.redis_spread.SpreadCredentials`: one
+hash tag per bucket of credential id, digest and subject, an outbox making each issuance
+exact); the status lists stay in the prefix's slot with the log, so a status change is
+one transaction with its entry.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from functools import cached_property
 
 import redis
 from redis.client import Pipeline
@@ -19,6 +26,8 @@ from redis.client import Pipeline
 from identity.credentials.status import with_bit
 from identity.errors import ConflictError, NotFoundError
 from identity.storage.redis_base import RedisRecords, _blob, _dump, _load, _text, pipe_mget
+from identity.storage.redis_cluster import is_cluster
+from identity.storage.redis_spread import SpreadCredentials
 from identity.stores import Anchor, CredentialRecord, StatusListRecord, new_group_id, settle
 
 
@@ -26,6 +35,26 @@ class RedisCredentials(RedisRecords):
     """Issued credentials' records and the status lists their entries point into."""
 
     # -- credentials ----------------------------------------------------------------------
+
+    @cached_property
+    def _spread(self) -> SpreadCredentials | None:
+        """The credentials spread over a cluster's masters; ``None`` on a standalone Redis."""
+        if not is_cluster(self._client):
+            return None
+        base = self._prefix.removesuffix(self.NAMESPACE)[1:].rpartition("}")[0]
+        return SpreadCredentials(
+            self._client,
+            base,
+            self._log_keys,
+            retry_after=self._retry_after,
+            replicas=lambda: (self._min_replicas, self._wait_timeout_ms),
+        )
+
+    def drain_outbox(self, older_than_s: float = 0.0) -> int:
+        """Finish the issuances left in flight on a cluster (see
+        :meth:`~identity.storage.redis_spread.SpreadCredentials.drain_outbox`); how many.
+        Nothing to do on a standalone Redis (an issuance is one transaction there)."""
+        return 0 if self._spread is None else self._spread.drain_outbox(older_than_s)
 
     def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
         [outcome] = self.put_credentials([record], [anchor])
@@ -41,6 +70,8 @@ class RedisCredentials(RedisRecords):
         the log's size when it admits entries)."""
         keys = [self._k(f"credential:{r.id}") for r in records]
         wanted = list(anchors) if anchors is not None else [None] * len(records)
+        if self._spread is not None:
+            return self._spread.put_credentials(records, wanted)
         admitted: list[Anchor | None] = []
 
         def body(pipe: Pipeline) -> tuple[list[ConflictError | None], int]:
@@ -76,6 +107,9 @@ class RedisCredentials(RedisRecords):
         return outcomes
 
     def iter_credentials(self) -> Iterator[CredentialRecord]:
+        if self._spread is not None:
+            yield from self._spread.iter_credentials()
+            return
         pattern = self._k("credential:*")
         every = self._call(lambda r: list(r.scan_iter(pattern, count=1000)))
         for at in range(0, len(every), 500):
@@ -91,10 +125,15 @@ class RedisCredentials(RedisRecords):
         return found
 
     def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        if self._spread is not None:
+            return self._spread.find_credential(credential_id)
         raw = self._call(lambda r: r.get(self._k(f"credential:{credential_id}")))
         return None if raw is None else _load(CredentialRecord, raw)
 
     def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        if self._spread is not None:
+            return self._spread.credentials_of_subject(subject_id)
+
         def read(r: redis.Redis) -> list[bytes | str | None]:
             ids = r.lrange(self._k(f"subject:{subject_id}"), 0, -1)
             return r.mget([self._k(f"credential:{_text(i)}") for i in ids]) if ids else []
@@ -103,10 +142,14 @@ class RedisCredentials(RedisRecords):
         return sorted(found, key=lambda c: c.issued_at)  # stable: ties stay in write order
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        if self._spread is not None:
+            return self._spread.find_credential_by_digest(digest)
         first = _text(self._call(lambda r: r.get(self._k(f"digest:{digest.hex()}"))))
         return None if first is None else self.find_credential(first)
 
     def count_credentials(self) -> int:
+        if self._spread is not None:
+            return self._spread.count_credentials()
         return int(self._call(lambda r: r.get(self._k("credential-count"))) or 0)
 
     # -- status lists ---------------------------------------------------------------------

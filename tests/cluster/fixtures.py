@@ -34,10 +34,12 @@ def redis_cluster() -> Iterator[LocalCluster]:
 
 
 def delete_prefix(client: RedisCluster, prefix: str) -> None:
-    """Delete every key of ``prefix`` (as tagged on a cluster) on every master."""
-    pattern = key_prefix(client, prefix) + "*"
-    for key in client.scan_iter(match=pattern, count=1000):
-        client.delete(key)
+    """Delete every key of ``prefix`` (as tagged on a cluster: the prefix's own tag and the
+    credentials' spread tags ``{prefix~N}``) on every master."""
+    tag = key_prefix(client, prefix)
+    for pattern in (tag + "*", tag.partition("}")[0] + "~*"):
+        for key in client.scan_iter(match=pattern, count=1000):
+            client.delete(key)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Faults on a real local Redis Cluster: too few replicas, a plain URL to a cluster node,
-hash slots of an act, and the service's answer while writes cannot be acknowledged."""
+"""Faults on a real local Redis Cluster: too few replicas, a plain URL to a cluster node
+(hash slots of an act: tests/cluster/test_spread.py), and the service's answer while writes
+cannot be acknowledged."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from redis.cluster import RedisCluster
 from identity.clock import FixedClock
 from identity.errors import PROBLEMS, UnavailableError
 from identity.storage.redis import RedisStore
-from identity.storage.redis_cluster import connect, key_prefix
+from identity.storage.redis_cluster import connect
 from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.stores import Anchor, CredentialRecord
@@ -38,19 +39,6 @@ def _record(cid: str) -> CredentialRecord:
         subject_id="did:example:s",
         issued_at=datetime(2026, 6, 1, tzinfo=UTC),
     )
-
-
-def test_every_key_of_a_prefix_is_in_one_hash_slot(
-    cluster_client: RedisCluster, redis_prefix: str
-) -> None:
-    store = RedisStore(cluster_client, redis_prefix)
-    log = DurableRedisLogStore(cluster_client, redis_prefix)
-    log.open("identity.example/log", b"k" * 32)
-    store.put_credential(_record("urn:uuid:1"), Anchor(b"entry"))
-    tag = key_prefix(cluster_client, redis_prefix)
-    keys = list(cluster_client.scan_iter(match=tag + "*"))
-    assert len(keys) >= 4  # the record, its digest and subject indexes, the log's keys
-    assert {cluster_client.keyslot(k) for k in keys} == {cluster_client.keyslot(tag)}
 
 
 def test_too_few_replicas_is_unavailable_and_never_acknowledged(

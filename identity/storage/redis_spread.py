@@ -1,0 +1,445 @@
+"""Credential records spread over a Redis Cluster's masters, each act still exact (#16).
+
+On a standalone Redis every key of a prefix is one keyspace and
+:class:`~identity.storage.redis_credentials.RedisCredentials` writes a credential and its
+log entry in one ``MULTI``/``EXEC``. On a Redis Cluster a transaction cannot span hash
+slots, and the log is one sequence in one slot (one per log shard). Putting every
+credential into the log's slot (as before) keeps the acts atomic but leaves the whole
+prefix on one master. :class:`SpreadCredentials` spreads the credentials instead:
+
+**Keys.** Each credential, digest and subject key carries the hash tag of one of
+:data:`SPREAD_BUCKETS` buckets, chosen from the key's own lookup value
+(:func:`bucket_of`: CRC-32 of the credential id, the digest or the subject id) --
+``{identity~17}:credential:<id>``, ``{identity~203}:digest:<hex>``,
+``{identity~5}:subject:<id>``. Per bucket also ``credentials`` (set of the settled ids:
+count and iteration without ``SCAN``), ``outbox`` (hash: token -> act in flight) and
+``replicated`` (the ``WAIT`` fence). The buckets' slots fall on every master. The
+issuer registry, status lists, directory chain and the log keep the prefix's own tag
+(``{identity}:``): those acts touch the log in the same transaction, co-located by the
+shared tag, as before.
+
+**An issuance** (:meth:`SpreadCredentials.put_credentials`), all of it idempotent so any
+process can finish it:
+
+1. *Intent.* One transaction in the *home* bucket (the first record's): the act (records,
+   entries) into ``outbox`` under a fresh token, and a claim (``claim:<token>``, ``SET``
+   only if absent) on each record id of that bucket. Claims of records in other buckets
+   follow (``SET NX`` each), then the claim outcomes are written into the outbox entry.
+   With ``min_replicas`` the intent reaches the replicas before step 2 -- a failover cannot
+   lose an act whose entry the log already holds.
+2. *Admission.* The entries of the claimed records are appended to the log with one
+   script in the log's slot, keyed by the token (``append:<token>``, kept
+   :data:`ADMIT_TOKEN_TTL_S`): a repeated admission returns the first index it got.
+3. *Indexes.* ``digest:<hex>`` (``SET NX``) and ``subject:<id>`` (append unless present).
+4. *Settle.* Per record, one transaction in its bucket: if the key still holds our claim,
+   the record (with its ``log_index``) replaces it and its id joins ``credentials``.
+5. The outbox entry and the admission token are deleted.
+
+**What a reader sees.** A claim or an unsettled record reads as absent
+(:meth:`~SpreadCredentials.find_credential` is ``None``; indexes pointing at it are
+skipped), so nobody sees a half-written credential; a settled one is whole. Between steps
+2 and 4 the log holds an entry whose record is not yet visible: the act is durable (its
+outbox entry), only unfinished. :meth:`SpreadCredentials.drain_outbox` finishes every act
+left in flight (a writer killed between steps, a master failed over mid-way): the
+service runs it periodically and ``identity log reconcile`` runs it first, so
+reconciliation finds every stored act once in the log and every entry a record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from redis.client import Pipeline
+
+from identity.errors import ConflictError
+from identity.log.tiles import encode_bundle
+from identity.storage.redis_base import _dump, _load, _text, call, transact
+from identity.storage.redis_cluster import AnyRedis, wait_for_replicas
+from identity.storage.redis_log_keys import LogKeys
+from identity.stores import Anchor, CredentialRecord
+
+SPREAD_BUCKETS = 256
+"""How many hash tags the credentials of one prefix are spread over (each tag one slot,
+the slots spread over every master; 256 keeps a bucket's share even for tens of masters
+while counting and iterating stay one pipelined round per node)."""
+ADMIT_TOKEN_TTL_S = 7 * 24 * 3600
+"""How long the log remembers an admission (a drain after a crash finishes far sooner)."""
+FINISHED_TOKEN_TTL_S = 600
+"""How long the log still remembers a finished act's admission (see :meth:`_finish`)."""
+CLAIM = b"claim:"
+
+_ADMIT = """
+local done = redis.call('GET', KEYS[2])
+if done then
+  return tonumber(done)
+end
+local n = #ARGV - 2
+local first = redis.call('INCRBY', KEYS[1], n) - n
+for i = 3, #ARGV do
+  local chunk = math.floor((first + i - 3) / 256)
+  redis.call('APPEND', ARGV[1] .. string.format('%d', chunk), ARGV[i])
+end
+redis.call('SET', KEYS[2], string.format('%d', first), 'EX', tonumber(ARGV[2]))
+return first
+"""
+"""The log store's append script (:mod:`identity.storage.redis_log`) with the token's
+lifetime as ``ARGV[2]``: entries ``ARGV[3…]`` get disjoint, gap-free indices once."""
+
+_ADD_ONCE = """
+if redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return 1
+"""
+"""Append ``ARGV[1]`` to the list unless it is in it (a subject's credential ids)."""
+
+
+def bucket_of(value: str) -> int:
+    """The bucket of a lookup value (credential id, digest hex, subject id): CRC-32 mod
+    :data:`SPREAD_BUCKETS`, stable across processes and releases."""
+    return zlib.crc32(value.encode()) % SPREAD_BUCKETS
+
+
+@dataclass(frozen=True, slots=True)
+class _Act:
+    """An issuance in flight, as its outbox entry stores it."""
+
+    token: str
+    records: list[CredentialRecord]
+    entries: list[bytes | None]
+    claimed: list[bool | None]
+    at: float
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "records": [_dump(r) for r in self.records],
+                "entries": [e.hex() if e is not None else None for e in self.entries],
+                "claimed": self.claimed,
+                "at": self.at,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, token: str, raw: bytes | str) -> _Act:
+        data = json.loads(raw)
+        return cls(
+            token,
+            [_load(CredentialRecord, r) for r in data["records"]],
+            [bytes.fromhex(e) if e is not None else None for e in data["entries"]],
+            list(data["claimed"]),
+            float(data["at"]),
+        )
+
+
+class SpreadCredentials:
+    """The credentials of one prefix on a Redis Cluster, spread over :data:`SPREAD_BUCKETS`
+    hash tags (see the module for keys and the steps of an issuance). ``base`` is the
+    operator's prefix without its colon; ``replicas()`` answers ``(min_replicas,
+    wait_timeout_ms)`` for each write."""
+
+    def __init__(
+        self,
+        client: AnyRedis,
+        base: str,
+        log: LogKeys,
+        *,
+        retry_after: int,
+        replicas: Callable[[], tuple[int, int]],
+    ) -> None:
+        self._client = client
+        self._base = base
+        self._log = log
+        self._retry_after = retry_after
+        self._replicas = replicas
+        self._admit = client.register_script(_ADMIT)
+        self._add_once = client.register_script(_ADD_ONCE)
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def tag(self, bucket: int) -> str:
+        """The key prefix of ``bucket``: ``{<prefix>~<bucket>}:``."""
+        return "{" + f"{self._base}~{bucket}" + "}:"
+
+    def credential_key(self, credential_id: str) -> str:
+        """Where a credential's record (or, while in flight, its claim) is kept."""
+        return self.tag(bucket_of(credential_id)) + "credential:" + credential_id
+
+    def _digest_key(self, digest: bytes) -> str:
+        return self.tag(bucket_of(digest.hex())) + "digest:" + digest.hex()
+
+    def _subject_key(self, subject_id: str) -> str:
+        return self.tag(bucket_of(subject_id)) + "subject:" + subject_id
+
+    def _ids_key(self, bucket: int) -> str:
+        return self.tag(bucket) + "credentials"
+
+    def _outbox(self, bucket: int) -> str:
+        return self.tag(bucket) + "outbox"
+
+    def _call(self, fn: Any) -> Any:
+        return call(self._client, fn, self._retry_after)
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def put_credentials(
+        self, records: Sequence[CredentialRecord], anchors: Sequence[Anchor | None]
+    ) -> list[ConflictError | None]:
+        """Store ``records`` (admitting the entries of ``anchors``) as the module says;
+        a taken id (stored, in flight, or earlier in the batch) is its ConflictError."""
+        outcomes: list[ConflictError | None] = [None] * len(records)
+        kept: list[int] = []
+        seen: set[str] = set()
+        for at, record in enumerate(records):
+            if record.id in seen:
+                outcomes[at] = ConflictError("credential already recorded", id=record.id)
+            else:
+                seen.add(record.id)
+                kept.append(at)
+        if not kept:
+            return outcomes
+        act = _Act(
+            uuid.uuid4().hex,
+            [records[i] for i in kept],
+            [a.entry if a is not None else None for a in (anchors[i] for i in kept)],
+            [None] * len(kept),
+            time.time(),
+        )
+        touched = self._intend(act)
+        first = self._finish(act, touched)
+        self._replicated(touched)
+        admitted = first
+        for at, claimed in zip(kept, act.claimed, strict=True):
+            if not claimed:
+                outcomes[at] = ConflictError("credential already recorded", id=records[at].id)
+                continue
+            anchor = anchors[at]
+            if anchor is not None:
+                anchor.index = admitted
+                admitted += 1
+        return outcomes
+
+    def _intend(self, act: _Act) -> set[str]:
+        """Step 1: the outbox entry with the home bucket's claims in one transaction, the
+        other claims after it; returns the fence keys of the buckets touched."""
+        home = bucket_of(act.records[0].id)
+        claim = CLAIM + act.token.encode()
+        local = [i for i, r in enumerate(act.records) if bucket_of(r.id) == home]
+        keys = [self.credential_key(act.records[i].id) for i in local]
+
+        def body(pipe: Pipeline) -> None:
+            stored = pipe.execute_command("MGET", *keys)  # type: ignore[no-untyped-call]
+            for i, value in zip(local, stored, strict=True):
+                act.claimed[i] = value is None
+            pipe.multi()
+            for i, key in zip(local, keys, strict=True):
+                if act.claimed[i]:
+                    pipe.set(key, claim)
+            pipe.hset(self._outbox(home), act.token, act.to_json())
+
+        transact(self._client, keys, body, self._retry_after)
+        touched = {self.tag(home) + "replicated"}
+        if any(c is None for c in act.claimed):
+            for i, record in enumerate(act.records):
+                if act.claimed[i] is None:
+                    key = self.credential_key(record.id)
+                    act.claimed[i] = bool(self._call(lambda r, k=key: r.set(k, claim, nx=True)))
+                    touched.add(self.tag(bucket_of(record.id)) + "replicated")
+            self._update_outbox(act)
+        self._replicated(touched)  # the intent is on the replicas before the log has it
+        return touched
+
+    def _finish(self, act: _Act, touched: set[str]) -> int:
+        """Steps 2-5 for an act whose claims are all decided; the first admitted index."""
+        entries = [e for e, c in zip(act.entries, act.claimed, strict=True) if c and e]
+        first = 0
+        if entries:
+            token_key = self._log.append_token(act.token)
+            bundles = [encode_bundle([e]) for e in entries]
+            first = int(
+                self._call(
+                    lambda r: self._admit(
+                        keys=[self._log.size, token_key],
+                        args=[self._log.entries, ADMIT_TOKEN_TTL_S, *bundles],
+                        client=r,
+                    )
+                )
+            )
+            touched.add(self._log.base + "replicated")
+        admitted, settled = first, []
+        for given, entry, mine in zip(act.records, act.entries, act.claimed, strict=True):
+            if not mine:
+                continue
+            if entry is not None:  # numbered in batch order, as put_credentials reports
+                settled.append(replace(given, log_index=admitted))
+                admitted += 1
+            else:
+                settled.append(given)
+        for record in settled:
+            self._index(record)
+            touched.add(self.tag(bucket_of(record.digest.hex())) + "replicated")
+            if record.subject_id is not None:
+                touched.add(self.tag(bucket_of(record.subject_id)) + "replicated")
+        for record in settled:
+            self._settle(record, CLAIM + act.token.encode())
+            touched.add(self.tag(bucket_of(record.id)) + "replicated")
+        self._forget(act, bool(entries))
+        return first
+
+    def _forget(self, act: _Act, admitted: bool) -> None:
+        """Step 5: the act is finished; its outbox entry goes, its admission token is kept
+        :data:`FINISHED_TOKEN_TTL_S` (a drain that read the act before it finished then
+        re-admits nothing: the token answers the first index)."""
+        self._call(lambda r: r.hdel(self._outbox(_home(act)), act.token))
+        if admitted:
+            token_key = self._log.append_token(act.token)
+            self._call(lambda r: r.expire(token_key, FINISHED_TOKEN_TTL_S))
+
+    def _index(self, record: CredentialRecord) -> None:
+        """Step 3: the digest and subject indexes (each write idempotent)."""
+        digest_key = self._digest_key(record.digest)
+        self._call(lambda r: r.set(digest_key, record.id, nx=True))
+        if record.subject_id is not None:
+            key = self._subject_key(record.subject_id)
+            self._call(lambda r: self._add_once(keys=[key], args=[record.id], client=r))
+
+    def _settle(self, record: CredentialRecord, claim: bytes) -> None:
+        """Step 4: the claim becomes the record, in one transaction of its bucket."""
+        key = self.credential_key(record.id)
+
+        def body(pipe: Pipeline) -> None:
+            if pipe.get(key) != claim:
+                return  # settled already (by another drain), nothing to do
+            pipe.multi()
+            pipe.set(key, _dump(record))
+            pipe.sadd(self._ids_key(bucket_of(record.id)), record.id)
+
+        transact(self._client, [key], body, self._retry_after)
+
+    def _replicated(self, fences: set[str]) -> None:
+        """``WAIT`` for ``min_replicas`` on each master holding one of ``fences``."""
+        min_replicas, timeout_ms = self._replicas()
+        if min_replicas <= 0:
+            return
+        nodes: dict[str, str] = {}
+        for fence in sorted(fences):
+            node = self._client.get_node_from_key(fence)  # type: ignore[union-attr]
+            nodes.setdefault(getattr(node, "name", fence), fence)
+        for fence in nodes.values():
+            wait_for_replicas(self._client, fence, min_replicas, timeout_ms, self._retry_after)
+
+    def drain_outbox(self, older_than_s: float = 0.0) -> int:
+        """Finish every act in flight whose intent is older than ``older_than_s`` seconds
+        (a writer that died or was refused mid-way); how many were finished. Safe while
+        the writers run: every step is idempotent."""
+        finished = 0
+        now = time.time()
+        for bucket in range(SPREAD_BUCKETS):
+            pending = self._call(lambda r, b=bucket: r.hgetall(self._outbox(b)))
+            for token, raw in pending.items():
+                act = _Act.from_json(_text(token) or "", raw)
+                if now - act.at < older_than_s:
+                    continue
+                self._decide_claims(act)
+                if not self._call(lambda r, a=act: r.hexists(self._outbox(_home(a)), a.token)):
+                    continue  # its writer finished it meanwhile
+                self._finish(act, set())
+                finished += 1
+        return finished
+
+    def _decide_claims(self, act: _Act) -> None:
+        """For a drain: decide the claims the writer had not recorded (ours if the key
+        holds our claim or is free, else another act's)."""
+        if all(c is not None for c in act.claimed):
+            return
+        claim = CLAIM + act.token.encode()
+        for i, record in enumerate(act.records):
+            if act.claimed[i] is None:
+                key = self.credential_key(record.id)
+                self._call(lambda r, k=key: r.set(k, claim, nx=True))
+                act.claimed[i] = self._call(lambda r, k=key: r.get(k)) == claim
+        self._update_outbox(act)
+
+    def _update_outbox(self, act: _Act) -> None:
+        """Record ``act``'s claims in its outbox entry -- only while the entry exists: an act
+        finished meanwhile (its entry deleted) must not come back."""
+        outbox = self._outbox(_home(act))
+
+        def body(pipe: Pipeline) -> None:
+            if pipe.hexists(outbox, act.token):
+                pipe.multi()
+                pipe.hset(outbox, act.token, act.to_json())
+
+        transact(self._client, [outbox], body, self._retry_after)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        """The settled record, or ``None`` (absent, or still in flight)."""
+        raw = self._call(lambda r: r.get(self.credential_key(credential_id)))
+        return _settled(raw)
+
+    def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        """The first settled credential stored with ``digest``."""
+        first = _text(self._call(lambda r: r.get(self._digest_key(digest))))
+        return None if first is None else self.find_credential(first)
+
+    def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        """The subject's settled credentials, in issuance order."""
+        ids = self._call(lambda r: r.lrange(self._subject_key(subject_id), 0, -1))
+        keys = [self.credential_key(_text(i) or "") for i in ids]
+        raws = self._call(lambda r: r.mget_nonatomic(keys)) if keys else []
+        found = [c for c in map(_settled, raws) if c is not None]
+        return sorted(found, key=lambda c: c.issued_at)
+
+    def count_credentials(self) -> int:
+        """Settled credentials, summed over the buckets (one pipelined round)."""
+
+        def count(r: Any) -> int:
+            with r.pipeline(transaction=False) as pipe:
+                for bucket in range(SPREAD_BUCKETS):
+                    pipe.scard(self._ids_key(bucket))
+                return sum(int(n) for n in pipe.execute())
+
+        return int(self._call(count))
+
+    def iter_credentials(self) -> Iterator[CredentialRecord]:
+        """Every settled credential, bucket by bucket (``SSCAN`` then ``MGET`` in a slot)."""
+        for bucket in range(SPREAD_BUCKETS):
+            ids_key = self._ids_key(bucket)
+            ids = self._call(lambda r, k=ids_key: list(r.sscan_iter(k, count=1000)))
+            for at in range(0, len(ids), 500):
+                keys = [self.credential_key(_text(i) or "") for i in ids[at : at + 500]]
+                raws = self._call(lambda r, k=keys: r.execute_command("MGET", *k))
+                for raw in raws:
+                    record = _settled(raw)
+                    if record is not None:
+                        yield record
+
+    def pending(self) -> int:
+        """Acts in flight (outbox entries), summed over the buckets."""
+
+        def count(r: Any) -> int:
+            with r.pipeline(transaction=False) as pipe:
+                for bucket in range(SPREAD_BUCKETS):
+                    pipe.hlen(self._outbox(bucket))
+                return sum(int(n) for n in pipe.execute())
+
+        return int(self._call(count))
+
+
+def _settled(raw: bytes | str | None) -> CredentialRecord | None:
+    if raw is None:
+        return None
+    data = raw.encode() if isinstance(raw, str) else raw
+    return None if data.startswith(CLAIM) else _load(CredentialRecord, data)
+
+
+def _home(act: _Act) -> int:
+    """The bucket of an act's outbox entry (its first record's)."""
+    return bucket_of(act.records[0].id)
