@@ -33,6 +33,8 @@ from service.routers import (
     sharing,
     status,
 )
+from service.oid4vci import build_oid4vci
+from service.routers import oid4vci
 from service.routers.log import log_router
 from service.settings import Settings, SettingsError
 
@@ -57,11 +59,13 @@ def create_app(
         )
         await svc.start()
         app.state.services = svc
+        app.state.oid4vci = build_oid4vci(svc)  # issue #18: OpenID4VCI (service/oid4vci.py)
         await obs.start(svc)
         try:
             yield
         finally:
             await obs.stop()
+            app.state.oid4vci.close()
             await svc.aclose()
 
     app = FastAPI(
@@ -90,6 +94,7 @@ def create_app(
         catalog,
         sharing,
         sdjwt,
+        oid4vci,
     ):
         app.include_router(module.router)
     app.include_router(log_router(log_reader))
