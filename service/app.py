@@ -16,6 +16,7 @@ from identity.log.store import LogStore
 from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
+from service.oid4vci import build_oid4vci
 from service.routers import (
     batch,
     catalog,
@@ -27,14 +28,13 @@ from service.routers import (
     health,
     issuers,
     log_info,
+    oid4vci,
     presentations,
     registry,
     sdjwt,
     sharing,
     status,
 )
-from service.oid4vci import build_oid4vci
-from service.routers import oid4vci
 from service.routers.log import log_router
 from service.settings import Settings, SettingsError
 

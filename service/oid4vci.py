@@ -45,7 +45,7 @@ from identity.oid4vci.offer import (
     redeem,
     secret_token,
 )
-from identity.oid4vci.proof import ALGORITHMS, PROOF_TYP, verify_proof
+from identity.oid4vci.proof import ALGORITHMS, verify_proof
 from identity.oid4vci.store import AccessToken, Oid4vciStore
 from identity.storage.memory import MemoryStore
 from identity.storage.memory_oid4vci import MemoryOid4vciStore
@@ -65,6 +65,9 @@ CRYPTOSUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
 DEFERRED_INTERVAL = 5  # seconds a wallet waits between deferred polls (§8.3 interval)
 PROOF_MAX_AGE = 300
+OFFER_MEMBERS = frozenset(
+    {"type", "claims", "formats", "cryptosuite", "subject", "validUntil", "txCode", "deferred"}
+)
 #: a holder DID of the right shape, to check an offer's claims before the holder is known
 PLACEHOLDER_HOLDER = "did:jwk:" + b64url(b'{"crv":"Ed25519","kty":"OKP","x":"' + b"A" * 43 + b'"}')
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -155,9 +158,7 @@ class Oid4vciIssuer:
         for credential_type in self.svc.store.list_types():
             name = credential_type.name
             type_metadata = self.svc.sdjwt.type_metadata(name)
-            display = [
-                {"name": d["name"], "locale": d["locale"]} for d in type_metadata["display"]
-            ]
+            display = [{"name": d["name"], "locale": d["locale"]} for d in type_metadata["display"]]
             claims = [{"path": c["path"], "display": c["display"]} for c in type_metadata["claims"]]
             metadata = {"display": display, "claims": claims}
             out[configuration_id(name, SD_JWT)] = {
@@ -214,6 +215,9 @@ class Oid4vciIssuer:
 
     def create_offer(self, issuer_id: str, body: dict[str, Any]) -> CreatedOffer:
         """Validate everything that issuance will need, then store the offer."""
+        unknown = sorted(set(body) - OFFER_MEMBERS)
+        if unknown:
+            raise MalformedValueError(f"unknown offer member(s): {', '.join(unknown)}")
         type_name = body.get("type")
         if not isinstance(type_name, str):
             raise MalformedValueError("type names a registered credential type", field="type")
@@ -243,7 +247,7 @@ class Oid4vciIssuer:
             or len(set(formats)) != len(formats)
         ):
             raise MalformedValueError(f"formats is a list of {sorted(FORMATS)}", field="formats")
-        cryptosuite = body.get("cryptosuite", self.settings.default_cryptosuite)
+        cryptosuite = body.get("cryptosuite") or self.settings.default_cryptosuite
         if cryptosuite not in CRYPTOSUITES:
             raise MalformedValueError(f"cryptosuite is one of {CRYPTOSUITES}")
         valid_until = body.get("validUntil")
@@ -489,7 +493,9 @@ class Oid4vciIssuer:
                 value = issued["verifiableCredential"]
         except (PermissionDeniedError, IdentityError) as exc:
             self._release(offer, config)
-            raise oe.CredentialRequestDenied(f"the credential was not issued: {exc.detail}") from exc
+            raise oe.CredentialRequestDenied(
+                f"the credential was not issued: {exc.detail}"
+            ) from exc
         done = self.store.get_offer(offer.id) or offer
         self.store.replace_offer(
             done, done.next(credential_ids=(*done.credential_ids, issued["credentialId"]))
@@ -498,7 +504,10 @@ class Oid4vciIssuer:
             "credential issued through OpenID4VCI",
             extra={"fields": {"event": "oid4vci.issued", "configuration": config}},
         )
-        return {"credentials": [{"credential": value}], "notification_id": self.notification_id(offer)}
+        return {
+            "credentials": [{"credential": value}],
+            "notification_id": self.notification_id(offer),
+        }
 
     def _release(self, offer: Offer, config: str) -> None:
         current = self.store.get_offer(offer.id)
@@ -569,5 +578,3 @@ def build_oid4vci(svc: Services) -> Oid4vciIssuer:
         svc.settings.master_secret_bytes(), digest_size=32, person=b"identity-oid4vc"
     ).digest()
     return Oid4vciIssuer(svc, oid4vci_store_beside(svc.store, svc.settings), key)
-
-

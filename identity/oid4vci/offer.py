@@ -44,7 +44,7 @@ def pin_digest(salt: str, pin: str) -> str:
 
 def new_pin(random: RandomBytes, length: int) -> str:
     """A numeric Transaction Code of ``length`` digits (rejection-sampled: unbiased)."""
-    digits = []
+    digits: list[str] = []
     while len(digits) < length:
         byte = random(1)[0]
         if byte < 250:

@@ -100,9 +100,7 @@ class SqliteOid4vciStore(SqliteRecords):
 
     def add_nonce(self, nonce: str, expires_at: int) -> None:
         with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO oid4vci_nonces VALUES (?, ?)", (nonce, expires_at)
-            )
+            db.execute("INSERT OR REPLACE INTO oid4vci_nonces VALUES (?, ?)", (nonce, expires_at))
 
     def take_nonce(self, nonce: str, now: int) -> bool:
         with self._write() as db:

@@ -1,7 +1,6 @@
 """The wallet side of OpenID4VCI 1.0's pre-authorized code flow, without I/O.
 
-1. :func:`parse_offer_uri` -- an ``openid-credential-offer://`` URI (§4.1): the offer by
-   value, or the ``credential_offer_uri`` to fetch;
+1. (service/wallet_cli.py parses the ``openid-credential-offer://`` URI and fetches)
 2. :func:`parse_offer` -- the Credential Offer, checked;
 3. :func:`token_form` -- the Token Request body (§6.1);
 4. :func:`key_proof` -- an ``openid4vci-proof+jwt`` over the ``c_nonce`` (Appendix F.1);
@@ -10,10 +9,8 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from identity.errors import MalformedValueError
 from identity.jose.jws import sign_compact
@@ -21,7 +18,6 @@ from identity.jose.keys import SigningKey
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYP = "openid4vci-proof+jwt"
-OFFER_SCHEME = "openid-credential-offer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,22 +28,6 @@ class CredentialOffer:
     configuration_ids: tuple[str, ...]
     pre_authorized_code: str
     tx_code: dict[str, Any] | None
-
-
-def parse_offer_uri(uri: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(offer by value, None) or (None, ``credential_offer_uri``) of an offer URI."""
-    parts = urlsplit(uri)
-    if parts.scheme not in (OFFER_SCHEME, "https", "http"):
-        raise MalformedValueError("not a credential offer URI", scheme=parts.scheme)
-    query = parse_qs(parts.query, strict_parsing=False)
-    if ("credential_offer" in query) == ("credential_offer_uri" in query):
-        raise MalformedValueError("an offer URI has credential_offer or credential_offer_uri")
-    if "credential_offer" in query:
-        value = json.loads(query["credential_offer"][0])
-        if not isinstance(value, dict):
-            raise MalformedValueError("credential_offer is a JSON object")
-        return value, None
-    return None, query["credential_offer_uri"][0]
 
 
 def parse_offer(value: Any) -> CredentialOffer:

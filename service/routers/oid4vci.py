@@ -211,7 +211,7 @@ async def deferred_credential(request: Request, vci: Vci) -> Response:
     return await oauth(run)
 
 
-@router.post("/oid4vci/notification")
+@router.post("/oid4vci/notification", status_code=204)
 async def notification(request: Request, vci: Vci) -> Response:
     """Notification Endpoint (OID4VCI §11): 204; the event is logged."""
 

@@ -20,9 +20,9 @@ from identity.wallet_client.issuance import (
     credential_request,
     key_proof,
     parse_offer,
-    parse_offer_uri,
     token_form,
 )
+from service.wallet_cli import parse_offer_uri
 from tests.sdjwt.conftest import counter_random
 from tests.service.conftest import NOW, make_issuer, services_of
 
@@ -193,9 +193,8 @@ def test_metadata_documents(client: TestClient) -> None:
 
 def test_an_issuer_identifier_with_a_path_puts_well_known_after_the_host(tmp_path: Any) -> None:
     from service.app import create_app
-    from tests.service.conftest import ADMIN
-
     from service.settings import Settings
+    from tests.service.conftest import ADMIN
 
     settings = Settings(data_dir=tmp_path / "d", admin_token=ADMIN, master_secret="ab" * 32,
                         public_url="https://id.example/city")  # fmt: skip
@@ -270,6 +269,8 @@ def test_wrong_pins_lock_the_offer_after_the_configured_tries(
     for left in (4, 3, 2, 1, 0):
         response = token(client, code_of(made), wrong)
         oauth(response, 400, "invalid_grant")
+        stored = client.app.state.oid4vci.store.get_offer(made["offerId"])  # type: ignore[attr-defined]
+        assert stored.tries_left == left
     oauth(token(client, code_of(made), made["txCode"]), 400, "invalid_grant")  # locked
     oauth(token(client, code_of(made), None), 400, "invalid_grant")
 
@@ -294,7 +295,6 @@ def test_credential_request_refusals_issue_nothing(
     made = created(client, agency)
     bearer = access(client, made)
     before = records(client)
-    audience = services_of(client).settings.public_url.rstrip("/")
     cases = [
         (ask(client, "wrong-token", credential_request(SD, proof(client, holder))), 401,
          "invalid_token"),
@@ -330,11 +330,11 @@ def test_a_used_nonce_is_invalid_nonce(
 ) -> None:
     first, second = created(client, agency), created(client, agency)
     used = nonce(client)
-    assert ask(client, access(client, first),
-               credential_request(SD, proof(client, holder, nonce=used))).status_code == 200  # fmt: skip
+    request = credential_request(SD, proof(client, holder, nonce=used))
+    assert ask(client, access(client, first), request).status_code == 200
     before = records(client)
-    oauth(ask(client, access(client, second),
-              credential_request(SD, proof(client, holder, nonce=used))), 400, "invalid_nonce")  # fmt: skip
+    replay = credential_request(SD, proof(client, holder, nonce=used))
+    oauth(ask(client, access(client, second), replay), 400, "invalid_nonce")
     assert records(client) == before
 
 
@@ -359,6 +359,7 @@ def test_an_offer_to_a_citizen_needs_that_citizens_key(
         ({"validUntil": "2020-01-01T00:00:00Z"}, 422),
         ({"subject": "not-a-did"}, 422),
         ({"txCode": "yes"}, 422),
+        ({"pin": "123456"}, 422),
     ],
 )
 def test_bad_offers_are_problems_and_store_nothing(
@@ -393,3 +394,22 @@ def test_the_pin_is_never_logged(
     text = caplog.text + "".join(str(getattr(r, "fields", "")) for r in caplog.records)
     assert made["txCode"] not in text and code_of(made) not in text
     assert unquote(made["offerUri"]).startswith("openid-credential-offer://")
+
+
+def test_the_reference_wallet_receives_into_a_folder(
+    client: TestClient, agency: dict[str, Any], tmp_path: Any, clock: FixedClock
+) -> None:
+    import json
+
+    from service.wallet_cli import receive
+
+    made = created(client, agency, formats=["dc+sd-jwt"])
+    folder = tmp_path / "wallet"
+    written = receive(client, made["offerUri"], made["txCode"], folder, lambda: T)
+    assert len(written) == 1
+    kept = json.loads(written[0].read_text())
+    assert kept["format"] == "dc+sd-jwt" and kept["configuration_id"] == SD
+    assert (folder / "holder-key.jwk").stat().st_mode & 0o777 == 0o600
+    again = created(client, agency)  # by value this time, a second credential
+    assert len(receive(client, again["offerUriByValue"], again["txCode"], folder, lambda: T)) == 1
+    assert len(list(folder.glob("*.json"))) == 2

@@ -240,7 +240,9 @@ def _apply(store: Oid4vciStore, name: str, a: str, b: str) -> object:
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=OPS)
-def test_every_backend_answers_as_the_oracle(tmp_path: Path, ops: list[tuple[str, str, str]]) -> None:
+def test_every_backend_answers_as_the_oracle(
+    tmp_path: Path, ops: list[tuple[str, str, str]]
+) -> None:
     oracle = MemoryOid4vciStore()
     backends: list[Oid4vciStore] = [
         SqliteOid4vciStore(tmp_path / f"{new_prefix()}.sqlite3"),
