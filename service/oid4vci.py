@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import logging
 import os
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ from identity.errors import (
     MalformedValueError,
     NotFoundError,
     PermissionDeniedError,
+    UnavailableError,
 )
 from identity.keys import RandomBytes
 from identity.oid4vci import errors as oe
@@ -491,15 +493,17 @@ class Oid4vciIssuer:
                     self.svc, issuer, {"credential": document, "options": {"cryptosuite": suite}}
                 )
                 value = issued["verifiableCredential"]
-        except (PermissionDeniedError, IdentityError) as exc:
+        except IdentityError as exc:
             self._release(offer, config)
-            raise oe.CredentialRequestDenied(
-                f"the credential was not issued: {exc.detail}"
-            ) from exc
+            if isinstance(exc, UnavailableError):
+                raise  # a store outage stays a 503 problem (retry later)
+            detail = f"the credential was not issued: {exc.detail}"
+            raise oe.CredentialRequestDenied(detail) from exc
         done = self.store.get_offer(offer.id) or offer
-        self.store.replace_offer(
-            done, done.next(credential_ids=(*done.credential_ids, issued["credentialId"]))
-        )
+        with suppress(ConflictError):  # informational: the record and its leaf are written
+            self.store.replace_offer(
+                done, done.next(credential_ids=(*done.credential_ids, issued["credentialId"]))
+            )
         events.info(
             "credential issued through OpenID4VCI",
             extra={"fields": {"event": "oid4vci.issued", "configuration": config}},
@@ -510,10 +514,12 @@ class Oid4vciIssuer:
         }
 
     def _release(self, offer: Offer, config: str) -> None:
+        """Give the configuration back after a refused issuance (best effort)."""
         current = self.store.get_offer(offer.id)
         if current is not None:
             issued = tuple(c for c in current.issued if c != config)
-            self.store.replace_offer(current, current.next(issued=issued))
+            with suppress(ConflictError, UnavailableError):
+                self.store.replace_offer(current, current.next(issued=issued))
 
     # -- deferred and notification ------------------------------------------------------
 

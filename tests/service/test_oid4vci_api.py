@@ -413,3 +413,26 @@ def test_the_reference_wallet_receives_into_a_folder(
     again = created(client, agency)  # by value this time, a second credential
     assert len(receive(client, again["offerUriByValue"], again["txCode"], folder, lambda: T)) == 1
     assert len(list(folder.glob("*.json"))) == 2
+
+
+def test_a_refused_issuance_is_credential_request_denied_and_can_be_retried(
+    client: TestClient, agency: dict[str, Any], holder: SigningKey, monkeypatch: Any
+) -> None:
+    from identity.errors import PermissionDeniedError
+
+    svc = services_of(client)
+    made = created(client, agency)
+    bearer = access(client, made)
+    before = records(client)
+
+    async def refuse(*_: Any) -> Any:
+        raise PermissionDeniedError("agency is not accredited to issue it")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(svc.sdjwt, "issue", refuse)
+        refused = ask(client, bearer, credential_request(SD, proof(client, holder)))
+    oauth(refused, 400, "credential_request_denied")
+    assert records(client) == before
+    retried = ask(client, bearer, credential_request(SD, proof(client, holder)))
+    assert retried.status_code == 200, retried.text  # the configuration was given back
+    assert records(client) == before + 1
