@@ -245,11 +245,13 @@ class Oid4vciIssuer:
         if (
             not isinstance(formats, list)
             or not formats
-            or any(f not in FORMATS for f in formats)
+            or not all(isinstance(f, str) and f in FORMATS for f in formats)
             or len(set(formats)) != len(formats)
         ):
             raise MalformedValueError(f"formats is a list of {sorted(FORMATS)}", field="formats")
-        cryptosuite = body.get("cryptosuite") or self.settings.default_cryptosuite
+        cryptosuite = body.get("cryptosuite")
+        if cryptosuite is None:
+            cryptosuite = self.settings.default_cryptosuite
         if cryptosuite not in CRYPTOSUITES:
             raise MalformedValueError(f"cryptosuite is one of {CRYPTOSUITES}")
         valid_until = body.get("validUntil")

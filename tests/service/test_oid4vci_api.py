@@ -360,6 +360,8 @@ def test_an_offer_to_a_citizen_needs_that_citizens_key(
         ({"subject": "not-a-did"}, 422),
         ({"txCode": "yes"}, 422),
         ({"pin": "123456"}, 422),
+        ({"cryptosuite": {}}, 422),
+        ({"formats": [{}]}, 422),  # found by the fuzzer: a falsy non-string
     ],
 )
 def test_bad_offers_are_problems_and_store_nothing(
