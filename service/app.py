@@ -17,6 +17,7 @@ from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
 from service.log_shards import build_shard_set
+from service.oid4vci import build_oid4vci
 from service.outbox_drain import start_drainer
 from service.routers import (
     batch,
@@ -29,6 +30,7 @@ from service.routers import (
     health,
     issuers,
     log_info,
+    oid4vci,
     presentations,
     registry,
     sdjwt,
@@ -61,6 +63,7 @@ def create_app(
         await svc.start()
         app.state.services = svc
         app.state.log_shards = build_shard_set(settings, svc.log.signer.verifier)
+        app.state.oid4vci = build_oid4vci(svc)  # issue #18: OpenID4VCI (service/oid4vci.py)
         await obs.start(svc)
         drainer = start_drainer(svc.store, svc.log.notify)  # issue #16: a cluster's outbox
         try:
@@ -70,6 +73,7 @@ def create_app(
                 await drainer.stop()
             await obs.stop()
             app.state.log_shards.close()
+            app.state.oid4vci.close()
             await svc.aclose()
 
     app = FastAPI(
@@ -98,6 +102,7 @@ def create_app(
         catalog,
         sharing,
         sdjwt,
+        oid4vci,
     ):
         app.include_router(module.router)
     app.include_router(log_router(log_reader))

@@ -40,6 +40,7 @@ from schemas import responses as r
 from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, VerifyResponse
 from schemas.batch import BatchVerifyResponse
 from schemas.log_shards import LogShards
+from schemas.oid4vci import OfferRequest
 from schemas.sdjwt import SdJwtIssued, SdJwtIssueRequest, SdJwtVerified, SdJwtVerifyRequest
 from service import problems
 from service.openapi_examples import EXAMPLES, NAMED_EXAMPLES
@@ -129,6 +130,29 @@ class PresentationFailure(VerificationFailure):
 
 
 READ = (e.NotFoundError,)
+#: OpenID4VCI / OAuth endpoints answer errors as RFC 6749 §5.2 JSON, not problem+json
+OAUTH_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+#: the paths whose 400/401 are OAuth error JSON (the rest of their errors: problem+json)
+OAUTH_PATHS = frozenset(
+    "/oid4vci/" + name for name in ("token", "credential", "deferred_credential", "notification")
+)
+OAUTH_ERRORS: dict[int, dict[str, Any]] = {
+    400: {
+        "description": "OAuth error (RFC 6749 §5.2; OID4VCI §6.3, §8.3.1.2, §9.3, §11.3)",
+        "content": {JSON: {"schema": OAUTH_ERROR_SCHEMA}},
+    }
+}
+OAUTH_401: dict[int, dict[str, Any]] = {
+    401: {
+        "description": "invalid_token (RFC 6750 §3.1)",
+        "content": {JSON: {"schema": OAUTH_ERROR_SCHEMA}},
+    }
+}
+
 SHARING = (e.SharingStateError, e.NotFoundError, e.LogProofError)
 VERIFY = (CredentialNotVerified, e.InputError)
 DID_WRITE = (e.InputError, e.VerificationError, e.ConflictError, e.NotFoundError)
@@ -321,6 +345,33 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(e.NotFoundError,),
         extra={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
     ),
+    # -- OpenID4VCI 1.0 (issue #18, service/routers/oid4vci.py) --
+    ("GET", "/.well-known/openid-credential-issuer"): Op(r.Document, errors=(e.NotFoundError,)),
+    ("GET", "/.well-known/openid-credential-issuer/{tail}"): Op(
+        r.Document, errors=(e.NotFoundError,)
+    ),
+    ("GET", "/.well-known/oauth-authorization-server"): Op(r.Document, errors=(e.NotFoundError,)),
+    ("GET", "/.well-known/oauth-authorization-server/{tail}"): Op(
+        r.Document, errors=(e.NotFoundError,)
+    ),
+    ("POST", "/oid4vci/offers"): Op(
+        r.Document,
+        auth=(AGENCY,),
+        body=OfferRequest,
+        errors=(e.InputError, e.PermissionDeniedError),
+    ),
+    ("POST", "/oid4vci/offers/{offer_id}/approve"): Op(
+        r.Document, auth=(AGENCY,), body_required=False, errors=(e.ConflictError,)
+    ),
+    ("GET", "/oid4vci/offers/{offer_id}"): Op(r.Document, errors=(e.NotFoundError,)),
+    ("GET", "/oid4vci/offers/{offer_id}/qr"): Op(
+        bytes, media="image/svg+xml, image/png", errors=(e.NotFoundError, e.InputError)
+    ),
+    ("POST", "/oid4vci/token"): Op(r.Document, extra=OAUTH_ERRORS),
+    ("POST", "/oid4vci/nonce"): Op(r.Document),
+    ("POST", "/oid4vci/credential"): Op(r.Document, extra={**OAUTH_ERRORS, **OAUTH_401}),
+    ("POST", "/oid4vci/deferred_credential"): Op(r.Document, extra={**OAUTH_ERRORS, **OAUTH_401}),
+    ("POST", "/oid4vci/notification"): Op(None, extra={**OAUTH_ERRORS, **OAUTH_401}),
 }
 
 # The DID Resolution HTTP(S) binding answers with resolution results, never problem+json

@@ -158,6 +158,13 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "reference": "case 2026-0412",
     },
     ("POST", "/sharing/requests/{request_id}/accesses"): {"fields": ["residenceAddress"]},
+    ("POST", "/oid4vci/offers"): {
+        "type": "ResidencePermitCredential",
+        "claims": {k: v for k, v in CREDENTIAL["credentialSubject"].items() if k != "id"},
+        "formats": ["dc+sd-jwt", "ldp_vc"],
+        "cryptosuite": "eddsa-rdfc-2022",
+        "txCode": True,
+    },
     ("POST", "/credentials/sd-jwt/issue"): {
         "credential": {
             "type": "ResidencePermitCredential",

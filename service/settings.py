@@ -137,6 +137,17 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     """Bearer token that may read ``/metrics`` and nothing else; the admin token also may."""
 
+    oid4vci_pin_tries: int = Field(default=5, ge=1, le=100)
+    """Wrong Transaction Codes (PINs) after which an OpenID4VCI offer is locked."""
+    oid4vci_tx_code_length: int = Field(default=6, ge=4, le=12)
+    """Digits of the Transaction Code handed to the citizen with an offer."""
+    oid4vci_code_minutes: int = Field(default=15, ge=1, le=10_080)
+    """Lifetime of a pre-authorized code (and of its offer by reference)."""
+    oid4vci_token_seconds: int = Field(default=300, ge=30, le=86_400)
+    """Lifetime of an OpenID4VCI access token."""
+    oid4vci_nonce_seconds: int = Field(default=300, ge=30, le=3600)
+    """Lifetime of a ``c_nonce`` from the Nonce Endpoint."""
+
     log_origin: str = "identity.example/log"
     log_batch_size: int = Field(default=512, ge=1)
     log_batch_ms: float = Field(default=5.0, ge=0)

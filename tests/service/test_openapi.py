@@ -23,7 +23,7 @@ from referencing.jsonschema import DRAFT202012
 from identity import errors as e
 from service.app import create_app
 from service.docs import CSP, REDOC_CSP
-from service.openapi import OPERATIONS, SECURITY_SCHEMES, references
+from service.openapi import OAUTH_PATHS, OPERATIONS, SECURITY_SCHEMES, references
 from service.openapi_examples import EXAMPLES
 from service.settings import Settings
 from tests.openapi_recorder import Recorder
@@ -127,6 +127,9 @@ def test_every_error_is_problem_json_with_its_types(document: dict[str, Any]) ->
         if path == RESOLVER:
             continue
         for code, response in errors.items():
+            if path in OAUTH_PATHS and code in ("400", "401"):  # RFC 6749 §5.2 JSON
+                assert list(response["content"]) == ["application/json"], (method, path, code)
+                continue
             assert list(response["content"]) == [PROBLEM], (method, path, code)
             schema = response["content"][PROBLEM]["schema"]
             constraint = schema["allOf"][1]["properties"]

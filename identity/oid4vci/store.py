@@ -1,0 +1,70 @@
+"""Storage contract of the OID4VCI issuer state: offers, access tokens, ``c_nonce``.
+
+Proved on every backend by ``tests/storage/test_oid4vci_contract.py``;
+:class:`~identity.storage.memory_oid4vci.MemoryOid4vciStore` is its oracle. Times are
+Unix seconds given by the caller (the store keeps no clock of its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from identity.oid4vci.offer import Offer
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """An access token (stored as its digest) bound to one offer, until ``expires_at``."""
+
+    token_hash: str
+    offer_id: str
+    expires_at: int
+
+
+class Oid4vciStore(Protocol):
+    """Each call is atomic; a failing backend raises
+    :class:`~identity.errors.UnavailableError` with nothing written."""
+
+    def add_offer(self, offer: Offer) -> None:
+        """Store a new offer; :class:`~identity.errors.ConflictError` (nothing changed)
+        when its id or its code digest is already stored."""
+        ...
+
+    def get_offer(self, offer_id: str) -> Offer | None:
+        """The current value of the offer, or None."""
+        ...
+
+    def offer_by_code(self, code_hash: str) -> Offer | None:
+        """The offer whose pre-authorized code has this digest, or None."""
+        ...
+
+    def offer_by_transaction(self, transaction_id: str) -> Offer | None:
+        """The offer whose deferred ``transaction_id`` this is, or None."""
+        ...
+
+    def replace_offer(self, current: Offer, new: Offer) -> None:
+        """Compare-and-set: store ``new`` when the stored version is ``current.version``;
+        :class:`~identity.errors.ConflictError` (nothing changed) otherwise."""
+        ...
+
+    def add_token(self, token: AccessToken) -> None:
+        """Store an access token (digests are unique: a repeat is ConflictError)."""
+        ...
+
+    def find_token(self, token_hash: str, now: int) -> AccessToken | None:
+        """The token with this digest while ``now < expires_at``, else None."""
+        ...
+
+    def add_nonce(self, nonce: str, expires_at: int) -> None:
+        """Remember a ``c_nonce`` until ``expires_at``."""
+        ...
+
+    def take_nonce(self, nonce: str, now: int) -> bool:
+        """Consume a ``c_nonce``: True exactly once for a stored, unexpired nonce (of two
+        racing takers one wins); False when unknown, used or expired."""
+        ...
+
+    def close(self) -> None:
+        """Release connections (a client given by the caller stays open)."""
+        ...

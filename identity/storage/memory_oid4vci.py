@@ -1,0 +1,76 @@
+"""The in-memory OID4VCI store: the oracle of the OID4VCI contract (one lock per call)."""
+
+from __future__ import annotations
+
+import threading
+
+from identity.errors import ConflictError
+from identity.oid4vci.offer import Offer
+from identity.oid4vci.store import AccessToken
+
+
+class MemoryOid4vciStore:
+    """:class:`~identity.oid4vci.store.Oid4vciStore` in dicts (lost when the process ends)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offers: dict[str, Offer] = {}
+        self._codes: dict[str, str] = {}
+        self._transactions: dict[str, str] = {}
+        self._tokens: dict[str, AccessToken] = {}
+        self._nonces: dict[str, int] = {}
+
+    def add_offer(self, offer: Offer) -> None:
+        with self._lock:
+            if offer.id in self._offers or offer.code_hash in self._codes:
+                raise ConflictError("offer already stored", id=offer.id)
+            self._offers[offer.id] = offer
+            self._codes[offer.code_hash] = offer.id
+            if offer.transaction_id is not None:
+                self._transactions[offer.transaction_id] = offer.id
+
+    def get_offer(self, offer_id: str) -> Offer | None:
+        with self._lock:
+            return self._offers.get(offer_id)
+
+    def offer_by_code(self, code_hash: str) -> Offer | None:
+        with self._lock:
+            offer_id = self._codes.get(code_hash)
+            return self._offers.get(offer_id) if offer_id else None
+
+    def offer_by_transaction(self, transaction_id: str) -> Offer | None:
+        with self._lock:
+            offer_id = self._transactions.get(transaction_id)
+            return self._offers.get(offer_id) if offer_id else None
+
+    def replace_offer(self, current: Offer, new: Offer) -> None:
+        with self._lock:
+            stored = self._offers.get(current.id)
+            if stored is None or stored.version != current.version or new.id != current.id:
+                raise ConflictError("the offer changed meanwhile", id=current.id)
+            self._offers[new.id] = new
+            if new.transaction_id is not None:
+                self._transactions[new.transaction_id] = new.id
+
+    def add_token(self, token: AccessToken) -> None:
+        with self._lock:
+            if token.token_hash in self._tokens:
+                raise ConflictError("access token already stored")
+            self._tokens[token.token_hash] = token
+
+    def find_token(self, token_hash: str, now: int) -> AccessToken | None:
+        with self._lock:
+            token = self._tokens.get(token_hash)
+        return token if token is not None and now < token.expires_at else None
+
+    def add_nonce(self, nonce: str, expires_at: int) -> None:
+        with self._lock:
+            self._nonces[nonce] = expires_at
+
+    def take_nonce(self, nonce: str, now: int) -> bool:
+        with self._lock:
+            expires_at = self._nonces.pop(nonce, None)
+        return expires_at is not None and now < expires_at
+
+    def close(self) -> None:
+        return None

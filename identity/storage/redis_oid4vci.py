@@ -1,0 +1,99 @@
+"""Redis OID4VCI store, under ``<prefix>oid4vci:``.
+
+* ``offer:<id>`` -- the offer's JSON; ``code:<digest>`` and ``tx:<transaction id>`` --
+  the offer id (written with the offer in one ``MULTI``);
+* ``token:<digest>`` -- JSON ``{offer_id, expires_at}``; ``nonce:<value>`` -- its
+  ``expires_at``. Both carry a Redis TTL of :data:`RETENTION` seconds beyond which nothing
+  is kept; the expiry the contract checks is the stored ``expires_at`` against the
+  caller's ``now``.
+
+:meth:`RedisOid4vciStore.replace_offer` is ``WATCH``/``MULTI``/``EXEC`` on the offer key;
+:meth:`RedisOid4vciStore.take_nonce` is one ``GETDEL`` (of two takers one gets it).
+"""
+
+from __future__ import annotations
+
+import json
+
+from redis.client import Pipeline
+
+from identity.errors import ConflictError
+from identity.oid4vci.offer import Offer
+from identity.oid4vci.store import AccessToken
+from identity.storage.redis_base import RedisRecords, _blob
+
+#: seconds Redis keeps a token or a nonce (far above any configured lifetime)
+RETENTION = 86_400
+#: seconds Redis keeps an offer after its last change
+OFFER_RETENTION = 30 * 86_400
+
+
+class RedisOid4vciStore(RedisRecords):
+    """:class:`~identity.oid4vci.store.Oid4vciStore` in Redis (see the module for keys)."""
+
+    NAMESPACE = "oid4vci:"
+
+    def _load(self, offer_id: bytes | str | None) -> Offer | None:
+        if offer_id is None:
+            return None
+        return self.get_offer(_blob(offer_id).decode())
+
+    def add_offer(self, offer: Offer) -> None:
+        key, code = self._k("offer:" + offer.id), self._k("code:" + offer.code_hash)
+
+        def body(pipe: Pipeline) -> None:
+            if pipe.exists(key) or pipe.exists(code):
+                raise ConflictError("offer already stored", id=offer.id)
+            pipe.multi()
+            pipe.set(key, json.dumps(offer.to_json()), ex=OFFER_RETENTION)
+            pipe.set(code, offer.id, ex=OFFER_RETENTION)
+            if offer.transaction_id is not None:
+                pipe.set(self._k("tx:" + offer.transaction_id), offer.id, ex=OFFER_RETENTION)
+
+        self._transact([key, code], body)
+
+    def get_offer(self, offer_id: str) -> Offer | None:
+        raw = self._call(lambda r: r.get(self._k("offer:" + offer_id)))
+        return Offer.from_json(json.loads(_blob(raw))) if raw is not None else None
+
+    def offer_by_code(self, code_hash: str) -> Offer | None:
+        return self._load(self._call(lambda r: r.get(self._k("code:" + code_hash))))
+
+    def offer_by_transaction(self, transaction_id: str) -> Offer | None:
+        return self._load(self._call(lambda r: r.get(self._k("tx:" + transaction_id))))
+
+    def replace_offer(self, current: Offer, new: Offer) -> None:
+        key = self._k("offer:" + current.id)
+
+        def body(pipe: Pipeline) -> None:
+            raw = pipe.get(key)
+            stored = Offer.from_json(json.loads(_blob(raw))) if raw is not None else None
+            if stored is None or stored.version != current.version or new.id != current.id:
+                raise ConflictError("the offer changed meanwhile", id=current.id)
+            pipe.multi()
+            pipe.set(key, json.dumps(new.to_json()), ex=OFFER_RETENTION)
+            if new.transaction_id is not None:
+                pipe.set(self._k("tx:" + new.transaction_id), new.id, ex=OFFER_RETENTION)
+
+        self._transact([key], body)
+
+    def add_token(self, token: AccessToken) -> None:
+        value = json.dumps({"offer_id": token.offer_id, "expires_at": token.expires_at})
+        key = self._k("token:" + token.token_hash)
+        if not self._write(lambda r: r.set(key, value, nx=True, ex=RETENTION)):
+            raise ConflictError("access token already stored")
+
+    def find_token(self, token_hash: str, now: int) -> AccessToken | None:
+        raw = self._call(lambda r: r.get(self._k("token:" + token_hash)))
+        if raw is None:
+            return None
+        data = json.loads(_blob(raw))
+        token = AccessToken(token_hash, data["offer_id"], int(data["expires_at"]))
+        return token if now < token.expires_at else None
+
+    def add_nonce(self, nonce: str, expires_at: int) -> None:
+        self._write(lambda r: r.set(self._k("nonce:" + nonce), expires_at, ex=RETENTION))
+
+    def take_nonce(self, nonce: str, now: int) -> bool:
+        raw = self._write(lambda r: r.getdel(self._k("nonce:" + nonce)))
+        return raw is not None and now < int(_blob(raw))

@@ -1,0 +1,111 @@
+"""SQLite OID4VCI store: tables ``oid4vci_offers``, ``oid4vci_tokens``,
+``oid4vci_nonces`` in the service's database file; each call one statement or one
+``BEGIN IMMEDIATE`` transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from identity.errors import ConflictError
+from identity.oid4vci.offer import Offer
+from identity.oid4vci.store import AccessToken
+from identity.storage.sqlite_base import SqliteRecords
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS oid4vci_offers (
+    id TEXT PRIMARY KEY,
+    code_hash TEXT NOT NULL UNIQUE,
+    transaction_id TEXT UNIQUE,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS oid4vci_tokens (
+    token_hash TEXT PRIMARY KEY,
+    offer_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS oid4vci_nonces (
+    nonce TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+);
+"""
+
+
+def _offer(rows: list[tuple[str]]) -> Offer | None:
+    return Offer.from_json(json.loads(rows[0][0])) if rows else None
+
+
+class SqliteOid4vciStore(SqliteRecords):
+    """:class:`~identity.oid4vci.store.Oid4vciStore` in SQLite."""
+
+    SCHEMA = SCHEMA
+
+    def add_offer(self, offer: Offer) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO oid4vci_offers VALUES (?, ?, ?, ?, ?)",
+                    (offer.id, offer.code_hash, offer.transaction_id, offer.version,
+                     json.dumps(offer.to_json())),
+                )  # fmt: skip
+            except sqlite3.IntegrityError:
+                raise ConflictError("offer already stored", id=offer.id) from None
+
+    def get_offer(self, offer_id: str) -> Offer | None:
+        return _offer(self._read("SELECT data FROM oid4vci_offers WHERE id = ?", (offer_id,)))
+
+    def offer_by_code(self, code_hash: str) -> Offer | None:
+        return _offer(
+            self._read("SELECT data FROM oid4vci_offers WHERE code_hash = ?", (code_hash,))
+        )
+
+    def offer_by_transaction(self, transaction_id: str) -> Offer | None:
+        return _offer(
+            self._read(
+                "SELECT data FROM oid4vci_offers WHERE transaction_id = ?", (transaction_id,)
+            )
+        )
+
+    def replace_offer(self, current: Offer, new: Offer) -> None:
+        if new.id != current.id:
+            raise ConflictError("the offer changed meanwhile", id=current.id)
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE oid4vci_offers SET version = ?, transaction_id = ?, data = ? "
+                "WHERE id = ? AND version = ?",
+                (new.version, new.transaction_id, json.dumps(new.to_json()), current.id,
+                 current.version),
+            )  # fmt: skip
+            if cursor.rowcount != 1:
+                raise ConflictError("the offer changed meanwhile", id=current.id)
+
+    def add_token(self, token: AccessToken) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO oid4vci_tokens VALUES (?, ?, ?)",
+                    (token.token_hash, token.offer_id, token.expires_at),
+                )
+            except sqlite3.IntegrityError:
+                raise ConflictError("access token already stored") from None
+
+    def find_token(self, token_hash: str, now: int) -> AccessToken | None:
+        rows = self._read(
+            "SELECT token_hash, offer_id, expires_at FROM oid4vci_tokens "
+            "WHERE token_hash = ? AND expires_at > ?",
+            (token_hash, now),
+        )
+        return AccessToken(*rows[0]) if rows else None
+
+    def add_nonce(self, nonce: str, expires_at: int) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO oid4vci_nonces VALUES (?, ?)", (nonce, expires_at))
+
+    def take_nonce(self, nonce: str, now: int) -> bool:
+        with self._write() as db:
+            db.execute("DELETE FROM oid4vci_nonces WHERE expires_at <= ?", (now,))
+            cursor = db.execute(
+                "DELETE FROM oid4vci_nonces WHERE nonce = ? AND expires_at > ?", (nonce, now)
+            )
+            return cursor.rowcount == 1

@@ -1,0 +1,258 @@
+"""The OID4VCI store contract of identity/oid4vci/store.py, proved on every backend.
+
+``MemoryOid4vciStore`` is the oracle: each test runs on memory, SQLite (in the main
+store's file), fakeredis and a real Redis; races of redeemers and of nonce takers run on
+the backends several processes share; a Hypothesis test compares random sequences.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from identity.errors import ConflictError, UnavailableError
+from identity.oid4vci.offer import REDEEMED, Offer
+from identity.oid4vci.store import AccessToken, Oid4vciStore
+from identity.storage.memory_oid4vci import MemoryOid4vciStore
+from identity.storage.redis_oid4vci import RedisOid4vciStore
+from identity.storage.sqlite import SqliteStore
+from identity.storage.sqlite_oid4vci import SqliteOid4vciStore
+from tests.storage.conftest import REAL_REDIS
+from tests.storage.redis_backends import fake_redis, new_prefix
+from tests.storage.test_redis_store import closed_port
+
+BACKENDS = ["memory", "sqlite", "fakeredis", REAL_REDIS]
+
+
+def offer(oid: str = "o1", code: str = "c1", **changes: object) -> Offer:
+    base = Offer(
+        id=oid,
+        issuer_id="agency-1",
+        type_name="ResidencePermitCredential",
+        configuration_ids=("ResidencePermitCredential_dc_sd_jwt",),
+        claims={"fullName": "李雷"},
+        subject=None,
+        valid_until=None,
+        code_hash=code,
+        pin_salt="00" * 16,
+        pin_hash="ab" * 32,
+        tx_code_length=6,
+        tries_left=5,
+        expires_at=1000,
+        created_at=0,
+    )
+    return base.next(**changes) if changes else base
+
+
+def make(kind: str, tmp_path: Path, prefix: str, request: pytest.FixtureRequest) -> Oid4vciStore:
+    if kind == "memory":
+        return MemoryOid4vciStore()
+    if kind == "sqlite":
+        SqliteStore(tmp_path / "store.sqlite3").close()
+        return SqliteOid4vciStore(tmp_path / "store.sqlite3")
+    if kind == "fakeredis":
+        return RedisOid4vciStore(fake_redis(), prefix=prefix)
+    return RedisOid4vciStore(request.getfixturevalue("real_redis"), prefix=prefix)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str
+) -> Iterator[Oid4vciStore]:
+    backend = make(request.param, tmp_path, redis_prefix, request)
+    yield backend
+    backend.close()
+
+
+def test_offers_are_found_by_id_code_and_transaction(store: Oid4vciStore) -> None:
+    first = offer(transaction_id="t1")
+    store.add_offer(first)
+    assert store.get_offer("o1") == first
+    assert store.offer_by_code("c1") == first
+    assert store.offer_by_transaction("t1") == first
+    assert store.get_offer("nope") is None and store.offer_by_code("nope") is None
+    assert store.offer_by_transaction("nope") is None
+
+
+def test_a_repeated_offer_id_or_code_is_refused_and_nothing_changes(store: Oid4vciStore) -> None:
+    store.add_offer(offer())
+    for again in (offer("o1", "c2"), offer("o2", "c1")):
+        with pytest.raises(ConflictError):
+            store.add_offer(again)
+    assert store.get_offer("o2") is None
+    assert store.offer_by_code("c2") is None
+    assert store.get_offer("o1") == offer()
+
+
+def test_replace_is_compare_and_set_on_the_version(store: Oid4vciStore) -> None:
+    current = offer()
+    store.add_offer(current)
+    new = current.next(state=REDEEMED, transaction_id="t9")
+    store.replace_offer(current, new)
+    assert store.get_offer("o1") == new and store.offer_by_code("c1") == new
+    assert store.offer_by_transaction("t9") == new
+    with pytest.raises(ConflictError):  # a stale version
+        store.replace_offer(current, current.next(tries_left=1))
+    assert store.get_offer("o1") == new
+    with pytest.raises(ConflictError):  # an unknown offer
+        store.replace_offer(offer("o7", "c7"), offer("o7", "c7").next())
+    assert store.get_offer("o7") is None
+
+
+def test_tokens_expire_and_are_unique(store: Oid4vciStore) -> None:
+    token = AccessToken("h1", "o1", 100)
+    store.add_token(token)
+    assert store.find_token("h1", 99) == token
+    assert store.find_token("h1", 100) is None
+    assert store.find_token("h2", 0) is None
+    with pytest.raises(ConflictError):
+        store.add_token(AccessToken("h1", "o2", 500))
+    assert store.find_token("h1", 0) == token
+
+
+def test_a_nonce_is_taken_once_and_never_after_expiry(store: Oid4vciStore) -> None:
+    store.add_nonce("n1", 100)
+    store.add_nonce("n2", 100)
+    assert store.take_nonce("n1", 50) is True
+    assert store.take_nonce("n1", 50) is False
+    assert store.take_nonce("n2", 100) is False  # expired
+    assert store.take_nonce("n2", 50) is False  # and gone
+    assert store.take_nonce("never", 0) is False
+
+
+def test_backend_failures_are_unavailable_errors(tmp_path: Path) -> None:
+    with pytest.raises(UnavailableError):
+        SqliteOid4vciStore(tmp_path / "missing-dir" / "x.sqlite3")
+    dead = RedisOid4vciStore.from_url(f"redis://127.0.0.1:{closed_port()}/0", socket_timeout=0.2)
+    for call in (
+        lambda: dead.add_offer(offer()),
+        lambda: dead.get_offer("o1"),
+        lambda: dead.take_nonce("n", 0),
+        lambda: dead.find_token("h", 0),
+    ):
+        with pytest.raises(UnavailableError):
+            call()
+    dead.close()
+
+
+# -- races: several handles (as several processes would hold) on one backend -----------
+
+
+@pytest.fixture(params=["memory", "sqlite", REAL_REDIS])
+def handles(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str
+) -> Iterator[Callable[[], Oid4vciStore]]:
+    made: list[Oid4vciStore] = []
+    shared = MemoryOid4vciStore()
+    if request.param == "sqlite":
+        SqliteStore(tmp_path / "store.sqlite3").close()
+
+    def handle() -> Oid4vciStore:
+        if request.param == "memory":
+            return shared
+        store = make(request.param, tmp_path, redis_prefix, request)
+        made.append(store)
+        return store
+
+    yield handle
+    for store in made:
+        store.close()
+
+
+def _race(n: int, work: Callable[[int], bool]) -> list[int]:
+    won: list[int] = []
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        if work(i):
+            won.append(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return won
+
+
+def test_of_racing_redeemers_exactly_one_wins(handles: Callable[[], Oid4vciStore]) -> None:
+    stores = [handles() for _ in range(6)]
+    current = offer()
+    stores[0].add_offer(current)
+
+    def work(i: int) -> bool:
+        try:
+            stores[i].replace_offer(current, current.next(state=REDEEMED, tries_left=i))
+        except ConflictError:
+            return False
+        return True
+
+    won = _race(6, work)
+    assert len(won) == 1
+    stored = stores[0].get_offer("o1")
+    assert stored is not None and stored.tries_left == won[0] and stored.version == 1
+
+
+def test_of_racing_nonce_takers_exactly_one_wins(handles: Callable[[], Oid4vciStore]) -> None:
+    stores = [handles() for _ in range(6)]
+    stores[0].add_nonce("n", 100)
+    assert len(_race(6, lambda i: stores[i].take_nonce("n", 1))) == 1
+
+
+# -- the oracle ------------------------------------------------------------------------
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.sampled_from(["o1", "o2"]), st.sampled_from(["c1", "c2"])),
+        st.tuples(st.just("bump"), st.sampled_from(["o1", "o2"]), st.integers(0, 2).map(str)),
+        st.tuples(st.just("nonce"), st.sampled_from(["n1", "n2"]), st.just("")),
+        st.tuples(st.just("take"), st.sampled_from(["n1", "n2"]), st.just("")),
+    ),
+    max_size=20,
+)
+
+
+def _apply(store: Oid4vciStore, name: str, a: str, b: str) -> object:
+    try:
+        if name == "add":
+            store.add_offer(offer(a, b))
+        elif name == "bump":
+            current = store.get_offer(a)
+            base = current if current is not None else offer(a, "x")
+            stale = base if int(b) else base.next()
+            store.replace_offer(stale, base.next(tries_left=int(b)))
+        elif name == "nonce":
+            store.add_nonce(a, 10)
+        else:
+            return store.take_nonce(a, 5)
+    except ConflictError:
+        return "conflict"
+    return (store.get_offer("o1"), store.get_offer("o2"), store.offer_by_code("c1"))
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=OPS)
+def test_every_backend_answers_as_the_oracle(
+    tmp_path: Path, ops: list[tuple[str, str, str]]
+) -> None:
+    oracle = MemoryOid4vciStore()
+    backends: list[Oid4vciStore] = [
+        SqliteOid4vciStore(tmp_path / f"{new_prefix()}.sqlite3"),
+        RedisOid4vciStore(fake_redis(), prefix=new_prefix()),
+    ]
+    try:
+        for op in ops:
+            expected = _apply(oracle, *op)
+            for backend in backends:
+                assert _apply(backend, *op) == expected, (type(backend).__name__, op)
+    finally:
+        for backend in backends:
+            backend.close()
