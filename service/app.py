@@ -16,6 +16,7 @@ from identity.log.store import LogStore
 from identity.stores import Store
 from service import docs, observability, openapi, problems
 from service.container import Services
+from service.oid4vp import build_oid4vp
 from service.routers import (
     batch,
     catalog,
@@ -33,6 +34,7 @@ from service.routers import (
     sharing,
     status,
 )
+from service.routers import oid4vp as oid4vp_routes
 from service.routers.log import log_router
 from service.settings import Settings, SettingsError
 
@@ -57,11 +59,13 @@ def create_app(
         )
         await svc.start()
         app.state.services = svc
+        app.state.oid4vp = build_oid4vp(svc)  # issue #18: OpenID4VP verifier
         await obs.start(svc)
         try:
             yield
         finally:
             await obs.stop()
+            app.state.oid4vp.requests.close()
             await svc.aclose()
 
     app = FastAPI(
@@ -90,6 +94,7 @@ def create_app(
         catalog,
         sharing,
         sdjwt,
+        oid4vp_routes,
     ):
         app.include_router(module.router)
     app.include_router(log_router(log_reader))
