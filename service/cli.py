@@ -19,6 +19,7 @@ from service.cli_common import report_errors
 from service.cli_export import export
 from service.cli_health import health
 from service.cli_registry import accreditation_app, type_app
+from service.cli_wallet import wallet_app
 from service.log_cli import register as register_log_checks
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(accreditation_app, name="accreditation")
 app.add_typer(type_app, name="type")
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(log_app, name="log")
+app.add_typer(wallet_app, name="wallet")  # issue #18: the reference wallet
 app.command()(audit)
 app.command()(health)
 app.command()(backup)

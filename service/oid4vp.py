@@ -24,6 +24,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from identity.clock import Clock
 from identity.credentials.presentations import PresentationNotVerified, verify_presentation
@@ -43,8 +44,8 @@ from identity.oid4vp.requests import (
     REDIRECT_PREFIX,
     PresentationRequest,
     PresentationRequestStore,
+    authorization_parameters,
     request_object,
-    wallet_uri,
 )
 from identity.storage.memory import MemoryStore
 from identity.storage.memory_oid4vp import MemoryPresentationRequestStore
@@ -57,6 +58,21 @@ from identity.stores import Store
 DEFAULT_TTL_S = 300
 MAX_TTL_S = 3600
 MAX_VP_TOKEN = 64 * 1024
+
+
+def wallet_uri(request: PresentationRequest, request_uri: str, *, post: bool = False) -> str:
+    """The ``openid4vp://`` URI a QR code or link carries: by reference when signed
+    (``request_uri``, with ``request_uri_method=post`` when offered), by value when not."""
+    if request.signed:
+        params: dict[str, str] = {"client_id": request.client_id, "request_uri": request_uri}
+        if post:
+            params["request_uri_method"] = "post"
+    else:
+        params = {
+            k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+            for k, v in authorization_parameters(request).items()
+        }
+    return "openid4vp://?" + urlencode(params)
 
 
 def verifier_key(master_secret: bytes) -> Ed25519PrivateKey:
@@ -292,12 +308,16 @@ class Oid4vpVerifier:
                 f"the SD-JWT VC presentation did not verify: {exc.detail}", cause=exc.type_uri
             ) from exc
         claims = verified["claims"]
-        return claims, {"vct": claims.get("vct")}, {
-            "issuer": verified["issuer"],
-            "vct": claims.get("vct"),
-            "claims": {k: claims[k] for k in _top_level(verified["disclosed"]) if k in claims},
-            "disclosed": verified["disclosed"],
-        }
+        return (
+            claims,
+            {"vct": claims.get("vct")},
+            {
+                "issuer": verified["issuer"],
+                "vct": claims.get("vct"),
+                "claims": {k: claims[k] for k in _top_level(verified["disclosed"]) if k in claims},
+                "disclosed": verified["disclosed"],
+            },
+        )
 
     async def _ldp(
         self, request: PresentationRequest, presentation: Any
@@ -320,12 +340,16 @@ class Oid4vpVerifier:
         if len(verified.credentials) != 1:
             raise PresentationMismatchError("an ldp_vp answers one Credential Query with one VC")
         credential = verified.credentials[0].credential.json
-        return credential, {"type": credential.get("type")}, {
-            "issuer": verified.credentials[0].credential.issuer,
-            "holder": verified.holder,
-            "type": credential.get("type"),
-            "claims": credential.get("credentialSubject"),
-        }
+        return (
+            credential,
+            {"type": credential.get("type")},
+            {
+                "issuer": verified.credentials[0].credential.issuer,
+                "holder": verified.holder,
+                "type": credential.get("type"),
+                "claims": credential.get("credentialSubject"),
+            },
+        )
 
     # -- the verifier reads the result ----------------------------------------------------
 
@@ -333,14 +357,14 @@ class Oid4vpVerifier:
         """The request's status and, once answered, its result. A same-device request
         (with a redirect) releases its result only with its ``response_code``."""
         request = self.owned(request_id, owner)
-        if request.redirect_uri is not None and request.status == "answered":
-            if response_code is None or not secrets.compare_digest(
-                response_code, request.response_code or ""
-            ):
-                raise Oid4vpError(
-                    "this same-device request's result needs its response_code",
-                    field="response_code",
-                )
+        same_device = request.redirect_uri is not None and request.status == "answered"
+        if same_device and not secrets.compare_digest(
+            response_code or "", request.response_code or "-"
+        ):
+            raise Oid4vpError(
+                "this same-device request's result needs its response_code",
+                field="response_code",
+            )
         out: dict[str, Any] = {"id": request.id, "status": request.status}
         if request.status != "answered" and request.expired(self.clock.now()):
             out["status"] = "expired"

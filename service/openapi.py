@@ -348,9 +348,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/oid4vp/requests/{request_id}/request.jwt"): Op(
         str, media="application/oauth-authz-req+jwt", extra={400: OAUTH_ERROR_URI}
     ),
-    ("POST", "/oid4vp/responses/{request_id}"): Op(
-        DirectPostAnswer, extra={400: OAUTH_ERROR}
-    ),
+    ("POST", "/oid4vp/responses/{request_id}"): Op(DirectPostAnswer, extra={400: OAUTH_ERROR}),
 }
 
 # The DID Resolution HTTP(S) binding answers with resolution results, never problem+json

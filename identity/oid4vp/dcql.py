@@ -92,8 +92,10 @@ def _meta(fmt: str, meta: Any) -> dict[str, Any]:
             raise _fail("dc+sd-jwt meta has vct_values, a non-empty array of strings")
     else:
         types = meta.get("type_values")
-        good = isinstance(types, list) and types and all(
-            isinstance(t, list) and t and all(isinstance(s, str) for s in t) for t in types
+        good = (
+            isinstance(types, list)
+            and types
+            and all(isinstance(t, list) and t and all(isinstance(s, str) for s in t) for t in types)
         )
         if not good:
             raise _fail("ldp_vc meta has type_values, a non-empty array of string arrays")

@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
-from urllib.parse import urlencode
 
 from identity.jose.jws import sign_compact
 from identity.jose.keys import SigningKey
@@ -136,18 +135,3 @@ def request_object(
     if wallet_nonce is not None:
         claims["wallet_nonce"] = wallet_nonce
     return sign_compact({"typ": REQUEST_TYP, "kid": kid}, claims, key)
-
-
-def wallet_uri(request: PresentationRequest, request_uri: str, *, post: bool = False) -> str:
-    """The ``openid4vp://`` URI a QR code or link carries: by reference when signed
-    (``request_uri``, with ``request_uri_method=post`` when offered), by value when not."""
-    if request.signed:
-        params: dict[str, str] = {"client_id": request.client_id, "request_uri": request_uri}
-        if post:
-            params["request_uri_method"] = "post"
-    else:
-        params = {
-            k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
-            for k, v in authorization_parameters(request).items()
-        }
-    return "openid4vp://?" + urlencode(params)

@@ -23,7 +23,9 @@ class RedisPresentationRequestStore(RedisRecords):
 
     def create(self, request: PresentationRequest) -> None:
         key = self._k("request:" + request.id)
-        created = self._call(lambda r: r.set(key, request.to_json(), nx=True, ex=self._ttl(request)))
+        created = self._call(
+            lambda r: r.set(key, request.to_json(), nx=True, ex=self._ttl(request))
+        )
         if not created:
             raise ConflictError("presentation request exists", id=request.id)
 

@@ -1,6 +1,6 @@
 """The reference wallet's presentation half (OpenID4VP 1.0): pure logic, no I/O.
 
-Given the ``openid4vp://`` URI (:func:`parse_authorization_uri`), the fetched request
+Given the parameters of the ``openid4vp://`` URI (parsed by the CLI), the fetched request
 object (:func:`verify_request_object`: signed by the DID in a ``decentralized_identifier:``
 ``client_id``, resolved here for ``did:key``), the credentials held
 (:class:`HeldCredential`, read from a folder by the CLI) and the holder's key,
@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from identity.dids.key import key_from_did
 from identity.errors import MalformedValueError
@@ -45,15 +44,6 @@ class HeldCredential:
         payload = parse_compact(parts.issuer_jwt).claims()
         payload.pop(SD_ALG, None)
         return reveal(payload, [Disclosure.parse(d) for d in parts.disclosures]).claims
-
-
-def parse_authorization_uri(uri: str) -> dict[str, str]:
-    """The parameters of an ``openid4vp://`` (or https) Authorization Request URI."""
-    parsed = urlsplit(uri)
-    params = dict(parse_qsl(parsed.query, keep_blank_values=True))
-    if "client_id" not in params:
-        raise Oid4vpError("the authorization request has no client_id")
-    return params
 
 
 def verify_request_object(token: str, client_id: str, *, now: int) -> dict[str, Any]:

@@ -55,11 +55,11 @@ def oauth_error(exc: IdentityError) -> JSONResponse:
 
 async def _form(request: Request) -> dict[str, str]:
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media != "application/x-www-form-urlencoded":
+    body = await request.body()
+    if media != "application/x-www-form-urlencoded" and body:
         raise UnsupportedMediaTypeError(
             "the body must be application/x-www-form-urlencoded", media_type=media[:100]
         )
-    body = await request.body()
     if len(body) > MAX_FORM:
         raise Oid4vpError("the response is too large")
     try:

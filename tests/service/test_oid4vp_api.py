@@ -6,7 +6,7 @@ the request's state unchanged."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,10 +20,10 @@ from identity.sdjwt.holder import KeyBinding, present
 from identity.wallet_client.presentation import (
     HeldCredential,
     build_response,
-    parse_authorization_uri,
     unsigned_request,
     verify_request_object,
 )
+from service.cli_wallet import answer, parse_authorization_uri
 from tests.sdjwt.conftest import counter_random
 from tests.sdjwt.service_helpers import sd_issue
 from tests.service.conftest import NOW, admin, make_issuer
@@ -92,7 +92,9 @@ def result(client: TestClient, created: dict[str, Any], verifier: dict[str, str]
     return client.get(path_of(created["result"]), headers=verifier, params=q)
 
 
-def answer_form(request: dict[str, Any], held: HeldCredential, holder: SigningKey) -> dict[str, str]:
+def answer_form(
+    request: dict[str, Any], held: HeldCredential, holder: SigningKey
+) -> dict[str, str]:
     return build_response(request, [held], holder, now=int(NOW.timestamp()))
 
 
@@ -281,9 +283,7 @@ def test_a_wrong_state_and_garbage_are_refused(
     assert status_of(client, created, verifier) == "fetched"
 
 
-def test_the_wallet_may_decline(
-    client: TestClient, verifier: dict[str, str]
-) -> None:
+def test_the_wallet_may_decline(client: TestClient, verifier: dict[str, str]) -> None:
     created = create(client, verifier)
     request = fetch(client, created)
     form = {"error": "access_denied", "state": request["state"]}
@@ -327,3 +327,23 @@ def test_a_bad_dcql_query_is_a_problem(
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["type"].endswith("oid4vp-invalid-dcql")
+
+
+def test_the_cli_wallet_answers_from_a_folder(
+    client: TestClient,
+    verifier: dict[str, str],
+    held: HeldCredential,
+    holder: SigningKey,
+    tmp_path: Any,
+    clock: FixedClock,
+) -> None:
+    import time
+
+    clock.at = datetime.fromtimestamp(int(time.time()), UTC)  # the CLI signs with real time
+    (tmp_path / "permit.sd-jwt").write_text(held.credential)
+    (tmp_path / "holder.jwk").write_text(json.dumps(holder.private_jwk()))
+    created = create(client, verifier)
+    assert answer(created["authorizationRequest"], tmp_path, client) == {}
+    body = result(client, created, verifier).json()
+    assert body["verified"] is True
+    assert body["credentials"]["permit"][0]["disclosed"] == ["dateOfBirth", "district"]
