@@ -347,3 +347,40 @@ def test_the_cli_wallet_answers_from_a_folder(
     body = result(client, created, verifier).json()
     assert body["verified"] is True
     assert body["credentials"]["permit"][0]["disclosed"] == ["dateOfBirth", "district"]
+
+
+def ldp_query() -> dict[str, Any]:
+    return {
+        "credentials": [
+            {
+                "id": "permit",
+                "format": "ldp_vc",
+                "meta": {"type_values": [["VerifiableCredential", "ResidencePermitCredential"]]},
+                "claims": [{"path": ["credentialSubject", "fullName"]}],
+            }
+        ]
+    }
+
+
+def test_a_data_integrity_presentation_with_challenge_and_domain(
+    client: TestClient, verifier: dict[str, str]
+) -> None:
+    from tests.service.test_presentations import _present, _vc
+
+    vc = _vc(client)
+    response = client.post("/oid4vp/requests", json={"dcql_query": ldp_query()}, headers=verifier)
+    created = response.json()
+    request = fetch(client, created)
+    wrong_domain = _present([vc], request["nonce"], domain="verifier.example")
+    form = {"vp_token": json.dumps({"permit": [wrong_domain]}), "state": request["state"]}
+    assert refused(post(client, request, form)) == "invalid_request"
+    other_nonce = _present([vc], "another-nonce", domain=request["client_id"])
+    form = {"vp_token": json.dumps({"permit": [other_nonce]}), "state": request["state"]}
+    assert refused(post(client, request, form)) == "invalid_request"
+    assert status_of(client, created, verifier) == "fetched"
+    vp = _present([vc], request["nonce"], domain=request["client_id"])
+    form = {"vp_token": json.dumps({"permit": [vp]}), "state": request["state"]}
+    assert post(client, request, form).status_code == 200
+    body = result(client, created, verifier).json()
+    assert body["verified"] is True
+    assert body["credentials"]["permit"][0]["claims"]["fullName"] == "Li Lei"
