@@ -18,6 +18,7 @@ from service import docs, observability, openapi, problems
 from service.container import Services
 from service.log_shards import build_shard_set
 from service.oid4vci import build_oid4vci
+from service.oid4vp import build_oid4vp
 from service.outbox_drain import start_drainer
 from service.routers import (
     batch,
@@ -37,6 +38,7 @@ from service.routers import (
     sharing,
     status,
 )
+from service.routers import oid4vp as oid4vp_routes
 from service.routers.log import log_router
 from service.routers.log_shards import shards_router
 from service.settings import Settings, SettingsError
@@ -64,6 +66,7 @@ def create_app(
         app.state.services = svc
         app.state.log_shards = build_shard_set(settings, svc.log.signer.verifier)
         app.state.oid4vci = build_oid4vci(svc)  # issue #18: OpenID4VCI (service/oid4vci.py)
+        app.state.oid4vp = build_oid4vp(svc)  # issue #18: OpenID4VP verifier
         await obs.start(svc)
         drainer = start_drainer(svc.store, svc.log.notify)  # issue #16: a cluster's outbox
         try:
@@ -74,6 +77,7 @@ def create_app(
             await obs.stop()
             app.state.log_shards.close()
             app.state.oid4vci.close()
+            app.state.oid4vp.requests.close()
             await svc.aclose()
 
     app = FastAPI(
@@ -103,6 +107,7 @@ def create_app(
         sharing,
         sdjwt,
         oid4vci,
+        oid4vp_routes,
     ):
         app.include_router(module.router)
     app.include_router(log_router(log_reader))

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+import service.cli_wallet  # noqa: F401  (adds `wallet present` to the group)
 from service.cli_agencies import agency_app
 from service.cli_audit import audit
 from service.cli_backup import backup, restore

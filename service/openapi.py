@@ -41,6 +41,13 @@ from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, Verif
 from schemas.batch import BatchVerifyResponse
 from schemas.log_shards import LogShards
 from schemas.oid4vci import OfferRequest
+from schemas.oid4vp import (
+    CreatePresentationRequest,
+    DirectPostAnswer,
+    OAuthError,
+    PresentationRequestCreated,
+    PresentationResult,
+)
 from schemas.sdjwt import SdJwtIssued, SdJwtIssueRequest, SdJwtVerified, SdJwtVerifyRequest
 from service import problems
 from service.openapi_examples import EXAMPLES, NAMED_EXAMPLES
@@ -161,6 +168,15 @@ LOG_READ = (e.MalformedValueError, e.RangeError, e.NotFoundError)
 DID_LD = "application/did+ld+json"
 RESOLUTION = 'application/ld+json;profile="https://w3id.org/did-resolution"'
 AGENCY_OR_OPERATOR = (OPERATOR, AGENCY)
+
+OAUTH_ERROR = {
+    "description": "OAuth error (OpenID4VP 1.0 §8.5): invalid_request; nothing recorded",
+    "content": {JSON: {"schema": {"$ref": COMPONENTS + "OAuthError"}}},
+}
+OAUTH_ERROR_URI = {
+    "description": "OAuth error invalid_request_uri (RFC 9101): answered, expired or unknown",
+    "content": {JSON: {"schema": {"$ref": COMPONENTS + "OAuthError"}}},
+}
 
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/health/live"): Op(r.Live, store=False),
@@ -372,6 +388,29 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/oid4vci/credential"): Op(r.Document, extra={**OAUTH_ERRORS, **OAUTH_401}),
     ("POST", "/oid4vci/deferred_credential"): Op(r.Document, extra={**OAUTH_ERRORS, **OAUTH_401}),
     ("POST", "/oid4vci/notification"): Op(None, extra={**OAUTH_ERRORS, **OAUTH_401}),
+    # issue #18: OpenID4VP 1.0 (service/routers/oid4vp.py)
+    ("POST", "/oid4vp/requests"): Op(
+        PresentationRequestCreated,
+        auth=(VERIFIER,),
+        body=CreatePresentationRequest,
+        errors=(e.InputError,),
+    ),
+    ("GET", "/oid4vp/requests/{request_id}/qr"): Op(
+        bytes,
+        auth=(VERIFIER,),
+        media="image/svg+xml,image/png",
+        errors=(e.NotFoundError, e.InputError),
+    ),
+    ("GET", "/oid4vp/requests/{request_id}/result"): Op(
+        PresentationResult, auth=(VERIFIER,), errors=(e.NotFoundError, e.InputError)
+    ),
+    ("GET", "/oid4vp/requests/{request_id}/request.jwt"): Op(
+        str, media="application/oauth-authz-req+jwt", extra={400: OAUTH_ERROR_URI}
+    ),
+    ("POST", "/oid4vp/requests/{request_id}/request.jwt"): Op(
+        str, media="application/oauth-authz-req+jwt", extra={400: OAUTH_ERROR_URI}
+    ),
+    ("POST", "/oid4vp/responses/{request_id}"): Op(DirectPostAnswer, extra={400: OAUTH_ERROR}),
 }
 
 # The DID Resolution HTTP(S) binding answers with resolution results, never problem+json
@@ -543,6 +582,8 @@ def _complete_operation(
         responses[str(status)] = _problem_response(status, sorted(by_status[status]), op)
     for status, response in op.extra.items():
         responses[str(status)] = response
+        if response in (OAUTH_ERROR, OAUTH_ERROR_URI):
+            models.add(OAuthError)
 
 
 def _problem_response(status: int, types: list[str], op: Op) -> dict[str, Any]:

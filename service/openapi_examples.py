@@ -182,6 +182,23 @@ EXAMPLES: dict[tuple[str, str], Any] = {
             }
         },
     },
+    ("POST", "/oid4vp/requests"): {
+        "dcql_query": {
+            "credentials": [
+                {
+                    "id": "permit",
+                    "format": "dc+sd-jwt",
+                    "meta": {
+                        "vct_values": [
+                            "https://identity-service.example/vct/ResidencePermitCredential"
+                        ]
+                    },
+                    "claims": [{"path": ["dateOfBirth"]}, {"path": ["district"]}],
+                }
+            ]
+        },
+        "expiresIn": 300,
+    },
     ("POST", "/credentials/sd-jwt/verify"): {
         "credential": "eyJhbGciOiJFZERTQSIsInR5cCI6ImRjK3NkLWp3dCJ9.e30.c2ln~",
         "options": {

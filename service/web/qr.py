@@ -35,10 +35,11 @@ FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 PATH = "/wallet/credentials/{credential_id:path}/qr"
 
 
-def render(payload: str, kind: str, scale: int = 4) -> bytes:
-    """The QR code of ``payload`` (alphanumeric mode, error correction L boosted when it
-    fits in the same version) as SVG or PNG bytes, with the standard 4-module quiet zone."""
-    code = segno.make(payload, mode="alphanumeric", error="l", boost_error=True, micro=False)
+def render(payload: str, kind: str, scale: int = 4, mode: str = "alphanumeric") -> bytes:
+    """The QR code of ``payload`` (alphanumeric mode unless told, e.g. ``byte`` for a URI;
+    error correction L boosted when it fits in the same version) as SVG or PNG bytes, with
+    the standard 4-module quiet zone."""
+    code = segno.make(payload, mode=mode, error="l", boost_error=True, micro=False)
     out = io.BytesIO()
     if kind == "svg":
         code.save(

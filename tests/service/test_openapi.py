@@ -118,6 +118,12 @@ def test_every_success_has_a_real_schema(document: dict[str, Any]) -> None:
                 assert target.get("properties") or target.get("additionalProperties"), path
 
 
+OAUTH_ERROR_PATHS = {
+    "/oid4vp/responses/{request_id}",
+    "/oid4vp/requests/{request_id}/request.jwt",
+}
+
+
 def test_every_error_is_problem_json_with_its_types(document: dict[str, Any]) -> None:
     every_type = {c.type_uri for c in _tree(e.IdentityError)} | {e.PROBLEMS + "internal"}
     for method, path, op in operations(document):
@@ -127,7 +133,9 @@ def test_every_error_is_problem_json_with_its_types(document: dict[str, Any]) ->
         if path == RESOLVER:
             continue
         for code, response in errors.items():
-            if path in OAUTH_PATHS and code in ("400", "401"):  # RFC 6749 §5.2 JSON
+            if (path in OAUTH_PATHS and code in ("400", "401")) or (
+                code == "400" and path in OAUTH_ERROR_PATHS  # OpenID4VP §8.5, RFC 9101
+            ):  # RFC 6749 §5.2 JSON
                 assert list(response["content"]) == ["application/json"], (method, path, code)
                 continue
             assert list(response["content"]) == [PROBLEM], (method, path, code)

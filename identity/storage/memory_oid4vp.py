@@ -1,0 +1,37 @@
+"""In-memory presentation requests: the oracle of the OpenID4VP store contract."""
+
+from __future__ import annotations
+
+import threading
+
+from identity.errors import ConflictError
+from identity.oid4vp.requests import PresentationRequest, Status
+
+
+class MemoryPresentationRequestStore:
+    """:class:`~identity.oid4vp.requests.PresentationRequestStore` in a dict."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: dict[str, PresentationRequest] = {}
+
+    def create(self, request: PresentationRequest) -> None:
+        with self._lock:
+            if request.id in self._requests:
+                raise ConflictError("presentation request exists", id=request.id)
+            self._requests[request.id] = request
+
+    def get(self, request_id: str) -> PresentationRequest | None:
+        with self._lock:
+            return self._requests.get(request_id)
+
+    def advance(self, request: PresentationRequest, expected: Status) -> bool:
+        with self._lock:
+            current = self._requests.get(request.id)
+            if current is None or current.status != expected:
+                return False
+            self._requests[request.id] = request
+            return True
+
+    def close(self) -> None:
+        return None
