@@ -160,6 +160,25 @@ OAUTH_401: dict[int, dict[str, Any]] = {
     }
 }
 
+#: OID4VCI §8.3 / §9.2: a deferred credential is answered 202 with its transaction id
+DEFERRED: dict[int, dict[str, Any]] = {
+    202: {
+        "description": "Deferred: the agency has not approved yet (OID4VCI §8.3, §9.2)",
+        "content": {
+            JSON: {
+                "schema": {
+                    "type": "object",
+                    "required": ["transaction_id", "interval"],
+                    "properties": {
+                        "transaction_id": {"type": "string"},
+                        "interval": {"type": "integer"},
+                    },
+                }
+            }
+        },
+    }
+}
+
 SHARING = (e.SharingStateError, e.NotFoundError, e.LogProofError)
 VERIFY = (CredentialNotVerified, e.InputError)
 DID_WRITE = (e.InputError, e.VerificationError, e.ConflictError, e.NotFoundError)
@@ -385,8 +404,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("POST", "/oid4vci/token"): Op(r.Document, extra=OAUTH_ERRORS),
     ("POST", "/oid4vci/nonce"): Op(r.Document),
-    ("POST", "/oid4vci/credential"): Op(r.Document, extra={**OAUTH_ERRORS, **OAUTH_401}),
-    ("POST", "/oid4vci/deferred_credential"): Op(r.Document, extra={**OAUTH_ERRORS, **OAUTH_401}),
+    ("POST", "/oid4vci/credential"): Op(
+        r.Document, extra={**DEFERRED, **OAUTH_ERRORS, **OAUTH_401}
+    ),
+    ("POST", "/oid4vci/deferred_credential"): Op(
+        r.Document, extra={**DEFERRED, **OAUTH_ERRORS, **OAUTH_401}
+    ),
     ("POST", "/oid4vci/notification"): Op(None, extra={**OAUTH_ERRORS, **OAUTH_401}),
     # issue #18: OpenID4VP 1.0 (service/routers/oid4vp.py)
     ("POST", "/oid4vp/requests"): Op(
