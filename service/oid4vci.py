@@ -151,6 +151,12 @@ class Oid4vciIssuer:
         """The ``credential_offer_uri`` of an offer (by reference, §4.1.3)."""
         return self.url(f"/oid4vci/offers/{offer_id}")
 
+    def offer_uri_by_reference(self, offer_id: str) -> str:
+        """The ``openid-credential-offer://`` URI that points at :meth:`offer_uri` (§4.1)."""
+        return "openid-credential-offer://?credential_offer_uri=" + quote(
+            self.offer_uri(offer_id), safe=""
+        )
+
     # -- metadata -----------------------------------------------------------------------
 
     def configurations(self) -> dict[str, dict[str, Any]]:
@@ -321,8 +327,7 @@ class Oid4vciIssuer:
             "offerId": offer.id,
             "credential_offer": created.credential_offer,
             "credential_offer_uri": self.offer_uri(offer.id),
-            "offerUri": "openid-credential-offer://?credential_offer_uri="
-            + quote(self.offer_uri(offer.id), safe=""),
+            "offerUri": self.offer_uri_by_reference(offer.id),
             "offerUriByValue": "openid-credential-offer://?credential_offer=" + by_value,
             "qr": {
                 "svg": self.url(f"/oid4vci/offers/{offer.id}/qr?format=svg"),

@@ -9,25 +9,23 @@ nonce, credential, deferred, notification) answer errors as ``{"error",
 
 from __future__ import annotations
 
-import io
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from identity.errors import InputError, MalformedValueError, NotFoundError
+from identity.errors import InputError, NotFoundError
 from identity.oid4vci.errors import InvalidRequest, Oid4vciError
 from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object
 from service.oid4vci import Oid4vciIssuer, well_known
+from service.web.qr import FORMATS, chosen_format, render
 
 router = APIRouter(tags=["oid4vci"])
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_FORM_BYTES = 8192
-QR_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 def get_oid4vci(request: Request) -> Oid4vciIssuer:
@@ -131,26 +129,16 @@ def offer_by_reference(offer_id: str, vci: Vci) -> JSONResponse:
 @router.get("/oid4vci/offers/{offer_id}/qr")
 def offer_qr(offer_id: str, vci: Vci, format: str = "svg") -> Response:
     """The offer's ``openid-credential-offer://`` URI (by reference) as a QR code."""
-    if format not in QR_TYPES:
-        raise MalformedValueError("format is svg or png", field="format")
+    kind = chosen_format(format, "")
     vci.offer_by_reference(offer_id)
-    uri = "openid-credential-offer://?credential_offer_uri=" + vci.offer_uri(offer_id).replace(
-        ":", "%3A"
-    ).replace("/", "%2F")
-    return Response(render_uri(uri, format), media_type=QR_TYPES[format], headers=NO_STORE)
-
-
-def render_uri(uri: str, kind: str, scale: int = 4) -> bytes:
-    """A QR code (byte mode: a URI has lower-case letters) of ``uri`` as SVG or PNG, with
-    the settings of service/web/qr.py (4-module quiet zone)."""
-    code = segno.make(uri, error="m", micro=False)
-    out = io.BytesIO()
-    if kind == "svg":
-        code.save(out, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True,
-                  title="OpenID4VCI credential offer")  # fmt: skip
-    else:
-        code.save(out, kind="png", scale=scale, border=4)
-    return out.getvalue()
+    qr = render(
+        vci.offer_uri_by_reference(offer_id),
+        kind,
+        mode="byte",  # a URI has lower-case letters
+        error="m",
+        title="OpenID4VCI credential offer",
+    )
+    return Response(qr, media_type=FORMATS[kind], headers=NO_STORE)
 
 
 # -- OAuth / OID4VCI endpoints ---------------------------------------------------------

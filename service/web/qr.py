@@ -35,11 +35,18 @@ FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 PATH = "/wallet/credentials/{credential_id:path}/qr"
 
 
-def render(payload: str, kind: str, scale: int = 4, mode: str = "alphanumeric") -> bytes:
+def render(
+    payload: str,
+    kind: str,
+    scale: int = 4,
+    mode: str = "alphanumeric",
+    error: str = "l",
+    title: str = "QR code of a verifiable credential",
+) -> bytes:
     """The QR code of ``payload`` (alphanumeric mode unless told, e.g. ``byte`` for a URI;
-    error correction L boosted when it fits in the same version) as SVG or PNG bytes, with
-    the standard 4-module quiet zone."""
-    code = segno.make(payload, mode=mode, error="l", boost_error=True, micro=False)
+    error correction ``error``, boosted when a higher level fits in the same version) as
+    SVG (titled ``title``) or PNG bytes, with the standard 4-module quiet zone."""
+    code = segno.make(payload, mode=mode, error=error, boost_error=True, micro=False)
     out = io.BytesIO()
     if kind == "svg":
         code.save(
@@ -49,7 +56,7 @@ def render(payload: str, kind: str, scale: int = 4, mode: str = "alphanumeric") 
             border=4,
             xmldecl=False,
             svgns=True,
-            title="QR code of a verifiable credential",
+            title=title,
         )
     else:
         code.save(out, kind="png", scale=scale, border=4)
