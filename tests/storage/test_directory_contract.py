@@ -8,7 +8,6 @@ operation sequences on the oracle and a backend and compares every answer and er
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -36,6 +35,7 @@ from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_directory import SqliteDirectoryStore
 from identity.stores import ApiKeyRecord, IssuerRecord
 from tests.storage.conftest import REAL_REDIS
+from tests.storage.races import handles_on, release_together
 from tests.storage.redis_backends import REDIS_URL, fake_redis
 from tests.storage.test_redis_store import closed_port
 
@@ -356,34 +356,24 @@ def handles(
     request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str
 ) -> Iterator[Callable[[], DirectoryStore]]:
     """Opens another handle on one shared backend: a new connection or file handle."""
-    shared, opened = MemoryDirectoryStore(), list[DirectoryStore]()
     if request.param == "redis":
         request.getfixturevalue("real_redis")  # skips or fails when no server; cleans up
 
-    def open_handle() -> DirectoryStore:
-        if request.param == "memory":
-            return shared
-        handle: DirectoryStore
+    def open_one() -> DirectoryStore:
         if request.param == "sqlite":
-            handle = SqliteDirectoryStore(tmp_path / "race.sqlite3")
-        else:
-            handle = RedisDirectoryStore.from_url(REDIS_URL, redis_prefix)
-        opened.append(handle)
-        return handle
+            return SqliteDirectoryStore(tmp_path / "race.sqlite3")
+        return RedisDirectoryStore.from_url(REDIS_URL, redis_prefix)
 
-    yield open_handle
-    for handle in opened:
-        handle.close()
+    yield from handles_on(request.param, MemoryDirectoryStore(), open_one)
 
 
 def race(
     handles: Callable[[], DirectoryStore], n: int, attempt: Callable[[DirectoryStore, int], None]
 ) -> list[str]:
     """Run ``attempt(handle, i)`` in ``n`` threads released together; their outcomes."""
-    stores, barrier, outcomes = [handles() for _ in range(n)], threading.Barrier(n), [""] * n
+    stores, outcomes = [handles() for _ in range(n)], [""] * n
 
     def run(i: int) -> None:
-        barrier.wait()
         try:
             attempt(stores[i], i)
             outcomes[i] = "won"
@@ -392,11 +382,7 @@ def race(
         except Exception as exc:
             outcomes[i] = repr(exc)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    release_together(n, run)
     return outcomes
 
 

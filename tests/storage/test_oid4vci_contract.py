@@ -7,7 +7,6 @@ the backends several processes share; a Hypothesis test compares random sequence
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from identity.storage.redis_oid4vci import RedisOid4vciStore
 from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_oid4vci import SqliteOid4vciStore
 from tests.storage.conftest import REAL_REDIS
+from tests.storage.races import handles_on, winners
 from tests.storage.redis_backends import fake_redis, new_prefix
 from tests.storage.test_redis_store import closed_port
 
@@ -147,38 +147,11 @@ def test_backend_failures_are_unavailable_errors(tmp_path: Path) -> None:
 def handles(
     request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str
 ) -> Iterator[Callable[[], Oid4vciStore]]:
-    made: list[Oid4vciStore] = []
-    shared = MemoryOid4vciStore()
-    if request.param == "sqlite":
-        SqliteStore(tmp_path / "store.sqlite3").close()
-
-    def handle() -> Oid4vciStore:
-        if request.param == "memory":
-            return shared
-        store = make(request.param, tmp_path, redis_prefix, request)
-        made.append(store)
-        return store
-
-    yield handle
-    for store in made:
-        store.close()
-
-
-def _race(n: int, work: Callable[[int], bool]) -> list[int]:
-    won: list[int] = []
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        if work(i):
-            won.append(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return won
+    yield from handles_on(
+        request.param,
+        MemoryOid4vciStore(),
+        lambda: make(request.param, tmp_path, redis_prefix, request),
+    )
 
 
 def test_of_racing_redeemers_exactly_one_wins(handles: Callable[[], Oid4vciStore]) -> None:
@@ -193,7 +166,7 @@ def test_of_racing_redeemers_exactly_one_wins(handles: Callable[[], Oid4vciStore
             return False
         return True
 
-    won = _race(6, work)
+    won = winners(6, work)
     assert len(won) == 1
     stored = stores[0].get_offer("o1")
     assert stored is not None and stored.tries_left == won[0] and stored.version == 1
@@ -202,7 +175,7 @@ def test_of_racing_redeemers_exactly_one_wins(handles: Callable[[], Oid4vciStore
 def test_of_racing_nonce_takers_exactly_one_wins(handles: Callable[[], Oid4vciStore]) -> None:
     stores = [handles() for _ in range(6)]
     stores[0].add_nonce("n", 100)
-    assert len(_race(6, lambda i: stores[i].take_nonce("n", 1))) == 1
+    assert len(winners(6, lambda i: stores[i].take_nonce("n", 1))) == 1
 
 
 # -- the oracle ------------------------------------------------------------------------

@@ -8,7 +8,6 @@ replays random sequences on the oracle and a backend and compares every answer.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_wallet import SqliteWalletStore
 from identity.wallet_store import WalletEntry, WalletStore
 from tests.storage.conftest import BACKENDS, REAL_REDIS
+from tests.storage.races import handles_on, winners
 from tests.storage.redis_backends import fake_redis, new_prefix
 from tests.storage.test_redis_store import closed_port
 
@@ -133,25 +133,15 @@ def test_backend_failures_are_unavailable_errors(tmp_path: Path) -> None:
 def handles(
     request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str
 ) -> Iterator[Callable[[], WalletStore]]:
-    made: list[WalletStore] = []
-    shared = MemoryWalletStore()
     if request.param == "sqlite":
         SqliteStore(tmp_path / "store.sqlite3").close()
 
-    def handle() -> WalletStore:
-        store: WalletStore
-        if request.param == "memory":
-            store = shared
-        elif request.param == "sqlite":
-            store = SqliteWalletStore(tmp_path / "store.sqlite3")
-        else:
-            store = RedisWalletStore(request.getfixturevalue("real_redis"), prefix=redis_prefix)
-        made.append(store)
-        return store
+    def open_one() -> WalletStore:
+        if request.param == "sqlite":
+            return SqliteWalletStore(tmp_path / "store.sqlite3")
+        return RedisWalletStore(request.getfixturevalue("real_redis"), prefix=redis_prefix)
 
-    yield handle
-    for store in made:
-        store.close()
+    yield from handles_on(request.param, MemoryWalletStore(), open_one)
 
 
 def test_of_racing_writers_of_one_id_exactly_one_wins(
@@ -159,22 +149,15 @@ def test_of_racing_writers_of_one_id_exactly_one_wins(
 ) -> None:
     writers = 8
     stores = [handles() for _ in range(writers)]
-    won: list[int] = []
-    barrier = threading.Barrier(writers)
 
-    def work(i: int) -> None:
-        barrier.wait()
+    def work(i: int) -> bool:
         try:
             stores[i].keep(entry("urn:race", f"did:example:{i}", sealed=f"by {i}".encode()))
-            won.append(i)
         except ConflictError:
-            pass
+            return False
+        return True
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    won = winners(writers, work)
     assert len(won) == 1
     winner = f"did:example:{won[0]}"
     found = stores[0].find(winner, "urn:race")
