@@ -11,42 +11,25 @@ exactly one log entry, and reconciliation finds nothing.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 
 import pytest
 import redis
 from redis.cluster import RedisCluster
 
 from identity.errors import UnavailableError
-from identity.log.entries import LogEntry
 from identity.log.reconcile import reconcile
 from identity.storage.redis import RedisStore
 from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.stores import Anchor, CredentialRecord
+from tests.cluster.acts import issued_act
 from tests.cluster.servers import LocalCluster
 
 pytestmark = pytest.mark.redis_cluster
 
 
 def _act(n: int) -> tuple[CredentialRecord, Anchor]:
-    digest = n.to_bytes(32, "big")
-    record = CredentialRecord(
-        id=f"urn:uuid:{n:032x}",
-        digest=digest,
-        issuer_id="i",
-        issuer_did="did:example:i",
-        type="ResidencePermitCredential",
-        subject_id=None,
-        issued_at=datetime(2026, 6, 1, tzinfo=UTC),
-    )
-    fields = {
-        "credential_digest": "sha256:" + digest.hex(),
-        "issuer": "did:example:i",
-        "credential_id": record.id,
-    }
-    entry = LogEntry("credential.issued", datetime(2026, 6, 1, tzinfo=UTC), fields)
-    return record, Anchor(entry.to_bytes())
+    return issued_act(n, None)
 
 
 def _node_ids(port: int) -> dict[int, str]:

@@ -13,14 +13,12 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from identity.log.entries import LogEntry
 from identity.log.reconcile import ORPHAN, reconcile
 from identity.storage.redis import RedisStore
 from identity.storage.redis_cluster import key_prefix
@@ -29,29 +27,14 @@ from identity.storage.redis_spread import SPREAD_BUCKETS, SpreadCredentials
 from identity.stores import Anchor, CredentialRecord
 from service.log_cli import run_reconcile
 from service.settings import Settings
+from tests.cluster.acts import issued_act
 from tests.cluster.servers import LocalCluster
 
 pytestmark = pytest.mark.redis_cluster
 
 
 def _act(n: int, subject: str | None = None) -> tuple[CredentialRecord, Anchor]:
-    digest = n.to_bytes(32, "big")
-    record = CredentialRecord(
-        id=f"urn:uuid:{n:032x}",
-        digest=digest,
-        issuer_id="i",
-        issuer_did="did:example:i",
-        type="ResidencePermitCredential",
-        subject_id=subject or f"did:example:s{n % 7}",
-        issued_at=datetime(2026, 6, 1, tzinfo=UTC),
-    )
-    fields = {
-        "credential_digest": "sha256:" + digest.hex(),
-        "issuer": "did:example:i",
-        "credential_id": record.id,
-    }
-    entry = LogEntry("credential.issued", datetime(2026, 6, 1, tzinfo=UTC), fields)
-    return record, Anchor(entry.to_bytes())
+    return issued_act(n, subject or f"did:example:s{n % 7}")
 
 
 @pytest.fixture
