@@ -27,7 +27,7 @@ from service.cli_wallet import parse_authorization_uri
 from service.settings import Settings
 from tests.sdjwt.conftest import counter_random
 from tests.sdjwt.service_helpers import sd_issue
-from tests.service.conftest import ADMIN, admin, make_issuer
+from tests.service.conftest import admin, make_issuer, service_settings
 from tests.service.test_oid4vp_api import create, result
 
 pytestmark = pytest.mark.interop
@@ -43,14 +43,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """The service at an https URL: a wallet refuses a request_uri of http (§5.7)."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        admin_token=ADMIN,
-        master_secret="ab" * 32,
-        max_body_bytes=64 * 1024,
-        public_verify_per_minute=1_000_000,
-        public_url="https://identity-service.example",
-    )
+    return service_settings(tmp_path / "data", public_url="https://identity-service.example")
 
 
 def wallet(request: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from service.settings import Settings
 from tests.conftest import REPO
 from tests.sdjwt.conftest import counter_random
 from tests.sdjwt.service_helpers import AUD, NONCE, SUBJECT, sd_issue, sd_verify
-from tests.service.conftest import ADMIN, NOW, make_issuer, services_of
+from tests.service.conftest import NOW, make_issuer, service_settings, services_of
 
 pytestmark = pytest.mark.interop
 
@@ -76,14 +76,7 @@ def owf(request: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        admin_token=ADMIN,
-        master_secret="ab" * 32,
-        max_body_bytes=64 * 1024,
-        public_verify_per_minute=1_000_000,
-        public_url=ISS,
-    )
+    return service_settings(tmp_path / "data", public_url=ISS)
 
 
 @pytest.fixture

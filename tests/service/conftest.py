@@ -28,15 +28,22 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def service_settings(data_dir: Path, **changes: Any) -> Settings:
+    """The tests' service settings in ``data_dir`` (admin token ``ADMIN``, a fixed master
+    secret, 64 KiB bodies, public verification not rate-limited), with ``changes``."""
     return Settings(
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         admin_token=ADMIN,
         master_secret="ab" * 32,
         max_body_bytes=64 * 1024,
         public_verify_per_minute=1_000_000,
+        **changes,
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return service_settings(tmp_path / "data")
 
 
 @pytest.fixture

@@ -40,7 +40,14 @@ from schemathesis.specs.openapi.checks import (
 from identity.clock import FixedClock
 from service.app import create_app
 from service.settings import Settings
-from tests.service.conftest import ADMIN, NOW, credential_for, issue, make_issuer
+from tests.service.conftest import (
+    ADMIN,
+    NOW,
+    credential_for,
+    issue,
+    make_issuer,
+    service_settings,
+)
 from tests.service.directory_helpers import ask, catalog_entry, publish
 from tests.service.test_roles import CITIZEN_DID, login
 
@@ -102,13 +109,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("fuzz"),
-        admin_token=ADMIN,
-        master_secret="ab" * 32,
-        max_body_bytes=64 * 1024,
-        public_verify_per_minute=1_000_000,
-    )
+    settings = service_settings(tmp_path_factory.mktemp("fuzz"))
     app = create_app(settings, clock=FixedClock(NOW))
     with TestClient(app, raise_server_exceptions=False) as client:
         agency = make_issuer(client, "Public Security Bureau")
