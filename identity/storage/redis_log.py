@@ -45,7 +45,7 @@ from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH, decode_bundle, encode_bu
 from identity.log.tree import NodeRun
 from identity.storage.redis import check_client, unavailable_on_error
 from identity.storage.redis_cluster import key_prefix
-from identity.storage.redis_log_keys import log_keys
+from identity.storage.redis_log_keys import APPEND_SCRIPT, APPEND_TOKEN_TTL_S, log_keys
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
 
@@ -61,20 +61,6 @@ end
 return 0
 """
 
-_APPEND = """
-local done = redis.call('GET', KEYS[2])
-if done then
-  return tonumber(done)
-end
-local n = #ARGV - 1
-local first = redis.call('INCRBY', KEYS[1], n) - n
-for i = 2, #ARGV do
-  local chunk = math.floor((first + i - 2) / 256)
-  redis.call('APPEND', ARGV[1] .. string.format('%d', chunk), ARGV[i])
-end
-redis.call('SET', KEYS[2], string.format('%d', first), 'EX', 600)
-return first
-"""
 
 _INTEGRATE = """
 local stored = redis.call('HGET', KEYS[1], 'checkpoint')
@@ -129,7 +115,7 @@ class RedisLogStore:
         self._keys = log_keys(key_prefix(client, prefix))
         self._retry_after = retry_after
         self._open = client.register_script(_OPEN)
-        self._append = client.register_script(_APPEND)
+        self._append = client.register_script(APPEND_SCRIPT)
         self._integrate = client.register_script(_INTEGRATE)
         self._cache: dict[str, bytes] = {}
         self._cache_max = cache_chunks
@@ -161,7 +147,9 @@ class RedisLogStore:
         framed = [encode_bundle([e]) for e in entries]  # refuses oversize entries up front
         done = self._keys.append_token(uuid.uuid4().hex)  # makes redis-py's retries idempotent
         with unavailable_on_error(self._retry_after):
-            first = self._append(keys=[self._keys.size, done], args=[self._keys.entries, *framed])
+            first = self._append(
+                keys=[self._keys.size, done], args=[self._keys.entries, APPEND_TOKEN_TTL_S, *framed]
+            )
         return int(first)
 
     def entry_count(self) -> int:

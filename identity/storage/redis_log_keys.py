@@ -88,3 +88,27 @@ def shard_prefix(prefix: str, shard: str) -> str:
 def shard_catalog_key(prefix: str) -> str:
     """The hash of a sharded log's catalog (name → record), under the (tagged) prefix."""
     return prefix + LOG_NAMESPACE + "shards"
+
+
+APPEND_SCRIPT = """
+local done = redis.call('GET', KEYS[2])
+if done then
+  return tonumber(done)
+end
+local n = #ARGV - 2
+local first = redis.call('INCRBY', KEYS[1], n) - n
+for i = 3, #ARGV do
+  local chunk = math.floor((first + i - 3) / 256)
+  redis.call('APPEND', ARGV[1] .. string.format('%d', chunk), ARGV[i])
+end
+redis.call('SET', KEYS[2], string.format('%d', first), 'EX', tonumber(ARGV[2]))
+return first
+"""
+"""Append entries ``ARGV[3…]`` (framed bundles) under the size counter ``KEYS[1]`` and the
+entry chunks prefixed ``ARGV[1]``, once per token ``KEYS[2]``, remembered ``ARGV[2]``
+seconds: a retry with the same token gets the same first index, so indices are
+disjoint and gap-free. Here, beside the key layout it writes, for both appenders: the log store
+(:mod:`identity.storage.redis_log`) and the cluster's act admission
+(:mod:`identity.storage.redis_spread`)."""
+APPEND_TOKEN_TTL_S = 600
+"""How long an append's token is remembered: far longer than redis-py's retries take."""

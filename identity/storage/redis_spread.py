@@ -61,7 +61,7 @@ from identity.errors import ConflictError
 from identity.log.tiles import encode_bundle
 from identity.storage.redis_base import _dump, _load, _text, call, transact
 from identity.storage.redis_cluster import AnyRedis, wait_for_replicas
-from identity.storage.redis_log_keys import LogKeys
+from identity.storage.redis_log_keys import APPEND_SCRIPT, LogKeys
 from identity.stores import Anchor, CredentialRecord
 
 SPREAD_BUCKETS = 256
@@ -74,22 +74,6 @@ FINISHED_TOKEN_TTL_S = 600
 """How long the log still remembers a finished act's admission (see :meth:`_finish`)."""
 CLAIM = b"claim:"
 
-_ADMIT = """
-local done = redis.call('GET', KEYS[2])
-if done then
-  return tonumber(done)
-end
-local n = #ARGV - 2
-local first = redis.call('INCRBY', KEYS[1], n) - n
-for i = 3, #ARGV do
-  local chunk = math.floor((first + i - 3) / 256)
-  redis.call('APPEND', ARGV[1] .. string.format('%d', chunk), ARGV[i])
-end
-redis.call('SET', KEYS[2], string.format('%d', first), 'EX', tonumber(ARGV[2]))
-return first
-"""
-"""The log store's append script (:mod:`identity.storage.redis_log`) with the token's
-lifetime as ``ARGV[2]``: entries ``ARGV[3…]`` get disjoint, gap-free indices once."""
 
 _ADD_ONCE = """
 if redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
@@ -157,7 +141,7 @@ class SpreadCredentials:
         self._log = log
         self._retry_after = retry_after
         self._replicas = replicas
-        self._admit = client.register_script(_ADMIT)
+        self._admit = client.register_script(APPEND_SCRIPT)  # with ADMIT_TOKEN_TTL_S
         self._add_once = client.register_script(_ADD_ONCE)
 
     # -- keys -------------------------------------------------------------------------------
