@@ -35,7 +35,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.bench_credentials import permit
 from benchmarks.bench_log import durable
 from benchmarks.cluster_memory import record
-from benchmarks.harness import accredited_agency, redis_server, server, wrk
+from benchmarks.harness import accredited_agency, redis_server, server, wrk_each
 from identity.keys import Ed25519PrivateKey
 from identity.log.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from identity.log.tree import EMPTY_FRONTIER, extend, leaf_hashes
@@ -110,20 +109,10 @@ def drive(
     """One wrk per replica at once, ``load`` connections in all: total 2xx/s, the median
     p50 and the worst p99 of the replicas."""
     path, body, headers = request
-    results: list[dict[str, float]] = []
     per = max(1, load // len(urls))
-
-    def run(url: str) -> None:
-        out = wrk(url + path, method="POST", body=body, headers=headers,
-                  connections=per, seconds=seconds, threads=1)  # fmt: skip
+    results = wrk_each(urls, path, body=body, headers=headers, connections=per, seconds=seconds)
+    for out in results:
         out["rps"] = max(out["rps"] - out["errors"] / seconds, 0.0)
-        results.append(out)
-
-    threads = [threading.Thread(target=run, args=(u,)) for u in urls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
     return {
         "rps": sum(r["rps"] for r in results),
         "p50_ms": statistics.median(r["p50_ms"] for r in results),

@@ -17,7 +17,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_credentials import permit
-from benchmarks.harness import accredited_agency, server, table, wrk
+from benchmarks.harness import accredited_agency, server, table, wrk_each
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
@@ -65,26 +64,9 @@ def prepare(url: str, name: str) -> tuple[str, dict[str, str]]:
 def load(urls: list[str], seconds: int) -> dict[str, float]:
     """wrk every replica at once; add the rates."""
     body, auth = prepare(urls[0], f"Bench {uuid.uuid4().hex[:6]}")
-    results: list[dict[str, float]] = []
-
-    def run(url: str) -> None:
-        results.append(
-            wrk(
-                url + "/credentials/issue",
-                method="POST",
-                body=body,
-                headers=auth,
-                connections=32,
-                seconds=seconds,
-                threads=1,
-            )
-        )
-
-    threads = [threading.Thread(target=run, args=(u,)) for u in urls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = wrk_each(
+        urls, "/credentials/issue", body=body, headers=auth, connections=32, seconds=seconds
+    )
     return {
         "rps": sum(r["rps"] for r in results),
         "errors": sum(r["errors"] for r in results),

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -149,6 +150,26 @@ done = function(summary, latency, requests)
   io.write(string.format('JSON{"p50": %d, "p99": %d}\\n', p50, p99))
 end
 """
+
+
+def wrk_each(
+    urls: list[str], path: str, *, body: str, headers: dict[str, str], connections: int,
+    seconds: int,
+) -> list[dict[str, float]]:  # fmt: skip
+    """POST ``body`` to ``path`` on every replica at once: one single-thread wrk per URL
+    with ``connections`` each; their results (as :func:`wrk`), in finishing order."""
+    results: list[dict[str, float]] = []
+
+    def run(url: str) -> None:
+        results.append(wrk(url + path, method="POST", body=body, headers=headers,
+                           connections=connections, seconds=seconds, threads=1))  # fmt: skip
+
+    threads = [threading.Thread(target=run, args=(u,)) for u in urls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def _lua_string(text: str) -> str:
