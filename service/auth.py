@@ -163,24 +163,6 @@ def _api_key(token: str, store: IssuerStore) -> ApiKeyRecord:
     return record
 
 
-def is_verifier(request: Request, store: IssuerStore) -> bool:
-    """True when the caller presents a valid, unrevoked verifier key (scope ``verify``)."""
-    token = bearer(request)
-    if token is None or not token.startswith(API_KEY_PREFIX) or "." not in token:
-        return False
-    key_id, _, secret = token[len(API_KEY_PREFIX) :].partition(".")
-    record = store.find_api_key(key_id)
-    verifier = (
-        record is not None
-        and not record.revoked
-        and "verify" in record.scopes
-        and hmac.compare_digest(record.secret_hash, _hash(secret))
-    )
-    if verifier:
-        note_caller(request, "verifier")
-    return verifier
-
-
 class CitizenTokens:
     """Short-lived bearer tokens scoped to one DID: ``ct_<payload>.<mac>``.
 
