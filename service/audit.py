@@ -34,13 +34,7 @@ class HttpAuditSource:
         self.client = client
 
     def _get(self, path: str) -> bytes:
-        try:
-            response = self.client.get(f"{self.prefix}/{path}")
-        except httpx.HTTPError as exc:
-            raise UnavailableError(f"cannot fetch {path}: {exc}") from exc
-        if response.status_code != 200:
-            raise LogIntegrityError(f"{path}: HTTP {response.status_code}", where=path)
-        return response.content
+        return get_ok(self.client, f"{self.prefix}/{path}", path, where=path).content
 
     def checkpoint(self) -> bytes:
         return self._get("checkpoint")
@@ -127,6 +121,18 @@ def save_state(path: Path, state: AuditState, vkey: str | None = None) -> None:
     os.replace(tmp, path)
 
 
+def get_ok(client: httpx.Client, url: str, what: str, *, where: str) -> httpx.Response:
+    """``GET url``, answered 200: a transport failure is ``UnavailableError`` ("cannot
+    fetch ``what``"), any other status a ``LogIntegrityError`` at ``where``."""
+    try:
+        response = client.get(url)
+    except httpx.HTTPError as exc:
+        raise UnavailableError(f"cannot fetch {what}: {exc}") from exc
+    if response.status_code != 200:
+        raise LogIntegrityError(f"{where}: HTTP {response.status_code}", where=where)
+    return response
+
+
 def log_prefix(base_url: str) -> str:
     """The URL the tiles hang under: ``<base>/log`` for a service, as is for a mirror."""
     base = base_url.rstrip("/")
@@ -135,12 +141,7 @@ def log_prefix(base_url: str) -> str:
 
 def fetch_vkey(url: str, client: httpx.Client) -> str:
     """The ``vkey`` of a ``GET /log/key`` answer (JSON ``{"vkey": …}``) or a plain-text key."""
-    try:
-        response = client.get(url)
-    except httpx.HTTPError as exc:
-        raise UnavailableError(f"cannot fetch the key from {url}: {exc}") from exc
-    if response.status_code != 200:
-        raise LogIntegrityError(f"{url}: HTTP {response.status_code}", where=url)
+    response = get_ok(client, url, f"the key from {url}", where=url)
     try:
         vkey = response.json()["vkey"]
     except (ValueError, KeyError, TypeError):

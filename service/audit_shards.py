@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from identity.errors import LogIntegrityError, UnavailableError
+from identity.errors import LogIntegrityError
 from identity.log.auditor import AuditReport, AuditSource, audit_log
 from identity.log.checkpoint import NoteVerifier
 from identity.log.shards import SHARD_NAME
@@ -26,6 +26,7 @@ from service.audit import (
     FolderAuditSource,
     HttpAuditSource,
     TileCounts,
+    get_ok,
     load_state,
     log_prefix,
     pinned_vkey,
@@ -50,13 +51,7 @@ class ShardAudit:
 def _listing(source: str, client: httpx.Client) -> list[str]:
     if source.startswith(("http://", "https://")):
         url = log_prefix(source) + "/shards"
-        try:
-            response = client.get(url)
-        except httpx.HTTPError as exc:
-            raise UnavailableError(f"cannot fetch {url}: {exc}") from exc
-        if response.status_code != 200:
-            raise LogIntegrityError(f"{url}: HTTP {response.status_code}", where=url)
-        body = response.json()
+        body = get_ok(client, url, url, where=url).json()
     else:
         path = Path(source) / LISTING
         try:
