@@ -8,13 +8,18 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Where the core gets the time: passed in, so tests and replays fix it (guide rule 6)."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
         ...
 
 
 class SystemClock:
+    """The production :class:`Clock`: the wall clock in UTC."""
+
     def now(self) -> datetime:
+        """``datetime.now(UTC)``: aware, with microseconds (callers truncate for XSD)."""
         return datetime.now(UTC)
 
 
@@ -25,9 +30,11 @@ class FixedClock:
     at: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
     def now(self) -> datetime:
+        """``at``, unchanged between calls until :meth:`advance` or an assignment."""
         return self.at
 
     def advance(self, delta: timedelta) -> None:
+        """Move ``at`` by ``delta`` (may be negative, to test clock skew)."""
         self.at = self.at + delta
 
 

@@ -77,6 +77,9 @@ def b58_decode(text: str) -> bytes:
 
 
 def multibase_encode(data: bytes, base: str = "z") -> str:
+    """``data`` as a multibase string: ``z`` + base58btc (the default, what Multikey and
+    ``proofValue`` use) or ``u`` + unpadded base64url; any other base is a ``ValueError`` (a
+    programming error, not input)."""
     if base == "z":
         return "z" + b58_encode(data)
     if base == "u":
@@ -102,4 +105,5 @@ def multibase_decode(text: str) -> bytes:
 
 
 def b64url(data: bytes) -> str:
+    """Unpadded base64url (RFC 4648 §5, RFC 7515 §2), as JOSE and SD-JWT write it."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

@@ -71,46 +71,77 @@ class IdentityError(Exception):
 
 
 class InputError(IdentityError):
+    """The request itself is wrong: retrying it unchanged fails again. Base of every
+    caller's-fault error; 422 unless a subclass is mapped otherwise (service/problems.py)."""
+
     type_uri = PROBLEMS + "bad-input"
     title = "Bad input"
 
 
 class ParsingError(InputError):
+    """The body or token is not a JSON document of the expected kind: not JSON, not I-JSON (RFC
+    7493: a duplicate member, a non-finite number, an integer beyond ±(2**53-1)), nested too
+    deep, or missing what makes it a credential at all (VC DM 2.0 §7.1 PARSING_ERROR).
+    ``field`` names the member when there is one."""
+
     type_uri = VC_DM + "PARSING_ERROR"
     title = "Parsing error"
 
 
 class MalformedValueError(InputError):
+    """A value of the wrong type or shape for its field (VC DM 2.0 §7.1 MALFORMED_VALUE_ERROR);
+    ``field`` names it when known. The JSON parsed; its content did not."""
+
     type_uri = VC_DM + "MALFORMED_VALUE_ERROR"
     title = "Malformed value"
 
 
 class RangeError(InputError):
+    """A value of the right type outside its allowed range: a negative size, an index beyond a
+    list, a limit exceeded (VC DM 2.0 §7.1 RANGE_ERROR)."""
+
     type_uri = VC_DM + "RANGE_ERROR"
     title = "Value out of range"
 
 
 class InvalidDidError(InputError):
+    """A string that is not a DID (DID Core §3.1 syntax) or names a method or DID this service
+    does not handle; ``did`` is its head (at most 200 characters). Unlike
+    :class:`DidResolutionError` this is the caller's fault, found without any I/O."""
+
     type_uri = PROBLEMS + "invalid-did"
     title = "Invalid DID"
 
 
 class DataLossError(InputError):
+    """JSON-LD expansion would silently drop a term or IRI the document uses (an undefined term,
+    a relative IRI), so what is signed would not be what is shown (VC-DI 1.0 §4.2
+    DATA_LOSS_DETECTION_ERROR); ``iri`` names a dropped IRI."""
+
     type_uri = VC_DI + "DATA_LOSS_DETECTION_ERROR"
     title = "JSON-LD data loss detected"
 
 
 class SchemaViolationError(InputError):
+    """A ``credentialSubject`` that fails its credential type's JSON Schema; ``path`` is the JSON
+    path of the first failure and ``credentialType`` the type's name."""
+
     type_uri = PROBLEMS + "schema-violation"
     title = "Credential subject does not fit its schema"
 
 
 class ContextNotAllowedError(InputError):
+    """A JSON-LD ``@context`` URL that is not bundled with the service: nothing is fetched at run
+    time, so the document cannot be processed (``url``, cut to 200)."""
+
     type_uri = PROBLEMS + "context-not-allowed"
     title = "JSON-LD context not available offline"
 
 
 class PayloadTooLargeError(InputError):
+    """A request body over the service's byte limit (``limit``); raised while reading, before the
+    body is parsed, so nothing of it is processed (413)."""
+
     type_uri = PROBLEMS + "payload-too-large"
     title = "Request body too large"
 
@@ -127,66 +158,112 @@ class UnsupportedMediaTypeError(InputError):
 
 
 class VerificationError(IdentityError):
+    """A credential, presentation, proof or log proof that was well formed but does not verify.
+    Base of every verification failure; a verifier raises rather than reports a negative
+    result (guide rule 4)."""
+
     type_uri = VC_DI + "PROOF_VERIFICATION_ERROR"
     title = "Verification failed"
 
 
 class ProofVerificationError(VerificationError):
+    """A Data Integrity proof whose signature, hash or proof options do not verify against the
+    document (VC-DI 1.0 §2.3 PROOF_VERIFICATION_ERROR)."""
+
     type_uri = VC_DI + "PROOF_VERIFICATION_ERROR"
     title = "Proof verification failed"
 
 
 class MalformedProofError(VerificationError):
+    """A proof missing a required member or with one of the wrong type, before any cryptography
+    (VC-DI 1.0 §2.3 MALFORMED_PROOF_ERROR)."""
+
     type_uri = VC_DI + "MALFORMED_PROOF_ERROR"
     title = "Malformed proof"
 
 
 class ProofGenerationError(IdentityError):
+    """Signing failed because the unsecured document or the proof options cannot be secured (e.g.
+    JSON-LD data loss, a bad ``created``): the issuer's input is wrong, not the key (VC-DI 1.0
+    §2.3 PROOF_GENERATION_ERROR). Carries the data of the error it wraps."""
+
     type_uri = VC_DI + "PROOF_GENERATION_ERROR"
     title = "Proof generation failed"
 
 
 class InvalidVerificationMethodError(VerificationError):
+    """The ``verificationMethod`` cannot be used for this proof: not found in the controller's
+    DID document, not authorized for the proof purpose, a deactivated DID, or a key of the
+    wrong type (CID 1.0 §3.3 INVALID_VERIFICATION_METHOD)."""
+
     type_uri = VC_DI + "INVALID_VERIFICATION_METHOD"
     title = "Invalid verification method"
 
 
 class ValidityPeriodError(VerificationError):
+    """The credential or token is outside its validity period at verification time
+    (``validFrom``/``validUntil``, JWT ``nbf``/``exp``) or its dates are unusable (VC DM 2.0
+    §4.9, reported as RANGE_ERROR)."""
+
     type_uri = VC_DM + "RANGE_ERROR"
     title = "Outside the credential's validity period"
 
 
 class InvalidChallengeError(VerificationError):
+    """A presentation proof's ``challenge`` (or a JWT ``nonce``) other than the one expected, or
+    a challenge unknown or already used (VC-DI 1.0 §2.3 INVALID_CHALLENGE_ERROR)."""
+
     type_uri = VC_DI + "INVALID_CHALLENGE_ERROR"
     title = "Invalid challenge"
 
 
 class InvalidDomainError(VerificationError):
+    """A presentation proof's ``domain`` (or a JWT ``aud``) that does not name the expected
+    verifier (VC-DI 1.0 §2.3 INVALID_DOMAIN_ERROR)."""
+
     type_uri = VC_DI + "INVALID_DOMAIN_ERROR"
     title = "Invalid domain"
 
 
 class StatusRetrievalError(VerificationError):
+    """The status list credential a ``credentialStatus`` points to could not be obtained or used
+    (``url``): unknown here, unreachable, or not a status list (Bitstring Status List v1.0
+    §3.2 STATUS_RETRIEVAL_ERROR)."""
+
     type_uri = STATUS + "STATUS_RETRIEVAL_ERROR"
     title = "Status list could not be retrieved"
 
 
 class StatusVerificationError(VerificationError):
+    """The status list was obtained but does not verify or cannot be decoded: bad proof, wrong
+    purpose, not GZIP/ZLIB data, too large when inflated (Bitstring Status List v1.0 §3.2
+    STATUS_VERIFICATION_ERROR)."""
+
     type_uri = STATUS + "STATUS_VERIFICATION_ERROR"
     title = "Status list could not be verified"
 
 
 class StatusListLengthError(VerificationError):
+    """A status index outside the list, or a list shorter than the 131,072-entry minimum that
+    protects holders' privacy (Bitstring Status List v1.0 §3.2 STATUS_LIST_LENGTH_ERROR);
+    ``index`` when an index is at fault."""
+
     type_uri = STATUS + "STATUS_LIST_LENGTH_ERROR"
     title = "Status list too short"
 
 
 class CredentialStatusError(VerificationError):
+    """The credential's status list says it is revoked or suspended; ``statusPurpose`` (or
+    ``tokenStatus`` for a Token Status List) names which."""
+
     type_uri = PROBLEMS + "credential-status"
     title = "Credential revoked or suspended"
 
 
 class LogProofError(VerificationError):
+    """A Merkle inclusion or consistency proof (RFC 9162 §2.1.3-2.1.4) that does not verify, or
+    names an index or size outside the tree (``index``, ``tree_size``)."""
+
     type_uri = PROBLEMS + "log-proof"
     title = "Log proof does not verify"
 
@@ -195,16 +272,25 @@ class LogProofError(VerificationError):
 
 
 class AuthError(IdentityError):
+    """The caller may not do this. Base of the authentication and authorization errors; raised by
+    service/auth.py and by core checks of who may act."""
+
     type_uri = PROBLEMS + "unauthorized"
     title = "Unauthorized"
 
 
 class AuthenticationError(AuthError):
+    """No credential, or one that does not verify (wrong, expired, revoked API key or token);
+    ``reason`` is ``missing`` or ``invalid`` and decides the 401's WWW-Authenticate."""
+
     type_uri = PROBLEMS + "unauthenticated"
     title = "Authentication required"
 
 
 class PermissionDeniedError(AuthError):
+    """The caller is known but its role or accreditation does not allow the act (e.g. an issuer
+    not accredited for the credential type, a delegation beyond one level)."""
+
     type_uri = PROBLEMS + "forbidden"
     title = "Not allowed"
 
@@ -213,11 +299,17 @@ class PermissionDeniedError(AuthError):
 
 
 class NotFoundError(IdentityError):
+    """The named thing (issuer, credential, DID, log entry, checkpoint, request) does not exist
+    here; any identifying fields are in ``data``."""
+
     type_uri = PROBLEMS + "not-found"
     title = "Not found"
 
 
 class ConflictError(IdentityError):
+    """The write contradicts existing state: an id already taken, a DID deactivated, a checkpoint
+    that moved meanwhile. Nothing was written; retrying unchanged fails again."""
+
     type_uri = PROBLEMS + "conflict"
     title = "Conflict"
 

@@ -107,6 +107,8 @@ class ContextLoader:
 
     @property
     def urls(self) -> frozenset[str]:
+        """Every context URL this loader serves: bundled, service and operator contexts; a
+        document naming any other is refused."""
         return frozenset(self._documents)
 
     def load(self, url: str) -> Json:

@@ -30,6 +30,9 @@ SIGNATURE_SIZE = 64
 
 @dataclass(frozen=True, slots=True)
 class Ed25519PublicKey:
+    """A 32-byte Ed25519 public key (RFC 8032 §5.1.5); any other length raises
+    :class:`~identity.errors.InvalidVerificationMethodError` at construction."""
+
     raw: bytes
 
     def __post_init__(self) -> None:
@@ -83,12 +86,17 @@ class Ed25519PrivateKey:
 
     @classmethod
     def generate(cls, random: RandomBytes = nacl.utils.random) -> Ed25519PrivateKey:
+        """A new key from 32 bytes of ``random`` (libsodium's CSPRNG unless a test passes its
+        own)."""
         return cls(random(SEED_SIZE))
 
     def public_key(self) -> Ed25519PublicKey:
+        """The matching public key, derived once at construction."""
         return self._public
 
     def sign(self, message: bytes) -> bytes:
+        """The 64-byte detached Ed25519 signature of ``message`` (RFC 8032 §5.1.6):
+        deterministic, so the same key and message always give the same bytes."""
         signed: bytes = sodium.crypto_sign(message, self._secret)
         return signed[:SIGNATURE_SIZE]
 
@@ -96,8 +104,8 @@ class Ed25519PrivateKey:
 class KeySealer:
     """Seals private keys at rest under a key derived from the operator's master secret.
 
-    The box key is BLAKE2b-256(master, person="identity-seal", salt=purpose) so one
-    master secret can seal several kinds of material without key reuse.
+    The box key is BLAKE2b-256(master, person="identity-seal"): one box key per master
+    secret, whatever kind of key is sealed.
     """
 
     def __init__(self, master_secret: bytes, random: RandomBytes = nacl.utils.random) -> None:
@@ -108,10 +116,14 @@ class KeySealer:
         self._random = random
 
     def seal(self, key: Ed25519PrivateKey) -> bytes:
+        """The seed sealed for storage: a fresh 24-byte nonce, then the SecretBox ciphertext and
+        its 16-byte tag (72 bytes in all)."""
         nonce = self._random(nacl.secret.SecretBox.NONCE_SIZE)
         return bytes(self._box.encrypt(key.seed, nonce))
 
     def open(self, sealed: bytes) -> Ed25519PrivateKey:
+        """The key sealed by :meth:`seal` under the same master secret; a tampered box or another
+        secret raises ``ValueError`` (never a partial key)."""
         try:
             return Ed25519PrivateKey(self._box.decrypt(sealed))
         except nacl.exceptions.CryptoError as exc:

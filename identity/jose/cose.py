@@ -66,6 +66,8 @@ class DecodedSign1:
 
     @property
     def alg(self) -> int:
+        """The protected ``alg`` (1) as its COSE number; read only after :func:`check_headers`
+        (before that a missing ``alg`` is a ``KeyError``)."""
         value: int = self.protected[ALG]
         return value
 

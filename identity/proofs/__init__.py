@@ -72,6 +72,8 @@ class VerifiedProof:
 
     @property
     def controller(self) -> str:
+        """The DID that controls the signing key (from the resolved DID document, not from the
+        proof's own claims): whom the proof binds."""
         return self.method.controller
 
 
@@ -82,6 +84,8 @@ class SuiteRegistry:
         self._suites = {(s.proof_type, s.cryptosuite): s for s in suites}
 
     def for_proof(self, proof: Json) -> Cryptosuite:
+        """The suite for a proof's ``type`` and ``cryptosuite``; any pair not registered is a
+        :class:`~identity.errors.MalformedProofError` listing those that are."""
         key: tuple[Any, Any] = (proof.get("type"), proof.get("cryptosuite"))
         suite = self._suites.get(key)
         if suite is None:
@@ -94,9 +98,13 @@ class SuiteRegistry:
         return suite
 
     def named(self, proof_type: str, cryptosuite: str | None) -> Cryptosuite:
+        """:meth:`for_proof` by name (``cryptosuite`` None for a legacy suite such as
+        Ed25519Signature2020); the same error for a pair not registered."""
         return self.for_proof({"type": proof_type, "cryptosuite": cryptosuite})
 
     def names(self) -> list[str]:
+        """The registered ``cryptosuite`` values, sorted, as strings: a legacy suite that has
+        none appears as ``"None"``."""
         return sorted(str(c) for _, c in self._suites)
 
 
@@ -162,6 +170,9 @@ def _require_unique_ids(proofs: list[Any]) -> None:
 
 
 def proofs_of(secured: Json) -> list[Json]:
+    """The proofs of ``secured`` as a list (one proof or a proof set, VC-DI §2.1.2); no proof, an
+    empty set, a non-object member or two proofs with one ``id`` is a
+    :class:`~identity.errors.MalformedProofError`."""
     proof = secured.get("proof")
     if proof is None:
         raise MalformedProofError("document has no proof")

@@ -29,6 +29,9 @@ SUITE_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Ed25519Signature2020:
+    """The legacy Ed25519Signature2020 suite: verifies (and can sign) proofs of ``type:
+    Ed25519Signature2020`` with no ``cryptosuite``; contexts come only from ``loader``."""
+
     loader: ContextSource
     proof_type: str = field(default="Ed25519Signature2020", init=False)
     cryptosuite: str | None = field(default=None, init=False)
@@ -40,21 +43,30 @@ class Ed25519Signature2020:
         object.__setattr__(self, "_canonical_config", cached_rdfc(self.rdfc))
 
     def transform(self, unsecured: Json) -> bytes:
+        """RDFC-1.0 canonical N-Quads of the unsecured document, as UTF-8."""
         return self.rdfc(unsecured).encode("utf-8")
 
     def configure(self, proof_options: Json, unsecured: Json) -> bytes:
+        """RDFC-1.0 of the proof options under the document's ``@context`` (cached); a proof of
+        another type, one with a ``cryptosuite``, a bad ``created`` or a document without the
+        suite context is a :class:`~identity.errors.ProofVerificationError`."""
         if proof_options.get("type") != self.proof_type or "cryptosuite" in proof_options:
             raise ProofVerificationError("proof type must be Ed25519Signature2020")
         _require_suite_context(unsecured)
         return self._canonical_config(cache_key(proof_config(proof_options, unsecured)))
 
     def hash(self, transformed: bytes, config: bytes) -> bytes:
+        """SHA-256(config) ‖ SHA-256(document): 64 bytes, as eddsa-rdfc-2022."""
         return rdfc_hash(transformed, config)
 
     def proof_options(self, options: Json, unsecured: Json) -> Json:
+        """The options unchanged: the proof takes its terms from the document's ``@context`` and
+        carries none of its own."""
         return options
 
     def prepare_verification(self, unsecured: Json, proof_options: Json) -> Json:
+        """The document unchanged, once it is known to include the suite context (else
+        :class:`~identity.errors.ProofVerificationError`)."""
         _require_suite_context(unsecured)
         return unsecured
 

@@ -76,9 +76,12 @@ class EddsaJcs2022:
         return jcs(proof_options)
 
     def hash(self, transformed: bytes, config: bytes) -> bytes:
+        """§3.3.4 Hashing: SHA-256(config) ‖ SHA-256(transformed) -- config first, 64 bytes."""
         return hashlib.sha256(config).digest() + hashlib.sha256(transformed).digest()
 
     def proof_options(self, options: Json, unsecured: Json) -> Json:
+        """§3.3.1 step 2: the options with the document's ``@context`` added when the document
+        has one and the options do not."""
         # §3.3.1 step 2: the proof carries the document's @context when it has one.
         if "@context" in unsecured and "@context" not in options:
             return {**options, "@context": unsecured["@context"]}

@@ -66,10 +66,13 @@ class EddsaRdfc2022:
         return rdfc_hash(transformed, config)
 
     def proof_options(self, options: Json, unsecured: Json) -> Json:
+        """The options as given: the new proof is created with exactly them."""
         # §3.2.1: unlike eddsa-jcs-2022, the proof does not carry an @context of its own.
         return options
 
     def prepare_verification(self, unsecured: Json, proof_options: Json) -> Json:
+        """§3.2.2 steps 4-5 (:func:`proof_context_wins`): the document to verify, under the
+        proof's ``@context`` when the proof has one."""
         return proof_context_wins(unsecured, proof_options)
 
 
@@ -96,6 +99,7 @@ def cache_key(config: Json) -> str:
 
 
 def rdfc_hash(transformed: bytes, config: bytes) -> bytes:
+    """§3.2.4 Hashing: SHA-256(config) ‖ SHA-256(transformed) -- config first, 64 bytes."""
     return hashlib.sha256(config).digest() + hashlib.sha256(transformed).digest()
 
 
