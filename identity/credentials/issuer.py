@@ -31,6 +31,9 @@ Json = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class SignedCredential:
+    """A credential just signed by :func:`sign_credential`: the secured JSON, its parsed model,
+    and the digest the issuance record and log anchor name it by."""
+
     json: Json
     credential: Credential
     digest: bytes
@@ -56,6 +59,8 @@ RecordWriter = Callable[[CredentialRecord, Anchor | None], Awaitable[None]]
 
 
 def credential_digest(document: Json) -> bytes:
+    """SHA-256 of the JCS (RFC 8785) of ``document``: 32 bytes, the same whatever member order or
+    whitespace the document arrived with."""
     return hashlib.sha256(jcs(document)).digest()
 
 

@@ -36,6 +36,10 @@ Json = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class VerifiedPresentation:
+    """A presentation whose holder proof (``authentication`` purpose, with the expected challenge
+    and domain) and every embedded credential verified. ``holder`` is the presentation's
+    ``holder`` id, if any; then some proof is by a key it controls."""
+
     holder: str | None
     proofs: tuple[VerifiedProof, ...]
     credentials: tuple[VerifiedCredential, ...]

@@ -57,6 +57,8 @@ class Bitstring:
 
     @classmethod
     def zeros(cls, bits: int = MIN_BITS) -> Bitstring:
+        """An all-zero list of ``bits`` entries (default the minimum of 131,072, 16 KiB, §5.1
+        herd privacy); a non-positive or non-byte-aligned size is a ``ValueError``."""
         if bits <= 0 or bits % 8:
             raise ValueError("a bitstring holds a positive whole number of bytes")
         return cls(bytes(bits // 8))
@@ -65,10 +67,14 @@ class Bitstring:
         return len(self.data) * 8
 
     def get(self, index: int) -> bool:
+        """Bit ``index``, MSB first (§3.1: index 0 is the most significant bit of the first
+        byte); outside the list is :class:`~identity.errors.StatusListLengthError`."""
         self._check(index)
         return bool(self.data[index // 8] & (0x80 >> (index % 8)))
 
     def set(self, index: int, value: bool) -> None:
+        """Set bit ``index`` (MSB first) to ``value`` in place; outside the list is
+        :class:`~identity.errors.StatusListLengthError`."""
         self._check(index)
         mask = 0x80 >> (index % 8)
         if value:

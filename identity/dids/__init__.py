@@ -45,6 +45,9 @@ class VerificationMethod:
     purposes: frozenset[str] = field(default_factory=frozenset)
 
     def require(self, purpose: str) -> None:
+        """Return if the DID document lists this method under ``purpose`` (a verification
+        relationship, DID Core §5.3); else :class:`InvalidVerificationMethodError` naming the
+        method and the purpose."""
         if purpose not in self.purposes:
             raise InvalidVerificationMethodError(
                 f"verification method is not authorised for {purpose}",
@@ -63,6 +66,9 @@ class Resolution:
 
 
 class DidResolver(Protocol):
+    """What every DID method's resolver offers: the document for a DID, and the verification
+    method a proof names, checked against its purposes by the caller."""
+
     def resolve(self, did: str) -> Resolution:
         """Resolve ``did``; raise InvalidDidError / NotFoundError."""
         ...

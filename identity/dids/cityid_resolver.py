@@ -83,6 +83,9 @@ class CityDidResolver:
     def resolve(
         self, did: str, *, version_id: str | None = None, version_time: datetime | None = None
     ) -> Resolution:
+        """DID Resolution §4 for did:cityid: the document of the version asked for (latest by
+        default) with its metadata (versionId, updated, nextUpdate, deactivated, and the log
+        index of its operation); NotFoundError for a DID never made or a version it never had."""
         state, following = self.state(did, version_id=version_id, version_time=version_time)
         return Resolution(
             did_document=state.document,

@@ -31,6 +31,7 @@ RELATIONSHIPS = (
 
 
 def did_from_key(public_key: Ed25519PublicKey) -> str:
+    """The did:key of an Ed25519 public key: ``did:key:z6Mk…`` (its Multikey multibase)."""
     return "did:key:" + public_key.multibase
 
 
@@ -84,6 +85,8 @@ class DidKeyResolver:
     """Resolves did:key offline: the document is computed, never fetched."""
 
     def resolve(self, did: str) -> Resolution:
+        """The did:key document computed from the DID itself (no I/O); :class:`InvalidDidError`
+        for anything but an Ed25519 did:key."""
         return Resolution(
             did_document=did_document(did),
             resolution_metadata={"contentType": "application/did+ld+json"},

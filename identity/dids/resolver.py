@@ -27,9 +27,13 @@ class MethodResolver:
         return resolver
 
     def resolve(self, did: str) -> Resolution:
+        """Resolve with the resolver of ``did``'s method; an unsupported method is
+        :class:`InvalidDidError` listing the supported ones (``supported``)."""
         return self._for(did).resolve(did)
 
     def verification_method(self, url: str, at: datetime | None = None) -> VerificationMethod:
+        """Dereference ``url`` with the resolver of its DID's method, passing ``at`` on; a
+        non-string URL or an unsupported method is :class:`InvalidDidError`."""
         if not isinstance(url, str):
             raise InvalidDidError("verificationMethod must be a DID URL string")
         did = url.split("#", 1)[0]
