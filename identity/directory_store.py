@@ -117,6 +117,9 @@ class SharingEvent:
 
 
 class DidOperationStore(Protocol):
+    """Storage of did:cityid operations, one append-only sequence per DID; each write may admit
+    its log ``anchor`` in the same transaction."""
+
     def append_did_operation(
         self, record: DidOperationRecord, anchor: Anchor | None = None
     ) -> None:
@@ -134,6 +137,9 @@ class DidOperationStore(Protocol):
 
 
 class CatalogStore(Protocol):
+    """Storage of data-catalog entries, versioned per entry id, each version kept forever; a
+    write may admit its log ``anchor`` in the same transaction."""
+
     def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
         """Store the next version; ConflictError unless ``record.version`` is one more
         than the latest (1 for a new id), or when another publisher owns the id."""
@@ -149,6 +155,9 @@ class CatalogStore(Protocol):
 
 
 class SharingStore(Protocol):
+    """Storage of data-sharing requests and their numbered events; each write pairs the new
+    request state with its event (and log ``anchor``) atomically."""
+
     def create_request(
         self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
     ) -> None:
@@ -164,7 +173,9 @@ class SharingStore(Protocol):
         number; NotFoundError when there is no such request."""
         ...
 
-    def get_request(self, request_id: str) -> SharingRequest: ...
+    def get_request(self, request_id: str) -> SharingRequest:
+        """The request as last stored; NotFoundError when there is none."""
+        ...
 
     def request_ids(self) -> list[str]:
         """Every stored request id (reconciliation reads them all)."""
@@ -189,4 +200,9 @@ class SharingStore(Protocol):
 
 
 class DirectoryStore(DidOperationStore, CatalogStore, SharingStore, Protocol):
-    def close(self) -> None: ...
+    """The directory chain's storage: DID operations, catalog and sharing requests on one
+    backend, each proved by tests/storage/test_directory_contract.py."""
+
+    def close(self) -> None:
+        """Release the backend's connections; the store is not used after."""
+        ...

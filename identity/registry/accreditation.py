@@ -24,6 +24,11 @@ MAX_DEPTH = 1  # the root's accreditations are depth 0; their delegations depth 
 
 @dataclass(frozen=True, slots=True)
 class Accreditation:
+    """One accreditation of agency ``issuer_id`` for ``types`` over [``valid_from``,
+    ``valid_until``): by the root (depth 0) or delegated by an agency (depth 1, ``parent_id``
+    its root accreditation). Construction refuses no types (MalformedValueError), an empty
+    window (RangeError) and a depth beyond one (PermissionDeniedError)."""
+
     id: str
     issuer_id: str
     types: frozenset[str]
@@ -45,11 +50,15 @@ class Accreditation:
             raise PermissionDeniedError("delegation deeper than one level is not allowed")
 
     def active_at(self, moment: datetime) -> bool:
+        """In force at ``moment``: within [``valid_from``, ``valid_until``) and not revoked at or
+        before it. The parent's state is not consulted (:func:`accredited_for` is)."""
         if self.revoked_at is not None and moment >= self.revoked_at:
             return False
         return self.valid_from <= moment < self.valid_until
 
     def to_json(self) -> dict[str, Any]:
+        """The stored and API form: camelCase members, ISO 8601 datetimes, types sorted;
+        ``revoked`` is None while in force. :meth:`from_json` reads it back exactly."""
         return {
             "id": self.id,
             "issuer": self.issuer_id,
@@ -65,6 +74,8 @@ class Accreditation:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Accreditation:
+        """The accreditation :meth:`to_json` wrote, checked again on construction; a missing
+        member is a ``KeyError`` (stored data, not input)."""
         revoked = data.get("revoked")
         return cls(
             id=data["id"],
@@ -132,10 +143,15 @@ def delegate(
 
 @dataclass(frozen=True, slots=True)
 class TrustResult:
+    """The answer of :func:`accredited_for`: ``chain`` runs from the agency's own accreditation
+    up to the root's (empty when not accredited)."""
+
     accredited: bool
     chain: tuple[Accreditation, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        """The trust-check answer as served: ``accredited``, then who accredited each link and
+        the accreditation ids, agency first, root last."""
         return {
             "accredited": self.accredited,
             "accreditedBy": [a.accredited_by for a in self.chain],

@@ -52,9 +52,13 @@ class CatalogEntry:
 
     @property
     def fields(self) -> tuple[str, ...]:
+        """The names of the data fields the entry offers, in published order: what a data-sharing
+        request may ask for."""
         return tuple(str(f["name"]) for f in self.body["fields"])
 
     def may_request(self, agency_id: str) -> bool:
+        """Whether ``agency_id`` is among the entry's ``requesters`` (or they include ``"*"``,
+        any accredited agency); says nothing of conditions or consent."""
         requesters = self.body["requesters"]
         return ANY_AGENCY in requesters or agency_id in requesters
 
@@ -68,6 +72,8 @@ class CatalogEntry:
         }
 
     def to_record(self, log_index: int) -> CatalogRecord:
+        """The row the directory store keeps: the JCS of :meth:`record` (the bytes the log's
+        digest is over), the field names, and ``log_index`` of its anchor."""
         return CatalogRecord(
             self.id,
             self.version,
@@ -80,6 +86,8 @@ class CatalogEntry:
 
     @classmethod
     def from_record(cls, record: CatalogRecord) -> CatalogEntry:
+        """The entry a stored record holds; only the agency-written members go back into ``body``
+        (the version, publisher and date come from the record's own columns)."""
         stored = parse_json(record.entry)
         body = {k: v for k, v in stored.items() if k in _MEMBERS}
         return cls(

@@ -37,6 +37,8 @@ Json = dict[str, Any]
 
 
 def record_digest(record: Json) -> str:
+    """``"sha256:"`` + hex SHA-256 of the JCS of ``record``: the digest form a public log leaf
+    carries for a request or an act (the record itself stays off the log)."""
     return "sha256:" + hashlib.sha256(jcs(record)).hexdigest()
 
 
@@ -66,6 +68,8 @@ class Step:
         return fields
 
     def event(self, log_index: int) -> SharingEvent:
+        """The stored event of this step: numbered ``events - 1`` of the request after it (0 for
+        the request itself), with ``log_index`` of its leaf and the JCS of its record."""
         return SharingEvent(
             self.request.id,
             self.request.events - 1,

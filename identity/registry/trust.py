@@ -25,6 +25,11 @@ Json = dict[str, Any]
 
 
 class TrustRegistry:
+    """The trust policy (module docstring) over the registry and issuer stores, read at ``clock``
+    time; ``schema_base_url`` is the public base the ``credentialSchema`` ids are built on.
+    ``allow_unregistered_types`` lets types unknown to the registry be issued without policy
+    (otherwise they are refused)."""
+
     def __init__(
         self,
         store: RegistryStore,
@@ -62,6 +67,8 @@ class TrustRegistry:
         return cached
 
     def schema_url(self, name: str) -> str:
+        """The public URL of type ``name``'s JSON Schema, as put in ``credentialSchema.id``
+        (served by ``GET /credential-types/{name}/schema``)."""
         return f"{self.schema_base_url}/credential-types/{name}/schema"
 
     def registered_types(self, types: Sequence[str]) -> list[CredentialType]:
@@ -121,6 +128,9 @@ class TrustRegistry:
         return out
 
     def accredited(self, issuer_id: str, type_name: str, moment: datetime) -> TrustResult:
+        """:func:`~identity.registry.accreditation.accredited_for` over the store: whether
+        ``issuer_id`` held an accreditation for ``type_name`` at ``moment``, whole chain
+        active then."""
         return accredited_for(
             issuer_id, type_name, moment, self.store.accreditations_of, self.store.get_accreditation
         )

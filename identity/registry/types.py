@@ -76,6 +76,10 @@ class CredentialType:
 
     @classmethod
     def from_json(cls, data: Any, created: datetime | None = None) -> CredentialType:
+        """A type from its registration JSON (``type``, ``schema``, optional ``title``,
+        ``context``, ``validityDays``, ``suspendable``, status messages, disclosure policy and
+        display); every check of construction applies, each failure a
+        :class:`~identity.errors.MalformedValueError` naming the field."""
         if not isinstance(data, dict):
             raise MalformedValueError("a credential type must be a JSON object")
         return cls(
@@ -145,6 +149,8 @@ class CredentialType:
                 )
 
     def default_valid_until(self, valid_from: datetime) -> datetime | None:
+        """``valid_from`` plus ``validityDays`` days, or None when the type sets no validity
+        period (the credential then has no ``validUntil`` unless it brings one)."""
         return valid_from + timedelta(days=self.validity_days) if self.validity_days else None
 
 
