@@ -31,6 +31,9 @@ class DidOperation(BaseModel):
 
 
 class CatalogField(BaseModel):
+    """One data field a catalog entry offers: its ``name`` (what requests ask for), a
+    description, and whether it is personal data (default true)."""
+
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
     description: str | None = None
@@ -52,6 +55,10 @@ class CatalogEntryRequest(BaseModel):
 
 
 class SharingRequestBody(BaseModel):
+    """Ask the holder of catalog entry ``resource`` for data about citizen ``subject``, for a
+    stated ``purpose``; ``fields`` must be among the entry's (default all). The request then
+    awaits the citizen's consent."""
+
     model_config = ConfigDict(extra="forbid")
     resource: str = Field(description="a catalog entry id")
     subject: str = Field(description="the citizen's DID")
@@ -60,11 +67,17 @@ class SharingRequestBody(BaseModel):
 
 
 class ExemptionRequest(BaseModel):
+    """Operator only: let a request awaiting consent proceed without it, under the cited
+    ``legalBasis`` (and optional case ``reference``); an exempted request cannot be withdrawn."""
+
     model_config = ConfigDict(extra="forbid")
     legalBasis: str = Field(min_length=1, max_length=1000)
     reference: str | None = Field(default=None, max_length=200)
 
 
 class AccessRequest(BaseModel):
+    """Record an access to the data of an approved request: the ``fields`` read, among those
+    approved (default all of them)."""
+
     model_config = ConfigDict(extra="forbid")
     fields: list[str] | None = Field(default=None, description="default: the request's")

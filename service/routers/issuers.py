@@ -107,7 +107,8 @@ def get_issuer(issuer_id: str, svc: Svc) -> IssuerView:
 )
 async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
     """Operator only: a further API key for an agency (rotation, or narrower scopes:
-    body ``{"scopes": ["issue" | "revoke" | "read", ...]}``, all three by default)."""
+    body ``{"scopes": ["issue" | "revoke" | "read" | "accredit" | "share", ...]}``, all five
+    by default)."""
     require_admin(request, svc)
     scopes = SCOPES
     if int(request.headers.get("content-length") or 0) > 0:
