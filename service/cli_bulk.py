@@ -82,6 +82,9 @@ class Tally:
     interrupted: bool = False
 
     def as_json(self, total: int, seconds: float) -> dict[str, Any]:
+        """The run summary printed at the end: counts of ``total`` rows (``notRun``: never
+        reached, e.g. after Ctrl-C), elapsed ``seconds`` and rows done per second (None for no
+        time)."""
         return {
             "rows": total,
             "done": self.done,
@@ -98,6 +101,7 @@ class RateColumn(ProgressColumn):
     """Rows per second, over rich's sliding window."""
 
     def render(self, task: Task) -> Text:
+        """The task's current speed as whole rows per second, e.g. ``1,234/s``."""
         return Text(f"{task.speed or 0:,.0f}/s", style="progress.data.speed")
 
 
@@ -263,6 +267,8 @@ async def run_rows(rows: list[Row], send: Send, concurrency: int, what: str) -> 
 
 
 def problem_of(response: Any) -> tuple[str, dict[str, Any]]:
+    """One line and the fields a failed row reports for an HTTP ``response``: the problem+json
+    detail (or ``HTTP <status>`` when the body is not one), its status and type."""
     try:
         body = response.json()
     except ValueError:

@@ -129,6 +129,8 @@ def quiet_development_warnings() -> None:
 
 
 def echo_json(value: Any) -> None:
+    """Print ``value`` to stdout as JSON indented by two, non-ASCII characters as they are: how
+    commands that answer with a document print it."""
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 

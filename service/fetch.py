@@ -46,6 +46,9 @@ class HttpsFetcher:
         self._tls.minimum_version = ssl.TLSVersion.TLSv1_2
 
     def __call__(self, url: str) -> bytes:
+        """The body of a 200 answer to a GET of ``url``, at most ``max_bytes``, within
+        ``timeout_s`` in all; errors as the module docstring says (a non-HTTPS URL, unless
+        ``allow_http``, is the ``error`` class). Call off the event loop only."""
         require_network()  # never block the event loop: see service/offline.py
         if not url.startswith("https://") and not (self.allow_http and url.startswith("http://")):
             raise self.error(f"{self.what}s are fetched over HTTPS only", url=url)

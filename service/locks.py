@@ -14,6 +14,9 @@ from contextlib import asynccontextmanager
 
 
 class KeyedLocks:
+    """An asyncio lock per key, made on first use and dropped when no task holds or awaits it;
+    one event loop only (a worker's requests, not other processes)."""
+
     def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}

@@ -47,6 +47,9 @@ STATUS: dict[type[e.IdentityError], int] = {
 
 
 def status_for(exc: e.IdentityError) -> int:
+    """The HTTP status of ``exc``: that of its nearest ancestor in :data:`STATUS` (a failed
+    credential verification is 400 when the ``wellFormed`` check failed, else 422); 500 only
+    for an error outside the tree."""
     if isinstance(exc, CredentialNotVerified):
         return 400 if any(c.name == "wellFormed" for c in exc.failed) else 422
     for cls in type(exc).__mro__:
@@ -56,6 +59,9 @@ def status_for(exc: e.IdentityError) -> int:
 
 
 def problem(status: int, type_uri: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem+json response. ``extra`` members become extension members, except the
+    reserved ones (§3.1), which cannot be overridden; ``instance`` is the request id; 429 and
+    503 carry ``Retry-After`` (``retry_after`` of ``extra``, default 1 second)."""
     retry_after = extra.pop("retry_after", 1)
     body: dict[str, Any] = {k: v for k, v in extra.items() if k not in RESERVED}
     body.update(type=type_uri, title=title, status=status, detail=detail)
@@ -95,6 +101,9 @@ def problem_details(exc: CredentialNotVerified) -> list[dict[str, Any]]:
 
 
 def problem_for(exc: e.IdentityError, **extra: Any) -> JSONResponse:
+    """The problem+json response for a domain error: its status from :func:`status_for`, its
+    type, title and detail, its ``data`` and ``extra`` as members (``problemDetails`` added
+    for a failed credential), and a 401's ``WWW-Authenticate`` challenge."""
     fields = {**exc.data, **extra}
     if isinstance(exc, CredentialNotVerified) and "problemDetails" not in fields:
         fields["problemDetails"] = problem_details(exc)

@@ -13,11 +13,18 @@ from identity.errors import IdentityError
 
 
 class RateLimitedError(IdentityError):
+    """An anonymous client over its verification rate (429); ``retry_after`` is the whole seconds
+    until a token is back. Lives in service/: the core has no rate limit."""
+
     type_uri = "https://identity-service.example/problems/rate-limited"
     title = "Too many requests"
 
 
 class RateLimiter:
+    """Token buckets of ``burst`` tokens (default ten seconds' worth, at least one), refilled at
+    ``per_minute`` / 60 per second of monotonic time, keyed by client. Past ``max_clients``
+    buckets all are forgotten at once, so memory stays bounded under a flood of addresses."""
+
     def __init__(
         self, per_minute: int, burst: int | None = None, max_clients: int = 100_000
     ) -> None:

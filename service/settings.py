@@ -63,6 +63,10 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
+    """The service's settings, read from ``IDENTITY_*`` environment variables (unknown ones
+    ignored) and checked at start: every problem is reported at once as a
+    :class:`SettingsError`, never with a secret's value."""
+
     model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore")
 
     env: Literal["development", "production"] = "development"
@@ -248,6 +252,8 @@ class Settings(BaseSettings):
 
     @property
     def resolved_storage_url(self) -> str:
+        """``storage_url``, or the default SQLite file in ``data_dir`` when it is empty: the URL
+        the store is actually opened with."""
         return self.storage_url or f"sqlite:///{self.data_dir / 'identity.sqlite3'}"
 
     def master_secret_bytes(self) -> bytes:

@@ -62,6 +62,11 @@ SigningKey = Callable[[IssuerRecord], tuple[Ed25519PrivateKey, str]]
 
 
 class StatusLists:
+    """This service's Bitstring Status Lists (module docstring): index assignment, the signed
+    list credentials served at ``<public_url>/status-lists/``, and the status check of
+    credentials against lists of this service or others (whose ``fetch`` answers are cached
+    for ``REMOTE_TTL_S`` seconds)."""
+
     def __init__(
         self,
         store: Store,
@@ -100,6 +105,8 @@ class StatusLists:
         self._lock = threading.Lock()
 
     def url(self, group: str, purpose: str) -> str:
+        """The public URL of ``group``'s list for ``purpose``: the ``statusListCredential`` of
+        its entries and what ``GET /status-lists/{group}/{purpose}`` serves."""
         return f"{self.prefix}{group}/{purpose}"
 
     def messages_for(self, credential_type: str) -> StatusMessages | None:
@@ -284,6 +291,10 @@ class StatusLists:
         return {p: self._load_local(self.url(group, p)).bits.get(index) for p in self.purposes}
 
     def check(self, credential: dict[str, Any], issuer: str) -> dict[str, Any] | None:
+        """Bitstring Status List §3.2 over every status entry of ``credential``
+        (:func:`~identity.credentials.status.check_status`), lists loaded here or fetched: the
+        ``status`` result, None without an entry; CredentialStatusError when revoked or
+        suspended."""
         return check_status(credential, issuer, self.load)
 
 

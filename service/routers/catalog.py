@@ -69,17 +69,23 @@ def browse(
 
 @router.get("/catalog/{entry_id}")
 def latest(entry_id: str, svc: Svc) -> dict[str, Any]:
+    """Public: the latest version of a catalog entry, with the index of its log leaf (404 for an
+    unknown id)."""
     record = versions_of(svc, entry_id)[-1]
     return view(CatalogEntry.from_record(record), record.log_index)
 
 
 @router.get("/catalog/{entry_id}/versions")
 def history(entry_id: str, svc: Svc) -> list[dict[str, Any]]:
+    """Public: every version of a catalog entry, oldest first, each with the index of its log
+    leaf. Earlier versions stay readable after a new one is published."""
     return [view(CatalogEntry.from_record(r), r.log_index) for r in versions_of(svc, entry_id)]
 
 
 @router.get("/catalog/{entry_id}/versions/{version}")
 def one_version(entry_id: str, version: int, svc: Svc) -> dict[str, Any]:
+    """Public: version ``version`` (1, 2, …) of a catalog entry, as published; 404 for a version
+    it never had."""
     versions = versions_of(svc, entry_id)
     if not 1 <= version <= len(versions):
         raise NotFoundError("no such version of this catalog entry", id=entry_id)
@@ -96,6 +102,8 @@ def _agency_exists(svc: Services, issuer_id: str) -> bool:
 
 
 def versions_of(svc: Services, entry_id: str) -> list[Any]:
+    """Every stored version of ``entry_id``, oldest first; NotFoundError when the catalog has no
+    such entry."""
     versions = svc.directory.catalog_versions(entry_id)
     if not versions:
         raise NotFoundError("no such catalog entry", id=entry_id[:100])

@@ -36,6 +36,8 @@ router = APIRouter(tags=["citizens"])
 
 
 def domain_of(svc: Services) -> str:
+    """This service's domain as a login proof must name it: the host (and port) of the public
+    URL, never taken from the request."""
     return urlsplit(svc.settings.public_url).netloc
 
 

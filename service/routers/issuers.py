@@ -31,6 +31,8 @@ events = logging.getLogger("identity.events")
 
 
 def view(issuer: IssuerRecord, did_web: str | None = None) -> IssuerView:
+    """The public view of an agency (never its sealed key); ``did_web`` is its did:web when the
+    public URL has one."""
     return IssuerView(
         id=issuer.id,
         name=issuer.name,
@@ -98,6 +100,7 @@ def list_issuers(svc: Svc) -> list[IssuerView]:
 
 @router.get("/issuers/{issuer_id}", response_model=IssuerView)
 def get_issuer(issuer_id: str, svc: Svc) -> IssuerView:
+    """Public: one agency and its DIDs; 404 for an unknown id."""
     issuer = svc.store.get_issuer(issuer_id)
     return view(issuer, agency_did_web(svc.settings, issuer.id))
 

@@ -39,17 +39,23 @@ def _index(value: str, name: str) -> int:
 
 
 def log_router(get_log: Callable[..., LogReader]) -> APIRouter:
+    """The ``/log`` router over the :class:`LogReader` that ``get_log`` gives each request (a
+    dependency, so the tests and each shard can bring their own)."""
     router = APIRouter(prefix="/log", tags=["log"])
     Log = Annotated[LogReader, Depends(get_log)]
 
     @router.get("/checkpoint")
     def checkpoint(log: Log) -> Response:
+        """Public: the latest signed checkpoint, as a C2SP signed note (origin, tree size, base64
+        root hash, then signatures). Short-lived cache."""
         note = log.checkpoint().note
         headers = {"Cache-Control": SHORT_LIVED}
         return Response(note, media_type="text/plain; charset=utf-8", headers=headers)
 
     @router.get("/entries/{index}")
     def entry(index: str, log: Log) -> dict[str, Any]:
+        """Public: the integrated entry at ``index``, base64, with its leaf hash (hex, RFC 9162
+        §2.1.1); 404 beyond the latest checkpoint."""
         number = _index(index, "index")
         data = log.entry(number)
         proof = log.inclusion_proof(number)
@@ -66,6 +72,9 @@ def log_router(get_log: Callable[..., LogReader]) -> APIRouter:
         index: str | None = None,
         tree_size: str | None = None,
     ) -> dict[str, Any]:
+        """Public: an RFC 9162 §2.1.3 inclusion proof for one leaf, named by ``leaf_hash`` (hex)
+        or ``index`` (exactly one), in the tree of ``tree_size`` leaves (default: the latest
+        checkpoint's), with that tree's root; all hashes hex."""
         size = _uint(tree_size, "tree_size")
         if (leaf_hash is None) == (index is None):
             raise MalformedValueError("give exactly one of leaf_hash and index")
@@ -84,6 +93,9 @@ def log_router(get_log: Callable[..., LogReader]) -> APIRouter:
 
     @router.get("/proofs/consistency")
     def consistency(log: Log, first: str, second: str | None = None) -> dict[str, Any]:
+        """Public: an RFC 9162 §2.1.4 consistency proof from the tree of ``first`` leaves to that
+        of ``second`` (default: the latest checkpoint's size), with both roots; hashes hex.
+        ``first`` must be at least 1 and at most ``second``."""
         size1, size2 = _index(first, "first"), _uint(second, "second")
         if size2 is not None and size1 > size2:
             raise RangeError("first must not exceed second", first=size1, second=size2)
@@ -99,6 +111,9 @@ def log_router(get_log: Callable[..., LogReader]) -> APIRouter:
 
     @router.get("/tile/{path:path}")
     def tile(path: str, log: Log) -> Response:
+        """Public: a C2SP tlog-tiles hash tile, partial tile or entry bundle
+        (``tile/<L>/<N>[.p/<W>]``, ``tile/entries/…``) of the latest checkpoint's tree. Full
+        tiles never change and are cached for a year; partial ones briefly."""
         data = log.tile("tile/" + path)
         headers = {"Cache-Control": IMMUTABLE if data.immutable else SHORT_LIVED}
         return Response(data.data, media_type="application/octet-stream", headers=headers)

@@ -54,6 +54,7 @@ async def register_type(request: Request, svc: Svc) -> JSONResponse:
 
 @router.get("/credential-types")
 def list_types(svc: Svc) -> list[dict[str, object]]:
+    """Public: every registered credential type, as registered (JSON Schema included)."""
     return [t.to_json() for t in svc.store.list_types()]
 
 
@@ -66,6 +67,7 @@ def _type(name: str, svc: Svc) -> CredentialType:
 
 @router.get("/credential-types/{name}")
 def get_type(name: str, svc: Svc) -> dict[str, object]:
+    """Public: one registered credential type, as registered; 404 for an unknown name."""
     return _type(name, svc).to_json()
 
 
@@ -149,6 +151,8 @@ def list_accreditations(issuer: str, svc: Svc) -> list[dict[str, object]]:
 
 @router.get("/accreditations/{accreditation_id}")
 def get_accreditation(accreditation_id: str, svc: Svc) -> dict[str, object]:
+    """Public: one accreditation, with its window, who granted it, its parent for a delegation,
+    and ``revoked`` (null while not revoked); 404 for an unknown id."""
     return svc.store.get_accreditation(accreditation_id).to_json()
 
 
