@@ -81,7 +81,7 @@ class InputError(IdentityError):
 class ParsingError(InputError):
     """The body or token is not a JSON document of the expected kind: not JSON, not I-JSON (RFC
     7493: a duplicate member, a non-finite number, an integer beyond ±(2**53-1)), nested too
-    deep, or missing what makes it a credential at all (VC DM 2.0 §7.1 PARSING_ERROR).
+    deep, or missing what makes it a credential at all (VC DM PARSING_ERROR).
     ``field`` names the member when there is one."""
 
     type_uri = VC_DM + "PARSING_ERROR"
@@ -89,7 +89,7 @@ class ParsingError(InputError):
 
 
 class MalformedValueError(InputError):
-    """A value of the wrong type or shape for its field (VC DM 2.0 §7.1 MALFORMED_VALUE_ERROR);
+    """A value of the wrong type or shape for its field (VC DM MALFORMED_VALUE_ERROR);
     ``field`` names it when known. The JSON parsed; its content did not."""
 
     type_uri = VC_DM + "MALFORMED_VALUE_ERROR"
@@ -98,7 +98,7 @@ class MalformedValueError(InputError):
 
 class RangeError(InputError):
     """A value of the right type outside its allowed range: a negative size, an index beyond a
-    list, a limit exceeded (VC DM 2.0 §7.1 RANGE_ERROR)."""
+    list, a limit exceeded (VC DM RANGE_ERROR)."""
 
     type_uri = VC_DM + "RANGE_ERROR"
     title = "Value out of range"
@@ -115,7 +115,7 @@ class InvalidDidError(InputError):
 
 class DataLossError(InputError):
     """JSON-LD expansion would silently drop a term or IRI the document uses (an undefined term,
-    a relative IRI), so what is signed would not be what is shown (VC-DI 1.0 §4.2
+    a relative IRI), so what is signed would not be what is shown (VC-DI
     DATA_LOSS_DETECTION_ERROR); ``iri`` names a dropped IRI."""
 
     type_uri = VC_DI + "DATA_LOSS_DETECTION_ERROR"
@@ -168,7 +168,7 @@ class VerificationError(IdentityError):
 
 class ProofVerificationError(VerificationError):
     """A Data Integrity proof whose signature, hash or proof options do not verify against the
-    document (VC-DI 1.0 §2.3 PROOF_VERIFICATION_ERROR)."""
+    document (VC-DI PROOF_VERIFICATION_ERROR)."""
 
     type_uri = VC_DI + "PROOF_VERIFICATION_ERROR"
     title = "Proof verification failed"
@@ -176,7 +176,7 @@ class ProofVerificationError(VerificationError):
 
 class MalformedProofError(VerificationError):
     """A proof missing a required member or with one of the wrong type, before any cryptography
-    (VC-DI 1.0 §2.3 MALFORMED_PROOF_ERROR)."""
+    (VC-DI MALFORMED_PROOF_ERROR)."""
 
     type_uri = VC_DI + "MALFORMED_PROOF_ERROR"
     title = "Malformed proof"
@@ -184,8 +184,8 @@ class MalformedProofError(VerificationError):
 
 class ProofGenerationError(IdentityError):
     """Signing failed because the unsecured document or the proof options cannot be secured (e.g.
-    JSON-LD data loss, a bad ``created``): the issuer's input is wrong, not the key (VC-DI 1.0
-    §2.3 PROOF_GENERATION_ERROR). Carries the data of the error it wraps."""
+    JSON-LD data loss, a bad ``created``): the issuer's input is wrong, not the key (VC-DI
+    PROOF_GENERATION_ERROR). Carries the data of the error it wraps."""
 
     type_uri = VC_DI + "PROOF_GENERATION_ERROR"
     title = "Proof generation failed"
@@ -194,7 +194,7 @@ class ProofGenerationError(IdentityError):
 class InvalidVerificationMethodError(VerificationError):
     """The ``verificationMethod`` cannot be used for this proof: not found in the controller's
     DID document, not authorized for the proof purpose, a deactivated DID, or a key of the
-    wrong type (CID 1.0 §3.3 INVALID_VERIFICATION_METHOD)."""
+    wrong type (CID INVALID_VERIFICATION_METHOD)."""
 
     type_uri = VC_DI + "INVALID_VERIFICATION_METHOD"
     title = "Invalid verification method"
@@ -211,7 +211,7 @@ class ValidityPeriodError(VerificationError):
 
 class InvalidChallengeError(VerificationError):
     """A presentation proof's ``challenge`` (or a JWT ``nonce``) other than the one expected, or
-    a challenge unknown or already used (VC-DI 1.0 §2.3 INVALID_CHALLENGE_ERROR)."""
+    a challenge unknown or already used (VC-DI INVALID_CHALLENGE_ERROR)."""
 
     type_uri = VC_DI + "INVALID_CHALLENGE_ERROR"
     title = "Invalid challenge"
@@ -219,7 +219,7 @@ class InvalidChallengeError(VerificationError):
 
 class InvalidDomainError(VerificationError):
     """A presentation proof's ``domain`` (or a JWT ``aud``) that does not name the expected
-    verifier (VC-DI 1.0 §2.3 INVALID_DOMAIN_ERROR)."""
+    verifier (VC-DI INVALID_DOMAIN_ERROR)."""
 
     type_uri = VC_DI + "INVALID_DOMAIN_ERROR"
     title = "Invalid domain"
@@ -227,8 +227,8 @@ class InvalidDomainError(VerificationError):
 
 class StatusRetrievalError(VerificationError):
     """The status list credential a ``credentialStatus`` points to could not be obtained or used
-    (``url``): unknown here, unreachable, or not a status list (Bitstring Status List v1.0
-    §3.2 STATUS_RETRIEVAL_ERROR)."""
+    (``url``): unknown here, unreachable, or not a status list (Bitstring Status List
+    STATUS_RETRIEVAL_ERROR)."""
 
     type_uri = STATUS + "STATUS_RETRIEVAL_ERROR"
     title = "Status list could not be retrieved"
@@ -236,7 +236,7 @@ class StatusRetrievalError(VerificationError):
 
 class StatusVerificationError(VerificationError):
     """The status list was obtained but does not verify or cannot be decoded: bad proof, wrong
-    purpose, not GZIP/ZLIB data, too large when inflated (Bitstring Status List v1.0 §3.2
+    purpose, not GZIP/ZLIB data, too large when inflated (Bitstring Status List
     STATUS_VERIFICATION_ERROR)."""
 
     type_uri = STATUS + "STATUS_VERIFICATION_ERROR"
@@ -245,7 +245,7 @@ class StatusVerificationError(VerificationError):
 
 class StatusListLengthError(VerificationError):
     """A status index outside the list, or a list shorter than the 131,072-entry minimum that
-    protects holders' privacy (Bitstring Status List v1.0 §3.2 STATUS_LIST_LENGTH_ERROR);
+    protects holders' privacy (Bitstring Status List STATUS_LIST_LENGTH_ERROR);
     ``index`` when an index is at fault."""
 
     type_uri = STATUS + "STATUS_LIST_LENGTH_ERROR"
