@@ -165,8 +165,8 @@ class WebDidResolver:
         self._lock = threading.Lock()
 
     def resolve(self, did: str) -> Resolution:
-        """The did:web document (the did:web Read operation): served from ``local`` when the DID is on
-        this service's own ``domain`` (NotFoundError if none is hosted), else fetched
+        """The did:web document (the method's Read operation): served from ``local`` when the
+        DID is on this service's own ``domain`` (NotFoundError if none is hosted), else fetched
         (``fetch``) and cached for ``cache_seconds``; a document that is not one for this DID
         is :class:`InvalidDidDocumentError`; a failed fetch raises what ``fetch`` raises
         (service/fetch.py: NotFoundError, UnavailableError, DidResolutionError)."""
