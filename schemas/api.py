@@ -67,15 +67,16 @@ class VerifyResponse(BaseModel):
 
 
 class VerifyPresentationRequest(BaseModel):
-    """VC-API presentation verify request: the presentation and ``options`` (``challenge`` and
-    ``domain`` its holder proof must carry)."""
+    """VC-API presentation verify request: the presentation and ``options``: ``challenge``
+    (required) and ``domain`` (optional), which its holder proof must carry."""
 
     verifiablePresentation: dict[str, Any]
     options: dict[str, Any] = Field(default_factory=dict)
 
 
 class StatusChange(BaseModel):
-    """One status change: ``status`` as ``revoked``, ``suspended`` or ``active``; or a boolean
+    """One status change: ``status`` as ``revoked``, ``suspended`` or ``active`` (also
+    ``unsuspended``); or a boolean
     with ``statusPurpose`` revocation or suspension; or a named state (or its ``0x`` value)
     with ``statusPurpose`` message. Revocation cannot be undone."""
 

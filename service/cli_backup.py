@@ -38,8 +38,8 @@ REDIS_FILE = "redis.jsonl"
 
 
 def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of the file at ``path``, read in 1 MiB chunks (backups are too large to read
-    whole); what the backup manifest records per file."""
+    """Hex SHA-256 of the file at ``path``, read 1 MiB at a time (never whole into memory):
+    what the backup manifest records per file and checks on restore."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
