@@ -34,7 +34,7 @@ class FixedClock:
         return self.at
 
     def advance(self, delta: timedelta) -> None:
-        """Move ``at`` by ``delta`` (may be negative, to test clock skew)."""
+        """Move ``at`` by ``delta`` (a negative ``delta`` moves it back)."""
         self.at = self.at + delta
 
 

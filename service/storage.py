@@ -80,9 +80,9 @@ def _open_redis(settings: Settings, url: str) -> RedisStore:
 
 def open_store(settings: Settings) -> Store:
     """The store ``settings`` name: SQLite (``sqlite:///``), Redis or Redis Cluster (checked to
-    answer), or ``memory://`` for tests. A Redis namespace that holds nothing is refused in
-    production unless ``redis_initialize``; every refusal is a :class:`SettingsError` whose
-    message hides the URL's credentials."""
+    answer), or ``memory://`` (nothing kept across restarts). A Redis namespace that holds
+    nothing is refused in production unless ``redis_initialize``; every refusal is a
+    :class:`SettingsError` whose message hides the URL's credentials."""
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
         path = sqlite_path(url, data_dir=settings.data_dir)

@@ -283,7 +283,7 @@ def update_operation(key: Ed25519PrivateKey, method: str, state: DidState, body:
 def deactivate_operation(key: Ed25519PrivateKey, method: str, state: DidState) -> Json:
     """A signed deactivate of ``state``, by verification method ``method`` (a
     capabilityInvocation key of the current document); after it the DID takes no more
-    operations and its keys verify no new proofs."""
+    operations and its keys verify no proof made after it."""
     operation = {"type": "deactivate", "did": state.did, "previous": state.last_digest}
     return sign_operation(operation, key, method)
 
