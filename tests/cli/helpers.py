@@ -51,8 +51,8 @@ class Identity:
         assert "Traceback" not in result.stderr, result.stderr
         return result
 
-    def ok(self, *args: str) -> str:
-        result = self(*args)
+    def ok(self, *args: str, timeout: float = 120) -> str:
+        result = self(*args, timeout=timeout)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
