@@ -316,6 +316,7 @@ class Oid4vpVerifier:
                 "vct": claims.get("vct"),
                 "claims": {k: claims[k] for k in _top_level(verified["disclosed"]) if k in claims},
                 "disclosed": verified["disclosed"],
+                "results": verified["results"],  # each check, as POST /credentials/sd-jwt/verify
             },
         )
 
