@@ -48,7 +48,7 @@ def test_a_wallet_presents_exactly_the_requested_claims(
     folder = tmp_path / "wallet"
     wallet_with_permit(live, folder)
     key = verifier(live)
-    uri = ask(browser, live, key, ["dateOfBirth", "residenceAddress"])
+    uri = ask(browser, live, key, ["fullName", "dateOfBirth", "residenceAddress"])
     page = browser.page
     # Cross-device: the code on screen is the same request as the same-device link.
     assert read_qr_on_screen(browser, live, page.locator("#vp-qr").screenshot()) == uri
@@ -67,9 +67,13 @@ def test_a_wallet_presents_exactly_the_requested_claims(
     shown = page.eval_on_selector_all(
         "#claims dt[data-claim]", "d => d.map((x) => x.dataset.claim)"
     )
-    assert shown == ["dateOfBirth", "residenceAddress"]  # exactly what was asked
+    assert shown == ["dateOfBirth", "fullName", "residenceAddress"]  # exactly what was asked
     claims = page.inner_text("#claims")
-    assert "1990-02-03" in claims and "1 Hengshan Rd, Xuhui" in claims
+    assert "1990-02-03" in claims and "1 Hengshan Rd, Xuhui" in claims and "李雷" in claims
+    tags = page.eval_on_selector_all(
+        "#claims dd[data-claim]", "d => d.map((x) => [x.dataset.claim, !!x.querySelector('.tag')])"
+    )
+    assert tags == [["dateOfBirth", True], ["fullName", False], ["residenceAddress", True]]
     assert "SH2026001" not in claims and "Date of birth" in claims  # display names
     assert page.locator("#vp-qr").is_hidden()  # the code is spent
     assert key not in page.content() and all(key not in u for u in browser.requests)
