@@ -49,6 +49,8 @@ def test_an_offer_shown_as_a_qr_code_is_redeemed_by_the_reference_wallet(
         " return i.complete && i.naturalWidth > 0; }"
     )
     assert page.inner_text("#progress").startswith("Waiting for the citizen's wallet")
+    facts = page.inner_text("#offer-facts")
+    assert "Residence permit" in facts and "dc+sd-jwt" in facts and "null" not in facts
     uri = page.text_content("#offer-uri") or ""
     assert uri.startswith("openid-credential-offer://?credential_offer_uri=")
     assert page.get_attribute("#same-device", "href") == uri

@@ -75,7 +75,7 @@ def test_a_wallet_presents_exactly_the_requested_claims(
     )
     assert tags == [["dateOfBirth", True], ["fullName", False], ["residenceAddress", True]]
     assert "SH2026001" not in claims and "Date of birth" in claims  # display names
-    assert page.locator("#vp-qr").is_hidden()  # the code is spent
+    assert page.locator("#vp-qr-box").is_hidden()  # the code is spent
     assert key not in page.content() and all(key not in u for u in browser.requests)
     assert page.input_value("#vp-key") == ""
 
@@ -123,4 +123,4 @@ def test_an_expired_request_shows_a_failed_verdict(
     page = browser.page
     page.wait_for_function(VERDICT)
     assert page.inner_text("#verdict").startswith("Not valid: the request expired")
-    assert page.locator("#vp-qr").is_hidden()
+    assert page.locator("#vp-qr-box").is_hidden()

@@ -141,11 +141,13 @@ function showOffer(answer, body) {
   $("same-device").href = answer.offerUri;
   $("offer-uri").textContent = answer.offerUri;
   const type = types.find((x) => x.type === body.type);
-  $("offer-facts").replaceChildren(
+  const facts = [
     el("dt", {}, t("claims_type")), el("dd", {}, type ? label(type.display, body.type) : body.type),
     el("dt", {}, t("counter_formats")), el("dd", {}, body.formats.join(", ")),
     el("dt", {}, t("counter_expires")), el("dd", {}, formatTime(answer.expiresAt)),
-    body.subject ? [el("dt", {}, t("counter_subject")), el("dd", {}, el("code", {}, body.subject))] : null);
+  ];
+  if (body.subject) facts.push(el("dt", {}, t("counter_subject")), el("dd", {}, el("code", {}, body.subject)));
+  $("offer-facts").replaceChildren(...facts);
   if (answer.txCode) {
     $("pin").textContent = answer.txCode;
     $("pin-box").hidden = false;

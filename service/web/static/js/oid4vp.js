@@ -100,7 +100,7 @@ async function ask(event) {
   qrUrl = URL.createObjectURL(await qr.blob());
   asked = { id: request.id, type, format, names };
   $("vp-qr").src = qrUrl;
-  $("vp-qr").hidden = false;
+  $("vp-qr-box").hidden = false;
   $("vp-same-device").href = request.authorizationRequest;
   const typeName = label((types.find((x) => x.type === type) || {}).display, type);
   $("vp-facts").replaceChildren(
@@ -130,7 +130,7 @@ async function poll() {
   if (body.status === "answered") { stopPolling(); return showResult(body); }
   if (body.status === "expired") {
     stopPolling();
-    $("vp-qr").hidden = true;
+    $("vp-qr-box").hidden = true;
     $("checks").replaceChildren(checkItem("vpRequest", "failed", [[t("check_vpRequest_expired")]]));
     return verdict("bad", t("vp_expired"));
   }
@@ -144,7 +144,7 @@ function stopPolling() { if (timer) clearTimeout(timer); timer = null; }
 // The answer, shown as the page shows any verification: the verdict in #verdict, every
 // check in #checks, exactly what was disclosed in #claims.
 async function showResult(body) {
-  $("vp-qr").hidden = true; // answered: the code is spent
+  $("vp-qr-box").hidden = true; // answered: the code is spent
   if (!body.verified) {
     $("claims").replaceChildren();
     const reason = [body.error, body.error_description].filter(Boolean).join(": ");
