@@ -128,3 +128,23 @@ def test_a_refused_key_or_offer_is_said_plainly(browser: Browser, live: Live) ->
         ".startsWith('The offer was refused')"
     )
     assert page.locator("#shown-offer").is_hidden()
+
+
+def test_wrong_pins_lock_the_offer_on_screen(browser: Browser, live: Live) -> None:
+    agency = flows.agency(live)
+    sign_in(browser, live, agency["apiKey"])
+    page = browser.page
+    fill_permit(browser)
+    page.click("#create-offer")
+    page.wait_for_selector("#shown-offer:not([hidden])")
+    offer_id = (page.get_attribute("#offer-qr", "src") or "").split("/")[3]
+    offer = live.http.get(f"/oid4vci/offers/{offer_id}").json()
+    code = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+    form = {"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            "pre-authorized_code": code["pre-authorized_code"], "tx_code": "wrong"}  # fmt: skip
+    for _ in range(5):
+        assert live.http.post("/oid4vci/token", data=form).status_code == 400
+    wait_progress(browser, "locked")
+    assert page.inner_text("#progress").startswith("Locked: too many wrong PINs")
+    assert page.get_attribute("#progress", "class") == "verdict bad"
+    assert page.locator("#qr-box").is_hidden() and page.locator("#pin-box").is_hidden()
