@@ -17,10 +17,13 @@ from tests.web.wallets import PERMIT, read_qr_on_screen, verifier, wallet_with_p
 
 SD_JWT_CHECKS = ["wellFormed", "signature", "disclosures", "validity", "keyBinding", "status",
                  "issuerTrust", "anchor"]  # fmt: skip
+CLAIM_NAMES = "d => d.map((x) => x.dataset.claim)"
 VERDICT = "() => !/^(Waiting|The wallet opened|Creating)/.test(document.getElementById('verdict').textContent)"  # noqa: E501
 
 
-def ask(browser: Browser, live: Live, key: str, claims: list[str]) -> str:
+def ask(
+    browser: Browser, live: Live, key: str, claims: list[str], *, come_back: bool = False
+) -> str:
     """Ask for ``claims`` of a residence permit; the openid4vp:// URI the page shows."""
     page = browser.page
     page.goto(live.url + "/verify")
@@ -30,6 +33,8 @@ def ask(browser: Browser, live: Live, key: str, claims: list[str]) -> str:
     page.select_option("#vp-type", PERMIT)
     for name in claims:
         page.check(f"#vp-claim-{name}")
+    if come_back:
+        page.check("#vp-return")
     page.click("#vp-ask")
     page.wait_for_selector("#vp-request:not([hidden])")
     page.wait_for_function(
@@ -124,3 +129,26 @@ def test_an_expired_request_shows_a_failed_verdict(
     page.wait_for_function(VERDICT)
     assert page.inner_text("#verdict").startswith("Not valid: the request expired")
     assert page.locator("#vp-qr-box").is_hidden()
+
+
+def test_same_device_the_wallet_sends_the_citizen_back_with_the_response_code(
+    browser: Browser, live: Live, tmp_path: Path
+) -> None:
+    folder = tmp_path / "wallet"
+    wallet_with_permit(live, folder)
+    key = verifier(live)
+    uri = ask(browser, live, key, ["dateOfBirth"], come_back=True)
+    page = browser.page
+    back = answer(uri, folder, live.http)["redirect_uri"]  # the wallet's redirect (§8.2)
+    assert back.startswith(live.url + "/verify#response_code=")
+    page.wait_for_function(
+        "() => document.getElementById('verdict').textContent.startsWith('The wallet answered')"
+    )
+    page.goto(live.url + "/log")  # the citizen was in the wallet app meanwhile
+    page.goto(back)  # which sends the browser back to the page (a fresh load)
+    page.wait_for_selector("#verdict.ok")
+    assert page.inner_text("#verdict") == "Valid: every check passed."
+    shown = page.eval_on_selector_all("#claims dt[data-claim]", CLAIM_NAMES)
+    assert shown == ["dateOfBirth"]
+    assert "response_code" not in page.url  # taken out of the address at once
+    assert key not in page.content()

@@ -8,6 +8,7 @@ import { $, api, el, formatTime, problemText, setVerdict, t } from "./common.js"
 import { PRESENTATION_CHECKS, SD_JWT_CHECKS, checkItem, renderChecks, showClaims, showDisclosed } from "./verify.js";
 
 const KEY = "identity-verify-verifier-key";
+const PENDING = "identity-verify-oid4vp-request"; // a same-device request, for the return
 const POLL_MS = 1500;
 const QUERY_ID = "credential"; // the one Credential Query this page asks
 let types = [];
@@ -86,7 +87,12 @@ async function ask(event) {
   verdict("", t("vp_creating"));
   let query;
   try { query = await dcqlQuery(type, format, names); } catch (error) { return verdict("bad", t("verdict_error", { detail: error.message })); }
-  const answer = await api("/oid4vp/requests", { method: "POST", body: { dcql_query: query }, token: verifierKey() });
+  const body = { dcql_query: query };
+  // Same device (OpenID4VP §8.2): the wallet sends the citizen back here with a
+  // response_code in the fragment, without which the result is not released.
+  const comeBack = $("vp-return").checked;
+  if (comeBack) body.redirectUri = `${window.location.origin}${window.location.pathname}`;
+  const answer = await api("/oid4vp/requests", { method: "POST", body, token: verifierKey() });
   if (answer.status === 401) {
     forgetKey();
     return verdict("bad", t("vp_key_refused", { detail: problemText(answer.body) }));
@@ -99,6 +105,7 @@ async function ask(event) {
   if (qrUrl) URL.revokeObjectURL(qrUrl);
   qrUrl = URL.createObjectURL(await qr.blob());
   asked = { id: request.id, type, format, names };
+  if (comeBack) sessionStorage.setItem(PENDING, JSON.stringify(asked));
   $("vp-qr").src = qrUrl;
   $("vp-qr-box").hidden = false;
   $("vp-same-device").href = request.authorizationRequest;
@@ -125,6 +132,10 @@ async function poll() {
   const answer = await api(`/oid4vp/requests/${encodeURIComponent(id)}/result`, { token: verifierKey(), cache: "no-store" });
   if (!asked || asked.id !== id) return;
   if (answer.status === 401) return forgetKey();
+  if (!answer.ok && answer.body && answer.body.field === "response_code") {
+    stopPolling(); // answered on the citizen's device: its result waits for the return here
+    return verdict("", t("vp_answered_same_device"));
+  }
   if (!answer.ok) { stopPolling(); return verdict("bad", t("verdict_error", { detail: problemText(answer.body) })); }
   const body = answer.body;
   if (body.status === "answered") { stopPolling(); return showResult(body); }
@@ -198,5 +209,30 @@ $("vp-type").addEventListener("change", renderClaims);
 $("vp-form").addEventListener("submit", ask);
 $("vp-new").addEventListener("click", () => { reset(); clearResult(); verdict("", t("verify_nothing_yet")); $("vp-type").focus(); });
 
+// Back from the wallet on this device: `#response_code=…` releases the result.
+async function returned() {
+  const code = new URLSearchParams(window.location.hash.slice(1)).get("response_code");
+  if (!code) return false;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) || "null");
+  sessionStorage.removeItem(PENDING);
+  if (!pending || !verifierKey()) { verdict("bad", t("vp_return_lost")); return true; }
+  asked = pending;
+  showKeyState();
+  await loadTypes();
+  const path = `/oid4vp/requests/${encodeURIComponent(pending.id)}/result?response_code=${encodeURIComponent(code)}`;
+  const answer = await api(path, { token: verifierKey(), cache: "no-store" });
+  if (!answer.ok) {
+    verdict("bad", t("verdict_error", { detail: problemText(answer.body) }));
+    return true;
+  }
+  await showResult(answer.body);
+  $("vp-form").hidden = true;
+  return true;
+}
+
+// A wallet in this very tab lands on the same document: only the fragment changes.
+window.addEventListener("hashchange", () => { returned(); });
+
 showKeyState();
-if (verifierKey()) loadTypes();
+returned().then((done) => { if (!done && verifierKey()) loadTypes(); });
