@@ -14,7 +14,7 @@ from identity.clock import FixedClock
 from identity.jose.keys import SigningKey
 from identity.wallet_client.issuance import credential_request
 from tests.sdjwt.conftest import counter_random
-from tests.service.conftest import make_issuer, services_of
+from tests.service.conftest import admin, make_issuer, services_of
 from tests.service.test_oid4vci_api import SD, access, ask, code_of, created, proof, token
 
 
@@ -100,4 +100,12 @@ def test_only_the_offering_agency_may_read_it(client: TestClient, agency: dict[s
     anonymous = client.get(f"/oid4vci/offers/{made['offerId']}/status")
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"] == "application/problem+json"
+    reader = client.post(
+        f"/issuers/{agency['id']}/keys", json={"scopes": ["read"]}, headers=admin()
+    ).json()
+    narrow = status(client, {"apiKey": reader["apiKey"]}, made)
+    assert narrow.status_code == 403
+    assert narrow.headers["content-type"] == "application/problem+json"
+    verifier = client.post("/verifiers", json={"name": "Counter"}, headers=admin()).json()
+    assert status(client, verifier, made).status_code == 403  # not an agency key
     assert progress(client, agency, made) == "offered"  # nothing changed
