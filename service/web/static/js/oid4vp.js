@@ -11,6 +11,14 @@ const KEY = "identity-verify-verifier-key";
 const PENDING = "identity-verify-oid4vp-request"; // a same-device request, for the return
 const POLL_MS = 1500;
 const QUERY_ID = "credential"; // the one Credential Query this page asks
+// What counters usually ask (a type and its claims); offered when the type is registered.
+const TEMPLATES = {
+  residence: ["ResidencePermitCredential", ["fullName", "residenceAddress"]],
+  birthDate: ["ResidencePermitCredential", ["dateOfBirth"]],
+  business: ["BusinessLicenceCredential", ["companyName", "unifiedSocialCreditCode", "legalRepresentative"]],
+  qualification: ["ProfessionalQualificationCredential", ["fullName", "qualification", "qualificationLevel"]],
+  health: ["HealthCertificateCredential", ["fullName", "examinationDate", "examinationResult"]],
+};
 let types = [];
 let asked = null; // {id, type, format, names}
 let timer = null;
@@ -43,7 +51,25 @@ async function loadTypes() {
   if (!answer.ok) return verdict("bad", t("verdict_error", { detail: problemText(answer.body) }));
   types = answer.body;
   $("vp-type").replaceChildren(...types.map((type) => el("option", { value: type.type }, label(type.display, type.title || type.type))));
+  const known = new Set(types.map((type) => type.type));
+  $("vp-template").replaceChildren($("vp-template").options[0],
+    ...Object.entries(TEMPLATES).filter(([, [type]]) => known.has(type))
+      .map(([name]) => el("option", { value: name }, t("vp_template_" + name))));
   renderClaims();
+}
+
+// A template chooses the type and ticks its claims; the clerk may still change them.
+function applyTemplate() {
+  const chosen = TEMPLATES[$("vp-template").value];
+  if (!chosen) return;
+  const [type, claims] = chosen;
+  $("vp-type").value = type;
+  $("vp-format").value = "dc+sd-jwt";
+  renderClaims();
+  for (const name of claims) {
+    const box = $(`vp-claim-${name}`);
+    if (box) box.checked = true;
+  }
 }
 
 // A box per claim of the type's schema (but `id`): the claims the clerk asks to see.
@@ -205,7 +231,8 @@ $("vp-key-form").addEventListener("submit", (event) => {
   $("vp-type").focus();
 });
 $("vp-forget-key").addEventListener("click", forgetKey);
-$("vp-type").addEventListener("change", renderClaims);
+$("vp-type").addEventListener("change", () => { $("vp-template").value = ""; renderClaims(); });
+$("vp-template").addEventListener("change", applyTemplate);
 $("vp-form").addEventListener("submit", ask);
 $("vp-new").addEventListener("click", () => { reset(); clearResult(); verdict("", t("verify_nothing_yet")); $("vp-type").focus(); });
 
