@@ -214,6 +214,7 @@ async function showResult(body) {
 function reset() {
   stopPolling();
   asked = null;
+  sessionStorage.removeItem(PENDING);
   $("vp-request").hidden = true;
   if (qrUrl) URL.revokeObjectURL(qrUrl);
   qrUrl = null;
