@@ -22,3 +22,27 @@ class OfferRequest(BaseModel):
     validUntil: str | None = None
     txCode: bool = True
     deferred: bool = False
+
+
+class OfferStatus(BaseModel):
+    """An agency's own offer as its counter follows it (``GET /oid4vci/offers/{id}/status``):
+    ``progress`` is one of offered, redeemed, awaiting_approval, approved, issued, locked,
+    expired; ``state`` the code's own state (offered, redeemed, locked); ``issued`` the
+    configurations already issued and ``credentialIds`` their credential records;
+    ``triesLeft`` the PIN tries left (null without a PIN). No secret is ever in it."""
+
+    model_config = ConfigDict(extra="forbid")
+    offerId: str
+    type: str
+    progress: Literal[
+        "offered", "redeemed", "awaiting_approval", "approved", "issued", "locked", "expired"
+    ]
+    state: Literal["offered", "redeemed", "locked"]
+    configurations: list[str]
+    issued: list[str]
+    credentialIds: list[str]
+    deferred: bool
+    approved: bool
+    triesLeft: int | None
+    createdAt: str
+    expiresAt: str

@@ -12,6 +12,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -20,10 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 from tests.service.directory_helpers import ask, publish  # noqa: E402
 from tests.web import flows  # noqa: E402
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Live, serve  # noqa: E402
 
 
-def main(out: Path) -> None:
+def main(out: Path) -> None:  # noqa: PLR0915 (one page after the other)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp)) as live, sync_playwright() as p:
         holder = flows.agency(live, "Public Security Bureau")
@@ -99,6 +100,52 @@ def main(out: Path) -> None:
         page.wait_for_selector('#checks li[data-check="browserAnchor"]')
         page.screenshot(path=str(out / "verify-zh-mobile.png"), full_page=True)
         context.close()
+        counter_pages(p, live, Path(tmp), out)
+
+
+def counter_pages(p: Any, live: Live, tmp: Path, out: Path) -> None:
+    """The agency counter with an offer on screen (QR code and PIN), and the verifier page
+    after the reference wallet presented over OpenID4VP (docs/web.md)."""
+    from service.cli_wallet import answer
+    from tests.web.wallets import CLAIMS, PERMIT, verifier, wallet_with_permit
+
+    context = p.chromium.launch_persistent_context(
+        str(tmp / "profile-counter"),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        chromium_sandbox=False,
+        args=CHROMIUM_ARGS,
+        locale="en-GB",
+        viewport={"width": 1000, "height": 800},
+    )
+    page = context.pages[0]
+    page.goto(live.url + "/counter")
+    page.fill("#api-key", flows.agency(live, "Xuhui Entry-Exit Bureau")["apiKey"])
+    page.click("#use-key")
+    page.wait_for_selector(f'#type option[value="{PERMIT}"]', state="attached")
+    page.select_option("#type", PERMIT)
+    for name, value in CLAIMS.items():
+        page.fill(f"#claim-{name}", value)
+    page.click("#create-offer")
+    page.wait_for_selector("#shown-offer:not([hidden])")
+    page.wait_for_function("() => document.getElementById('offer-qr').naturalWidth > 0")
+    page.screenshot(path=str(out / "counter.png"), full_page=True)
+
+    folder = tmp / "wallet"
+    wallet_with_permit(live, folder)
+    page.goto(live.url + "/verify")
+    page.fill("#vp-key", verifier(live))
+    page.click("#vp-use-key")
+    page.wait_for_selector(f'#vp-type option[value="{PERMIT}"]', state="attached")
+    page.select_option("#vp-type", PERMIT)
+    for name in ("fullName", "dateOfBirth", "residenceAddress"):
+        page.check(f"#vp-claim-{name}")
+    page.click("#vp-ask")
+    page.wait_for_selector("#vp-request:not([hidden])")
+    answer(page.get_attribute("#vp-same-device", "href") or "", folder, live.http)
+    page.wait_for_selector("#verdict.ok")
+    page.screenshot(path=str(out / "verify-oid4vp.png"), full_page=True)
+    context.close()
 
 
 if __name__ == "__main__":

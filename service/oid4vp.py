@@ -292,6 +292,10 @@ class Oid4vpVerifier:
                 f"the credential for {query.id!r} does not disclose every required claim",
                 query=query.id,
             )
+        if query.format == dcql.SD_JWT_FORMAT:  # an asked, always-disclosed claim is shown too
+            asked = {c.path[0] for c in answered if c.path and isinstance(c.path[0], str)}
+            names = sorted(asked | set(report["claims"]))
+            report["claims"] = {k: claims[k] for k in names if k in claims}
         return {"format": query.format, **report}
 
     def _sd_jwt(
@@ -316,6 +320,7 @@ class Oid4vpVerifier:
                 "vct": claims.get("vct"),
                 "claims": {k: claims[k] for k in _top_level(verified["disclosed"]) if k in claims},
                 "disclosed": verified["disclosed"],
+                "results": verified["results"],  # each check, as POST /credentials/sd-jwt/verify
             },
         )
 

@@ -40,7 +40,7 @@ from schemas import responses as r
 from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, VerifyResponse
 from schemas.batch import BatchVerifyResponse
 from schemas.log_shards import LogShards
-from schemas.oid4vci import OfferRequest
+from schemas.oid4vci import OfferRequest, OfferStatus
 from schemas.oid4vp import (
     CreatePresentationRequest,
     DirectPostAnswer,
@@ -399,6 +399,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         r.Document, auth=(AGENCY,), body_required=False, errors=(e.ConflictError,)
     ),
     ("GET", "/oid4vci/offers/{offer_id}"): Op(r.Document, errors=(e.NotFoundError,)),
+    ("GET", "/oid4vci/offers/{offer_id}/status"): Op(
+        OfferStatus, auth=(AGENCY,), errors=(e.NotFoundError,)
+    ),  # the counter page (docs/web.md) follows its offer
     ("GET", "/oid4vci/offers/{offer_id}/qr"): Op(
         bytes, media="image/svg+xml, image/png", errors=(e.NotFoundError, e.InputError)
     ),

@@ -1,7 +1,8 @@
 """OpenID for Verifiable Credential Issuance 1.0 routes (service/oid4vci.py).
 
 Agency API (agency API key with the ``issue`` scope, problem+json on error):
-``POST /oid4vci/offers``, ``POST /oid4vci/offers/{id}/approve``. Public: the offer by
+``POST /oid4vci/offers``, ``POST /oid4vci/offers/{id}/approve``, ``GET
+/oid4vci/offers/{id}/status`` (the counter page follows an offer). Public: the offer by
 reference and its QR code, the two metadata documents. OAuth/OID4VCI endpoints (token,
 nonce, credential, deferred, notification) answer errors as ``{"error",
 "error_description"}`` (RFC 6749 §5.2, OID4VCI §8.3.1.2) with ``Cache-Control: no-store``.
@@ -21,6 +22,7 @@ from identity.oid4vci.errors import InvalidRequest, Oid4vciError
 from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object
 from service.oid4vci import Oid4vciIssuer, well_known
+from service.oid4vci_status import offer_status
 from service.web.qr import FORMATS, chosen_format, render
 
 router = APIRouter(tags=["oid4vci"])
@@ -118,6 +120,17 @@ def approve_offer(offer_id: str, request: Request, svc: Svc, vci: Vci) -> JSONRe
     agency = authenticate_agency(request, svc)
     agency.require("issue")
     return JSONResponse(vci.approve(agency.issuer_id, offer_id))
+
+
+@router.get("/oid4vci/offers/{offer_id}/status")
+def offer_progress(offer_id: str, request: Request, svc: Svc, vci: Vci) -> JSONResponse:
+    """Agency API key with the ``issue`` scope: where one of its offers is (offered,
+    redeemed, awaiting approval, issued, locked, expired), for the counter page to follow;
+    no secret in it. Another agency's offer is 404 like an unknown one."""
+    agency = authenticate_agency(request, svc)
+    agency.require("issue")
+    body = offer_status(vci.store, agency.issuer_id, offer_id, vci.now())
+    return JSONResponse(body, headers=NO_STORE)
 
 
 @router.get("/oid4vci/offers/{offer_id}")

@@ -1,4 +1,4 @@
-"""The three pages and their assets, with a strict content security policy."""
+"""The pages and their assets, with a strict content security policy."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
 }
-PAGES = {"verify": "/verify", "wallet": "/wallet", "log": "/log"}
+PAGES = {"verify": "/verify", "wallet": "/wallet", "log": "/log", "counter": "/counter"}
 JSQR = STATIC / "vendor" / "jsQR.js"
 
 router = APIRouter(include_in_schema=False)
@@ -89,6 +89,12 @@ def wallet_page(request: Request) -> HTMLResponse:
 def log_page(request: Request) -> HTMLResponse:
     """The public log explorer (the log API stays under ``/log/...``)."""
     return render(request, "log")
+
+
+@router.get("/counter", response_class=HTMLResponse)
+def counter_page(request: Request) -> HTMLResponse:
+    """The agency counter: offer a credential over OpenID4VCI as a QR code and a PIN."""
+    return render(request, "counter")
 
 
 @cache

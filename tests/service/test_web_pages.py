@@ -29,7 +29,7 @@ CREDENTIAL_CHECKS = [
 WEB = pages.HERE
 
 
-@pytest.mark.parametrize("path", ["/verify", "/wallet", "/log"])
+@pytest.mark.parametrize("path", ["/verify", "/wallet", "/log", "/counter"])
 def test_pages_are_served_with_a_strict_csp_and_nothing_from_elsewhere(
     client: TestClient, path: str
 ) -> None:

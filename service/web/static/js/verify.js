@@ -1,15 +1,16 @@
 // The verifier page: read a credential or presentation (paste, file, photo, camera, QR
 // payload), send it to the public verify API, and show every check in plain words.
+// oid4vp.js (asking a wallet over OpenID4VP) shows its results with the exported renderers.
 // Data Integrity JSON, VC-JOSE-COSE envelopes (JSON, or a bare compact JWS) and SD-JWT VCs.
 import { $, api, el, formatTime, mark, problemText, setVerdict, t } from "./common.js";
 import * as qr from "./qr.js";
 import * as formats from "./formats.js";
 import { CheckFailed, b64decode, hasWebCrypto, hex, jcsDigest, leafHash, openCheckpoint, unhex, verifyInclusion } from "./crypto.js";
 
-const CREDENTIAL_CHECKS = ["wellFormed", "proof", "issuer", "validityPeriod", "status", "issuerTrust", "anchor"];
-const PRESENTATION_CHECKS = ["wellFormed", "holderProof", "credentials", "challenge"];
+export const CREDENTIAL_CHECKS = ["wellFormed", "proof", "issuer", "validityPeriod", "status", "issuerTrust", "anchor"];
+export const PRESENTATION_CHECKS = ["wellFormed", "holderProof", "credentials", "challenge"];
 // docs/sd-jwt.md "Verifying": the checks of POST /credentials/sd-jwt/verify, in its order.
-const SD_JWT_CHECKS = ["wellFormed", "signature", "disclosures", "validity", "keyBinding", "status", "issuerTrust", "anchor"];
+export const SD_JWT_CHECKS = ["wellFormed", "signature", "disclosures", "validity", "keyBinding", "status", "issuerTrust", "anchor"];
 // Registered JWT claims (SD-JWT VC §3.2.2): shown as checks, not as what the credential says.
 const REGISTERED = new Set(["iss", "vct", "iat", "nbf", "exp", "cnf", "status", "sub", "_sd_alg", "vct#integrity"]);
 const textarea = $("document");
@@ -64,14 +65,14 @@ async function passedText(name, result, doc) {
   }
 }
 
-function checkItem(name, state, lines) {
+export function checkItem(name, state, lines) {
   return el("li", { "data-check": name, "data-state": state },
     mark(state),
     el("span", { class: "check-name" }, t("check_" + name)),
     lines.map(([text, cls]) => el("span", { class: "check-detail" + (cls ? " " + cls : "") }, text)));
 }
 
-async function renderChecks(order, results, doc, verified) {
+export async function renderChecks(order, results, doc, verified) {
   const items = [];
   const names = [...order, ...Object.keys(results).filter((n) => !order.includes(n))];
   for (const name of names) {
@@ -97,7 +98,7 @@ async function renderChecks(order, results, doc, verified) {
   return names.filter((n) => results[n] && !results[n].valid && !results[n].skipped);
 }
 
-async function showClaims(doc) {
+export async function showClaims(doc) {
   const subject = Array.isArray(doc.credentialSubject) ? doc.credentialSubject[0] : doc.credentialSubject || {};
   const types = (Array.isArray(doc.type) ? doc.type : [doc.type]).filter((x) => x !== "VerifiableCredential");
   const issuer = typeof doc.issuer === "object" && doc.issuer ? doc.issuer.id : doc.issuer;
@@ -213,7 +214,7 @@ function timeOf(seconds) {
 
 // Exactly what the holder disclosed (the API's `claims`, minus the registered JWT claims),
 // each under its display name from the type's metadata (GET /vct/<Type>).
-async function showDisclosed(body) {
+export async function showDisclosed(body) {
   const type = body.results.issuerTrust && body.results.issuerTrust.type;
   const language = document.documentElement.lang;
   const metadata = type ? await api(`/vct/${encodeURIComponent(type)}`) : null;
