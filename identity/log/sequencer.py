@@ -262,14 +262,20 @@ class TransparencyLog:
             for left in [batch, *self._pending] if batch is not None else self._pending:
                 left.abandon()
 
+    def _store_batch(self, entries: list[bytes]) -> int:
+        """The batch's transaction (in a worker thread); its entries are remembered for
+        the integrator at once, before the event loop hears of the commit."""
+        first = self.store.append_entries(entries)
+        self._committed_entries.add(first, entries)
+        return first
+
     async def _commit(self, batch: Batch) -> None:
         """One durable transaction for ``batch``; then wake its appenders."""
         try:
-            first = await asyncio.to_thread(self.store.append_entries, batch.entries)
+            first = await asyncio.to_thread(self._store_batch, batch.entries)
         except Exception as exc:
             batch.fail(exc)
             return
-        self._committed_entries.add(first, batch.entries)
         batch.commit(first)
         if self.observer is not None:
             self.observer.batch_sequenced(len(batch.entries))
