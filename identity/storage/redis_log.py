@@ -151,7 +151,12 @@ class RedisLogStore:
     def append_entries(self, entries: Sequence[bytes]) -> int:
         bundle = encode_bundle(entries)  # refuses oversize entries up front
         done = self._keys.append_token(uuid.uuid4().hex)  # makes redis-py's retries idempotent
-        args = [self._keys.entries, APPEND_TOKEN_TTL_S, len(entries), bundle]
+        args: list[str | int | bytes] = [
+            self._keys.entries,
+            APPEND_TOKEN_TTL_S,
+            len(entries),
+            bundle,
+        ]
         with unavailable_on_error(self._retry_after):
             first = self._append(keys=[self._keys.size, done], args=args)
         return int(first)
