@@ -61,8 +61,11 @@ LEAF_BUCKET = 1 << LEAF_BUCKET_BITS
 _RECORD = 5
 _APPEND_SLOT = (
     "INSERT INTO log_leaf_slots(id, packed) VALUES (?, ?) "
-    "ON CONFLICT(id) DO UPDATE SET packed = packed || excluded.packed"
+    "ON CONFLICT(id) DO UPDATE SET packed = CAST(packed || excluded.packed AS BLOB)"
 )
+"""Append records to a slot row. SQLite's ``||`` makes TEXT of two BLOBs (the bytes kept,
+typed text): cast back, or Python's reader fails to decode the row. Rows written as
+TEXT by earlier releases are read through the same cast (:meth:`SQLiteLogStore.find_leaf`)."""
 
 
 @functools.cache
@@ -327,7 +330,8 @@ class SQLiteLogStore:
                 part = ids[at : at + 500]
                 marks = ",".join("?" * len(part))
                 for key, packed in self._db.execute(
-                    f"SELECT id, packed FROM log_leaf_slots WHERE id IN ({marks})",  # noqa: S608
+                    "SELECT id, CAST(packed AS BLOB) FROM log_leaf_slots "  # noqa: S608
+                    f"WHERE id IN ({marks})",
                     part,
                 ):
                     candidates += leaf_slot_candidates(key >> 8, bytes(packed), leaf_hash)
