@@ -81,26 +81,26 @@ class CommittedEntries:
                 self._batches[first] = entries
                 self._count += len(entries)
 
-    def take(self, start: int, end: int) -> list[tuple[int, list[bytes]]]:
+    def runs(self, start: int, end: int) -> list[tuple[int, list[bytes]]]:
         """The remembered runs inside ``[start, end)``, as ``(first, entries)`` sorted by
-        index, clipped to the range; forgets what lies before ``end`` (a batch running
-        past ``end`` keeps its rest)."""
+        index, clipped to the range (kept until :meth:`forget`: an attempt that loses
+        the checkpoint compare-and-swap retries with them)."""
         with self._lock:
             out = []
             for first in sorted(f for f in self._batches if f < end):
-                entries = self._batches.pop(first)
+                entries = self._batches[first]
                 lo, hi = max(first, start), min(first + len(entries), end)
                 if lo < hi:
                     out.append((lo, entries[lo - first : hi - first]))
+            return out
+
+    def forget(self, end: int) -> None:
+        """Drop what lies before ``end`` (integrated); a batch running past it keeps its rest."""
+        with self._lock:
+            for first in [f for f in self._batches if f < end]:
+                entries = self._batches.pop(first)
                 if first + len(entries) > end:
                     self._batches[end] = entries[end - first :]
                     self._count -= end - first
                 else:
                     self._count -= len(entries)
-            return out
-
-    def clear(self) -> None:
-        """Forget everything (after a reload: the store is the truth)."""
-        with self._lock:
-            self._batches.clear()
-            self._count = 0

@@ -306,6 +306,7 @@ class TransparencyLog:
                 raise ConflictError("the log's checkpoint moved during the reload") from None
             raise
         self._checkpoint, self._frontier = signed, frontier
+        self._committed_entries.forget(size)  # integrated (by another writer, perhaps)
 
     def _check_counts(self, size: int) -> None:
         """The store's own per-level counts must be those of the signed tree: a counter
@@ -336,6 +337,7 @@ class TransparencyLog:
             self._check_consistency(old.checkpoint, new_frontier.size, root, runs)
         new = sign_checkpoint(Checkpoint(self.origin, new_frontier.size, root), self.signer)
         self.store.integrate(old.note, new.note, runs)
+        self._committed_entries.forget(new_frontier.size)
         self._checkpoint, self._frontier = new, new_frontier
         self._signed_at = self._now()
         return new
@@ -345,7 +347,7 @@ class TransparencyLog:
         others (acts' own transactions, other replicas) from the store."""
         out: list[bytes] = []
         at = start
-        for first, entries in self._committed_entries.take(start, end):
+        for first, entries in self._committed_entries.runs(start, end):
             if first > at:
                 out += self.store.read_entries(at, first)
             out += entries
