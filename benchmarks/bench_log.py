@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_log [--quick] [--fixtures DIR] [--rebuild]
                                              [--rounds N] [--no-redis] [--no-http]
+                                             [--loop auto|asyncio|uvloop]
 
 * **Floors**: raw SQLite (``executemany`` of 4,096 entries per ``synchronous=FULL``
   commit), raw Redis (``APPEND`` of 4,096 entries per script call on a private
@@ -9,8 +10,10 @@
   and hashlib SHA-256.
 * **Durable appends/s** through the sequencer (4,096 submitters, group commit, the
   integrator running beside it) into a log that already holds 10⁴, 10⁶ and 10⁷ entries
-  on SQLite (10⁴ and 10⁶ on Redis), and **anchored acts/s** (credential records and their
-  entries in one transaction, 512 per commit), each interleaved with its raw floor.
+  on SQLite (10⁴ and 10⁶ on Redis); the same through ``append_many`` (512 callers of
+  8 entries each: one await per call instead of per entry); and **anchored acts/s**
+  (credential records and their entries in one transaction, 512 per commit), each
+  interleaved with its raw floor.
 * **Proof p50/p99 through the service's read path**: :class:`LogReader`, which
   ``GET /log/proofs/*`` calls and which verifies every proof against the signed root
   before serving it -- inclusion at a given tree size (as the route calls it:
@@ -19,6 +22,11 @@
 * **Issue throughput over HTTP** (``identity serve``, 2 workers, SQLite, atomic
   anchoring, ``wrk``) beside ``GET /health/live`` on the same server, in turns.
 * Reference: the in-memory tree, pymerkle (if installed), SQLite bytes per entry.
+
+The sequencer runs on the event loop the service runs on: ``--loop auto`` (default) is
+uvloop when installed -- what ``uvicorn[standard]`` picks for ``identity serve`` -- else
+asyncio's own; ``--loop asyncio`` measures the pure-Python loop (about twice the cost of
+waking an appender).
 
 The logs are bulk-built once (65,536 entries per transaction; the 10⁷ one takes a few
 minutes) and kept in ``--fixtures`` (default ``/tmp/identity-bench-log``, never the
@@ -41,9 +49,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -65,6 +74,7 @@ SIGNER = NoteSigner("bench.example/log", Ed25519PrivateKey(bytes(range(32))))
 ENTRY = 64  # bytes per benchmark entry (a JCS leaf of digests is ~150-250 bytes)
 BATCH = 4096
 SUBMITTERS = 4096
+MANY_CALLERS, MANY = 512, 8  # append_many: callers x entries per call
 FIXTURE_VERSION = 2  # bump when the SQLite layout changes (v2: slot-row leaf index)
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -163,6 +173,24 @@ def raw_redis_floor(client: redis.Redis, seconds: float) -> float:
     return n / (time.perf_counter() - start)
 
 
+def run_on(loop: str, coro: Coroutine[Any, Any, float]) -> float:
+    """Run ``coro`` on the event loop named ``loop`` (``uvloop`` or ``asyncio``)."""
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.run(coro)
+    return asyncio.run(coro)
+
+
+def default_loop() -> str:
+    """uvloop when installed (uvicorn's ``loop="auto"`` choice for the service), else asyncio."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
 def hash_floor(n: int) -> float:
     data = [b"\x00" + entry(i) for i in range(n)]
     sha = hashlib.sha256
@@ -175,8 +203,12 @@ def hash_floor(n: int) -> float:
 # -- the log's own figures --------------------------------------------------------------
 
 
-async def durable(store: LogStore, submitters: int, seconds: float, max_batch: int) -> float:
-    """Durable appends/s through the sequencer into ``store`` (closed afterwards)."""
+async def durable(
+    store: LogStore, submitters: int, seconds: float, max_batch: int, per_call: int = 1
+) -> float:
+    """Durable appends/s through the sequencer into ``store`` (closed afterwards):
+    ``submitters`` callers of ``append`` (``per_call`` 1) or of ``append_many`` with
+    ``per_call`` entries."""
     log = TransparencyLog(store, SIGNER, max_batch=max_batch, max_delay_ms=0.5)
     await log.start()
     count = 0
@@ -186,9 +218,12 @@ async def durable(store: LogStore, submitters: int, seconds: float, max_batch: i
         nonlocal count
         i = 0
         while time.perf_counter() < stop_at:
-            await log.append(entry(w << 32 | i))
-            i += 1
-            count += 1
+            if per_call == 1:
+                await log.append(entry(w << 32 | i))
+            else:
+                await log.append_many([entry(w << 32 | i + k) for k in range(per_call)])
+            i += per_call
+            count += per_call
 
     t = time.perf_counter()
     await asyncio.gather(*(submit(w) for w in range(submitters)))
@@ -269,7 +304,14 @@ def sqlite_size(args: argparse.Namespace, tmp: Path, n: int, seconds: float, run
     shutil.copy(kept, work)
     floor, got = in_turns(
         lambda: raw_sqlite_floor(tmp / "floor.sqlite3", seconds),
-        lambda: asyncio.run(durable(SQLiteLogStore(work), SUBMITTERS, seconds, BATCH)),
+        lambda: run_on(args.loop, durable(SQLiteLogStore(work), SUBMITTERS, seconds, BATCH)),
+        args.rounds,
+    )
+    floor_many, many = in_turns(
+        lambda: raw_sqlite_floor(tmp / "floor.sqlite3", seconds),
+        lambda: run_on(
+            args.loop, durable(SQLiteLogStore(work), MANY_CALLERS, seconds, BATCH, MANY)
+        ),
         args.rounds,
     )
     _, acts = in_turns(lambda: 0.0, lambda: anchored_acts(work, seconds), 1)
@@ -277,8 +319,10 @@ def sqlite_size(args: argparse.Namespace, tmp: Path, n: int, seconds: float, run
     lat = proof_latencies(kept, runs, args.rounds)
     print(f"SQLite log of {n:,} entries:")
     print(f"  raw SQLite floor (executemany {BATCH}/commit, FULL): {floor:,.0f} rows/s")
-    print(f"  durable appends (sequencer, {SUBMITTERS} submitters): {got:,.0f}/s "
+    print(f"  durable appends (sequencer, {SUBMITTERS} submitters, {args.loop}): {got:,.0f}/s "
           f"= {got / floor:.2f} x floor")  # fmt: skip
+    print(f"  durable appends (append_many, {MANY_CALLERS} x {MANY}, {args.loop}): {many:,.0f}/s "
+          f"= {many / floor_many:.2f} x its floor of {floor_many:,.0f}")  # fmt: skip
     print(f"  anchored acts (record + entry, 512/commit):  {acts:,.0f}/s "
           f"= {acts / floor:.2f} x floor")  # fmt: skip
     select = lat["one SQLite SELECT (floor)"][0]
@@ -297,15 +341,26 @@ def redis_part(args: argparse.Namespace, sizes: list[int], seconds: float) -> No
             fill_redis(RedisLogStore(client, prefix), n)
             floor, got = in_turns(
                 lambda: raw_redis_floor(client, seconds),
-                lambda p=prefix: asyncio.run(  # type: ignore[misc]
-                    durable(RedisLogStore(client, p), SUBMITTERS, seconds, BATCH)
+                lambda p=prefix: run_on(  # type: ignore[misc]
+                    args.loop, durable(RedisLogStore(client, p), SUBMITTERS, seconds, BATCH)
+                ),
+                args.rounds,
+            )
+            floor_many, many = in_turns(
+                lambda: raw_redis_floor(client, seconds),
+                lambda p=prefix: run_on(  # type: ignore[misc]
+                    args.loop,
+                    durable(RedisLogStore(client, p), MANY_CALLERS, seconds, BATCH, MANY),
                 ),
                 args.rounds,
             )
             print(f"Redis log of {n:,} entries (appendfsync always):")
             print(f"  raw Redis floor (APPEND, {BATCH}/script): {floor:,.0f}/s")
-            print(f"  durable appends (sequencer, {SUBMITTERS} submitters): {got:,.0f}/s "
-                  f"= {got / floor:.2f} x floor", flush=True)  # fmt: skip
+            print(f"  durable appends (sequencer, {SUBMITTERS} submitters, {args.loop}): "
+                  f"{got:,.0f}/s = {got / floor:.2f} x floor")  # fmt: skip
+            print(f"  durable appends (append_many, {MANY_CALLERS} x {MANY}, {args.loop}): "
+                  f"{many:,.0f}/s = {many / floor_many:.2f} x its floor of {floor_many:,.0f}",
+                  flush=True)  # fmt: skip
         client.close()
     shutil.rmtree(directory, ignore_errors=True)
 
@@ -406,12 +461,18 @@ def main() -> None:
         "--redis-dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-redis"
     )
     parser.add_argument("--http-port", type=int, default=None)
+    parser.add_argument(
+        "--loop", choices=["auto", "asyncio", "uvloop"], default="auto",
+        help="the sequencer's event loop (auto: uvloop if installed, as the service)",
+    )  # fmt: skip
     args = parser.parse_args()
     quick = args.quick
     sizes = [10_000, 100_000] if quick else [10_000, 1_000_000, 10_000_000]
     redis_sizes = [10_000, 100_000] if quick else [10_000, 1_000_000]
     seconds, runs = (2.0, 1000) if quick else (4.0, 2000)
     args.rounds = args.rounds or (2 if quick else 3)
+    if args.loop == "auto":
+        args.loop = default_loop()
     with tempfile.TemporaryDirectory(dir=args.fixtures.parent) as tmp_name:
         tmp = Path(tmp_name)
         for n in sizes:

@@ -3,10 +3,13 @@
 * **Sequencing.** ``await log.append(entry)`` queues the entry; one background task takes
   up to ``max_batch`` queued entries, waiting at most ``max_delay_ms`` after the first,
   and stores them with ONE :meth:`LogStore.append_entries` transaction. When ``append``
-  returns, the entry is durable and has its index.
+  returns, the entry is durable and has its index. ``await log.append_many(entries)``
+  puts several into one batch (contiguous indices, all or none). The appenders of a
+  batch share one future (:mod:`identity.log.batches`).
 * **Integration** is a separate task, woken after every commit (then waiting
-  ``integrate_delay_ms`` to coalesce batches): it reads the new entries, extends the
-  tree, checks the new tree against the last signed checkpoint with an RFC 9162
+  ``integrate_delay_ms`` to coalesce batches): it reads the new entries (those this
+  process committed are kept in memory until then: the bytes the transaction wrote),
+  extends the tree, checks the new tree against the last signed checkpoint with an RFC 9162
   consistency proof read from the store, signs a checkpoint, and stores nodes and
   checkpoint with a compare-and-swap. A store whose tree does not fold to the signed
   root, or whose checkpoint moved under us, is never signed over: the log cannot fork.
@@ -42,6 +45,7 @@ from identity.errors import (
     UnavailableError,
 )
 from identity.log import proofs
+from identity.log.batches import Batch, CommittedEntries
 from identity.log.checkpoint import Checkpoint, NoteSigner, SignedCheckpoint, sign_checkpoint
 from identity.log.hashing import HASH_SIZE
 from identity.log.reader import InclusionProof, LogReader
@@ -128,7 +132,8 @@ class TransparencyLog:
         self.max_delay = max_delay_ms / 1000
         self.integrate_delay = integrate_delay_ms / 1000
         self.max_integrate = max_integrate
-        self._pending: list[tuple[bytes, asyncio.Future[int]]] = []
+        self._pending: list[Batch] = []  # the last one is open; the first commits next
+        self._committed_entries = CommittedEntries()
         self._arrived = asyncio.Event()
         self._full = asyncio.Event()
         self._committed = asyncio.Event()
@@ -183,46 +188,98 @@ class TransparencyLog:
     # -- sequencing ------------------------------------------------------------------
 
     async def append(self, entry: bytes) -> int:
-        """Durably sequence ``entry``; return its index once committed."""
+        """Durably sequence ``entry``; return its index once committed.
+
+        A cancelled caller gets ``CancelledError`` once its batch is resolved; the entry
+        was queued and is stored with its batch either way."""
         if self._closing or not self._tasks:
             raise UnavailableError("the log is not accepting entries")
         if not isinstance(entry, bytes) or len(entry) > MAX_ENTRY_SIZE:
             raise RangeError("a log entry is bytes of at most 65535 (tlog-tiles bundle limit)")
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._pending.append((entry, future))
-        self._arrived.set()
-        if len(self._pending) >= self.max_batch:
+        batch = self._open_batch(1)
+        offset = len(batch.entries)
+        batch.entries.append(entry)
+        if offset + 1 >= self.max_batch:
             self._full.set()
-        return await future
+        return await batch.future + offset
+
+    async def append_many(self, entries: Sequence[bytes]) -> int:
+        """Durably sequence ``entries`` in ONE batch (one transaction: all or none, at
+        contiguous indices, even beyond ``max_batch``); return the first index.
+
+        For a caller with several entries at once: one await instead of one each."""
+        if self._closing or not self._tasks:
+            raise UnavailableError("the log is not accepting entries")
+        if not entries:
+            raise RangeError("append_many needs at least one entry")
+        for entry in entries:
+            if not isinstance(entry, bytes) or len(entry) > MAX_ENTRY_SIZE:
+                raise RangeError("a log entry is bytes of at most 65535 (tlog-tiles bundle limit)")
+        batch = self._open_batch(len(entries))
+        offset = len(batch.entries)
+        batch.entries.extend(entries)
+        if len(batch.entries) >= self.max_batch:
+            self._full.set()
+        return await batch.future + offset
+
+    def _open_batch(self, room: int) -> Batch:
+        """The batch new entries join: the last pending one while it has ``room`` (or is
+        empty), else a new one."""
+        pending = self._pending
+        if pending:
+            last = pending[-1]
+            if not last.entries or len(last.entries) + room <= self.max_batch:
+                return last
+        batch = Batch(asyncio.get_running_loop())
+        pending.append(batch)
+        self._arrived.set()
+        return batch
+
+    def _has_full_batch(self) -> bool:
+        return len(self._pending) > 1 or (
+            bool(self._pending) and len(self._pending[0].entries) >= self.max_batch
+        )
 
     async def _sequence_loop(self) -> None:
-        while True:
-            await self._arrived.wait()
-            if not self._pending:
-                self._arrived.clear()
-                if self._closing:
-                    return
-                continue
-            if len(self._pending) < self.max_batch and not self._closing:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), self.max_delay)
-            batch = self._pending[: self.max_batch]
-            del self._pending[: self.max_batch]
-            if len(self._pending) < self.max_batch:
-                self._full.clear()
-            try:
-                first = await asyncio.to_thread(self.store.append_entries, [e for e, _ in batch])
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for offset, (_, future) in enumerate(batch):
-                if not future.done():
-                    future.set_result(first + offset)
-            if self.observer is not None:
-                self.observer.batch_sequenced(len(batch))
-            self._committed.set()
+        batch: Batch | None = None
+        try:
+            while True:
+                await self._arrived.wait()
+                if not self._pending:
+                    self._arrived.clear()
+                    if self._closing:
+                        return
+                    continue
+                if not self._has_full_batch() and not self._closing:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full.wait(), self.max_delay)
+                batch = self._pending.pop(0)
+                if not self._has_full_batch():
+                    self._full.clear()
+                await self._commit(batch)
+                batch = None
+        finally:  # cancelled (the loop is shutting down): nobody may wait forever
+            for left in [batch, *self._pending] if batch is not None else self._pending:
+                left.abandon()
+
+    def _store_batch(self, entries: list[bytes]) -> int:
+        """The batch's transaction (in a worker thread); its entries are remembered for
+        the integrator at once, before the event loop hears of the commit."""
+        first = self.store.append_entries(entries)
+        self._committed_entries.add(first, entries)
+        return first
+
+    async def _commit(self, batch: Batch) -> None:
+        """One durable transaction for ``batch``; then wake its appenders."""
+        try:
+            first = await asyncio.to_thread(self._store_batch, batch.entries)
+        except Exception as exc:
+            batch.fail(exc)
+            return
+        batch.commit(first)
+        if self.observer is not None:
+            self.observer.batch_sequenced(len(batch.entries))
+        self._committed.set()
 
     # -- integration -----------------------------------------------------------------
 
@@ -249,6 +306,7 @@ class TransparencyLog:
                 raise ConflictError("the log's checkpoint moved during the reload") from None
             raise
         self._checkpoint, self._frontier = signed, frontier
+        self._committed_entries.forget(size)  # integrated (by another writer, perhaps)
 
     def _check_counts(self, size: int) -> None:
         """The store's own per-level counts must be those of the signed tree: a counter
@@ -272,16 +330,31 @@ class TransparencyLog:
         end = min(sequenced, frontier.size + self.max_integrate)
         if end == frontier.size:
             return old
-        entries = self.store.read_entries(frontier.size, end)
+        entries = self._read_entries(frontier.size, end)
         new_frontier, runs = extend(frontier, leaf_hashes(entries))
         root = new_frontier.root()
         if old.checkpoint.size:
             self._check_consistency(old.checkpoint, new_frontier.size, root, runs)
         new = sign_checkpoint(Checkpoint(self.origin, new_frontier.size, root), self.signer)
         self.store.integrate(old.note, new.note, runs)
+        self._committed_entries.forget(new_frontier.size)
         self._checkpoint, self._frontier = new, new_frontier
         self._signed_at = self._now()
         return new
+
+    def _read_entries(self, start: int, end: int) -> list[bytes]:
+        """Entries ``[start, end)``: the ones this process committed from memory, the
+        others (acts' own transactions, other replicas) from the store."""
+        out: list[bytes] = []
+        at = start
+        for first, entries in self._committed_entries.runs(start, end):
+            if first > at:
+                out += self.store.read_entries(at, first)
+            out += entries
+            at = first + len(entries)
+        if at < end:
+            out += self.store.read_entries(at, end)
+        return out
 
     def _check_consistency(
         self, old: Checkpoint, size: int, root: bytes, runs: Sequence[NodeRun]

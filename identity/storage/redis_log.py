@@ -12,10 +12,11 @@ Layout (every key starts with ``<prefix>log:``; the names are made in one place,
 * ``leaves`` -- hash: leaf hash → lowest index with it (for :meth:`find_leaf`).
 
 Atomicity: :meth:`append_entries` is one Lua script (``INCRBY`` the counter by the batch
-size, then append each entry to its bundle), so concurrent appenders from any number of
-processes get disjoint, gap-free index ranges. :meth:`integrate` is one Lua script that
-compares the stored checkpoint with ``expected``, checks every run starts where its level
-ends, and only then writes (a Lua error would not roll back, so all checks come first).
+size, then append the batch, sent as one bundle, to the entry chunks it spans), so
+concurrent appenders from any number of processes get disjoint, gap-free index ranges.
+:meth:`integrate` is one Lua script that compares the stored checkpoint with
+``expected``, checks every run starts where its level ends, and only then writes (a Lua
+error would not roll back, so all checks come first).
 :meth:`open` is one script too. Each append call carries a random token (key
 ``append:<token>``, kept 10 minutes) so a retry of the same call after a lost reply
 returns the first index of the batch already stored instead of appending it twice.
@@ -45,7 +46,11 @@ from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH, decode_bundle, encode_bu
 from identity.log.tree import NodeRun
 from identity.storage.redis import check_client, unavailable_on_error
 from identity.storage.redis_cluster import key_prefix
-from identity.storage.redis_log_keys import APPEND_SCRIPT, APPEND_TOKEN_TTL_S, log_keys
+from identity.storage.redis_log_keys import (
+    APPEND_BUNDLE_SCRIPT,
+    APPEND_TOKEN_TTL_S,
+    log_keys,
+)
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
 
@@ -115,7 +120,7 @@ class RedisLogStore:
         self._keys = log_keys(key_prefix(client, prefix))
         self._retry_after = retry_after
         self._open = client.register_script(_OPEN)
-        self._append = client.register_script(APPEND_SCRIPT)
+        self._append = client.register_script(APPEND_BUNDLE_SCRIPT)
         self._integrate = client.register_script(_INTEGRATE)
         self._cache: dict[str, bytes] = {}
         self._cache_max = cache_chunks
@@ -144,12 +149,16 @@ class RedisLogStore:
             raise LogIntegrityError("this store holds another log")
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
-        framed = [encode_bundle([e]) for e in entries]  # refuses oversize entries up front
+        bundle = encode_bundle(entries)  # refuses oversize entries up front
         done = self._keys.append_token(uuid.uuid4().hex)  # makes redis-py's retries idempotent
+        args: list[str | int | bytes] = [
+            self._keys.entries,
+            APPEND_TOKEN_TTL_S,
+            len(entries),
+            bundle,
+        ]
         with unavailable_on_error(self._retry_after):
-            first = self._append(
-                keys=[self._keys.size, done], args=[self._keys.entries, APPEND_TOKEN_TTL_S, *framed]
-            )
+            first = self._append(keys=[self._keys.size, done], args=args)
         return int(first)
 
     def entry_count(self) -> int:

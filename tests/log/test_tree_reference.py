@@ -6,7 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from identity.log import proofs
-from identity.log.tree import EMPTY_FRONTIER, MerkleTree, NodeArray, extend, leaf_hashes
+from identity.log.tree import (
+    EMPTY_FRONTIER,
+    MerkleTree,
+    NodeArray,
+    extend,
+    extend_one_by_one,
+    leaf_hashes,
+)
 from tests.log import reference
 
 leaves_st = st.lists(st.binary(max_size=8), min_size=1, max_size=70)
@@ -75,3 +82,24 @@ def test_inclusion_addresses_equal_the_rfc_plan() -> None:
                 level, node = address
                 assert (node << level, (node + 1) << level) == (begin, end)
         assert (None in path) == (edge != (0, 0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 600),
+    st.lists(st.integers(0, 300), min_size=1, max_size=5),
+)
+def test_level_by_level_extend_equals_one_by_one(before: int, cuts: list[int]) -> None:
+    """The fast :func:`extend` (a run per level) gives the frontier and the runs of the
+    literal stack form, from any starting size and for any batch sizes."""
+    data = leaf_hashes([b"%d" % i for i in range(before + sum(cuts))])
+    fast, _ = extend(EMPTY_FRONTIER, data[:before])
+    slow, _ = extend_one_by_one(EMPTY_FRONTIER, data[:before])
+    assert fast == slow
+    at = before
+    for cut in cuts:
+        fast, fast_runs = extend(fast, data[at : at + cut])
+        slow, slow_runs = extend_one_by_one(slow, data[at : at + cut])
+        assert fast == slow
+        assert fast_runs == slow_runs
+        at += cut
