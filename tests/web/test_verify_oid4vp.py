@@ -10,8 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from identity.wallet_client.presentation import verify_request_object
-from service.cli_wallet import answer
+from identity.wallet_client.presentation import build_response, verify_request_object
+from service.cli_wallet import answer, read_folder
 from tests.web.conftest import Browser, Live
 from tests.web.wallets import PERMIT, read_qr_on_screen, verifier, wallet_with_permit
 
@@ -29,10 +29,11 @@ def ask(
     *,
     come_back: bool = False,
     template: str | None = None,
+    lang: str | None = None,
 ) -> str:
     """Ask for ``claims`` of a residence permit; the openid4vp:// URI the page shows."""
     page = browser.page
-    page.goto(live.url + "/verify")
+    page.goto(live.url + "/verify" + (f"?lang={lang}" if lang else ""))
     page.fill("#vp-key", key)
     page.click("#vp-use-key")
     page.wait_for_selector(f'#vp-type option[value="{PERMIT}"]', state="attached")
@@ -50,7 +51,8 @@ def ask(
         "() => { const i = document.getElementById('vp-qr');"
         " return i.complete && i.naturalWidth > 0; }"
     )
-    assert page.inner_text("#verdict").startswith("Waiting for the citizen's wallet")
+    if lang is None:
+        assert page.inner_text("#verdict").startswith("Waiting for the citizen's wallet")
     link = page.get_attribute("#vp-same-device", "href") or ""
     assert link.startswith("openid4vp://?")
     return link
@@ -163,3 +165,66 @@ def test_same_device_the_wallet_sends_the_citizen_back_with_the_response_code(
     assert shown == ["dateOfBirth"]
     assert "response_code" not in page.url  # taken out of the address at once
     assert key not in page.content()
+
+
+def mistaken_wallet(uri: str, live: Live, folder: Path) -> str:
+    """A wallet that signs its Key Binding JWT for the bare DID instead of the full
+    ``client_id`` (§B.3.6): the Response Endpoint refuses it; the error it got."""
+    params = dict(parse_qsl(urlsplit(uri).query))
+    fetched = live.http.post(params["request_uri"], data={"wallet_nonce": "m" * 22})
+    assert fetched.status_code == 200, fetched.text
+    request = verify_request_object(fetched.text, params["client_id"], now=int(time.time()))
+    held, key = read_folder(folder)
+    bare = request["client_id"].removeprefix("decentralized_identifier:")
+    form = build_response({**request, "client_id": bare}, held, key, now=int(time.time()))
+    posted = live.http.post(request["response_uri"], data=form)
+    assert posted.status_code == 400, posted.text
+    return str(posted.json()["error_description"])
+
+
+REFUSED = "() => /refused/.test(document.getElementById('verdict').textContent)"
+
+
+def test_a_refused_answer_shows_at_once_and_a_correct_one_still_verifies(
+    browser: Browser, live: Live, tmp_path: Path
+) -> None:
+    folder = tmp_path / "wallet"
+    wallet_with_permit(live, folder)
+    uri = ask(browser, live, verifier(live), ["dateOfBirth"])
+    told = mistaken_wallet(uri, live, folder)
+    page = browser.page
+    page.wait_for_function(REFUSED)  # well before the request's 300 s expiry
+    assert page.inner_text("#verdict") == (
+        "Not valid: a wallet's answer was refused (invalid_request, sd-jwt-key-binding)."
+        " The request stays open for a correct answer until it expires."
+    )
+    assert page.get_attribute("#verdict", "class") == "verdict bad"
+    item = page.locator('#checks [data-check="vpRequest"]')
+    assert item.get_attribute("data-state") == "failed"
+    text = item.inner_text()
+    assert told in text and "1 so far" in text and "Failed check: sd-jwt-key-binding" in text
+    assert page.inner_text("#claims") == ""
+    assert page.locator("#vp-qr-box").is_visible()  # still open
+
+    assert answer(uri, folder, live.http) == {}  # the citizen's wallet, done right
+    page.wait_for_function(
+        "() => document.getElementById('verdict').textContent.startsWith('Valid')"
+    )
+    assert page.inner_text("#verdict") == "Valid: every check passed."
+    shown = page.eval_on_selector_all("#claims dt[data-claim]", CLAIM_NAMES)
+    assert shown == ["dateOfBirth"]
+
+
+def test_a_refused_answer_is_shown_in_chinese(browser: Browser, live: Live, tmp_path: Path) -> None:
+    folder = tmp_path / "wallet"
+    wallet_with_permit(live, folder)
+    uri = ask(browser, live, verifier(live), ["dateOfBirth"], lang="zh-CN")
+    mistaken_wallet(uri, live, folder)
+    page = browser.page
+    page.wait_for_function("() => /被拒绝/.test(document.getElementById('verdict').textContent)")
+    assert page.inner_text("#verdict") == (
+        "无效：钱包的答复被拒绝（invalid_request，sd-jwt-key-binding）。"
+        "请求在过期前仍可接受正确的答复。"
+    )
+    text = page.inner_text('#checks [data-check="vpRequest"]')
+    assert "迄今 1 次" in text and "未通过的检查：sd-jwt-key-binding" in text
