@@ -5,13 +5,18 @@ wallet that declines, and a request that expires, show a failed verdict."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from identity.dids.key import did_from_key
+from identity.jose.keys import PublicJwk, SigningKey
+from identity.wallet_client.folder import HOLDER_KEY_FILE, entry, entry_name
 from identity.wallet_client.presentation import build_response, verify_request_object
 from service.cli_wallet import answer, read_folder
+from tests.web import flows
 from tests.web.conftest import Browser, Live
 from tests.web.wallets import PERMIT, read_qr_on_screen, verifier, wallet_with_permit
 
@@ -30,6 +35,7 @@ def ask(
     come_back: bool = False,
     template: str | None = None,
     lang: str | None = None,
+    fmt: str | None = None,
 ) -> str:
     """Ask for ``claims`` of a residence permit; the openid4vp:// URI the page shows."""
     page = browser.page
@@ -41,6 +47,8 @@ def ask(
         page.select_option("#vp-template", template)
     else:
         page.select_option("#vp-type", PERMIT)
+    if fmt:
+        page.select_option("#vp-format", fmt)
     for name in claims:
         page.check(f"#vp-claim-{name}")
     if come_back:
@@ -228,3 +236,60 @@ def test_a_refused_answer_is_shown_in_chinese(browser: Browser, live: Live, tmp_
     )
     text = page.inner_text('#checks [data-check="vpRequest"]')
     assert "迄今 1 次" in text and "未通过的检查：sd-jwt-key-binding" in text
+
+
+def ldp_wallet(live: Live, folder: Path) -> str:
+    """A folder holding a residence permit as an ``ldp_vc`` (JSON-LD, Data Integrity) for
+    an Ed25519 holder key; the holder's did:key."""
+    holder = SigningKey.generate_ed25519()
+    did = did_from_key(PublicJwk.from_dict(holder.public_jwk.to_dict()).ed25519())
+    issued = flows.issue(live, flows.agency(live), subject=did)
+    folder.mkdir()
+    vc = issued["verifiableCredential"]
+    (folder / entry_name(vc)).write_bytes(entry("ldp_vc", PERMIT, vc["issuer"], vc, None))
+    (folder / HOLDER_KEY_FILE).write_text(json.dumps(holder.private_jwk()))
+    return did
+
+
+def test_the_reference_wallet_presents_an_ldp_vc_over_http(live: Live, tmp_path: Path) -> None:
+    folder = tmp_path / "wallet"
+    did = ldp_wallet(live, folder)
+    asked = {"id": "permit", "format": "ldp_vc",
+             "meta": {"type_values": [["VerifiableCredential", PERMIT]]},
+             "claims": [{"path": ["credentialSubject", "fullName"]}]}  # fmt: skip
+    query = {"credentials": [asked]}
+    key = {"Authorization": f"Bearer {verifier(live)}"}
+    created = live.http.post("/oid4vp/requests", json={"dcql_query": query}, headers=key)
+    assert created.status_code == 201, created.text
+    made = created.json()
+    assert answer(made["authorizationRequest"], folder, live.http) == {}
+    body = live.http.get(made["result"], headers=key).json()
+    assert body["status"] == "answered" and body["verified"] is True
+    permit = body["credentials"]["permit"][0]
+    assert permit["format"] == "ldp_vc" and permit["holder"] == did
+    assert permit["claims"]["fullName"] == "Li Lei"
+    again = live.http.get(made["request_uri"])  # single use holds for ldp_vc too
+    assert again.status_code == 400
+
+
+def test_the_page_shows_an_ldp_vc_presented_by_the_reference_wallet(
+    browser: Browser, live: Live, tmp_path: Path
+) -> None:
+    folder = tmp_path / "wallet"
+    did = ldp_wallet(live, folder)
+    uri = ask(browser, live, verifier(live), ["fullName", "dateOfBirth"], fmt="ldp_vc")
+    assert answer(uri, folder, live.http) == {}
+    page = browser.page
+    page.wait_for_function(VERDICT)
+    assert page.inner_text("#verdict") == (
+        f"Valid presentation by {did}, with 1 credential(s); every check passed."
+    )
+    states = page.eval_on_selector_all(
+        "#checks li", "items => items.map((li) => [li.dataset.check, li.dataset.state])"
+    )
+    assert [name for name, _ in states] == [
+        "wellFormed", "holderProof", "credentials", "challenge", "vpRequest"
+    ]  # fmt: skip
+    assert {state for _, state in states} == {"passed"}
+    claims = page.inner_text("#claims")
+    assert "Li Lei" in claims and "1990-02-03" in claims
