@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 from schemas.responses import Open
 
@@ -36,12 +36,73 @@ class PresentationRequestCreated(Open):
     result: str
 
 
+class PresentationRefusal(Open):
+    """A wallet's answer the Response Endpoint refused (never an answer): the §8.5
+    ``error`` and ``error_description`` the wallet got, ``check`` (the problem type of the
+    failed check), ``refusedAt``, and when known the ``field``, ``query``, ``missing``
+    Credential Query ids or ``cause`` (the inner check's problem type). Never the token."""
+
+    error: str
+    error_description: str
+    check: str
+    refusedAt: str
+    field: str | None = None
+    query: str | None = None
+    missing: list[str] | None = None
+    cause: str | None = None
+
+
+REFUSED_EXAMPLE: dict[str, Any] = {
+    "id": "Yp3kq0vJ2mUe8yq1cV4hS9Qb",
+    "status": "fetched",
+    "refusedCount": 1,
+    "refusals": [
+        {
+            "error": "invalid_request",
+            "error_description": "the SD-JWT VC presentation did not verify: the Key Binding "
+            "JWT's aud is not the expected audience",
+            "check": "https://identity-service.example/problems/oid4vp-presentation-rejected",
+            "cause": "https://identity-service.example/problems/sd-jwt-key-binding",
+            "refusedAt": "2026-06-01T12:00:05+00:00",
+        }
+    ],
+}
+ANSWERED_EXAMPLE: dict[str, Any] = {
+    "id": "Yp3kq0vJ2mUe8yq1cV4hS9Qb",
+    "status": "answered",
+    "verified": True,
+    "credentials": {
+        "permit": [
+            {
+                "format": "dc+sd-jwt",
+                "issuer": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                "vct": "https://identity-service.example/vct/ResidencePermitCredential",
+                "claims": {"dateOfBirth": "1990-02-03", "district": "Chaoyang"},
+                "disclosed": ["dateOfBirth", "district"],
+            }
+        ]
+    },
+    "answeredAt": "2026-06-01T12:00:09+00:00",
+    "refusedCount": 1,
+    "refusals": REFUSED_EXAMPLE["refusals"],
+}
+
+EXAMPLES: list[JsonValue] = [REFUSED_EXAMPLE, ANSWERED_EXAMPLE]
+
+
 class PresentationResult(Open):
     """``status`` (created, fetched, answered, expired); once answered ``verified`` and,
-    per Credential Query id, exactly the disclosed claims (or the wallet's ``error``)."""
+    per Credential Query id, exactly the disclosed claims (or the wallet's ``error``).
+    ``refusedCount`` and ``refusals`` (the newest 5) when a wallet's answer was refused:
+    the request stays open (status unchanged) for a correct answer until it expires."""
 
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"examples": EXAMPLES}
+    )
     id: str
     status: str
+    refusedCount: int | None = None
+    refusals: list[PresentationRefusal] | None = None
 
 
 class OAuthError(BaseModel):

@@ -40,8 +40,9 @@ def parse_authorization_uri(uri: str) -> dict[str, str]:
 
 
 def read_folder(folder: Path) -> tuple[list[HeldCredential], SigningKey]:
-    """The SD-JWT VCs of ``folder`` and its holder key: the entries that ``identity wallet
-    receive`` keeps (:mod:`identity.wallet_client.folder`), and bare ``*.sd-jwt`` files."""
+    """The credentials of ``folder`` and its holder key: the entries that ``identity wallet
+    receive`` keeps (:mod:`identity.wallet_client.folder`; ``dc+sd-jwt`` and ``ldp_vc``),
+    and bare ``*.sd-jwt`` files."""
     held = [
         HeldCredential(p.name, "dc+sd-jwt", p.read_text().strip())
         for p in sorted(folder.glob("*.sd-jwt"))
@@ -50,6 +51,9 @@ def read_folder(folder: Path) -> tuple[list[HeldCredential], SigningKey]:
         kept = json.loads(p.read_text())
         if isinstance(kept, dict) and kept.get("format") == "dc+sd-jwt":
             held.append(HeldCredential(p.name, "dc+sd-jwt", str(kept["credential"]).strip()))
+        elif isinstance(kept, dict) and kept.get("format") == "ldp_vc":  # a JSON-LD VC
+            document = json.dumps(kept["credential"], ensure_ascii=False)
+            held.append(HeldCredential(p.name, "ldp_vc", document))
     key_file = folder / HOLDER_KEY_FILE
     if not key_file.exists():
         key_file = folder / "holder.jwk"

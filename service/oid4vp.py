@@ -12,7 +12,11 @@ held at ``app.state.oid4vp``.
   :func:`identity.credentials.presentations.verify_presentation` with challenge = nonce
   and domain = ``client_id`` (§B.1.3.2.5). Then the disclosed claims must answer the
   DCQL query; only then is the request answered (compare-and-set, so exactly once).
-* A refused response changes nothing: the request stays where it was.
+* A refused response (bad input or a presentation that does not verify or answer the
+  query) is kept on the open request as a refusal -- the §8.5 error code, its sentence
+  and the failed check, exactly what the wallet was told, never the token -- so the
+  verifier's result shows it at once; its status, nonce and single use are untouched
+  and the request stays open for a correct answer until it expires (docs/oid4vp.md).
 """
 
 from __future__ import annotations
@@ -22,14 +26,14 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from identity.clock import Clock
 from identity.credentials.presentations import PresentationNotVerified, verify_presentation
 from identity.dids.key import did_from_key
-from identity.errors import IdentityError, MalformedValueError
+from identity.errors import IdentityError, InputError, MalformedValueError, VerificationError
 from identity.jose.keys import SigningKey
 from identity.keys import Ed25519PrivateKey
 from identity.oid4vp import dcql
@@ -217,7 +221,8 @@ class Oid4vpVerifier:
 
     async def answer(self, request_id: str, form: dict[str, str]) -> dict[str, Any]:
         """Handle a ``direct_post`` (§8.2): verify and record, or raise an
-        :class:`Oid4vpError` (nothing recorded). Returns the JSON the wallet gets."""
+        :class:`Oid4vpError` (nothing answered; the router keeps it as a refusal with
+        :meth:`refuse`). Returns the JSON the wallet gets."""
         request = self.get(request_id)
         now = self.clock.now()
         if request.expired(now):
@@ -356,6 +361,21 @@ class Oid4vpVerifier:
             },
         )
 
+    def refuse(self, request_id: str, exc: IdentityError) -> None:
+        """Keep the refusal ``exc`` (what the wallet was told, :func:`refusal_of`) on the
+        open request; nothing for an unknown, answered or expired request, a state error
+        (a replay of an answered request) or a failing store (the wallet's answer stands)."""
+        if not isinstance(exc, (InputError, VerificationError)):
+            return
+        now = self.clock.now()
+        try:
+            request = self.requests.get(request_id)
+            if request is None or request.status == "answered" or request.expired(now):
+                return
+            self.requests.refuse(request_id, refusal_of(exc, now))
+        except IdentityError:
+            return
+
     # -- the verifier reads the result ----------------------------------------------------
 
     def result(self, request_id: str, owner: str, response_code: str | None) -> dict[str, Any]:
@@ -375,7 +395,32 @@ class Oid4vpVerifier:
             out["status"] = "expired"
         if request.result is not None:
             out.update(request.result)
+        if request.refused_count:
+            out["refusedCount"] = request.refused_count
+            out["refusals"] = list(request.refusals)
         return out
+
+
+REFUSAL_DATA = ("field", "query", "missing", "cause")
+
+
+def refusal_of(exc: IdentityError, now: datetime) -> dict[str, Any]:
+    """The refusal kept for ``exc``: the §8.5 ``error`` and ``error_description`` of the
+    wallet's error response, ``check`` (the problem type of the failed check) and the
+    structured fields naming it (``field``, ``query``, ``missing``, ``cause``)."""
+    out: dict[str, Any] = {
+        "error": getattr(exc, "oauth_error", "invalid_request"),
+        "error_description": exc.detail[:300],
+        "check": exc.type_uri,
+        "refusedAt": now.isoformat(),
+    }
+    for name in REFUSAL_DATA:
+        value = exc.data.get(name)
+        if isinstance(value, str):
+            out[name] = value[:200]
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[name] = [v[:200] for v in value[:20]]
+    return out
 
 
 def _top_level(paths: list[str]) -> list[str]:

@@ -6,6 +6,12 @@ Client identifiers (§5.9): ``decentralized_identifier:<DID>`` for signed reques
 JWT's ``kid`` names the DID's verification method that signed it) and
 ``redirect_uri:<response_uri>`` for unsigned ones (§5.9.3: with ``direct_post`` the
 Response URI is the client identifier; such a request is never signed).
+
+Refusals: a response the Response Endpoint refuses (§8.2, error per §8.5) is kept on the
+open request as a :class:`Refusal` -- the error code, the sentence and the failed check
+the wallet was told, never the presented token -- the last :data:`KEEP_REFUSALS` of
+them plus a count. A refusal never changes ``status``: the request stays open for a
+correct answer until it expires (the nonce is consumed only by a success).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ SELF_ISSUED = "https://self-issued.me/v2"  # §5.8: aud of a request object
 DIRECT_POST = "direct_post"
 Status = Literal["created", "fetched", "answered"]
 NEXT: dict[str, tuple[str, ...]] = {"created": ("fetched", "answered"), "fetched": ("answered",)}
+KEEP_REFUSALS = 5  # refusals kept on a request (the newest); the count goes on
 VP_FORMATS = {
     "dc+sd-jwt": {"sd-jwt_alg_values": ["EdDSA", "ES256"], "kb-jwt_alg_values": ["EdDSA", "ES256"]},
     "ldp_vc": {"proof_type_values": ["DataIntegrityProof"],
@@ -53,6 +60,8 @@ class PresentationRequest:
     status: Status = "created"
     response_code: str | None = None
     result: dict[str, Any] | None = None
+    refusals: tuple[dict[str, Any], ...] = ()
+    refused_count: int = 0
 
     def expired(self, now: datetime) -> bool:
         """Whether the request may no longer be fetched or answered."""
@@ -63,6 +72,20 @@ class PresentationRequest:
         if status not in NEXT.get(self.status, ()):
             raise ValueError(f"{self.status} -> {status} is not a step")
         return replace(self, status=status, **changes)
+
+    def refused(self, refusal: dict[str, Any], keep: int = KEEP_REFUSALS) -> PresentationRequest:
+        """This request with ``refusal`` appended (only the newest ``keep`` kept, the count
+        incremented); ``status`` and everything else unchanged."""
+        return replace(
+            self,
+            refusals=(*self.refusals, refusal)[-keep:],
+            refused_count=self.refused_count + 1,
+        )
+
+    def with_refusals_of(self, stored: PresentationRequest) -> PresentationRequest:
+        """This request carrying ``stored``'s refusals (a step never drops a refusal that
+        was recorded after the step's caller read the request)."""
+        return replace(self, refusals=stored.refusals, refused_count=stored.refused_count)
 
     def to_json(self) -> str:
         """The record as JSON (what the stores keep)."""
@@ -77,6 +100,7 @@ class PresentationRequest:
         data = json.loads(text)
         data["created_at"] = datetime.fromisoformat(data["created_at"])
         data["expires_at"] = datetime.fromisoformat(data["expires_at"])
+        data["refusals"] = tuple(data.get("refusals", ()))
         return cls(**data)
 
 
@@ -95,7 +119,14 @@ class PresentationRequestStore(Protocol):
 
     def advance(self, request: PresentationRequest, expected: Status) -> bool:
         """Replace the stored request by ``request`` only if its stored ``status`` is still
-        ``expected`` (compare-and-set); False (nothing written) otherwise or when unknown."""
+        ``expected`` (compare-and-set); False (nothing written) otherwise or when unknown.
+        The stored refusals are kept (:meth:`PresentationRequest.with_refusals_of`)."""
+        ...
+
+    def refuse(self, request_id: str, refusal: dict[str, Any], keep: int = KEEP_REFUSALS) -> bool:
+        """Append ``refusal`` to the stored request (:meth:`PresentationRequest.refused`)
+        unless it is unknown or already ``answered`` (then False, nothing written); never
+        changes ``status``. Atomic against :meth:`advance`: a success is never undone."""
         ...
 
     def close(self) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from identity.errors import ConflictError
-from identity.oid4vp.requests import PresentationRequest, Status
+from identity.oid4vp.requests import KEEP_REFUSALS, PresentationRequest, Status
 
 
 class MemoryPresentationRequestStore:
@@ -30,7 +31,15 @@ class MemoryPresentationRequestStore:
             current = self._requests.get(request.id)
             if current is None or current.status != expected:
                 return False
-            self._requests[request.id] = request
+            self._requests[request.id] = request.with_refusals_of(current)
+            return True
+
+    def refuse(self, request_id: str, refusal: dict[str, Any], keep: int = KEEP_REFUSALS) -> bool:
+        with self._lock:
+            current = self._requests.get(request_id)
+            if current is None or current.status == "answered":
+                return False
+            self._requests[request_id] = current.refused(refusal, keep)
             return True
 
     def close(self) -> None:

@@ -1,12 +1,15 @@
 """Redis presentation requests under ``<prefix>oid4vp:request:<id>`` (JSON), expiring a
-day after the request does; :meth:`advance` is one ``WATCH``/``MULTI``/``EXEC``."""
+day after the request does; :meth:`advance` and :meth:`refuse` are each one
+``WATCH``/``MULTI``/``EXEC``."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from redis.client import Pipeline
 
 from identity.errors import ConflictError
-from identity.oid4vp.requests import PresentationRequest, Status
+from identity.oid4vp.requests import KEEP_REFUSALS, PresentationRequest, Status
 from identity.storage.redis_base import RedisRecords, _blob
 
 KEEP_AFTER_EXPIRY_S = 86_400
@@ -38,10 +41,25 @@ class RedisPresentationRequestStore(RedisRecords):
 
         def body(pipe: Pipeline) -> bool:
             raw = pipe.get(key)
-            if raw is None or PresentationRequest.from_json(_blob(raw)).status != expected:
+            stored = None if raw is None else PresentationRequest.from_json(_blob(raw))
+            if stored is None or stored.status != expected:
                 return False
             pipe.multi()
-            pipe.set(key, request.to_json(), keepttl=True)
+            pipe.set(key, request.with_refusals_of(stored).to_json(), keepttl=True)
+            return True
+
+        return self._transact([key], body)
+
+    def refuse(self, request_id: str, refusal: dict[str, Any], keep: int = KEEP_REFUSALS) -> bool:
+        key = self._k("request:" + request_id)
+
+        def body(pipe: Pipeline) -> bool:
+            raw = pipe.get(key)
+            stored = None if raw is None else PresentationRequest.from_json(_blob(raw))
+            if stored is None or stored.status == "answered":
+                return False
+            pipe.multi()
+            pipe.set(key, stored.refused(refusal, keep).to_json(), keepttl=True)
             return True
 
         return self._transact([key], body)

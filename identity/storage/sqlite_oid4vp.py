@@ -1,12 +1,14 @@
 """SQLite presentation requests: table ``oid4vp_requests`` in the service's database;
-:meth:`advance` is one ``UPDATE … WHERE status = ?`` (compare-and-set)."""
+:meth:`advance` and :meth:`refuse` each read and write in one write transaction
+(compare-and-set on ``status``)."""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from identity.errors import ConflictError
-from identity.oid4vp.requests import PresentationRequest, Status
+from identity.oid4vp.requests import KEEP_REFUSALS, PresentationRequest, Status
 from identity.storage.sqlite_base import SqliteRecords
 
 SCHEMA = """
@@ -39,8 +41,30 @@ class SqlitePresentationRequestStore(SqliteRecords):
 
     def advance(self, request: PresentationRequest, expected: Status) -> bool:
         with self._write() as db:
-            cursor = db.execute(
-                "UPDATE oid4vp_requests SET status = ?, record = ? WHERE id = ? AND status = ?",
-                (request.status, request.to_json(), request.id, expected),
+            row = db.execute(
+                "SELECT record FROM oid4vp_requests WHERE id = ? AND status = ?",
+                (request.id, expected),
+            ).fetchone()
+            if row is None:
+                return False
+            stepped = request.with_refusals_of(PresentationRequest.from_json(row[0]))
+            db.execute(
+                "UPDATE oid4vp_requests SET status = ?, record = ? WHERE id = ?",
+                (stepped.status, stepped.to_json(), request.id),
             )
-            return cursor.rowcount == 1
+            return True
+
+    def refuse(self, request_id: str, refusal: dict[str, Any], keep: int = KEEP_REFUSALS) -> bool:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT record FROM oid4vp_requests WHERE id = ? AND status != 'answered'",
+                (request_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            refused = PresentationRequest.from_json(row[0]).refused(refusal, keep)
+            db.execute(
+                "UPDATE oid4vp_requests SET record = ? WHERE id = ?",
+                (refused.to_json(), request_id),
+            )
+            return True

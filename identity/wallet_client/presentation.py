@@ -6,7 +6,11 @@ object (:func:`verify_request_object`: signed by the DID in a ``decentralized_id
 (:class:`HeldCredential`, read from a folder by the CLI) and the holder's key,
 :func:`build_response` chooses a matching credential for each Credential Query, discloses
 only the claims asked for and binds each SD-JWT VC to the request's nonce and the full
-``client_id`` (KB-JWT). The CLI posts the returned form to ``response_uri``.
+``client_id`` (KB-JWT). An ``ldp_vc`` query is answered with a Data Integrity
+presentation of the whole held credential (Data Integrity has no selective disclosure
+here), signed by the holder's Ed25519 key (its ``did:key`` is the ``holder``) with
+``challenge`` = nonce and ``domain`` = the full ``client_id`` (§B.1.3.2.5, eddsa-jcs-2022).
+The CLI posts the returned form to ``response_uri``.
 
 A folder (until the issuance half's ``folder.py`` lands): ``*.sd-jwt`` files each holding
 one SD-JWT VC, and ``holder.jwk`` the holder's private JWK.
@@ -16,15 +20,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from identity.dids.key import key_from_did
+from identity.credentials.presentations import sign_presentation
+from identity.dids.key import did_from_key, key_from_did
 from identity.errors import MalformedValueError
 from identity.jose.jws import parse_compact, verify_compact
-from identity.jose.keys import PublicJwk, SigningKey
+from identity.jose.keys import PublicJwk, SigningKey, b64url_decode
+from identity.keys import Ed25519PrivateKey
 from identity.oid4vp import dcql
 from identity.oid4vp.errors import Oid4vpError
 from identity.oid4vp.requests import DID_PREFIX, REDIRECT_PREFIX, REQUEST_TYP
+from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.sdjwt.disclosures import SD_ALG, Disclosure, reveal
 from identity.sdjwt.format import split
 from identity.sdjwt.holder import KeyBinding, disclosure_paths, present
@@ -44,6 +52,21 @@ class HeldCredential:
         payload = parse_compact(parts.issuer_jwt).claims()
         payload.pop(SD_ALG, None)
         return reveal(payload, [Disclosure.parse(d) for d in parts.disclosures]).claims
+
+    def document(self) -> dict[str, Any]:
+        """An ``ldp_vc``'s JSON document (``credential`` holds it as JSON text)."""
+        value = json.loads(self.credential)
+        if not isinstance(value, dict):
+            raise MalformedValueError(f"{self.name} does not hold a JSON-LD credential")
+        return value
+
+    def meta_and_claims(self) -> tuple[dict[str, Any], Any]:
+        """What DCQL ``meta`` is matched against, and the claims its paths select."""
+        if self.format == dcql.SD_JWT_FORMAT:
+            claims = self.claims()
+            return {"vct": claims.get("vct")}, claims
+        document = self.document()
+        return {"type": document.get("type")}, document
 
 
 def verify_request_object(token: str, client_id: str, *, now: int) -> dict[str, Any]:
@@ -83,10 +106,10 @@ def choose(
 ) -> tuple[HeldCredential, tuple[dcql.ClaimQuery, ...]] | None:
     """The first held credential that answers ``query``, with the claims to disclose."""
     for credential in held:
-        if credential.format != query.format or query.format != dcql.SD_JWT_FORMAT:
+        if credential.format != query.format:
             continue
-        claims = credential.claims()
-        if not dcql.meta_matches(query, {"vct": claims.get("vct")}):
+        meta, claims = credential.meta_and_claims()
+        if not dcql.meta_matches(query, meta):
             continue
         chosen = dcql.satisfied_claims(query, claims)
         if chosen is not None:
@@ -125,12 +148,17 @@ def build_response(
     query with only the requested claims; :class:`MalformedValueError` when the wallet
     holds nothing that answers a required query."""
     query = dcql.parse_query(request.get("dcql_query"))
-    token: dict[str, list[str]] = {}
+    token: dict[str, list[Any]] = {}
     for credential_query in query.credentials:
         found = choose(credential_query, held)
         if found is None:
             continue
         credential, claims = found
+        if credential.format == dcql.LDP_FORMAT:
+            token[credential_query.id] = [
+                ldp_presentation(credential, request, holder_key, now=now)
+            ]
+            continue
         paths = _disclosable(credential.credential, [dcql.path_string(c.path) for c in claims])
         token[credential_query.id] = [
             present(
@@ -149,3 +177,27 @@ def build_response(
     if "state" in request:
         form["state"] = str(request["state"])
     return form
+
+
+def ldp_presentation(
+    credential: HeldCredential, request: dict[str, Any], holder_key: SigningKey, *, now: int
+) -> dict[str, Any]:
+    """A Data Integrity presentation (eddsa-jcs-2022, ``authentication``) of ``credential``
+    by the holder's ``did:key``, ``challenge`` = the request's nonce and ``domain`` = its
+    full ``client_id`` (§B.1.3.2.5); MalformedValueError for a holder key that is not
+    Ed25519 (the cryptosuites the verifier offers are EdDSA ones)."""
+    if holder_key.public_jwk.kty != "OKP":
+        raise MalformedValueError("an ldp_vc presentation needs an Ed25519 holder key")
+    key = Ed25519PrivateKey(b64url_decode(holder_key.private_jwk()["d"]))
+    did = did_from_key(key.public_key())
+    presentation: dict[str, Any] = sign_presentation(
+        [credential.document()],
+        holder_key=key,
+        holder_did=did,
+        verification_method=f"{did}#{did.removeprefix('did:key:')}",
+        challenge=str(request["nonce"]),
+        domain=str(request["client_id"]),
+        suite=EddsaJcs2022(),
+        created=datetime.fromtimestamp(now, UTC),
+    )
+    return presentation

@@ -9,6 +9,7 @@ Wallet side (public; OAuth-style errors, OpenID4VP §8.5): ``GET``/``POST
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -144,10 +145,12 @@ def oauth_error_uri(exc: IdentityError) -> JSONResponse:
 @router.post("/oid4vp/responses/{request_id}")
 async def direct_post(request_id: str, request: Request, vp: Vp) -> JSONResponse:
     """The Response Endpoint (``direct_post``, §8.2): 200 (with ``redirect_uri`` for a
-    same-device request) when verified and recorded; else a §8.5 error, nothing recorded."""
+    same-device request) when verified and recorded; else a §8.5 error, kept on the open
+    request as a refusal (never as an answer: the request stays open until it expires)."""
     try:
         form = await _form(request)
         answer = await vp.answer(request_id, form)
     except IdentityError as exc:
+        await asyncio.to_thread(vp.refuse, request_id, exc)
         return oauth_error(exc)
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})

@@ -109,3 +109,76 @@ def test_of_racing_answers_exactly_one_wins(requests: PresentationRequestStore) 
     assert sorted(wins) == [False] * 5 + [True]
     stored = requests.get("r1")
     assert stored is not None and stored.status == "answered"
+
+
+def refusal(n: int) -> dict[str, str]:
+    return {"error": "invalid_request", "error_description": f"refusal {n}", "check": "x"}
+
+
+def test_a_refusal_is_kept_and_changes_nothing_else(requests: PresentationRequestStore) -> None:
+    requests.create(request())
+    assert requests.advance(request().advanced("fetched"), "created") is True
+    assert requests.refuse("r1", refusal(1)) is True
+    stored = requests.get("r1")
+    assert stored == replace(request().advanced("fetched"), refusals=(refusal(1),), refused_count=1)
+    assert requests.refuse("unknown", refusal(2)) is False
+    assert requests.get("unknown") is None
+
+
+def test_refusals_keep_only_the_newest(requests: PresentationRequestStore) -> None:
+    requests.create(request())
+    for n in range(12):
+        assert requests.refuse("r1", refusal(n), keep=5) is True
+    stored = requests.get("r1")
+    assert stored is not None and stored.status == "created"
+    assert stored.refusals == tuple(refusal(n) for n in range(7, 12))
+    assert stored.refused_count == 12
+
+
+def test_a_success_after_refusals_keeps_them_and_ends_the_request(
+    requests: PresentationRequestStore,
+) -> None:
+    requests.create(request())
+    requests.refuse("r1", refusal(1))
+    answered = request().advanced("answered", result={"verified": True})  # read before it
+    assert requests.advance(answered, "created") is True
+    stored = requests.get("r1")
+    assert stored == replace(answered, refusals=(refusal(1),), refused_count=1)
+    assert requests.refuse("r1", refusal(2)) is False  # an answered request takes none
+    assert requests.get("r1") == stored
+
+
+def _race(requests: PresentationRequestStore, rid: str) -> list[bool]:
+    """Three refusals and one success released at once; the success's outcomes."""
+    answered = request(rid).advanced("answered", result={"verified": True})
+    barrier = threading.Barrier(4)
+    wins: list[bool] = []
+
+    def refuse(n: int) -> None:
+        barrier.wait()
+        requests.refuse(rid, refusal(n))
+
+    def succeed() -> None:
+        barrier.wait()
+        wins.append(requests.advance(answered, "created"))
+
+    threads = [threading.Thread(target=refuse, args=(n,)) for n in range(3)]
+    threads.append(threading.Thread(target=succeed))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return wins
+
+
+def test_a_refusal_racing_a_success_leaves_the_success(
+    requests: PresentationRequestStore,
+) -> None:
+    for round_ in range(5):
+        rid = f"race{round_}"
+        requests.create(request(rid))
+        assert _race(requests, rid) == [True]
+        stored = requests.get(rid)
+        assert stored is not None and stored.status == "answered"
+        assert stored.result == {"verified": True}
+        assert stored.refused_count == len(stored.refusals) <= 3

@@ -3,7 +3,8 @@
 // creates the request (POST /oid4vp/requests, verifier API key kept in this tab's
 // sessionStorage only), shows its QR code (cross-device) and an openid4vp:// link (same
 // device), polls GET /oid4vp/requests/{id}/result, and shows the verdict, the checks and
-// exactly the disclosed claims with verify.js's own renderers.
+// exactly the disclosed claims with verify.js's own renderers -- or, at once, a wallet's
+// answer the service refused (while still waiting for a correct one).
 import { $, api, el, formatTime, problemText, setVerdict, t } from "./common.js";
 import { PRESENTATION_CHECKS, SD_JWT_CHECKS, checkItem, renderChecks, showClaims, showDisclosed } from "./verify.js";
 
@@ -171,8 +172,24 @@ async function poll() {
     $("checks").replaceChildren(checkItem("vpRequest", "failed", [[t("check_vpRequest_expired")]]));
     return verdict("bad", t("vp_expired"));
   }
-  verdict("", t(body.status === "fetched" ? "vp_fetched" : "vp_waiting"));
+  if (body.refusedCount) showRefused(body);
+  else verdict("", t(body.status === "fetched" ? "vp_fetched" : "vp_waiting"));
   timer = setTimeout(poll, POLL_MS);
+}
+
+// A wallet's answer the service refused (docs/oid4vp.md "Refused answers"): a failed
+// verdict naming the error and the failed check at once; the request stays open, so the
+// page keeps polling and a correct answer that follows still shows verified.
+function showRefused(body) {
+  const last = body.refusals[body.refusals.length - 1];
+  const check = (last.cause || last.check || "").split("/").pop();
+  $("claims").replaceChildren();
+  $("checks").replaceChildren(checkItem("vpRequest", "failed", [
+    [t("check_vpRequest_answer_refused", { count: body.refusedCount })],
+    [t("check_vpRequest_failed_check", { check })],
+    [last.error_description, "error"]]));
+  $("checks").dataset.refusedCount = String(body.refusedCount);
+  verdict("bad", t("vp_answer_refused", { error: last.error, check }));
 }
 
 function startPolling() { stopPolling(); timer = setTimeout(poll, POLL_MS); }
@@ -181,6 +198,7 @@ function stopPolling() { if (timer) clearTimeout(timer); timer = null; }
 // The answer, shown as the page shows any verification: the verdict in #verdict, every
 // check in #checks, exactly what was disclosed in #claims.
 async function showResult(body) {
+  delete $("checks").dataset.refusedCount;
   $("vp-qr-box").hidden = true; // answered: the code is spent
   if (!body.verified) {
     $("claims").replaceChildren();
