@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 
+from service.observability import buffered
 from service.observability.buffered import FLUSH_INTERVAL, BufferedStreamHandler
 from service.observability.context import PID, REQUEST_ID
 from service.settings import Settings
@@ -228,11 +229,12 @@ def formatter(settings: Settings) -> logging.Formatter:
 
 
 def configure(
-    settings: Settings, stream: TextIO | None = None, flush_interval: float = FLUSH_INTERVAL
+    settings: Settings, stream: TextIO | None = None, flush_interval: float | None = None
 ) -> None:
     """Send every logger's records to ``stream`` (stderr) in the configured format, and
     give uvicorn's own handlers the same format. Request lines wait at most
-    ``flush_interval`` seconds (:mod:`service.observability.buffered`)."""
+    ``flush_interval`` seconds (default :data:`~service.observability.buffered.FLUSH_INTERVAL`,
+    read at the call; :mod:`service.observability.buffered`)."""
     fmt = formatter(settings)
     # Neither format shows thread or process names: do not collect them for each record
     # (the logging HOWTO's "Optimization"); the pid still is.
@@ -242,7 +244,8 @@ def configure(
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
         old.close()  # writes what still waits in it
-    handler = _Handler(stream if stream is not None else sys.stderr, flush_interval)
+    interval = buffered.FLUSH_INTERVAL if flush_interval is None else flush_interval
+    handler = _Handler(stream if stream is not None else sys.stderr, interval)
     handler.setFormatter(fmt)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
