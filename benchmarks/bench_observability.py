@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import shutil
 import statistics
@@ -47,7 +48,15 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_credentials import permit
-from benchmarks.harness import ADMIN, accredited_agency, server, table, wrk
+from benchmarks.harness import (
+    ADMIN,
+    SESSIONS,
+    accredited_agency,
+    server,
+    session_cpu_seconds,
+    table,
+    wrk,
+)
 
 ON = {"IDENTITY_METRICS_ENABLED": "true", "IDENTITY_ACCESS_LOG": "true",
       "IDENTITY_LOG_FORMAT": "json"}  # fmt: skip
@@ -78,9 +87,10 @@ def prepare(url: str) -> tuple[str, dict[str, str]]:
     return body, {"Authorization": f"Bearer {verifier['apiKey']}"}
 
 
-async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, list[float]]:
+async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, dict[str, list[float]]]:
     """Both apps in this process over ASGI (no sockets, no wrk), in multiprocess metrics
-    mode as ``identity serve`` runs them; per round: each side's rate, finely interleaved."""
+    mode as ``identity serve`` runs them; per round: each side's rate, finely interleaved,
+    by the wall clock (``wall``) and by this process's CPU time (``cpu``)."""
     import tempfile
 
     from service.app import create_app
@@ -99,7 +109,9 @@ async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, list[float]]:
     }
     sink = (data / "requests.log").open("w")
     logs.configure(Settings(data_dir=data, log_format="json"), stream=sink)
-    rates: dict[str, list[float]] = {name: [] for name in apps}
+    rates: dict[str, dict[str, list[float]]] = {"wall": {}, "cpu": {}}
+    for clock in rates.values():
+        clock.update({name: [] for name in apps})
     try:
         async with contextlib.AsyncExitStack() as stack:
             requests = {}
@@ -111,10 +123,10 @@ async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, list[float]]:
                 )
                 requests[name] = (app, await _verify_scope(client))
             await _interleaved(requests, seconds)  # warm both (caches, first calls)
-            for _ in range(rounds):
-                for name, rate in (await _interleaved(requests, seconds)).items():
-                    rates[name].append(rate)
-            rates["added us"] = [await _added_work(apps["on"], requests["on"][1][1])]
+            for clock, measured in (await _interleaved(requests, rounds * seconds)).items():
+                for name, cycle_rates in measured.items():
+                    rates[clock][name].extend(cycle_rates)
+            rates["added"] = {"us": [await _added_work(apps["on"], requests["on"][1][1])]}
     finally:
         sink.close()
         os.environ.pop(MULTIPROC, None)
@@ -126,6 +138,7 @@ async def _added_work(app: Any, body: bytes, n: int = 20_000) -> float:
     """Microseconds per request of what "on" adds, measured alone: the request
     middleware with the app's metrics and access log around a bare 200 answer, less the
     same middleware with both off (request ids only), plus counting the verification."""
+    from service.observability import logs
     from service.observability.requests import RequestObserver
 
     metrics = app.state.observability.metrics
@@ -149,6 +162,8 @@ async def _added_work(app: Any, body: bytes, n: int = 20_000) -> float:
             await observer({**scope, "state": {}}, None, send)  # type: ignore[arg-type]
             if count:
                 metrics.verification(credential, ())
+        if count:
+            logs.flush()  # the writer thread's share: one write per 100 lines
         return time.perf_counter() - start
 
     spent = {True: 0.0, False: 0.0}
@@ -158,20 +173,33 @@ async def _added_work(app: Any, body: bytes, n: int = 20_000) -> float:
     return (spent[True] - spent[False]) / n * 1e6
 
 
-async def _interleaved(requests: dict[str, Any], seconds: float) -> dict[str, float]:
-    """About ``seconds`` of batches of 10 requests, rotating between the apps (the order
-    rotated every batch); each app's requests per second of its own time."""
-    spent = {name: 0.0 for name in requests}
-    done = {name: 0 for name in requests}
+async def _interleaved(
+    requests: dict[str, Any], seconds: float
+) -> dict[str, dict[str, list[float]]]:
+    """About ``seconds`` of cycles: in each, one batch of 10 requests for every app (the
+    order rotated every cycle, so each app takes each place in turn). Per cycle, each
+    app's requests per second of its batch, by the wall clock (``wall``) and by CPU time
+    (``cpu``: ``time.process_time``, every thread of this process, so the log writer's
+    work counts; the "on" app's waiting lines are written at the end of each of its
+    batches, inside its time, rather than by the writer thread during another's). Pairs
+    from one cycle are a few milliseconds apart: a change of the outside load meets both."""
+    from service.observability import logs
+
+    wall: dict[str, list[float]] = {name: [] for name in requests}
+    cpu: dict[str, list[float]] = {name: [] for name in requests}
     names = list(requests)
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         for name in names:
             app, (scope, body) = requests[name]
-            spent[name] += await _drive(app, scope, body, 10)
-            done[name] += 10
-        names = names[1:] + names[:1]  # each app takes each place in turn
-    return {name: done[name] / spent[name] for name in requests}
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            await _drive(app, scope, body, 10)
+            if name == "on":
+                logs.flush()
+            wall[name].append(10 / (time.perf_counter() - wall_start))
+            cpu[name].append(10 / max(time.process_time() - cpu_start, 1e-9))
+        names = names[1:] + names[:1]
+    return {"wall": wall, "cpu": cpu}
 
 
 async def _verify_scope(client: httpx.AsyncClient) -> tuple[dict[str, Any], bytes]:
@@ -229,28 +257,56 @@ def load() -> str:
 
 
 def paired(on: list[float], off: list[float]) -> tuple[float, float, float]:
-    """The median, first and third quartile of the per-round ratios on/off."""
+    """The median of the per-round (per-cycle) ratios on/off, and the bounds of its 95 %
+    confidence interval (order statistics: distribution-free, for any spread of the
+    ratios; with few rounds, the outermost ratios)."""
     ratios = sorted(a / b for a, b in zip(on, off, strict=True))
-    if len(ratios) < 2:
-        return ratios[0], ratios[0], ratios[0]
-    q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
-    return statistics.median(ratios), q1, q3
+    n = len(ratios)
+    k = max(int((n - 1.96 * math.sqrt(n)) / 2), 0)
+    return statistics.median(ratios), ratios[k], ratios[n - 1 - k]
+
+
+TARGET = 0.95
+CONTROL_OFF_BY = 0.025
+"""A method judges only when its A/A control's median is within this of 100 % ..."""
+CONTROL_SPREAD = 0.05
+"""... and the confidence intervals of its on/off and A/A medians are at most this wide."""
+
+
+def verdict(rates: dict[str, list[float]]) -> tuple[str, float, tuple[float, float, float]]:
+    """``met``/``unmet`` (the on/off median against :data:`TARGET`), or ``too noisy``
+    when the A/A control of the same rounds says the method cannot resolve the target's
+    5 points in this run; with the on/off median and the control's (median, CI)."""
+    ratio, low, high = paired(rates["on"], rates["off"])
+    control = paired(rates["off again"], rates["off"])
+    wide = max(high - low, control[2] - control[1]) > CONTROL_SPREAD
+    if abs(control[0] - 1) > CONTROL_OFF_BY or wide:
+        return "too noisy", ratio, control
+    return ("met" if ratio >= TARGET else "unmet"), ratio, control
+
+
+def _values(values: list[float]) -> str:
+    if len(values) <= 20:
+        return "rounds " + ", ".join(f"{r:,.0f}" for r in values)
+    return f"median of {len(values):,} cycles"
 
 
 def report(title: str, rates: dict[str, list[float]], extra: list[tuple[str, str, str]]) -> None:
-    """Print one method's figures: the medians, the paired ratio and its spread."""
+    """Print one method's figures: the medians, the paired ratio and its confidence
+    interval, the A/A control beside it."""
     on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
-    ratio, q1, q3 = paired(rates["on"], rates["off"])
+    ratio, low, high = paired(rates["on"], rates["off"])
+    control, c1, c3 = paired(rates["off again"], rates["off"])
     print(title)
     table(
         [
-            ("metrics + JSON logs off (floor)", f"{off:,.0f}/s",
-             "rounds " + ", ".join(f"{r:,.0f}" for r in rates["off"])),
-            ("metrics + JSON logs on", f"{on:,.0f}/s",
-             "rounds " + ", ".join(f"{r:,.0f}" for r in rates["on"])),
-            ("on / off (median of per-round ratios)", f"{ratio:.1%}",
-             f"quartiles {q1:.1%}-{q3:.1%}; ratio of the medians {on / off:.1%}; "
+            ("metrics + JSON logs off (floor)", f"{off:,.0f}/s", _values(rates["off"])),
+            ("metrics + JSON logs on", f"{on:,.0f}/s", _values(rates["on"])),
+            ("on / off (median of paired ratios)", f"{ratio:.1%}",
+             f"95 % CI {low:.1%}-{high:.1%}; ratio of the medians {on / off:.1%}; "
              "target >= 95 %"),
+            ("A/A control: a second 'off' / 'off'", f"{control:.1%}",
+             f"95 % CI {c1:.1%}-{c3:.1%}: this method's noise in this run (100 % if quiet)"),
             *extra,
         ]
     )  # fmt: skip
@@ -268,73 +324,52 @@ def _verify(urls: dict[str, str], bodies: dict[str, Any], name: str, args: Any) 
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--seconds", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--no-http", action="store_true")
-    parser.add_argument("--port", type=int, help="the 'on' server's port ('off' takes the next)")
-    args = parser.parse_args()
-    print(f"POST /credentials/verify eddsa-jcs-2022; at the start: {load()}")
-    asgi = asyncio.run(_asgi_ratios(args.rounds, args.seconds))
-    on, off = statistics.median(asgi["on"]), statistics.median(asgi["off"])
-    control, _, _ = paired(asgi["off again"], asgi["off"])
-    added = asgi.pop("added us")[0]
-    report(
-        f"1. in process over ASGI, multiprocess metrics, {args.rounds} rounds of "
-        f"{args.seconds} s, batches of 10 requests rotating between three apps",
-        {"on": asgi["on"], "off": asgi["off"]},
-        [
-            (
-                "cost of metrics + JSON logs",
-                f"{(1 / on - 1 / off) * 1e6:+.1f} us",
-                "per request, from the medians",
-            ),
-            (
-                "A/A control: a second 'off' app / 'off'",
-                f"{control:.1%}",
-                "the noise floor of this method in this run (100 % on a quiet machine)",
-            ),
-            (
-                "the added work measured alone",
-                f"{added:.1f} us",
-                f"middleware with metrics + access line, and the verification count: "
-                f"{added * off / 1e6:.1%} of a request at the floor's rate",
-            ),
-        ],
-    )
-    if args.no_http:
-        print(f"at the end: {load()}")
-        return
+def _measured(urls: dict[str, str], bodies: dict[str, Any], name: str, args: Any) -> Any:
+    """One wrk round against ``name``, with the server's CPU seconds per request."""
+    session = SESSIONS[urls[name]]
+    before = session_cpu_seconds(session)
+    result = _verify(urls, bodies, name, args)
+    spent = session_cpu_seconds(session) - before
+    result["cpu_rps"] = result["rps"] * args.seconds / spent if spent else float("nan")
+    return result
+
+
+SERVERS = ("on", "off", "off again")
+
+
+def _http(args: Any) -> tuple[dict[str, dict[str, list[float]]], float, float]:
+    """Methods 2 and 3 over three servers ("on", "off" and the A/A "off again"): per
+    round, each server's wrk rate and its requests per CPU second; the requests the "on"
+    server counted; the non-2xx answers."""
+    out: dict[str, dict[str, list[float]]] = {
+        method: {name: [] for name in SERVERS} for method in ("turns", "turns cpu", "together")
+    }
+    errors = 0.0
     with ExitStack() as stack:
-        urls = {
-            "on": stack.enter_context(server(workers=2, env=ON, port=args.port)),
-            "off": stack.enter_context(
-                server(workers=2, env=OFF, port=args.port + 1 if args.port else None)
-            ),
-        }
+        urls = {}
+        for n, name in enumerate(SERVERS):
+            port = args.port + n if args.port else None
+            urls[name] = stack.enter_context(
+                server(workers=2, env=ON if name == "on" else OFF, port=port)
+            )
         bodies = {name: prepare(url) for name, url in urls.items()}
         scrape = {"Authorization": f"Bearer {ADMIN}"}
-        on_metrics = httpx.get(urls["on"] + "/metrics", headers=scrape)
-        off_metrics = httpx.get(urls["off"] + "/metrics", headers=scrape)
-        assert on_metrics.status_code == 200 and off_metrics.status_code == 404
-        errors = 0.0
-        for name in urls:  # warm both servers first (each worker's caches)
+        assert httpx.get(urls["on"] + "/metrics", headers=scrape).status_code == 200
+        assert httpx.get(urls["off"] + "/metrics", headers=scrape).status_code == 404
+        for name in urls:  # warm every server first (each worker's caches)
             _verify(urls, bodies, name, args)
-        alternating: dict[str, list[float]] = {"on": [], "off": []}
         for n in range(args.rounds):
-            for name in ("on", "off") if n % 2 == 0 else ("off", "on"):
-                result = _verify(urls, bodies, name, args)
-                alternating[name].append(result["rps"])
+            for name in SERVERS[n % 3 :] + SERVERS[: n % 3]:  # each takes each place in turn
+                result = _measured(urls, bodies, name, args)
+                out["turns"][name].append(result["rps"])
+                out["turns cpu"][name].append(result["cpu_rps"])
                 errors += result["errors"]
-        together: dict[str, list[float]] = {"on": [], "off": []}
-        with ThreadPoolExecutor(2) as pool:
+        with ThreadPoolExecutor(len(SERVERS)) as pool:
             for _ in range(args.rounds):
                 running = {name: pool.submit(_verify, urls, bodies, name, args) for name in urls}
                 for name, future in running.items():
                     result = future.result()
-                    together[name].append(result["rps"])
+                    out["together"][name].append(result["rps"])
                     errors += result["errors"]
         scraped = httpx.get(urls["on"] + "/metrics", headers=scrape).text
     counted = sum(
@@ -342,23 +377,93 @@ def main() -> None:
         for line in scraped.splitlines()
         if line.startswith('identity_http_requests_total{method="POST",route="/credentials/verify"')
     )
-    where = (
-        f"identity serve --workers 2 (x2 side by side), wrk {args.connections} connections, "
-        f"{args.rounds} rounds of {args.seconds} s"
+    return out, counted, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument(
+        "--port", type=int, help="the 'on' server's port ('off' and 'off again' the next two)"
     )
-    report(f"2. HTTP, interleaved rounds (A,B then B,A): {where}", alternating, [])
+    args = parser.parse_args()
+    print(f"POST /credentials/verify eddsa-jcs-2022; at the start: {load()}")
+    verdicts: list[tuple[str, tuple[str, float, tuple[float, float, float]]]] = []
+    asgi = asyncio.run(_asgi_ratios(args.rounds, args.seconds))
+    added = asgi.pop("added")["us"][0]
+    wall, cpu = asgi["wall"], asgi["cpu"]
+    on, off = statistics.median(wall["on"]), statistics.median(wall["off"])
+    where = f"{args.rounds} rounds of {args.seconds} s, batches of 10 rotating between three apps"
     report(
-        f"3. HTTP, both servers driven at the same time (two wrk): {where}",
-        together,
+        f"1a. in process over ASGI, multiprocess metrics, wall clock: {where}",
+        wall,
         [
-            (
-                "requests the 'on' server counted",
-                f"{counted:,.0f}",
-                f"non-2xx during the runs: {errors:.0f}",
-            )
+            ("cost of metrics + JSON logs", f"{(1 / on - 1 / off) * 1e6:+.1f} us",
+             "per request, from the medians"),
+            ("the added work measured alone", f"{added:.1f} us",
+             f"middleware with metrics + access line, and the verification count: "
+             f"{added * off / 1e6:.1%} of a request at the floor's rate"),
         ],
-    )
+    )  # fmt: skip
+    on_cpu, off_cpu = statistics.median(cpu["on"]), statistics.median(cpu["off"])
+    report(
+        "1b. the same rounds by CPU time (requests per CPU second of this process)",
+        cpu,
+        [("cost of metrics + JSON logs", f"{(1 / on_cpu - 1 / off_cpu) * 1e6:+.1f} us",
+          "CPU per request, from the medians")],
+    )  # fmt: skip
+    verdicts += [("1a. in process, wall clock", verdict(wall)),
+                 ("1b. in process, CPU time", verdict(cpu))]  # fmt: skip
+    if not args.no_http:
+        http, counted, errors = _http(args)
+        where = (
+            f"identity serve --workers 2 (x3 side by side), wrk {args.connections} connections, "
+            f"{args.rounds} rounds of {args.seconds} s"
+        )
+        report(f"2a. HTTP, rounds in turn (rotating order): {where}", http["turns"], [])
+        report(
+            "2b. the same rounds by the servers' CPU time (requests per CPU second of the "
+            "server's processes, from /proc)",
+            http["turns cpu"],
+            [],
+        )
+        report(
+            f"3. HTTP, the three servers driven at the same time (three wrk): {where}",
+            http["together"],
+            [("requests the 'on' server counted", f"{counted:,.0f}",
+              f"non-2xx during the runs: {errors:.0f}")],
+        )  # fmt: skip
+        verdicts += [("2a. HTTP, rounds in turn", verdict(http["turns"])),
+                     ("2b. HTTP, server CPU per request", verdict(http["turns cpu"])),
+                     ("3. HTTP, at the same time", verdict(http["together"]))]  # fmt: skip
     print(f"at the end: {load()}")
+    print(
+        f"verdict (on / off >= {TARGET:.0%}; a method judges only when its A/A control "
+        f"reads 100 % +- {CONTROL_OFF_BY:.1%} and both 95 % CIs are within "
+        f"{CONTROL_SPREAD:.0%})"
+    )
+    table([(name, f"{ratio:.1%}", f"{word} (A/A {c[0]:.1%}, CI {c[1]:.1%}-{c[2]:.1%})")
+           for name, (word, ratio, c) in verdicts])  # fmt: skip
+    print(overall(verdicts))
+
+
+def overall(verdicts: list[tuple[str, tuple[str, float, tuple[float, float, float]]]]) -> str:
+    """One line: the target met or unmet over HTTP (the issue's figure), or too loaded."""
+    http = [word for name, (word, _, _) in verdicts if "HTTP" in name]
+    judged = [word for word in http if word != "too noisy"]
+    if not http:
+        return "target: not judged (--no-http; the target is over HTTP)"
+    if not judged:
+        return "target: the machine is too loaded to judge (every HTTP A/A control is off)"
+    if all(word == "met" for word in judged):
+        return f"target met ({len(judged)} of {len(http)} HTTP methods could judge; all met)"
+    if all(word == "unmet" for word in judged):
+        return f"target unmet ({len(judged)} of {len(http)} HTTP methods could judge; none met)"
+    met = judged.count("met")
+    return f"target not settled: {met} of {len(judged)} HTTP methods that could judge met it"
 
 
 if __name__ == "__main__":
