@@ -1,28 +1,29 @@
 """What metrics and JSON logs cost: HTTP verify with both on, as a share of both off.
 
-    .venv/bin/python benchmarks/bench_observability.py [--rounds N] [--seconds S]
+    .venv/bin/python benchmarks/bench_observability.py [--rounds N] [--seconds S] [--port P]
 
-The same code, the same ``identity serve`` binary, twice, identical but for
-``IDENTITY_METRICS_ENABLED`` / ``IDENTITY_ACCESS_LOG`` (both JSON logs; the "on" server
-writes one JSON line per request to its log file and updates the multiprocess metrics
-files). wrk drives ``POST /credentials/verify`` (eddsa-jcs-2022, verifier key). The
-machine is shared (other engineers' work comes and goes), so every figure is a *paired*
-ratio, taken where both sides meet the same load:
+The same code, the same ``identity serve`` binary, three times, identical but for
+``IDENTITY_METRICS_ENABLED`` / ``IDENTITY_ACCESS_LOG``: "on" (both on: one JSON line per
+request to its log file, multiprocess metrics files), "off" and a second "off" whose
+ratio to the first is an **A/A control**: the noise of each method in this very run.
+wrk drives ``POST /credentials/verify`` (eddsa-jcs-2022, verifier key). The machine is
+shared (other engineers' work comes and goes), so every figure is a *paired* ratio, taken
+where the sides meet the same load, with a 95 % confidence interval of its median:
 
-1. **in process, finely interleaved**: both apps in this process over ASGI, in
-   multiprocess metrics mode as ``identity serve`` runs; each round alternates batches of
-   10 requests between the two and a second "off" app (the order rotated each batch), and
-   sums each app's time, so a load change hits all alike. Figure: median of the per-round
-   ratios; the second "off" app against the first is an A/A control (the method's noise
-   floor in this run); beside them, the added per-request work measured on its own.
-2. **HTTP, interleaved rounds**: wrk against one server, then the other (A,B then B,A),
-   short rounds; figure: median of the per-round ratios (with the ratio of the medians and
-   the spread of the per-round ratios beside it).
-3. **HTTP, at the same time**: both servers driven by two wrk processes at once, so they
-   share the cores and the outside load in the same seconds; each round's rate ratio is
-   their cost ratio. Figure: median of the per-round ratios.
+1. **in process**: the three apps in this process over ASGI, in multiprocess metrics mode
+   as ``identity serve`` runs; cycles of one batch of 10 requests per app (the order
+   rotated each cycle); per cycle the paired ratios, (a) by the wall clock and (b) by
+   CPU time of the process; beside them the added work measured on its own (CPU).
+2. **HTTP, rounds in turn** (``--workers 2`` each): wrk against each server in turn, the
+   order rotated each round; (a) requests per second, (b) requests per CPU second of the
+   server's processes (``/proc``: what the server spent, whatever else ran).
+3. **HTTP, at the same time**: the three servers driven by three wrk at once, so they
+   share the cores and the outside load in the same seconds.
 
-The load average is printed before and after. Target >= 95 %. Needs ``wrk``.
+The load average is printed before and after. A method **judges** only when its A/A
+control reads 100 % +- 2.5 % and both intervals are at most 5 points wide (else: too
+noisy); the last line says whether the target (>= 95 %, over HTTP) is met, unmet, or
+the machine too loaded to judge. Needs ``wrk``.
 """
 
 from __future__ import annotations
