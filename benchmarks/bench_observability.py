@@ -381,6 +381,73 @@ def _http(args: Any) -> tuple[dict[str, dict[str, list[float]]], float, float]:
     return out, counted, errors
 
 
+async def _count_one(which: str, n: int) -> None:
+    """One app ("on" or "off") in process, set up and warmed, then ``n`` verify requests
+    between two ``getsid`` calls: run under ``callgrind --dump-before=getsid``, the second
+    dump holds exactly the instructions of those requests (every thread, user space)."""
+    import tempfile
+
+    from service.app import create_app
+    from service.observability import logs
+    from service.settings import Settings
+
+    data = Path(tempfile.mkdtemp(prefix="identity-bench-count-"))
+    (data / "metrics").mkdir()
+    os.environ[MULTIPROC] = str(data / "metrics")
+    settings = {"admin_token": ADMIN, "master_secret": "ab" * 32, "log_format": "json"}
+    if which != "on":
+        settings |= {"metrics_enabled": False, "access_log": False}
+    app = create_app(Settings(data_dir=data / "app", **settings))  # type: ignore[arg-type]
+    sink = (data / "requests.log").open("w")
+    logs.configure(Settings(data_dir=data, log_format="json"), stream=sink)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                scope, body = await _verify_scope(client)
+            await _drive(app, scope, body, 20)
+            logs.flush()
+            os.getsid(0)  # the counted section starts (callgrind dumps the set-up)
+            for _ in range(n // 10):
+                await _drive(app, scope, body, 10)
+                logs.flush()  # the writer's share: one write per 10 lines
+            os.getsid(0)  # ... and ends
+    finally:
+        sink.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _instructions(n: int) -> dict[str, float]:
+    """Instructions per verify request of "on", "off" and "off again" (three callgrind
+    runs side by side; needs valgrind). Load does not change a count: this is the work
+    "on" adds, in user space (the kernel's side of the few ``write`` calls is not in it)."""
+    import subprocess
+    import tempfile
+
+    if shutil.which("valgrind") is None:
+        raise RuntimeError("valgrind is not installed (apt-get install valgrind)")
+    out = Path(tempfile.mkdtemp(prefix="identity-bench-callgrind-"))
+    runs = {}
+    for name in SERVERS:
+        which = "on" if name == "on" else "off"
+        runs[name] = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--dump-before=getsid",
+             f"--callgrind-out-file={out / name.replace(' ', '-')}.%p",
+             sys.executable, __file__, "--count-one", which, str(n)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+    counts = {}
+    for name, proc in runs.items():
+        if proc.wait() != 0:
+            raise RuntimeError(f"the callgrind run of {name!r} failed")
+        dump = out / f"{name.replace(' ', '-')}.{proc.pid}.2"
+        totals = next(x for x in dump.read_text().splitlines() if x.startswith("totals:"))
+        counts[name] = int(totals.split()[1]) / n
+    shutil.rmtree(out, ignore_errors=True)
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
@@ -390,8 +457,31 @@ def main() -> None:
     parser.add_argument(
         "--port", type=int, help="the 'on' server's port ('off' and 'off again' the next two)"
     )
+    parser.add_argument(
+        "--instructions", type=int, metavar="N",
+        help="also count the instructions of N requests per app under callgrind (slow)",
+    )  # fmt: skip
+    parser.add_argument("--count-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.count_one:
+        asyncio.run(_count_one(args.count_one[0], int(args.count_one[1])))
+        return
     print(f"POST /credentials/verify eddsa-jcs-2022; at the start: {load()}")
+    if args.instructions:
+        counts = _instructions(args.instructions)
+        print(f"4. instructions per request (callgrind, {args.instructions} requests per app, "
+              "in process, multiprocess metrics; the same for any load)")  # fmt: skip
+        table(
+            [
+                ("metrics + JSON logs off (floor)", f"{counts['off']:,.0f}", ""),
+                ("metrics + JSON logs on", f"{counts['on']:,.0f}",
+                 f"+{counts['on'] - counts['off']:,.0f} a request"),
+                ("off / on (the share of the work)", f"{counts['off'] / counts['on']:.1%}",
+                 "target >= 95 %"),
+                ("A/A control: 'off again' / 'off'", f"{counts['off again'] / counts['off']:.2%}",
+                 "how exactly a count repeats"),
+            ]
+        )  # fmt: skip
     verdicts: list[tuple[str, tuple[str, float, tuple[float, float, float]]]] = []
     asgi = asyncio.run(_asgi_ratios(args.rounds, args.seconds))
     added = asgi.pop("added")["us"][0]
