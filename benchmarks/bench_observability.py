@@ -1,28 +1,29 @@
 """What metrics and JSON logs cost: HTTP verify with both on, as a share of both off.
 
-    .venv/bin/python benchmarks/bench_observability.py [--rounds N] [--seconds S]
+    .venv/bin/python benchmarks/bench_observability.py [--rounds N] [--seconds S] [--port P]
 
-The same code, the same ``identity serve`` binary, twice, identical but for
-``IDENTITY_METRICS_ENABLED`` / ``IDENTITY_ACCESS_LOG`` (both JSON logs; the "on" server
-writes one JSON line per request to its log file and updates the multiprocess metrics
-files). wrk drives ``POST /credentials/verify`` (eddsa-jcs-2022, verifier key). The
-machine is shared (other engineers' work comes and goes), so every figure is a *paired*
-ratio, taken where both sides meet the same load:
+The same code, the same ``identity serve`` binary, three times, identical but for
+``IDENTITY_METRICS_ENABLED`` / ``IDENTITY_ACCESS_LOG``: "on" (both on: one JSON line per
+request to its log file, multiprocess metrics files), "off" and a second "off" whose
+ratio to the first is an **A/A control**: the noise of each method in this very run.
+wrk drives ``POST /credentials/verify`` (eddsa-jcs-2022, verifier key). The machine is
+shared (other engineers' work comes and goes), so every figure is a *paired* ratio, taken
+where the sides meet the same load, with a 95 % confidence interval of its median:
 
-1. **in process, finely interleaved**: both apps in this process over ASGI, in
-   multiprocess metrics mode as ``identity serve`` runs; each round alternates batches of
-   10 requests between the two and a second "off" app (the order rotated each batch), and
-   sums each app's time, so a load change hits all alike. Figure: median of the per-round
-   ratios; the second "off" app against the first is an A/A control (the method's noise
-   floor in this run); beside them, the added per-request work measured on its own.
-2. **HTTP, interleaved rounds**: wrk against one server, then the other (A,B then B,A),
-   short rounds; figure: median of the per-round ratios (with the ratio of the medians and
-   the spread of the per-round ratios beside it).
-3. **HTTP, at the same time**: both servers driven by two wrk processes at once, so they
-   share the cores and the outside load in the same seconds; each round's rate ratio is
-   their cost ratio. Figure: median of the per-round ratios.
+1. **in process**: the three apps in this process over ASGI, in multiprocess metrics mode
+   as ``identity serve`` runs; cycles of one batch of 10 requests per app (the order
+   rotated each cycle); per cycle the paired ratios, (a) by the wall clock and (b) by
+   CPU time of the process; beside them the added work measured on its own (CPU).
+2. **HTTP, rounds in turn** (``--workers 2`` each): wrk against each server in turn, the
+   order rotated each round; (a) requests per second, (b) requests per CPU second of the
+   server's processes (``/proc``: what the server spent, whatever else ran).
+3. **HTTP, at the same time**: the three servers driven by three wrk at once, so they
+   share the cores and the outside load in the same seconds.
 
-The load average is printed before and after. Target >= 95 %. Needs ``wrk``.
+The load average is printed before and after. A method **judges** only when its A/A
+control reads 100 % +- 2.5 % and both intervals are at most 5 points wide (else: too
+noisy); the last line says whether the target (>= 95 %, over HTTP) is met, unmet, or
+the machine too loaded to judge. Needs ``wrk``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import shutil
 import statistics
@@ -47,7 +49,15 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_credentials import permit
-from benchmarks.harness import ADMIN, accredited_agency, server, table, wrk
+from benchmarks.harness import (
+    ADMIN,
+    SESSIONS,
+    accredited_agency,
+    server,
+    session_cpu_seconds,
+    table,
+    wrk,
+)
 
 ON = {"IDENTITY_METRICS_ENABLED": "true", "IDENTITY_ACCESS_LOG": "true",
       "IDENTITY_LOG_FORMAT": "json"}  # fmt: skip
@@ -78,9 +88,10 @@ def prepare(url: str) -> tuple[str, dict[str, str]]:
     return body, {"Authorization": f"Bearer {verifier['apiKey']}"}
 
 
-async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, list[float]]:
+async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, dict[str, list[float]]]:
     """Both apps in this process over ASGI (no sockets, no wrk), in multiprocess metrics
-    mode as ``identity serve`` runs them; per round: each side's rate, finely interleaved."""
+    mode as ``identity serve`` runs them; per round: each side's rate, finely interleaved,
+    by the wall clock (``wall``) and by this process's CPU time (``cpu``)."""
     import tempfile
 
     from service.app import create_app
@@ -99,7 +110,9 @@ async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, list[float]]:
     }
     sink = (data / "requests.log").open("w")
     logs.configure(Settings(data_dir=data, log_format="json"), stream=sink)
-    rates: dict[str, list[float]] = {name: [] for name in apps}
+    rates: dict[str, dict[str, list[float]]] = {"wall": {}, "cpu": {}}
+    for clock in rates.values():
+        clock.update({name: [] for name in apps})
     try:
         async with contextlib.AsyncExitStack() as stack:
             requests = {}
@@ -111,10 +124,10 @@ async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, list[float]]:
                 )
                 requests[name] = (app, await _verify_scope(client))
             await _interleaved(requests, seconds)  # warm both (caches, first calls)
-            for _ in range(rounds):
-                for name, rate in (await _interleaved(requests, seconds)).items():
-                    rates[name].append(rate)
-            rates["added us"] = [await _added_work(apps["on"], requests["on"][1][1])]
+            for clock, measured in (await _interleaved(requests, rounds * seconds)).items():
+                for name, cycle_rates in measured.items():
+                    rates[clock][name].extend(cycle_rates)
+            rates["added"] = {"us": [await _added_work(apps["on"], requests["on"][1][1])]}
     finally:
         sink.close()
         os.environ.pop(MULTIPROC, None)
@@ -123,9 +136,10 @@ async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, list[float]]:
 
 
 async def _added_work(app: Any, body: bytes, n: int = 20_000) -> float:
-    """Microseconds per request of what "on" adds, measured alone: the request
+    """CPU microseconds per request of what "on" adds, measured alone: the request
     middleware with the app's metrics and access log around a bare 200 answer, less the
     same middleware with both off (request ids only), plus counting the verification."""
+    from service.observability import logs
     from service.observability.requests import RequestObserver
 
     metrics = app.state.observability.metrics
@@ -144,12 +158,14 @@ async def _added_work(app: Any, body: bytes, n: int = 20_000) -> float:
     off = RequestObserver(bare, metrics=None, access_log=False)
 
     async def through(observer: RequestObserver, count: bool) -> float:
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(100):
             await observer({**scope, "state": {}}, None, send)  # type: ignore[arg-type]
             if count:
                 metrics.verification(credential, ())
-        return time.perf_counter() - start
+        if count:
+            logs.flush()  # the writer thread's share: one write per 100 lines
+        return time.process_time() - start
 
     spent = {True: 0.0, False: 0.0}
     for i in range(n // 100):
@@ -158,20 +174,33 @@ async def _added_work(app: Any, body: bytes, n: int = 20_000) -> float:
     return (spent[True] - spent[False]) / n * 1e6
 
 
-async def _interleaved(requests: dict[str, Any], seconds: float) -> dict[str, float]:
-    """About ``seconds`` of batches of 10 requests, rotating between the apps (the order
-    rotated every batch); each app's requests per second of its own time."""
-    spent = {name: 0.0 for name in requests}
-    done = {name: 0 for name in requests}
+async def _interleaved(
+    requests: dict[str, Any], seconds: float
+) -> dict[str, dict[str, list[float]]]:
+    """About ``seconds`` of cycles: in each, one batch of 10 requests for every app (the
+    order rotated every cycle, so each app takes each place in turn). Per cycle, each
+    app's requests per second of its batch, by the wall clock (``wall``) and by CPU time
+    (``cpu``: ``time.process_time``, every thread of this process, so the log writer's
+    work counts; the "on" app's waiting lines are written at the end of each of its
+    batches, inside its time, rather than by the writer thread during another's). Pairs
+    from one cycle are a few milliseconds apart: a change of the outside load meets both."""
+    from service.observability import logs
+
+    wall: dict[str, list[float]] = {name: [] for name in requests}
+    cpu: dict[str, list[float]] = {name: [] for name in requests}
     names = list(requests)
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         for name in names:
             app, (scope, body) = requests[name]
-            spent[name] += await _drive(app, scope, body, 10)
-            done[name] += 10
-        names = names[1:] + names[:1]  # each app takes each place in turn
-    return {name: done[name] / spent[name] for name in requests}
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            await _drive(app, scope, body, 10)
+            if name == "on":
+                logs.flush()
+            wall[name].append(10 / (time.perf_counter() - wall_start))
+            cpu[name].append(10 / max(time.process_time() - cpu_start, 1e-9))
+        names = names[1:] + names[:1]
+    return {"wall": wall, "cpu": cpu}
 
 
 async def _verify_scope(client: httpx.AsyncClient) -> tuple[dict[str, Any], bytes]:
@@ -229,28 +258,56 @@ def load() -> str:
 
 
 def paired(on: list[float], off: list[float]) -> tuple[float, float, float]:
-    """The median, first and third quartile of the per-round ratios on/off."""
+    """The median of the per-round (per-cycle) ratios on/off, and the bounds of its 95 %
+    confidence interval (order statistics: distribution-free, for any spread of the
+    ratios; with few rounds, the outermost ratios)."""
     ratios = sorted(a / b for a, b in zip(on, off, strict=True))
-    if len(ratios) < 2:
-        return ratios[0], ratios[0], ratios[0]
-    q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
-    return statistics.median(ratios), q1, q3
+    n = len(ratios)
+    k = max(int((n - 1.96 * math.sqrt(n)) / 2), 0)
+    return statistics.median(ratios), ratios[k], ratios[n - 1 - k]
+
+
+TARGET = 0.95
+CONTROL_OFF_BY = 0.025
+"""A method judges only when its A/A control's median is within this of 100 % ..."""
+CONTROL_SPREAD = 0.05
+"""... and the confidence intervals of its on/off and A/A medians are at most this wide."""
+
+
+def verdict(rates: dict[str, list[float]]) -> tuple[str, float, tuple[float, float, float]]:
+    """``met``/``unmet`` (the on/off median against :data:`TARGET`), or ``too noisy``
+    when the A/A control of the same rounds says the method cannot resolve the target's
+    5 points in this run; with the on/off median and the control's (median, CI)."""
+    ratio, low, high = paired(rates["on"], rates["off"])
+    control = paired(rates["off again"], rates["off"])
+    wide = max(high - low, control[2] - control[1]) > CONTROL_SPREAD
+    if abs(control[0] - 1) > CONTROL_OFF_BY or wide:
+        return "too noisy", ratio, control
+    return ("met" if ratio >= TARGET else "unmet"), ratio, control
+
+
+def _values(values: list[float]) -> str:
+    if len(values) <= 20:
+        return "rounds " + ", ".join(f"{r:,.0f}" for r in values)
+    return f"median of {len(values):,} cycles"
 
 
 def report(title: str, rates: dict[str, list[float]], extra: list[tuple[str, str, str]]) -> None:
-    """Print one method's figures: the medians, the paired ratio and its spread."""
+    """Print one method's figures: the medians, the paired ratio and its confidence
+    interval, the A/A control beside it."""
     on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
-    ratio, q1, q3 = paired(rates["on"], rates["off"])
+    ratio, low, high = paired(rates["on"], rates["off"])
+    control, c1, c3 = paired(rates["off again"], rates["off"])
     print(title)
     table(
         [
-            ("metrics + JSON logs off (floor)", f"{off:,.0f}/s",
-             "rounds " + ", ".join(f"{r:,.0f}" for r in rates["off"])),
-            ("metrics + JSON logs on", f"{on:,.0f}/s",
-             "rounds " + ", ".join(f"{r:,.0f}" for r in rates["on"])),
-            ("on / off (median of per-round ratios)", f"{ratio:.1%}",
-             f"quartiles {q1:.1%}-{q3:.1%}; ratio of the medians {on / off:.1%}; "
+            ("metrics + JSON logs off (floor)", f"{off:,.0f}/s", _values(rates["off"])),
+            ("metrics + JSON logs on", f"{on:,.0f}/s", _values(rates["on"])),
+            ("on / off (median of paired ratios)", f"{ratio:.1%}",
+             f"95 % CI {low:.1%}-{high:.1%}; ratio of the medians {on / off:.1%}; "
              "target >= 95 %"),
+            ("A/A control: a second 'off' / 'off'", f"{control:.1%}",
+             f"95 % CI {c1:.1%}-{c3:.1%}: this method's noise in this run (100 % if quiet)"),
             *extra,
         ]
     )  # fmt: skip
@@ -268,73 +325,52 @@ def _verify(urls: dict[str, str], bodies: dict[str, Any], name: str, args: Any) 
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--seconds", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--no-http", action="store_true")
-    parser.add_argument("--port", type=int, help="the 'on' server's port ('off' takes the next)")
-    args = parser.parse_args()
-    print(f"POST /credentials/verify eddsa-jcs-2022; at the start: {load()}")
-    asgi = asyncio.run(_asgi_ratios(args.rounds, args.seconds))
-    on, off = statistics.median(asgi["on"]), statistics.median(asgi["off"])
-    control, _, _ = paired(asgi["off again"], asgi["off"])
-    added = asgi.pop("added us")[0]
-    report(
-        f"1. in process over ASGI, multiprocess metrics, {args.rounds} rounds of "
-        f"{args.seconds} s, batches of 10 requests rotating between three apps",
-        {"on": asgi["on"], "off": asgi["off"]},
-        [
-            (
-                "cost of metrics + JSON logs",
-                f"{(1 / on - 1 / off) * 1e6:+.1f} us",
-                "per request, from the medians",
-            ),
-            (
-                "A/A control: a second 'off' app / 'off'",
-                f"{control:.1%}",
-                "the noise floor of this method in this run (100 % on a quiet machine)",
-            ),
-            (
-                "the added work measured alone",
-                f"{added:.1f} us",
-                f"middleware with metrics + access line, and the verification count: "
-                f"{added * off / 1e6:.1%} of a request at the floor's rate",
-            ),
-        ],
-    )
-    if args.no_http:
-        print(f"at the end: {load()}")
-        return
+def _measured(urls: dict[str, str], bodies: dict[str, Any], name: str, args: Any) -> Any:
+    """One wrk round against ``name``, with the server's CPU seconds per request."""
+    session = SESSIONS[urls[name]]
+    before = session_cpu_seconds(session)
+    result = _verify(urls, bodies, name, args)
+    spent = session_cpu_seconds(session) - before
+    result["cpu_rps"] = result["rps"] * args.seconds / spent if spent else float("nan")
+    return result
+
+
+SERVERS = ("on", "off", "off again")
+
+
+def _http(args: Any) -> tuple[dict[str, dict[str, list[float]]], float, float]:
+    """Methods 2 and 3 over three servers ("on", "off" and the A/A "off again"): per
+    round, each server's wrk rate and its requests per CPU second; the requests the "on"
+    server counted; the non-2xx answers."""
+    out: dict[str, dict[str, list[float]]] = {
+        method: {name: [] for name in SERVERS} for method in ("turns", "turns cpu", "together")
+    }
+    errors = 0.0
     with ExitStack() as stack:
-        urls = {
-            "on": stack.enter_context(server(workers=2, env=ON, port=args.port)),
-            "off": stack.enter_context(
-                server(workers=2, env=OFF, port=args.port + 1 if args.port else None)
-            ),
-        }
+        urls = {}
+        for n, name in enumerate(SERVERS):
+            port = args.port + n if args.port else None
+            urls[name] = stack.enter_context(
+                server(workers=2, env=ON if name == "on" else OFF, port=port)
+            )
         bodies = {name: prepare(url) for name, url in urls.items()}
         scrape = {"Authorization": f"Bearer {ADMIN}"}
-        on_metrics = httpx.get(urls["on"] + "/metrics", headers=scrape)
-        off_metrics = httpx.get(urls["off"] + "/metrics", headers=scrape)
-        assert on_metrics.status_code == 200 and off_metrics.status_code == 404
-        errors = 0.0
-        for name in urls:  # warm both servers first (each worker's caches)
+        assert httpx.get(urls["on"] + "/metrics", headers=scrape).status_code == 200
+        assert httpx.get(urls["off"] + "/metrics", headers=scrape).status_code == 404
+        for name in urls:  # warm every server first (each worker's caches)
             _verify(urls, bodies, name, args)
-        alternating: dict[str, list[float]] = {"on": [], "off": []}
         for n in range(args.rounds):
-            for name in ("on", "off") if n % 2 == 0 else ("off", "on"):
-                result = _verify(urls, bodies, name, args)
-                alternating[name].append(result["rps"])
+            for name in SERVERS[n % 3 :] + SERVERS[: n % 3]:  # each takes each place in turn
+                result = _measured(urls, bodies, name, args)
+                out["turns"][name].append(result["rps"])
+                out["turns cpu"][name].append(result["cpu_rps"])
                 errors += result["errors"]
-        together: dict[str, list[float]] = {"on": [], "off": []}
-        with ThreadPoolExecutor(2) as pool:
+        with ThreadPoolExecutor(len(SERVERS)) as pool:
             for _ in range(args.rounds):
                 running = {name: pool.submit(_verify, urls, bodies, name, args) for name in urls}
                 for name, future in running.items():
                     result = future.result()
-                    together[name].append(result["rps"])
+                    out["together"][name].append(result["rps"])
                     errors += result["errors"]
         scraped = httpx.get(urls["on"] + "/metrics", headers=scrape).text
     counted = sum(
@@ -342,23 +378,184 @@ def main() -> None:
         for line in scraped.splitlines()
         if line.startswith('identity_http_requests_total{method="POST",route="/credentials/verify"')
     )
-    where = (
-        f"identity serve --workers 2 (x2 side by side), wrk {args.connections} connections, "
-        f"{args.rounds} rounds of {args.seconds} s"
+    return out, counted, errors
+
+
+async def _count_one(which: str, n: int) -> None:
+    """One app ("on" or "off") in process, set up and warmed, then ``n`` verify requests
+    between two ``getsid`` calls: run under ``callgrind --dump-before=getsid``, the second
+    dump holds exactly the instructions of those requests (every thread, user space)."""
+    import tempfile
+
+    from service.app import create_app
+    from service.observability import logs
+    from service.settings import Settings
+
+    data = Path(tempfile.mkdtemp(prefix="identity-bench-count-"))
+    (data / "metrics").mkdir()
+    os.environ[MULTIPROC] = str(data / "metrics")
+    settings = {"admin_token": ADMIN, "master_secret": "ab" * 32, "log_format": "json"}
+    if which != "on":
+        settings |= {"metrics_enabled": False, "access_log": False}
+    app = create_app(Settings(data_dir=data / "app", **settings))  # type: ignore[arg-type]
+    sink = (data / "requests.log").open("w")
+    logs.configure(Settings(data_dir=data, log_format="json"), stream=sink)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                scope, body = await _verify_scope(client)
+            await _drive(app, scope, body, 20)
+            logs.flush()
+            os.getsid(0)  # the counted section starts (callgrind dumps the set-up)
+            for _ in range(n // 10):
+                await _drive(app, scope, body, 10)
+                logs.flush()  # the writer's share: one write per 10 lines
+            os.getsid(0)  # ... and ends
+    finally:
+        sink.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _instructions(n: int) -> dict[str, float]:
+    """Instructions per verify request of "on", "off" and "off again" (three callgrind
+    runs side by side; needs valgrind). Load does not change a count: this is the work
+    "on" adds, in user space (the kernel's side of the few ``write`` calls is not in it)."""
+    import subprocess
+    import tempfile
+
+    if shutil.which("valgrind") is None:
+        raise RuntimeError("valgrind is not installed (apt-get install valgrind)")
+    out = Path(tempfile.mkdtemp(prefix="identity-bench-callgrind-"))
+    runs = {}
+    for name in SERVERS:
+        which = "on" if name == "on" else "off"
+        runs[name] = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--dump-before=getsid",
+             f"--callgrind-out-file={out / name.replace(' ', '-')}.%p",
+             sys.executable, __file__, "--count-one", which, str(n)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+    counts = {}
+    for name, proc in runs.items():
+        if proc.wait() != 0:
+            raise RuntimeError(f"the callgrind run of {name!r} failed")
+        dump = out / f"{name.replace(' ', '-')}.{proc.pid}.2"
+        totals = next(x for x in dump.read_text().splitlines() if x.startswith("totals:"))
+        counts[name] = int(totals.split()[1]) / n
+    shutil.rmtree(out, ignore_errors=True)
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument(
+        "--port", type=int, help="the 'on' server's port ('off' and 'off again' the next two)"
     )
-    report(f"2. HTTP, interleaved rounds (A,B then B,A): {where}", alternating, [])
+    parser.add_argument(
+        "--instructions", type=int, metavar="N",
+        help="also count the instructions of N requests per app under callgrind (slow)",
+    )  # fmt: skip
+    parser.add_argument("--count-one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.count_one:
+        asyncio.run(_count_one(args.count_one[0], int(args.count_one[1])))
+        return
+    print(f"POST /credentials/verify eddsa-jcs-2022; at the start: {load()}")
+    if args.instructions:
+        counts = _instructions(args.instructions)
+        print(f"4. instructions per request (callgrind, {args.instructions} requests per app, "
+              "in process, multiprocess metrics; the same for any load)")  # fmt: skip
+        table(
+            [
+                ("metrics + JSON logs off (floor)", f"{counts['off']:,.0f}", ""),
+                ("metrics + JSON logs on", f"{counts['on']:,.0f}",
+                 f"+{counts['on'] - counts['off']:,.0f} a request"),
+                ("off / on (the share of the work)", f"{counts['off'] / counts['on']:.1%}",
+                 "target >= 95 %"),
+                ("A/A control: 'off again' / 'off'", f"{counts['off again'] / counts['off']:.2%}",
+                 "how exactly a count repeats"),
+            ]
+        )  # fmt: skip
+    verdicts: list[tuple[str, tuple[str, float, tuple[float, float, float]]]] = []
+    asgi = asyncio.run(_asgi_ratios(args.rounds, args.seconds))
+    added = asgi.pop("added")["us"][0]
+    wall, cpu = asgi["wall"], asgi["cpu"]
+    on, off = statistics.median(wall["on"]), statistics.median(wall["off"])
+    where = f"{args.rounds} rounds of {args.seconds} s, batches of 10 rotating between three apps"
     report(
-        f"3. HTTP, both servers driven at the same time (two wrk): {where}",
-        together,
+        f"1a. in process over ASGI, multiprocess metrics, wall clock: {where}",
+        wall,
         [
-            (
-                "requests the 'on' server counted",
-                f"{counted:,.0f}",
-                f"non-2xx during the runs: {errors:.0f}",
-            )
+            ("cost of metrics + JSON logs", f"{(1 / on - 1 / off) * 1e6:+.1f} us",
+             "per request, from the medians"),
         ],
-    )
+    )  # fmt: skip
+    on_cpu, off_cpu = statistics.median(cpu["on"]), statistics.median(cpu["off"])
+    report(
+        "1b. the same rounds by CPU time (requests per CPU second of this process)",
+        cpu,
+        [("cost of metrics + JSON logs", f"{(1 / on_cpu - 1 / off_cpu) * 1e6:+.1f} us",
+          "CPU per request, from the medians"),
+         ("the added work measured alone", f"{added:.1f} us",
+          f"CPU: middleware with metrics + access line, and the verification count; "
+          f"{added * off_cpu / 1e6:.1%} of the floor's CPU per request, so a share of "
+          f"{1 / (1 + added * off_cpu / 1e6):.1%}")],
+    )  # fmt: skip
+    verdicts += [("1a. in process, wall clock", verdict(wall)),
+                 ("1b. in process, CPU time", verdict(cpu))]  # fmt: skip
+    if not args.no_http:
+        http, counted, errors = _http(args)
+        where = (
+            f"identity serve --workers 2 (x3 side by side), wrk {args.connections} connections, "
+            f"{args.rounds} rounds of {args.seconds} s"
+        )
+        report(f"2a. HTTP, rounds in turn (rotating order): {where}", http["turns"], [])
+        report(
+            "2b. the same rounds by the servers' CPU time (requests per CPU second of the "
+            "server's processes, from /proc)",
+            http["turns cpu"],
+            [],
+        )
+        report(
+            f"3. HTTP, the three servers driven at the same time (three wrk): {where}",
+            http["together"],
+            [("requests the 'on' server counted", f"{counted:,.0f}",
+              f"non-2xx during the runs: {errors:.0f}")],
+        )  # fmt: skip
+        verdicts += [("2a. HTTP, rounds in turn", verdict(http["turns"])),
+                     ("2b. HTTP, server CPU per request", verdict(http["turns cpu"])),
+                     ("3. HTTP, at the same time", verdict(http["together"]))]  # fmt: skip
     print(f"at the end: {load()}")
+    print(
+        f"verdict (on / off >= {TARGET:.0%}; a method judges only when its A/A control "
+        f"reads 100 % +- {CONTROL_OFF_BY:.1%} and both 95 % CIs are within "
+        f"{CONTROL_SPREAD:.0%})"
+    )
+    table([(name, f"{ratio:.1%}", f"{word} (A/A {c[0]:.1%}, CI {c[1]:.1%}-{c[2]:.1%})")
+           for name, (word, ratio, c) in verdicts])  # fmt: skip
+    print(overall(verdicts))
+
+
+def overall(verdicts: list[tuple[str, tuple[str, float, tuple[float, float, float]]]]) -> str:
+    """One line: the target met or unmet over HTTP (the issue's figure), or too loaded."""
+    http = [word for name, (word, _, _) in verdicts if "HTTP" in name]
+    judged = [word for word in http if word != "too noisy"]
+    if not http:
+        return "target: not judged (--no-http; the target is over HTTP)"
+    if not judged:
+        return "target: the machine is too loaded to judge (every HTTP A/A control is off)"
+    if all(word == "met" for word in judged):
+        return f"target met ({len(judged)} of {len(http)} HTTP methods could judge; all met)"
+    if all(word == "unmet" for word in judged):
+        return f"target unmet ({len(judged)} of {len(http)} HTTP methods could judge; none met)"
+    met = judged.count("met")
+    return f"target not settled: {met} of {len(judged)} HTTP methods that could judge met it"
 
 
 if __name__ == "__main__":

@@ -44,6 +44,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SESSIONS: dict[str, int] = {}
+"""URL of each running :func:`server` -> its session id (the pid of ``identity serve``)."""
+
+
+def session_cpu_seconds(session: int) -> float:
+    """User + system CPU seconds used so far by the live processes of ``session`` (a
+    :func:`server`'s supervisor and workers), from ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if int(fields[3]) == session:  # field 6, the session id
+            total += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
+    return total / tick
+
+
 @contextmanager
 def server(
     workers: int = 2, env: dict[str, str] | None = None, port: int | None = None
@@ -69,6 +91,7 @@ def server(
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    SESSIONS[url] = proc.pid  # its own session: the supervisor and every worker
     try:
         for _ in range(200):
             try:
@@ -80,6 +103,7 @@ def server(
             raise RuntimeError("server did not start")
         yield url
     finally:
+        SESSIONS.pop(url, None)
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
         output.close()

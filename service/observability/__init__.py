@@ -101,6 +101,7 @@ class Observability:
         if self.metrics is not None:
             self.metrics.process_exited()
         events.info("service stopping", extra=fields(event="service.stopping", pid=os.getpid()))
+        logs.flush()  # the request lines still waiting (whatever the log level)
 
 
 def install(app: FastAPI, settings: Settings) -> Observability:
@@ -110,6 +111,7 @@ def install(app: FastAPI, settings: Settings) -> Observability:
     logs.configure(settings)
     obs = Observability(settings)
     app.state.observability = obs
+    setattr(app, _METRICS, obs.metrics)  # metrics_of's short way to the same object
     app.add_middleware(
         RequestObserver,
         metrics=obs.metrics,
@@ -120,10 +122,14 @@ def install(app: FastAPI, settings: Settings) -> Observability:
     return obs
 
 
+_METRICS = "_identity_metrics"
+"""The attribute :func:`install` gives the app: its metrics (or None), read per request by
+:func:`metrics_of` without the lookups through ``app.state`` (``State.__getattr__``)."""
+
+
 def metrics_of(request: Request) -> Metrics | None:
     """The app's metrics, or None (disabled, or an app built without :func:`install`)."""
-    obs: Observability | None = getattr(request.app.state, "observability", None)
-    return obs.metrics if obs is not None else None
+    return getattr(request.scope["app"], _METRICS, None)
 
 
 @contextlib.contextmanager

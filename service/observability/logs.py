@@ -7,6 +7,11 @@ to every line. What may appear in a line is chosen by the code that logs it: the
 line (:mod:`service.observability.requests`) names the route *template*, never the path,
 the query, a header, a token, a claim or a citizen's identifier.
 
+The request line is built as text (:func:`access_line`) and buffered: the installed
+handler (:class:`_Handler`, a :class:`~service.observability.buffered.BufferedStreamHandler`)
+writes the waiting lines in one call every 50 ms, and every other record at once after
+them (the bound, the order and the shutdown flush are described there).
+
 :func:`configure` is called when an app is created (never at import); calling it again
 replaces the handler it installed before and leaves other handlers (pytest's) alone.
 """
@@ -22,6 +27,8 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 
+from service.observability import buffered
+from service.observability.buffered import FLUSH_INTERVAL, BufferedStreamHandler
 from service.observability.context import PID, REQUEST_ID
 from service.settings import Settings
 from service.storage import redact
@@ -90,13 +97,17 @@ class ConsoleFormatter(logging.Formatter):
         return line
 
 
-class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+class _Handler(BufferedStreamHandler):
     """The handler :func:`configure` installs (so a second call can find and replace it).
-    Without a stream of its own it writes to whatever ``sys.stderr`` is at the time."""
+    Without a stream of its own it writes to whatever ``sys.stderr`` is at the time. The
+    request lines are :meth:`~BufferedStreamHandler.buffer`-ed (written in batches within
+    :data:`~service.observability.buffered.FLUSH_INTERVAL`); every other record at once."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, flush_interval: float = FLUSH_INTERVAL
+    ) -> None:
         self._own: TextIO | None = stream
-        super().__init__(stream)
+        super().__init__(stream, flush_interval)
 
     @property
     def stream(self) -> TextIO:
@@ -142,6 +153,9 @@ def write_json_line(
         out["request_id"] = request_id
     out.update(fields)
     line = _encoder.encode(out) + "\n"
+    if isinstance(handler, BufferedStreamHandler):
+        handler.buffer(line)
+        return
     handler.acquire()
     try:
         stream = handler.stream  # type: ignore[attr-defined]
@@ -195,15 +209,12 @@ _middles: dict[tuple[str, str, int], str] = {}
 _MIDDLES_MAX = 4096
 
 
-def write_line(handler: logging.Handler, line: str) -> None:
-    """Write one finished ``line`` to ``handler``'s stream (under its lock) and flush."""
-    handler.acquire()
-    try:
-        stream = handler.stream  # type: ignore[attr-defined]
-        stream.write(line)
-        stream.flush()
-    finally:
-        handler.release()
+def flush() -> None:
+    """Write every request line still waiting in the handler :func:`configure` installed
+    (they reach the stream within the flush interval anyway; shutdown does this too)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _Handler):
+            handler.flush()
 
 
 def log_format(settings: Settings) -> str:
@@ -217,9 +228,13 @@ def formatter(settings: Settings) -> logging.Formatter:
     return JsonFormatter() if log_format(settings) == "json" else ConsoleFormatter()
 
 
-def configure(settings: Settings, stream: TextIO | None = None) -> None:
+def configure(
+    settings: Settings, stream: TextIO | None = None, flush_interval: float | None = None
+) -> None:
     """Send every logger's records to ``stream`` (stderr) in the configured format, and
-    give uvicorn's own handlers the same format."""
+    give uvicorn's own handlers the same format. Request lines wait at most
+    ``flush_interval`` seconds (default :data:`~service.observability.buffered.FLUSH_INTERVAL`,
+    read at the call; :mod:`service.observability.buffered`)."""
     fmt = formatter(settings)
     # Neither format shows thread or process names: do not collect them for each record
     # (the logging HOWTO's "Optimization"); the pid still is.
@@ -228,7 +243,9 @@ def configure(settings: Settings, stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
-    handler = _Handler(stream if stream is not None else sys.stderr)
+        old.close()  # writes what still waits in it
+    interval = buffered.FLUSH_INTERVAL if flush_interval is None else flush_interval
+    handler = _Handler(stream if stream is not None else sys.stderr, interval)
     handler.setFormatter(fmt)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())

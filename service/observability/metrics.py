@@ -232,6 +232,7 @@ class Metrics:
         )
         self._http: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._children: dict[tuple[Any, ...], Any] = {}
+        self._verified_children: dict[str, Any] = {}  # suite -> (suite, "verified") child
         if not self.multiprocess:
             self.registry.register(_ScrapeTime(self))
 
@@ -240,16 +241,17 @@ class Metrics:
     def request_done(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request and observe its latency."""
         key = (route, method, status)
-        children = self._http.get(key)
-        if children is None:
+        bound = self._http.get(key)
+        if bound is None:  # once per (route, method, status): the label children, bound
             method_label = method if method in METHODS else OTHER
-            children = (
-                self.http_requests.labels(route, method_label, str(status)),
-                self.http_duration.labels(route, method_label),
+            bound = (
+                self.http_requests.labels(route, method_label, str(status)).inc,
+                self.http_duration.labels(route, method_label).observe,
             )
-            self._http[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+            self._http[key] = bound
+        count, observe = bound
+        count()
+        observe(seconds)
         if status == 429:
             self.rate_limited.labels(route).inc()
 
@@ -286,11 +288,17 @@ class Metrics:
         """Count one verification of ``credential``; ``failed`` names its failed checks.
         ``cryptosuite`` (a format such as ``dc+sd-jwt``) labels it instead of the
         credential's own proof or envelope."""
+        suite = suite_label(cryptosuite) if cryptosuite is not None else proof_suite(credential)
+        if not failed:  # the usual case: one counter, its child bound once per suite
+            child = self._verified_children.get(suite)
+            if child is None:
+                child = self._verified_children[suite] = self.verified.labels(suite, "verified")
+            child.inc()
+            return
         names = list(failed)
         outcome = (
             "verified" if not names else "malformed" if "wellFormed" in names else "not_verified"
         )
-        suite = suite_label(cryptosuite) if cryptosuite is not None else proof_suite(credential)
         self._child(self.verified, suite, outcome).inc()
         for name in names:
             self._child(self.failed_checks, name if name in CHECKS else OTHER).inc()

@@ -9,7 +9,9 @@ request it
   (problem+json carries it as ``instance``; every log line as ``request_id``);
 * after the response, counts it by route *template*, method and status, observes its
   latency, and writes one ``identity.access`` line: request id, method, route template,
-  status, duration, caller kind and agency id (recorded by the auth checks);
+  status, duration, caller kind and agency id (recorded by the auth checks), handed to
+  the log handler's buffer (:mod:`service.observability.buffered`: written in batches
+  within 50 ms, in order with every other line, and all of it at shutdown);
 * tells the store watch about a 503 (the store or the log did not answer).
 """
 
@@ -23,7 +25,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from service.observability.context import REQUEST_ID, route_of
-from service.observability.logs import access_line, plain_json_handler, write_line
+from service.observability.logs import access_line, plain_json_handler
 from service.observability.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -109,10 +111,11 @@ class RequestObserver:
             duration_ms = round(seconds * 1000, 3)
             handler = plain_json_handler(access)
             if handler is not None:  # the usual set-up: the same line, without a LogRecord
-                line = access_line(
-                    REQUEST_ID.get(), scope["method"], route, status, duration_ms, kind, agency
+                handler.buffer(  # written within the flush interval, in order (buffered.py)
+                    access_line(
+                        REQUEST_ID.get(), scope["method"], route, status, duration_ms, kind, agency
+                    )
                 )
-                write_line(handler, line)
                 return
             fields: dict[str, Any] = {
                 "method": scope["method"],

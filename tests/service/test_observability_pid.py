@@ -67,6 +67,7 @@ def test_request_done_counts_and_logs_a_fast_path_request(tmp_path, monkeypatch)
         obs.request_done(scope, 200, 0.002, route="/credentials/verify")
     finally:
         REQUEST_ID.reset(token)
+    logs.flush()  # the request line is buffered (written within 50 ms; see buffered.py)
     line = json.loads(sink.getvalue().splitlines()[-1])
     assert line["request_id"] == "fast-1" and line["route"] == "/credentials/verify"
     assert line["status"] == 200 and line["caller"] == "anonymous"
