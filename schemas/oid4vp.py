@@ -12,13 +12,16 @@ from schemas.responses import Open
 class CreatePresentationRequest(BaseModel):
     """``dcql_query``: a DCQL query (OpenID4VP 1.0 §6); ``signed`` (default true: a
     request object under ``decentralized_identifier:``; false: ``redirect_uri:``, by
-    value); ``redirectUri``: the same-device flow's redirect; ``expiresIn``: 30..3600 s."""
+    value); ``redirectUri``: the same-device flow's redirect; ``expiresIn``: 30..3600 s;
+    ``requireAccreditedIssuer`` (default true): refuse a credential whose issuer was not
+    accredited for its type at issuance, so a self-issued look-alike is never an answer."""
 
     model_config = ConfigDict(extra="allow")
     dcql_query: dict[str, Any]
     signed: bool = True
     redirectUri: str | None = None
     expiresIn: int = 300
+    requireAccreditedIssuer: bool = True
 
 
 class PresentationRequestCreated(Open):
@@ -31,6 +34,7 @@ class PresentationRequestCreated(Open):
     nonce: str
     expires: str
     dcql_query: dict[str, Any]
+    requireAccreditedIssuer: bool
     authorizationRequest: str
     qr: str
     result: str

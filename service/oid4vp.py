@@ -58,6 +58,7 @@ from identity.storage.redis_oid4vp import beside
 from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_oid4vp import SqlitePresentationRequestStore
 from identity.stores import Store
+from service.problems import check_result
 
 DEFAULT_TTL_S = 300
 MAX_TTL_S = 3600
@@ -132,8 +133,13 @@ class Oid4vpVerifier:
         signed = body.get("signed", True)
         redirect = body.get("redirectUri")
         ttl = body.get("expiresIn", DEFAULT_TTL_S)
+        accredited = body.get("requireAccreditedIssuer", True)
         if not isinstance(signed, bool):
             raise MalformedValueError("signed must be a boolean", field="signed")
+        if not isinstance(accredited, bool):
+            raise MalformedValueError(
+                "requireAccreditedIssuer must be a boolean", field="requireAccreditedIssuer"
+            )
         if redirect is not None and (
             not isinstance(redirect, str) or not redirect.startswith(("https://", "http://"))
         ):
@@ -155,6 +161,7 @@ class Oid4vpVerifier:
             redirect_uri=redirect,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
+            require_accredited=accredited,
         )
         self.requests.create(request)
         return request
@@ -169,6 +176,7 @@ class Oid4vpVerifier:
             "nonce": request.nonce,
             "expires": request.expires_at.isoformat(),
             "dcql_query": request.dcql_query,
+            "requireAccreditedIssuer": request.require_accredited,
             "authorizationRequest": wallet_uri(request, uri, post=request.signed),
             "qr": f"{self._base()}/oid4vp/requests/{request.id}/qr",
             "result": f"{self._base()}/oid4vp/requests/{request.id}/result",
@@ -308,7 +316,10 @@ class Oid4vpVerifier:
     ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         body = {
             "credential": presentation,
-            "options": {"keyBinding": {"nonce": request.nonce, "audience": request.client_id}},
+            "options": {
+                "keyBinding": {"nonce": request.nonce, "audience": request.client_id},
+                "requireAccreditedIssuer": request.require_accredited,
+            },
         }
         try:
             verified = self.services.sdjwt.verify(body)
@@ -342,6 +353,7 @@ class Oid4vpVerifier:
                 verifier=svc.verifier,
                 challenge=request.nonce,
                 domain=request.client_id,
+                options={"requireAccreditedIssuer": request.require_accredited},
             )
         except (PresentationNotVerified, IdentityError) as exc:
             raise PresentationMismatchError(
@@ -350,6 +362,7 @@ class Oid4vpVerifier:
         if len(verified.credentials) != 1:
             raise PresentationMismatchError("an ldp_vp answers one Credential Query with one VC")
         credential = verified.credentials[0].credential.json
+        checks = verified.credentials[0].checks
         return (
             credential,
             {"type": credential.get("type")},
@@ -358,6 +371,7 @@ class Oid4vpVerifier:
                 "holder": verified.holder,
                 "type": credential.get("type"),
                 "claims": credential.get("credentialSubject"),
+                "results": {c.name: check_result(c) for c in checks},  # as POST /credentials/verify
             },
         )
 

@@ -62,6 +62,9 @@ class PresentationRequest:
     result: dict[str, Any] | None = None
     refusals: tuple[dict[str, Any], ...] = ()
     refused_count: int = 0
+    require_accredited: bool = True
+    """Refuse a credential whose issuer was not accredited for its type when it was issued
+    (the verifier's ``requireAccreditedIssuer``, as on ``POST /credentials/verify``)."""
 
     def expired(self, now: datetime) -> bool:
         """Whether the request may no longer be fetched or answered."""

@@ -224,8 +224,14 @@ async function showResult(body) {
   }
   const results = Object.fromEntries(PRESENTATION_CHECKS.map((name) => [name, { valid: true }]));
   await renderChecks(PRESENTATION_CHECKS, results, {}, true);
+  // The counter accepts accredited issuers only (a request made elsewhere may have asked
+  // with requireAccreditedIssuer: false, so the result's issuerTrust is read here too).
+  const trust = (entry.results || {}).issuerTrust;
+  const untrusted = Boolean(trust) && !trust.accredited;
+  if (untrusted) $("checks").append(checkItem("issuerTrust", "failed", [[t("check_issuerTrust")], [trust.reason || trust.type || "", "error"]]));
   $("checks").append(answered);
   await showClaims({ type: entry.type, issuer: entry.issuer, credentialSubject: entry.claims || {} });
+  if (untrusted) return verdict("bad", t("verdict_invalid", { checks: t("check_issuerTrust") }));
   verdict("ok", t("verdict_presentation_valid", { holder: entry.holder, count: 1 }));
 }
 
