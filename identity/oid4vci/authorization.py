@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from identity.encoding import b64url
 from identity.oid4vci.errors import InvalidGrant, InvalidRequest
@@ -32,7 +30,6 @@ PENDING, AUTHORIZED, REDEEMED, DENIED = "pending", "authorized", "redeemed", "de
 VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 #: an S256 challenge is BASE64URL(SHA-256) without padding: 43 characters
 CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
-LOOPBACK_HOSTS = ("localhost",)
 
 
 def authorization_purpose(request_id: str) -> str:
@@ -44,32 +41,6 @@ def authorization_purpose(request_id: str) -> str:
 def s256(verifier: str) -> str:
     """``BASE64URL(SHA256(ASCII(code_verifier)))`` (RFC 7636 §4.2)."""
     return b64url(hashlib.sha256(verifier.encode("ascii")).digest())
-
-
-def valid_redirect_uri(uri: str, registered: tuple[str, ...]) -> bool:
-    """Whether errors and codes may be sent to ``uri`` (RFC 6749 §3.1.2, RFC 9700 §4.1).
-
-    Absolute, no fragment, and one of: exactly a registered URI; a loopback ``http`` URI
-    of a native app (RFC 8252 §7.3); a private-use scheme in reverse-domain form
-    (RFC 8252 §7.1, e.g. ``com.example.wallet:/cb``)."""
-    if not isinstance(uri, str) or len(uri) > 2000 or "#" in uri:
-        return False
-    if uri in registered:
-        return True
-    try:
-        parts = urlsplit(uri)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        return False
-    if parts.scheme == "http" and port_ok and parts.hostname is not None:
-        host = parts.hostname
-        if host in LOOPBACK_HOSTS:
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
-    return "." in parts.scheme and parts.scheme not in ("http", "https") and bool(parts.path)
 
 
 @dataclass(frozen=True, slots=True)
