@@ -214,7 +214,8 @@ def test_a_wallet_asking_for_json_gets_the_answer_as_json(
     made = offered(client, agency)
     started = authorize(client, params(made)).json()
     vp = presentation(client, started["challenge"])
-    answer = client.post(urlsplit(started["sign_in_uri"]).path, data={"presentation": json.dumps(vp)},
+    path = urlsplit(started["sign_in_uri"]).path
+    answer = client.post(path, data={"presentation": json.dumps(vp)},
                          headers={"Accept": "application/json"})  # fmt: skip
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     query = parse_qs(urlsplit(answer.json()["redirect_to"]).query)
@@ -274,9 +275,10 @@ def test_once_one_grant_is_redeemed_the_other_is_refused(
 ) -> None:
     made = offered(client, agency, grants=["pre-authorized_code", AUTHORIZATION_CODE])
     answer = code_for(client, made)
-    pre = made["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
-    form = {"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-            "pre-authorized_code": pre["pre-authorized_code"], "tx_code": made["txCode"]}  # fmt: skip
+    pre_authorized = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+    pre = made["credential_offer"]["grants"][pre_authorized]
+    form = {"grant_type": pre_authorized, "pre-authorized_code": pre["pre-authorized_code"],
+            "tx_code": made["txCode"]}
     assert client.post("/oid4vci/token", data=form).status_code == 200
     oauth(exchange(client, answer["code"]), 400, "invalid_grant")
 
