@@ -277,8 +277,11 @@ def test_once_one_grant_is_redeemed_the_other_is_refused(
     answer = code_for(client, made)
     pre_authorized = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
     pre = made["credential_offer"]["grants"][pre_authorized]
-    form = {"grant_type": pre_authorized, "pre-authorized_code": pre["pre-authorized_code"],
-            "tx_code": made["txCode"]}
+    form = {
+        "grant_type": pre_authorized,
+        "pre-authorized_code": pre["pre-authorized_code"],
+        "tx_code": made["txCode"],
+    }
     assert client.post("/oid4vci/token", data=form).status_code == 200
     oauth(exchange(client, answer["code"]), 400, "invalid_grant")
 
@@ -431,3 +434,26 @@ def test_codes_and_verifiers_are_never_logged(
     text = caplog.text + "".join(str(getattr(r, "fields", "")) for r in caplog.records)
     assert answer["code"] not in text and VERIFIER not in text
     assert b64url(b"x")  # (the encoder the wallet uses for its verifier)
+
+
+def test_the_reference_wallet_signs_in_with_its_did_key(
+    client: TestClient, agency: dict[str, Any], tmp_path: Any
+) -> None:
+    from service.wallet_authorize import did_key
+    from service.wallet_cli import receive
+
+    folder = tmp_path / "wallet"
+    _, did = did_key(folder)
+    assert (folder / "did-key.json").stat().st_mode & 0o777 == 0o600
+    made = offered(client, agency, subject=did, formats=["dc+sd-jwt", "ldp_vc"])
+    before = records(client)
+    written = receive(client, made["offerUri"], None, folder, lambda: T)
+    assert len(written) == 2 and records(client) == before + 2
+    kept = [json.loads(p.read_text()) for p in written]
+    ldp = next(k for k in kept if k["format"] == "ldp_vc")
+    assert ldp["credential"]["credentialSubject"]["id"] == did
+    assert stored_offer(client, made).authorized["did"] == did
+    other = offered(client, agency)  # for another citizen: access_denied, nothing issued
+    with pytest.raises(Exception, match="access_denied"):
+        receive(client, other["offerUri"], None, folder, lambda: T)
+    assert records(client) == before + 2 and stored_offer(client, other).state == "offered"
