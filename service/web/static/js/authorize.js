@@ -32,7 +32,7 @@ async function signHere(key) {
     challenge: $("challenge").textContent, domain: $("domain").textContent,
   }, key.privateKey);
   $("presentation").value = JSON.stringify(vp);
-  $("sign-in-form").submit();
+  $("sign-in-form").requestSubmit();
 }
 
 const key = await browserKey();
