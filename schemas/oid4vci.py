@@ -47,3 +47,11 @@ class AuthorizationAnswer(BaseModel):
     ``error`` (RFC 6749 §4.1.2.1)."""
 
     redirect_to: str
+
+
+class PushedRequest(BaseModel):
+    """``POST /oid4vci/par`` (RFC 9126 §2.2): the one-time ``request_uri`` to open at
+    ``GET /oid4vci/authorize?client_id=…&request_uri=…`` within ``expires_in`` seconds."""
+
+    request_uri: str
+    expires_in: int

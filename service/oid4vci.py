@@ -219,6 +219,8 @@ class Oid4vciIssuer:
         return {
             "issuer": self.issuer_id,
             "authorization_endpoint": self.url("/oid4vci/authorize"),
+            "pushed_authorization_request_endpoint": self.url("/oid4vci/par"),
+            "require_pushed_authorization_requests": False,
             "token_endpoint": self.url("/oid4vci/token"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],

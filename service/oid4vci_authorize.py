@@ -107,7 +107,8 @@ def registered(vci: Oid4vciIssuer) -> tuple[str, ...]:
     return tuple(u.strip() for u in vci.settings.oid4vci_redirect_uris.split(",") if u.strip())
 
 
-def _parameters(pairs: list[tuple[str, str]]) -> dict[str, str]:
+def parameters_of(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """The request's parameters, each at most once (RFC 6749 §3.1) and of bounded size."""
     names = [k for k, _ in pairs]
     if len(names) != len(set(names)):
         raise oe.InvalidRequest("a parameter is repeated (RFC 6749 §3.1)")
@@ -119,15 +120,39 @@ def _parameters(pairs: list[tuple[str, str]]) -> dict[str, str]:
 def start(vci: Oid4vciIssuer, pairs: list[tuple[str, str]]) -> Started:
     """Check and store an Authorization Request (OID4VCI §5.1, RFC 6749 §4.1.1)."""
     try:
-        params = _parameters(pairs)
+        params = parameters_of(pairs)
+        client_id = client_of(vci, params)
     except oe.Oid4vciError as exc:
         raise Refusal(exc, None, None) from None
-    client_id, redirect_uri = params.get("client_id", ""), params.get("redirect_uri", "")
+    if "request_uri" in params:  # RFC 9126 §4: a pushed request (service/oid4vci_par.py)
+        from service.oid4vci_par import pushed
+
+        auth, offer = pushed(vci, params["request_uri"], client_id)
+    else:
+        auth, offer = checked_request(vci, params, client_id)
+        vci.store.add_authorization(auth)
+    challenge, expires = vci.svc.challenges.new(authorization_purpose(auth.id))
+    return Started(auth, offer, challenge, expires)
+
+
+def client_of(vci: Oid4vciIssuer, params: dict[str, str]) -> str:
+    """``client_id``, and ``redirect_uri`` allowed (unless a pushed request holds it)."""
+    client_id = params.get("client_id", "")
     if not client_id:
-        raise Refusal(oe.InvalidRequest("client_id is required"), None, None)
-    if not valid_redirect_uri(redirect_uri, registered(vci)):
-        raise Refusal(oe.InvalidRequest("redirect_uri is missing or not allowed"), None, None)
-    state = params.get("state")
+        raise oe.InvalidRequest("client_id is required")
+    if "request_uri" not in params and not valid_redirect_uri(
+        params.get("redirect_uri", ""), registered(vci)
+    ):
+        raise oe.InvalidRequest("redirect_uri is missing or not allowed")
+    return client_id
+
+
+def checked_request(
+    vci: Oid4vciIssuer, params: dict[str, str], client_id: str, status: str = PENDING
+) -> tuple[Authorization, Offer]:
+    """The Authorization Request of ``params`` checked (not stored yet); a failure is a
+    :class:`Refusal` to the (already checked) ``redirect_uri``."""
+    redirect_uri, state = params["redirect_uri"], params.get("state")
     try:
         offer, configs, details = _checked(vci, params)
     except oe.Oid4vciError as exc:
@@ -144,10 +169,9 @@ def start(vci: Oid4vciIssuer, pairs: list[tuple[str, str]]) -> Started:
         details=details,
         expires_at=min(now + int(CHALLENGE_TTL.total_seconds()), offer.expires_at),
         created_at=now,
+        status=status,
     )
-    vci.store.add_authorization(auth)
-    challenge, expires = vci.svc.challenges.new(authorization_purpose(auth.id))
-    return Started(auth, offer, challenge, expires)
+    return auth, offer
 
 
 def _checked(vci: Oid4vciIssuer, params: dict[str, str]) -> tuple[Offer, tuple[str, ...], bool]:

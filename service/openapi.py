@@ -41,7 +41,12 @@ from schemas import responses as r
 from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, VerifyResponse
 from schemas.batch import BatchVerifyResponse
 from schemas.log_shards import LogShards
-from schemas.oid4vci import AuthorizationAnswer, AuthorizationStarted, OfferRequest
+from schemas.oid4vci import (
+    AuthorizationAnswer,
+    AuthorizationStarted,
+    OfferRequest,
+    PushedRequest,
+)
 from schemas.oid4vp import (
     CreatePresentationRequest,
     DirectPostAnswer,
@@ -149,7 +154,8 @@ OAUTH_ERROR_SCHEMA = {
 }
 #: the paths whose 400/401 are OAuth error JSON (the rest of their errors: problem+json)
 OAUTH_PATHS = frozenset(
-    "/oid4vci/" + name for name in ("token", "credential", "deferred_credential", "notification")
+    "/oid4vci/" + name
+    for name in ("token", "credential", "deferred_credential", "notification", "par")
 )
 OAUTH_ERRORS: dict[int, dict[str, Any]] = {
     400: {
@@ -440,6 +446,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/oid4vci/authorize"): Op(
         AuthorizationStarted, errors=(Oid4vciError,), pages=True, extra=SIGN_IN_PAGE
     ),
+    ("POST", "/oid4vci/par"): Op(PushedRequest, extra=OAUTH_ERRORS),
     ("POST", "/oid4vci/authorize/{request_id}"): Op(
         AuthorizationAnswer,
         errors=(Oid4vciError, e.InputError, e.VerificationError, PresentationNotVerified),

@@ -165,6 +165,16 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "cryptosuite": "eddsa-rdfc-2022",
         "txCode": True,
     },
+    ("POST", "/oid4vci/par"): {
+        "response_type": "code",
+        "client_id": "https://wallet.example",
+        "redirect_uri": "http://127.0.0.1:8765/callback",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+        "issuer_state": "the offer's issuer_state",
+        "scope": "ResidencePermitCredential",
+        "state": "af0ifjsldkj",
+    },
     ("POST", "/oid4vci/authorize/{request_id}"): {
         "presentation": '{"@context":["https://www.w3.org/ns/credentials/v2"],'
         '"type":["VerifiablePresentation"],"holder":"' + CITIZEN_DID + '",'

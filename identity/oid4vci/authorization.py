@@ -4,7 +4,8 @@ An :class:`Authorization` is one Authorization Request (RFC 6749 §4.1.1) for on
 (named by ``issuer_state``, OID4VCI §4.1.1), stored whole and changed by
 compare-and-set like an :class:`~identity.oid4vci.offer.Offer`. States:
 
-``pending`` (the citizen has not signed in; a challenge of purpose
+(``pushed``: sent to the PAR endpoint, RFC 9126, until its ``request_uri`` is opened,
+once) ``pending`` (the citizen has not signed in; a challenge of purpose
 :func:`authorization_purpose` waits) -> ``authorized`` (the offer's citizen signed in
 with their DID: a code was handed out, its SHA-256 stored) -> ``redeemed`` (the code was
 exchanged at the Token Endpoint: single-use, RFC 6749 §4.1.2) -- or ``denied`` (another
@@ -26,6 +27,8 @@ from identity.oid4vci.errors import InvalidGrant, InvalidRequest
 
 AUTHORIZATION_CODE_GRANT = "authorization_code"
 PENDING, AUTHORIZED, REDEEMED, DENIED = "pending", "authorized", "redeemed", "denied"
+#: a request pushed to the PAR endpoint (RFC 9126), not yet opened by its ``request_uri``
+PUSHED = "pushed"
 #: RFC 7636 §4.1: 43-128 characters of the unreserved set
 VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 #: an S256 challenge is BASE64URL(SHA-256) without padding: 43 characters

@@ -1,4 +1,5 @@
-"""The Authorization Endpoint of OpenID4VCI 1.0 §5 (service/oid4vci_authorize.py).
+"""The Authorization Endpoint of OpenID4VCI 1.0 §5 (service/oid4vci_authorize.py) and
+the Pushed Authorization Request endpoint (RFC 9126, service/oid4vci_par.py).
 
 ``GET /oid4vci/authorize`` -- the Authorization Request: a sign-in page (zh-CN/en) for a
 browser, or, for a wallet asking ``Accept: application/json``, the request id, the
@@ -25,8 +26,9 @@ from identity.credentials.presentations import PresentationNotVerified
 from identity.errors import IdentityError, MalformedValueError
 from identity.oid4vci.errors import InvalidRequest, Oid4vciError
 from service.oid4vci_authorize import Refusal, Started, answer_uri, sign_in, start
+from service.oid4vci_par import push
 from service.problems import problem_for, status_for
-from service.routers.oid4vci import MAX_FORM_BYTES, NO_STORE, Vci
+from service.routers.oid4vci import MAX_FORM_BYTES, NO_STORE, Vci, oauth
 from service.web.authorize_page import error_page, sign_in_page
 
 router = APIRouter(tags=["oid4vci"])
@@ -123,6 +125,34 @@ def authorize(request: Request, vci: Vci) -> Response:
     if wants_html(request):
         return sign_in_page(request, vci, started)
     return started_json(vci, started)
+
+
+@router.post(
+    "/oid4vci/par",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "content": {FORM: {"schema": {"type": "object", "required": ["client_id"],
+                        "additionalProperties": {"type": "string"}}}}
+        }
+    },
+)  # fmt: skip
+async def pushed_authorization_request(request: Request, vci: Vci) -> Response:
+    """Pushed Authorization Request (RFC 9126 §2): the Authorization Request's parameters
+    form-encoded -> 201 ``request_uri`` (one-time) and ``expires_in``; OAuth JSON errors."""
+
+    async def run() -> tuple[int, Any]:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        raw = await request.body()
+        if media != FORM or len(raw) > MAX_FORM_BYTES:
+            raise InvalidRequest(f"the request is {FORM}, at most {MAX_FORM_BYTES} bytes")
+        try:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidRequest("the request body is not form-encoded") from None
+        return 201, push(vci, pairs)
+
+    return await oauth(run)
 
 
 @router.post(

@@ -90,10 +90,11 @@ def _wallet_step(node: str, request: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_openid4vc_wallet_runs_the_authorization_code_flow(tmp_path: Path) -> None:
     """The library builds the Authorization Request (PKCE S256, issuer_state, scope,
-    resource) from the offer and metadata; the citizen signs in with their did:key (here,
-    between the library's two steps); the library checks ``iss``, exchanges the code with
-    its verifier and receives the SD-JWT VC bound to the citizen's key."""
-    from urllib.parse import urlsplit
+    resource) from the offer and metadata and pushes it (RFC 9126); the citizen signs in
+    with their did:key (here, between the library's two steps); the library checks
+    ``iss``, exchanges the code with its verifier and receives the SD-JWT VC bound to the
+    citizen's key."""
+    from urllib.parse import parse_qsl, urlsplit
 
     from identity.credentials.presentations import sign_presentation
     from identity.dids.key import did_from_key
@@ -130,7 +131,12 @@ def test_the_openid4vc_wallet_runs_the_authorization_code_flow(tmp_path: Path) -
         started = _wallet_step(node, {"step": "start", "offerUri": offer_uri,
                                       "redirectUri": redirect})  # fmt: skip
         asked = urlsplit(started["authorizationRequestUrl"])
-        assert asked.path == "/oid4vci/authorize" and "code_challenge_method=S256" in asked.query
+        # the library pushed the request (RFC 9126: the metadata names the PAR endpoint)
+        query = dict(parse_qsl(asked.query))
+        assert asked.path == "/oid4vci/authorize" and query["client_id"] == "openid4vc-ts-wallet"
+        store = live.app.state.oid4vci.store
+        pushed = store.get_authorization(query["request_uri"].rsplit(":", 1)[1])
+        assert pushed.status == "pushed" and len(pushed.code_challenge) == 43
         # the citizen signs in with their DID (what the sign-in page or a wallet does)
         sign_in = live.http.get(started["authorizationRequestUrl"],
                                 headers={"Accept": "application/json"})  # fmt: skip

@@ -457,3 +457,50 @@ def test_the_reference_wallet_signs_in_with_its_did_key(
     with pytest.raises(Exception, match="access_denied"):
         receive(client, other["offerUri"], None, folder, lambda: T)
     assert records(client) == before + 2 and stored_offer(client, other).state == "offered"
+
+
+# -- Pushed Authorization Requests (RFC 9126) ------------------------------------------------
+
+
+def test_a_pushed_request_is_opened_once_by_its_client(
+    client: TestClient, agency: dict[str, Any]
+) -> None:
+    made = offered(client, agency)
+    meta = client.get("/.well-known/oauth-authorization-server").json()
+    assert meta["pushed_authorization_request_endpoint"].endswith("/oid4vci/par")
+    pushed = client.post("/oid4vci/par", data=params(made))
+    assert pushed.status_code == 201 and pushed.headers["cache-control"] == "no-store"
+    uri = pushed.json()["request_uri"]
+    assert uri.startswith("urn:ietf:params:oauth:request_uri:") and pushed.json()["expires_in"] > 0
+    oauth_refused = authorize(client, {"client_id": "wallet-2", "request_uri": uri})
+    assert oauth_refused.status_code == 400  # another client: shown, never redirected
+    started = authorize(client, {"client_id": "wallet-1", "request_uri": uri})
+    assert started.status_code == 200, started.text
+    body = started.json()
+    answer = answer_of(sign_in(client, body, presentation(client, body["challenge"])))
+    assert answer["state"] == "st-1"
+    assert exchange(client, answer["code"]).status_code == 200
+    again = authorize(client, {"client_id": "wallet-1", "request_uri": uri})
+    assert again.status_code == 400 and again.json()["error"] == "invalid_request"  # one-time
+
+
+@pytest.mark.parametrize(
+    "changes,error",
+    [
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"redirect_uri": "https://attacker.example/cb"}, "invalid_request"),
+        ({"client_id": None}, "invalid_request"),
+        ({"scope": "NoSuchCredential"}, "invalid_scope"),
+        ({"request_uri": "urn:ietf:params:oauth:request_uri:x"}, "invalid_request"),
+    ],
+)
+def test_bad_pushed_requests_are_oauth_errors_and_store_nothing(
+    client: TestClient, agency: dict[str, Any], changes: dict[str, str | None], error: str
+) -> None:
+    made = offered(client, agency)
+    store = client.app.state.oid4vci.store  # type: ignore[attr-defined]
+    oauth(client.post("/oid4vci/par", data=params(made, **changes)), 400, error)
+    assert store._read("SELECT COUNT(*) FROM oid4vci_authorizations") == [(0,)]
+    oauth(client.post("/oid4vci/par", json=params(made)), 400, "invalid_request")
+    unknown = authorize(client, {"client_id": "wallet-1", "request_uri": "urn:x"})
+    assert unknown.status_code == 400 and "location" not in unknown.headers
