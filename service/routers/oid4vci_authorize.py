@@ -46,6 +46,7 @@ AUTHORIZE_PARAMETERS = [
                               '"ResidencePermitCredential_dc_sd_jwt"}]'),
     ("state", "af0ifjsldkj"),
     ("resource", "https://identity-service.example"),
+    ("request_uri", "urn:ietf:params:oauth:request_uri:…(instead of the others but client_id)"),
 ]  # fmt: skip
 PARAMETERS = [
     {"name": name, "in": "query", "required": name in ("response_type", "client_id",
