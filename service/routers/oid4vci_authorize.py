@@ -48,10 +48,10 @@ AUTHORIZE_PARAMETERS = [
     ("resource", "https://identity-service.example"),
     ("request_uri", "urn:ietf:params:oauth:request_uri:…(instead of the others but client_id)"),
 ]  # fmt: skip
+#: none is required as such: the pushed form needs client_id and request_uri only
 PARAMETERS = [
-    {"name": name, "in": "query", "required": name in ("response_type", "client_id",
-     "redirect_uri", "code_challenge", "code_challenge_method", "issuer_state"),
-     "schema": {"type": "string"}, "example": example}
+    {"name": name, "in": "query", "required": False, "schema": {"type": "string"},
+     "example": example}
     for name, example in AUTHORIZE_PARAMETERS
 ]  # fmt: skip
 
