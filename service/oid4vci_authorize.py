@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,9 @@ from service.oid4vci import Oid4vciIssuer, events
 
 MAX_PARAMETER = 4096
 LOOPBACK_HOSTS = ("localhost",)
+#: never in an allowed redirect URI: a fragment (RFC 6749 §3.1.2), space, control,
+#: quote, backslash, angle bracket, or CSP separators (``;`` ``,``)
+UNSAFE = re.compile(r"[#\s\x00-\x1f\x7f\"'\\<>;,]")
 
 
 class Refusal(Exception):
@@ -82,8 +86,8 @@ def valid_redirect_uri(uri: str, registered: tuple[str, ...]) -> bool:
     Absolute, no fragment, and one of: exactly a registered URI; a loopback ``http`` URI
     of a native app (RFC 8252 §7.3); a private-use scheme in reverse-domain form
     (RFC 8252 §7.1, e.g. ``com.example.wallet:/cb``)."""
-    if not isinstance(uri, str) or len(uri) > 2000 or "#" in uri:
-        return False
+    if not isinstance(uri, str) or len(uri) > 2000 or UNSAFE.search(uri):
+        return False  # also keeps the page's CSP (form-action) free of injected text
     if uri in registered:
         return True
     try:
@@ -91,7 +95,12 @@ def valid_redirect_uri(uri: str, registered: tuple[str, ...]) -> bool:
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
         return False
-    if parts.scheme == "http" and port_ok and parts.hostname is not None:
+    if (
+        parts.scheme == "http"
+        and port_ok
+        and parts.hostname is not None
+        and "@" not in parts.netloc
+    ):
         host = parts.hostname
         if host in LOOPBACK_HOSTS:
             return True

@@ -43,7 +43,8 @@ def redirect_source(uri: str) -> str:
     """The CSP source of a redirect URI: its origin, or its scheme (``com.example:``)."""
     parts = urlsplit(uri)
     if parts.scheme in ("http", "https"):
-        return f"{parts.scheme}://{parts.netloc}"
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
     return f"{parts.scheme}:"
 
 

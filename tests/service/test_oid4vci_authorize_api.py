@@ -322,6 +322,8 @@ def test_bad_authorization_requests_are_redirected_errors(
         {"redirect_uri": "https://attacker.example/cb"},  # not registered
         {"redirect_uri": REDIRECT + "#fragment"},
         {"redirect_uri": "javascript:alert(1)"},
+        {"redirect_uri": "http://x;script-src *@127.0.0.1/cb"},  # no CSP injection
+        {"redirect_uri": "http://evil.example@127.0.0.1/cb"},  # no userinfo
     ],
 )
 def test_an_unusable_client_or_redirect_uri_is_shown_never_redirected(
