@@ -506,3 +506,27 @@ def test_bad_pushed_requests_are_oauth_errors_and_store_nothing(
     oauth(client.post("/oid4vci/par", json=params(made)), 400, "invalid_request")
     unknown = authorize(client, {"client_id": "wallet-1", "request_uri": "urn:x"})
     assert unknown.status_code == 400 and "location" not in unknown.headers
+
+
+def test_of_two_racing_exchanges_of_one_code_exactly_one_gets_a_token(
+    client: TestClient, agency: dict[str, Any]
+) -> None:
+    from identity.oid4vci.errors import InvalidGrant
+    from service.oid4vci_authorize import code_token
+    from tests.storage.races import winners
+
+    made = offered(client, agency)
+    answer = code_for(client, made)
+    vci = client.app.state.oid4vci  # type: ignore[attr-defined]
+    form = {"grant_type": AUTHORIZATION_CODE, "code": answer["code"], "redirect_uri": REDIRECT,
+            "client_id": "wallet-1", "code_verifier": VERIFIER}  # fmt: skip
+
+    def attempt(_: int) -> bool:
+        try:
+            code_token(vci, form)
+        except InvalidGrant:
+            return False
+        return True
+
+    assert len(winners(4, attempt)) == 1
+    assert stored_offer(client, made).state == "redeemed"
