@@ -32,6 +32,7 @@ from service.routers import (
     issuers,
     log_info,
     oid4vci,
+    oid4vci_authorize,
     presentations,
     registry,
     sdjwt,
@@ -107,6 +108,7 @@ def create_app(
         sharing,
         sdjwt,
         oid4vci,
+        oid4vci_authorize,  # issue #18: the authorization code flow
         oid4vp_routes,
     ):
         app.include_router(module.router)

@@ -38,6 +38,7 @@ from identity.errors import (
 )
 from identity.keys import RandomBytes
 from identity.oid4vci import errors as oe
+from identity.oid4vci.authorization import AUTHORIZATION_CODE_GRANT
 from identity.oid4vci.offer import (
     PRE_AUTHORIZED_GRANT,
     Offer,
@@ -68,8 +69,11 @@ NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_
 DEFERRED_INTERVAL = 5  # seconds a wallet waits between deferred polls (§8.3 interval)
 PROOF_MAX_AGE = 300
 OFFER_MEMBERS = frozenset(
-    {"type", "claims", "formats", "cryptosuite", "subject", "validUntil", "txCode", "deferred"}
-)
+    {"type", "claims", "formats", "cryptosuite", "subject", "validUntil", "txCode", "deferred",
+     "grants"}
+)  # fmt: skip
+#: the ``grants`` an agency may offer (OID4VCI §4.1.1)
+GRANTS = ("pre-authorized_code", "authorization_code")
 #: a holder DID of the right shape, to check an offer's claims before the holder is known
 PLACEHOLDER_HOLDER = "did:jwk:" + b64url(b'{"crv":"Ed25519","kty":"OKP","x":"' + b"A" * 43 + b'"}')
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -209,12 +213,24 @@ class Oid4vciIssuer:
         }
 
     def authorization_server_metadata(self) -> dict[str, Any]:
-        """OAuth 2.0 Authorization Server Metadata (RFC 8414 §2) for the token endpoint."""
+        """OAuth 2.0 Authorization Server Metadata (RFC 8414 §2): the token endpoint and
+        the authorization endpoint of the authorization code flow (PKCE S256 only, the
+        response's ``iss`` per RFC 9207)."""
         return {
             "issuer": self.issuer_id,
+            "authorization_endpoint": self.url("/oid4vci/authorize"),
+            "pushed_authorization_request_endpoint": self.url("/oid4vci/par"),
+            "require_pushed_authorization_requests": False,
             "token_endpoint": self.url("/oid4vci/token"),
-            "response_types_supported": [],
-            "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": [AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
+            "authorization_details_types_supported": ["openid_credential"],
+            "scopes_supported": sorted(
+                {c["scope"] for c in self.configurations().values() if "scope" in c}
+            ),
             "token_endpoint_auth_methods_supported": ["none"],
             "pre-authorized_grant_anonymous_access_supported": True,
         }
@@ -268,6 +284,8 @@ class Oid4vciIssuer:
         use_pin, deferred = body.get("txCode", True), body.get("deferred", False)
         if not isinstance(use_pin, bool) or not isinstance(deferred, bool):
             raise MalformedValueError("txCode and deferred are booleans")
+        grants = self._grants(body.get("grants", ["pre-authorized_code"]), subject)
+        use_pin = use_pin and "pre-authorized_code" in grants
         offer_id = secret_token(self.random)
         pin = new_pin(self.random, self.settings.oid4vci_tx_code_length) if use_pin else None
         salt = self.random(16).hex() if pin else None
@@ -289,6 +307,8 @@ class Oid4vciIssuer:
             created_at=now,
             deferred=deferred,
             pending={"cryptosuite": cryptosuite},
+            pre_authorized="pre-authorized_code" in grants,
+            authorization_code="authorization_code" in grants,
         )
         self.store.add_offer(offer)
         events.info(
@@ -297,8 +317,36 @@ class Oid4vciIssuer:
         )
         return CreatedOffer(offer, self.credential_offer(offer), pin)
 
+    @staticmethod
+    def _grants(grants: Any, subject: str | None) -> tuple[str, ...]:
+        """The offer's ``grants``: a non-empty list of :data:`GRANTS`; the authorization
+        code flow names its citizen (``subject``), who signs in with that DID."""
+        if (
+            not isinstance(grants, list)
+            or not grants
+            or not all(isinstance(g, str) and g in GRANTS for g in grants)
+            or len(set(grants)) != len(grants)
+        ):
+            raise MalformedValueError(f"grants is a list of {list(GRANTS)}", field="grants")
+        if "authorization_code" in grants and subject is None:
+            raise MalformedValueError(
+                "the authorization_code grant needs subject: the DID that will sign in",
+                field="subject",
+            )
+        return tuple(grants)
+
     def credential_offer(self, offer: Offer) -> dict[str, Any]:
-        """The Credential Offer object (OID4VCI §4.1.1)."""
+        """The Credential Offer object (OID4VCI §4.1.1) with the grants the agency chose;
+        ``issuer_state`` of the authorization code grant names the offer."""
+        grants: dict[str, Any] = {}
+        if offer.authorization_code:
+            grants[AUTHORIZATION_CODE_GRANT] = {"issuer_state": offer.id}
+        if not offer.pre_authorized:
+            return {
+                "credential_issuer": self.issuer_id,
+                "credential_configuration_ids": list(offer.configuration_ids),
+                "grants": grants,
+            }
         grant: dict[str, Any] = {"pre-authorized_code": self.code_of(offer.id)}
         if offer.pin_hash is not None:
             grant["tx_code"] = {
@@ -309,7 +357,7 @@ class Oid4vciIssuer:
         return {
             "credential_issuer": self.issuer_id,
             "credential_configuration_ids": list(offer.configuration_ids),
-            "grants": {PRE_AUTHORIZED_GRANT: grant},
+            "grants": {PRE_AUTHORIZED_GRANT: grant, **grants},
         }
 
     def offer_by_reference(self, offer_id: str) -> dict[str, Any]:
@@ -364,13 +412,17 @@ class Oid4vciIssuer:
         grant = form.get("grant_type")
         if grant is None:
             raise oe.InvalidRequest("grant_type is required")
+        if grant == AUTHORIZATION_CODE_GRANT:
+            from service.oid4vci_authorize import code_token  # the authorization code flow
+
+            return code_token(self, form)
         if grant != PRE_AUTHORIZED_GRANT:
             raise oe.UnsupportedGrantType(f"grant_type {grant[:100]!r} is not supported")
         code = form.get("pre-authorized_code")
         if not code:
             raise oe.InvalidRequest("pre-authorized_code is required")
         offer = self.store.offer_by_code(digest(code))
-        if offer is None:
+        if offer is None or not offer.pre_authorized:
             raise oe.InvalidGrant("unknown pre-authorized code")
         outcome = redeem(offer, form.get("tx_code"), self.now())
         if outcome.next is not offer:
@@ -411,12 +463,21 @@ class Oid4vciIssuer:
     def _requested(self, offer: Offer, body: Any) -> str:
         if not isinstance(body, dict):
             raise oe.InvalidCredentialRequest("the Credential Request is a JSON object")
-        if "credential_identifier" in body:
+        authorized = offer.authorized or {}
+        identifiers = authorized.get("credential_identifiers") or []
+        if "credential_identifier" in body and not identifiers:
             raise oe.UnknownCredentialIdentifier("this issuer issues no credential identifiers")
-        config = body.get("credential_configuration_id")
+        if identifiers:  # OID4VCI §8.2: named by the identifiers of the Token Response
+            if "credential_configuration_id" in body:
+                raise oe.InvalidCredentialRequest("credential_identifier was issued: use it")
+            config = body.get("credential_identifier")
+            if not isinstance(config, str) or config not in identifiers:
+                raise oe.UnknownCredentialIdentifier("the access token has no such identifier")
+        else:
+            config = body.get("credential_configuration_id")
         if not isinstance(config, str):
             raise oe.InvalidCredentialRequest("credential_configuration_id is required")
-        if config not in offer.configuration_ids:
+        if config not in authorized.get("configuration_ids", offer.configuration_ids):
             raise oe.UnknownCredentialConfiguration(
                 "the access token's offer does not include this credential configuration"
             )

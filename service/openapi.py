@@ -36,11 +36,18 @@ from identity import errors as e
 from identity.credentials.presentations import PresentationNotVerified
 from identity.credentials.verifier import CredentialNotVerified
 from identity.log.shards import UnknownShardError
+from identity.oid4vci.errors import Oid4vciError
 from schemas import responses as r
 from schemas.api import CreatedIssuer, Health, IssuerView, ProblemDetails, VerifyResponse
 from schemas.batch import BatchVerifyResponse
 from schemas.log_shards import LogShards
-from schemas.oid4vci import OfferRequest, OfferStatus
+from schemas.oid4vci import (
+    AuthorizationAnswer,
+    AuthorizationStarted,
+    OfferRequest,
+    OfferStatus,
+    PushedRequest,
+)
 from schemas.oid4vp import (
     CreatePresentationRequest,
     DirectPostAnswer,
@@ -106,6 +113,7 @@ class Op:
     domain errors the handler raises itself.
     ``failure``: extension members of its problem documents (verification results).
     ``body``: the request body of a route that reads one without declaring it.
+    ``pages``: its errors are also ``text/html`` pages (for a browser).
     """
 
     ok: Any
@@ -119,6 +127,8 @@ class Op:
     failure: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     extra: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: a browser (``Accept: text/html``) gets every error as a page with the same status
+    pages: bool = False
 
 
 class VerificationFailure(BaseModel):
@@ -145,7 +155,8 @@ OAUTH_ERROR_SCHEMA = {
 }
 #: the paths whose 400/401 are OAuth error JSON (the rest of their errors: problem+json)
 OAUTH_PATHS = frozenset(
-    "/oid4vci/" + name for name in ("token", "credential", "deferred_credential", "notification")
+    "/oid4vci/" + name
+    for name in ("token", "credential", "deferred_credential", "notification", "par")
 )
 OAUTH_ERRORS: dict[int, dict[str, Any]] = {
     400: {
@@ -177,6 +188,27 @@ DEFERRED: dict[int, dict[str, Any]] = {
             }
         },
     }
+}
+
+#: the Authorization Endpoint answers with a redirect to the wallet (RFC 6749 §4.1.2)
+SEE_OTHER: dict[int, dict[str, Any]] = {
+    303: {
+        "description": "To the wallet's redirect_uri with code, state and iss (RFC 9207), "
+        "or with error, error_description, state and iss (RFC 6749 §4.1.2.1)",
+        "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+    }
+}
+#: the sign-in page, or (``Accept: application/json``) what a wallet signs
+SIGN_IN_PAGE: dict[int, dict[str, Any]] = {
+    200: {
+        "description": "The citizen's sign-in page; for a wallet asking for JSON, the "
+        "challenge to sign and where to POST the sign-in",
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            JSON: {"schema": {"$ref": COMPONENTS + "AuthorizationStarted"}},
+        },
+    },
+    **SEE_OTHER,
 }
 
 SHARING = (e.SharingStateError, e.NotFoundError, e.LogProofError)
@@ -414,6 +446,17 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         r.Document, extra={**DEFERRED, **OAUTH_ERRORS, **OAUTH_401}
     ),
     ("POST", "/oid4vci/notification"): Op(None, extra={**OAUTH_ERRORS, **OAUTH_401}),
+    # the authorization code flow (service/routers/oid4vci_authorize.py)
+    ("GET", "/oid4vci/authorize"): Op(
+        AuthorizationStarted, errors=(Oid4vciError,), pages=True, extra=SIGN_IN_PAGE
+    ),
+    ("POST", "/oid4vci/par"): Op(PushedRequest, extra=OAUTH_ERRORS),
+    ("POST", "/oid4vci/authorize/{request_id}"): Op(
+        AuthorizationAnswer,
+        errors=(Oid4vciError, e.InputError, e.VerificationError, PresentationNotVerified),
+        pages=True,
+        extra=SEE_OTHER,
+    ),
     # issue #18: OpenID4VP 1.0 (service/routers/oid4vp.py)
     ("POST", "/oid4vp/requests"): Op(
         PresentationRequestCreated,
@@ -606,6 +649,8 @@ def _complete_operation(
     by_status.setdefault(500, set()).add(INTERNAL)  # a bug: generic body, detail logged
     for status in sorted(by_status):
         responses[str(status)] = _problem_response(status, sorted(by_status[status]), op)
+        if op.pages and 400 <= status < 500:
+            responses[str(status)]["content"]["text/html"] = {"schema": {"type": "string"}}
     for status, response in op.extra.items():
         responses[str(status)] = response
         if response in (OAUTH_ERROR, OAUTH_ERROR_URI):

@@ -165,6 +165,24 @@ EXAMPLES: dict[tuple[str, str], Any] = {
         "cryptosuite": "eddsa-rdfc-2022",
         "txCode": True,
     },
+    ("POST", "/oid4vci/par"): {
+        "response_type": "code",
+        "client_id": "https://wallet.example",
+        "redirect_uri": "http://127.0.0.1:8765/callback",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+        "issuer_state": "the offer's issuer_state",
+        "scope": "ResidencePermitCredential",
+        "state": "af0ifjsldkj",
+    },
+    ("POST", "/oid4vci/authorize/{request_id}"): {
+        "presentation": '{"@context":["https://www.w3.org/ns/credentials/v2"],'
+        '"type":["VerifiablePresentation"],"holder":"' + CITIZEN_DID + '",'
+        '"proof":{"type":"DataIntegrityProof","cryptosuite":"eddsa-jcs-2022",'
+        '"proofPurpose":"authentication","verificationMethod":"' + CITIZEN_DID + '#key-1",'
+        '"challenge":"the challenge of GET /oid4vci/authorize","domain":'
+        '"identity-service.example","proofValue":"z…"}}'
+    },
     ("POST", "/credentials/sd-jwt/issue"): {
         "credential": {
             "type": "ResidencePermitCredential",
@@ -225,6 +243,14 @@ NAMED_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "vcCose": {"credential": CREDENTIAL, "options": {"envelope": "application/vc+cose"}},
     },
     ("POST", "/credentials/verify"): {"enveloped": {"verifiableCredential": ENVELOPED_VC}},
+    ("POST", "/oid4vci/offers"): {  # issue #18: the citizen signs in with their DID
+        "authorizationCode": {
+            "type": "ResidencePermitCredential",
+            "claims": {k: v for k, v in CREDENTIAL["credentialSubject"].items() if k != "id"},
+            "subject": CITIZEN_DID,
+            "grants": ["authorization_code"],
+        }
+    },
     ("POST", "/presentations/verify"): {
         "enveloped": {
             "verifiablePresentation": {

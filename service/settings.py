@@ -151,6 +151,11 @@ class Settings(BaseSettings):
     """Lifetime of an OpenID4VCI access token."""
     oid4vci_nonce_seconds: int = Field(default=300, ge=30, le=3600)
     """Lifetime of a ``c_nonce`` from the Nonce Endpoint."""
+    oid4vci_auth_code_seconds: int = Field(default=60, ge=5, le=600)
+    """Lifetime of an OpenID4VCI authorization code (RFC 6749 §4.1.2: 10 minutes at most)."""
+    oid4vci_redirect_uris: str = ""
+    """Registered wallet redirect URIs (comma-separated) besides loopback and private-use
+    scheme ones (RFC 8252 §7.1, §7.3): the only places authorization answers are sent."""
 
     log_origin: str = "identity.example/log"
     log_batch_size: int = Field(default=512, ge=1)

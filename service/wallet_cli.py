@@ -1,7 +1,10 @@
 """The reference wallet's HTTP half: ``identity wallet receive <offer-uri> --pin … --dir``.
 
 Resolves an ``openid-credential-offer://`` URI (by value or by reference), runs the
-pre-authorized code flow (token with the PIN, nonce, credential with a key proof) with
+pre-authorized code flow (token with the PIN, nonce, credential with a key proof) -- or,
+for an offer with an authorization code grant and no usable pre-authorized code, the
+authorization code flow signing in with the folder's DID key (service/wallet_authorize.py,
+whose key then also signs the proofs) -- with
 the pure request builders of :mod:`identity.wallet_client.issuance`, and keeps each
 credential in the folder (:mod:`identity.wallet_client.folder`). The holder key is made
 once per folder (``holder-key.jwk``, mode 0600).
@@ -29,6 +32,7 @@ from identity.wallet_client.issuance import (
     parse_offer,
     token_form,
 )
+from service.wallet_authorize import authorization_code_token, did_key
 
 OFFER_SCHEME = "openid-credential-offer"
 wallet_app = typer.Typer(help="A reference holder: receive credentials over OpenID4VCI.")
@@ -89,13 +93,28 @@ def receive(
     oauth = _ok(
         client.get(f"{base}/.well-known/oauth-authorization-server{'/' + path if path else ''}")
     )
-    token = _ok(client.post(oauth["token_endpoint"], data=token_form(offer, pin)))
+    kid: str | None = None
+    if offer.issuer_state is not None and (offer.pre_authorized_code is None or (
+        offer.tx_code is not None and pin is None
+    )):  # fmt: skip
+        token = authorization_code_token(client, offer, meta, oauth, folder, now)
+        seed, did = did_key(folder)
+        key, kid = SigningKey.from_ed25519(seed), f"{did}#{did.removeprefix('did:key:')}"
+    else:
+        token = _ok(client.post(oauth["token_endpoint"], data=token_form(offer, pin)))
+        key = holder_key(folder)
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    key, written = holder_key(folder), []
+    identifiers = {d["credential_configuration_id"]: d["credential_identifiers"][0]
+                   for d in token.get("authorization_details", [])}  # fmt: skip
+    written: list[Path] = []
     for config in offer.configuration_ids:
         nonce = _ok(client.post(meta["nonce_endpoint"]))["c_nonce"]
-        proof = key_proof(key, audience=offer.credential_issuer, nonce=nonce, issued_at=int(now()))
+        proof = key_proof(key, audience=offer.credential_issuer, nonce=nonce,
+                          issued_at=int(now()), kid=kid)  # fmt: skip
         request = credential_request(config, proof)
+        if config in identifiers:  # OID4VCI §8.2
+            del request["credential_configuration_id"]
+            request["credential_identifier"] = identifiers[config]
         answer = _ok(client.post(meta["credential_endpoint"], json=request, headers=headers))
         if "transaction_id" in answer:
             typer.echo(f"{config}: deferred (transaction {answer['transaction_id'][:8]}…)")
@@ -111,6 +130,17 @@ def receive(
                         json={"notification_id": answer["notification_id"],
                               "event": "credential_accepted"})  # fmt: skip
     return written
+
+
+@wallet_app.command("did")
+def did_command(
+    folder: Annotated[Path, typer.Option("--dir", help="where credentials are kept")] = Path(
+        "wallet"
+    ),
+) -> None:
+    """Print the folder's did:key (made on first use): give it to the agency, whose offer
+    then lets this wallet sign in with it (the authorization code flow)."""
+    typer.echo(did_key(folder)[1])
 
 
 @wallet_app.command("receive")

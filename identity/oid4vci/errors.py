@@ -111,3 +111,36 @@ class InvalidNotificationRequest(Oid4vciError):
     """OID4VCI §11.3 ``invalid_notification_request``."""
 
     error = "invalid_notification_request"
+
+
+class UnsupportedResponseType(Oid4vciError):
+    """RFC 6749 §4.1.2.1 ``unsupported_response_type``: only ``code`` is served."""
+
+    error = "unsupported_response_type"
+
+
+class InvalidScope(Oid4vciError):
+    """RFC 6749 §4.1.2.1 ``invalid_scope``: a scope names no configuration of the offer."""
+
+    error = "invalid_scope"
+
+
+class InvalidAuthorizationDetails(Oid4vciError):
+    """RFC 9396 §5 ``invalid_authorization_details``: not ``openid_credential`` objects
+    naming configurations of the offer (OID4VCI §5.1.1)."""
+
+    error = "invalid_authorization_details"
+
+
+class InvalidTarget(Oid4vciError):
+    """RFC 8707 §2 ``invalid_target``: ``resource`` is not this Credential Issuer."""
+
+    error = "invalid_target"
+
+
+class AccessDenied(Oid4vciError):
+    """RFC 6749 §4.1.2.1 ``access_denied``: the DID that signed in is not the citizen
+    the offer was made for."""
+
+    error = "access_denied"
+    status = 403

@@ -58,7 +58,8 @@ class Offer:
 
     ``claims`` are the credentialSubject claims (already validated against the type);
     ``issued`` the configuration ids already answered; ``pending`` the deferred request
-    (configuration id and holder binding) waiting for ``approved``."""
+    (configuration id and holder binding) waiting for ``approved``. Stored offers older
+    than a field get its default."""
 
     id: str
     issuer_id: str
@@ -82,6 +83,13 @@ class Offer:
     issued: tuple[str, ...] = ()
     credential_ids: tuple[str, ...] = ()
     version: int = 0
+    #: the grants of the Credential Offer (OID4VCI §4.1.1): the pre-authorized code,
+    #: the authorization code (``issuer_state`` = the offer id; needs ``subject``)
+    pre_authorized: bool = True
+    authorization_code: bool = False
+    #: after an authorization code was redeemed: ``did`` (who signed in), ``client_id``,
+    #: ``configuration_ids`` (those authorized), ``credential_identifiers`` (§6.2)
+    authorized: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The offer as a JSON object (what every backend stores)."""

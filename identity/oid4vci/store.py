@@ -1,4 +1,5 @@
-"""Storage contract of the OID4VCI issuer state: offers, access tokens, ``c_nonce``.
+"""Storage contract of the OID4VCI issuer state: offers, access tokens, ``c_nonce``,
+and the Authorization Requests of the authorization code flow.
 
 Proved on every backend by ``tests/storage/test_oid4vci_contract.py``;
 :class:`~identity.storage.memory_oid4vci.MemoryOid4vciStore` is its oracle. Times are
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from identity.oid4vci.authorization import Authorization
 from identity.oid4vci.offer import Offer
 
 
@@ -22,7 +24,32 @@ class AccessToken:
     expires_at: int
 
 
-class Oid4vciStore(Protocol):
+class AuthorizationStore(Protocol):
+    """Authorization Requests of the authorization code flow (OID4VCI §5), found by id
+    or by the digest of the code they handed out. Each call is atomic."""
+
+    def add_authorization(self, auth: Authorization) -> None:
+        """Store a new request; :class:`~identity.errors.ConflictError` (nothing
+        changed) when its id is already stored."""
+        ...
+
+    def get_authorization(self, request_id: str) -> Authorization | None:
+        """The current value of the request, or None."""
+        ...
+
+    def authorization_by_code(self, code_hash: str) -> Authorization | None:
+        """The request whose authorization code has this digest, or None."""
+        ...
+
+    def replace_authorization(self, current: Authorization, new: Authorization) -> None:
+        """Compare-and-set on the version (as :meth:`Oid4vciStore.replace_offer`): of two
+        racing redemptions of one code exactly one succeeds; the other is
+        :class:`~identity.errors.ConflictError` with nothing changed. A ``code_hash``
+        set by ``new`` is indexed (unique: a repeat is ConflictError)."""
+        ...
+
+
+class Oid4vciStore(AuthorizationStore, Protocol):
     """Each call is atomic; a failing backend raises
     :class:`~identity.errors.UnavailableError` with nothing written."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from identity.errors import ConflictError
+from identity.oid4vci.authorization import Authorization
 from identity.oid4vci.offer import Offer
 from identity.oid4vci.store import AccessToken
 
@@ -19,6 +20,8 @@ class MemoryOid4vciStore:
         self._transactions: dict[str, str] = {}
         self._tokens: dict[str, AccessToken] = {}
         self._nonces: dict[str, int] = {}
+        self._auths: dict[str, Authorization] = {}
+        self._auth_codes: dict[str, str] = {}
 
     def add_offer(self, offer: Offer) -> None:
         with self._lock:
@@ -71,6 +74,35 @@ class MemoryOid4vciStore:
         with self._lock:
             expires_at = self._nonces.pop(nonce, None)
         return expires_at is not None and now < expires_at
+
+    def add_authorization(self, auth: Authorization) -> None:
+        with self._lock:
+            if auth.id in self._auths or (auth.code_hash or "") in self._auth_codes:
+                raise ConflictError("authorization request already stored", id=auth.id)
+            self._auths[auth.id] = auth
+            if auth.code_hash is not None:
+                self._auth_codes[auth.code_hash] = auth.id
+
+    def get_authorization(self, request_id: str) -> Authorization | None:
+        with self._lock:
+            return self._auths.get(request_id)
+
+    def authorization_by_code(self, code_hash: str) -> Authorization | None:
+        with self._lock:
+            request_id = self._auth_codes.get(code_hash)
+            return self._auths.get(request_id) if request_id else None
+
+    def replace_authorization(self, current: Authorization, new: Authorization) -> None:
+        with self._lock:
+            stored = self._auths.get(current.id)
+            if stored is None or stored.version != current.version or new.id != current.id:
+                raise ConflictError("the authorization request changed meanwhile", id=current.id)
+            code = new.code_hash
+            if code is not None and self._auth_codes.get(code, new.id) != new.id:
+                raise ConflictError("authorization code already stored")
+            self._auths[new.id] = new
+            if code is not None:
+                self._auth_codes[code] = new.id
 
     def close(self) -> None:
         return None

@@ -2,12 +2,15 @@
 
 * ``offer:<id>`` -- the offer's JSON; ``code:<digest>`` and ``tx:<transaction id>`` --
   the offer id (written with the offer in one ``MULTI``);
+* ``authz:<id>`` -- an Authorization Request's JSON; ``authz-code:<digest>`` -- its id
+  once a code was handed out (written with the request in one ``MULTI``);
 * ``token:<digest>`` -- JSON ``{offer_id, expires_at}``; ``nonce:<value>`` -- its
   ``expires_at``. Both carry a Redis TTL of :data:`RETENTION` seconds beyond which nothing
   is kept; the expiry the contract checks is the stored ``expires_at`` against the
   caller's ``now``.
 
-:meth:`RedisOid4vciStore.replace_offer` is ``WATCH``/``MULTI``/``EXEC`` on the offer key;
+:meth:`RedisOid4vciStore.replace_offer` (and ``replace_authorization``) is
+``WATCH``/``MULTI``/``EXEC`` on the offer (request) key;
 :meth:`RedisOid4vciStore.take_nonce` is one ``GETDEL`` (of two takers one gets it).
 """
 
@@ -18,6 +21,7 @@ import json
 from redis.client import Pipeline
 
 from identity.errors import ConflictError
+from identity.oid4vci.authorization import Authorization
 from identity.oid4vci.offer import Offer
 from identity.oid4vci.store import AccessToken
 from identity.storage.redis_base import RedisRecords, _blob
@@ -97,3 +101,41 @@ class RedisOid4vciStore(RedisRecords):
     def take_nonce(self, nonce: str, now: int) -> bool:
         raw = self._write(lambda r: r.getdel(self._k("nonce:" + nonce)))
         return raw is not None and now < int(_blob(raw))
+
+    def add_authorization(self, auth: Authorization) -> None:
+        key = self._k("authz:" + auth.id)
+
+        def body(pipe: Pipeline) -> None:
+            if pipe.exists(key):
+                raise ConflictError("authorization request already stored", id=auth.id)
+            pipe.multi()
+            pipe.set(key, json.dumps(auth.to_json()), ex=RETENTION)
+
+        self._transact([key], body)
+
+    def get_authorization(self, request_id: str) -> Authorization | None:
+        raw = self._call(lambda r: r.get(self._k("authz:" + request_id)))
+        return Authorization.from_json(json.loads(_blob(raw))) if raw is not None else None
+
+    def authorization_by_code(self, code_hash: str) -> Authorization | None:
+        raw = self._call(lambda r: r.get(self._k("authz-code:" + code_hash)))
+        return self.get_authorization(_blob(raw).decode()) if raw is not None else None
+
+    def replace_authorization(self, current: Authorization, new: Authorization) -> None:
+        key = self._k("authz:" + current.id)
+        code = self._k("authz-code:" + new.code_hash) if new.code_hash else None
+
+        def body(pipe: Pipeline) -> None:
+            raw = pipe.get(key)
+            stored = Authorization.from_json(json.loads(_blob(raw))) if raw is not None else None
+            if stored is None or stored.version != current.version or new.id != current.id:
+                raise ConflictError("the authorization request changed meanwhile", id=current.id)
+            owner = pipe.get(code) if code else None
+            if owner is not None and _blob(owner).decode() != new.id:
+                raise ConflictError("authorization code already stored")
+            pipe.multi()
+            pipe.set(key, json.dumps(new.to_json()), ex=RETENTION)
+            if code:
+                pipe.set(code, new.id, ex=RETENTION)
+
+        self._transact([key, code] if code else [key], body)

@@ -1,6 +1,6 @@
 """SQLite OID4VCI store: tables ``oid4vci_offers``, ``oid4vci_tokens``,
-``oid4vci_nonces`` in the service's database file; each call one statement or one
-``BEGIN IMMEDIATE`` transaction."""
+``oid4vci_nonces``, ``oid4vci_authorizations`` in the service's database file; each
+call one statement or one ``BEGIN IMMEDIATE`` transaction."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import sqlite3
 
 from identity.errors import ConflictError
+from identity.oid4vci.authorization import Authorization
 from identity.oid4vci.offer import Offer
 from identity.oid4vci.store import AccessToken
 from identity.storage.sqlite_base import SqliteRecords
@@ -24,6 +25,12 @@ CREATE TABLE IF NOT EXISTS oid4vci_tokens (
     token_hash TEXT PRIMARY KEY,
     offer_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS oid4vci_authorizations (
+    id TEXT PRIMARY KEY,
+    code_hash TEXT UNIQUE,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS oid4vci_nonces (
     nonce TEXT PRIMARY KEY,
@@ -109,3 +116,43 @@ class SqliteOid4vciStore(SqliteRecords):
                 "DELETE FROM oid4vci_nonces WHERE nonce = ? AND expires_at > ?", (nonce, now)
             )
             return cursor.rowcount == 1
+
+    def add_authorization(self, auth: Authorization) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO oid4vci_authorizations VALUES (?, ?, ?, ?)",
+                    (auth.id, auth.code_hash, auth.version, json.dumps(auth.to_json())),
+                )
+            except sqlite3.IntegrityError:
+                raise ConflictError("authorization request already stored", id=auth.id) from None
+
+    def get_authorization(self, request_id: str) -> Authorization | None:
+        return _authorization(
+            self._read("SELECT data FROM oid4vci_authorizations WHERE id = ?", (request_id,))
+        )
+
+    def authorization_by_code(self, code_hash: str) -> Authorization | None:
+        return _authorization(
+            self._read("SELECT data FROM oid4vci_authorizations WHERE code_hash = ?", (code_hash,))
+        )
+
+    def replace_authorization(self, current: Authorization, new: Authorization) -> None:
+        if new.id != current.id:
+            raise ConflictError("the authorization request changed meanwhile", id=current.id)
+        with self._write() as db:
+            try:
+                cursor = db.execute(
+                    "UPDATE oid4vci_authorizations SET version = ?, code_hash = ?, data = ? "
+                    "WHERE id = ? AND version = ?",
+                    (new.version, new.code_hash, json.dumps(new.to_json()), current.id,
+                     current.version),
+                )  # fmt: skip
+            except sqlite3.IntegrityError:
+                raise ConflictError("authorization code already stored") from None
+            if cursor.rowcount != 1:
+                raise ConflictError("the authorization request changed meanwhile", id=current.id)
+
+
+def _authorization(rows: list[tuple[str]]) -> Authorization | None:
+    return Authorization.from_json(json.loads(rows[0][0])) if rows else None

@@ -3,7 +3,8 @@
 ``<folder>/<name>.json`` = ``{"format", "configuration_id", "issuer", "credential",
 "notification_id"}``; ``name`` is the first 16 hex digits of SHA-256 of the credential
 (stable, so receiving one credential twice keeps one file). The holder's private key is
-``<folder>/holder-key.jwk`` (written by the CLI with mode 0600).
+``<folder>/holder-key.jwk`` (written by the CLI with mode 0600); the citizen's DID key
+for the authorization code flow ``<folder>/did-key.json`` (``{"did", "seed"}``, 0600).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 
 HOLDER_KEY_FILE = "holder-key.jwk"
+DID_KEY_FILE = "did-key.json"
 
 
 def entry_name(credential: Any) -> str:

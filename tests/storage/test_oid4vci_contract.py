@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from identity.errors import ConflictError, UnavailableError
+from identity.oid4vci.authorization import AUTHORIZED, Authorization, grant
 from identity.oid4vci.offer import REDEEMED, Offer
 from identity.oid4vci.store import AccessToken, Oid4vciStore
 from identity.storage.memory_oid4vci import MemoryOid4vciStore
@@ -134,6 +135,8 @@ def test_backend_failures_are_unavailable_errors(tmp_path: Path) -> None:
         lambda: dead.get_offer("o1"),
         lambda: dead.take_nonce("n", 0),
         lambda: dead.find_token("h", 0),
+        lambda: dead.get_authorization("a1"),
+        lambda: dead.add_authorization(auth()),
     ):
         with pytest.raises(UnavailableError):
             call()
@@ -176,6 +179,57 @@ def test_of_racing_nonce_takers_exactly_one_wins(handles: Callable[[], Oid4vciSt
     stores = [handles() for _ in range(6)]
     stores[0].add_nonce("n", 100)
     assert len(winners(6, lambda i: stores[i].take_nonce("n", 1))) == 1
+
+
+def auth(rid: str = "a1") -> Authorization:
+    return Authorization(
+        id=rid, offer_id="o1", client_id="wallet", redirect_uri="http://127.0.0.1/cb",
+        code_challenge="x" * 43, state="s", configuration_ids=("c",), details=False,
+        expires_at=100, created_at=0,
+    )  # fmt: skip
+
+
+def test_authorization_requests_are_found_by_id_and_code(store: Oid4vciStore) -> None:
+    pending = auth()
+    store.add_authorization(pending)
+    assert store.get_authorization("a1") == pending
+    assert store.authorization_by_code("h1") is None and store.get_authorization("x") is None
+    with pytest.raises(ConflictError):
+        store.add_authorization(auth())
+    granted = grant(pending, "did:key:z1", "h1", 10, 60)
+    store.replace_authorization(pending, granted)
+    assert store.get_authorization("a1") == granted
+    assert store.authorization_by_code("h1") == granted and granted.status == AUTHORIZED
+    with pytest.raises(ConflictError):  # a stale version
+        store.replace_authorization(pending, pending.next(status="denied"))
+    assert store.get_authorization("a1") == granted
+    other = auth("a2")
+    store.add_authorization(other)
+    with pytest.raises(ConflictError):  # a code digest is unique
+        store.replace_authorization(other, grant(other, "did:key:z2", "h1", 10, 60))
+    assert store.get_authorization("a2") == other
+    assert store.authorization_by_code("h1") == granted
+    with pytest.raises(ConflictError):  # an unknown request
+        store.replace_authorization(auth("a9"), auth("a9").next())
+    assert store.get_authorization("a9") is None
+
+
+def test_of_racing_code_redemptions_exactly_one_wins(handles: Callable[[], Oid4vciStore]) -> None:
+    stores = [handles() for _ in range(6)]
+    granted = grant(auth(), "did:key:z1", "h1", 10, 60)
+    stores[0].add_authorization(granted)
+
+    def work(i: int) -> bool:
+        try:
+            stores[i].replace_authorization(granted, granted.next(status=REDEEMED, state=str(i)))
+        except ConflictError:
+            return False
+        return True
+
+    won = winners(6, work)
+    assert len(won) == 1
+    stored = stores[0].authorization_by_code("h1")
+    assert stored is not None and stored.status == REDEEMED and stored.state == str(won[0])
 
 
 # -- the oracle ------------------------------------------------------------------------
