@@ -31,7 +31,6 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from identity.canonical import parse_json
 from identity.credentials.verifier import CredentialNotVerified, VerifiedCredential, Verifier
 from identity.errors import (
     IdentityError,
@@ -41,7 +40,7 @@ from identity.errors import (
 from schemas.api import VerifyRequest
 from schemas.batch import BatchVerifyRequest, BatchVerifyResponse
 from service.auth import identify, refuse
-from service.batch_verify import batch_verifier
+from service.batch_verify import batch_verifier, parse_batch
 from service.container import Services, Svc, require_json_media_type
 from service.observability import verification
 from service.offline import run_verification
@@ -99,7 +98,7 @@ async def _read_items(request: Request, svc: Services) -> list[Any]:
                 f"request body exceeds {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES
             )
         chunks.append(chunk)
-    body = parse_json(b"".join(chunks), max_depth=svc.settings.max_json_depth + 1)
+    body = parse_batch(b"".join(chunks), max_depth=svc.settings.max_json_depth + 1)
     if not isinstance(body, list):
         raise MalformedValueError(
             "a batch is a JSON array of {verifiableCredential, options} objects", field="body"
@@ -151,7 +150,7 @@ def plain_envelope(item: dict[str, Any]) -> bool:
     """True when ``item`` is a :class:`VerifyRequest` for certain (a JSON object
     ``verifiableCredential`` and, if present, a JSON object ``options``), without
     pydantic; False means "let ``check_envelope`` decide" (its error is the answer).
-    tests/service/test_batch_fast.py proves it never accepts what pydantic refuses."""
+    tests/service/test_batch_equal.py proves it never accepts what pydantic refuses."""
     options = item.get("options", _ABSENT)
     return type(item.get("verifiableCredential")) is dict and (
         options is _ABSENT or type(options) is dict
