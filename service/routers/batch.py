@@ -16,10 +16,12 @@ not JSON or not an array, 413 for more than
 :data:`MAX_ITEMS` items or a body over :data:`MAX_BODY_BYTES`, 415 for a body not sent as
 JSON. Verification writes nothing, so nothing is written either way.
 
-Items run inline on the event loop (a thread hop per item would cost more than the
-work), yielding to other requests every :data:`YIELD_EVERY` items; an item that needs
-the network (a remote did:web document) runs in a worker thread, as on the single
-route (``service/offline.py``).
+Items are judged by one verifier per batch (``service/batch_verify.py``): the single
+route's checks, each trust and status read made once a batch. They run inline on the
+event loop (a thread hop per item would cost more than the work), yielding to other
+requests every :data:`YIELD_EVERY` items; an item that needs the network (a remote
+did:web document) runs in a worker thread, as on the single route
+(``service/offline.py``).
 """
 
 from __future__ import annotations
