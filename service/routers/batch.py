@@ -12,7 +12,7 @@ as a whole is refused as problem+json: 401 without a verifier API key or with a
 bearer credential that is wrong, expired or revoked (as on ``POST /credentials/verify``),
 403 with a valid credential of another role (bulk verification is for verifiers;
 anonymous callers use the single endpoint and its rate limit), 400 for a body that is
-not JSON or not an array, 413 for more than
+not JSON, 422 for one that is not an array, 413 for more than
 :data:`MAX_ITEMS` items or a body over :data:`MAX_BODY_BYTES`, 415 for a body not sent as
 JSON. Verification writes nothing, so nothing is written either way.
 
