@@ -186,9 +186,8 @@ class Verifier:
 
     def _check_validity(self, credential: Credential) -> CheckResult:
         now = self.clock.now()
-        at = xsd_datetime(now)
         if credential.valid_from is not None and now < credential.valid_from:
-            starts = xsd_datetime(credential.valid_from)
+            at, starts = xsd_datetime(now), xsd_datetime(credential.valid_from)
             return CheckResult(
                 "validityPeriod",
                 ValidityPeriodError(
@@ -198,7 +197,7 @@ class Verifier:
                 ),
             )
         if credential.valid_until is not None and now > credential.valid_until:
-            ended = xsd_datetime(credential.valid_until)
+            at, ended = xsd_datetime(now), xsd_datetime(credential.valid_until)
             return CheckResult(
                 "validityPeriod",
                 ValidityPeriodError(
