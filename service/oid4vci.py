@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import logging
 import os
+from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,6 +107,17 @@ def oid4vci_store_beside(store: Store, settings: Settings) -> Oid4vciStore:
             url, settings.redis_prefix, socket_timeout=settings.redis_timeout_s
         )
     return MemoryOid4vciStore()
+
+
+def distinct_choices(value: Any, allowed: Collection[str]) -> bool:
+    """Whether ``value`` is a non-empty JSON list of distinct members of ``allowed`` (the
+    offer's ``formats`` and ``grants``)."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, str) and v in allowed for v in value)
+        and len(set(value)) == len(value)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,12 +276,7 @@ class Oid4vciIssuer:
             raise MalformedValueError("subject is the citizen's DID", field="subject")
         credential_type.validate_subject({**claims, "id": subject or PLACEHOLDER_HOLDER})
         formats = body.get("formats", [SD_JWT])
-        if (
-            not isinstance(formats, list)
-            or not formats
-            or not all(isinstance(f, str) and f in FORMATS for f in formats)
-            or len(set(formats)) != len(formats)
-        ):
+        if not distinct_choices(formats, FORMATS):
             raise MalformedValueError(f"formats is a list of {sorted(FORMATS)}", field="formats")
         cryptosuite = body.get("cryptosuite")
         if cryptosuite is None:
@@ -321,12 +328,7 @@ class Oid4vciIssuer:
     def _grants(grants: Any, subject: str | None) -> tuple[str, ...]:
         """The offer's ``grants``: a non-empty list of :data:`GRANTS`; the authorization
         code flow names its citizen (``subject``), who signs in with that DID."""
-        if (
-            not isinstance(grants, list)
-            or not grants
-            or not all(isinstance(g, str) and g in GRANTS for g in grants)
-            or len(set(grants)) != len(grants)
-        ):
+        if not distinct_choices(grants, GRANTS):
             raise MalformedValueError(f"grants is a list of {list(GRANTS)}", field="grants")
         if "authorization_code" in grants and subject is None:
             raise MalformedValueError(

@@ -70,7 +70,9 @@ def authorization_response(location: str, *, state: str, issuer: str) -> str:
     return query["code"]
 
 
-def _ok(response: httpx.Response) -> Any:
+def ok_json(response: httpx.Response) -> Any:
+    """The JSON body of a 2xx answer; any 4xx/5xx is one ``BadParameter`` line naming the
+    path and the start of the service's answer (the CLI prints it, never a traceback)."""
     if response.status_code >= 400:
         raise typer.BadParameter(f"{response.request.url.path}: {response.text[:300]}")
     return response.json()
@@ -93,13 +95,13 @@ def authorization_code_token(
     started = client.get(oauth["authorization_endpoint"] + "?" + urlencode(query), headers=accept)
     if started.status_code == 303:  # refused, answered to our redirect URI
         authorization_response(started.headers["location"], state=state, issuer=oauth["issuer"])
-    started_body = _ok(started)
+    started_body = ok_json(started)
     created = datetime.fromtimestamp(int(now()), UTC)
     vp = did_auth(key, did, challenge=started_body["challenge"], domain=started_body["domain"],
                   created=created)  # fmt: skip
-    signed = _ok(client.post(started_body["sign_in_uri"], headers=accept,
+    signed = ok_json(client.post(started_body["sign_in_uri"], headers=accept,
                              data={"presentation": json.dumps(vp)}))  # fmt: skip
     code = authorization_response(signed["redirect_to"], state=state, issuer=oauth["issuer"])
     form = code_token_form(code, client_id=CLIENT_ID, redirect_uri=REDIRECT_URI, pkce=pkce)
-    token: dict[str, Any] = _ok(client.post(oauth["token_endpoint"], data=form))
+    token: dict[str, Any] = ok_json(client.post(oauth["token_endpoint"], data=form))
     return token

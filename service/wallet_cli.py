@@ -33,6 +33,7 @@ from identity.wallet_client.issuance import (
     token_form,
 )
 from service.wallet_authorize import authorization_code_token, did_key
+from service.wallet_authorize import ok_json as _ok
 
 OFFER_SCHEME = "openid-credential-offer"
 wallet_app = typer.Typer(help="A reference holder: receive credentials over OpenID4VCI.")
@@ -65,12 +66,6 @@ def holder_key(folder: Path) -> SigningKey:
     with os.fdopen(fd, "w") as out:
         json.dump(key.private_jwk(), out)
     return key
-
-
-def _ok(response: httpx.Response) -> Any:
-    if response.status_code >= 400:
-        raise typer.BadParameter(f"{response.request.url.path}: {response.text[:300]}")
-    return response.json()
 
 
 def receive(

@@ -43,6 +43,12 @@ export async function api(path, { method = "GET", body, token, headers = {}, raw
 }
 
 // A problem document's sentence for people, or a generic one.
+// A display name in the page's language (a registered type's names), English, or fallback.
+export function label(names, fallback) {
+  const language = document.documentElement.lang;
+  return (names && (names[language] || names.en)) || fallback;
+}
+
 export function problemText(body) {
   if (body && typeof body === "object") return body.detail || body.title || t("error_generic");
   return t("error_generic");

@@ -2,7 +2,7 @@
 // (docs/oid4vci.md). The agency API key lives in this tab's sessionStorage only; the offer
 // is shown as the service's QR code (GET /oid4vci/offers/{id}/qr, same origin) with the PIN
 // apart (shown once), and followed with GET /oid4vci/offers/{id}/status until issued.
-import { $, api, el, formatTime, problemText, setVerdict, t } from "./common.js";
+import { $, api, el, formatTime, label, problemText, setVerdict, t } from "./common.js";
 
 const KEY = "identity-counter-agency-key";
 const POLL_MS = 1500;
@@ -35,11 +35,6 @@ function forgetKey() {
 }
 
 // -- the form, from the registered types -------------------------------------------------
-
-function label(names, fallback) {
-  const language = document.documentElement.lang;
-  return (names && (names[language] || names.en)) || fallback;
-}
 
 async function loadTypes() {
   const answer = await api("/credential-types");

@@ -5,7 +5,7 @@
 // device), polls GET /oid4vp/requests/{id}/result, and shows the verdict, the checks and
 // exactly the disclosed claims with verify.js's own renderers -- or, at once, a wallet's
 // answer the service refused (while still waiting for a correct one).
-import { $, api, el, formatTime, problemText, setVerdict, t } from "./common.js";
+import { $, api, el, formatTime, label, problemText, setVerdict, t } from "./common.js";
 import { PRESENTATION_CHECKS, SD_JWT_CHECKS, checkItem, renderChecks, showClaims, showDisclosed } from "./verify.js";
 
 const KEY = "identity-verify-verifier-key";
@@ -40,11 +40,6 @@ function forgetKey() {
   sessionStorage.removeItem(KEY);
   reset();
   $("vp-key").focus();
-}
-
-function label(names, fallback) {
-  const language = document.documentElement.lang;
-  return (names && (names[language] || names.en)) || fallback;
 }
 
 async function loadTypes() {
