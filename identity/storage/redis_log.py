@@ -45,7 +45,7 @@ from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH, decode_bundle, encode_bu
 from identity.log.tree import NodeRun
 from identity.storage.redis import check_client, unavailable_on_error
 from identity.storage.redis_cluster import key_prefix
-from identity.storage.redis_log_keys import APPEND_SCRIPT, APPEND_TOKEN_TTL_S, log_keys
+from identity.storage.redis_log_keys import APPEND_SCRIPT, APPEND_TOKEN_TTL_S, LogKeys, log_keys
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
 
@@ -109,10 +109,11 @@ class RedisLogStore:
         *,
         retry_after: int = 1,
         cache_chunks: int = 8192,
+        keys: LogKeys | None = None,
     ) -> None:
         check_client(client)
         self._client = client
-        self._keys = log_keys(key_prefix(client, prefix))
+        self._keys = keys or log_keys(key_prefix(client, prefix))
         self._retry_after = retry_after
         self._open = client.register_script(_OPEN)
         self._append = client.register_script(APPEND_SCRIPT)

@@ -85,6 +85,18 @@ def shard_prefix(prefix: str, shard: str) -> str:
     return f"{prefix}{SHARD_NAMESPACE}{shard}:"
 
 
+def shard_log_keys(tagged: str, shard: str | None) -> LogKeys:
+    """The log keys of ``shard`` (``None``: the unsharded log) under the operator's prefix
+    as the stores really write it (``tagged``: ``identity:``, or ``{identity}:`` on a
+    cluster, :func:`~identity.storage.redis_cluster.key_prefix`): ``identity:shard/2026:log:…``
+    standalone, ``{identity}:shard/2026:log:…`` on a cluster -- every shard in the slot of
+    the records whose acts admit their entries into it in their own transaction (issue
+    #12), as the unsharded log is."""
+    if shard is None:
+        return log_keys(tagged)
+    return LogKeys(f"{tagged}{SHARD_NAMESPACE}{shard}:{LOG_NAMESPACE}")
+
+
 def shard_catalog_key(prefix: str) -> str:
     """The hash of a sharded log's catalog (name → record), under the (tagged) prefix."""
     return prefix + LOG_NAMESPACE + "shards"
