@@ -56,9 +56,7 @@ def run_reconcile(settings: Settings, echo: Echo = typer.echo) -> int:
         echo(f"reconcile FAILED: {len(findings)} disagreements over {size} log entries")
         return 1
     where = f" in the log and {len(shards)} shards" if shards else ""
-    echo(
-        f"reconcile ok: {size} log entries{where}, each an act in the store, each act in the log"
-    )
+    echo(f"reconcile ok: {size} log entries{where}, each an act in the store, each act in the log")
     return 0
 
 

@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 
 from identity.errors import UnavailableError
 from identity.log.shards import ShardRecord, check_add, check_freeze
 from identity.log.store import LogStore
 from identity.storage.memory_log import MemoryLogStore
+from identity.storage.redis_base import transact
 from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_log import RedisLogStore
 from identity.storage.redis_log_keys import shard_catalog_key, shard_log_keys
@@ -175,7 +177,8 @@ return false
 
 class RedisShardCatalog:
     """The catalog in one Redis hash (name → JSON record); an add or freeze is one
-    script or one ``WATCH``/``MULTI``, so two replicas never write different records."""
+    ``WATCH``/``MULTI`` (:func:`~identity.storage.redis_base.transact`, on a standalone
+    Redis or a cluster), so two replicas never write different records."""
 
     def __init__(self, client: redis.Redis, prefix: str = "identity:") -> None:
         self._client = client
@@ -194,50 +197,30 @@ class RedisShardCatalog:
         return [record for _, record in sorted(_from_json(v) for v in raw)]
 
     def add(self, record: ShardRecord) -> None:
-        def work() -> None:
-            with self._client.pipeline() as pipe:
-                while True:
-                    try:
-                        pipe.watch(self._key)  # type: ignore[no-untyped-call]
-                        found = pipe.hget(self._key, record.name)
-                        existing = None if found is None else _from_json(found)[1]
-                        if not check_add(existing, record):
-                            pipe.unwatch()
-                            return
-                        order = pipe.hlen(self._key)
-                        pipe.multi()
-                        pipe.hset(self._key, record.name, _to_json(record, order))
-                        pipe.execute()
-                        return
-                    except redis.WatchError:
-                        continue
+        def body(pipe: Pipeline) -> None:
+            found = pipe.hget(self._key, record.name)
+            existing = None if found is None else _from_json(found)[1]
+            if not check_add(existing, record):
+                return
+            order = pipe.hlen(self._key)
+            pipe.multi()
+            pipe.hset(self._key, record.name, _to_json(record, order))
 
-        self._guard(work)
+        transact(self._client, [self._key], body, 1)
 
     def freeze(self, name: str, final: bytes) -> None:
-        def work() -> None:
-            with self._client.pipeline() as pipe:
-                while True:
-                    try:
-                        pipe.watch(self._key)  # type: ignore[no-untyped-call]
-                        found = pipe.hget(self._key, name)
-                        existing = None if found is None else _from_json(found)
-                        if not check_freeze(None if existing is None else existing[1], name, final):
-                            pipe.unwatch()
-                            return
-                        assert existing is not None
-                        order, record = existing
-                        frozen = ShardRecord(
-                            record.name, record.label, record.seq, record.origin, final
-                        )
-                        pipe.multi()
-                        pipe.hset(self._key, name, _to_json(frozen, order))
-                        pipe.execute()
-                        return
-                    except redis.WatchError:
-                        continue
+        def body(pipe: Pipeline) -> None:
+            found = pipe.hget(self._key, name)
+            existing = None if found is None else _from_json(found)
+            if not check_freeze(None if existing is None else existing[1], name, final):
+                return
+            assert existing is not None
+            order, record = existing
+            frozen = ShardRecord(record.name, record.label, record.seq, record.origin, final)
+            pipe.multi()
+            pipe.hset(self._key, name, _to_json(frozen, order))
 
-        self._guard(work)
+        transact(self._client, [self._key], body, 1)
 
     def close(self) -> None:
         return None
