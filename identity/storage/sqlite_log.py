@@ -252,8 +252,8 @@ class SQLiteLogStore:
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
         with self._transaction() as db:
-            first = next_entry_index(db)
-            admit_entries(db, first, entries)
+            first = next_entry_index(db, self._t)
+            admit_entries(db, first, entries, self._t)
             return first
 
     def entry_count(self) -> int:
