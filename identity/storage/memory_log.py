@@ -25,12 +25,13 @@ class MemoryLogStore:
         self._leaves: dict[bytes, int] = {}
         self.checkpoint: bytes | None = None
         self._shards: dict[str, MemoryLogStore] = {}
+        self._shards_lock = threading.Lock()  # not the log's: taken while it is held
 
     def shard(self, name: str) -> MemoryLogStore:
         """The store of log shard ``name`` beside this (unsharded) log, the same each time
         (the memory backend's per-shard stores, shared by the record stores holding
         this log and by the sharded log's ``open_store``)."""
-        with self._lock:
+        with self._shards_lock:
             return self._shards.setdefault(name, MemoryLogStore())
 
     def of(self, anchor: Anchor | None) -> MemoryLogStore:
