@@ -28,6 +28,14 @@ embedded default --, ``.redis`` -- scale-out) passes the one suite in
   inside that transaction's guard. So two racing acts on one record can never both be
   admitted, a refused or crashed act leaves no entry, and a stored act has exactly one.
   Integration (tree, checkpoint) stays separate: :mod:`identity.log.sequencer`.
+* **Sharded logs** (issue #16). An :class:`Anchor` names the log shard its entry goes to
+  (``shard``; ``None`` is the unsharded log). The store admits it into that shard's
+  entries -- SQLite: the shard's tables in the same file
+  (:func:`~identity.storage.sqlite_log.shard_tables`); Redis: the shard's keys
+  (:func:`~identity.storage.redis_log_keys.shard_log_keys`, the records' slot on a
+  cluster); memory: the shard's store -- in the same transaction, under the same guard,
+  and numbers it there. One write may admit into several shards (a group commit across a
+  boundary); each entry lands in exactly one.
 """
 
 from __future__ import annotations
@@ -126,6 +134,19 @@ class Anchor:
 
     entry: bytes
     index: int | None = None
+    shard: str | None = None
+    """The log shard the entry is admitted to (docs/log-shards.md), ``None`` for the
+    unsharded log. ``index`` is then the entry's index in that shard."""
+
+
+def shards_of(anchors: Sequence[Anchor | None]) -> dict[str | None, list[Anchor]]:
+    """For stores: the anchors given (the ones not ``None``) by log shard, each shard's in
+    order -- one write transaction may admit into several shards of a log."""
+    out: dict[str | None, list[Anchor]] = {}
+    for anchor in anchors:
+        if anchor is not None:
+            out.setdefault(anchor.shard, []).append(anchor)
+    return out
 
 
 def settle(anchors: Sequence[Anchor | None], first: int) -> None:

@@ -65,7 +65,12 @@ def create_app(
         )
         await svc.start()
         app.state.services = svc
-        app.state.log_shards = build_shard_set(settings, svc.log.signer.verifier)
+        sharding = svc.anchors.shards  # issue #16: the shards acts are anchored in
+        app.state.log_shards = (
+            sharding.shard_set
+            if sharding is not None
+            else build_shard_set(settings, svc.log.signer.verifier)
+        )
         app.state.oid4vci = build_oid4vci(svc)  # issue #18: OpenID4VCI (service/oid4vci.py)
         app.state.oid4vp = build_oid4vp(svc)  # issue #18: OpenID4VP verifier
         await obs.start(svc)
@@ -76,7 +81,8 @@ def create_app(
             if drainer is not None:
                 await drainer.stop()
             await obs.stop()
-            app.state.log_shards.close()
+            if sharding is None:
+                app.state.log_shards.close()  # else closed with the shards' anchoring
             app.state.oid4vci.close()
             app.state.oid4vp.requests.close()
             await svc.aclose()

@@ -43,6 +43,7 @@ from identity.proofs.eddsa_jcs import EddsaJcs2022
 from identity.proofs.suites import default_registry
 from identity.registry.trust import TrustRegistry
 from identity.registry.types import bundled_types
+from identity.storage.memory_log import MemoryLogStore
 from identity.stores import Anchor, CredentialRecord, Store
 from service.agency_keys import AgencyKeys
 from service.auth import CitizenTokens, identify
@@ -52,9 +53,11 @@ from service.enveloped import Enveloping, build_enveloping
 from service.locks import KeyedLocks
 from service.log import Anchors, build_log, receipt_json, type_anchor
 from service.log_health import LogHealthMonitor
+from service.log_shards import build_shard_set, open_shard_backend, open_sharded_log, shard_policy
 from service.ratelimit import RateLimiter
 from service.sdjwt import SdJwtVcService, build_sdjwt
 from service.settings import Settings, SettingsError
+from service.shard_anchoring import build_shard_anchoring
 from service.status import StatusLists
 from service.storage import open_directory_store, open_store, share_memory_log
 from service.wallet import Wallet, build_wallet
@@ -121,10 +124,18 @@ class Services:
         master_secret = settings.master_secret_bytes()
         log = build_log(settings, master_secret, log_store)
         anchors = Anchors(log)
+        if shard_policy(settings).sharded:  # issue #16: acts go into the shard of now
+            memory = log_store if isinstance(log_store, MemoryLogStore) else None
+            anchors.shards = build_shard_anchoring(
+                lambda: open_shard_backend(settings, memory),
+                lambda backend, now: open_sharded_log(settings, master_secret, backend, now),
+                build_shard_set(settings, log.signer.verifier, memory),
+                clock.now,
+            )
 
         async def write_record(record: CredentialRecord, anchor: Anchor | None) -> None:
             await records.submit((record, anchor))
-            log.notify()  # the entry was admitted with the record: integrate it
+            anchors.notify(anchor)  # the entry was admitted with the record: integrate it
 
         loader = ContextLoader(extra_dir=settings.contexts_dir)
         registry = default_registry(loader)
@@ -255,6 +266,8 @@ class Services:
                 if attempt == START_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(0.05 * 2**attempt)
+        if self.anchors.shards is not None:
+            await self.anchors.shards.start()
         self.log_health = LogHealthMonitor(self.log)
         self.log_health.start()
         # Everything built so far (contexts, schemas, routes, caches) lives as long as
@@ -311,6 +324,8 @@ class Services:
         if self.log_health is not None:
             await self.log_health.stop()
         await self.records.close()
+        if self.anchors.shards is not None:
+            await self.anchors.shards.stop()
         await self.log.stop()
         self.log.store.close()
         self.directory.close()

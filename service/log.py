@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from identity.credentials.issuer import Receipt, SignedCredential
 from identity.errors import LogProofError, UnavailableError
@@ -32,6 +32,9 @@ from identity.storage.sqlite_log import SQLiteLogStore
 from identity.stores import Anchor, CredentialStore, IssuerRecord
 from service.settings import Settings
 from service.storage import REDIS_SCHEMES, redis_options, sqlite_path
+
+if TYPE_CHECKING:  # service.shard_anchoring imports this module (log_key)
+    from service.shard_anchoring import ShardAnchoring, ShardView
 
 
 def log_key(master_secret: bytes, origin: str) -> Ed25519PrivateKey:
@@ -104,22 +107,42 @@ class Anchors:
     _proofs: dict[tuple[int, int], tuple[bytes, ...]] = field(default_factory=dict)
     observer: Callable[[str], None] | None = None
     """Told the kind of each act once its entry is sequenced (the service's metrics)."""
+    shards: ShardAnchoring | None = None
+    """With a sharded log (docs/log-shards.md): acts go into the shard of now."""
+    _shard_leaves: dict[bytes, tuple[str, int, bytes]] = field(default_factory=dict)
+    _shard_proofs: dict[tuple[str, int, int], tuple[bytes, ...]] = field(default_factory=dict)
 
     def anchor(self, kind: str, time: datetime, fields: dict[str, str]) -> Anchor:
-        """The act's entry, ready for its store write. :class:`UnavailableError` while the
-        log cannot integrate: an act must not be answered with a receipt that never
-        reaches a signed checkpoint."""
+        """The act's entry, ready for its store write -- into the log shard of now when
+        the log is sharded. :class:`UnavailableError` while the log cannot integrate: an
+        act must not be answered with a receipt that never reaches a signed checkpoint."""
+        entry = LogEntry(kind, time.replace(microsecond=0), fields).to_bytes()
+        if self.shards is not None:
+            return Anchor(entry, shard=self.shards.shard_for_act())
         self.log.require_healthy()
-        return Anchor(LogEntry(kind, time.replace(microsecond=0), fields).to_bytes())
+        return Anchor(entry)
 
     def receipt(self, anchor: Anchor) -> Receipt:
-        """Where the committed act sits in the log; wakes the integrator."""
+        """Where the committed act sits in the log (its shard's origin when sharded);
+        wakes the integrator."""
         if anchor.index is None:
             raise UnavailableError("the act was not admitted to the log")
-        self.log.notify()
+        origin = self.log.origin
+        if anchor.shard is not None and self.shards is not None:
+            self.shards.notify(anchor.shard)
+            origin = self.shards.origin(anchor.shard)
+        else:
+            self.log.notify()
         if self.observer is not None:
             self.observer(LogEntry.parse(anchor.entry).kind)
-        return Receipt(self.log.origin, anchor.index, hashing.leaf_hash(anchor.entry))
+        return Receipt(origin, anchor.index, hashing.leaf_hash(anchor.entry))
+
+    def notify(self, anchor: Anchor | None) -> None:
+        """An act's entry was admitted with its record: wake its log's integrator."""
+        if anchor is not None and anchor.shard is not None and self.shards is not None:
+            self.shards.notify(anchor.shard)
+        else:
+            self.log.notify()
 
     def credential_issued(
         self, signed: SignedCredential, issuer: IssuerRecord, now: datetime
@@ -133,8 +156,13 @@ class Anchors:
         return self.anchor("credential.issued", now, fields)
 
     async def with_inclusion(self, receipt: Receipt) -> dict[str, Any]:
-        """The receipt once integrated: signed checkpoint and inclusion proof."""
-        inclusion = await self.log.wait_for_checkpoint(receipt.index)
+        """The receipt once integrated: signed checkpoint and inclusion proof (from the
+        receipt's shard when it names one)."""
+        name = None if self.shards is None else self.shards.name_of(receipt.origin)
+        if self.shards is not None and name is not None:
+            inclusion = await self.shards.inclusion(name, receipt.index)
+        else:
+            inclusion = await self.log.wait_for_checkpoint(receipt.index)
         return {
             "checkpoint": inclusion.checkpoint.note.decode(),
             "treeSize": inclusion.checkpoint.checkpoint.size,
@@ -143,7 +171,13 @@ class Anchors:
 
     def check_anchor(self, digest: bytes, credentials: CredentialStore) -> dict[str, Any] | None:
         """``results.anchor``: the credential's issuance leaf is in the log under the
-        current signed checkpoint. ``None`` when this log never anchored it."""
+        current signed checkpoint (of its shard's, when sharded: a frozen shard's final
+        checkpoint, proved from its exported files when it has them). ``None`` when this
+        log never anchored it."""
+        if self.shards is not None:
+            found = self._check_in_shards(digest, credentials)
+            if found is not None:
+                return found
         leaf = self._leaves.get(digest) or self._leaf_of(digest, credentials)
         if leaf is None:
             return None
@@ -168,6 +202,68 @@ class Anchors:
             "treeSize": size,
             "inclusionProof": [h.hex() for h in path],
         }
+
+    def _check_in_shards(
+        self, digest: bytes, credentials: CredentialStore
+    ) -> dict[str, Any] | None:
+        """``results.anchor`` from the shard whose entry at the record's index is this
+        credential's issuance; ``None`` when no shard's is (the unsharded log may hold
+        it: acts anchored before the log was sharded)."""
+        assert self.shards is not None
+        leaf = self._shard_leaves.get(digest)
+        views = {view.name: view for view in self.shards.views()}
+        if leaf is None:
+            record = credentials.find_credential_by_digest(digest)
+            if record is None or record.log_index is None:
+                return None
+            leaf = self._shard_leaf(digest, record.log_index, list(views.values()))
+            if leaf is None:
+                return None
+        name, index, leaf_hash = leaf
+        view = views[name]
+        size = view.checkpoint.checkpoint.size
+        base = {"origin": view.origin, "index": index, "leafHash": leaf_hash.hex()}
+        if index >= size:
+            return {**base, "integrated": False}
+        key = (name, index, size)
+        path = self._shard_proofs.get(key)
+        if path is None:
+            proof = view.reader.inclusion_proof(index, size)
+            if proof.leaf_hash != leaf_hash:
+                raise LogProofError("the shard's leaf at the recorded index is not this credential")
+            path = proof.path
+            self._remember(self._shard_proofs, key, path)
+        verify_inclusion(index, size, leaf_hash, path, view.checkpoint.checkpoint.root)
+        return {
+            **base,
+            "integrated": True,
+            "treeSize": size,
+            "inclusionProof": [h.hex() for h in path],
+        }
+
+    def _shard_leaf(
+        self, digest: bytes, index: int, views: list[ShardView]
+    ) -> tuple[str, int, bytes] | None:
+        """The shard (newest first) whose entry at ``index`` is the issuance of
+        ``digest``: the record keeps its index, the entry names the credential."""
+        expected = digest_field(digest)
+        for view in views:
+            integrated = index < view.checkpoint.checkpoint.size
+            if integrated:
+                data = view.reader.entry(index)
+            elif view.store is not None and index < view.store.entry_count():
+                [data] = view.store.read_entries(index, index + 1)
+            else:
+                continue
+            entry = LogEntry.parse(data)
+            if entry.kind == "credential.issued" and entry.fields.get("credential_digest") == (
+                expected
+            ):
+                leaf = (view.name, index, hashing.leaf_hash(data))
+                if integrated:  # entries never change: cached
+                    self._remember(self._shard_leaves, digest, leaf)
+                return leaf
+        return None
 
     def _leaf_of(self, digest: bytes, credentials: CredentialStore) -> tuple[int, bytes] | None:
         """The issuance leaf of ``digest`` (entries never change, so it is cached)."""

@@ -17,6 +17,7 @@ from identity.log.checkpoint import NoteVerifier
 from identity.log.reconcile import reconcile
 from identity.log.scrub import scrub
 from service.log import log_key, open_log_store
+from service.log_shards import build_shard_set
 from service.settings import Settings
 from service.storage import open_directory_store, open_store
 
@@ -30,16 +31,22 @@ def run_reconcile(settings: Settings, echo: Echo = typer.echo) -> int:
     store = open_store(settings)
     directory = open_directory_store(settings)
     log = open_log_store(settings)
+    key = log_key(settings.master_secret_bytes(), settings.log_origin).public_key()
+    shard_set = build_shard_set(settings, NoteVerifier(settings.log_origin, key))
     try:
         finished = getattr(store, "drain_outbox", lambda: 0)()  # acts in flight (#16)
         if finished:
             echo(f"finished {finished} issuances left in flight before reconciling")
-        findings = reconcile(log, store, directory)
-        size = log.entry_count()
+        # A sharded log (docs/log-shards.md): every shard the catalog lists, a frozen one
+        # read from its exported files when it has them.
+        shards = [(name, reader.store) for name, _, _, reader in shard_set.shard_readers()]
+        findings = reconcile(log, store, directory, shards)
+        size = log.entry_count() + sum(s.entry_count() for _, s in shards)
     except IdentityError as exc:
         echo(f"reconcile FAILED: {exc.detail}")
         return 2
     finally:
+        shard_set.close()
         log.close()
         directory.close()
         store.close()
@@ -48,7 +55,8 @@ def run_reconcile(settings: Settings, echo: Echo = typer.echo) -> int:
     if findings:
         echo(f"reconcile FAILED: {len(findings)} disagreements over {size} log entries")
         return 1
-    echo(f"reconcile ok: {size} log entries, each an act in the store, each act in the log")
+    where = f" in the log and {len(shards)} shards" if shards else ""
+    echo(f"reconcile ok: {size} log entries{where}, each an act in the store, each act in the log")
     return 0
 
 

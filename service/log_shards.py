@@ -2,9 +2,10 @@
 shard routes serve.
 
 * :func:`open_shard_backend` -- the catalog and per-shard stores on the configured
-  storage: SQLite (table ``log_shards`` in the records' file, one file per shard in
-  ``<data folder>/log-shards/``), Redis (hash ``<prefix>log:shards``, one hash tag per
-  shard on a cluster), memory.
+  storage: SQLite (table ``log_shards`` and each shard's ``log_shard_<name>_…`` tables in
+  the records' file, where acts admit their entries), Redis (hash ``<prefix>log:shards``,
+  each shard's keys in the records' slot on a cluster), memory (the shards of the record
+  stores' memory log).
 * :func:`shard_signer` -- every shard signs with the log's one key (from the master
   secret and ``IDENTITY_LOG_ORIGIN``) under the shard's own origin as its key name: an
   auditor pins ``GET /log/key`` once and follows every shard; a checkpoint of one shard
@@ -21,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -43,16 +46,21 @@ from identity.storage.log_shards import (
     MemoryShardCatalog,
     RedisShardCatalog,
     SQLiteShardCatalog,
+    drop_redis_shard,
+    drop_sqlite_shard,
     memory_shard_stores,
     redis_shard_stores,
-    sqlite_shard_stores,
+    sqlite_shard_tables,
 )
-from identity.storage.redis_cluster import connect
+from identity.storage.memory_log import MemoryLogStore
+from identity.storage.redis_cluster import connect, is_cluster_url
+from identity.storage.redis_durable_log import DurableRedisLogStore
+from identity.storage.redis_log import RedisLogStore
 from identity.storage.static_log import load_static_log
 from service.audit import FolderAuditSource
 from service.log import log_key
 from service.settings import Settings
-from service.storage import REDIS_SCHEMES, sqlite_path
+from service.storage import REDIS_SCHEMES, redis_options, sqlite_path
 
 OpenStore = Callable[[str], LogStore]
 
@@ -90,24 +98,40 @@ class ShardBackend:
     catalog: ShardCatalog
     open_store: OpenStore
     close: Callable[[], None] = lambda: None
+    drop: Callable[[str], object] = lambda name: None
+    """Delete a (frozen, exported) shard's live data: its tables or keys."""
 
 
-def open_shard_backend(settings: Settings) -> ShardBackend:
-    """The shard catalog and stores on the configured storage (see the module doc)."""
+_MEMORY_CATALOGS: weakref.WeakKeyDictionary[MemoryLogStore, MemoryShardCatalog] = (
+    weakref.WeakKeyDictionary()
+)
+"""The memory backend's catalog, one per memory log (its shards' stores hang off it)."""
+
+
+def open_shard_backend(settings: Settings, memory: MemoryLogStore | None = None) -> ShardBackend:
+    """The shard catalog and stores on the configured storage (see the module doc);
+    ``memory`` is the memory backend's log, whose shards the record stores admit into."""
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
         path = sqlite_path(url, data_dir=settings.data_dir)
         catalog = SQLiteShardCatalog(path)
-        stores = sqlite_shard_stores(path.parent / "log-shards", settings.sqlite_synchronous)
-        return ShardBackend(catalog, stores, catalog.close)
+        stores = sqlite_shard_tables(path, settings.sqlite_synchronous)
+        return ShardBackend(catalog, stores, catalog.close, partial(drop_sqlite_shard, path))
     if url.startswith(REDIS_SCHEMES):
         client = connect(url, settings.redis_timeout_s)
+        durable = is_cluster_url(url) or settings.redis_min_replicas > 0
+        options = redis_options(settings)
+        del options["socket_timeout"]  # the client's, set above
+        open_log = partial(DurableRedisLogStore, **options) if durable else RedisLogStore
         return ShardBackend(
             RedisShardCatalog(client, settings.redis_prefix),  # type: ignore[arg-type]
-            redis_shard_stores(client, settings.redis_prefix),  # type: ignore[arg-type]
+            redis_shard_stores(client, settings.redis_prefix, open_log),
             client.close,
+            partial(drop_redis_shard, client, settings.redis_prefix),
         )
-    return ShardBackend(MemoryShardCatalog(), memory_shard_stores())
+    root = memory or MemoryLogStore()
+    memory_catalog = _MEMORY_CATALOGS.setdefault(root, MemoryShardCatalog())
+    return ShardBackend(memory_catalog, memory_shard_stores(root))
 
 
 def open_sharded_log(
@@ -232,8 +256,14 @@ class ShardSet:
                 self._backend = None
 
 
-def build_shard_set(settings: Settings, verifier: NoteVerifier) -> ShardSet:
-    """The app's shard set: the configured backend, the log's verifier, the export folder."""
+def build_shard_set(
+    settings: Settings, verifier: NoteVerifier, memory: MemoryLogStore | None = None
+) -> ShardSet:
+    """The app's shard set: the configured backend, the log's verifier, the export folder
+    (``memory``: the memory backend's log, see :func:`open_shard_backend`)."""
     return ShardSet(
-        settings.log_origin, verifier, lambda: open_shard_backend(settings), settings.log_shards_dir
+        settings.log_origin,
+        verifier,
+        lambda: open_shard_backend(settings, memory),
+        settings.log_shards_dir,
     )

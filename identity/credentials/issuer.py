@@ -22,6 +22,7 @@ from identity.credentials.related import RelatedResourceSource, check_related_re
 from identity.errors import ConflictError, MalformedValueError, PermissionDeniedError
 from identity.keys import Ed25519PrivateKey
 from identity.log import hashing
+from identity.log.shards import shard_origin
 from identity.proofs import Cryptosuite, add_proof_to
 from identity.proofs.vc11 import with_data_integrity_context
 from identity.stores import Anchor, CredentialRecord, CredentialStore, IssuerRecord
@@ -248,5 +249,8 @@ class Issuer:
         await self.write_record(record, anchor)
         if anchor is None or anchor.index is None:
             return signed, None, record
-        receipt = Receipt(self.log_origin, anchor.index, hashing.leaf_hash(anchor.entry))
+        origin = self.log_origin
+        if anchor.shard is not None:  # the act went into a log shard (docs/log-shards.md)
+            origin = shard_origin(origin, anchor.shard)
+        receipt = Receipt(origin, anchor.index, hashing.leaf_hash(anchor.entry))
         return signed, receipt, replace(record, log_index=anchor.index)

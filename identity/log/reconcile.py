@@ -26,8 +26,8 @@ It does no I/O of its own: the stores are parameters.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from identity.credentials.status import Bitstring
 from identity.directory_store import DirectoryStore
@@ -59,9 +59,13 @@ class Finding:
     index: int | None = None
     """The log index concerned, when there is one."""
     detail: str = ""
+    shard: str | None = None
+    """The log shard of ``index`` (a sharded log, docs/log-shards.md)."""
 
     def __str__(self) -> str:
         at = f" at log index {self.index}" if self.index is not None else ""
+        if self.shard is not None:
+            at += f" of shard {self.shard}"
         detail = f": {self.detail}" if self.detail else ""
         return f"{self.problem}{at}: {self.what} {self.key}{detail}"
 
@@ -146,9 +150,18 @@ def _content_records(store: Store) -> dict[str, Counter[tuple[str, ...]]]:
 
 
 def reconcile(
-    log: LogStore, store: Store, directory: DirectoryStore | None = None
+    log: LogStore,
+    store: Store,
+    directory: DirectoryStore | None = None,
+    shards: Sequence[tuple[str, LogStore]] = (),
 ) -> list[Finding]:
-    """Every orphan leaf and unanchored record (empty when log and store agree)."""
+    """Every orphan leaf and unanchored record (empty when log and store agree).
+
+    ``shards`` are the shards of a sharded log, oldest first, as ``(name, store)``:
+    then every leaf of ``log`` or of a shard must name a stored act and every act have
+    exactly one leaf across them all (:func:`_reconcile_sharded`)."""
+    if shards:
+        return _reconcile_sharded([(None, log), *shards], store, directory)
     findings: list[Finding] = []
     claims = _indexed_claims(store, directory)
     leaves: dict[str, dict[tuple[str, ...], list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -177,6 +190,55 @@ def reconcile(
         for claim in mine:
             what = "/".join(sorted(claim.kinds))
             detail = f"names log index {index}, but the log has {size} entries"
+            findings.append(Finding(UNANCHORED, what, claim.key, index, detail))
+    findings += _match_content(leaves, _content_records(store))
+    findings += _match_status(store, last_status)
+    return findings
+
+
+def _reconcile_sharded(
+    logs: Sequence[tuple[str | None, LogStore]], store: Store, directory: DirectoryStore | None
+) -> list[Finding]:
+    """:func:`reconcile` over several logs (the unsharded one, then the shards oldest
+    first). A record keeps its index, not its shard: its entry is the one at that index
+    in some log that names it (kind and fields), and it is taken once -- a second such
+    entry is an orphan, and a record no log's entry names is unanchored. Content and
+    status acts count across every log, the last status entry being the newest log's."""
+    findings: list[Finding] = []
+    claims = _indexed_claims(store, directory)
+    leaves: dict[str, dict[tuple[str, ...], list[int]]] = defaultdict(lambda: defaultdict(list))
+    last_status: dict[tuple[str, str], tuple[bool, int]] = {}
+    total = 0
+    for shard, log in logs:
+        for index, data in entries(log):
+            total += 1
+            try:
+                entry = LogEntry.parse(data)
+            except MalformedValueError as exc:
+                findings.append(Finding(ORPHAN, "unreadable entry", "-", index, exc.detail, shard))
+                continue
+            key = _content_key(entry)
+            if key is not None:
+                leaves[entry.kind][key].append(index)
+            elif entry.kind in _STATUS_KINDS:
+                purpose = entry.fields.get("status_list", "").rpartition("/")[2]
+                last_status[(entry.fields["credential_id"], purpose)] = (
+                    _STATUS_KINDS[entry.kind],
+                    index,
+                )
+            waiting = claims.get(index, [])
+            mine = [
+                c
+                for c in waiting
+                if entry.kind in c.kinds and all(entry.fields.get(n) == v for n, v in c.fields)
+            ]
+            for claim in mine:
+                waiting.remove(claim)
+            findings += [replace(f, shard=shard) for f in _match_indexed(index, entry, mine)]
+    for index, left in sorted(claims.items()):
+        for claim in left:
+            what = "/".join(sorted(claim.kinds))
+            detail = f"names log index {index}, but no entry there in any of {len(logs)} logs is it"
             findings.append(Finding(UNANCHORED, what, claim.key, index, detail))
     findings += _match_content(leaves, _content_records(store))
     findings += _match_status(store, last_status)

@@ -48,6 +48,11 @@ SHARD_NAME = re.compile(r"(?:[0-9]{4}(?:-[0-9]{2})?(?:\.[1-9][0-9]{0,8})?|0|[1-9
 """The names :meth:`ShardPolicy.name` makes (and the only ones a URL may ask for)."""
 
 
+def shard_origin(base_origin: str, name: str) -> str:
+    """The origin of log shard ``name`` of the log ``base_origin``: ``<base>/<name>``."""
+    return f"{base_origin.rstrip('/')}/{name}"
+
+
 class UnknownShardError(NotFoundError):
     """No shard of that name exists in this log."""
 
@@ -328,7 +333,43 @@ class ShardedLog:
 
     def origin(self, name: str) -> str:
         """The origin of shard ``name`` (its checkpoints' first line)."""
-        return f"{self.base_origin}/{name}"
+        return shard_origin(self.base_origin, name)
+
+    def writable_now(self) -> Shard | None:
+        """The open, writable shard of now, without waiting (``None``: the shard of now
+        is not open yet -- :meth:`current` opens it -- or is frozen)."""
+        label = self.policy.label(self._clock())
+        active = self._active
+        if active is not None and active.record.label == label and active.log is not None:
+            return active
+        newest = self._newest(label)
+        return newest if newest is not None and newest.log is not None else None
+
+    def record_now(self) -> ShardRecord:
+        """The record of the shard of now (its newest of now's period), known in this
+        process or to be made: what :meth:`current` opens."""
+        label = self.policy.label(self._clock())
+        newest = self._newest(label)
+        if newest is not None:
+            return newest.record
+        name = self.policy.name(label, 0)
+        return ShardRecord(name, label, 0, self.origin(name))
+
+    async def current(self) -> Shard:
+        """The shard of now, opened (and added to the catalog) if it was not."""
+        return await self._current()
+
+    async def ensure(self, name: str) -> Shard:
+        """Shard ``name``, opened from the catalog if this process has not opened it yet
+        (another replica made it); :class:`UnknownShardError` if the catalog lacks it."""
+        shard = self._shards.get(name)
+        if shard is not None:
+            return shard
+        async with self._opening:
+            for record in await asyncio.to_thread(self.catalog.records):
+                if record.name == name:
+                    return await self._open(record)
+        raise UnknownShardError("no log shard of that name", shard=name)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -365,10 +406,14 @@ class ShardedLog:
         shard = Shard(record, store, signer, LogReader(store, signer.verifier, record.origin))
         if record.frozen:
             store.close_for_appends()
-            await asyncio.to_thread(store.open, record.origin, signer.verifier.public_key.raw)
             final = shard.final_checkpoint()
             assert final is not None
-            if store.latest_checkpoint() != record.final:
+            stored = await asyncio.to_thread(store.latest_checkpoint)
+            if stored is None:  # its live data was dropped after export: read from files
+                self._shards[record.name] = shard
+                return shard
+            await asyncio.to_thread(store.open, record.origin, signer.verifier.public_key.raw)
+            if stored != record.final:
                 raise ConflictError("a frozen shard's store moved past its final checkpoint")
         else:
             shard.log = TransparencyLog(store, signer, origin=record.origin, **self._options)

@@ -1,12 +1,15 @@
 """Where a sharded log keeps its catalog and each shard's store, on every backend.
 
 * **memory** -- :class:`MemoryShardCatalog`, one :class:`MemoryLogStore` per shard.
-* **SQLite** -- :class:`SQLiteShardCatalog` (table ``log_shards`` in the catalog's file),
-  one SQLite file per shard (``<folder>/log-<name>.sqlite3``: a shard's tables are its
-  own, and a frozen shard's file can be archived or dropped by itself).
+* **SQLite** -- :class:`SQLiteShardCatalog` (table ``log_shards`` in the catalog's file);
+  the service keeps each shard's tables in the records' own file
+  (:func:`sqlite_shard_tables`: ``log_shard_<name>_entries`` …, so an act admits its entry
+  into its shard in its own transaction, and :func:`drop_sqlite_shard` drops a frozen,
+  exported shard's tables); :func:`sqlite_shard_stores` gives a log used on its own
+  one file per shard (``<folder>/log-<name>.sqlite3``).
 * **Redis** -- :class:`RedisShardCatalog` (hash ``<prefix>log:shards``), each shard a
-  :class:`RedisLogStore` under :func:`~identity.storage.redis_log_keys.shard_prefix`
-  (one hash tag per shard on a cluster).
+  :class:`RedisLogStore` under :func:`~identity.storage.redis_log_keys.shard_log_keys`
+  (in the records' slot on a cluster); :func:`drop_redis_shard` deletes a shard's keys.
 
 The catalog contract is :class:`~identity.log.shards.ShardCatalog`'s.
 """
@@ -21,15 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 
 from identity.errors import UnavailableError
 from identity.log.shards import ShardRecord, check_add, check_freeze
 from identity.log.store import LogStore
 from identity.storage.memory_log import MemoryLogStore
+from identity.storage.redis_base import transact
 from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_log import RedisLogStore
-from identity.storage.redis_log_keys import shard_catalog_key, shard_prefix
-from identity.storage.sqlite_log import SQLiteLogStore
+from identity.storage.redis_log_keys import shard_catalog_key, shard_log_keys
+from identity.storage.sqlite_log import SQLiteLogStore, shard_tables
 
 
 def _to_json(record: ShardRecord, order: int) -> str:
@@ -172,7 +177,8 @@ return false
 
 class RedisShardCatalog:
     """The catalog in one Redis hash (name → JSON record); an add or freeze is one
-    script or one ``WATCH``/``MULTI``, so two replicas never write different records."""
+    ``WATCH``/``MULTI`` (:func:`~identity.storage.redis_base.transact`, on a standalone
+    Redis or a cluster), so two replicas never write different records."""
 
     def __init__(self, client: redis.Redis, prefix: str = "identity:") -> None:
         self._client = client
@@ -191,66 +197,41 @@ class RedisShardCatalog:
         return [record for _, record in sorted(_from_json(v) for v in raw)]
 
     def add(self, record: ShardRecord) -> None:
-        def work() -> None:
-            with self._client.pipeline() as pipe:
-                while True:
-                    try:
-                        pipe.watch(self._key)  # type: ignore[no-untyped-call]
-                        found = pipe.hget(self._key, record.name)
-                        existing = None if found is None else _from_json(found)[1]
-                        if not check_add(existing, record):
-                            pipe.unwatch()
-                            return
-                        order = pipe.hlen(self._key)
-                        pipe.multi()
-                        pipe.hset(self._key, record.name, _to_json(record, order))
-                        pipe.execute()
-                        return
-                    except redis.WatchError:
-                        continue
+        def body(pipe: Pipeline) -> None:
+            found = pipe.hget(self._key, record.name)
+            existing = None if found is None else _from_json(found)[1]
+            if not check_add(existing, record):
+                return
+            order = pipe.hlen(self._key)
+            pipe.multi()
+            pipe.hset(self._key, record.name, _to_json(record, order))
 
-        self._guard(work)
+        transact(self._client, [self._key], body, 1)
 
     def freeze(self, name: str, final: bytes) -> None:
-        def work() -> None:
-            with self._client.pipeline() as pipe:
-                while True:
-                    try:
-                        pipe.watch(self._key)  # type: ignore[no-untyped-call]
-                        found = pipe.hget(self._key, name)
-                        existing = None if found is None else _from_json(found)
-                        if not check_freeze(None if existing is None else existing[1], name, final):
-                            pipe.unwatch()
-                            return
-                        assert existing is not None
-                        order, record = existing
-                        frozen = ShardRecord(
-                            record.name, record.label, record.seq, record.origin, final
-                        )
-                        pipe.multi()
-                        pipe.hset(self._key, name, _to_json(frozen, order))
-                        pipe.execute()
-                        return
-                    except redis.WatchError:
-                        continue
+        def body(pipe: Pipeline) -> None:
+            found = pipe.hget(self._key, name)
+            existing = None if found is None else _from_json(found)
+            if not check_freeze(None if existing is None else existing[1], name, final):
+                return
+            assert existing is not None
+            order, record = existing
+            frozen = ShardRecord(record.name, record.label, record.seq, record.origin, final)
+            pipe.multi()
+            pipe.hset(self._key, name, _to_json(frozen, order))
 
-        self._guard(work)
+        transact(self._client, [self._key], body, 1)
 
     def close(self) -> None:
         return None
 
 
-def memory_shard_stores() -> Callable[[str], LogStore]:
+def memory_shard_stores(root: MemoryLogStore | None = None) -> Callable[[str], LogStore]:
     """``open_store`` for :class:`~identity.log.shards.ShardedLog`: one memory store per
-    shard, the same one each time a name is asked for again."""
-    stores: dict[str, MemoryLogStore] = {}
-    lock = threading.Lock()
-
-    def open_store(name: str) -> LogStore:
-        with lock:
-            return stores.setdefault(name, MemoryLogStore())
-
-    return open_store
+    shard, the same one each time a name is asked for again -- ``root``'s shards
+    (:meth:`MemoryLogStore.shard`, where memory record stores admit acts) when given."""
+    stores = root or MemoryLogStore()
+    return stores.shard
 
 
 def sqlite_shard_file(folder: Path, name: str) -> Path:
@@ -268,10 +249,47 @@ def sqlite_shard_stores(folder: Path, synchronous: str = "FULL") -> Callable[[st
     return open_store
 
 
-def redis_shard_stores(client: redis.Redis, prefix: str) -> Callable[[str], LogStore]:
-    """``open_store``: shard ``name`` under ``shard_prefix(prefix, name)`` on ``client``."""
+def sqlite_shard_tables(path: Path, synchronous: str = "FULL") -> Callable[[str], LogStore]:
+    """``open_store``: shard ``name`` in its own tables of the file ``path`` (the records'
+    file, where acts admit their entries: :func:`~identity.storage.sqlite_log.shard_tables`)."""
 
     def open_store(name: str) -> LogStore:
-        return RedisLogStore(client, shard_prefix(prefix, name))
+        return SQLiteLogStore(path, synchronous=synchronous, tables=shard_tables(name))
 
     return open_store
+
+
+def drop_sqlite_shard(path: Path, name: str) -> None:
+    """Drop shard ``name``'s tables from ``path`` in one transaction (its live data, once
+    it is frozen and exported: docs/log-shards.md)."""
+    tables = shard_tables(name)
+    db = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        for table in (tables.entries, tables.meta, tables.tiles, tables.slots):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def redis_shard_stores(
+    client: Any, prefix: str, open_log: Callable[..., LogStore] = RedisLogStore
+) -> Callable[[str], LogStore]:
+    """``open_store``: shard ``name`` under ``shard_log_keys`` on ``client`` (``open_log``:
+    the store class, e.g. the replica-acknowledged one on a cluster)."""
+
+    def open_store(name: str) -> LogStore:
+        return open_log(client, prefix, keys=shard_log_keys(key_prefix(client, prefix), name))
+
+    return open_store
+
+
+def drop_redis_shard(client: Any, prefix: str, name: str) -> int:
+    """Delete every key of shard ``name`` (its live data, once frozen and exported);
+    how many. The shard's keys share one slot, so this is one node's ``SCAN``."""
+    base = shard_log_keys(key_prefix(client, prefix), name).base
+    keys = list(client.scan_iter(match=base + "*", count=1000))
+    for at in range(0, len(keys), 500):
+        client.delete(*keys[at : at + 500])
+    return len(keys)

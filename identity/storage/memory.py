@@ -121,7 +121,12 @@ class MemoryStore:
                     continue
                 record = given
                 if anchor is not None:
-                    anchor.index = self.log.admit_locked([anchor.entry])
+                    target = self.log.of(anchor)
+                    if target is self.log:
+                        anchor.index = target.admit_locked([anchor.entry])
+                    else:
+                        with target.lock:  # lock order: this log, then a shard's
+                            anchor.index = target.admit_locked([anchor.entry])
                     record = replace(given, log_index=anchor.index)
                 self._credentials[record.id] = record
                 self._by_digest.setdefault(record.digest, record.id)

@@ -24,6 +24,21 @@ class MemoryLogStore:
         self.nodes = NodeArray()
         self._leaves: dict[bytes, int] = {}
         self.checkpoint: bytes | None = None
+        self._shards: dict[str, MemoryLogStore] = {}
+        self._shards_lock = threading.Lock()  # not the log's: taken while it is held
+
+    def shard(self, name: str) -> MemoryLogStore:
+        """The store of log shard ``name`` beside this (unsharded) log, the same each time
+        (the memory backend's per-shard stores, shared by the record stores holding
+        this log and by the sharded log's ``open_store``)."""
+        with self._shards_lock:
+            return self._shards.setdefault(name, MemoryLogStore())
+
+    def of(self, anchor: Anchor | None) -> MemoryLogStore:
+        """The store ``anchor``'s entry is admitted to: its shard's, or this one."""
+        if anchor is None or anchor.shard is None:
+            return self
+        return self.shard(anchor.shard)
 
     def open(self, origin: str, public_key: bytes) -> None:
         with self._lock:
@@ -97,7 +112,9 @@ class MemoryLogStore:
 def admitting(log: MemoryLogStore, anchor: Anchor | None) -> Iterator[int]:
     """An act on a memory record store (which holds its own lock): holds ``log``'s lock,
     yields the index ``anchor``'s entry gets, and admits it after the body -- only if the
-    body did not raise. ``anchor.index`` is set once admitted."""
+    body did not raise. ``anchor.index`` is set once admitted. An anchor naming a log
+    shard is admitted to that shard's store (:meth:`MemoryLogStore.of`)."""
+    log = log.of(anchor)
     with log.lock:
         first = len(log.entries)
         yield first

@@ -31,8 +31,8 @@ from identity.storage.redis_cluster import (
     key_prefix,
     wait_for_replicas,
 )
-from identity.storage.redis_log_keys import LOG_NAMESPACE, log_keys
-from identity.stores import Anchor, ApiKeyRecord, CredentialRecord, IssuerRecord
+from identity.storage.redis_log_keys import LOG_NAMESPACE, LogKeys, log_keys, shard_log_keys
+from identity.stores import Anchor, ApiKeyRecord, CredentialRecord, IssuerRecord, shards_of
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 50
@@ -191,8 +191,10 @@ class RedisRecords:
         check_client(client)
         self._client = client
         self._prefix = key_prefix(client, prefix) + self.NAMESPACE
-        self._log_keys = log_keys(key_prefix(client, prefix))
+        self._tagged = key_prefix(client, prefix)
+        self._log_keys = log_keys(self._tagged)
         self._log_size = self._log_keys.size
+        self._shard_keys: dict[str | None, LogKeys] = {None: self._log_keys}
         self._fence = key_prefix(client, prefix) + "replicated"
         self._retry_after = retry_after
         self._min_replicas = min_replicas
@@ -248,22 +250,40 @@ class RedisRecords:
             self._replicated()
         return result
 
-    def _watch(self, keys: Sequence[str], anchored: bool) -> list[str]:
-        """``keys``, plus the log's size when the write admits log entries."""
-        return [*keys, self._log_size] if anchored else list(keys)
+    def _log_of(self, shard: str | None) -> LogKeys:
+        """The keys of log ``shard`` (``None``: the unsharded log), in the records' slot."""
+        keys = self._shard_keys.get(shard)
+        if keys is None:
+            keys = self._shard_keys[shard] = shard_log_keys(self._tagged, shard)
+        return keys
 
-    def _next_entry(self, pipe: Pipeline) -> int:
-        """The next log index (read before ``multi()``; :meth:`_watch` made it watched)."""
-        return int(pipe.get(self._log_size) or 0)
+    def _watch(
+        self, keys: Sequence[str], anchored: bool, anchors: Sequence[Anchor | None] = ()
+    ) -> list[str]:
+        """``keys``, plus the log's size when the write admits log entries (the size of
+        every log shard named by ``anchors``, when given)."""
+        if not anchored:
+            return list(keys)
+        sizes = [self._log_of(s).size for s in shards_of(anchors)] or [self._log_size]
+        return [*keys, *sizes]
+
+    def _next_entry(self, pipe: Pipeline, shard: str | None = None) -> int:
+        """The next index of log ``shard`` (read before ``multi()``; :meth:`_watch` made
+        it watched)."""
+        return int(pipe.get(self._log_of(shard).size) or 0)
 
     def _admit(self, pipe: Pipeline, first: int, anchors: Sequence[Anchor]) -> None:
-        """Queue (after ``multi()``) the entries of ``anchors`` at ``first, first + 1, …``:
-        the same bundles and counter as :class:`~identity.storage.redis_log.RedisLogStore`."""
+        """Queue (after ``multi()``) the entries of ``anchors`` -- all of one log shard --
+        at ``first, first + 1, …``: the same bundles and counter as
+        :class:`~identity.storage.redis_log.RedisLogStore`."""
+        if not anchors:
+            return
+        [shard] = shards_of(anchors)
+        keys = self._log_of(shard)
         for offset, anchor in enumerate(anchors):
             chunk = (first + offset) // TILE_WIDTH
-            pipe.append(self._log_keys.entry_bundle(chunk), encode_bundle([anchor.entry]))
-        if anchors:
-            pipe.set(self._log_size, first + len(anchors))
+            pipe.append(keys.entry_bundle(chunk), encode_bundle([anchor.entry]))
+        pipe.set(keys.size, first + len(anchors))
 
     def _transact_anchored(
         self,
@@ -279,14 +299,14 @@ class RedisRecords:
         wrote = [False]
 
         def run(pipe: Pipeline) -> T:
-            first[0] = self._next_entry(pipe) if anchor else 0
+            first[0] = self._next_entry(pipe, anchor.shard) if anchor else 0
             result = body(pipe, first[0])
             wrote[0] = _in_multi(pipe)
             if anchor is not None and wrote[0]:
                 self._admit(pipe, first[0], [anchor])
             return result
 
-        result = self._transact(self._watch(watch, anchor is not None), run)
+        result = self._transact(self._watch(watch, anchor is not None, [anchor]), run)
         if anchor is not None and wrote[0]:
             anchor.index = first[0]
         return result

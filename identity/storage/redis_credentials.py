@@ -28,7 +28,14 @@ from identity.errors import ConflictError, NotFoundError
 from identity.storage.redis_base import RedisRecords, _blob, _dump, _load, _text, pipe_mget
 from identity.storage.redis_cluster import is_cluster
 from identity.storage.redis_spread import SpreadCredentials
-from identity.stores import Anchor, CredentialRecord, StatusListRecord, new_group_id, settle
+from identity.stores import (
+    Anchor,
+    CredentialRecord,
+    StatusListRecord,
+    new_group_id,
+    settle,
+    shards_of,
+)
 
 
 class RedisCredentials(RedisRecords):
@@ -45,7 +52,7 @@ class RedisCredentials(RedisRecords):
         return SpreadCredentials(
             self._client,
             base,
-            self._log_keys,
+            self._log_of,
             retry_after=self._retry_after,
             replicas=lambda: (self._min_replicas, self._wait_timeout_ms),
         )
@@ -72,15 +79,15 @@ class RedisCredentials(RedisRecords):
         wanted = list(anchors) if anchors is not None else [None] * len(records)
         if self._spread is not None:
             return self._spread.put_credentials(records, wanted)
-        admitted: list[Anchor | None] = []
+        admitted: dict[str | None, tuple[int, list[Anchor]]] = {}  # per log shard
 
-        def body(pipe: Pipeline) -> tuple[list[ConflictError | None], int]:
+        def body(pipe: Pipeline) -> list[ConflictError | None]:
             taken = {
                 r.id for r, v in zip(records, pipe_mget(pipe, keys), strict=True) if v is not None
             }
-            first = self._next_entry(pipe) if any(wanted) else 0
-            outcomes: list[ConflictError | None] = []
+            firsts = {shard: self._next_entry(pipe, shard) for shard in shards_of(wanted)}
             admitted.clear()
+            outcomes: list[ConflictError | None] = []
             pipe.multi()
             for given, key, anchor in zip(records, keys, wanted, strict=True):
                 if given.id in taken:
@@ -89,21 +96,24 @@ class RedisCredentials(RedisRecords):
                 taken.add(given.id)
                 record = given
                 if anchor is not None:
-                    record = replace(given, log_index=first + len(admitted))
-                    admitted.append(anchor)
+                    first, mine = admitted.setdefault(anchor.shard, (firsts[anchor.shard], []))
+                    record = replace(given, log_index=first + len(mine))
+                    mine.append(anchor)
                 pipe.set(key, _dump(record))
                 pipe.set(self._k(f"digest:{record.digest.hex()}"), record.id, nx=True)
                 if record.subject_id is not None:
                     pipe.rpush(self._k(f"subject:{record.subject_id}"), record.id)
                 outcomes.append(None)
             pipe.incrby(self._k("credential-count"), outcomes.count(None))
-            self._admit(pipe, first, [a for a in admitted if a is not None])
-            return outcomes, first
+            for first, mine in admitted.values():
+                self._admit(pipe, first, mine)
+            return outcomes
 
         if not records:
             return []
-        outcomes, first = self._transact(self._watch(keys, any(wanted)), body)
-        settle(admitted, first)
+        outcomes = self._transact(self._watch(keys, any(wanted), wanted), body)
+        for first, mine in admitted.values():
+            settle(mine, first)
         return outcomes
 
     def iter_credentials(self) -> Iterator[CredentialRecord]:
@@ -236,7 +246,7 @@ class RedisCredentials(RedisRecords):
             ):
                 raise NotFoundError("no such status list entry", group=group, index=index)
             bits, version = with_bit(_blob(raw), index, value), int(_blob(version_raw))
-            first[0] = self._next_entry(pipe) if anchors else 0
+            first[0] = self._next_entry(pipe, anchor.shard) if anchor else 0
             if bits is None and not anchors:
                 return version
             pipe.multi()
@@ -246,6 +256,6 @@ class RedisCredentials(RedisRecords):
             pipe.hset(key, mapping={"bits": bits, "version": version + 1})
             return version + 1
 
-        version = self._transact(self._watch([key], bool(anchors)), body)
+        version = self._transact(self._watch([key], bool(anchors), anchors), body)
         settle(anchors, first[0])
         return version

@@ -17,6 +17,7 @@ from identity.log.tree import NodeRun
 from identity.storage.redis_base import log_prefix
 from identity.storage.redis_cluster import AnyRedis, connect, wait_for_replicas
 from identity.storage.redis_log import RedisLogStore
+from identity.storage.redis_log_keys import LogKeys
 
 
 class DurableRedisLogStore(RedisLogStore):
@@ -30,9 +31,10 @@ class DurableRedisLogStore(RedisLogStore):
         retry_after: int = 1,
         min_replicas: int = 0,
         wait_timeout_ms: int = 1000,
+        keys: LogKeys | None = None,
     ) -> None:
-        super().__init__(client, prefix, retry_after=retry_after)  # type: ignore[arg-type]
-        self._fence = log_prefix(client, prefix) + "replicated"
+        super().__init__(client, prefix, retry_after=retry_after, keys=keys)  # type: ignore[arg-type]
+        self._fence = (keys.base if keys else log_prefix(client, prefix)) + "replicated"
         self._min_replicas = min_replicas
         self._wait_timeout_ms = wait_timeout_ms
         self._any_client = client

@@ -42,7 +42,7 @@ class RedisIssuers(RedisRecords):
                 raise ConflictError("issuer id or DID already exists", issuer=issuer.id)
             if pipe.hexists(keys, api_key.key_id):
                 raise ConflictError("API key id already exists")
-            first = self._next_entry(pipe) if anchors else 0
+            first = self._next_entry(pipe, anchor.shard) if anchor else 0
             pipe.multi()
             pipe.hset(issuers, issuer.id, _dump(issuer))
             pipe.hset(dids, issuer.did, issuer.id)
@@ -50,7 +50,8 @@ class RedisIssuers(RedisRecords):
             self._admit(pipe, first, anchors)
             return first
 
-        settle(anchors, self._transact(self._watch([issuers, dids, keys], bool(anchors)), body))
+        watch = self._watch([issuers, dids, keys], bool(anchors), anchors)
+        settle(anchors, self._transact(watch, body))
 
     def get_issuer(self, issuer_id: str) -> IssuerRecord:
         raw = self._call(lambda r: r.hget(self._k("issuers"), issuer_id))

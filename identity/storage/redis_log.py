@@ -49,6 +49,7 @@ from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_log_keys import (
     APPEND_BUNDLE_SCRIPT,
     APPEND_TOKEN_TTL_S,
+    LogKeys,
     log_keys,
 )
 
@@ -114,10 +115,11 @@ class RedisLogStore:
         *,
         retry_after: int = 1,
         cache_chunks: int = 8192,
+        keys: LogKeys | None = None,
     ) -> None:
         check_client(client)
         self._client = client
-        self._keys = log_keys(key_prefix(client, prefix))
+        self._keys = keys or log_keys(key_prefix(client, prefix))
         self._retry_after = retry_after
         self._open = client.register_script(_OPEN)
         self._append = client.register_script(APPEND_BUNDLE_SCRIPT)

@@ -73,16 +73,16 @@ SHARD_NAMESPACE = "shard/"
 """Where the shards of a sharded log live under the operator's key prefix."""
 
 
-def shard_prefix(prefix: str, shard: str) -> str:
-    """The store prefix of log shard ``shard`` (``identity:`` → ``identity:shard/2026:``).
-
-    A :class:`~identity.storage.redis_log.RedisLogStore` given it names the shard's keys
-    ``identity:shard/2026:log:…`` on a standalone Redis; on a cluster
-    :func:`~identity.storage.redis_cluster.key_prefix` makes the whole shard prefix the
-    hash tag (``{identity:shard/2026}:log:…``): ONE hash tag per shard, so each shard's
-    keys -- and every script and transaction of its log -- live in one slot, and shards
-    spread over the masters."""
-    return f"{prefix}{SHARD_NAMESPACE}{shard}:"
+def shard_log_keys(tagged: str, shard: str | None) -> LogKeys:
+    """The log keys of ``shard`` (``None``: the unsharded log) under the operator's prefix
+    as the stores really write it (``tagged``: ``identity:``, or ``{identity}:`` on a
+    cluster, :func:`~identity.storage.redis_cluster.key_prefix`): ``identity:shard/2026:log:…``
+    standalone, ``{identity}:shard/2026:log:…`` on a cluster -- every shard in the slot of
+    the records whose acts admit their entries into it in their own transaction (issue
+    #12), as the unsharded log is."""
+    if shard is None:
+        return log_keys(tagged)
+    return LogKeys(f"{tagged}{SHARD_NAMESPACE}{shard}:{LOG_NAMESPACE}")
 
 
 def shard_catalog_key(prefix: str) -> str:

@@ -43,13 +43,13 @@ class RedisRegistry(RedisRecords):
         def body(pipe: Pipeline) -> int:
             if pipe.hexists(key, field):
                 raise conflict
-            first = self._next_entry(pipe)
+            first = self._next_entry(pipe, anchor.shard)
             pipe.multi()
             pipe.hset(key, field, raw)
             self._admit(pipe, first, [anchor])
             return first
 
-        settle([anchor], self._transact(self._watch([key], True), body))
+        settle([anchor], self._transact(self._watch([key], True, [anchor]), body))
 
     def find_type(self, name: str) -> CredentialType | None:
         raw = self._call(lambda r: r.hget(self._k("types"), name))
@@ -92,13 +92,13 @@ class RedisRegistry(RedisRecords):
                 raise ConflictError("the accreditation is already revoked", id=accreditation_id)
             if current.revoked_at is None:
                 current = replace(current, revoked_at=at)
-                first[0] = self._next_entry(pipe) if anchors else 0
+                first[0] = self._next_entry(pipe, anchor.shard) if anchor else 0
                 pipe.multi()
                 pipe.hset(key, accreditation_id, json.dumps(current.to_json()))
                 self._admit(pipe, first[0], anchors)
             return current
 
-        revoked = self._transact(self._watch([key], bool(anchors)), body)
+        revoked = self._transact(self._watch([key], bool(anchors), anchors), body)
         settle(anchors, first[0])
         return revoked
 

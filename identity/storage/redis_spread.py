@@ -27,9 +27,11 @@ process can finish it:
    follow (``SET NX`` each), then the claim outcomes are written into the outbox entry.
    With ``min_replicas`` the intent reaches the replicas before step 2 -- a failover cannot
    lose an act whose entry the log already holds.
-2. *Admission.* The entries of the claimed records are appended to the log with one
-   script in the log's slot, keyed by the token (``append:<token>``, kept
-   :data:`ADMIT_TOKEN_TTL_S`): a repeated admission returns the first index it got.
+2. *Admission.* The entries of the claimed records are appended to their log (the log
+   shard each anchor names, docs/log-shards.md) with one script per shard in the log's
+   slot, keyed by the token (``append:<token>`` under that shard's keys, kept
+   :data:`ADMIT_TOKEN_TTL_S`): a repeated admission returns the first index it got, so
+   an act crashed between steps lands in exactly one shard, once.
 3. *Indexes.* ``digest:<hex>`` (``SET NX``) and ``subject:<id>`` (append unless present).
 4. *Settle.* Per record, one transaction in its bucket: if the key still holds our claim,
    the record (with its ``log_index``) replaces it and its id joins ``credentials``.
@@ -98,6 +100,8 @@ class _Act:
     entries: list[bytes | None]
     claimed: list[bool | None]
     at: float
+    shards: list[str | None]
+    """The log shard of each entry (``None``: the unsharded log)."""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -106,6 +110,7 @@ class _Act:
                 "entries": [e.hex() if e is not None else None for e in self.entries],
                 "claimed": self.claimed,
                 "at": self.at,
+                "shards": self.shards,
             }
         )
 
@@ -118,20 +123,22 @@ class _Act:
             [bytes.fromhex(e) if e is not None else None for e in data["entries"]],
             list(data["claimed"]),
             float(data["at"]),
+            list(data.get("shards") or [None] * len(data["records"])),
         )
 
 
 class SpreadCredentials:
     """The credentials of one prefix on a Redis Cluster, spread over :data:`SPREAD_BUCKETS`
     hash tags (see the module for keys and the steps of an issuance). ``base`` is the
-    operator's prefix without its colon; ``replicas()`` answers ``(min_replicas,
+    operator's prefix without its colon; ``log(shard)`` the keys of a log shard (``None``:
+    the unsharded log), all in the prefix's own slot; ``replicas()`` answers ``(min_replicas,
     wait_timeout_ms)`` for each write."""
 
     def __init__(
         self,
         client: AnyRedis,
         base: str,
-        log: LogKeys,
+        log: Callable[[str | None], LogKeys],
         *,
         retry_after: int,
         replicas: Callable[[], tuple[int, int]],
@@ -193,19 +200,18 @@ class SpreadCredentials:
             [a.entry if a is not None else None for a in (anchors[i] for i in kept)],
             [None] * len(kept),
             time.time(),
+            [a.shard if a is not None else None for a in (anchors[i] for i in kept)],
         )
         touched = self._intend(act)
-        first = self._finish(act, touched)
+        indices = self._finish(act, touched)
         self._replicated(touched)
-        admitted = first
-        for at, claimed in zip(kept, act.claimed, strict=True):
+        for at, claimed, index in zip(kept, act.claimed, indices, strict=True):
             if not claimed:
                 outcomes[at] = ConflictError("credential already recorded", id=records[at].id)
                 continue
             anchor = anchors[at]
             if anchor is not None:
-                anchor.index = admitted
-                admitted += 1
+                anchor.index = index
         return outcomes
 
     def _intend(self, act: _Act) -> set[str]:
@@ -238,32 +244,14 @@ class SpreadCredentials:
         self._replicated(touched)  # the intent is on the replicas before the log has it
         return touched
 
-    def _finish(self, act: _Act, touched: set[str]) -> int:
-        """Steps 2-5 for an act whose claims are all decided; the first admitted index."""
-        entries = [e for e, c in zip(act.entries, act.claimed, strict=True) if c and e]
-        first = 0
-        if entries:
-            token_key = self._log.append_token(act.token)
-            bundles = [encode_bundle([e]) for e in entries]
-            first = int(
-                self._call(
-                    lambda r: self._admit(
-                        keys=[self._log.size, token_key],
-                        args=[self._log.entries, ADMIT_TOKEN_TTL_S, *bundles],
-                        client=r,
-                    )
-                )
-            )
-            touched.add(self._log.base + "replicated")
-        admitted, settled = first, []
-        for given, entry, mine in zip(act.records, act.entries, act.claimed, strict=True):
-            if not mine:
-                continue
-            if entry is not None:  # numbered in batch order, as put_credentials reports
-                settled.append(replace(given, log_index=admitted))
-                admitted += 1
-            else:
-                settled.append(given)
+    def _finish(self, act: _Act, touched: set[str]) -> list[int | None]:
+        """Steps 2-5 for an act whose claims are all decided; each record's log index
+        (``None`` for a record without an entry or not claimed)."""
+        indices = self._admit_all(act, touched)
+        settled = []
+        for given, mine, index in zip(act.records, act.claimed, indices, strict=True):
+            if mine:
+                settled.append(given if index is None else replace(given, log_index=index))
         for record in settled:
             self._index(record)
             touched.add(self.tag(bucket_of(record.digest.hex())) + "replicated")
@@ -272,17 +260,47 @@ class SpreadCredentials:
         for record in settled:
             self._settle(record, CLAIM + act.token.encode())
             touched.add(self.tag(bucket_of(record.id)) + "replicated")
-        self._forget(act, bool(entries))
-        return first
+        self._forget(act)
+        return indices
 
-    def _forget(self, act: _Act, admitted: bool) -> None:
-        """Step 5: the act is finished; its outbox entry goes, its admission token is kept
+    def _admit_all(self, act: _Act, touched: set[str]) -> list[int | None]:
+        """Step 2: the claimed entries appended to their log shards, one script per shard
+        keyed by the act's token (a repeated admission gets the indices it got first), in
+        batch order within each shard."""
+        by_shard: dict[str | None, list[int]] = {}
+        for at, (entry, mine) in enumerate(zip(act.entries, act.claimed, strict=True)):
+            if mine and entry:
+                by_shard.setdefault(act.shards[at], []).append(at)
+        indices: list[int | None] = [None] * len(act.records)
+        for shard, ats in by_shard.items():
+            keys = self._log(shard)
+            token_key = keys.append_token(act.token)
+            bundles = [encode_bundle([act.entries[at] or b""]) for at in ats]
+            first = int(
+                self._call(
+                    lambda r, k=keys, t=token_key, b=bundles: self._admit(
+                        keys=[k.size, t], args=[k.entries, ADMIT_TOKEN_TTL_S, *b], client=r
+                    )
+                )
+            )
+            for offset, at in enumerate(ats):
+                indices[at] = first + offset
+            touched.add(keys.base + "replicated")
+        return indices
+
+    def _forget(self, act: _Act) -> None:
+        """Step 5: the act is finished; its outbox entry goes, its admission tokens are kept
         :data:`FINISHED_TOKEN_TTL_S` (a drain that read the act before it finished then
         re-admits nothing: the token answers the first index)."""
         self._call(lambda r: r.hdel(self._outbox(_home(act)), act.token))
-        if admitted:
-            token_key = self._log.append_token(act.token)
-            self._call(lambda r: r.expire(token_key, FINISHED_TOKEN_TTL_S))
+        shards = {
+            act.shards[at]
+            for at, (e, c) in enumerate(zip(act.entries, act.claimed, strict=True))
+            if e and c
+        }
+        for shard in shards:
+            token_key = self._log(shard).append_token(act.token)
+            self._call(lambda r, k=token_key: r.expire(k, FINISHED_TOKEN_TTL_S))
 
     def _index(self, record: CredentialRecord) -> None:
         """Step 3: the digest and subject indexes (each write idempotent)."""

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from identity.errors import UnavailableError
-from identity.storage.sqlite_log import ENTRIES_SCHEMA, admit_entries, next_entry_index
+from identity.storage.sqlite_log import (
+    ENTRIES_SCHEMA,
+    admit_entries,
+    next_entry_index,
+    shard_tables,
+)
 from identity.stores import Anchor, settle
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -136,11 +141,14 @@ class SqliteRecords:
         index ``anchor``'s entry gets (``None`` without an anchor); the entry is inserted
         after the body, before ``COMMIT``, and ``anchor.index`` set once committed. A body
         that raises leaves neither the record nor the entry."""
+        tables = shard_tables(anchor.shard if anchor is not None else None)
         with self._write() as db:
-            first = next_entry_index(db) if anchor is not None else None
+            if anchor is not None and anchor.shard is not None:
+                db.execute(tables.entries_schema)  # a shard's first act makes its table
+            first = next_entry_index(db, tables) if anchor is not None else None
             yield db, first
             if anchor is not None and first is not None:
-                admit_entries(db, first, [anchor.entry])
+                admit_entries(db, first, [anchor.entry], tables)
         if anchor is not None and first is not None:
             settle([anchor], first)
 

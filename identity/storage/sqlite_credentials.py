@@ -16,7 +16,7 @@ from typing import Any
 from identity.credentials.status import with_bit
 from identity.errors import ConflictError, NotFoundError
 from identity.storage.sqlite_base import SqliteRecords
-from identity.storage.sqlite_log import admit_entries, next_entry_index
+from identity.storage.sqlite_log import admit_entries, next_entry_index, shard_tables
 from identity.stores import Anchor, CredentialRecord, StatusListRecord, new_group_id, settle
 
 
@@ -37,13 +37,15 @@ class SqliteCredentials(SqliteRecords):
     ) -> list[ConflictError | None]:
         outcomes: list[ConflictError | None] = []
         wanted = list(anchors) if anchors is not None else [None] * len(records)
-        admitted: list[Anchor | None] = []
-        first = 0
+        admitted: dict[str | None, tuple[int, list[Anchor]]] = {}  # per log shard
         with self._write() as db:
-            if any(wanted):
-                first = next_entry_index(db)
             for r, anchor in zip(records, wanted, strict=True):
-                index = first + len(admitted) if anchor is not None else r.log_index
+                index = r.log_index
+                if anchor is not None:
+                    if anchor.shard not in admitted:
+                        admitted[anchor.shard] = (self._next_in(db, anchor.shard), [])
+                    first, mine = admitted[anchor.shard]
+                    index = first + len(mine)
                 inserted = db.execute(
                     "INSERT OR IGNORE INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -60,13 +62,23 @@ class SqliteCredentials(SqliteRecords):
                     ),
                 ).rowcount
                 if inserted and anchor is not None:
-                    admitted.append(anchor)
+                    admitted[anchor.shard][1].append(anchor)
                 outcomes.append(
                     None if inserted else ConflictError("credential already recorded", id=r.id)
                 )
-            admit_entries(db, first, [a.entry for a in admitted if a is not None])
-        settle(admitted, first)
+            for shard, (first, mine) in admitted.items():
+                admit_entries(db, first, [a.entry for a in mine], shard_tables(shard))
+        for first, mine in admitted.values():
+            settle(mine, first)
         return outcomes
+
+    @staticmethod
+    def _next_in(db: sqlite3.Connection, shard: str | None) -> int:
+        """The next index of log ``shard`` in this transaction (its table made if new)."""
+        tables = shard_tables(shard)
+        if shard is not None:
+            db.execute(tables.entries_schema)
+        return next_entry_index(db, tables)
 
     def iter_credentials(self) -> Iterator[CredentialRecord]:
         last = -1

@@ -31,6 +31,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from identity.errors import ConflictError, LogIntegrityError, NotFoundError
@@ -40,18 +41,81 @@ from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH
 from identity.log.tree import NodeRun
 
 CHUNK_BYTES = TILE_WIDTH * HASH_SIZE
-ENTRIES_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS log_entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-)
-"""The entries table, also created by the record stores that admit acts into this file."""
-_SCHEMA = (
-    ENTRIES_SCHEMA
-    + """
-CREATE TABLE IF NOT EXISTS log_meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS log_tiles(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS log_leaf_slots(id INTEGER PRIMARY KEY, packed BLOB NOT NULL);
-"""
-)
+
+
+@dataclass(frozen=True, slots=True)
+class LogTables:
+    """The table names of one log in a file: ``log_entries`` … for the unsharded log,
+    ``log_shard_<name>_entries`` … for log shard ``name`` (:func:`shard_tables`), so the
+    shards of a sharded log live in the records' own file and an act admits its entry
+    into its shard in the act's own transaction."""
+
+    prefix: str = "log_"
+
+    @property
+    def entries(self) -> str:
+        return self.prefix + "entries"
+
+    @property
+    def meta(self) -> str:
+        return self.prefix + "meta"
+
+    @property
+    def tiles(self) -> str:
+        return self.prefix + "tiles"
+
+    @property
+    def slots(self) -> str:
+        return self.prefix + "leaf_slots"
+
+    @property
+    def entries_schema(self) -> str:
+        """The entries table, also created by the record stores that admit acts into it."""
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.entries}"
+            "(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+        )
+
+    @property
+    def schema(self) -> str:
+        return self.entries_schema + (
+            f"CREATE TABLE IF NOT EXISTS {self.meta}"
+            "(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+            f"CREATE TABLE IF NOT EXISTS {self.tiles}"
+            "(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);"
+            f"CREATE TABLE IF NOT EXISTS {self.slots}"
+            "(id INTEGER PRIMARY KEY, packed BLOB NOT NULL);"
+        )
+
+    @property
+    def append_slot(self) -> str:
+        """Append records to a slot row. SQLite's ``||`` makes TEXT of two BLOBs (the bytes
+        kept, typed text): cast back, or Python's reader fails to decode the row. Rows written
+        as TEXT by earlier releases are read through the same cast
+        (:meth:`SQLiteLogStore.find_leaf`)."""
+        return (
+            f"INSERT INTO {self.slots}(id, packed) VALUES (?, ?) "  # noqa: S608
+            "ON CONFLICT(id) DO UPDATE SET packed = CAST(packed || excluded.packed AS BLOB)"
+        )
+
+
+UNSHARDED = LogTables()
+"""The unsharded log's tables (``log_entries``, ``log_meta``, ``log_tiles``, ``log_leaf_slots``)."""
+
+
+def shard_tables(shard: str | None) -> LogTables:
+    """The tables of log shard ``shard`` (a :data:`~identity.log.shards.SHARD_NAME`:
+    digits, ``-`` and ``.``), or :data:`UNSHARDED` for ``None``: ``2026-03.1`` →
+    ``log_shard_2026_03__1_…`` (``-`` → ``_``, ``.`` → ``__``: one name, one prefix)."""
+    if shard is None:
+        return UNSHARDED
+    if not shard or not all(c.isdigit() or c in "-." for c in shard):
+        raise ValueError("a log shard name is digits, '-' and '.'")
+    return LogTables("log_shard_" + shard.replace(".", "__").replace("-", "_") + "_")
+
+
+ENTRIES_SCHEMA = UNSHARDED.entries_schema
+"""The unsharded entries table, also created by the record stores that admit acts into this file."""
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 MMAP_BYTES = 1 << 32
 """Reads go through a memory map of up to this much of the file (no read() per page)."""
@@ -59,13 +123,6 @@ LEAF_BUCKET_BITS = 16
 LEAF_BUCKET = 1 << LEAF_BUCKET_BITS
 """Leaves per bucket of the leaf-hash index."""
 _RECORD = 5
-_APPEND_SLOT = (
-    "INSERT INTO log_leaf_slots(id, packed) VALUES (?, ?) "
-    "ON CONFLICT(id) DO UPDATE SET packed = CAST(packed || excluded.packed AS BLOB)"
-)
-"""Append records to a slot row. SQLite's ``||`` makes TEXT of two BLOBs (the bytes kept,
-typed text): cast back, or Python's reader fails to decode the row. Rows written as
-TEXT by earlier releases are read through the same cast (:meth:`SQLiteLogStore.find_leaf`)."""
 
 
 @functools.cache
@@ -134,17 +191,21 @@ def leaf_slot_candidates(bucket: int, packed: bytes, leaf_hash: bytes) -> list[i
     return out
 
 
-def next_entry_index(db: sqlite3.Connection) -> int:
+def next_entry_index(db: sqlite3.Connection, tables: LogTables = UNSHARDED) -> int:
     """The index the next admitted entry gets (call inside the write transaction)."""
-    first: int = db.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_entries").fetchone()[0]
+    first: int = db.execute(
+        f"SELECT coalesce(max(idx) + 1, 0) FROM {tables.entries}"  # noqa: S608
+    ).fetchone()[0]
     return first
 
 
-def admit_entries(db: sqlite3.Connection, first: int, entries: Sequence[bytes]) -> None:
+def admit_entries(
+    db: sqlite3.Connection, first: int, entries: Sequence[bytes], tables: LogTables = UNSHARDED
+) -> None:
     """Insert ``entries`` at ``first, first + 1, …`` inside the caller's write transaction
     (``first`` from :func:`next_entry_index` in the same transaction)."""
     db.executemany(
-        "INSERT INTO log_entries(idx, data) VALUES (?, ?)",
+        f"INSERT INTO {tables.entries}(idx, data) VALUES (?, ?)",  # noqa: S608
         zip(range(first, first + len(entries)), entries, strict=True),
     )
 
@@ -163,6 +224,7 @@ class SQLiteLogStore:
         synchronous: str = "FULL",
         index_leaves: bool = True,
         cache_chunks: int = 16384,
+        tables: LogTables = UNSHARDED,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}")
@@ -171,7 +233,8 @@ class SQLiteLogStore:
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute("PRAGMA busy_timeout=10000")  # several worker processes share it
         self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # proofs read random chunks
-        self._db.executescript(_SCHEMA)
+        self._t = tables
+        self._db.executescript(tables.schema)
         self._lock = threading.Lock()
         self._migrate_leaf_index()
         self._index_leaves = index_leaves
@@ -182,6 +245,8 @@ class SQLiteLogStore:
     def _migrate_leaf_index(self) -> None:
         """Move an earlier release's ``log_leaf_index(prefix, idx)`` (the leaf hash's first
         4 bytes as a signed int) into the slots, in one transaction."""
+        if self._t != UNSHARDED:
+            return
         old = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_leaf_index'"
         ).fetchone()
@@ -194,7 +259,7 @@ class SQLiteLogStore:
                 key = (index >> LEAF_BUCKET_BITS) << 8 | head[0]
                 record = (index & (LEAF_BUCKET - 1)).to_bytes(2, "big") + head[1:]
                 rows.setdefault(key, bytearray()).extend(record)
-            db.executemany(_APPEND_SLOT, ((k, bytes(v)) for k, v in rows.items()))
+            db.executemany(self._t.append_slot, ((k, bytes(v)) for k, v in rows.items()))
             db.execute("DROP TABLE log_leaf_index")
 
     @contextmanager
@@ -209,7 +274,10 @@ class SQLiteLogStore:
             self._db.execute("COMMIT")
 
     def _meta(self, key: str) -> bytes | None:
-        row = self._db.execute("SELECT value FROM log_meta WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute(
+            f"SELECT value FROM {self._t.meta} WHERE key = ?",  # noqa: S608
+            (key,),
+        ).fetchone()
         return None if row is None else bytes(row[0])
 
     def open(self, origin: str, public_key: bytes) -> None:
@@ -217,7 +285,7 @@ class SQLiteLogStore:
             stored = (self._meta("origin"), self._meta("public_key"))
             if stored == (None, None):
                 db.executemany(
-                    "INSERT INTO log_meta(key, value) VALUES (?, ?)",
+                    f"INSERT INTO {self._t.meta}(key, value) VALUES (?, ?)",  # noqa: S608
                     [("origin", origin.encode()), ("public_key", bytes(public_key))],
                 )
             elif stored != (origin.encode(), bytes(public_key)):
@@ -225,21 +293,22 @@ class SQLiteLogStore:
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
         with self._transaction() as db:
-            first = next_entry_index(db)
-            admit_entries(db, first, entries)
+            first = next_entry_index(db, self._t)
+            admit_entries(db, first, entries, self._t)
             return first
 
     def entry_count(self) -> int:
         with self._lock:
             count: int = self._db.execute(
-                "SELECT coalesce(max(idx) + 1, 0) FROM log_entries"
+                f"SELECT coalesce(max(idx) + 1, 0) FROM {self._t.entries}"  # noqa: S608
             ).fetchone()[0]
             return count
 
     def read_entries(self, start: int, end: int) -> list[bytes]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+                f"SELECT data FROM {self._t.entries} WHERE idx >= ? AND idx < ? ORDER BY idx",  # noqa: S608
+                (start, end),
             ).fetchall()
         if start < 0 or len(rows) != end - start:
             raise NotFoundError("entries not sequenced", start=start, end=end)
@@ -252,12 +321,13 @@ class SQLiteLogStore:
             part = ids[at : at + 500]
             if len(part) == 1:
                 rows = self._db.execute(
-                    "SELECT id, hashes FROM log_tiles WHERE id = ?", part
+                    f"SELECT id, hashes FROM {self._t.tiles} WHERE id = ?",  # noqa: S608
+                    part,
                 ).fetchall()
             else:
                 marks = ",".join("?" * len(part))
                 rows = self._db.execute(
-                    f"SELECT id, hashes FROM log_tiles WHERE id IN ({marks})",  # noqa: S608
+                    f"SELECT id, hashes FROM {self._t.tiles} WHERE id IN ({marks})",  # noqa: S608
                     part,
                 ).fetchall()
             for chunk_id, raw in rows:
@@ -330,7 +400,7 @@ class SQLiteLogStore:
                 part = ids[at : at + 500]
                 marks = ",".join("?" * len(part))
                 for key, packed in self._db.execute(
-                    "SELECT id, CAST(packed AS BLOB) FROM log_leaf_slots "  # noqa: S608
+                    f"SELECT id, CAST(packed AS BLOB) FROM {self._t.slots} "  # noqa: S608
                     f"WHERE id IN ({marks})",
                     part,
                 ):
@@ -343,9 +413,9 @@ class SQLiteLogStore:
     def stored_counts(self) -> dict[int, int]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT m.level, m.n - 1, length(t.hashes) FROM "
-                "(SELECT id >> 48 AS level, count(*) AS n, max(id) AS last FROM log_tiles "
-                "GROUP BY id >> 48) m JOIN log_tiles t ON t.id = m.last"
+                "SELECT m.level, m.n - 1, length(t.hashes) FROM "  # noqa: S608
+                f"(SELECT id >> 48 AS level, count(*) AS n, max(id) AS last FROM {self._t.tiles} "
+                f"GROUP BY id >> 48) m JOIN {self._t.tiles} t ON t.id = m.last"
             ).fetchall()
         return {int(lvl): int(full) * TILE_WIDTH + int(last) // HASH_SIZE
                 for lvl, full, last in rows}  # fmt: skip
@@ -362,13 +432,14 @@ class SQLiteLogStore:
             take = min(end, (chunk + 1) * TILE_WIDTH) - at
             part = data[(at - start) * HASH_SIZE : (at - start + take) * HASH_SIZE]
             row = db.execute(
-                "SELECT hashes FROM log_tiles WHERE id = ?", (_chunk_id(level, chunk),)
+                f"SELECT hashes FROM {self._t.tiles} WHERE id = ?",  # noqa: S608
+                (_chunk_id(level, chunk),),
             ).fetchone()
             existing = b"" if row is None else bytes(row[0])
             if len(existing) != offset * HASH_SIZE:
                 raise LogIntegrityError("stored hashes must grow contiguously", level=level)
             db.execute(
-                "INSERT OR REPLACE INTO log_tiles(id, hashes) VALUES (?, ?)",
+                f"INSERT OR REPLACE INTO {self._t.tiles}(id, hashes) VALUES (?, ?)",  # noqa: S608
                 (_chunk_id(level, chunk), existing + part),
             )
             at += take
@@ -380,9 +451,9 @@ class SQLiteLogStore:
             for level, start, data in runs:
                 self._append_run(db, level, start, data)
                 if level == 0 and self._index_leaves:
-                    db.executemany(_APPEND_SLOT, leaf_slot_rows(start, data))
+                    db.executemany(self._t.append_slot, leaf_slot_rows(start, data))
             db.execute(
-                "INSERT OR REPLACE INTO log_meta(key, value) VALUES ('checkpoint', ?)",
+                f"INSERT OR REPLACE INTO {self._t.meta}(key, value) VALUES ('checkpoint', ?)",  # noqa: S608
                 (checkpoint,),
             )
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import sqlite3
 import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -26,7 +28,7 @@ from identity.log.entries import LogEntry
 from identity.log.hashing import leaf_hash
 from identity.log.proofs import verify_inclusion
 from identity.log.shards import ShardReceipt
-from identity.storage.log_shards import sqlite_shard_file
+from identity.storage.sqlite_log import shard_tables
 from service.app import create_app
 from service.audit_shards import audit_shards, export_shards
 from service.log import log_key
@@ -170,8 +172,9 @@ def test_a_frozen_shard_is_served_from_its_files_with_the_store_gone(
     shard_settings: Settings, receipts: list[ShardReceipt]
 ) -> None:
     _export(shard_settings)
-    store_file = sqlite_shard_file(shard_settings.data_dir / "log-shards", "2026")
-    store_file.unlink()  # the frozen shard's store is gone
+    backend = open_shard_backend(shard_settings)
+    backend.drop("2026")  # the frozen shard's store is gone (its tables in the records' file)
+    backend.close()
     with TestClient(create_app(shard_settings), raise_server_exceptions=False) as client:
         listed = {s["name"]: s for s in client.get("/log/shards").json()["shards"]}
         assert listed["2026"]["servedFrom"] == "files"
@@ -179,7 +182,17 @@ def test_a_frozen_shard_is_served_from_its_files_with_the_store_gone(
         for receipt in receipts:
             if receipt.shard == "2026":
                 _proved(client, receipt)
-    assert not store_file.exists()  # nothing re-created it
+    assert not _shard_rows(shard_settings, "2026")  # nothing re-created its data
+
+
+def _shard_rows(settings: Settings, name: str) -> int:
+    """Rows of shard ``name``'s entries table in the records' file (0 without the table)."""
+    tables = shard_tables(name)
+    with contextlib.closing(sqlite3.connect(settings.data_dir / "identity.sqlite3")) as db:
+        try:
+            return int(db.execute(f"SELECT count(*) FROM {tables.entries}").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
 
 
 def test_a_tampered_export_is_refused_not_served(

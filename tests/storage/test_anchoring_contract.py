@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,16 @@ from identity.registry.accreditation import Accreditation
 from identity.registry.types import bundled_types
 from identity.storage.memory import MemoryStore
 from identity.storage.memory_directory import MemoryDirectoryStore
+from identity.storage.memory_log import MemoryLogStore
 from identity.storage.redis import RedisStore
+from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.storage.redis_log import RedisLogStore
+from identity.storage.redis_log_keys import shard_log_keys
 from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_directory import SqliteDirectoryStore
-from identity.storage.sqlite_log import SQLiteLogStore
+from identity.storage.sqlite_log import SQLiteLogStore, shard_tables
 from identity.stores import Anchor, ApiKeyRecord, CredentialRecord, IssuerRecord, Store
 from tests.storage.conftest import BACKENDS
 from tests.storage.redis_backends import REDIS_URL, fake_redis
@@ -53,6 +57,8 @@ class Backend:
     directory: DirectoryStore
     log: LogStore
     reopen: Callable[[], tuple[Store, DirectoryStore]]
+    shard: Callable[[str], LogStore] = lambda name: MemoryLogStore()
+    """The store of log shard ``name`` where the record stores admit anchors naming it."""
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,6 +73,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
         memory = MemoryStore()
         directory = MemoryDirectoryStore(memory.log)
         made = Backend("memory", memory, directory, memory.log, lambda: (memory, directory))
+        made.shard = memory.log.shard
     elif request.param == "sqlite":
         path = tmp_path / "identity.sqlite3"
 
@@ -75,6 +82,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
 
         store, directory = sqlite()
         made = Backend("sqlite", store, directory, SQLiteLogStore(path), sqlite)
+        made.shard = lambda name: keep(SQLiteLogStore(path, tables=shard_tables(name)))[0]
     elif request.param == "fakeredis":
         client = fake_redis()
         made = Backend(
@@ -84,6 +92,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
             RedisLogStore(client, redis_prefix),
             lambda: (RedisStore(client, redis_prefix), RedisDirectoryStore(client, redis_prefix)),
         )
+        made.shard = partial(_redis_shard, RedisLogStore, client, redis_prefix)
     elif request.param == "cluster":
         cluster = request.getfixturevalue("redis_cluster")
         client = request.getfixturevalue("cluster_client")
@@ -100,6 +109,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
             DurableRedisLogStore(client, redis_prefix),
             on_cluster,
         )
+        made.shard = partial(_redis_shard, DurableRedisLogStore, client, redis_prefix)
     else:
         client = request.getfixturevalue("real_redis")
 
@@ -115,9 +125,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
             RedisLogStore(client, redis_prefix),
             real,
         )
+        made.shard = partial(_redis_shard, RedisLogStore, client, redis_prefix)
     yield made
     for thing in opened:
         thing.close()
+
+
+def _redis_shard(kind: Any, client: Any, prefix: str, name: str) -> LogStore:
+    store: LogStore = kind(client, prefix, keys=shard_log_keys(key_prefix(client, prefix), name))
+    return store
 
 
 def entry(kind: str, **fields: str) -> Anchor:
@@ -163,6 +179,73 @@ def test_an_act_and_its_entry_commit_together(backend: Backend) -> None:
     assert backend.store.get_credential("urn:c:1").log_index == 1  # the store wrote it
     assert backend.log.entry_count() == 2
     assert_reconciled(backend)
+
+
+def _in(shard: str | None, anchor: Anchor) -> Anchor:
+    anchor.shard = shard
+    return anchor
+
+
+def _sharded_findings(b: Backend, shards: dict[str, LogStore]) -> list[str]:
+    return [str(f) for f in reconcile(b.log, b.store, b.directory, list(shards.items()))]
+
+
+def test_acts_are_admitted_into_the_shard_their_anchor_names(backend: Backend) -> None:
+    """docs/log-shards.md: each entry in the shard its anchor names, numbered there; one
+    write may admit into several shards (a group commit across a boundary)."""
+    store = backend.store
+    shards = {name: backend.shard(name) for name in ("2026", "2027")}
+    record, key, anchor = issuer("a")
+    store.create_issuer(record, key, _in("2026", anchor))
+    [(group, index)] = store.reserve_status_indices("a", 1, lambda n: 5, 1024, PURPOSES)
+    batch = [credential(f"urn:c:{n}", n) for n in range(4)]
+    batch[0] = credential("urn:c:0", 0, status_group=group, status_index=index)
+    anchors = [_in(s, a) for s, (_, a) in zip(("2026", "2027", "2026", None), batch, strict=True)]
+    assert store.put_credentials([r for r, _ in batch], anchors) == [None] * 4
+    assert [a.index for a in anchors] == [1, 0, 2, 0]
+    assert [store.get_credential(f"urn:c:{n}").log_index for n in range(4)] == [1, 0, 2, 0]
+    suspended = entry(
+        "credential.suspended",
+        credential_id="urn:c:0",
+        issuer="did:key:za-0",
+        status_list=f"{group}/suspension",
+    )
+    store.set_status(group, "suspension", index, True, _in("2027", suspended))
+    assert suspended.index == 1
+    got = {n: s.read_entries(0, s.entry_count()) for n, s in shards.items()}
+    assert got["2026"] == [anchor.entry, anchors[0].entry, anchors[2].entry]
+    assert got["2027"] == [anchors[1].entry, suspended.entry]
+    assert backend.log.read_entries(0, backend.log.entry_count()) == [anchors[3].entry]
+    assert _sharded_findings(backend, shards) == []
+
+
+def test_a_refused_act_leaves_no_entry_in_its_shard(backend: Backend) -> None:
+    store = backend.store
+    shard = backend.shard("2027")
+    record, key, anchor = issuer("a")
+    store.create_issuer(record, key, _in("2027", anchor))
+    again, again_key, again_anchor = issuer("a", 1)
+    with pytest.raises(ConflictError):
+        store.create_issuer(again, again_key, _in("2027", again_anchor))
+    stored, c_anchor = credential("urn:c:1")
+    store.put_credential(stored, _in("2027", c_anchor))
+    dup, dup_anchor = credential("urn:c:1", 9)
+    [refused] = store.put_credentials([dup], [_in("2027", dup_anchor)])
+    assert isinstance(refused, ConflictError) and dup_anchor.index is None
+    assert again_anchor.index is None
+    assert shard.read_entries(0, shard.entry_count()) == [anchor.entry, c_anchor.entry]
+    assert _sharded_findings(backend, {"2027": shard}) == []
+
+
+def test_an_act_with_a_leaf_in_two_shards_is_found(backend: Backend) -> None:
+    shards = {name: backend.shard(name) for name in ("2026", "2027")}
+    stored, anchor = credential("urn:c:1")
+    backend.store.put_credential(stored, _in("2026", anchor))
+    assert shards["2027"].append_entries([anchor.entry]) == 0  # the same act, twice
+    assert _sharded_findings(backend, shards) == [
+        "orphan leaf at log index 0 of shard 2027: credential.issued "
+        f"sha256:{bytes(32).hex()}: no stored record names this entry"
+    ]
 
 
 def test_a_refused_act_leaves_no_entry(backend: Backend) -> None:
