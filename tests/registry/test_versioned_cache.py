@@ -29,7 +29,7 @@ from tests.storage.redis_backends import fake_redis, new_prefix
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 AGENCIES = ["a0", "a1", "a2"]
-TYPES = [t.name for t in bundled_types()][:2] + ["UnregisteredCredential"]
+TYPES = [*(t.name for t in bundled_types()[:2]), "UnregisteredCredential"]
 MOMENTS = [NOW - timedelta(days=400), NOW, NOW + timedelta(days=10)]
 
 # One trust write: (kind, agency, n).
