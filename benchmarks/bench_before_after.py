@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 from pathlib import Path
 
@@ -34,9 +35,16 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=200)
     parser.add_argument("--agencies", type=int, default=40)
     parser.add_argument("--port-base", type=int, default=9100)
+    parser.add_argument(
+        "--redis", metavar="URL", help="both services on this Redis (own random prefixes)"
+    )
     args = parser.parse_args()
     env = {"IDENTITY_PUBLIC_VERIFY_PER_MINUTE": "100000000"}
     before_env = {**env, "PYTHONPATH": str(args.before_src.resolve())}
+    if args.redis:
+        tag = secrets.token_hex(4)
+        env |= {"IDENTITY_STORAGE_URL": args.redis, "IDENTITY_REDIS_PREFIX": f"ba-{tag}-a:"}
+        before_env |= {"IDENTITY_STORAGE_URL": args.redis, "IDENTITY_REDIS_PREFIX": f"ba-{tag}-b:"}
     print(f"bench_before_after: {args.rounds} rounds, interleaved, medians; {load()}")
     with (
         server(workers=2, env=env, port=args.port_base) as after,
