@@ -8,6 +8,7 @@ value loaded under an older version than one it has seen.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -113,11 +114,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.param)
 
 
-def _open(backend: str, tmp_path: Path, n: int) -> Store:
+def _open(backend: str, tmp_path: Path) -> Store:
     if backend == "memory":
         return MemoryStore()
     if backend == "sqlite":
-        return SqliteStore(tmp_path / f"s{n}.sqlite3")
+        return SqliteStore(tmp_path / f"{uuid.uuid4().hex}.sqlite3")  # one per example
     return RedisStore(fake_redis(), prefix=new_prefix())
 
 
@@ -128,7 +129,7 @@ def _open(backend: str, tmp_path: Path, n: int) -> Store:
 def test_cached_reads_on_two_replicas_equal_the_store_after_any_writes(
     backend: str, tmp_path: Path, steps: list[list[Write]]
 ) -> None:
-    store = _open(backend, tmp_path, len(list(tmp_path.iterdir())))
+    store = _open(backend, tmp_path)
     replica_a, replica_b = _registry(store), _registry(store)
     try:
         for writes in steps:
