@@ -93,14 +93,15 @@ def server(
     url = f"http://127.0.0.1:{port}"
     SESSIONS[url] = proc.pid  # its own session: the supervisor and every worker
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 90  # two workers start slowly on a loaded machine
+        while True:
             try:
                 if httpx.get(url + "/health", timeout=0.5).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        else:
-            raise RuntimeError("server did not start")
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("server did not start")
         yield url
     finally:
         SESSIONS.pop(url, None)

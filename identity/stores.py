@@ -164,7 +164,22 @@ def new_group_id(issuer_id: str, counter: int) -> str:
     return f"{issuer_id}-{counter + 1}"
 
 
-class IssuerStore(Protocol):
+class TrustVersioned(Protocol):
+    """The version of the trust records, which caches of them key on (issue #15)."""
+
+    def trust_version(self) -> int:
+        """One cheap read: a number that grows (by at least one) in the SAME transaction
+        as every write that changes an issuer, an API key, a credential type or an
+        accreditation -- ``create_issuer``, ``add_api_key``, ``revoke_api_key``,
+        ``create_type``, ``add_accreditation`` and a ``revoke_accreditation`` that
+        revokes. 0 in a new store. A cache that reads this version *before* reading the
+        records, and drops what it holds when the version moved, is exact across
+        replicas: it never answers from before a write whose transaction committed
+        before the version was read (:class:`identity.registry.cache.VersionedCache`)."""
+        ...
+
+
+class IssuerStore(TrustVersioned, Protocol):
     def create_issuer(
         self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
     ) -> None:
@@ -260,8 +275,9 @@ class StatusStore(Protocol):
         ...
 
 
-class RegistryStore(Protocol):
-    """Credential types and accreditations, kept as their canonical JSON."""
+class RegistryStore(TrustVersioned, Protocol):
+    """Credential types and accreditations, kept as their canonical JSON; every write
+    here grows :meth:`~TrustVersioned.trust_version` in its own transaction."""
 
     def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
         """:class:`ConflictError` if the type name is taken."""

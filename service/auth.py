@@ -32,7 +32,8 @@ from fastapi import Request
 
 from identity.clock import Clock
 from identity.errors import AuthenticationError, PermissionDeniedError
-from identity.stores import ApiKeyRecord, IssuerStore, Store
+from identity.registry.trust import TrustRegistry
+from identity.stores import ApiKeyRecord, Store
 from service.observability.context import note_caller
 
 API_KEY_PREFIX = "ik_"
@@ -82,7 +83,7 @@ ANONYMOUS = Caller("anonymous", "anonymous")
 
 
 class Known(Protocol):
-    """What :func:`identify` checks credentials against (``Services`` has all four)."""
+    """What :func:`identify` checks credentials against (``Services`` has all five)."""
 
     @property
     def admin_token(self) -> str: ...
@@ -92,6 +93,10 @@ class Known(Protocol):
     def tokens(self) -> CitizenTokens: ...
     @property
     def clock(self) -> Clock: ...
+    @property
+    def trust(self) -> TrustRegistry:
+        """API keys are read through its versioned cache (identity/registry/cache.py)."""
+        ...
 
 
 def identify(request: Request, known: Known) -> Caller:
@@ -109,7 +114,7 @@ def identify(request: Request, known: Known) -> Caller:
         did = known.tokens.verify(token, known.clock.now())
         note_caller(request, "citizen")  # never the DID: it identifies the citizen
         return Caller("citizen", f"citizen:{did}", did=did)
-    record = _api_key(token, known.store)
+    record = _api_key(token, known.trust)
     if record.issuer_id is None:
         note_caller(request, "verifier")
         return Caller("verifier", f"key:{record.key_id}")
@@ -151,11 +156,13 @@ def authenticate_agency(request: Request, known: Known) -> Agency:
     return caller.agency
 
 
-def _api_key(token: str, store: IssuerStore) -> ApiKeyRecord:
+def _api_key(token: str, trust: TrustRegistry) -> ApiKeyRecord:
+    """The stored record of an API key, read under the trust version (a revocation on any
+    replica is seen by the next request: ``revoke_api_key`` grows the version)."""
     if not token.startswith(API_KEY_PREFIX) or "." not in token:
         raise AuthenticationError("unrecognised bearer credential", reason="invalid")
     key_id, _, secret = token[len(API_KEY_PREFIX) :].partition(".")
-    record = store.find_api_key(key_id)
+    record = trust.api_key(key_id)
     if record is None or not hmac.compare_digest(record.secret_hash, _hash(secret)):
         raise AuthenticationError("invalid API key", reason="invalid")
     if record.revoked:

@@ -18,17 +18,22 @@ from identity.clock import Clock, xsd_datetime
 from identity.credentials.model import Credential, parse_datetime
 from identity.errors import MalformedValueError, PermissionDeniedError
 from identity.registry.accreditation import Accreditation, TrustResult, accredited_for, delegate
+from identity.registry.cache import Snapshot, VersionedCache
 from identity.registry.types import CredentialType
-from identity.stores import IssuerRecord, IssuerStore, RegistryStore
+from identity.stores import ApiKeyRecord, IssuerRecord, IssuerStore, RegistryStore
 
 Json = dict[str, Any]
 
 
 class TrustRegistry:
-    """The trust policy (module docstring) over the registry and issuer stores, read at ``clock``
-    time; ``schema_base_url`` is the public base the ``credentialSchema`` ids are built on.
-    ``allow_unregistered_types`` lets types unknown to the registry be issued without policy
-    (otherwise they are refused)."""
+    """The trust policy (module docstring) over the registry and issuer stores (which are
+    one store in the service: ``store.trust_version()`` versions both), read at ``clock``
+    time; ``schema_base_url`` is the public base the ``credentialSchema`` ids are built on;
+    ``allow_unregistered_types`` lets types unknown to the registry be issued without
+    policy (otherwise they are refused). Reads are cached: issuers
+    and types, which never change once written, for good; API keys, issuers by DID,
+    accreditations and absent types under the trust version
+    (:class:`~identity.registry.cache.VersionedCache`: bounded, stale bound zero)."""
 
     def __init__(
         self,
@@ -46,16 +51,38 @@ class TrustRegistry:
         self.allow_unregistered = allow_unregistered_types
         self._types: dict[str, CredentialType] = {}
         self._issuers: dict[str, IssuerRecord] = {}
+        self.cache = VersionedCache(store.trust_version)
+        """API keys, issuers by DID, accreditations and type misses, by trust version."""
 
-    def find_type(self, name: str) -> CredentialType | None:
+    def snapshot(self) -> Snapshot:
+        """One read of the trust version, for the cached reads of one request."""
+        return self.cache.snapshot()
+
+    def find_type(self, name: str, snapshot: Snapshot | None = None) -> CredentialType | None:
         """A registered type, cached once found: types are never changed or removed,
-        and parsing one re-checks its schema (costly)."""
+        and parsing one re-checks its schema (costly). An absent type is remembered under
+        the trust version (``create_type`` grows it)."""
         cached = self._types.get(name)
         if cached is None:
-            cached = self.store.find_type(name)
+            snap = snapshot or self.snapshot()
+            cached = snap.get(("type", name), lambda: self.store.find_type(name))
             if cached is not None:
                 self._types[name] = cached
         return cached
+
+    def api_key(self, key_id: str, snapshot: Snapshot | None = None) -> ApiKeyRecord | None:
+        """``find_api_key`` under the trust version (``add_api_key``/``revoke_api_key`` grow
+        it): a revoked key is refused by the first request that starts after the revocation
+        committed, on every replica. Unknown key ids are not remembered (anyone can send
+        them)."""
+        snap = snapshot or self.snapshot()
+        return snap.get(("api-key", key_id), lambda: self.issuers.find_api_key(key_id), _found)
+
+    def issuer_by_did(self, did: str, snapshot: Snapshot | None = None) -> IssuerRecord | None:
+        """``find_issuer_by_did`` under the trust version (``create_issuer`` grows it, so a
+        remembered miss is dropped when the agency is created)."""
+        snap = snapshot or self.snapshot()
+        return snap.get(("issuer-did", did), lambda: self.issuers.find_issuer_by_did(did))
 
     def issuer(self, issuer_id: str) -> IssuerRecord:
         """The agency ``issuer_id`` (NotFoundError when there is none), cached once read:
@@ -94,8 +121,9 @@ class TrustRegistry:
         registered = self.registered_types(types if isinstance(types, list) else [str(types)])
         now = self.clock.now()
         out = dict(document)
+        snap = self.snapshot() if registered else None
         for credential_type in registered:
-            trust = self.accredited(issuer_id, credential_type.name, now)
+            trust = self.accredited(issuer_id, credential_type.name, now, snap)
             if not trust.accredited:
                 raise PermissionDeniedError(
                     f"agency is not accredited to issue {credential_type.name}",
@@ -127,13 +155,25 @@ class TrustRegistry:
                 out["validUntil"] = xsd_datetime(until)
         return out
 
-    def accredited(self, issuer_id: str, type_name: str, moment: datetime) -> TrustResult:
-        """:func:`~identity.registry.accreditation.accredited_for` over the store: whether
-        ``issuer_id`` held an accreditation for ``type_name`` at ``moment``, whole chain
-        active then."""
-        return accredited_for(
-            issuer_id, type_name, moment, self.store.accreditations_of, self.store.get_accreditation
-        )
+    def accredited(
+        self, issuer_id: str, type_name: str, moment: datetime, snapshot: Snapshot | None = None
+    ) -> TrustResult:
+        """Was ``issuer_id`` accredited for ``type_name`` at ``moment`` (the whole
+        delegation chain), from accreditations read under the trust version."""
+        snap = snapshot or self.snapshot()
+
+        def of(issuer: str) -> tuple[Accreditation, ...]:
+            return snap.get(
+                ("accreditations", issuer), lambda: tuple(self.store.accreditations_of(issuer))
+            )
+
+        def get(accreditation_id: str) -> Accreditation:
+            return snap.get(
+                ("accreditation", accreditation_id),
+                lambda: self.store.get_accreditation(accreditation_id),
+            )
+
+        return accredited_for(issuer_id, type_name, moment, of, get)
 
     def issuer_trust(self, credential: Credential) -> Json:
         """``results.issuerTrust``: accredited for the type at issuance time, and by whom.
@@ -141,15 +181,16 @@ class TrustRegistry:
         The issuance time matters only for an issuer and type registered here: a foreign
         credential with neither ``proof.created`` nor ``validFrom`` (an enveloped one,
         say) is reported not accredited, without an ``at``."""
-        issuer = self.issuers.find_issuer_by_did(credential.issuer)
+        snap = self.snapshot()
+        issuer = self.issuer_by_did(credential.issuer, snap)
         type_name = credential.credential_type
-        if issuer is None or self.find_type(type_name) is None:
+        if issuer is None or self.find_type(type_name, snap) is None:
             out: Json = {"accredited": False, "type": type_name}
             with contextlib.suppress(MalformedValueError):
                 out["at"] = xsd_datetime(_issued_at(credential))
             return {**out, "reason": "issuer or type not registered here"}
         moment = _issued_at(credential)
-        trust = self.accredited(issuer.id, type_name, moment)
+        trust = self.accredited(issuer.id, type_name, moment, snap)
         return {"type": type_name, "at": xsd_datetime(moment), **trust.to_json()}
 
     def new_accreditation(
@@ -185,6 +226,10 @@ class TrustRegistry:
             now=self.clock.now(),
             by=by,
         )
+
+
+def _found(value: object) -> bool:
+    return value is not None
 
 
 def _issued_at(credential: Credential) -> datetime:

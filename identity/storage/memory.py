@@ -42,6 +42,11 @@ class MemoryStore:
         self._lists: dict[tuple[str, str], StatusListRecord] = {}
         self._groups: dict[str, tuple[str, int, set[int]]] = {}  # group -> (issuer, size, taken)
         self._open_group: dict[str, str] = {}  # issuer -> group
+        self._trust_version = 0
+
+    def trust_version(self) -> int:
+        with self._lock:
+            return self._trust_version
 
     def ping(self) -> None:
         return None
@@ -63,6 +68,7 @@ class MemoryStore:
                 raise ConflictError("API key id already exists")
             self._issuers[issuer.id] = issuer
             self._keys[api_key.key_id] = api_key
+            self._trust_version += 1
 
     def get_issuer(self, issuer_id: str) -> IssuerRecord:
         with self._lock:
@@ -86,6 +92,7 @@ class MemoryStore:
             if api_key.key_id in self._keys:
                 raise ConflictError("API key id already exists")
             self._keys[api_key.key_id] = api_key
+            self._trust_version += 1
 
     def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
         with self._lock:
@@ -99,6 +106,7 @@ class MemoryStore:
             self._keys[key_id] = ApiKeyRecord(
                 key.key_id, key.secret_hash, key.issuer_id, key.scopes, key.created, revoked=True
             )
+            self._trust_version += 1
 
     # -- credentials ----------------------------------------------------------------------
 
@@ -170,6 +178,7 @@ class MemoryStore:
             if credential_type.name in self._types:
                 raise ConflictError("credential type already registered", type=credential_type.name)
             self._types[credential_type.name] = credential_type
+            self._trust_version += 1
 
     def find_type(self, name: str) -> CredentialType | None:
         with self._lock:
@@ -184,6 +193,7 @@ class MemoryStore:
             if accreditation.id in self._accreditations:
                 raise ConflictError("accreditation id already exists")
             self._accreditations[accreditation.id] = accreditation
+            self._trust_version += 1
 
     def get_accreditation(self, accreditation_id: str) -> Accreditation:
         with self._lock:
@@ -209,6 +219,7 @@ class MemoryStore:
             if current.revoked_at is None:
                 current = replace(current, revoked_at=at)
                 self._accreditations[accreditation_id] = current
+                self._trust_version += 1
             return current
 
     # -- challenges -----------------------------------------------------------------------

@@ -23,8 +23,10 @@ Keys all start with ``prefix`` so several services can share one Redis:
 ``issuers``/``issuer-dids``/``api-keys``/``types``/``accreditations``/``status-groups``/
 ``status-open`` (hashes), ``credential:<id>``, ``digest:<hex>`` (first id with that
 digest), ``subject:<id>`` (list of credential ids), ``credential-count``,
-``challenge:<value>``, ``status-list:<group>:<purpose>`` (hash: issuer, bits, version)
-and ``status-taken:<group>`` (bitmap of reserved indices).
+``challenge:<value>``, ``status-list:<group>:<purpose>`` (hash: issuer, bits, version),
+``status-taken:<group>`` (bitmap of reserved indices) and ``trust-version`` (the
+counter :meth:`RedisStore.trust_version` reads; on a cluster it shares the prefix's hash
+slot with the records it versions, so each write's ``MULTI`` stays in one slot).
 
 Any Redis failure (connection refused, timeout, server error) is raised as
 :class:`UnavailableError` with ``retry_after`` seconds; never as a raw redis exception.
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 from identity.storage.redis_base import (
     MAX_ATTEMPTS,
+    TRUST_VERSION,
     RedisRecords,
     call,
     check_client,
@@ -67,3 +70,6 @@ class RedisStore(RedisIssuers, RedisCredentials, RedisRegistry):
 
     def ping(self) -> None:
         self._call(lambda r: r.ping())
+
+    def trust_version(self) -> int:
+        return int(self._call(lambda r: r.get(self._k(TRUST_VERSION))) or 0)

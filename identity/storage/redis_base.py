@@ -171,6 +171,12 @@ def _blob(value: bytes | str | None) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
+TRUST_VERSION = "trust-version"
+"""The key (under the store's prefix, so on a cluster in the prefix's hash slot with the
+issuers, API keys, types and accreditations it versions) of the trust version: ``INCR``
+queued in the ``MULTI``/``EXEC`` of every write that changes one of those."""
+
+
 class RedisRecords:
     """Plumbing every Redis store shares: a client, a key prefix, retried transactions.
 

@@ -10,7 +10,9 @@ of ONE hash slot, as Redis Cluster requires. Two layouts share that rule:
 
 * the prefix's own tag (:func:`key_prefix`: ``identity:`` becomes ``{identity}:``) for the
   log and for the acts that admit their log entry in their own transaction (issuers,
-  credential types, accreditations, status lists, the directory chain, the wallet):
+  credential types, accreditations, status lists, the directory chain, the wallet) and
+  for ``trust-version``, which the writes of issuers, API keys, types and accreditations
+  grow in their own ``MULTI`` (:meth:`~identity.storage.redis.RedisStore.trust_version`):
   co-located with the log by the shared tag, each such act stays one transaction;
 * the credentials -- the bulk of the records -- spread over :data:`~identity.storage.
   redis_spread.SPREAD_BUCKETS` tags ``{identity~N}:`` chosen per credential id, digest

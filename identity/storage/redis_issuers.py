@@ -15,7 +15,7 @@ from datetime import datetime
 from redis.client import Pipeline
 
 from identity.errors import ConflictError, NotFoundError
-from identity.storage.redis_base import RedisRecords, _dump, _load, _text
+from identity.storage.redis_base import TRUST_VERSION, RedisRecords, _dump, _load, _text
 from identity.stores import (
     CHALLENGE_RETENTION,
     Anchor,
@@ -47,6 +47,7 @@ class RedisIssuers(RedisRecords):
             pipe.hset(issuers, issuer.id, _dump(issuer))
             pipe.hset(dids, issuer.did, issuer.id)
             pipe.hset(keys, api_key.key_id, _dump(api_key))
+            pipe.incr(self._k(TRUST_VERSION))
             self._admit(pipe, first, anchors)
             return first
 
@@ -78,6 +79,7 @@ class RedisIssuers(RedisRecords):
                 raise ConflictError("API key id already exists")
             pipe.multi()
             pipe.hset(keys, api_key.key_id, _dump(api_key))
+            pipe.incr(self._k(TRUST_VERSION))
 
         self._transact([keys], body)
 
@@ -94,6 +96,7 @@ class RedisIssuers(RedisRecords):
                 raise NotFoundError("no such API key")
             pipe.multi()
             pipe.hset(keys, key_id, _dump(replace(_load(ApiKeyRecord, raw), revoked=True)))
+            pipe.incr(self._k(TRUST_VERSION))
 
         self._transact([keys], body)
 

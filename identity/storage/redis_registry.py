@@ -1,8 +1,9 @@
 """Redis credential types and accreditations (hashes ``types`` and ``accreditations``).
 
 A record family of :class:`~identity.storage.redis.RedisStore`, whose module states the
-contract: a registration is one ``HSETNX``, a revocation one ``MULTI``/``EXEC`` guarded by
-``WATCH``, so a rejected call writes nothing.
+contract: a registration and a revocation are each one ``MULTI``/``EXEC`` guarded by
+``WATCH`` that also grows the trust version (``trust-version``), so a rejected call
+writes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from redis.client import Pipeline
 from identity.errors import ConflictError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
-from identity.storage.redis_base import RedisRecords
+from identity.storage.redis_base import TRUST_VERSION, RedisRecords
 from identity.stores import Anchor, settle
 
 
@@ -32,24 +33,22 @@ class RedisRegistry(RedisRecords):
     def _put_new(
         self, hash_name: str, field: str, raw: str, anchor: Anchor | None, conflict: ConflictError
     ) -> None:
-        """``HSETNX``, or with ``anchor`` the same check and write with its admission in
-        one ``MULTI``/``EXEC``; ``conflict`` when ``field`` is taken."""
-        if anchor is None:
-            if not self._write(lambda r: r.hsetnx(self._k(hash_name), field, raw)):
-                raise conflict
-            return
+        """Check and write ``field`` with the trust version's growth (and ``anchor``'s
+        admission) in one ``MULTI``/``EXEC``; ``conflict`` when ``field`` is taken."""
         key = self._k(hash_name)
+        anchors = [anchor] if anchor else []
 
         def body(pipe: Pipeline) -> int:
             if pipe.hexists(key, field):
                 raise conflict
-            first = self._next_entry(pipe, anchor.shard)
+            first = self._next_entry(pipe, anchor.shard) if anchor else 0
             pipe.multi()
             pipe.hset(key, field, raw)
-            self._admit(pipe, first, [anchor])
+            pipe.incr(self._k(TRUST_VERSION))
+            self._admit(pipe, first, anchors)
             return first
 
-        settle([anchor], self._transact(self._watch([key], True, [anchor]), body))
+        settle(anchors, self._transact(self._watch([key], bool(anchors), anchors), body))
 
     def find_type(self, name: str) -> CredentialType | None:
         raw = self._call(lambda r: r.hget(self._k("types"), name))
@@ -95,6 +94,7 @@ class RedisRegistry(RedisRecords):
                 first[0] = self._next_entry(pipe, anchor.shard) if anchor else 0
                 pipe.multi()
                 pipe.hset(key, accreditation_id, json.dumps(current.to_json()))
+                pipe.incr(self._k(TRUST_VERSION))
                 self._admit(pipe, first[0], anchors)
             return current
 

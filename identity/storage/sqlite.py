@@ -108,6 +108,12 @@ CREATE TABLE IF NOT EXISTS purposed_challenges (
 );
 CREATE INDEX IF NOT EXISTS credentials_subject ON credentials(subject_id);
 CREATE INDEX IF NOT EXISTS credentials_digest ON credentials(digest);
+-- Counters that caches key on; ``trust`` grows with every write to issuers, API keys,
+-- credential types and accreditations (identity/stores.py, TrustVersioned).
+CREATE TABLE IF NOT EXISTS versions (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 """
 
 
@@ -118,3 +124,7 @@ class SqliteStore(SqliteIssuers, SqliteCredentials, SqliteRegistry):
 
     def ping(self) -> None:
         self._read("SELECT 1")
+
+    def trust_version(self) -> int:
+        rows = self._read("SELECT value FROM versions WHERE name = 'trust'")
+        return int(rows[0][0]) if rows else 0

@@ -106,6 +106,15 @@ def read_rows(
         raise UnavailableError(f"SQLite read failed: {exc}") from exc
 
 
+def bump_trust_version(db: sqlite3.Connection) -> None:
+    """Grow the trust version (table ``versions``) inside the write transaction ``db``
+    of a write that changes trust records: it commits or rolls back with that write."""
+    db.execute(
+        "INSERT INTO versions (name, value) VALUES ('trust', 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + 1"
+    )
+
+
 class SqliteRecords:
     """Plumbing every record family of :class:`~identity.storage.sqlite.SqliteStore`
     shares: one connection per thread to ``path``, write transactions, snapshot reads.

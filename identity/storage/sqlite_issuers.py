@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from identity.errors import ConflictError, NotFoundError
-from identity.storage.sqlite_base import SqliteRecords
+from identity.storage.sqlite_base import SqliteRecords, bump_trust_version
 from identity.stores import Anchor, ApiKeyRecord, IssuerRecord, check_challenge
 
 
@@ -39,6 +39,7 @@ class SqliteIssuers(SqliteRecords):
                 _insert_key(db, api_key)
             except sqlite3.IntegrityError as exc:
                 raise ConflictError("issuer or API key already exists", issuer=issuer.id) from exc
+            bump_trust_version(db)
 
     def get_issuer(self, issuer_id: str) -> IssuerRecord:
         rows = self._read("SELECT * FROM issuers WHERE id = ?", (issuer_id,))
@@ -66,6 +67,7 @@ class SqliteIssuers(SqliteRecords):
                 _insert_key(db, api_key)
             except sqlite3.IntegrityError as exc:
                 raise ConflictError("API key id already exists") from exc
+            bump_trust_version(db)
 
     def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
         rows = self._read("SELECT * FROM api_keys WHERE key_id = ?", (key_id,))
@@ -88,6 +90,7 @@ class SqliteIssuers(SqliteRecords):
                 == 0
             ):
                 raise NotFoundError("no such API key")
+            bump_trust_version(db)
 
     # -- challenges -----------------------------------------------------------------------
 

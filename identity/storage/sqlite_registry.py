@@ -16,7 +16,7 @@ from typing import Any
 from identity.errors import ConflictError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
-from identity.storage.sqlite_base import SqliteRecords
+from identity.storage.sqlite_base import SqliteRecords, bump_trust_version
 from identity.stores import Anchor
 
 
@@ -33,6 +33,7 @@ class SqliteRegistry(SqliteRecords):
                 )
             except sqlite3.IntegrityError as exc:
                 raise ConflictError("credential type already registered") from exc
+            bump_trust_version(db)
 
     def find_type(self, name: str) -> CredentialType | None:
         rows = self._read(
@@ -57,6 +58,7 @@ class SqliteRegistry(SqliteRecords):
                 )
             except sqlite3.IntegrityError as exc:
                 raise ConflictError("accreditation id already exists") from exc
+            bump_trust_version(db)
 
     def get_accreditation(self, accreditation_id: str) -> Accreditation:
         rows = self._read("SELECT record FROM accreditations WHERE id = ?", (accreditation_id,))
@@ -87,6 +89,7 @@ class SqliteRegistry(SqliteRecords):
                     "UPDATE accreditations SET record = ? WHERE id = ?",
                     (json.dumps(current.to_json()), accreditation_id),
                 )
+                bump_trust_version(db)
             return current
 
 

@@ -18,6 +18,7 @@ from identity.storage.sqlite import SqliteStore
 from identity.stores import (
     CHALLENGE_RETENTION,
     LOGIN,
+    Anchor,
     ApiKeyRecord,
     CredentialRecord,
     IssuerRecord,
@@ -358,3 +359,68 @@ def test_unused_challenges_are_forgotten_after_they_expire(store: Store) -> None
         assert purged == 1
         with pytest.raises(InvalidChallengeError):
             store.consume_challenge("old", LOGIN, T0)  # gone, though not yet expired at T0
+
+
+def test_every_trust_write_grows_the_trust_version_and_a_refused_one_does_not(
+    store: Store,
+) -> None:
+    """TrustVersioned (issue #15): the version caches key on grows with each write that
+    changes an issuer, an API key, a type or an accreditation, and only when it did."""
+    [first, *_] = bundled_types()
+    assert store.trust_version() == 0
+    writes: list[Callable[[], object]] = [
+        lambda: store.create_issuer(issuer(), api_key()),
+        lambda: store.add_api_key(api_key(2)),
+        lambda: store.revoke_api_key("key-2"),
+        lambda: store.create_type(first),
+        lambda: store.add_accreditation(_acc(1)),
+        lambda: store.revoke_accreditation("acc-1", T0 + timedelta(days=1)),
+    ]
+    for write in writes:
+        before = store.trust_version()
+        write()
+        assert store.trust_version() > before
+    refused: list[Callable[[], object]] = [
+        lambda: store.create_issuer(issuer(), api_key(5)),
+        lambda: store.add_api_key(api_key(2)),
+        lambda: store.add_api_key(api_key(6, "agency-9")),
+        lambda: store.revoke_api_key("key-9"),
+        lambda: store.create_type(first),
+        lambda: store.add_accreditation(_acc(1)),
+        lambda: store.revoke_accreditation("acc-9", T0),
+    ]
+    for write in refused:
+        before = store.trust_version()
+        with pytest.raises((ConflictError, NotFoundError)):
+            write()
+        assert store.trust_version() == before
+
+
+def test_the_trust_version_grows_with_anchored_acts(store: Store) -> None:
+    """The acts that admit a log entry grow the version in that same transaction."""
+    [first, *_] = bundled_types()
+    acts: list[Callable[[], object]] = [
+        lambda: store.create_issuer(issuer(), api_key(), Anchor(b"issuer")),
+        lambda: store.create_type(first, Anchor(b"type")),
+        lambda: store.add_accreditation(_acc(1), Anchor(b"granted")),
+        lambda: store.revoke_accreditation("acc-1", T0, Anchor(b"revoked")),
+    ]
+    for act in acts:
+        before = store.trust_version()
+        act()
+        assert store.trust_version() > before
+    before = store.trust_version()
+    with pytest.raises(ConflictError):  # a second anchored revocation is refused
+        store.revoke_accreditation("acc-1", T0, Anchor(b"again"))
+    assert store.trust_version() == before
+
+
+def test_a_reader_that_read_the_version_first_never_misses_a_revocation(store: Store) -> None:
+    """What makes a versioned cache exact: once ``revoke_api_key`` returned, a reader
+    sees a larger version than any read before the revocation began, and the revoked key."""
+    store.create_issuer(issuer(), api_key())
+    seen = store.trust_version()
+    store.revoke_api_key("key-1")
+    assert store.trust_version() > seen
+    record = store.find_api_key("key-1")
+    assert record is not None and record.revoked
