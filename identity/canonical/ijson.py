@@ -18,7 +18,7 @@ the two equal with hypothesis over arbitrary I-JSON and the published JCS vector
   sends the value to the reference as well. Anything orjson refuses (subclasses, lone
   surrogates, deep nesting) goes to the reference too.
 - :func:`parse_json`: orjson parses; the value is returned only when the body has no
-  ``\u`` escape, no run of 16 or more digits (so every integer is within ±(2**53-1)),
+  ``\u003a`` (an escaped colon), no run of 16 or more digits (so every integer is within ±(2**53-1)),
   no exponent of three or more digits (so every number is finite), no duplicate
   member (counted exactly: see :func:`_no_duplicates`) and few enough brackets that it
   cannot nest deeper than the limit (else the depth is checked). Every other body --
@@ -164,25 +164,28 @@ def check_depth(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
-# A raw body in classes, for the bodies the fast path leaves to the reference: any
-# ``\\u`` escape (it may encode a colon, which the duplicate count relies on, or a lone
-# surrogate orjson refuses), a run of 16+ digits (an integer maybe beyond I-JSON;
-# orjson would read it as a float), an exponent of 3+ digits (maybe non-finite, which
-# orjson refuses or rounds). ``[`` counts the brackets that bound the nesting depth.
-_PARSE_CLASSES = _classes(
-    {b"\\": b"\\", b"u": b"u", _DIGITS: b"0", b"eE": b"e", b"-+": b"-", b"[{": b"["}
-)
-_PARSE_NEEDS_REFERENCE = (b"\\u", b"0" * 16, b"e000", b"e-000")
+# A raw body in classes, for the bodies the fast path leaves to the reference: a run of
+# 16+ digits (an integer maybe beyond I-JSON; orjson would read it as a float), an
+# exponent of 3+ digits (maybe non-finite, which orjson refuses or rounds). ``[`` counts
+# the brackets that bound the nesting depth. Escapes stay on the fast path, except an
+# escaped colon (below): a lone surrogate is refused by orjson, so the reference decides.
+_PARSE_CLASSES = _classes({_DIGITS: b"0", b"eE": b"e", b"-+": b"-", b"[{": b"["})
+_PARSE_NEEDS_REFERENCE = (b"0" * 16, b"e000", b"e-000")
+_ESCAPED_COLONS = (b"\\u003a", b"\\u003A")
+"""The only escapes the duplicate count cannot see through (:func:`_no_duplicates`)."""
 
 
 def _no_duplicates(raw: bytes, value: Any) -> bool:
     r"""True when no object in ``raw`` repeats a member name (``value`` is orjson's
-    parse of ``raw``, which keeps the last of duplicates; ``raw`` has no ``\u``).
+    parse of ``raw``, which keeps the last of duplicates; ``raw`` has no ``\u003a``).
 
     Every member has exactly one structural colon; every other colon is inside a
-    string, where (with no ``\u`` escapes) it is the same character raw and decoded.
-    orjson's compact re-serialization has one colon per *kept* member and the same
-    string contents, so the counts are equal exactly when no member was dropped.
+    string, where it is the same character raw and decoded: a colon is never written
+    escaped except as ``\u003a``, which sends the body to the reference, and no other
+    escape decodes to one. orjson's compact re-serialization has one colon per *kept*
+    member and writes every colon of the kept strings literally, so the counts are equal
+    exactly when no member was dropped (a member repeated under another spelling,
+    ``"a"`` and ``"\u0061"``, is the same name once decoded, so it is dropped too).
     """
     try:
         written = orjson.dumps(value)
@@ -198,7 +201,9 @@ def parse_json(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     the bodies the guards clear (see the module docstring)."""
     if isinstance(data, bytes):
         classes = data.translate(_PARSE_CLASSES)
-        if not any(mark in classes for mark in _PARSE_NEEDS_REFERENCE):
+        if not any(mark in classes for mark in _PARSE_NEEDS_REFERENCE) and not any(
+            colon in data for colon in _ESCAPED_COLONS
+        ):
             try:
                 value = orjson.loads(data)
             except orjson.JSONDecodeError:

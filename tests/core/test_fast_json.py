@@ -180,10 +180,17 @@ def members(draw: Any, value: Any) -> str:
 
 
 def key_text(draw: Any, key: str) -> str:
-    if draw(st.booleans()):
+    """``key`` as written plainly, with its colons escaped, or with every character
+    escaped (``"a"`` and ``"\\u0061"`` are one name: a repeat the count must catch)."""
+    mode = draw(st.sampled_from(["plain", "colons", "all"]))
+    if mode == "colons":
         return "".join(
             ['"', *(f"\\u{ord(c):04x}" if c == ":" else c for c in json.dumps(key)[1:-1]), '"']
         )
+    if mode == "all":
+        units = key.encode("utf-16-be", "surrogatepass")
+        codes = (int.from_bytes(units[i : i + 2], "big") for i in range(0, len(units), 2))
+        return '"' + "".join(f"\\u{u:04x}" for u in codes) + '"'
     return json.dumps(key, ensure_ascii=False)
 
 
@@ -310,3 +317,16 @@ def test_fast_base58_encode_is_the_base58_package(data: bytes, zeros: int) -> No
 
     data = b"\0" * zeros + data
     assert b58_encode(data) == base58.b58encode(data).decode()
+
+
+def test_an_ascii_escaped_body_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that escapes every non-ASCII character (Python's ``json.dumps``) is parsed
+    by orjson, not the reference; an escaped colon still goes to the reference."""
+    import identity.canonical.ijson as ijson
+
+    body = json.dumps({"name": "李雷", "note": "😀", "a": ["é", 1]}).encode()
+    assert b"\\u" in body
+    monkeypatch.setattr(ijson, "parse_json_reference", lambda *a, **k: pytest.fail("slow"))
+    assert parse_json(body) == {"name": "李雷", "note": "😀", "a": ["é", 1]}
+    with pytest.raises(BaseException, match="slow"):
+        parse_json(b'{"a\\u003a":1}')
