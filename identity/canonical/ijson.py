@@ -21,10 +21,9 @@ the two equal with hypothesis over arbitrary I-JSON and the published JCS vector
   ``\u003a`` (an escaped colon), no run of 16 or more digits (so every integer is
   within ±(2**53-1)), no exponent of three or more digits (so every number is finite),
   no duplicate member (counted exactly: see :func:`_no_duplicates`) and few enough
-  brackets that it
-  cannot nest deeper than the limit (else the depth is checked). Every other body --
-  and every body orjson refuses -- is decided by the reference parser, so errors and
-  their messages are the reference's.
+  brackets that it cannot nest deeper than the limit (else the depth is checked). Every
+  other body -- and every body orjson refuses -- is decided by the reference parser, so
+  errors and their messages are the reference's.
 
 (Named for I-JSON, RFC 7493; unrelated to the ``ijson`` streaming-parser package.)
 """
