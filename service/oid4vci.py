@@ -449,7 +449,7 @@ class Oid4vciIssuer:
         token = self.store.find_token(digest(bearer), self.now())
         offer = self.store.get_offer(token.offer_id) if token is not None else None
         if offer is None:
-            raise oe.InvalidToken("the access token is unknown or expired")
+            raise oe.InvalidToken("the access token is unknown, expired or revoked")
         return offer
 
     # -- nonce endpoint -----------------------------------------------------------------
