@@ -28,6 +28,8 @@ from urllib.parse import quote
 
 from identity.canonical import jcs
 from identity.credentials.model import parse_datetime
+from identity.dids.cityid import METHOD as CITYID
+from identity.dids.resolver import MethodResolver
 from identity.encoding import b64url
 from identity.errors import (
     ConflictError,
@@ -189,7 +191,7 @@ class Oid4vciIssuer:
                 "format": SD_JWT,
                 "vct": self.svc.sdjwt.vct(name),
                 "scope": name,
-                "cryptographic_binding_methods_supported": ["jwk", "did:key"],
+                "cryptographic_binding_methods_supported": ["jwk", "did:key", "did:" + CITYID],
                 "credential_signing_alg_values_supported": ["EdDSA"],
                 "proof_types_supported": proof_types,
                 "credential_metadata": metadata,
@@ -197,7 +199,7 @@ class Oid4vciIssuer:
             out[configuration_id(name, LDP_VC)] = {
                 "format": LDP_VC,
                 "scope": name + "_ldp",
-                "cryptographic_binding_methods_supported": ["did:key"],
+                "cryptographic_binding_methods_supported": ["did:key", "did:" + CITYID],
                 "credential_signing_alg_values_supported": list(CRYPTOSUITES),
                 "proof_types_supported": proof_types,
                 "credential_definition": {
@@ -449,7 +451,7 @@ class Oid4vciIssuer:
         token = self.store.find_token(digest(bearer), self.now())
         offer = self.store.get_offer(token.offer_id) if token is not None else None
         if offer is None:
-            raise oe.InvalidToken("the access token is unknown or expired")
+            raise oe.InvalidToken("the access token is unknown, expired or revoked")
         return offer
 
     # -- nonce endpoint -----------------------------------------------------------------
@@ -489,20 +491,28 @@ class Oid4vciIssuer:
             raise oe.InvalidCredentialRequest("use proofs (OID4VCI 1.0 §8.2), not proof")
         return config
 
+    def proof_methods(self) -> MethodResolver:
+        """What a key proof's ``kid`` may name besides a did:key: a key of a did:cityid
+        document (the city's own registry; no network). Other methods (did:web) are not
+        dereferenced at the credential endpoint."""
+        methods = self.svc.resolver.methods
+        return MethodResolver({m: methods[m] for m in ("key", CITYID) if m in methods})
+
     def _holder(self, offer: Offer, body: dict[str, Any], config: str) -> dict[str, Any]:
         proofs = body.get("proofs")
         jwts = proofs.get("jwt") if isinstance(proofs, dict) and len(proofs) == 1 else None
         if not isinstance(jwts, list) or len(jwts) != 1:
             raise oe.InvalidProof("proofs carries exactly one jwt key proof")
         proof = verify_proof(
-            jwts[0], audience=self.issuer_id, now=self.now(), max_age=PROOF_MAX_AGE
-        )
+            jwts[0], audience=self.issuer_id, now=self.now(), max_age=PROOF_MAX_AGE,
+            methods=self.proof_methods(),
+        )  # fmt: skip
         if proof.nonce is None:
             raise oe.InvalidProof("the proof carries no nonce")
         if offer.subject is not None and proof.did != offer.subject:
             raise oe.InvalidProof("the proof key is not the key of the citizen offered to")
         if config.endswith(FORMATS[LDP_VC]) and proof.did is None:
-            raise oe.InvalidProof("an ldp_vc is bound to a did:key: name it as kid")
+            raise oe.InvalidProof("an ldp_vc is bound to a DID: name its key as kid")
         if not self.store.take_nonce(proof.nonce, self.now()):
             raise oe.InvalidNonce("the proof nonce was not issued here, was used, or expired")
         jwk = proof.holder.to_dict()

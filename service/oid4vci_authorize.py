@@ -11,7 +11,8 @@ their DID (RFC 6749 §4.1, PKCE S256 per RFC 7636, ``iss`` per RFC 9207).
 3. :func:`code_token` -- ``grant_type=authorization_code`` at the Token Endpoint: code,
    ``redirect_uri``, ``client_id`` and ``code_verifier`` checked; the request and the
    offer are each redeemed by compare-and-set (of two redemptions one wins), and the
-   access token is bound to the offer, which records the DID that signed in.
+   access token is bound to the offer, which records the DID that signed in. A code
+   presented after it was redeemed revokes that token (:func:`replayed`).
 
 Errors before ``client_id`` and ``redirect_uri`` are known good are never redirected
 (RFC 6749 §4.1.2.1): :class:`Refusal` with ``redirect=None``.
@@ -29,6 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 from identity.credentials.presentations import verify_presentation
 from identity.errors import ConflictError, InvalidDomainError, MalformedValueError
+from identity.oid4vci import authorization as authz
 from identity.oid4vci import errors as oe
 from identity.oid4vci.authorization import (
     CHALLENGE,
@@ -281,6 +283,18 @@ def _store(vci: Oid4vciIssuer, current: Authorization, new: Authorization) -> No
         raise oe.InvalidRequest("the authorization request was answered meanwhile") from None
 
 
+def replayed(vci: Oid4vciIssuer, auth: Authorization) -> None:
+    """A code presented again after it was redeemed: refused, and the access tokens
+    issued from it revoked (RFC 6749 §4.1.2 SHOULD; RFC 9700 §4.2.4 -- the code may
+    have leaked). Raises :class:`~identity.oid4vci.errors.InvalidGrant` always. Any
+    presentation counts (a wrong verifier too): whoever holds the code is not to be
+    trusted with its token. Credentials already issued stay issued."""
+    vci.store.revoke_tokens(auth.offer_id)
+    events.warning("authorization code replayed: its tokens are revoked",
+                   extra={"fields": {"event": "oid4vci.code_replayed"}})  # fmt: skip
+    raise oe.InvalidGrant("the authorization code was already used; its tokens are revoked")
+
+
 def code_token(vci: Oid4vciIssuer, form: dict[str, str]) -> dict[str, Any]:
     """Token Request with ``grant_type=authorization_code`` (OID4VCI §6.1, RFC 6749
     §4.1.3, RFC 7636 §4.5): an access token bound to the offer and the signed-in DID."""
@@ -290,6 +304,8 @@ def code_token(vci: Oid4vciIssuer, form: dict[str, str]) -> dict[str, Any]:
     auth = vci.store.authorization_by_code(digest(form["code"]))
     if auth is None:
         raise oe.InvalidGrant("unknown authorization code")
+    if auth.status == authz.REDEEMED:
+        replayed(vci, auth)
     now = vci.now()
     redeemed = redeem_code(auth, client_id=form["client_id"], redirect_uri=form["redirect_uri"],
                            verifier=form["code_verifier"], now=now)  # fmt: skip

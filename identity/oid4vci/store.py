@@ -83,6 +83,15 @@ class Oid4vciStore(AuthorizationStore, Protocol):
         """The token with this digest while ``now < expires_at``, else None."""
         ...
 
+    def revoke_tokens(self, offer_id: str) -> None:
+        """Revoke every access token bound to ``offer_id``: stored already or added
+        after this call, :meth:`find_token` never finds one again (RFC 6749 §4.1.2: the
+        tokens issued from an authorization code that is presented twice; the marker is
+        sticky, so a token added by a redemption still in flight is revoked too).
+        A revoked token's digest stays taken (``add_token`` of it is ConflictError).
+        Idempotent."""
+        ...
+
     def add_nonce(self, nonce: str, expires_at: int) -> None:
         """Remember a ``c_nonce`` until ``expires_at``."""
         ...

@@ -22,6 +22,7 @@ class MemoryOid4vciStore:
         self._nonces: dict[str, int] = {}
         self._auths: dict[str, Authorization] = {}
         self._auth_codes: dict[str, str] = {}
+        self._revoked: set[str] = set()
 
     def add_offer(self, offer: Offer) -> None:
         with self._lock:
@@ -64,7 +65,12 @@ class MemoryOid4vciStore:
     def find_token(self, token_hash: str, now: int) -> AccessToken | None:
         with self._lock:
             token = self._tokens.get(token_hash)
-        return token if token is not None and now < token.expires_at else None
+            revoked = token is not None and token.offer_id in self._revoked
+        return token if token is not None and now < token.expires_at and not revoked else None
+
+    def revoke_tokens(self, offer_id: str) -> None:
+        with self._lock:
+            self._revoked.add(offer_id)  # the tokens stay: a digest is never reused
 
     def add_nonce(self, nonce: str, expires_at: int) -> None:
         with self._lock:

@@ -7,7 +7,9 @@
 * ``token:<digest>`` -- JSON ``{offer_id, expires_at}``; ``nonce:<value>`` -- its
   ``expires_at``. Both carry a Redis TTL of :data:`RETENTION` seconds beyond which nothing
   is kept; the expiry the contract checks is the stored ``expires_at`` against the
-  caller's ``now``.
+  caller's ``now``;
+* ``revoked:<offer id>`` -- present once the offer's tokens are revoked (RFC 6749
+  §4.1.2), kept :data:`OFFER_RETENTION` seconds (longer than any token of the offer).
 
 :meth:`RedisOid4vciStore.replace_offer` (and ``replace_authorization``) is
 ``WATCH``/``MULTI``/``EXEC`` on the offer (request) key;
@@ -93,7 +95,14 @@ class RedisOid4vciStore(RedisRecords):
             return None
         data = json.loads(_blob(raw))
         token = AccessToken(token_hash, data["offer_id"], int(data["expires_at"]))
-        return token if now < token.expires_at else None
+        if now >= token.expires_at:
+            return None
+        revoked = self._call(lambda r: r.exists(self._k("revoked:" + token.offer_id)))
+        return None if revoked else token
+
+    def revoke_tokens(self, offer_id: str) -> None:
+        key = self._k("revoked:" + offer_id)
+        self._write(lambda r: r.set(key, 1, ex=OFFER_RETENTION))
 
     def add_nonce(self, nonce: str, expires_at: int) -> None:
         self._write(lambda r: r.set(self._k("nonce:" + nonce), expires_at, ex=RETENTION))

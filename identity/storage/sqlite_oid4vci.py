@@ -1,5 +1,6 @@
 """SQLite OID4VCI store: tables ``oid4vci_offers``, ``oid4vci_tokens``,
-``oid4vci_nonces``, ``oid4vci_authorizations`` in the service's database file; each
+``oid4vci_nonces``, ``oid4vci_authorizations``, ``oid4vci_revoked_offers`` (the offers
+whose tokens are revoked, RFC 6749 §4.1.2) in the service's database file; each
 call one statement or one ``BEGIN IMMEDIATE`` transaction."""
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ CREATE TABLE IF NOT EXISTS oid4vci_authorizations (
     code_hash TEXT UNIQUE,
     version INTEGER NOT NULL,
     data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS oid4vci_revoked_offers (
+    offer_id TEXT PRIMARY KEY
 );
 CREATE TABLE IF NOT EXISTS oid4vci_nonces (
     nonce TEXT PRIMARY KEY,
@@ -100,10 +104,15 @@ class SqliteOid4vciStore(SqliteRecords):
     def find_token(self, token_hash: str, now: int) -> AccessToken | None:
         rows = self._read(
             "SELECT token_hash, offer_id, expires_at FROM oid4vci_tokens "
-            "WHERE token_hash = ? AND expires_at > ?",
+            "WHERE token_hash = ? AND expires_at > ? AND offer_id NOT IN "
+            "(SELECT offer_id FROM oid4vci_revoked_offers)",
             (token_hash, now),
         )
         return AccessToken(*rows[0]) if rows else None
+
+    def revoke_tokens(self, offer_id: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO oid4vci_revoked_offers VALUES (?)", (offer_id,))
 
     def add_nonce(self, nonce: str, expires_at: int) -> None:
         with self._write() as db:

@@ -88,15 +88,18 @@ def _wallet_step(node: str, request: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def test_the_openid4vc_wallet_runs_the_authorization_code_flow(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["key", "cityid"])
+def test_the_openid4vc_wallet_runs_the_authorization_code_flow(tmp_path: Path, method: str) -> None:
     """The library builds the Authorization Request (PKCE S256, issuer_state, scope,
     resource) from the offer and metadata and pushes it (RFC 9126); the citizen signs in
-    with their did:key (here, between the library's two steps); the library checks
-    ``iss``, exchanges the code with its verifier and receives the SD-JWT VC bound to the
-    citizen's key."""
+    with their DID -- a did:key, or a did:cityid registered with the city (the portal's
+    browser key) -- between the library's two steps; the library checks ``iss``,
+    exchanges the code with its verifier, signs the key proof with ``kid`` = the DID URL
+    and receives the SD-JWT VC bound to the citizen's key."""
     from urllib.parse import parse_qsl, urlsplit
 
     from identity.credentials.presentations import sign_presentation
+    from identity.dids.cityid import create_operation, did_of
     from identity.dids.key import did_from_key
     from identity.encoding import b64url
     from identity.keys import Ed25519PrivateKey
@@ -104,8 +107,9 @@ def test_the_openid4vc_wallet_runs_the_authorization_code_flow(tmp_path: Path) -
 
     node = _node()
     citizen = Ed25519PrivateKey(b"\x21" * 32)
-    did = did_from_key(citizen.public_key())
-    did_url = f"{did}#{did.removeprefix('did:key:')}"
+    create = create_operation(citizen)
+    did = did_from_key(citizen.public_key()) if method == "key" else did_of(create)
+    did_url = f"{did}#{did.removeprefix('did:key:')}" if method == "key" else did + "#key-1"
     jwk = {"kty": "OKP", "crv": "Ed25519", "d": b64url(citizen.seed),
            "x": b64url(citizen.public_key().raw)}  # fmt: skip
     redirect = "http://127.0.0.1:9140/callback"
@@ -118,6 +122,8 @@ def test_the_openid4vc_wallet_runs_the_authorization_code_flow(tmp_path: Path) -
                   "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2030-01-01T00:00:00Z"},
             headers=admin,
         ).raise_for_status()  # fmt: skip
+        if method == "cityid":
+            assert live.http.post("/dids", json=create).status_code == 201
         claims = {"fullName": "韩梅梅", "dateOfBirth": "1991-04-05",
                   "residenceAddress": "Pudong", "permitNumber": "SH2026002"}  # fmt: skip
         made = live.http.post(

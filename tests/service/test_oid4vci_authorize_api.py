@@ -530,3 +530,72 @@ def test_of_two_racing_exchanges_of_one_code_exactly_one_gets_a_token(
 
     assert len(winners(4, attempt)) == 1
     assert stored_offer(client, made).state == "redeemed"
+
+
+def test_a_replayed_code_revokes_the_token_issued_from_it(
+    client: TestClient, agency: dict[str, Any]
+) -> None:
+    """RFC 6749 §4.1.2 / RFC 9700 §4.2.4: the second presentation of a code is refused
+    and the access token already issued from it no longer gets a credential."""
+    made = offered(client, agency, formats=["dc+sd-jwt", "ldp_vc"])
+    answer = code_for(client, made, scope=f"{TYPE} {TYPE}_ldp")
+    bearer = exchange(client, answer["code"]).json()["access_token"]
+    issued = ask(client, bearer, credential_request(SD, citizen_proof(client)))
+    assert issued.status_code == 200, issued.text
+    before, offer = records(client), stored_offer(client, made)
+    oauth(exchange(client, answer["code"], code_verifier="w" * 43), 400, "invalid_grant")
+    refused = ask(client, bearer, credential_request(LDP, citizen_proof(client)))
+    oauth(refused, 401, "invalid_token")
+    assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    notified = client.post("/oid4vci/notification", headers={"Authorization": f"Bearer {bearer}"},
+                           json={"notification_id": issued.json()["notification_id"],
+                                 "event": "credential_accepted"})  # fmt: skip
+    oauth(notified, 401, "invalid_token")
+    oauth(exchange(client, answer["code"]), 400, "invalid_grant")  # still refused
+    assert records(client) == before  # nothing issued
+    assert stored_offer(client, made) == offer  # the offer untouched: LDP never issued
+
+
+def test_a_replay_before_the_first_credential_leaves_nothing_issued(
+    client: TestClient, agency: dict[str, Any]
+) -> None:
+    made = offered(client, agency)
+    answer = code_for(client, made)
+    bearer = exchange(client, answer["code"]).json()["access_token"]
+    before, offer = records(client), stored_offer(client, made)
+    oauth(exchange(client, answer["code"]), 400, "invalid_grant")
+    oauth(ask(client, bearer, credential_request(SD, citizen_proof(client))), 401, "invalid_token")
+    assert records(client) == before and stored_offer(client, made) == offer
+    assert offer.issued == () and offer.state == "redeemed"
+
+
+def test_of_racing_exchanges_one_token_is_issued_and_a_later_replay_revokes_it(
+    client: TestClient, agency: dict[str, Any]
+) -> None:
+    from identity.oid4vci.errors import InvalidGrant
+    from service.oid4vci_authorize import code_token
+    from tests.storage.races import winners
+
+    made = offered(client, agency, formats=["dc+sd-jwt", "ldp_vc"])
+    answer = code_for(client, made, scope=f"{TYPE} {TYPE}_ldp")
+    vci = client.app.state.oid4vci  # type: ignore[attr-defined]
+    form = {"grant_type": AUTHORIZATION_CODE, "code": answer["code"], "redirect_uri": REDIRECT,
+            "client_id": "wallet-1", "code_verifier": VERIFIER}  # fmt: skip
+    tokens: list[str] = []
+
+    def attempt(_: int) -> bool:
+        try:
+            tokens.append(code_token(vci, form)["access_token"])
+        except InvalidGrant:
+            return False
+        return True
+
+    assert len(winners(4, attempt)) == 1 and len(tokens) == 1  # exactly one token
+    # (a racer that read the code already redeemed was itself a replay and may have
+    # revoked it; one that lost the compare-and-set revoked nothing)
+    before, offer = records(client), stored_offer(client, made)
+    oauth(exchange(client, answer["code"]), 400, "invalid_grant")  # replayed later
+    for config in (SD, LDP):
+        oauth(ask(client, tokens[0], credential_request(config, citizen_proof(client))), 401,
+              "invalid_token")  # fmt: skip
+    assert records(client) == before and stored_offer(client, made) == offer

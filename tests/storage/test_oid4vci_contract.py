@@ -116,6 +116,27 @@ def test_tokens_expire_and_are_unique(store: Oid4vciStore) -> None:
     assert store.find_token("h1", 0) == token
 
 
+def test_revoked_tokens_are_never_found_again(store: Oid4vciStore) -> None:
+    first, second, other = (
+        AccessToken("h1", "o1", 100),
+        AccessToken("h2", "o1", 100),
+        AccessToken("h3", "o2", 100),
+    )
+    for token in (first, second, other):
+        store.add_token(token)
+    store.revoke_tokens("o1")
+    assert store.find_token("h1", 0) is None and store.find_token("h2", 0) is None
+    assert store.find_token("h3", 0) == other  # another offer's token is untouched
+    store.revoke_tokens("o1")  # idempotent
+    store.revoke_tokens("never-stored")
+    # sticky: a token added after the revocation (a redemption in flight) is revoked
+    store.add_token(AccessToken("h4", "o1", 100))
+    assert store.find_token("h4", 0) is None
+    with pytest.raises(ConflictError):  # a revoked digest is never taken again
+        store.add_token(AccessToken("h1", "o2", 100))
+    assert store.find_token("h3", 0) == other
+
+
 def test_a_nonce_is_taken_once_and_never_after_expiry(store: Oid4vciStore) -> None:
     store.add_nonce("n1", 100)
     store.add_nonce("n2", 100)
@@ -135,6 +156,7 @@ def test_backend_failures_are_unavailable_errors(tmp_path: Path) -> None:
         lambda: dead.get_offer("o1"),
         lambda: dead.take_nonce("n", 0),
         lambda: dead.find_token("h", 0),
+        lambda: dead.revoke_tokens("o1"),
         lambda: dead.get_authorization("a1"),
         lambda: dead.add_authorization(auth()),
     ):
@@ -232,6 +254,35 @@ def test_of_racing_code_redemptions_exactly_one_wins(handles: Callable[[], Oid4v
     assert stored is not None and stored.status == REDEEMED and stored.state == str(won[0])
 
 
+def test_a_raced_code_gives_one_token_and_a_later_replay_revokes_it(
+    handles: Callable[[], Oid4vciStore],
+) -> None:
+    """RFC 6749 §4.1.2 through the store: six redemptions of one code at once -- each
+    winner of the compare-and-set stores its token -- leave exactly one token; the code
+    presented again later revokes it for every handle."""
+    stores = [handles() for _ in range(6)]
+    granted = grant(auth(), "did:key:z1", "h1", 10, 60)
+    stores[0].add_authorization(granted)
+
+    def work(i: int) -> bool:
+        try:
+            stores[i].replace_authorization(granted, granted.next(status=REDEEMED))
+        except ConflictError:
+            return False
+        stores[i].add_token(AccessToken(f"t{i}", granted.offer_id, 100))
+        return True
+
+    won = winners(6, work)
+    assert len(won) == 1
+    found = [i for i in range(6) if stores[(i + 1) % 6].find_token(f"t{i}", 1) is not None]
+    assert found == won
+    replay = stores[(won[0] + 3) % 6]
+    current = replay.authorization_by_code("h1")
+    assert current is not None and current.status == REDEEMED
+    replay.revoke_tokens(current.offer_id)
+    assert all(one.find_token(f"t{won[0]}", 1) is None for one in stores)
+
+
 # -- the oracle ------------------------------------------------------------------------
 
 OPS = st.lists(
@@ -240,6 +291,8 @@ OPS = st.lists(
         st.tuples(st.just("bump"), st.sampled_from(["o1", "o2"]), st.integers(0, 2).map(str)),
         st.tuples(st.just("nonce"), st.sampled_from(["n1", "n2"]), st.just("")),
         st.tuples(st.just("take"), st.sampled_from(["n1", "n2"]), st.just("")),
+        st.tuples(st.just("token"), st.sampled_from(["o1", "o2"]), st.sampled_from(["h1", "h2"])),
+        st.tuples(st.just("revoke"), st.sampled_from(["o1", "o2"]), st.just("")),
     ),
     max_size=20,
 )
@@ -256,11 +309,16 @@ def _apply(store: Oid4vciStore, name: str, a: str, b: str) -> object:
             store.replace_offer(stale, base.next(tries_left=int(b)))
         elif name == "nonce":
             store.add_nonce(a, 10)
+        elif name == "token":
+            store.add_token(AccessToken(b, a, 10))
+        elif name == "revoke":
+            store.revoke_tokens(a)
         else:
             return store.take_nonce(a, 5)
     except ConflictError:
         return "conflict"
-    return (store.get_offer("o1"), store.get_offer("o2"), store.offer_by_code("c1"))
+    tokens = (store.find_token("h1", 5), store.find_token("h2", 5))
+    return (store.get_offer("o1"), store.get_offer("o2"), store.offer_by_code("c1"), tokens)
 
 
 @settings(

@@ -7,7 +7,8 @@
 //   {"step": "finish", "offerUri", "redirectUri", "codeVerifier", "redirectedTo",
 //    "didUrl", "privateJwk"} -> the credential's claims
 //     it parses the redirect and checks iss (RFC 9207), exchanges the code with the
-//     verifier, fetches a c_nonce, signs a jwt proof with the citizen's did:key and
+//     verifier, fetches a c_nonce, signs a jwt proof (kid = didUrl: a did:key or a
+//     did:cityid verification method) with the citizen's key and
 //     receives the SD-JWT VC, which @sd-jwt/sd-jwt-vc verifies.
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify } from "node:crypto";
 import { Openid4vciClient } from "@openid4vc/openid4vci";
