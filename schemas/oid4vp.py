@@ -100,9 +100,7 @@ class PresentationResult(Open):
     ``refusedCount`` and ``refusals`` (the newest 5) when a wallet's answer was refused:
     the request stays open (status unchanged) for a correct answer until it expires."""
 
-    model_config = ConfigDict(
-        extra="allow", json_schema_extra={"examples": EXAMPLES}
-    )
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": EXAMPLES})
     id: str
     status: str
     refusedCount: int | None = None
