@@ -24,6 +24,10 @@ R = TypeVar("R")
 
 
 class GroupCommit(Generic[T, R]):
+    """Gathers concurrent :meth:`submit` calls into batches for ``commit`` (module
+    docstring): at most ``max_batch`` items, waiting at most ``max_wait_s`` for more;
+    ``ValueError`` for a batch size below 1 or a negative wait."""
+
     def __init__(
         self,
         commit: Callable[[list[T]], Sequence[R | BaseException]],

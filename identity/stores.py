@@ -180,6 +180,9 @@ class TrustVersioned(Protocol):
 
 
 class IssuerStore(TrustVersioned, Protocol):
+    """Agencies (issuers) and API keys; every write here grows
+    :meth:`~TrustVersioned.trust_version` in its own transaction."""
+
     def create_issuer(
         self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
     ) -> None:
@@ -187,20 +190,37 @@ class IssuerStore(TrustVersioned, Protocol):
         write; :class:`ConflictError` for a taken id or DID, with no entry admitted."""
         ...
 
-    def get_issuer(self, issuer_id: str) -> IssuerRecord: ...
+    def get_issuer(self, issuer_id: str) -> IssuerRecord:
+        """The issuer with this id; :class:`NotFoundError` when there is none."""
+        ...
 
-    def find_issuer_by_did(self, did: str) -> IssuerRecord | None: ...
+    def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
+        """The issuer whose current DID is ``did``, or ``None`` (a foreign issuer)."""
+        ...
 
-    def list_issuers(self) -> list[IssuerRecord]: ...
+    def list_issuers(self) -> list[IssuerRecord]:
+        """Every issuer, oldest first (ties by id)."""
+        ...
 
-    def add_api_key(self, api_key: ApiKeyRecord) -> None: ...
+    def add_api_key(self, api_key: ApiKeyRecord) -> None:
+        """Store another key: :class:`NotFoundError` for an unknown ``issuer_id`` (a
+        verifier key has none), :class:`ConflictError` for a taken ``key_id``."""
+        ...
 
-    def find_api_key(self, key_id: str) -> ApiKeyRecord | None: ...
+    def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        """The key record (revoked ones too: the caller refuses them), or ``None``."""
+        ...
 
-    def revoke_api_key(self, key_id: str) -> None: ...
+    def revoke_api_key(self, key_id: str) -> None:
+        """Mark the key revoked (kept, so its id is never reused);
+        :class:`NotFoundError` for an unknown id."""
+        ...
 
 
 class CredentialStore(Protocol):
+    """Issued credentials' records (never the credentials' claims beyond what the record
+    holds), each with its log index once anchored."""
+
     def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
         """Store a new record; :class:`ConflictError` if the id is taken."""
         ...
@@ -219,19 +239,25 @@ class CredentialStore(Protocol):
         """
         ...
 
-    def get_credential(self, credential_id: str) -> CredentialRecord: ...
+    def get_credential(self, credential_id: str) -> CredentialRecord:
+        """The record; :class:`NotFoundError` when there is none."""
+        ...
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
         """The first record with this digest (identical re-issues share one)."""
         ...
 
-    def find_credential(self, credential_id: str) -> CredentialRecord | None: ...
+    def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        """The record, or ``None`` (the look-up that must not raise)."""
+        ...
 
     def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
         """Records whose ``credentialSubject.id`` is ``subject_id``, oldest first."""
         ...
 
-    def count_credentials(self) -> int: ...
+    def count_credentials(self) -> int:
+        """How many records are stored (refused writes never count)."""
+        ...
 
     def iter_credentials(self) -> Iterator[CredentialRecord]:
         """Every stored record, in no particular order (reconciliation reads them all)."""
@@ -239,6 +265,9 @@ class CredentialStore(Protocol):
 
 
 class StatusStore(Protocol):
+    """Bitstring Status Lists, one per (group, purpose), each with a version that grows
+    with every bit that changes."""
+
     def reserve_status_indices(
         self,
         issuer_id: str,
@@ -257,7 +286,9 @@ class StatusStore(Protocol):
         """
         ...
 
-    def get_status_list(self, group: str, purpose: str) -> StatusListRecord: ...
+    def get_status_list(self, group: str, purpose: str) -> StatusListRecord:
+        """The list's bits and version; :class:`NotFoundError` for an unknown list."""
+        ...
 
     def status_list_version(self, group: str, purpose: str) -> int:
         """The list's version alone (cheap): caches of decoded lists key on it."""
@@ -283,17 +314,26 @@ class RegistryStore(TrustVersioned, Protocol):
         """:class:`ConflictError` if the type name is taken."""
         ...
 
-    def find_type(self, name: str) -> CredentialType | None: ...
+    def find_type(self, name: str) -> CredentialType | None:
+        """The registered type of that name, or ``None``."""
+        ...
 
-    def list_types(self) -> list[CredentialType]: ...
+    def list_types(self) -> list[CredentialType]:
+        """Every registered type, by name."""
+        ...
 
-    def add_accreditation(
-        self, accreditation: Accreditation, anchor: Anchor | None = None
-    ) -> None: ...
+    def add_accreditation(self, accreditation: Accreditation, anchor: Anchor | None = None) -> None:
+        """Store a grant (and admit ``anchor`` with it); :class:`ConflictError` for a
+        taken id, with no entry admitted."""
+        ...
 
-    def get_accreditation(self, accreditation_id: str) -> Accreditation: ...
+    def get_accreditation(self, accreditation_id: str) -> Accreditation:
+        """The grant (revoked ones too); :class:`NotFoundError` when there is none."""
+        ...
 
-    def accreditations_of(self, issuer_id: str) -> list[Accreditation]: ...
+    def accreditations_of(self, issuer_id: str) -> list[Accreditation]:
+        """Every grant made to ``issuer_id``, revoked ones included, oldest first."""
+        ...
 
     def revoke_accreditation(
         self, accreditation_id: str, at: datetime, anchor: Anchor | None = None
@@ -368,4 +408,6 @@ class Store(IssuerStore, CredentialStore, StatusStore, RegistryStore, ChallengeS
         """Raise :class:`UnavailableError` when the backend cannot serve."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release connections and files; the store is not used afterwards."""
+        ...

@@ -47,10 +47,12 @@ class CheckResult:
 
     @property
     def valid(self) -> bool:
+        """Passed: neither failed nor skipped."""
         return self.error is None and self.skipped is None
 
     @property
     def failed(self) -> bool:
+        """Failed with an error (a skipped check is neither valid nor failed)."""
         return self.error is not None
 
 
@@ -67,6 +69,7 @@ class Verified:
 
     @property
     def proof_verified(self) -> bool:
+        """Whether the proof check passed (there is at least one verified proof)."""
         return bool(self.proofs)
 
     def credential_digest(self) -> bytes:
@@ -83,6 +86,9 @@ ExtraCheck = tuple[str, Callable[[Verified, dict[str, Any]], dict[str, Any] | No
 
 @dataclass(frozen=True, slots=True)
 class VerifiedCredential:
+    """A credential every check passed: its parse, the proofs that verified (the signers'
+    methods) and every check's result in order (``results`` of the VC-API answer)."""
+
     credential: Credential
     proofs: tuple[VerifiedProof, ...]
     checks: tuple[CheckResult, ...]
@@ -104,6 +110,11 @@ class CredentialNotVerified(VerificationError):
 
 
 class Verifier:
+    """The verification steps of VC DM 2.0 §7.1 in a fixed order -- well-formed, proof
+    (``assertionMethod``), issuer bound to the signer, validity period -- then the
+    ``extra_checks`` (status, trust, anchor... in the service), each run even when an
+    earlier one failed so every result is reported. ``clock`` is the validity moment."""
+
     def __init__(
         self,
         registry: SuiteRegistry,
@@ -117,6 +128,9 @@ class Verifier:
         self.extra_checks = tuple(extra_checks)
 
     def verify(self, document: Any, options: dict[str, Any] | None = None) -> VerifiedCredential:
+        """The verified credential, or :class:`CredentialNotVerified` carrying every check
+        (``options`` reach the extra checks; ``options.checks`` narrows what is reported
+        and required). Never returns a credential with a failed check."""
         options = options or {}
         try:
             credential = parse_credential(document)
