@@ -1,7 +1,7 @@
 """One batch's verifier: the single route's checks, each store read made once a batch.
 
 ``POST /credentials/verify/batch`` judges every item exactly as ``POST
-/credentials/verify`` would (``svc.enveloping.verifier``: Data Integrity and enveloped
+/credentials/verify`` would (``svc.verification.enveloping.verifier``: Data Integrity and enveloped
 credentials, the same extra checks), but most of a batch's store reads repeat: 1,000
 credentials from 40 agencies name 40 issuers, their accreditations and their status
 lists. :func:`batch_verifier` builds, per batch, a verifier whose extra checks are the
@@ -129,7 +129,7 @@ def _rebound(check: ExtraCheck, svc: Services, view: _BatchView) -> ExtraCheck:
 
 
 def batch_verifier(svc: Services) -> EnvelopingVerifier:
-    """A verifier for one batch: ``svc.enveloping.verifier``'s checks over the batch's
+    """A verifier for one batch: ``svc.verification.enveloping.verifier``'s checks over the batch's
     reads (see the module docstring). Build one per batch; never keep it."""
     reads = BatchReads(svc.store)
     trust = TrustRegistry(
@@ -139,10 +139,10 @@ def batch_verifier(svc: Services) -> EnvelopingVerifier:
         schema_base_url=svc.trust.schema_base_url,
         allow_unregistered_types=svc.trust.allow_unregistered,
     )
-    view = _BatchView(svc, trust, BatchStatus(svc.status.load))
-    base = svc.verifier
+    view = _BatchView(svc, trust, BatchStatus(svc.issuance.status.load))
+    base = svc.verification.verifier
     checks = [_rebound(check, svc, view) for check in base.extra_checks]
-    single = svc.enveloping.verifier
+    single = svc.verification.enveloping.verifier
     return EnvelopingVerifier(
         Verifier(base.registry, base.resolver, base.clock, checks),
         anchor=single.anchor,
