@@ -90,7 +90,7 @@ class Verification:
 
 
 @dataclass(frozen=True)
-class _ServiceChecks:
+class ServiceChecks:
     """The verifier's checks beyond the Data Integrity proof, over the service's state."""
 
     store: Store
@@ -128,7 +128,7 @@ def build_verification(
 ) -> Verification:
     """The verifier over ``proofs``, checking related resources, status (``issuance``),
     issuer trust and the anchor in the log; and envelopes verified by it."""
-    checks = _ServiceChecks(store, issuance, anchors)
+    checks = ServiceChecks(store, issuance, anchors)
     contexts = proofs.contexts
     verifier = Verifier(
         proofs.registry,
