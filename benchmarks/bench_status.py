@@ -44,28 +44,30 @@ async def main() -> None:
     await svc.start()
     agency = await create_agency(svc, CreateIssuerRequest(name="Bench"))
     issuer = svc.store.get_issuer(agency.id)
-    key = svc.keys.signing_key(issuer)
+    key = svc.issuance.keys.signing_key(issuer)
 
     async def issue(n: int, with_status: bool) -> tuple[dict[str, object], str]:
-        signed, _, record = await svc.issuer.issue(
+        signed, _, record = await svc.issuance.issuer.issue(
             credential(agency.did, n),
             issuer=issuer,
             key=key,
             verification_method=agency.verificationMethod,
-            suite=svc.suite_for({}),
-            assign_status=(lambda s: svc.status.assign(issuer, s)) if with_status else None,
+            suite=svc.verification.suite_for({}),
+            assign_status=(lambda s: svc.issuance.status.assign(issuer, s))
+            if with_status
+            else None,
         )
         return signed.json, record.id
 
     with_status, _ = await issue(1, True)
     without_check = Verifier(
-        svc.registry,
-        svc.resolver,
+        svc.verification.registry,
+        svc.verification.resolver,
         svc.clock,
-        extra_checks=[c for c in svc.verifier.extra_checks if c[0] != "status"],
+        extra_checks=[c for c in svc.verification.verifier.extra_checks if c[0] != "status"],
     )
     no_status_rate = rate(lambda: without_check.verify(with_status), 2)
-    status_rate = rate(lambda: svc.verifier.verify(with_status), 2)
+    status_rate = rate(lambda: svc.verification.verifier.verify(with_status), 2)
     if "--profile" in sys.argv:
         import cProfile
         import pstats
@@ -73,7 +75,7 @@ async def main() -> None:
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(3000):
-            svc.verifier.verify(with_status)
+            svc.verification.verifier.verify(with_status)
         profile.disable()
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
 
@@ -86,9 +88,9 @@ async def main() -> None:
     revoke_s = time.perf_counter() - start
     groups = sorted({r.status_group for r in records if r.status_group})
     start = time.perf_counter()
-    document, _ = svc.status.signed_list(groups[0], "revocation")
+    document, _ = svc.issuance.status.signed_list(groups[0], "revocation")
     resign_ms = (time.perf_counter() - start) * 1000
-    serve = rate(lambda: svc.status.signed_list(groups[0], "revocation"), 1)
+    serve = rate(lambda: svc.issuance.status.signed_list(groups[0], "revocation"), 1)
     await svc.aclose()
 
     print("Bitstring Status List (in process, 1 core)")

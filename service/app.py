@@ -65,16 +65,16 @@ def create_app(
         )
         await svc.start()
         app.state.services = svc
-        sharding = svc.anchors.shards  # issue #16: the shards acts are anchored in
+        sharding = svc.logs.anchors.shards  # issue #16: the shards acts are anchored in
         app.state.log_shards = (
             sharding.shard_set
             if sharding is not None
-            else build_shard_set(settings, svc.log.signer.verifier)
+            else build_shard_set(settings, svc.logs.log.signer.verifier)
         )
         app.state.oid4vci = build_oid4vci(svc)  # issue #18: OpenID4VCI (service/oid4vci.py)
         app.state.oid4vp = build_oid4vp(svc)  # issue #18: OpenID4VP verifier
         await obs.start(svc)
-        drainer = start_drainer(svc.store, svc.log.notify)  # issue #16: a cluster's outbox
+        drainer = start_drainer(svc.store, svc.logs.log.notify)  # issue #16: a cluster's outbox
         try:
             yield
         finally:
@@ -130,7 +130,7 @@ def create_app(
 
 
 def log_reader(request: Request) -> LogReader:
-    reader: LogReader = request.app.state.services.log.reader
+    reader: LogReader = request.app.state.services.logs.log.reader
     return reader
 
 

@@ -1,7 +1,7 @@
 """One batch's verifier: the single route's checks, each store read made once a batch.
 
 ``POST /credentials/verify/batch`` judges every item exactly as ``POST
-/credentials/verify`` would (``svc.enveloping.verifier``: Data Integrity and enveloped
+/credentials/verify`` would (``svc.verification.enveloping.verifier``: Data Integrity and enveloped
 credentials, the same extra checks), but most of a batch's store reads repeat: 1,000
 credentials from 40 agencies name 40 issuers, their accreditations and their status
 lists. :func:`batch_verifier` builds, per batch, a verifier whose extra checks are the
@@ -24,7 +24,7 @@ the item to a thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -36,6 +36,7 @@ from identity.registry.accreditation import Accreditation
 from identity.registry.trust import TrustRegistry
 from identity.registry.types import CredentialType
 from identity.stores import IssuerRecord, Store
+from service.composition.verification import ServiceChecks
 from service.container import Services
 
 
@@ -108,28 +109,30 @@ class BatchStatus:
 
 
 class _BatchView:
-    """``svc`` with the batch's ``trust`` and ``status``; anything else is ``svc``'s."""
+    """``issuance`` with the batch's ``trust`` and ``status``; anything else is its own."""
 
-    def __init__(self, svc: Services, trust: TrustRegistry, status: BatchStatus) -> None:
-        self._svc = svc
+    def __init__(self, issuance: Any, trust: TrustRegistry, status: BatchStatus) -> None:
+        self._issuance = issuance
         self.trust = trust
         self.status = status
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._svc, name)
+        return getattr(self._issuance, name)
 
 
-def _rebound(check: ExtraCheck, svc: Services, view: _BatchView) -> ExtraCheck:
-    """``check`` with a method of ``svc`` bound to ``view`` instead (others as they are)."""
+def _rebound(check: ExtraCheck, view: _BatchView) -> ExtraCheck:
+    """``check`` with a method of the service's checks bound to checks over ``view``
+    instead (others as they are)."""
     name, fn = check
-    if getattr(fn, "__self__", None) is svc:
-        method = getattr(type(svc), fn.__name__)
-        return name, method.__get__(view)
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, ServiceChecks):
+        batch_checks: Any = ServiceChecks(owner.store, cast(Any, view), owner.anchors)
+        return name, getattr(batch_checks, fn.__name__)
     return check
 
 
 def batch_verifier(svc: Services) -> EnvelopingVerifier:
-    """A verifier for one batch: ``svc.enveloping.verifier``'s checks over the batch's
+    """A verifier for one batch: ``svc.verification.enveloping.verifier``'s checks over the batch's
     reads (see the module docstring). Build one per batch; never keep it."""
     reads = BatchReads(svc.store)
     trust = TrustRegistry(
@@ -139,10 +142,10 @@ def batch_verifier(svc: Services) -> EnvelopingVerifier:
         schema_base_url=svc.trust.schema_base_url,
         allow_unregistered_types=svc.trust.allow_unregistered,
     )
-    view = _BatchView(svc, trust, BatchStatus(svc.status.load))
-    base = svc.verifier
-    checks = [_rebound(check, svc, view) for check in base.extra_checks]
-    single = svc.enveloping.verifier
+    view = _BatchView(svc.issuance, trust, BatchStatus(svc.issuance.status.load))
+    base = svc.verification.verifier
+    checks = [_rebound(check, view) for check in base.extra_checks]
+    single = svc.verification.enveloping.verifier
     return EnvelopingVerifier(
         Verifier(base.registry, base.resolver, base.clock, checks),
         anchor=single.anchor,

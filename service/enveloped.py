@@ -1,10 +1,11 @@
 """VC-JOSE-COSE envelopes in the service: issuing by ``options.envelope`` and verifying
 through the one ``/credentials/verify`` and ``/presentations/verify``.
 
-:func:`build_enveloping` makes the one object :class:`~service.container.Services`
-holds for this (``svc.enveloping``): the :class:`EnvelopingVerifier` built over the
-service's Data Integrity verifier (same resolver, clock and extra checks) and the
-securer the issuance flow calls in place of a Data Integrity proof.
+:func:`build_enveloping` makes the one object the service's verification group
+(service/composition/verification.py) holds for this (``svc.verification.enveloping``):
+the :class:`EnvelopingVerifier` built over the service's Data Integrity verifier (same
+resolver, clock and extra checks) and the securer the issuance flow calls
+in place of a Data Integrity proof.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from identity.proofs.eddsa_jcs import JsonLdCheck
 from identity.stores import IssuerRecord
 
 if TYPE_CHECKING:
-    from service.container import Services
+    from identity.credentials.verifier import Verifier
+    from identity.proofs import SuiteRegistry
+    from identity.stores import Store
+    from service.log import Anchors
 
 Json = dict[str, Any]
 
@@ -90,23 +94,29 @@ class Enveloping:
         return secure_credential
 
 
-def build_enveloping(svc: Services) -> Enveloping:
+def build_enveloping(
+    verifier: Verifier,
+    registry: SuiteRegistry,
+    anchors: Anchors,
+    store: Store,
+    max_depth: int,
+) -> Enveloping:
     """The service's :class:`Enveloping`, over its verifier, log anchors and contexts."""
-    jsonld = getattr(svc.registry.named("DataIntegrityProof", "eddsa-jcs-2022"), "jsonld", None)
+    jsonld = getattr(registry.named("DataIntegrityProof", "eddsa-jcs-2022"), "jsonld", None)
 
     def anchor(digest: bytes) -> dict[str, Any] | None:
         try:
-            return svc.anchors.check_anchor(digest, svc.store)
+            return anchors.check_anchor(digest, store)
         except LogIntegrityError as exc:  # the store is damaged, not the credential
             raise UnavailableError(f"the anchor cannot be checked now: {exc.detail}") from exc
 
-    verifier = EnvelopingVerifier(
-        svc.verifier,
+    enveloping_verifier = EnvelopingVerifier(
+        verifier,
         anchor=anchor,
         jsonld=jsonld,
-        max_depth=svc.settings.max_json_depth,
+        max_depth=max_depth,
     )
-    return Enveloping(verifier, jsonld)
+    return Enveloping(enveloping_verifier, jsonld)
 
 
 __all__ = ["Enveloping", "build_enveloping", "is_enveloped"]

@@ -183,13 +183,13 @@ class Oid4vciIssuer:
         proof_types = {"jwt": {"proof_signing_alg_values_supported": list(ALGORITHMS)}}
         for credential_type in self.svc.store.list_types():
             name = credential_type.name
-            type_metadata = self.svc.sdjwt.type_metadata(name)
+            type_metadata = self.svc.issuance.sdjwt.type_metadata(name)
             display = [{"name": d["name"], "locale": d["locale"]} for d in type_metadata["display"]]
             claims = [{"path": c["path"], "display": c["display"]} for c in type_metadata["claims"]]
             metadata = {"display": display, "claims": claims}
             out[configuration_id(name, SD_JWT)] = {
                 "format": SD_JWT,
-                "vct": self.svc.sdjwt.vct(name),
+                "vct": self.svc.issuance.sdjwt.vct(name),
                 "scope": name,
                 "cryptographic_binding_methods_supported": ["jwk", "did:key", "did:" + CITYID],
                 "credential_signing_alg_values_supported": ["EdDSA"],
@@ -555,7 +555,7 @@ class Oid4vciIssuer:
                 }
                 if offer.valid_until:
                     credential["validUntil"] = offer.valid_until
-                issued = await self.svc.sdjwt.issue(
+                issued = await self.svc.issuance.sdjwt.issue(
                     issuer, {"credential": credential, "options": {"cnf": {"jwk": holder["jwk"]}}}
                 )
                 value: Any = issued["credential"]

@@ -142,7 +142,7 @@ def start(vci: Oid4vciIssuer, pairs: list[tuple[str, str]]) -> Started:
     else:
         auth, offer = checked_request(vci, params, client_id)
         vci.store.add_authorization(auth)
-    challenge, expires = vci.svc.challenges.new(authorization_purpose(auth.id))
+    challenge, expires = vci.svc.access.challenges.new(authorization_purpose(auth.id))
     return Started(auth, offer, challenge, expires)
 
 
@@ -257,9 +257,10 @@ async def sign_in(vci: Oid4vciIssuer, request_id: str, vp: Any) -> str:
         raise MalformedValueError("the presentation needs a holder and a proof with a challenge")
     if proof.get("domain") not in (domain, [domain]):
         raise InvalidDomainError("the proof names this service's domain alone", domain=domain)
+    checks = svc.verification
     await run_verification(
-        lambda: verify_presentation(vp, registry=svc.registry, resolver=svc.resolver,
-                                    verifier=svc.verifier, challenge=challenge, domain=domain)
+        lambda: verify_presentation(vp, registry=checks.registry, resolver=checks.resolver,
+                                    verifier=checks.verifier, challenge=challenge, domain=domain)
     )  # fmt: skip
     svc.store.consume_challenge(challenge, authorization_purpose(auth.id), svc.clock.now())
     offer = vci.store.get_offer(auth.offer_id)

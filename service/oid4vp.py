@@ -322,7 +322,7 @@ class Oid4vpVerifier:
             },
         }
         try:
-            verified = self.services.sdjwt.verify(body)
+            verified = self.services.issuance.sdjwt.verify(body)
         except IdentityError as exc:
             raise PresentationMismatchError(
                 f"the SD-JWT VC presentation did not verify: {exc.detail}", cause=exc.type_uri
@@ -348,9 +348,9 @@ class Oid4vpVerifier:
             verified = await asyncio.to_thread(
                 verify_presentation,
                 presentation,
-                registry=svc.registry,
-                resolver=svc.resolver,
-                verifier=svc.verifier,
+                registry=svc.verification.registry,
+                resolver=svc.verification.resolver,
+                verifier=svc.verification.verifier,
                 challenge=request.nonce,
                 domain=request.client_id,
                 options={"requireAccreditedIssuer": request.require_accredited},

@@ -46,16 +46,16 @@ def traced(
     svc: Services, requests: list[SharingRequest], signed: SignedCheckpoint | None = None
 ) -> dict[str, Any]:
     """Requests with every event and its inclusion proof against one checkpoint."""
-    signed = signed or svc.log.checkpoint
+    signed = signed or svc.logs.log.checkpoint
     size, root = signed.checkpoint.size, signed.checkpoint.root
     histories = [svc.directory.request_events(r.id) for r in requests]
     integrated = [e.log_index for events in histories for e in events if e.log_index < size]
-    leaves = dict(zip(integrated, svc.log.reader.entries(integrated), strict=True))
-    proofs = {p.leaf_index: p for p in svc.log.reader.inclusion_proofs(integrated, size)}
+    leaves = dict(zip(integrated, svc.logs.log.reader.entries(integrated), strict=True))
+    proofs = {p.leaf_index: p for p in svc.logs.log.reader.inclusion_proofs(integrated, size)}
     return {
         "checkpoint": signed.note.decode(),
         "treeSize": size,
-        "logOrigin": svc.log.origin,
+        "logOrigin": svc.logs.log.origin,
         "agencies": _agency_names(svc, requests),
         "requests": [
             {**request_view(request), "history": [_event(e, leaves, proofs, root) for e in events]}

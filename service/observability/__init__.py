@@ -57,11 +57,11 @@ class Observability:
 
     async def start(self, svc: Services) -> None:
         """Watch the stores, feed the log's reports to the metrics, log the start-up."""
-        self.watch = Watch(svc.store.ping, svc.log.store, self.metrics)
+        self.watch = Watch(svc.store.ping, svc.logs.log.store, self.metrics)
         if self.metrics is not None:
             self.metrics.watch = self.watch
-            svc.log.observer = self.metrics
-            svc.anchors.observer = self.metrics.act_anchored
+            svc.logs.log.observer = self.metrics
+            svc.logs.anchors.observer = self.metrics.act_anchored
         self.watch.start()
         events.info(
             "service started",

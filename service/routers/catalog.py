@@ -37,7 +37,7 @@ async def publish(request: Request, svc: Svc) -> JSONResponse:
     if unknown:
         raise MalformedValueError("requesters names unknown agencies", unknown=unknown[:10])
     issuer = svc.store.get_issuer(agency.issuer_id)
-    async with svc.locks.hold("catalog:" + body["id"]):
+    async with svc.access.locks.hold("catalog:" + body["id"]):
         versions = svc.directory.catalog_versions(body["id"])
         if versions and versions[0].publisher != agency.issuer_id:
             raise PermissionDeniedError("another agency publishes this catalog id", id=body["id"])
@@ -48,9 +48,9 @@ async def publish(request: Request, svc: Svc) -> JSONResponse:
             "entry": entry.id,
             "version": str(entry.version),
         }
-        anchor = svc.anchors.anchor("catalog.published", now, fields)
+        anchor = svc.logs.anchors.anchor("catalog.published", now, fields)
         svc.directory.add_catalog_version(entry.to_record(0), anchor)  # CAS on the version
-        receipt = svc.anchors.receipt(anchor)
+        receipt = svc.logs.anchors.receipt(anchor)
     return JSONResponse(
         view(entry, receipt.index) | {"receipt": receipt_json(receipt)}, status_code=201
     )

@@ -44,7 +44,7 @@ def domain_of(svc: Services) -> str:
 @router.post("/auth/challenge", status_code=201)
 def auth_challenge(svc: Svc) -> JSONResponse:
     """Step 1: a single-use challenge and the domain to sign into the presentation."""
-    value, expires = svc.challenges.new(LOGIN)
+    value, expires = svc.access.challenges.new(LOGIN)
     return JSONResponse(
         {"challenge": value, "domain": domain_of(svc), "expires": expires.isoformat()},
         status_code=201,
@@ -72,9 +72,9 @@ async def auth_token(request: Request, svc: Svc) -> JSONResponse:
         await run_verification(
             lambda: verify_presentation(
                 vp,
-                registry=svc.registry,
-                resolver=svc.resolver,
-                verifier=svc.verifier,
+                registry=svc.verification.registry,
+                resolver=svc.verification.resolver,
+                verifier=svc.verification.verifier,
                 challenge=challenge,
                 domain=domain_of(svc),
             )
@@ -97,7 +97,7 @@ async def auth_token(request: Request, svc: Svc) -> JSONResponse:
 def _entry(svc: Services, record: CredentialRecord, held: set[str]) -> dict[str, Any]:
     status: dict[str, bool] = {}
     if record.status_group is not None and record.status_index is not None:
-        status = svc.status.current(record.status_group, record.status_index)
+        status = svc.issuance.status.current(record.status_group, record.status_index)
     return {
         "id": record.id,
         "type": record.type,
@@ -115,7 +115,7 @@ def _entry(svc: Services, record: CredentialRecord, held: set[str]) -> dict[str,
 def wallet(request: Request, svc: Svc) -> list[dict[str, Any]]:
     """The citizen's own credentials, with their status and log receipts."""
     did = authenticate_citizen(request, svc)
-    held = svc.wallet.held(did)
+    held = svc.issuance.wallet.held(did)
     return [_entry(svc, r, held) for r in svc.store.credentials_of_subject(did)]
 
 
@@ -126,4 +126,6 @@ def wallet_credential(credential_id: str, request: Request, svc: Svc) -> dict[st
     record = svc.store.find_credential(credential_id)
     if record is None or record.subject_id != did:
         raise NotFoundError("no such credential in your wallet")
-    return _entry(svc, record, {record.id} if svc.wallet.store.find(did, record.id) else set())
+    return _entry(
+        svc, record, {record.id} if svc.issuance.wallet.store.find(did, record.id) else set()
+    )

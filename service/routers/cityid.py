@@ -33,7 +33,7 @@ async def create_did(request: Request, svc: Svc) -> JSONResponse:
     if operation.get("type") != "create":
         raise MalformedValueError("POST /dids takes a create operation", field="type")
     did = did_of(operation)
-    async with svc.locks.hold(did):
+    async with svc.access.locks.hold(did):
         if svc.directory.did_operations(did):
             raise ConflictError("this DID already exists", did=did)
         return await _submit(svc, None, operation, status=201)
@@ -48,15 +48,15 @@ async def update_did(did: str, request: Request, svc: Svc) -> JSONResponse:
         raise MalformedValueError("this takes an update or deactivate operation", field="type")
     if operation.get("did") != did:
         raise MalformedValueError("the operation names another DID", field="did")
-    async with svc.locks.hold(did):
-        current = svc.cityid.history(did)[-1]
+    async with svc.access.locks.hold(did):
+        current = svc.verification.cityid.history(did)[-1]
         return await _submit(svc, current, operation, status=200)
 
 
 @router.get("/dids/{did:path}/operations")
 def operations(did: str, svc: Svc) -> list[dict[str, Any]]:
     """The DID's signed operations with their log positions, so anyone can replay them."""
-    svc.cityid.history(did)  # 404 for unknown DIDs, and re-verifies what is stored
+    svc.verification.cityid.history(did)  # 404 for unknown DIDs, and re-verifies what is stored
     return [
         {
             "sequence": r.sequence,
@@ -86,13 +86,13 @@ async def _submit(
         fields["document_digest"] = digest(state.document)
     if current is not None:
         fields["previous_digest"] = current.last_digest
-    anchor = svc.anchors.anchor(kind, time, fields)
+    anchor = svc.logs.anchors.anchor(kind, time, fields)
     record = DidOperationRecord(state.did, state.version - 1, jcs(operation).decode(), time, 0)
     # Compare-and-swap on the sequence number, with the log entry in the same write: if
     # another replica applied an operation meanwhile this raises ConflictError and
     # leaves no entry. The store writes the entry's index into the record.
     svc.directory.append_did_operation(record, anchor)
-    receipt = svc.anchors.receipt(anchor)
+    receipt = svc.logs.anchors.receipt(anchor)
     stored = replace(state, log_index=receipt.index)  # verified once, by apply() above
     return JSONResponse(
         {

@@ -32,15 +32,15 @@ async def issue_credential(
     path, for ``POST /credentials/issue`` (``request`` counts it in the metrics) and
     ``identity bulk issue``."""
     check_envelope(IssueRequest, body)
-    suite = svc.suite_for(body.get("options"))
-    envelope = svc.enveloping.media_type(body.get("options"))  # None: Data Integrity
+    suite = svc.verification.suite_for(body.get("options"))
+    envelope = svc.verification.enveloping.media_type(body.get("options"))  # None: Data Integrity
     label = envelope or suite.cryptosuite or suite.proof_type
     counted = issuing(request, label) if request else nullcontext()
     secure = (
-        svc.enveloping.securer(
+        svc.verification.enveloping.securer(
             envelope,
             issuer,
-            svc.keys.signing_key(issuer),
+            svc.issuance.keys.signing_key(issuer),
             verification_method(issuer),
             svc.clock.now,
         )
@@ -48,27 +48,27 @@ async def issue_credential(
         else None
     )
     with counted:
-        signed, receipt, record = await svc.issuer.issue(
+        signed, receipt, record = await svc.issuance.issuer.issue(
             body["credential"],
             issuer=issuer,
-            key=svc.keys.signing_key(issuer),
+            key=svc.issuance.keys.signing_key(issuer),
             verification_method=verification_method(issuer),
             suite=suite,
-            assign_status=lambda suspendable: svc.status.assign(
+            assign_status=lambda suspendable: svc.issuance.status.assign(
                 issuer, suspendable, _messages(svc, body["credential"])
             ),
             policy=lambda document: svc.trust.prepare_issuance(document, issuer.id),
             secure=secure,
         )
-    svc.wallet.keep(record, signed)  # issue #14: the hosted wallet (service/wallet.py)
+    svc.issuance.wallet.keep(record, signed)  # issue #14: the hosted wallet (service/wallet.py)
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
     if receipt is not None:
-        if svc.anchors.observer is not None:  # the issuer builds this receipt itself
-            svc.anchors.observer("credential.issued")
+        if svc.logs.anchors.observer is not None:  # the issuer builds this receipt itself
+            svc.logs.anchors.observer("credential.issued")
         out["receipt"] = receipt_json(receipt)
         options = body.get("options") or {}
         if options.get("waitForCheckpoint") is True:
-            out["receipt"] |= await svc.anchors.with_inclusion(receipt)
+            out["receipt"] |= await svc.logs.anchors.with_inclusion(receipt)
     return out
 
 
@@ -94,10 +94,10 @@ def _messages(svc: Svc, credential: Any) -> StatusMessages | None:
     types = credential.get("type") if isinstance(credential, dict) else None
     listed = types if isinstance(types, list) else [types]
     name = next((t for t in listed if t != "VerifiableCredential"), "VerifiableCredential")
-    messages = svc.status.messages_for(str(name))
+    messages = svc.issuance.status.messages_for(str(name))
     if messages is None or messages.references:
         return messages
-    return replace(messages, references=(svc.status.reference(str(name)),))
+    return replace(messages, references=(svc.issuance.status.reference(str(name)),))
 
 
 @router.post(
@@ -119,7 +119,9 @@ async def verify(request: Request) -> JSONResponse:
     options = body.get("options") or {}
     try:
         verified = await run_verification(
-            lambda: svc.enveloping.verifier.verify(body["verifiableCredential"], options)
+            lambda: svc.verification.enveloping.verifier.verify(
+                body["verifiableCredential"], options
+            )
         )
     except CredentialNotVerified as exc:
         verification(request, body["verifiableCredential"], [c.name for c in exc.failed])

@@ -107,7 +107,7 @@ def _resolve(
     svc: Services, did: str, version_id: str | None, version_time: str | None
 ) -> Resolution:
     if version_id is None and version_time is None:
-        return svc.resolver.resolve(did)
+        return svc.verification.resolver.resolve(did)
     method, _ = parse_did(did)
     if method != METHOD:
         raise InvalidDidError(
@@ -116,7 +116,7 @@ def _resolve(
     moment: datetime | None = None
     if version_time is not None:
         moment = parse_datetime(version_time, "versionTime")
-    return svc.cityid.resolve(did, version_id=version_id, version_time=moment)
+    return svc.verification.cityid.resolve(did, version_id=version_id, version_time=moment)
 
 
 def _result(resolution: Resolution) -> dict[str, Any]:

@@ -31,8 +31,8 @@ def health(svc: Svc) -> Health:
     """200 when the store answers and the log integrates what it sequences; 503
     problem+json naming the reason when not (a stopped or lagging integration included)."""
     svc.store.ping()
-    if svc.log_health is not None:
-        log = svc.log_health.check()
+    if svc.logs.log_health is not None:
+        log = svc.logs.log_health.check()
         if not log.ok:
             raise UnavailableError(
                 f"the transparency log is not integrating: {log.reason}",

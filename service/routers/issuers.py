@@ -59,13 +59,13 @@ async def create_agency(svc: Services, req: CreateIssuerRequest) -> CreatedIssue
         id=req.id or secrets.token_hex(6),
         name=req.name,
         did=did_from_key(key.public_key()),
-        sealed_key=svc.keys.seal(key),
+        sealed_key=svc.issuance.keys.seal(key),
         created=now,
     )
     api_key, key_record = new_api_key(issuer.id, now)
-    anchor = svc.new_anchor("issuer.created", {"issuer": issuer.id, "did": issuer.did})
+    anchor = svc.logs.new_anchor("issuer.created", {"issuer": issuer.id, "did": issuer.did})
     svc.store.create_issuer(issuer, key_record, anchor)  # the id is unique inside the write
-    svc.receipt_of(anchor)
+    svc.logs.receipt_of(anchor)
     events.info(
         "agency created",
         extra=fields(event="agency.created", agency=issuer.id, key_id=key_record.key_id),

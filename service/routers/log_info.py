@@ -13,10 +13,10 @@ router = APIRouter(tags=["log"])
 @router.get("/log/key")
 def log_key(svc: Svc) -> JSONResponse:
     """What an auditor or verifier pins: ``identity audit URL --vkey <vkey>``."""
-    verifier = svc.log.signer.verifier
+    verifier = svc.logs.log.signer.verifier
     return JSONResponse(
         {
-            "origin": svc.log.origin,
+            "origin": svc.logs.log.origin,
             "vkey": verifier.vkey,
             "publicKeyMultibase": verifier.public_key.multibase,
         },

@@ -29,7 +29,7 @@ router = APIRouter(tags=["presentations"])
 async def create_challenge(request: Request, svc: Svc) -> JSONResponse:
     """A single-use challenge a holder must sign into its presentation within 5 minutes,
     for ``/presentations/verify`` by this same caller (same API key, or anonymous)."""
-    value, expires = svc.challenges.new(presentation_purpose(identify(request, svc).name))
+    value, expires = svc.access.challenges.new(presentation_purpose(identify(request, svc).name))
     return JSONResponse(
         {"challenge": value, "expires": expires.isoformat()},
         status_code=201,
@@ -57,9 +57,9 @@ async def verify(request: Request, svc: Svc) -> JSONResponse:
         verified = await run_verification(
             lambda: verify_vp(
                 body["verifiablePresentation"],
-                registry=svc.registry,
-                resolver=svc.resolver,
-                verifier=svc.enveloping.verifier,
+                registry=svc.verification.registry,
+                resolver=svc.verification.resolver,
+                verifier=svc.verification.enveloping.verifier,
                 challenge=challenge,
                 domain=domain,
                 options=options,

@@ -45,10 +45,10 @@ async def register_type(request: Request, svc: Svc) -> JSONResponse:
     credential_type = CredentialType.from_json(body, created=svc.clock.now())
     if svc.store.find_type(credential_type.name) is not None:
         raise ConflictError("credential type already registered", type=credential_type.name)
-    svc.log.require_healthy()
+    svc.logs.log.require_healthy()
     anchor = type_anchor(credential_type, svc.clock.now())
     svc.store.create_type(credential_type, anchor)  # the name is unique inside the write
-    receipt = svc.receipt_of(anchor)
+    receipt = svc.logs.receipt_of(anchor)
     return JSONResponse(credential_type.to_json() | {"receipt": receipt}, status_code=201)
 
 
@@ -112,7 +112,7 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
         by=by,
         parent_id=body.get("parent"),
     )
-    anchor = svc.new_anchor(
+    anchor = svc.logs.new_anchor(
         "accreditation.granted",
         {
             "accreditor": accreditation.accredited_by,
@@ -121,7 +121,7 @@ async def accredit(request: Request, svc: Svc) -> JSONResponse:
         },
     )
     svc.store.add_accreditation(accreditation, anchor)
-    receipt = svc.receipt_of(anchor)
+    receipt = svc.logs.receipt_of(anchor)
     events.info(
         "accreditation granted",
         extra=fields(
@@ -167,12 +167,12 @@ async def revoke_accreditation(accreditation_id: str, request: Request, svc: Svc
             raise PermissionDeniedError(
                 "only the operator or the delegating agency may revoke this"
             )
-    anchor = svc.new_anchor(
+    anchor = svc.logs.new_anchor(
         "accreditation.revoked", {"accreditation": current.id, "subject": current.issuer_id}
     )
     # Refused inside the write (ConflictError) when already revoked: one leaf per act.
     revoked = svc.store.revoke_accreditation(accreditation_id, svc.clock.now(), anchor)
-    receipt = svc.receipt_of(anchor)
+    receipt = svc.logs.receipt_of(anchor)
     events.info(
         "accreditation revoked",
         extra=fields(

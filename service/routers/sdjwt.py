@@ -28,7 +28,7 @@ async def issue_sd_jwt(request: Request, svc: Svc) -> JSONResponse:
     body = require_object(await read_json(request), "body")
     issuer = svc.store.get_issuer(agency.issuer_id)
     with issuing(request, SD_JWT):
-        issued = await svc.sdjwt.issue(issuer, body)
+        issued = await svc.issuance.sdjwt.issue(issuer, body)
     return JSONResponse(issued, status_code=201)
 
 
@@ -40,7 +40,7 @@ async def verify_sd_jwt(request: Request, svc: Svc) -> JSONResponse:
     svc.limit_anonymous(request)
     body = require_object(await read_json(request), "body")
     try:
-        verified = svc.sdjwt.verify(body)
+        verified = svc.issuance.sdjwt.verify(body)
     except IdentityError as exc:
         check = sd_jwt_failed_check(exc)
         if check is None:
@@ -58,7 +58,7 @@ def jwt_vc_issuer(request: Request, svc: Svc, tail: str = "") -> JSONResponse:
     if request.url.path.rstrip("/") != jwt_vc_issuer_path(svc.settings.public_url):
         raise NotFoundError("no JWT VC issuer here", path=request.url.path)
     return JSONResponse(
-        svc.sdjwt.issuer_metadata(), headers={"Cache-Control": "public, max-age=300"}
+        svc.issuance.sdjwt.issuer_metadata(), headers={"Cache-Control": "public, max-age=300"}
     )
 
 
@@ -66,15 +66,16 @@ def jwt_vc_issuer(request: Request, svc: Svc, tail: str = "") -> JSONResponse:
 def type_metadata(type_name: str, svc: Svc) -> JSONResponse:
     """SD-JWT VC type metadata of a registered credential type (zh-CN and en names)."""
     return JSONResponse(
-        svc.sdjwt.type_metadata(type_name), headers={"Cache-Control": "public, max-age=300"}
+        svc.issuance.sdjwt.type_metadata(type_name),
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 
 @router.get("/statuslists/{group}")
 def token_status_list(group: str, request: Request, svc: Svc) -> Response:
     """The signed Token Status List of a status group (re-signed when a bit changes)."""
-    token, _ = svc.sdjwt.status_list_token(group)
-    etag = f'"{group}-{svc.sdjwt.status_list_version(group)}"'
+    token, _ = svc.issuance.sdjwt.status_list_token(group)
+    etag = f'"{group}-{svc.issuance.sdjwt.status_list_version(group)}"'
     headers = {"Cache-Control": f"public, max-age={STATUS_LIST_TTL}", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)

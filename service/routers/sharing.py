@@ -70,19 +70,19 @@ async def _act(
     status: int = 200,
 ) -> JSONResponse:
     """Read, decide and record under the request's lock (service/locks.py)."""
-    async with svc.locks.hold("sharing:" + request_id):
+    async with svc.access.locks.hold("sharing:" + request_id):
         step = transition(read())
         return JSONResponse(await _record(svc, step), status_code=status)
 
 
 async def _record(svc: Services, step: sharing.Step, *, new: bool = False) -> dict[str, Any]:
     """Anchor the step, then store it; answer with the request and the receipt."""
-    anchor = svc.anchors.anchor(step.kind, step.request.updated, step.leaf_fields())
+    anchor = svc.logs.anchors.anchor(step.kind, step.request.updated, step.leaf_fields())
     if new:  # the store writes the entry's index into the event, in the same write
         svc.directory.create_request(step.request, step.event(0), anchor)
     else:
         svc.directory.advance_request(step.request, step.event(0), anchor)
-    receipt = svc.anchors.receipt(anchor)
+    receipt = svc.logs.anchors.receipt(anchor)
     return {**request_view(step.request), "record": step.record, "receipt": receipt_json(receipt)}
 
 
@@ -101,7 +101,7 @@ async def create_request(request: Request, svc: Svc) -> JSONResponse:
     if not isinstance(subject, str):
         raise MalformedValueError("subject must be the citizen's DID", field="subject")
     # The citizen's DID must exist (a remote did:web is fetched off the event loop).
-    resolution = await run_verification(lambda: svc.resolver.resolve(subject))
+    resolution = await run_verification(lambda: svc.verification.resolver.resolve(subject))
     if resolution.document_metadata.get("deactivated") is True:
         raise PermissionDeniedError("the citizen's DID is deactivated", did=subject)
     requester = svc.store.get_issuer(agency.issuer_id)
@@ -161,7 +161,9 @@ async def _verified_receipt(svc: Services, receipt: dict[str, Any]) -> Credentia
     """The citizen's signed receipt, verified (proof, issuer, validity period)."""
     try:
         verified = await run_verification(
-            lambda: svc.verifier.verify(receipt, {"checks": ["proof", "issuer", "validityPeriod"]})
+            lambda: svc.verification.verifier.verify(
+                receipt, {"checks": ["proof", "issuer", "validityPeriod"]}
+            )
         )
     except CredentialNotVerified as exc:
         raise InvalidConsentError(

@@ -39,7 +39,7 @@ STATE_WORDS = {
 @router.get("/status-lists/{group}/{purpose}")
 def status_list(group: str, purpose: str, request: Request, svc: Svc) -> Response:
     """The signed BitstringStatusListCredential; re-signed when a bit changes."""
-    document, version = svc.status.signed_list(group, purpose)
+    document, version = svc.issuance.status.signed_list(group, purpose)
     etag = f'"{group}-{purpose}-{version}"'
     headers = {"Cache-Control": "public, max-age=60", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
@@ -50,7 +50,7 @@ def status_list(group: str, purpose: str, request: Request, svc: Svc) -> Respons
 @router.get("/status-messages/{credential_type}")
 def status_messages(credential_type: str, svc: Svc) -> JSONResponse:
     """What each named state of a type means (the entries' default ``statusReference``)."""
-    messages = svc.status.messages_for(credential_type)
+    messages = svc.issuance.status.messages_for(credential_type)
     if messages is None:
         raise NotFoundError("this credential type has no named states", type=credential_type)
     return JSONResponse(
@@ -113,7 +113,7 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
     if record.status_group is None or record.status_index is None:
         raise ConflictError("this credential was issued without a status entry")
     group, index = record.status_group, record.status_index
-    messages = svc.status.messages_for(record.type)
+    messages = svc.issuance.status.messages_for(record.type)
     values: dict[int, int] = {}
     for position, (purpose, value) in enumerate(changes):
         if purpose == MESSAGE:
@@ -125,7 +125,7 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             continue
         if purpose == "revocation" and not value:
             raise ConflictError("revocation is final and cannot be undone")
-        if purpose not in svc.status.purposes:
+        if purpose not in svc.issuance.status.purposes:
             raise ConflictError(f"this credential has no {purpose} status")
         if purpose == "suspension" and not _suspendable(svc, record.type):
             raise ConflictError(
@@ -134,7 +134,7 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             )
     # A change to the state the credential is already in is not an act: refused (409,
     # naming the state) so the log never records one; bulk re-runs count it as done.
-    current = svc.status.current(record.status_group, record.status_index)
+    current = svc.issuance.status.current(record.status_group, record.status_index)
     for purpose, value in changes:
         if current.get(purpose) == value:
             word = STATE_WORDS[purpose, value]
@@ -148,9 +148,9 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
             assert messages is not None
             fields["status_list"] = f"{group}/{message_purpose(messages.size)}"
             fields["status"] = hex(values[position])
-            anchor = svc.new_anchor("credential.status_changed", fields)
-            svc.status.set_message(group, index, messages, values[position], anchor)
-            receipts.append(svc.receipt_of(anchor))
+            anchor = svc.logs.new_anchor("credential.status_changed", fields)
+            svc.issuance.status.set_message(group, index, messages, values[position], anchor)
+            receipts.append(svc.logs.receipt_of(anchor))
             continue
         kind = (
             "credential.revoked"
@@ -162,13 +162,13 @@ async def update_status(request: Request, svc: Svc) -> JSONResponse:
         fields["status_list"] = f"{group}/{purpose}"
         # The bit and its entry in one write: across replicas the last status entry of a
         # credential always states its stored bit.
-        anchor = svc.new_anchor(kind, fields)
+        anchor = svc.logs.new_anchor(kind, fields)
         svc.store.set_status(group, purpose, index, bool(value), anchor)
-        receipts.append(svc.receipt_of(anchor))
+        receipts.append(svc.logs.receipt_of(anchor))
     out: dict[str, Any] = {
         "credentialId": record.id,
         "receipts": receipts,
-        "status": svc.status.current(group, index),
+        "status": svc.issuance.status.current(group, index),
     }
     if messages is not None:
         out["message"] = _current_message(svc, group, index, messages)
@@ -180,6 +180,6 @@ def _current_message(
 ) -> dict[str, str] | None:
     """The credential's named state, or None when its group predates named states."""
     try:
-        return svc.status.current_message(group, index, messages)
+        return svc.issuance.status.current_message(group, index, messages)
     except IdentityError:
         return None

@@ -103,7 +103,7 @@ async def held_credential_qr(
     did = authenticate_citizen(request, svc)
     kind = chosen_format(format, request.headers.get("accept", ""))
     record = my_record(svc, did, credential_id)
-    credential = svc.wallet.credential(did, record)
+    credential = svc.issuance.wallet.credential(did, record)
     if credential is None:
         raise NotFoundError(
             "the wallet does not hold this credential (issued before it kept credentials): "

@@ -89,7 +89,7 @@ def test_a_replica_losing_the_first_checkpoint_race_starts_again(
     async def race() -> None:
         replicas = [Services.build(settings) for _ in range(4)]
         lost = replicas[0]
-        original = lost.log.start
+        original = lost.logs.log.start
         calls = []
 
         async def loses_twice() -> None:
@@ -98,10 +98,10 @@ def test_a_replica_losing_the_first_checkpoint_race_starts_again(
                 raise ConflictError("the log's checkpoint moved during start")
             await original()
 
-        monkeypatch.setattr(lost.log, "start", loses_twice)
+        monkeypatch.setattr(lost.logs.log, "start", loses_twice)
         await asyncio.gather(*(r.start() for r in replicas))  # all at once, on one store
         assert len(calls) == 3
-        sizes = {r.log.checkpoint.checkpoint.size for r in replicas}
+        sizes = {r.logs.log.checkpoint.checkpoint.size for r in replicas}
         assert sizes == {0}
         for r in replicas:
             await r.aclose()

@@ -56,7 +56,7 @@ def test_the_openid4vc_wallet_receives_an_sd_jwt_vc(tmp_path: Path) -> None:
         )
         assert made.status_code == 201, made.text
         offer: dict[str, Any] = made.json()
-        before = live.services.log.store.entry_count()
+        before = live.services.logs.log.store.entry_count()
         done = subprocess.run(
             [node, "wallet.mjs"],
             input=json.dumps({"offerUri": offer["offerUri"], "pin": offer["txCode"]}),
@@ -67,7 +67,7 @@ def test_the_openid4vc_wallet_receives_an_sd_jwt_vc(tmp_path: Path) -> None:
         assert result["configurationId"] == "ResidencePermitCredential_dc_sd_jwt"
         assert result["claims"]["fullName"] == "李雷"
         assert result["claims"]["cnf"]["jwk"]["x"] == result["holderJwk"]["x"]
-        assert live.services.log.store.entry_count() == before + 1  # anchored
+        assert live.services.logs.log.store.entry_count() == before + 1  # anchored
         again = live.http.post(
             "/oid4vci/token",
             data={"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
@@ -157,7 +157,7 @@ def test_the_openid4vc_wallet_runs_the_authorization_code_flow(tmp_path: Path, m
         assert answered.status_code == 303, answered.text
         location = answered.headers["location"]
         assert location.startswith(redirect + "?")
-        before = live.services.log.store.entry_count()
+        before = live.services.logs.log.store.entry_count()
         result = _wallet_step(node, {
             "step": "finish", "offerUri": offer_uri, "redirectUri": redirect,
             "codeVerifier": started["codeVerifier"], "redirectedTo": location,
@@ -167,4 +167,4 @@ def test_the_openid4vc_wallet_runs_the_authorization_code_flow(tmp_path: Path, m
         assert result["claims"]["fullName"] == "韩梅梅" and result["claims"]["sub"] == did
         assert result["claims"]["cnf"]["jwk"]["x"] == jwk["x"]
         assert result["iss"] == live.url
-        assert live.services.log.store.entry_count() == before + 1  # anchored
+        assert live.services.logs.log.store.entry_count() == before + 1  # anchored

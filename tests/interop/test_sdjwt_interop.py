@@ -92,10 +92,10 @@ def holder() -> SigningKey:
 def agency_private_jwk(client: TestClient, agency: dict[str, Any]) -> dict[str, str]:
     """The agency's key as a private JWK, for a peer to sign as that agency."""
     svc = services_of(client)
-    seed = svc.keys.signing_key(svc.store.get_issuer(agency["id"])).seed
+    seed = svc.issuance.keys.signing_key(svc.store.get_issuer(agency["id"])).seed
     return {
         **SigningKey.from_ed25519(
-            svc.keys.signing_key(svc.store.get_issuer(agency["id"]))
+            svc.issuance.keys.signing_key(svc.store.get_issuer(agency["id"]))
         ).public_jwk.to_dict(),
         "d": b64url(seed),
     }

@@ -60,7 +60,7 @@ def _credential(issuer: str) -> dict[str, Any]:
 
 def _agency_public_hex(client: TestClient, agency: dict[str, Any]) -> str:
     svc = services_of(client)
-    return svc.keys.signing_key(svc.store.get_issuer(agency["id"])).public_key().raw.hex()
+    return svc.issuance.keys.signing_key(svc.store.get_issuer(agency["id"])).public_key().raw.hex()
 
 
 def _tamper_jws(token: str) -> str:

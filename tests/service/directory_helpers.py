@@ -70,7 +70,7 @@ class Citizen:
         return response.json()
 
     def state(self, client: TestClient) -> DidState:
-        return services_of(client).cityid.history(self.did)[-1]
+        return services_of(client).verification.cityid.history(self.did)[-1]
 
     def rotate(self, client: TestClient, new_seed: int, fragment: str = "#key-2") -> Any:
         new_key = Ed25519PrivateKey(bytes([new_seed]) * 32)
@@ -152,7 +152,7 @@ def ask(
 
 def settle(client: TestClient, timeout: float = 10.0) -> None:
     """Wait until every sequenced log entry is under a signed checkpoint."""
-    log = services_of(client).log
+    log = services_of(client).logs.log
     deadline = time.monotonic() + timeout
     while log.checkpoint.checkpoint.size < log.store.entry_count():
         assert time.monotonic() < deadline, "the log did not integrate in time"

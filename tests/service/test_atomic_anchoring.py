@@ -22,7 +22,7 @@ from tests.service.conftest import admin, credential_for, issue, make_issuer, se
 
 
 def _entries(client: TestClient, kind: str) -> list[LogEntry]:
-    log = services_of(client).log.store
+    log = services_of(client).logs.log.store
     every = [LogEntry.parse(e) for e in log.read_entries(0, log.entry_count())]
     return [e for e in every if e.kind == kind]
 
@@ -60,7 +60,7 @@ def test_concurrent_duplicate_credential_ids_leave_one_leaf(
     assert sorted(r.status_code for r in responses) == [201] + [409] * 15
     [leaf] = _entries(client, "credential.issued")
     receipt = next(r for r in responses if r.status_code == 201).json()["receipt"]
-    log = services_of(client).log.store
+    log = services_of(client).logs.log.store
     assert LogEntry.parse(log.read_entries(receipt["index"], receipt["index"] + 1)[0]) == leaf
     code, lines = _reconcile(settings)
     assert code == 0, lines

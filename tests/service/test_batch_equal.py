@@ -51,7 +51,7 @@ def _foreign(client: TestClient) -> dict[str, Any]:
     """A credential signed by a did:key this service does not know (no trust, no anchor)."""
     key = Ed25519PrivateKey(b"\x05" * 32)
     did = "did:key:" + key.public_key().multibase
-    suite = services_of(client).registry.named("DataIntegrityProof", "eddsa-jcs-2022")
+    suite = services_of(client).verification.registry.named("DataIntegrityProof", "eddsa-jcs-2022")
     options = {
         "type": "DataIntegrityProof",
         "cryptosuite": "eddsa-jcs-2022",

@@ -25,7 +25,7 @@ def verifier_key(client: TestClient) -> dict[str, str]:
 
 def snapshot(client: TestClient) -> tuple[Any, ...]:
     svc = services_of(client)
-    return (svc.store.count_credentials(), svc.log.store.entry_count())
+    return (svc.store.count_credentials(), svc.logs.log.store.entry_count())
 
 
 def single(client: TestClient, item: Any, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:

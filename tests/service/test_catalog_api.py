@@ -19,7 +19,7 @@ MALFORMED = "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR"
 
 
 def entries(client: TestClient) -> int:
-    return services_of(client).log.store.entry_count()
+    return services_of(client).logs.log.store.entry_count()
 
 
 def test_a_published_version_is_anchored_by_the_digest_of_its_record(client: TestClient) -> None:
@@ -28,7 +28,7 @@ def test_a_published_version_is_anchored_by_the_digest_of_its_record(client: Tes
     assert response.status_code == 201
     body = response.json()
     leaf = json.loads(
-        services_of(client).log.store.read_entries(body["logIndex"], body["logIndex"] + 1)[0]
+        services_of(client).logs.log.store.read_entries(body["logIndex"], body["logIndex"] + 1)[0]
     )
     record = {k: v for k, v in body.items() if k not in ("publisherId", "logIndex", "receipt")}
     assert leaf["kind"] == "catalog.published" and leaf["entry"] == "psb.household-register"

@@ -21,7 +21,7 @@ DID_ERRORS = "https://www.w3.org/ns/did#"
 
 
 def log_size(client: TestClient) -> int:
-    return services_of(client).log.store.entry_count()
+    return services_of(client).logs.log.store.entry_count()
 
 
 def operations(client: TestClient, did: str) -> int:
@@ -50,7 +50,9 @@ def test_create_returns_the_document_with_metadata_and_a_log_receipt(client: Tes
     meta = body["didDocumentMetadata"]
     assert meta["versionId"] == "1" and meta["deactivated"] is False
     assert meta["created"] == xsd_datetime(NOW) and meta["logIndex"] == body["receipt"]["index"]
-    entry = services_of(client).log.store.read_entries(meta["logIndex"], meta["logIndex"] + 1)[0]
+    entry = services_of(client).logs.log.store.read_entries(meta["logIndex"], meta["logIndex"] + 1)[
+        0
+    ]
     assert b'"kind":"did.created"' in entry and citizen.did.encode() in entry
 
 

@@ -227,7 +227,7 @@ def test_agency_credentials_verify_with_the_did_key_and_the_did_web(client: Test
     assert response.status_code == 200, response.text
     # the same key, named by the agency's did:web, resolved from the store
     svc = services_of(client)
-    key = svc.keys.signing_key(svc.store.get_issuer(agency["id"]))
+    key = svc.issuance.keys.signing_key(svc.store.get_issuer(agency["id"]))
     method = f"{agency['didWeb']}#key-1"
     web_vc = add_proof(
         EddsaJcs2022(), credential_for(agency["didWeb"]), _proof_options(method), key

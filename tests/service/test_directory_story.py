@@ -71,7 +71,7 @@ def story(client: TestClient, clock: FixedClock, tmp_path: Path) -> None:
     headers = citizen.headers(client, clock.now())
     withdrawn = client.post(f"/sharing/requests/{request_id}/withdraw", headers=headers)
     assert withdrawn.status_code == 200, withdrawn.text
-    entries = services_of(client).log.store.entry_count()
+    entries = services_of(client).logs.log.store.entry_count()
 
     refused = client.post(
         f"/sharing/requests/{request_id}/accesses", json={}, headers=agency_headers(holder)
@@ -79,7 +79,7 @@ def story(client: TestClient, clock: FixedClock, tmp_path: Path) -> None:
     assert refused.status_code == 409
     assert refused.json()["type"] == PROBLEMS + "sharing-state"
 
-    assert services_of(client).log.store.entry_count() == entries  # nothing logged
+    assert services_of(client).logs.log.store.entry_count() == entries  # nothing logged
     settle(client)
     history = client.get("/wallet/access-history", headers=headers)
     assert history.status_code == 200
@@ -105,7 +105,9 @@ def story(client: TestClient, clock: FixedClock, tmp_path: Path) -> None:
     _check_as_the_citizen_would(client, trace)
     vkey = NoteVerifier.from_vkey(client.get("/log/key").json()["vkey"])
     report = audit("http://testserver", tmp_path / "audit.json", vkey, client=client)
-    assert report.checkpoint.checkpoint.size == services_of(client).log.checkpoint.checkpoint.size
+    assert (
+        report.checkpoint.checkpoint.size == services_of(client).logs.log.checkpoint.checkpoint.size
+    )
 
 
 def _check_as_the_citizen_would(client: TestClient, trace: dict) -> None:

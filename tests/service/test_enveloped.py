@@ -52,7 +52,7 @@ def test_issue_enveloped_and_verify_with_every_check(client: TestClient, media_t
     token = parse_envelope(vc).token_bytes
     svc = services_of(client)
     index = body["receipt"]["index"]
-    [data] = svc.log.store.read_entries(index, index + 1)
+    [data] = svc.logs.log.store.read_entries(index, index + 1)
     entry = LogEntry.parse(data)
     assert entry.kind == "credential.issued"
     assert entry.fields["credential_digest"] == "sha256:" + hashlib.sha256(token).hexdigest()
@@ -84,7 +84,7 @@ def _resigned(agency_key: Ed25519PrivateKey, kid: str, header: dict, payload: di
 
 def _state(client: TestClient) -> tuple[int, int]:
     svc = services_of(client)
-    return svc.store.count_credentials(), svc.log.store.entry_count()
+    return svc.store.count_credentials(), svc.logs.log.store.entry_count()
 
 
 def _payload_of(vc: dict[str, Any]) -> dict[str, Any]:
@@ -187,8 +187,10 @@ def test_bad_envelopes_are_precise_problems_and_change_nothing(
     vc = body["verifiableCredential"]
     svc = services_of(client)
     issuer = svc.store.get_issuer(agency["id"])
-    key, kid = svc.keys.signing_key(issuer), agency["verificationMethod"]
-    svc.enveloping.verifier.max_token_bytes = 16 * 1024  # below the test's 64 KiB body limit
+    key, kid = svc.issuance.keys.signing_key(issuer), agency["verificationMethod"]
+    svc.verification.enveloping.verifier.max_token_bytes = (
+        16 * 1024
+    )  # below the test's 64 KiB body limit
     header = {"alg": "EdDSA", "kid": kid, "typ": "vc+jwt"}
     before = _state(client)
     bad = mutate(_payload_of(vc), header, vc, key, kid)

@@ -73,12 +73,12 @@ def test_issue_refuses_with_the_same_problem_on_both_suites(
 ) -> None:
     agency = make_issuer(client)
     store = services_of(client).store
-    before = (store.count_credentials(), services_of(client).log.store.entry_count())
+    before = (store.count_credentials(), services_of(client).logs.log.store.entry_count())
     response = issue(client, agency, _bad(agency["did"], case), cryptosuite=suite)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == RULES[case][1]
-    assert (store.count_credentials(), services_of(client).log.store.entry_count()) == before
+    assert (store.count_credentials(), services_of(client).logs.log.store.entry_count()) == before
 
 
 @pytest.mark.parametrize("case", sorted(RULES))
@@ -94,7 +94,9 @@ def test_verify_fails_a_jcs_credential_signed_elsewhere(client: TestClient, case
         "verificationMethod": verification_method(record),
         "proofPurpose": "assertionMethod",
     }
-    vc = add_proof(EddsaJcs2022(), _bad(agency["did"], case), options, svc.keys.signing_key(record))
+    vc = add_proof(
+        EddsaJcs2022(), _bad(agency["did"], case), options, svc.issuance.keys.signing_key(record)
+    )
     response = client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert response.status_code == 422, response.text
     body = response.json()

@@ -74,7 +74,7 @@ def test_agencies_accreditations_and_status_changes_are_anchored(client: TestCli
         headers={"Authorization": f"Bearer {agency['apiKey']}"},
         json={"credentialId": cred_id, "credentialStatus": [{"status": "revoked"}]},
     )
-    log = services_of(client).log
+    log = services_of(client).logs.log
     size = log.store.entry_count()
     kinds = [LogEntry.parse(e).kind for e in log.store.read_entries(0, size)]
     seeded = len(BUNDLED_TYPES)  # the bundled types the service registers at first start
@@ -92,7 +92,7 @@ def test_the_checkpoint_is_a_signed_note_under_the_published_key(client: TestCli
     services_of(client)
     note = client.get("/log/checkpoint")
     assert note.headers["content-type"].startswith("text/plain")
-    signed = open_checkpoint(note.content, _vkey(client), services_of(client).log.origin)
+    signed = open_checkpoint(note.content, _vkey(client), services_of(client).logs.log.origin)
     assert signed.checkpoint.size >= 1
 
 
@@ -101,7 +101,9 @@ def test_an_outside_auditor_replays_the_log(client: TestClient, tmp_path: Path) 
     for _ in range(3):
         issue(client, agency, waitForCheckpoint=True)
     report = audit("http://testserver", tmp_path / "state.json", _vkey(client), client=client)
-    assert report.checkpoint.checkpoint.size == services_of(client).log.checkpoint.checkpoint.size
+    assert (
+        report.checkpoint.checkpoint.size == services_of(client).logs.log.checkpoint.checkpoint.size
+    )
     issue(client, agency, waitForCheckpoint=True)
     again = audit("http://testserver", tmp_path / "state.json", _vkey(client), client=client)
     assert again.checkpoints_checked >= 2
@@ -117,7 +119,7 @@ def test_the_auditor_catches_a_rewritten_entry(client: TestClient, tmp_path: Pat
         flipped = bytearray(data)
         flipped[-2] ^= 0x01
         db.execute("UPDATE log_entries SET data = ? WHERE idx = 0", (bytes(flipped),))
-    services_of(client).log.store._cache.clear()  # type: ignore[attr-defined]
+    services_of(client).logs.log.store._cache.clear()  # type: ignore[attr-defined]
     with pytest.raises(LogIntegrityError):
         audit("http://testserver", tmp_path / "state.json", _vkey(client), client=client)
 

@@ -32,12 +32,12 @@ def _wait_unhealthy(client: TestClient, timeout: float = 10.0) -> Any:
 
 def _assert_refused_and_nothing_written(client: TestClient, agency: dict[str, Any]) -> None:
     svc = services_of(client)
-    before = (svc.store.count_credentials(), svc.log.store.entry_count())
+    before = (svc.store.count_credentials(), svc.logs.log.store.entry_count())
     refused = issue(client, agency, credential_for(agency["did"]))
     assert refused.status_code == 503, refused.text
     assert refused.json()["type"] == PROBLEMS + "unavailable"
     assert "cannot anchor" in refused.json()["detail"]
-    assert (svc.store.count_credentials(), svc.log.store.entry_count()) == before
+    assert (svc.store.count_credentials(), svc.logs.log.store.entry_count()) == before
 
 
 def test_a_corrupted_level_counter_on_redis_is_named_by_health(
@@ -49,7 +49,7 @@ def test_a_corrupted_level_counter_on_redis_is_named_by_health(
     agency = make_issuer(client)
     assert issue(client, agency, waitForCheckpoint=True).status_code == 201
     assert client.get("/health").status_code == 200
-    log_store = services_of(client).log.store
+    log_store = services_of(client).logs.log.store
     log_store._client.hincrby(log_store._keys.levels, "0", 1)  # type: ignore[attr-defined]
     caplog.set_level(logging.INFO, logger="identity.log")
     waiting = issue(client, agency, credential_for(agency["did"]), waitForCheckpoint=True)

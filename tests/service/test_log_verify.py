@@ -28,7 +28,7 @@ def test_verify_passes_then_names_a_flipped_interior_node(
     assert issue(client, agency, waitForCheckpoint=True).status_code == 201
     code, lines = _verify(settings)
     assert code == 0 and lines[-1].startswith("verify ok: tree of"), lines
-    size = services_of(client).log.checkpoint.checkpoint.size
+    size = services_of(client).logs.log.checkpoint.checkpoint.size
     assert size >= 27  # 4 types, 1 issuer, 1 accreditation, 21 credentials
     with sqlite3.connect(Path(settings.data_dir) / "identity.sqlite3") as db:
         (blob,) = db.execute("SELECT hashes FROM log_tiles WHERE id = ?", (2 << 48,)).fetchone()
@@ -40,7 +40,7 @@ def test_verify_passes_then_names_a_flipped_interior_node(
     # named where it is (its ancestors are compared with the recomputed truth)
     assert lines[:-1] == ["level 2 hash 1: is wrong (recomputed from entries)"]
     # the running service never serves a proof through the damaged node
-    services_of(client).log.store._cache.clear()  # type: ignore[attr-defined]
+    services_of(client).logs.log.store._cache.clear()  # type: ignore[attr-defined]
     refused = client.get("/log/proofs/inclusion", params={"index": 0})
     assert refused.status_code == 503, refused.text
     assert refused.json()["type"] == PROBLEMS + "log-integrity"

@@ -108,7 +108,7 @@ def proof(client: TestClient, key: SigningKey, **changes: Any) -> str:
 
 def records(client: TestClient) -> int:
     svc = services_of(client)
-    return svc.log.store.entry_count()
+    return svc.logs.log.store.entry_count()
 
 
 def oauth(response: Any, status: int, error: str) -> None:
@@ -431,7 +431,7 @@ def test_a_refused_issuance_is_credential_request_denied_and_can_be_retried(
         raise PermissionDeniedError("agency is not accredited to issue it")
 
     with monkeypatch.context() as patched:
-        patched.setattr(svc.sdjwt, "issue", refuse)
+        patched.setattr(svc.issuance.sdjwt, "issue", refuse)
         refused = ask(client, bearer, credential_request(SD, proof(client, holder)))
     oauth(refused, 400, "credential_request_denied")
     assert records(client) == before

@@ -112,7 +112,7 @@ def test_a_signed_credential_with_a_wrong_digest_fails_verification(client: Test
         _with(agency["did"], {"id": CREDENTIALS_V2, "digestSRI": WRONG_SRI}),
         issuer_did=agency["did"],
         verification_method=verification_method(record),
-        key=svc.keys.signing_key(record),
+        key=svc.issuance.keys.signing_key(record),
         suite=EddsaJcs2022(),
         created=NOW,
     )

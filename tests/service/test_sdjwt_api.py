@@ -50,7 +50,7 @@ def bound(token: str, holder: SigningKey, paths: list[str] = PATHS, iat: int | N
 
 
 def log_size(client: TestClient) -> int:
-    return services_of(client).log.store.entry_count()
+    return services_of(client).logs.log.store.entry_count()
 
 
 def test_issue_verify_round_trip(
@@ -84,7 +84,7 @@ def test_issue_verify_round_trip(
 def test_issuance_is_anchored_without_claims(client: TestClient, issued: dict[str, Any]) -> None:
     svc = services_of(client)
     index = issued["receipt"]["index"]
-    [data] = svc.log.store.read_entries(index, index + 1)
+    [data] = svc.logs.log.store.read_entries(index, index + 1)
     entry = LogEntry.parse(data)
     parts = split(issued["credential"])
     assert entry.kind == "credential.issued"
@@ -141,7 +141,7 @@ def test_metadata_routes(
     meta = client.get("/.well-known/jwt-vc-issuer").json()
     kid = parse_compact(split(issued["credential"]).issuer_jwt).header["kid"]
     assert kid in {k["kid"] for k in meta["jwks"]["keys"]}
-    assert meta["issuer"] == services_of(client).sdjwt.iss
+    assert meta["issuer"] == services_of(client).issuance.sdjwt.iss
     vct = client.get("/vct/ResidencePermitCredential").json()
     locales = {d["locale"]: d["name"] for d in vct["display"]}
     assert locales == {"zh-CN": "居住证", "en": "Residence permit"}
@@ -189,7 +189,7 @@ def test_forged_headers_refused(
     size = log_size(client)
     jwt = split(issued["credential"]).issuer_jwt
     header, payload = parse_compact(jwt).header, parse_compact(jwt).claims()
-    key = SigningKey.from_ed25519(svc.keys.signing_key(svc.store.get_issuer(agency["id"])))
+    key = SigningKey.from_ed25519(svc.issuance.keys.signing_key(svc.store.get_issuer(agency["id"])))
     none = (
         b64url(f'{{"alg":"none","typ":"dc+sd-jwt","kid":"{header["kid"]}"}}'.encode())
         + "."
@@ -215,7 +215,7 @@ def test_always_disclosed_claim_refused(
     full_name = Disclosure.make("c2FsdHNhbHQ", "fullName", "李雷")
     payload.pop("fullName")
     payload["_sd"] = sorted([*payload["_sd"], full_name.digest])
-    key = SigningKey.from_ed25519(svc.keys.signing_key(svc.store.get_issuer(agency["id"])))
+    key = SigningKey.from_ed25519(svc.issuance.keys.signing_key(svc.store.get_issuer(agency["id"])))
     token = sign_compact(header, payload, key) + "~" + full_name.encoded + "~"
     _refused(
         client,

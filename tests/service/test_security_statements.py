@@ -109,7 +109,7 @@ def test_no_secret_in_any_response_or_log_line(
     caplog.set_level(logging.DEBUG)
     walked = _walk(client)
     svc = services_of(client)
-    seed = svc.keys.signing_key(svc.store.get_issuer("psb")).seed
+    seed = svc.issuance.keys.signing_key(svc.store.get_issuer("psb")).seed
     api_secret = walked["agency"]["apiKey"].rpartition(".")[2]
     verifier_secret = walked["verifier"]["apiKey"].rpartition(".")[2]
     never = {
@@ -144,7 +144,7 @@ def test_issuer_keys_are_stored_only_sealed_and_api_keys_only_hashed(
     walked = _walk(client)
     svc = services_of(client)
     issuer = svc.store.get_issuer("psb")
-    seed = svc.keys.signing_key(issuer).seed
+    seed = svc.issuance.keys.signing_key(issuer).seed
     key_id, _, api_secret = walked["agency"]["apiKey"][3:].partition(".")
     record = svc.store.find_api_key(key_id)
     assert record is not None and record.secret_hash == hashlib.sha256(api_secret.encode()).digest()
@@ -164,7 +164,7 @@ def test_the_log_holds_digests_and_identifiers_never_claims_or_citizens(
 ) -> None:
     client, _ = seen
     _walk(client)
-    log = services_of(client).log
+    log = services_of(client).logs.log
     entries = b"\n".join(log.store.read_entries(0, log.store.entry_count())).decode()
     assert "credential.issued" in entries and "credential.suspended" in entries
     subject = credential_for("did:key:z")["credentialSubject"]

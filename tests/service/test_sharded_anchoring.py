@@ -109,15 +109,15 @@ def _issued_digests(client: TestClient) -> tuple[Counter[str], int]:
     """``credential.issued`` digests over every shard (how often each), and how many such
     entries the unsharded log holds."""
     svc = services_of(client)
-    assert svc.anchors.shards is not None
+    assert svc.logs.anchors.shards is not None
     counts: Counter[str] = Counter()
-    for shard in svc.anchors.shards.sharded.shards():
+    for shard in svc.logs.anchors.shards.sharded.shards():
         store = shard.store
         for data in store.read_entries(0, store.entry_count()):
             entry = LogEntry.parse(data)
             if entry.kind == "credential.issued":
                 counts[entry.fields["credential_digest"]] += 1
-    log = svc.log.store
+    log = svc.logs.log.store
     unsharded = [LogEntry.parse(e) for e in log.read_entries(0, log.entry_count())]
     return counts, sum(e.kind == "credential.issued" for e in unsharded)
 
@@ -157,7 +157,7 @@ def test_a_month_boundary_under_concurrent_issuance(settings: Settings, tmp_path
 
         # June closes (past the grace): frozen with its final checkpoint, then exported.
         clock.advance(timedelta(seconds=120))
-        sharding = services_of(client).anchors.shards
+        sharding = services_of(client).logs.anchors.shards
         assert sharding is not None
         assert client.portal.call(sharding.sharded.roll) == [JUNE]  # type: ignore[union-attr]
         assert settings.log_shards_dir is not None
@@ -185,7 +185,7 @@ def test_a_month_boundary_under_concurrent_issuance(settings: Settings, tmp_path
 def test_an_unsharded_log_anchors_as_before(tmp_path: Path) -> None:
     settings = service_settings(tmp_path / "data")
     with TestClient(create_app(settings, clock=FixedClock(MONTH_END))) as client:
-        assert services_of(client).anchors.shards is None
+        assert services_of(client).logs.anchors.shards is None
         agency = make_issuer(client)
         body = issue(client, agency, waitForCheckpoint=True).json()
         assert body["receipt"]["origin"] == ORIGIN

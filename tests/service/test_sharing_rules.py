@@ -45,7 +45,7 @@ class World:
     def snapshot(self, request_id: str | None = None) -> tuple[Any, ...]:
         svc = services_of(self.client)
         state = svc.directory.get_request(request_id) if request_id else None
-        return svc.log.store.entry_count(), stats(self.client), state
+        return svc.logs.log.store.entry_count(), stats(self.client), state
 
     def post(self, path: str, who: dict[str, str], body: Any = None) -> Any:
         return self.client.post(path, json=body if body is not None else {}, headers=who)
@@ -324,7 +324,7 @@ def test_who_sees_what(world: World, clock: FixedClock) -> None:
 
 
 def _leaves(client: TestClient, kind: str) -> int:
-    store = services_of(client).log.store
+    store = services_of(client).logs.log.store
     entries = store.read_entries(0, store.entry_count())
     return sum(f'"kind":"{kind}"'.encode() in e for e in entries)
 

@@ -65,7 +65,7 @@ class Consented:
     def snapshot(self) -> tuple[Any, ...]:
         svc = services_of(self.client)
         return (
-            svc.log.store.entry_count(),
+            svc.logs.log.store.entry_count(),
             stats(self.client),
             svc.directory.get_request(self.request_id),
         )

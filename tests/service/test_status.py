@@ -207,7 +207,9 @@ def _remote_world(client: TestClient, revoked: bool) -> dict[str, Any]:
     )
     import json
 
-    services_of(client).status.fetch = lambda u: json.dumps(listed).encode() if u == url else b""
+    services_of(client).issuance.status.fetch = lambda u: (
+        json.dumps(listed).encode() if u == url else b""
+    )
     cred = credential_for(
         did,
         credentialStatus={
@@ -231,7 +233,7 @@ def test_remote_revocation_fails_verification(client: TestClient) -> None:
 
 def test_unreachable_remote_list_is_status_retrieval_error(client: TestClient) -> None:
     vc = _remote_world(client, revoked=False)
-    services_of(client).status.fetch = lambda u: b"not json"
+    services_of(client).issuance.status.fetch = lambda u: b"not json"
     response = _verify(client, vc)
     assert response.status_code == 422
     assert response.json()["type"] == STATUS + "STATUS_RETRIEVAL_ERROR"
@@ -253,10 +255,10 @@ def test_a_type_that_cannot_be_suspended_refuses_suspension_and_writes_nothing(
     assert response.status_code == 201, response.text
     vc, cred_id = response.json()["verifiableCredential"], response.json()["credentialId"]
     assert vc["credentialStatus"]["statusPurpose"] == "revocation"  # one entry, no suspension
-    entries = services_of(client).log.store.entry_count()
+    entries = services_of(client).logs.log.store.entry_count()
     refused = _set(client, agency, cred_id, "suspended")
     assert refused.status_code == 409
     assert refused.json()["type"] == PROBLEMS + "conflict"
-    assert services_of(client).log.store.entry_count() == entries
+    assert services_of(client).logs.log.store.entry_count() == entries
     assert _verify(client, vc).status_code == 200
     assert _set(client, agency, cred_id, "revoked").status_code == 200

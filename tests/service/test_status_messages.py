@@ -111,13 +111,13 @@ def test_the_status_api_sets_the_state_anchored(client: TestClient, given: str, 
     svc = services_of(client)
     url = _message_entry(vc)["statusListCredential"].removeprefix("http://localhost:8000")
     etag = client.get(url).headers["etag"]
-    entries = svc.log.store.entry_count()
+    entries = svc.logs.log.store.entry_count()
     response = _set(client, agency, cred_id, {"statusPurpose": "message", "status": given})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["message"] == {"status": hex(value), "message": STATES[value]}
     assert len(body["receipts"]) == 1
-    assert svc.log.store.entry_count() == entries + 1
+    assert svc.logs.log.store.entry_count() == entries + 1
     assert client.get(url).headers["etag"] != etag
     verified = _verify(client, vc)
     assert verified.status_code == 200  # a named state is reported, not judged
@@ -133,7 +133,7 @@ def test_the_status_api_sets_the_state_anchored(client: TestClient, given: str, 
 def _state(client: TestClient, vc: dict[str, Any]) -> tuple[Any, ...]:
     svc = services_of(client)
     url = _message_entry(vc)["statusListCredential"].removeprefix("http://localhost:8000")
-    return (svc.log.store.entry_count(), client.get(url).headers["etag"])
+    return (svc.logs.log.store.entry_count(), client.get(url).headers["etag"])
 
 
 BAD = {
@@ -175,13 +175,13 @@ def test_a_type_without_named_states_refuses_a_message_change(client: TestClient
         "revocation",
         "suspension",
     ]
-    before = services_of(client).log.store.entry_count()
+    before = services_of(client).logs.log.store.entry_count()
     response = _set(
         client, agency, issued["credentialId"], {"statusPurpose": "message", "status": "0x1"}
     )
     assert response.status_code == 409
     assert response.json()["type"] == PROBLEMS + "conflict"
-    assert services_of(client).log.store.entry_count() == before
+    assert services_of(client).logs.log.store.entry_count() == before
 
 
 def test_revoked_and_suspended_are_both_reported(client: TestClient) -> None:

@@ -26,7 +26,7 @@ def new_verifier(client: TestClient) -> str:
 
 def snapshot(client: TestClient) -> tuple[Any, ...]:
     svc = services_of(client)
-    return (svc.store.count_credentials(), svc.log.store.entry_count())
+    return (svc.store.count_credentials(), svc.logs.log.store.entry_count())
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_the_wallet_serves_an_enveloped_credential(
     svc = services_of(client)
     record = svc.store.find_credential(cid)
     assert record is not None
-    assert svc.wallet.credential(citizen.did, record) == issued["verifiableCredential"]
+    assert svc.issuance.wallet.credential(citizen.did, record) == issued["verifiableCredential"]
     png = client.get(f"/wallet/credentials/{cid}/qr?format=png", headers=headers)
     assert png.status_code == 200, png.text
     assert int(png.headers["x-qr-payload-length"]) == len(
@@ -66,10 +66,10 @@ def test_a_data_integrity_credential_is_sealed_from_the_issuers_own_bytes(
     svc = services_of(client)
     record = svc.store.find_credential(issued["credentialId"])
     assert record is not None
-    assert svc.wallet.credential(citizen.did, record) == issued["verifiableCredential"]
-    entry = svc.wallet.store.find(citizen.did, record.id)
+    assert svc.issuance.wallet.credential(citizen.did, record) == issued["verifiableCredential"]
+    entry = svc.issuance.wallet.store.find(citizen.did, record.id)
     assert entry is not None
-    opened = svc.wallet.sealer.open(citizen.did, record.id, entry.sealed)
+    opened = svc.issuance.wallet.sealer.open(citizen.did, record.id, entry.sealed)
     assert opened == jcs(issued["verifiableCredential"])
 
 
@@ -84,6 +84,6 @@ def test_an_envelope_whose_token_is_not_the_recorded_one_is_not_shown(
     record = svc.store.find_credential(first["credentialId"])
     other = svc.store.find_credential(second["credentialId"])
     assert record is not None and other is not None
-    assert svc.wallet.credential(citizen.did, record) == first["verifiableCredential"]
+    assert svc.issuance.wallet.credential(citizen.did, record) == first["verifiableCredential"]
     # The first envelope kept under a record that names the second's token: refused.
-    assert svc.wallet.credential(citizen.did, replace(record, digest=other.digest)) is None
+    assert svc.issuance.wallet.credential(citizen.did, replace(record, digest=other.digest)) is None

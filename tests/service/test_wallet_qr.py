@@ -101,7 +101,7 @@ def test_refusals_leak_nothing_and_write_nothing(
     cid = issued_to(client, citizen)["credentialId"]
     _, other = signed_in(client, clock, 34)
     svc = services_of(client)
-    before = (svc.log.store.entry_count(), wallet_rows(client))
+    before = (svc.logs.log.store.entry_count(), wallet_rows(client))
     path = f"/wallet/credentials/{cid}/qr"
     assert client.get(path).status_code == 401
     theirs = client.get(path, headers=other)
@@ -118,7 +118,7 @@ def test_refusals_leak_nothing_and_write_nothing(
     problem = large.json()
     assert problem["type"] == PROBLEMS + "qr-capacity"
     assert problem["limit"] == 100 and problem["compressedBytes"] > 100
-    assert (svc.log.store.entry_count(), wallet_rows(client)) == before
+    assert (svc.logs.log.store.entry_count(), wallet_rows(client)) == before
 
 
 def test_a_credential_the_wallet_could_not_keep_is_issued_and_posted_instead(
@@ -129,7 +129,7 @@ def test_a_credential_the_wallet_could_not_keep_is_issued_and_posted_instead(
     def down(entry: Any) -> None:
         raise UnavailableError("the wallet store is down")
 
-    monkeypatch.setattr(services_of(client).wallet.store, "keep", down)
+    monkeypatch.setattr(services_of(client).issuance.wallet.store, "keep", down)
     issued = issued_to(client, citizen)  # still 201: the record and its entry committed
     cid = issued["credentialId"]
     [listed] = client.get("/wallet/credentials", headers=headers).json()
@@ -148,5 +148,5 @@ def test_a_credential_without_a_subject_id_is_not_kept(client: TestClient, clock
     svc = services_of(client)
     record = svc.store.get_credential(issued["credentialId"])
     anonymous = replace(record, id="urn:uuid:no-subject", subject_id=None)
-    assert svc.wallet.keep(anonymous, issued["verifiableCredential"]) is False
+    assert svc.issuance.wallet.keep(anonymous, issued["verifiableCredential"]) is False
     assert len(wallet_rows(client)) == 1

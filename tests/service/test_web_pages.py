@@ -144,12 +144,12 @@ def test_the_qr_code_of_my_credential_as_svg_and_png(client: TestClient, clock) 
 def test_the_qr_endpoint_refuses_what_it_must(client: TestClient, clock, monkeypatch) -> None:
     citizen, credential, cid = citizen_with_credential(client, clock.now())
     headers = citizen.headers(client, clock.now())
-    before = services_of(client).log.store.entry_count()
+    before = services_of(client).logs.log.store.entry_count()
     path = f"/wallet/credentials/{cid}/qr"
     assert client.post(path, json=credential).status_code == 401
     other = Citizen(seed=22)
     other.register(client)
-    before = services_of(client).log.store.entry_count()
+    before = services_of(client).logs.log.store.entry_count()
     theirs = client.post(path, json=credential, headers=other.headers(client, clock.now()))
     assert theirs.status_code == 404 and theirs.json()["type"] == PROBLEMS + "not-found"
     altered = json.loads(json.dumps(credential))
@@ -166,4 +166,4 @@ def test_the_qr_endpoint_refuses_what_it_must(client: TestClient, clock, monkeyp
     problem = large.json()
     assert problem["type"] == PROBLEMS + "qr-capacity"
     assert problem["limit"] == 100 and problem["compressedBytes"] > 100
-    assert services_of(client).log.store.entry_count() == before  # nothing written
+    assert services_of(client).logs.log.store.entry_count() == before  # nothing written

@@ -53,7 +53,7 @@ class Live:
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until every sequenced log entry is under a signed checkpoint."""
-        log = self.services.log
+        log = self.services.logs.log
         deadline = time.monotonic() + timeout
         while log.checkpoint.checkpoint.size < log.store.entry_count():
             assert time.monotonic() < deadline, "the log did not integrate in time"

@@ -14,11 +14,11 @@ def grown_log(live: Live) -> tuple[int, int, dict[str, Any]]:
     issuer = flows.agency(live)
     flows.issue(live, issuer)
     live.settle()
-    first = live.services.log.checkpoint.checkpoint.size
+    first = live.services.logs.log.checkpoint.checkpoint.size
     for _ in range(4):
         issued = flows.issue(live, issuer)
     live.settle()
-    return first, live.services.log.checkpoint.checkpoint.size, issued
+    return first, live.services.logs.log.checkpoint.checkpoint.size, issued
 
 
 def open_explorer(browser: Browser, live: Live) -> None:
