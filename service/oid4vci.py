@@ -495,7 +495,7 @@ class Oid4vciIssuer:
         """What a key proof's ``kid`` may name besides a did:key: a key of a did:cityid
         document (the city's own registry; no network). Other methods (did:web) are not
         dereferenced at the credential endpoint."""
-        methods = self.svc.resolver.methods
+        methods = self.svc.verification.resolver.methods
         return MethodResolver({m: methods[m] for m in ("key", CITYID) if m in methods})
 
     def _holder(self, offer: Offer, body: dict[str, Any], config: str) -> dict[str, Any]:
