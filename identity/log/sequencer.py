@@ -83,7 +83,7 @@ class LogHealth:
 
     @property
     def ok(self) -> bool:
-        """True when nothing is wrong (``reason`` is ``None``), whatever ``state`` says."""
+        """``True`` when healthy: ``reason`` is ``None``."""
         return self.reason is None
 
 
