@@ -429,7 +429,7 @@ class SQLiteLogStore:
         return None
 
     def stored_counts(self) -> dict[int, int]:
-        """Per level: full chunks times 256 plus the last chunk's length, from the stored rows."""
+        """Per level: 256 per chunk row before the last, plus the last row's hash count."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT m.level, m.n - 1, length(t.hashes) FROM "  # noqa: S608
