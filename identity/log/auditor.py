@@ -28,6 +28,8 @@ from identity.log.tree import Frontier, extend, leaf_hashes
 
 
 class AuditSource(Protocol):
+    """Where an auditor reads a log from: its checkpoint and tiles, as served (tlog-tiles)."""
+
     def checkpoint(self) -> bytes:
         """The log's latest signed checkpoint note."""
         ...
@@ -46,6 +48,9 @@ class AuditState:
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
+    """What one audit proved: the verified latest checkpoint, how many entries, tiles and
+    earlier checkpoints were checked, and the state to pass to the next audit."""
+
     checkpoint: SignedCheckpoint
     entries_checked: int
     tiles_checked: int

@@ -87,10 +87,12 @@ class NoteVerifier:
 
     @property
     def key_id(self) -> bytes:
+        """The 4-byte signed-note key ID: SHA-256(name ‖ 0x0A ‖ type ‖ public key)[:4]."""
         return key_id(self.name, self.sig_type, self.public_key.raw)
 
     @property
     def vkey(self) -> str:
+        """The ``<name>+<hex id>+<base64(type ‖ pub)>`` verifier key string Go's ``note`` reads."""
         raw = base64.b64encode(bytes([self.sig_type]) + self.public_key.raw).decode()
         return f"{self.name}+{self.key_id.hex()}+{raw}"
 
@@ -119,6 +121,7 @@ class NoteSigner:
 
     @property
     def verifier(self) -> NoteVerifier:
+        """The verifier key (type 0x01, Ed25519) matching this signer."""
         return NoteVerifier(self.name, self.private_key.public_key())
 
     @classmethod
@@ -133,11 +136,17 @@ class NoteSigner:
         return signer
 
     def sign(self, text: str) -> NoteSignature:
+        """Sign ``text`` (the exact note text, ending in a newline) with this key."""
         return NoteSignature(self.name, self.verifier.key_id, self.private_key.sign(text.encode()))
 
 
 @dataclass(frozen=True, slots=True)
 class NoteSignature:
+    """One signature line of a note: key name, 4-byte key ID, raw signature bytes.
+
+    Raises ``MalformedValueError`` for a bad key name, a key ID not 4 bytes or an empty
+    signature."""
+
     name: str
     key_id: bytes
     signature: bytes
@@ -148,6 +157,7 @@ class NoteSignature:
             raise MalformedValueError("a note signature is a 4-byte key ID and a signature")
 
     def line(self) -> str:
+        """The ``— <name> <base64(key ID ‖ signature)>`` line with its newline (signed-note)."""
         return (
             f"{SIG_PREFIX}{self.name} {base64.b64encode(self.key_id + self.signature).decode()}\n"
         )
@@ -167,6 +177,7 @@ class Note:
             raise MalformedValueError("a note has 1 to 100 signatures")
 
     def to_bytes(self) -> bytes:
+        """The note bytes: text, a blank line, then one line per signature."""
         return (self.text + "\n" + "".join(s.line() for s in self.signatures)).encode()
 
 
@@ -195,6 +206,7 @@ def parse_note(data: bytes) -> Note:
 
 
 def sign_note(text: str, signers: Sequence[NoteSigner]) -> bytes:
+    """Sign ``text`` with every signer and return the note bytes, signatures in signer order."""
     return Note(text, tuple(s.sign(text) for s in signers)).to_bytes()
 
 
@@ -238,6 +250,7 @@ class Checkpoint:
             raise MalformedValueError("checkpoint extension lines are non-empty single lines")
 
     def body(self) -> str:
+        """The checkpoint note text: origin, decimal size, base64 root, extensions, each a line."""
         lines = [
             self.origin,
             str(self.size),
@@ -248,6 +261,10 @@ class Checkpoint:
 
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
+        """Parse a checkpoint note text strictly (tlog-checkpoint §Note text).
+
+        Raises ``MalformedValueError`` for a missing final newline, fewer than three lines, a
+        size that is not canonical decimal or a root that is not base64 of 32 bytes."""
         if not text.endswith("\n"):
             raise MalformedValueError("a checkpoint body ends in a newline")
         lines = text[:-1].split("\n")
@@ -268,6 +285,7 @@ class SignedCheckpoint:
 
 
 def sign_checkpoint(checkpoint: Checkpoint, signer: NoteSigner) -> SignedCheckpoint:
+    """Sign the checkpoint's body with the log's key into a signed note."""
     return SignedCheckpoint(checkpoint, sign_note(checkpoint.body(), [signer]))
 
 

@@ -67,6 +67,7 @@ def fold(hashes: Sequence[bytes]) -> bytes:
 
 
 def root_plan(size: int) -> Plan:
+    """The plan of MTH(D[size]): the one range ``[0, size)``, none for the empty tree."""
     return [(0, size)] if size else []
 
 

@@ -50,6 +50,8 @@ class InclusionProof:
             raise RangeError("leaf index outside the tree")
 
     def verify(self, root: bytes) -> bytes:
+        """Check the path leads from the leaf to ``root`` (RFC 9162 §2.1.3.2); return ``root``
+        or raise ``LogProofError``."""
         return proofs.verify_inclusion(
             self.leaf_index, self.tree_size, self.leaf_hash, self.path, root
         )
@@ -156,15 +158,21 @@ class LogReader:
         return tree_size
 
     def entry(self, index: int) -> bytes:
+        """The entry at ``index`` of the latest checkpoint's tree, checked against its stored
+        leaf hash. ``NotFoundError`` past the tree, ``LogIntegrityError`` if they differ."""
         size = self._size(None)
         if not 0 <= index < size:
             raise NotFoundError("no integrated entry at that index", index=index, tree_size=size)
         return self._checked_entry(index, self.store.read_entries(index, index + 1)[0])
 
     def root(self, tree_size: int | None = None) -> bytes:
+        """The root of the tree of ``tree_size`` leaves (default: the latest checkpoint's),
+        proved against a signed checkpoint. ``RangeError`` beyond the latest checkpoint."""
         return self._signed_root(self._size(tree_size))
 
     def leaf_index(self, leaf_hash: bytes, tree_size: int | None = None) -> int:
+        """The index of the first leaf with ``leaf_hash`` in the tree of ``tree_size`` leaves;
+        ``NotFoundError`` if none, ``RangeError`` beyond the latest checkpoint."""
         size = self._size(tree_size)
         index = self.store.find_leaf(check_hash(leaf_hash, "leaf_hash"), size)
         if index is None:
@@ -172,6 +180,9 @@ class LogReader:
         return index
 
     def inclusion_proof(self, index: int, tree_size: int | None = None) -> InclusionProof:
+        """PATH(index, D[tree_size]) -- RFC 9162 §2.1.3.1 -- verified against the signed (or
+        proved) root before it is returned. ``RangeError`` for a size or index outside the
+        tree; ``LogIntegrityError`` when stored hashes do not lead to the root."""
         signed = self._signed_for(tree_size)
         size = signed.size if tree_size is None else tree_size
         if not 0 <= size <= signed.size:
@@ -336,6 +347,9 @@ class LogReader:
         return found
 
     def consistency_proof(self, first: int, second: int | None = None) -> list[bytes]:
+        """PROOF(first, D[second]) -- RFC 9162 §2.1.4.1 -- verified from the stored root of
+        ``first`` to the signed root of ``second`` (default: the latest checkpoint's).
+        ``RangeError`` unless ``0 < first <= second``; ``LogIntegrityError`` if it fails."""
         size2 = self._size(second)
         if not 0 < first <= size2:
             raise RangeError("consistency needs 0 < first <= second", first=first, second=size2)

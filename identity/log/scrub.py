@@ -46,9 +46,11 @@ class ScrubReport:
 
     @property
     def ok(self) -> bool:
+        """True when the scrub found no fault."""
         return not self.faults
 
     def fault(self, text: str) -> None:
+        """Record one fault; after ``MAX_FAULTS`` further ones are counted out, not listed."""
         if len(self.faults) < MAX_FAULTS:
             self.faults.append(text)
 

@@ -83,6 +83,7 @@ class LogHealth:
 
     @property
     def ok(self) -> bool:
+        """``True`` when healthy: ``reason`` is ``None``."""
         return self.reason is None
 
 
@@ -181,6 +182,8 @@ class TransparencyLog:
 
     @property
     def checkpoint(self) -> SignedCheckpoint:
+        """The latest checkpoint this sequencer signed or loaded; ``UnavailableError`` before
+        ``start``."""
         if self._checkpoint is None:
             raise UnavailableError("the log has not been started")
         return self._checkpoint

@@ -142,6 +142,7 @@ class ShardRecord:
 
     @property
     def frozen(self) -> bool:
+        """True once the catalog holds the shard's final signed checkpoint."""
         return self.final is not None
 
 
@@ -167,7 +168,9 @@ class ShardCatalog(Protocol):
         """Mark shard ``name`` frozen with its final checkpoint note."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the catalog's connections; the catalog is unusable after."""
+        ...
 
 
 def check_add(existing: ShardRecord | None, record: ShardRecord) -> bool:
@@ -217,9 +220,11 @@ class GuardedStore:
 
     @property
     def closed(self) -> bool:
+        """True once :meth:`close_for_appends` ran: appends raise :class:`FrozenShardError`."""
         return self._frozen
 
     def open(self, origin: str, public_key: bytes) -> None:
+        """Pass-through to the shard's store; opening is allowed frozen or not."""
         self.inner.open(origin, public_key)
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
@@ -237,30 +242,40 @@ class GuardedStore:
             return self.inner.append_entries(entries)
 
     def entry_count(self) -> int:
+        """Pass-through: the shard store's number of sequenced entries."""
         return self.inner.entry_count()
 
     def read_entries(self, start: int, end: int) -> list[bytes]:
+        """Pass-through: entries ``[start, end)`` of the shard's store."""
         return self.inner.read_entries(start, end)
 
     def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
+        """Pass-through: the shard store's node hashes at ``addresses``, in order."""
         return self.inner.read_nodes(addresses)
 
     def read_hash_tile(self, level: int, index: int) -> bytes:
+        """Pass-through: the shard store's stored hash tile at ``(level, index)``."""
         return self.inner.read_hash_tile(level, index)
 
     def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
+        """Pass-through: the shard store's lookup of ``leaf_hash`` among leaves below ``below``."""
         return self.inner.find_leaf(leaf_hash, below)
 
     def stored_counts(self) -> dict[int, int]:
+        """Pass-through: the shard store's stored node count per level."""
         return self.inner.stored_counts()
 
     def latest_checkpoint(self) -> bytes | None:
+        """Pass-through: the shard store's latest checkpoint note, ``None`` before the first."""
         return self.inner.latest_checkpoint()
 
     def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
+        """Pass-through, frozen or not: integration of entries appended before the freeze
+        must still finish so the final checkpoint covers them."""
         self.inner.integrate(expected, checkpoint, runs)
 
     def close(self) -> None:
+        """Pass-through: close the shard's store."""
         self.inner.close()
 
 
@@ -287,10 +302,12 @@ class Shard:
 
     @property
     def name(self) -> str:
+        """The shard's catalog name."""
         return self.record.name
 
     @property
     def origin(self) -> str:
+        """The shard's log origin (the checkpoint's first line and the signer's key name)."""
         return self.record.origin
 
     def final_checkpoint(self) -> SignedCheckpoint | None:

@@ -43,6 +43,11 @@ from identity.log.tree import NodeRun
 
 
 class LogStore(Protocol):
+    """Durable storage of one Merkle log: entries, node hashes, the signed checkpoint.
+
+    The contract is proved on every backend by ``tests/log/test_store_contract.py``;
+    methods are blocking and thread-safe."""
+
     def open(self, origin: str, public_key: bytes) -> None:
         """Bind to the log ``origin`` signed by ``public_key``; refuse another log's store."""
         ...
@@ -87,4 +92,6 @@ class LogStore(Protocol):
         ``checkpoint``; else raise :class:`ConflictError` and change nothing."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the store's connections; the store is unusable after."""
+        ...

@@ -56,10 +56,12 @@ class Tile:
 
     @property
     def is_full(self) -> bool:
+        """True for a full-width (256) tile: immutable, so cacheable forever (tlog-tiles)."""
         return self.width == TILE_WIDTH
 
     @property
     def path(self) -> str:
+        """The tlog-tiles path: ``tile/<L>/<N>`` or ``tile/entries/<N>``, ``.p/<W>`` if partial."""
         level = "entries" if self.level == ENTRIES else str(self.level)
         partial = "" if self.is_full else f".p/{self.width}"
         return f"tile/{level}/{encode_index(self.index)}{partial}"

@@ -46,6 +46,7 @@ class Frontier:
         return proofs.range_nodes(0, size)
 
     def root(self) -> bytes:
+        """MTH of the whole tree: the right fold of the frontier (RFC 9162 §2.1.1)."""
         return proofs.fold(self.hashes)
 
 
@@ -128,6 +129,7 @@ class NodeArray:
         self.levels: list[bytearray] = []
 
     def count(self, level: int) -> int:
+        """How many hashes ``level`` holds (0 for a level never written)."""
         return len(self.levels[level]) // HASH_SIZE if level < len(self.levels) else 0
 
     def write(self, runs: Sequence[NodeRun]) -> None:
@@ -143,6 +145,7 @@ class NodeArray:
             self.levels[level] += data
 
     def read(self, addresses: Sequence[proofs.Address]) -> list[bytes]:
+        """The hashes at ``(level, index)``, in order; ``LogIntegrityError`` for any not stored."""
         out = []
         levels = self.levels
         for level, index in addresses:
@@ -183,6 +186,7 @@ class MerkleTree:
         return index
 
     def frontier(self) -> Frontier:
+        """The tree's frontier: its size and the roots of its perfect subtrees, left to right."""
         return Frontier(self.size, tuple(self._stack))
 
     def _check_size(self, size: int) -> None:
@@ -190,6 +194,8 @@ class MerkleTree:
             raise RangeError("tree size beyond the tree", tree_size=size, size=self.size)
 
     def root(self, size: int | None = None) -> bytes:
+        """MTH(D[size]) (default: the whole tree) from stored hashes, RFC 9162 §2.1.1;
+        ``RangeError`` beyond the tree."""
         size = self.size if size is None else size
         self._check_size(size)
         return (
@@ -197,6 +203,8 @@ class MerkleTree:
         )
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """PATH(index, D[size]) -- RFC 9162 §2.1.3.1 --, bottom-up; ``RangeError`` for a size
+        beyond the tree or an index outside it."""
         size = self.size if size is None else size
         self._check_size(size)
         if not 0 <= index < size:
@@ -204,6 +212,8 @@ class MerkleTree:
         return proofs.resolve(proofs.inclusion_plan(index, size), self.nodes.read)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        """PROOF(size1, D[size2]) -- RFC 9162 §2.1.4.1 --; ``RangeError`` unless
+        ``0 < size1 <= size2 <= size``."""
         size2 = self.size if size2 is None else size2
         self._check_size(size2)
         if not 0 < size1 <= size2:

@@ -71,15 +71,20 @@ class MemoryShardCatalog:
         self._records: dict[str, ShardRecord] = {}
 
     def records(self) -> list[ShardRecord]:
+        """Every shard in the order added (a dict keeps insertion order), under the lock."""
         with self._lock:
             return list(self._records.values())
 
     def add(self, record: ShardRecord) -> None:
+        """Under the lock, :func:`check_add` then store: ``ConflictError`` for another record of
+        that name, a no-op for an equal one."""
         with self._lock:
             if check_add(self._records.get(record.name), record):
                 self._records[record.name] = record
 
     def freeze(self, name: str, final: bytes) -> None:
+        """Under the lock, :func:`check_freeze` then store the final note: ``UnknownShardError``
+        for a name never added, ``ConflictError`` when frozen with another note."""
         with self._lock:
             existing = self._records.get(name)
             if check_freeze(existing, name, final):
@@ -89,6 +94,7 @@ class MemoryShardCatalog:
                 )
 
     def close(self) -> None:
+        """Nothing to release."""
         return None
 
 
@@ -112,6 +118,7 @@ class SQLiteShardCatalog:
         return None if row is None else _from_json(row[0])
 
     def records(self) -> list[ShardRecord]:
+        """Every row of ``log_shards`` by ``ord`` (empty until a first write makes the table)."""
         with self._lock:
             try:
                 rows = self._db.execute("SELECT record FROM log_shards ORDER BY ord").fetchall()
@@ -122,6 +129,8 @@ class SQLiteShardCatalog:
         return [_from_json(r[0])[1] for r in rows]
 
     def add(self, record: ShardRecord) -> None:
+        """In one ``BEGIN IMMEDIATE`` transaction: :func:`check_add` on the row of that name, then
+        insert at ``ord = max(ord) + 1``; ``ConflictError`` for another record of the name."""
         with self._lock:
             self._create()
             self._db.execute("BEGIN IMMEDIATE")
@@ -141,6 +150,9 @@ class SQLiteShardCatalog:
                 raise
 
     def freeze(self, name: str, final: bytes) -> None:
+        """In one ``BEGIN IMMEDIATE`` transaction: :func:`check_freeze` on the row, then write
+        the final note into its record (``UnknownShardError``, ``ConflictError`` as the
+        contract says)."""
         with self._lock:
             self._create()
             self._db.execute("BEGIN IMMEDIATE")
@@ -162,6 +174,7 @@ class SQLiteShardCatalog:
                 raise
 
     def close(self) -> None:
+        """Close the catalog's connection."""
         with self._lock:
             self._db.close()
 
@@ -193,10 +206,15 @@ class RedisShardCatalog:
             ) from exc
 
     def records(self) -> list[ShardRecord]:
+        """``HVALS`` of the catalog hash, sorted by each record's stored ``order``;
+        ``UnavailableError`` when Redis fails."""
         raw = self._guard(lambda: self._client.hvals(self._key))
         return [record for _, record in sorted(_from_json(v) for v in raw)]
 
     def add(self, record: ShardRecord) -> None:
+        """One ``MULTI``/``EXEC`` watching the catalog hash: :func:`check_add` on the field, then
+        ``HSET`` it with ``order = HLEN``; ``ConflictError`` for another record of the name."""
+
         def body(pipe: Pipeline) -> None:
             found = pipe.hget(self._key, record.name)
             existing = None if found is None else _from_json(found)[1]
@@ -209,6 +227,9 @@ class RedisShardCatalog:
         transact(self._client, [self._key], body, 1)
 
     def freeze(self, name: str, final: bytes) -> None:
+        """One ``MULTI``/``EXEC`` watching the catalog hash: :func:`check_freeze` on the field,
+        then rewrite it with the final note, ``order`` kept."""
+
         def body(pipe: Pipeline) -> None:
             found = pipe.hget(self._key, name)
             existing = None if found is None else _from_json(found)
@@ -223,6 +244,7 @@ class RedisShardCatalog:
         transact(self._client, [self._key], body, 1)
 
     def close(self) -> None:
+        """Nothing to release: the client is the caller's."""
         return None
 
 

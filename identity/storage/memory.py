@@ -28,6 +28,10 @@ from identity.stores import (
 
 
 class MemoryStore:
+    """Every record family of :mod:`identity.stores` in dicts behind one lock (the oracle
+    the contract suite holds the other backends to); acts admit their entries to ``log``
+    under its lock too, so a record and its entry appear together or not at all."""
+
     def __init__(self, log: MemoryLogStore | None = None) -> None:
         self.log = log or MemoryLogStore()
         """The log acts are admitted to (the service hands it to its TransparencyLog)."""
@@ -45,13 +49,16 @@ class MemoryStore:
         self._trust_version = 0
 
     def trust_version(self) -> int:
+        """The trust counter, grown by every write to issuers, keys, types or accreditations."""
         with self._lock:
             return self._trust_version
 
     def ping(self) -> None:
+        """Always reachable: nothing to check."""
         return None
 
     def close(self) -> None:
+        """Nothing to release."""
         return None
 
     # -- issuers --------------------------------------------------------------------------
@@ -59,6 +66,8 @@ class MemoryStore:
     def create_issuer(
         self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
     ) -> None:
+        """Under the store's and the log's lock: ``ConflictError`` for an issuer id, DID or key
+        id already there; else store both, grow the trust version, admit the entry."""
         with self._lock, admitting(self.log, anchor):
             if issuer.id in self._issuers:
                 raise ConflictError("issuer id already exists", issuer=issuer.id)
@@ -71,6 +80,7 @@ class MemoryStore:
             self._trust_version += 1
 
     def get_issuer(self, issuer_id: str) -> IssuerRecord:
+        """The issuer with that id; ``NotFoundError`` if none."""
         with self._lock:
             try:
                 return self._issuers[issuer_id]
@@ -78,14 +88,18 @@ class MemoryStore:
                 raise NotFoundError("no such issuer", issuer=issuer_id) from None
 
     def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
+        """The issuer with that DID (a scan), or ``None``."""
         with self._lock:
             return next((i for i in self._issuers.values() if i.did == did), None)
 
     def list_issuers(self) -> list[IssuerRecord]:
+        """Every issuer, oldest ``created`` first (ties by id)."""
         with self._lock:
             return sorted(self._issuers.values(), key=lambda i: (i.created, i.id))
 
     def add_api_key(self, api_key: ApiKeyRecord) -> None:
+        """Under the lock: ``NotFoundError`` if the key names an unknown issuer, ``ConflictError``
+        for a key id already there; else store it and grow the trust version."""
         with self._lock:
             if api_key.issuer_id is not None and api_key.issuer_id not in self._issuers:
                 raise NotFoundError("no such issuer", issuer=api_key.issuer_id)
@@ -95,10 +109,13 @@ class MemoryStore:
             self._trust_version += 1
 
     def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        """The key record with that id, or ``None``."""
         with self._lock:
             return self._keys.get(key_id)
 
     def revoke_api_key(self, key_id: str) -> None:
+        """Under the lock: mark the key revoked and grow the trust version; ``NotFoundError`` for
+        an unknown key id."""
         with self._lock:
             key = self._keys.get(key_id)
             if key is None:
@@ -111,6 +128,8 @@ class MemoryStore:
     # -- credentials ----------------------------------------------------------------------
 
     def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
+        """:meth:`put_credentials` of one record; its ``ConflictError`` (id already recorded) is
+        raised, with nothing written."""
         [outcome] = self.put_credentials([record], [anchor])
         if outcome is not None:
             raise outcome
@@ -120,6 +139,9 @@ class MemoryStore:
         records: Sequence[CredentialRecord],
         anchors: Sequence[Anchor | None] | None = None,
     ) -> list[ConflictError | None]:
+        """Under the store's lock and every targeted log's (this log first, then a shard's):
+        each new id stored and its entry admitted; an id already there gets a
+        ``ConflictError`` in its slot and admits nothing."""
         outcomes: list[ConflictError | None] = []
         wanted = list(anchors) if anchors is not None else [None] * len(records)
         with self._lock, self.log.lock:
@@ -142,6 +164,7 @@ class MemoryStore:
         return outcomes
 
     def get_credential(self, credential_id: str) -> CredentialRecord:
+        """The record with that id; ``NotFoundError`` if none."""
         with self._lock:
             try:
                 return self._credentials[credential_id]
@@ -149,24 +172,29 @@ class MemoryStore:
                 raise NotFoundError("no such credential", id=credential_id) from None
 
     def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        """The record with that id, or ``None``."""
         with self._lock:
             return self._credentials.get(credential_id)
 
     def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        """The subject's records by ``issued_at`` (stable: ties in insertion order)."""
         with self._lock:
             found = [r for r in self._credentials.values() if r.subject_id == subject_id]
         return sorted(found, key=lambda r: r.issued_at)
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        """The first record stored with that digest, or ``None``."""
         with self._lock:
             cid = self._by_digest.get(digest)
             return None if cid is None else self._credentials[cid]
 
     def count_credentials(self) -> int:
+        """How many credentials are stored."""
         with self._lock:
             return len(self._credentials)
 
     def iter_credentials(self) -> Iterator[CredentialRecord]:
+        """A snapshot of every record, taken under the lock, in insertion order."""
         with self._lock:
             every = list(self._credentials.values())
         return iter(every)
@@ -174,6 +202,8 @@ class MemoryStore:
     # -- registry -------------------------------------------------------------------------
 
     def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
+        """Under the store's and the log's lock: ``ConflictError`` for a name already there; else
+        store it, grow the trust version, admit the entry."""
         with self._lock, admitting(self.log, anchor):
             if credential_type.name in self._types:
                 raise ConflictError("credential type already registered", type=credential_type.name)
@@ -181,14 +211,18 @@ class MemoryStore:
             self._trust_version += 1
 
     def find_type(self, name: str) -> CredentialType | None:
+        """The type of that name, or ``None``."""
         with self._lock:
             return self._types.get(name)
 
     def list_types(self) -> list[CredentialType]:
+        """Every credential type, sorted by name."""
         with self._lock:
             return sorted(self._types.values(), key=lambda t: t.name)
 
     def add_accreditation(self, accreditation: Accreditation, anchor: Anchor | None = None) -> None:
+        """Under the store's and the log's lock: ``ConflictError`` for an id already there; else
+        store it, grow the trust version, admit the entry."""
         with self._lock, admitting(self.log, anchor):
             if accreditation.id in self._accreditations:
                 raise ConflictError("accreditation id already exists")
@@ -196,6 +230,7 @@ class MemoryStore:
             self._trust_version += 1
 
     def get_accreditation(self, accreditation_id: str) -> Accreditation:
+        """The accreditation with that id; ``NotFoundError`` if none."""
         with self._lock:
             try:
                 return self._accreditations[accreditation_id]
@@ -203,6 +238,7 @@ class MemoryStore:
                 raise NotFoundError("no such accreditation", id=accreditation_id) from None
 
     def accreditations_of(self, issuer_id: str) -> list[Accreditation]:
+        """The issuer's accreditations, oldest ``created`` first (ties by id)."""
         with self._lock:
             found = [a for a in self._accreditations.values() if a.issuer_id == issuer_id]
         return sorted(found, key=lambda a: (a.created, a.id))
@@ -210,6 +246,9 @@ class MemoryStore:
     def revoke_accreditation(
         self, accreditation_id: str, at: datetime, anchor: Anchor | None = None
     ) -> Accreditation:
+        """Under the store's and the log's lock: ``NotFoundError`` for an unknown id; a revoked one
+        is returned unchanged, or ``ConflictError`` when an anchor asks to log the act again;
+        else set ``revoked_at`` and grow the trust version."""
         with self._lock, admitting(self.log, anchor):
             current = self._accreditations.get(accreditation_id)
             if current is None:
@@ -225,12 +264,14 @@ class MemoryStore:
     # -- challenges -----------------------------------------------------------------------
 
     def create_challenge(self, value: str, purpose: str, expires: datetime) -> None:
+        """Under the lock: ``ConflictError`` if the value is already there."""
         with self._lock:
             if value in self._challenges:
                 raise ConflictError("challenge already exists")
             self._challenges[value] = (purpose, expires)
 
     def purge_challenges(self, expired_before: datetime) -> int:
+        """Delete challenges expiring before ``expired_before``; return how many."""
         with self._lock:
             old = [v for v, (_, expires) in self._challenges.items() if expires < expired_before]
             for value in old:
@@ -238,6 +279,9 @@ class MemoryStore:
         return len(old)
 
     def consume_challenge(self, value: str, purpose: str, now: datetime) -> None:
+        """Under the lock: take the challenge only when it was issued for ``purpose``; then
+        :func:`check_challenge` raises ``InvalidChallengeError`` for an unknown, other-purpose
+        or expired one."""
         with self._lock:
             stored = self._challenges.get(value)
             if stored is not None and stored[0] == purpose:
@@ -254,6 +298,8 @@ class MemoryStore:
         size: int,
         purposes: Sequence[str],
     ) -> list[tuple[str, int]]:
+        """Under the lock: take ``count`` indices the issuer's open group has not given out, by
+        ``pick``; a group half taken is closed and a new one (zeroed list per purpose) opened."""
         out: list[tuple[str, int]] = []
         with self._lock:
             while len(out) < count:
@@ -274,6 +320,7 @@ class MemoryStore:
         return out
 
     def get_status_list(self, group: str, purpose: str) -> StatusListRecord:
+        """The list for ``(group, purpose)``; ``NotFoundError`` if none."""
         with self._lock:
             try:
                 return self._lists[(group, purpose)]
@@ -281,11 +328,14 @@ class MemoryStore:
                 raise NotFoundError("no such status list", group=group, purpose=purpose) from None
 
     def status_list_version(self, group: str, purpose: str) -> int:
+        """The list's version; ``NotFoundError`` if none."""
         return self.get_status_list(group, purpose).version
 
     def set_status(
         self, group: str, purpose: str, index: int, value: bool, anchor: Anchor | None = None
     ) -> int:
+        """Under the store's and the log's lock: ``NotFoundError`` unless ``index`` was reserved;
+        set the bit and bump the version (an unchanged bit keeps it; the entry is admitted)."""
         with self._lock, admitting(self.log, anchor):
             record = self._lists.get((group, purpose))
             if record is None or index not in self._groups[group][2]:

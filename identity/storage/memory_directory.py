@@ -21,6 +21,9 @@ from identity.stores import Anchor
 
 
 class MemoryDirectoryStore:
+    """DID operations, catalog versions and sharing requests in dicts behind one lock: the
+    oracle the directory contract suite holds the SQLite and Redis stores to."""
+
     def __init__(self, log: MemoryLogStore | None = None) -> None:
         self.log = log or MemoryLogStore()
         """The log acts are admitted to (share it with the MemoryStore and the log)."""
@@ -31,6 +34,7 @@ class MemoryDirectoryStore:
         self._events: dict[str, list[SharingEvent]] = {}
 
     def close(self) -> None:
+        """Nothing to release."""
         return None
 
     # -- DIDs -----------------------------------------------------------------------------
@@ -38,6 +42,8 @@ class MemoryDirectoryStore:
     def append_did_operation(
         self, record: DidOperationRecord, anchor: Anchor | None = None
     ) -> None:
+        """Under the store's and the log's lock: ``ConflictError`` unless ``record.sequence`` is
+        the DID's history length; else append it with the admitted entry's index."""
         with self._lock, admitting(self.log, anchor) as index:
             history = self._dids.get(record.did, [])
             if record.sequence != len(history):
@@ -51,16 +57,20 @@ class MemoryDirectoryStore:
             self._dids[record.did] = [*history, record]
 
     def did_operations(self, did: str) -> list[DidOperationRecord]:
+        """A copy of the DID's operations by sequence (empty for an unknown DID)."""
         with self._lock:
             return list(self._dids.get(did, []))
 
     def dids(self) -> list[str]:
+        """Every DID with an operation, sorted."""
         with self._lock:
             return sorted(self._dids)
 
     # -- catalog --------------------------------------------------------------------------
 
     def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
+        """Under the store's and the log's lock: ``ConflictError`` when version 1 has another
+        publisher, or unless ``record.version`` is the history length plus one."""
         with self._lock, admitting(self.log, anchor) as index:
             versions = self._catalog.get(record.id, [])
             if versions and versions[0].publisher != record.publisher:
@@ -76,10 +86,12 @@ class MemoryDirectoryStore:
             self._catalog[record.id] = [*versions, record]
 
     def catalog_versions(self, entry_id: str) -> list[CatalogRecord]:
+        """A copy of the id's versions in order (empty for an unknown id)."""
         with self._lock:
             return list(self._catalog.get(entry_id, []))
 
     def latest_catalog(self) -> list[CatalogRecord]:
+        """The last version of every catalog id, sorted by id."""
         with self._lock:
             return [self._catalog[key][-1] for key in sorted(self._catalog)]
 
@@ -88,6 +100,8 @@ class MemoryDirectoryStore:
     def create_request(
         self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
     ) -> None:
+        """Under the store's and the log's lock: ``ConflictError`` for an id already there or a
+        first event that is not sequence 0 of this request; else store both."""
         with self._lock, admitting(self.log, anchor) as index:
             if request.id in self._requests:
                 raise ConflictError("sharing request id already exists", id=request.id)
@@ -101,6 +115,8 @@ class MemoryDirectoryStore:
     def advance_request(
         self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
     ) -> None:
+        """Under the store's and the log's lock: ``NotFoundError`` for an unknown id,
+        ``ConflictError`` unless the stored event count is one less and the event extends it."""
         with self._lock, admitting(self.log, anchor) as index:
             stored = self._requests.get(request.id)
             if stored is None:
@@ -117,6 +133,7 @@ class MemoryDirectoryStore:
             self._events[request.id] = [*self._events[request.id], event]
 
     def get_request(self, request_id: str) -> SharingRequest:
+        """The request with that id; ``NotFoundError`` if none."""
         with self._lock:
             try:
                 return self._requests[request_id]
@@ -124,24 +141,30 @@ class MemoryDirectoryStore:
                 raise NotFoundError("no such sharing request", id=request_id) from None
 
     def request_ids(self) -> list[str]:
+        """Every request id, sorted."""
         with self._lock:
             return sorted(self._requests)
 
     def request_events(self, request_id: str) -> list[SharingEvent]:
+        """A copy of the request's events by sequence (empty for an unknown id)."""
         with self._lock:
             return list(self._events.get(request_id, []))
 
     def requests_about(self, subject: str) -> list[SharingRequest]:
+        """Requests whose subject is ``subject``, oldest ``created`` first (ties by id)."""
         with self._lock:
             found = [r for r in self._requests.values() if r.subject == subject]
         return sorted(found, key=lambda r: (r.created, r.id))
 
     def requests_of_agency(self, agency: str) -> list[SharingRequest]:
+        """Requests the agency made or holds, oldest ``created`` first (ties by id)."""
         with self._lock:
             found = [r for r in self._requests.values() if agency in (r.requester, r.holder)]
         return sorted(found, key=lambda r: (r.created, r.id))
 
     def sharing_counts(self) -> dict[str, int]:
+        """``requests``, ``state:<s>`` and ``event:<kind>`` counters, counted under the lock (a
+        state or kind with no request is absent)."""
         with self._lock:
             counts: Counter[str] = Counter()
             counts["requests"] = len(self._requests)

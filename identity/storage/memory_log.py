@@ -41,6 +41,8 @@ class MemoryLogStore:
         return self.shard(anchor.shard)
 
     def open(self, origin: str, public_key: bytes) -> None:
+        """Under the lock: bind to ``(origin, public_key)`` on first open, else
+        ``LogIntegrityError`` unless they are the bound ones."""
         with self._lock:
             if self._identity is None:
                 self._identity = (origin, bytes(public_key))
@@ -48,6 +50,7 @@ class MemoryLogStore:
                 raise LogIntegrityError("this store holds another log", origin=self._identity[0])
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
+        """Under the lock, append ``entries`` to the list; return the first index."""
         with self._lock:
             return self.admit_locked(entries)
 
@@ -63,19 +66,23 @@ class MemoryLogStore:
         return first
 
     def entry_count(self) -> int:
+        """``len(entries)``: sequenced entries, integrated or not."""
         return len(self.entries)
 
     def read_entries(self, start: int, end: int) -> list[bytes]:
+        """A copy of ``entries[start:end]``; ``NotFoundError`` unless all of it is sequenced."""
         with self._lock:
             if not 0 <= start <= end <= len(self.entries):
                 raise NotFoundError("entries not sequenced", start=start, end=end)
             return self.entries[start:end]
 
     def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
+        """From the per-level bytearrays; ``LogIntegrityError`` for any hash not stored."""
         with self._lock:
             return self.nodes.read(addresses)
 
     def read_hash_tile(self, level: int, index: int) -> bytes:
+        """The 256-hash slice of ``level`` from ``256·index`` (``b""`` past its end)."""
         with self._lock:
             if level >= len(self.nodes.levels):
                 return b""
@@ -83,17 +90,23 @@ class MemoryLogStore:
             return bytes(self.nodes.levels[level][at : at + TILE_WIDTH * HASH_SIZE])
 
     def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
+        """The lowest integrated index with that hash (first seen wins), if below ``below``."""
         index = self._leaves.get(leaf_hash)
         return index if index is not None and index < below else None
 
     def stored_counts(self) -> dict[int, int]:
+        """``len(level) // 32`` for every level with a hash."""
         with self._lock:
             return {lvl: self.nodes.count(lvl) for lvl in range(len(self.nodes.levels))}
 
     def latest_checkpoint(self) -> bytes | None:
+        """The note stored by the last :meth:`integrate`, or ``None``."""
         return self.checkpoint
 
     def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
+        """Under the lock: CAS on the stored checkpoint (``ConflictError``); every run checked to
+        start at its level's end (``LogIntegrityError``) before any is written; index new
+        leaves; store ``checkpoint``."""
         with self._lock:
             if self.checkpoint != expected:
                 raise ConflictError("the log's checkpoint moved on; reload and retry")
@@ -105,6 +118,7 @@ class MemoryLogStore:
             self.checkpoint = checkpoint
 
     def close(self) -> None:
+        """Nothing to release: the lists live as long as the object."""
         pass
 
 

@@ -25,6 +25,8 @@ class MemoryOid4vciStore:
         self._revoked: set[str] = set()
 
     def add_offer(self, offer: Offer) -> None:
+        """Under the lock: ``ConflictError`` for an id or code hash already there; else store it
+        and index its code hash and transaction id."""
         with self._lock:
             if offer.id in self._offers or offer.code_hash in self._codes:
                 raise ConflictError("offer already stored", id=offer.id)
@@ -34,20 +36,25 @@ class MemoryOid4vciStore:
                 self._transactions[offer.transaction_id] = offer.id
 
     def get_offer(self, offer_id: str) -> Offer | None:
+        """The offer with that id, or ``None``."""
         with self._lock:
             return self._offers.get(offer_id)
 
     def offer_by_code(self, code_hash: str) -> Offer | None:
+        """The offer whose pre-authorized code hashes to ``code_hash``, or ``None``."""
         with self._lock:
             offer_id = self._codes.get(code_hash)
             return self._offers.get(offer_id) if offer_id else None
 
     def offer_by_transaction(self, transaction_id: str) -> Offer | None:
+        """The offer with that deferred ``transaction_id``, or ``None``."""
         with self._lock:
             offer_id = self._transactions.get(transaction_id)
             return self._offers.get(offer_id) if offer_id else None
 
     def replace_offer(self, current: Offer, new: Offer) -> None:
+        """Under the lock, CAS by version: ``ConflictError`` unless the stored offer has
+        ``current.version`` (and ids match); else store ``new`` and index its transaction id."""
         with self._lock:
             stored = self._offers.get(current.id)
             if stored is None or stored.version != current.version or new.id != current.id:
@@ -57,31 +64,40 @@ class MemoryOid4vciStore:
                 self._transactions[new.transaction_id] = new.id
 
     def add_token(self, token: AccessToken) -> None:
+        """Under the lock: ``ConflictError`` for a token hash already there."""
         with self._lock:
             if token.token_hash in self._tokens:
                 raise ConflictError("access token already stored")
             self._tokens[token.token_hash] = token
 
     def find_token(self, token_hash: str, now: int) -> AccessToken | None:
+        """The token if stored, unexpired at ``now`` (epoch seconds) and its offer not revoked;
+        else ``None``."""
         with self._lock:
             token = self._tokens.get(token_hash)
             revoked = token is not None and token.offer_id in self._revoked
         return token if token is not None and now < token.expires_at and not revoked else None
 
     def revoke_tokens(self, offer_id: str) -> None:
+        """Mark the offer revoked: none of its tokens is found again (they stay stored)."""
         with self._lock:
             self._revoked.add(offer_id)  # the tokens stay: a digest is never reused
 
     def add_nonce(self, nonce: str, expires_at: int) -> None:
+        """Store (or re-arm) ``nonce`` until ``expires_at`` (epoch seconds)."""
         with self._lock:
             self._nonces[nonce] = expires_at
 
     def take_nonce(self, nonce: str, now: int) -> bool:
+        """Pop the nonce under the lock: ``True`` only for the one caller that took it unexpired
+        at ``now``; an expired one is removed too, and ``False``."""
         with self._lock:
             expires_at = self._nonces.pop(nonce, None)
         return expires_at is not None and now < expires_at
 
     def add_authorization(self, auth: Authorization) -> None:
+        """Under the lock: ``ConflictError`` for an id or code hash already there; else store it
+        and index its code hash."""
         with self._lock:
             if auth.id in self._auths or (auth.code_hash or "") in self._auth_codes:
                 raise ConflictError("authorization request already stored", id=auth.id)
@@ -90,15 +106,19 @@ class MemoryOid4vciStore:
                 self._auth_codes[auth.code_hash] = auth.id
 
     def get_authorization(self, request_id: str) -> Authorization | None:
+        """The authorization request with that id, or ``None``."""
         with self._lock:
             return self._auths.get(request_id)
 
     def authorization_by_code(self, code_hash: str) -> Authorization | None:
+        """The authorization request whose code hashes to ``code_hash``, or ``None``."""
         with self._lock:
             request_id = self._auth_codes.get(code_hash)
             return self._auths.get(request_id) if request_id else None
 
     def replace_authorization(self, current: Authorization, new: Authorization) -> None:
+        """Under the lock, CAS by version as :meth:`replace_offer`; ``ConflictError`` also when
+        the new code hash is another request's."""
         with self._lock:
             stored = self._auths.get(current.id)
             if stored is None or stored.version != current.version or new.id != current.id:
@@ -111,4 +131,5 @@ class MemoryOid4vciStore:
                 self._auth_codes[code] = new.id
 
     def close(self) -> None:
+        """Nothing to release."""
         return None

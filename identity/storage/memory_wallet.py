@@ -17,6 +17,7 @@ class MemoryWalletStore:
         self._of: dict[str, list[str]] = {}
 
     def keep(self, entry: WalletEntry) -> None:
+        """Under the lock: ``ConflictError`` for a credential id already kept (by any subject)."""
         with self._lock:
             if entry.credential_id in self._entries:
                 raise ConflictError("credential already kept", id=entry.credential_id)
@@ -24,14 +25,17 @@ class MemoryWalletStore:
             self._of.setdefault(entry.subject_id, []).append(entry.credential_id)
 
     def find(self, subject_id: str, credential_id: str) -> WalletEntry | None:
+        """The entry only if that subject kept it (another subject's credential is ``None``)."""
         with self._lock:
             entry = self._entries.get(credential_id)
         return entry if entry is not None and entry.subject_id == subject_id else None
 
     def of_subject(self, subject_id: str) -> list[WalletEntry]:
+        """The subject's entries, oldest ``kept_at`` first (ties in keep order)."""
         with self._lock:
             entries = [self._entries[i] for i in self._of.get(subject_id, [])]
         return sorted(entries, key=lambda e: e.kept_at)  # stable: keep order breaks ties
 
     def close(self) -> None:
+        """Nothing to release."""
         return None

@@ -69,7 +69,9 @@ class RedisStore(RedisIssuers, RedisCredentials, RedisRegistry):
     """The service's records in one Redis database, under key ``prefix``."""
 
     def ping(self) -> None:
+        """``PING``; ``UnavailableError`` when Redis cannot be reached."""
         self._call(lambda r: r.ping())
 
     def trust_version(self) -> int:
+        """The ``trust-version`` counter under the prefix (0 before the first trust write)."""
         return int(self._call(lambda r: r.get(self._k(TRUST_VERSION))) or 0)

@@ -318,6 +318,8 @@ class RedisRecords:
         return result
 
     def close(self) -> None:
+        """Close the client only if this store made it (:meth:`from_url`); a shared client given
+        to the constructor stays open for its owner."""
         if self._owns_client:
             self._call(lambda r: r.close())
 

@@ -64,6 +64,8 @@ class RedisCredentials(RedisRecords):
         return 0 if self._spread is None else self._spread.drain_outbox(older_than_s)
 
     def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
+        """:meth:`put_credentials` of one record; its ``ConflictError`` (id already recorded) is
+        raised, with nothing written."""
         [outcome] = self.put_credentials([record], [anchor])
         if outcome is not None:
             raise outcome
@@ -117,6 +119,9 @@ class RedisCredentials(RedisRecords):
         return outcomes
 
     def iter_credentials(self) -> Iterator[CredentialRecord]:
+        """Every record: the ``credential:*`` keys found by one ``SCAN``, then read by ``MGET``
+        in batches of 500 (keys written after the scan are not seen); on a cluster, the spread
+        buckets' records."""
         if self._spread is not None:
             yield from self._spread.iter_credentials()
             return
@@ -129,18 +134,22 @@ class RedisCredentials(RedisRecords):
                     yield _load(CredentialRecord, raw)
 
     def get_credential(self, credential_id: str) -> CredentialRecord:
+        """:meth:`find_credential`, or ``NotFoundError`` for an unknown id."""
         found = self.find_credential(credential_id)
         if found is None:
             raise NotFoundError("no such credential", id=credential_id)
         return found
 
     def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        """``GET credential:<id>`` (on a cluster, the id's bucket), or ``None``."""
         if self._spread is not None:
             return self._spread.find_credential(credential_id)
         raw = self._call(lambda r: r.get(self._k(f"credential:{credential_id}")))
         return None if raw is None else _load(CredentialRecord, raw)
 
     def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        """The ids listed in ``subject:<id>`` read by one ``MGET``, sorted by ``issued_at``
+        (stable: ties in write order)."""
         if self._spread is not None:
             return self._spread.credentials_of_subject(subject_id)
 
@@ -152,12 +161,15 @@ class RedisCredentials(RedisRecords):
         return sorted(found, key=lambda c: c.issued_at)  # stable: ties stay in write order
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        """The record ``digest:<hex>`` points to (the first one written with that digest, set
+        ``NX``), or ``None``."""
         if self._spread is not None:
             return self._spread.find_credential_by_digest(digest)
         first = _text(self._call(lambda r: r.get(self._k(f"digest:{digest.hex()}"))))
         return None if first is None else self.find_credential(first)
 
     def count_credentials(self) -> int:
+        """The ``credential-count`` counter, incremented in each batch's ``EXEC``."""
         if self._spread is not None:
             return self._spread.count_credentials()
         return int(self._call(lambda r: r.get(self._k("credential-count"))) or 0)
@@ -172,6 +184,9 @@ class RedisCredentials(RedisRecords):
         size: int,
         purposes: Sequence[str],
     ) -> list[tuple[str, int]]:
+        """One ``MULTI``/``EXEC`` watching ``status-groups`` and ``status-open`` (and the open
+        group's ``status-taken:<group>`` bitmap): pick free indices in the issuer's open group,
+        opening a new group (zeroed list per purpose) once it is half taken."""
         groups, open_ = self._k("status-groups"), self._k("status-open")
 
         def body(pipe: Pipeline) -> list[tuple[str, int]]:
@@ -215,6 +230,7 @@ class RedisCredentials(RedisRecords):
         return self._transact([groups, open_], body)
 
     def get_status_list(self, group: str, purpose: str) -> StatusListRecord:
+        """``HMGET`` of ``status-list:<group>:<purpose>``; ``NotFoundError`` if there is none."""
         key = self._k(f"status-list:{group}:{purpose}")
         issuer, bits, version = self._call(lambda r: r.hmget(key, ["issuer", "bits", "version"]))
         if bits is None:
@@ -224,6 +240,7 @@ class RedisCredentials(RedisRecords):
         )
 
     def status_list_version(self, group: str, purpose: str) -> int:
+        """``HGET version`` of ``status-list:<group>:<purpose>``; ``NotFoundError`` if none."""
         key = self._k(f"status-list:{group}:{purpose}")
         version = self._call(lambda r: r.hget(key, "version"))
         if version is None:
@@ -233,6 +250,10 @@ class RedisCredentials(RedisRecords):
     def set_status(
         self, group: str, purpose: str, index: int, value: bool, anchor: Anchor | None = None
     ) -> int:
+        """One ``MULTI``/``EXEC`` watching the list (and the log size with an anchor):
+        ``NotFoundError`` unless bit ``index`` is reserved in ``status-taken:<group>``; set the
+        bit and bump ``version`` with the entry. An unchanged bit keeps the version (its
+        anchor's entry is still admitted)."""
         key = self._k(f"status-list:{group}:{purpose}")
         anchors = [anchor] if anchor else []
         first = [0]

@@ -68,6 +68,9 @@ class RedisDirectoryStore(RedisRecords):
     def append_did_operation(
         self, record: DidOperationRecord, anchor: Anchor | None = None
     ) -> None:
+        """One ``MULTI``/``EXEC`` watching ``did:<did>`` (and the log size with an anchor):
+        ``ConflictError`` unless ``record.sequence`` is the list's ``LLEN``; ``RPUSH`` the
+        operation, add the DID to ``dids``, admit the entry."""
         key = self._k(f"did:{record.did}")
 
         def body(pipe: Pipeline, first: int) -> None:
@@ -85,14 +88,19 @@ class RedisDirectoryStore(RedisRecords):
         self._transact_anchored([key], body, anchor)
 
     def did_operations(self, did: str) -> list[DidOperationRecord]:
+        """``LRANGE`` of ``did:<did>``: the operations by sequence (empty for an unknown DID)."""
         return self._list(DidOperationRecord, self._k(f"did:{did}"))
 
     def dids(self) -> list[str]:
+        """``SMEMBERS dids``, sorted."""
         return sorted(_str(d) for d in self._call(lambda r: r.smembers(self._k("dids"))))
 
     # -- catalog --------------------------------------------------------------------------
 
     def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
+        """One ``MULTI``/``EXEC`` watching ``catalog:<id>``: ``ConflictError`` when version 1 has
+        another publisher or ``record.version`` is not ``LLEN + 1``; ``RPUSH`` the version and
+        set it in ``catalog-latest``."""
         key = self._k(f"catalog:{record.id}")
 
         def body(pipe: Pipeline, first: int) -> None:
@@ -114,9 +122,11 @@ class RedisDirectoryStore(RedisRecords):
         self._transact_anchored([key], body, anchor)
 
     def catalog_versions(self, entry_id: str) -> list[CatalogRecord]:
+        """``LRANGE`` of ``catalog:<id>``: the versions in order (empty for an unknown id)."""
         return self._list(CatalogRecord, self._k(f"catalog:{entry_id}"))
 
     def latest_catalog(self) -> list[CatalogRecord]:
+        """``HVALS catalog-latest``, sorted by id."""
         every = self._call(lambda r: r.hvals(self._k("catalog-latest")))
         return sorted((_load(CatalogRecord, raw) for raw in every), key=lambda c: c.id)
 
@@ -125,6 +135,9 @@ class RedisDirectoryStore(RedisRecords):
     def create_request(
         self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
     ) -> None:
+        """One ``MULTI``/``EXEC`` watching ``request:<id>``: ``ConflictError`` if it exists or the
+        event is not its event 0; set the request, push the event, add it to ``requests`` and
+        its ``about:``/``agency:`` sets, ``HINCRBY`` the ``counts``."""
         key = self._k(f"request:{request.id}")
 
         def body(pipe: Pipeline, first: int) -> None:
@@ -151,6 +164,9 @@ class RedisDirectoryStore(RedisRecords):
     def advance_request(
         self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
     ) -> None:
+        """One ``MULTI``/``EXEC`` watching ``request:<id>``: ``NotFoundError`` for an unknown id,
+        ``ConflictError`` unless the stored event count is one less and the event extends it;
+        moves the id between index sets and the state counters as the request changed."""
         key = self._k(f"request:{request.id}")
 
         def body(pipe: Pipeline, first: int) -> None:
@@ -191,21 +207,28 @@ class RedisDirectoryStore(RedisRecords):
         }
 
     def get_request(self, request_id: str) -> SharingRequest:
+        """``GET request:<id>``; ``NotFoundError`` if none."""
         raw = self._call(lambda r: r.get(self._k(f"request:{request_id}")))
         if raw is None:
             raise NotFoundError("no such sharing request", id=request_id)
         return _load(SharingRequest, raw)
 
     def request_ids(self) -> list[str]:
+        """``SMEMBERS requests``, sorted."""
         return sorted(_str(i) for i in self._call(lambda r: r.smembers(self._k("requests"))))
 
     def request_events(self, request_id: str) -> list[SharingEvent]:
+        """``LRANGE`` of ``events:<id>``: the events by sequence (empty for an unknown id)."""
         return self._list(SharingEvent, self._k(f"events:{request_id}"))
 
     def requests_about(self, subject: str) -> list[SharingRequest]:
+        """Requests in ``about:<subject>``, read with the set in one watched transaction, oldest
+        ``created`` first (ties by id)."""
         return self._indexed(self._k(f"about:{subject}"))
 
     def requests_of_agency(self, agency: str) -> list[SharingRequest]:
+        """Requests in ``agency:<agency>`` (made or held by it), read with the set in one watched
+        transaction, oldest ``created`` first (ties by id)."""
         return self._indexed(self._k(f"agency:{agency}"))
 
     def _indexed(self, index: str) -> list[SharingRequest]:

@@ -70,14 +70,20 @@ class DurableRedisLogStore(RedisLogStore):
         )
 
     def open(self, origin: str, public_key: bytes) -> None:
+        """:meth:`RedisLogStore.open`, then wait for ``min_replicas`` replicas to hold it
+        (``UnavailableError`` after ``wait_timeout_ms``; the write itself stays)."""
         super().open(origin, public_key)
         self._replicated()
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
+        """:meth:`RedisLogStore.append_entries`, returning only once ``min_replicas`` replicas
+        hold the entries (``UnavailableError`` on timeout: the entries are stored, unconfirmed)."""
         first = super().append_entries(entries)
         self._replicated()
         return first
 
     def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
+        """:meth:`RedisLogStore.integrate`, returning only once ``min_replicas`` replicas hold the
+        new checkpoint, so no failover can hand out a smaller one after it."""
         super().integrate(expected, checkpoint, runs)
         self._replicated()

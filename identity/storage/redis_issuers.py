@@ -34,6 +34,9 @@ class RedisIssuers(RedisRecords):
     def create_issuer(
         self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
     ) -> None:
+        """One ``MULTI``/``EXEC`` watching ``issuers``, ``issuer-dids`` and ``api-keys`` (and the
+        log size with an anchor): ``ConflictError`` for an issuer id, DID or key id already
+        there; else write all three, ``INCR trust-version`` and admit the entry."""
         issuers, dids, keys = self._k("issuers"), self._k("issuer-dids"), self._k("api-keys")
         anchors = [anchor] if anchor else []
 
@@ -55,20 +58,26 @@ class RedisIssuers(RedisRecords):
         settle(anchors, self._transact(watch, body))
 
     def get_issuer(self, issuer_id: str) -> IssuerRecord:
+        """``HGET issuers <id>``; ``NotFoundError`` if none."""
         raw = self._call(lambda r: r.hget(self._k("issuers"), issuer_id))
         if raw is None:
             raise NotFoundError("no such issuer", issuer=issuer_id)
         return _load(IssuerRecord, raw)
 
     def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
+        """The issuer ``issuer-dids`` maps ``did`` to, or ``None``."""
         issuer_id = _text(self._call(lambda r: r.hget(self._k("issuer-dids"), did)))
         return None if issuer_id is None else self.get_issuer(issuer_id)
 
     def list_issuers(self) -> list[IssuerRecord]:
+        """``HVALS issuers``, oldest ``created`` first (ties by id)."""
         found = [_load(IssuerRecord, v) for v in self._call(lambda r: r.hvals(self._k("issuers")))]
         return sorted(found, key=lambda i: (i.created, i.id))
 
     def add_api_key(self, api_key: ApiKeyRecord) -> None:
+        """One ``MULTI``/``EXEC`` watching ``api-keys``: ``NotFoundError`` if the key names an
+        issuer not in ``issuers``, ``ConflictError`` for a key id already there; else store it
+        and ``INCR trust-version``."""
         keys = self._k("api-keys")
 
         def body(pipe: Pipeline) -> None:
@@ -84,10 +93,13 @@ class RedisIssuers(RedisRecords):
         self._transact([keys], body)
 
     def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        """``HGET api-keys <key id>``, or ``None``."""
         raw = self._call(lambda r: r.hget(self._k("api-keys"), key_id))
         return None if raw is None else _load(ApiKeyRecord, raw)
 
     def revoke_api_key(self, key_id: str) -> None:
+        """One ``MULTI``/``EXEC`` watching ``api-keys``: mark the key revoked and ``INCR
+        trust-version``; ``NotFoundError`` for an unknown key id."""
         keys = self._k("api-keys")
 
         def body(pipe: Pipeline) -> None:
@@ -103,6 +115,8 @@ class RedisIssuers(RedisRecords):
     # -- challenges -----------------------------------------------------------------------
 
     def create_challenge(self, value: str, purpose: str, expires: datetime) -> None:
+        """``SET challenge:<value> NX EX`` (the retention period) holding expiry and purpose;
+        ``ConflictError`` if the value is taken. Expiry is judged on consume, not by the TTL."""
         key = self._k(f"challenge:{value}")
         # The TTL forgets challenges nobody uses (expiry itself is checked on consume,
         # against the service's clock, not Redis's).
@@ -112,9 +126,13 @@ class RedisIssuers(RedisRecords):
             raise ConflictError("challenge already exists")
 
     def purge_challenges(self, expired_before: datetime) -> int:
+        """Nothing to do (returns 0): every challenge key expires by its own TTL."""
         return 0  # every challenge key carries a TTL (create_challenge)
 
     def consume_challenge(self, value: str, purpose: str, now: datetime) -> None:
+        """One Lua script (atomic): ``GET`` the challenge and ``DEL`` it only when it was issued
+        for ``purpose``; then :func:`check_challenge` raises ``InvalidChallengeError`` for an
+        unknown, other-purpose or expired one."""
         key = self._k(f"challenge:{value}")
         raw = _text(self._call(lambda r: r.eval(_CONSUME, 1, key, purpose)))
         stored = None

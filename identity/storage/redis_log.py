@@ -145,12 +145,17 @@ class RedisLogStore:
         return self._keys.tile(level, chunk)
 
     def open(self, origin: str, public_key: bytes) -> None:
+        """One Lua script on the meta hash: record ``origin`` and ``public_key`` on first open,
+        else ``LogIntegrityError`` unless they are the stored ones."""
         with unavailable_on_error(self._retry_after):
             same = self._open(keys=[self._keys.meta], args=[origin.encode(), bytes(public_key)])
         if not same:
             raise LogIntegrityError("this store holds another log")
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
+        """One Lua script: ``INCRBY`` the size key and ``APPEND`` the entries to their 256-entry
+        bundle keys; a one-time token key makes redis-py's retry of the same call return the
+        same first index instead of appending twice."""
         bundle = encode_bundle(entries)  # refuses oversize entries up front
         done = self._keys.append_token(uuid.uuid4().hex)  # makes redis-py's retries idempotent
         args: list[str | int | bytes] = [
@@ -164,10 +169,13 @@ class RedisLogStore:
         return int(first)
 
     def entry_count(self) -> int:
+        """``GET`` of the size key (0 when unset): sequenced entries, integrated or not."""
         with unavailable_on_error(self._retry_after):
             return int(self._client.get(self._keys.size) or 0)
 
     def read_entries(self, start: int, end: int) -> list[bytes]:
+        """One ``MGET`` of the size key and the bundles covering ``[start, end)`` (a snapshot);
+        ``NotFoundError`` past the size, ``LogIntegrityError`` for a damaged bundle."""
         if not 0 <= start <= end:
             raise NotFoundError("entries not sequenced", start=start, end=end)
         chunks = range(start // TILE_WIDTH, (end - 1) // TILE_WIDTH + 1) if end > start else []
@@ -205,6 +213,8 @@ class RedisLogStore:
         return found
 
     def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
+        """The hashes from their 256-hash tile keys (full ones cached; the rest one ``MGET``);
+        ``LogIntegrityError`` for any hash not stored."""
         chunks = self._chunks({self._tile_key(lvl, i >> TILE_HEIGHT) for lvl, i in addresses})
         out = []
         for level, index in addresses:
@@ -216,25 +226,33 @@ class RedisLogStore:
         return out
 
     def read_hash_tile(self, level: int, index: int) -> bytes:
+        """The stored tile key ``(level, index)``: up to 256 hashes, ``b""`` if none."""
         key = self._tile_key(level, index)
         return self._chunks({key})[key]
 
     def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
+        """``HGET`` of the leaves hash (set ``HSETNX`` on integrate: the lowest index wins);
+        ``None`` unless that index is below ``below``."""
         with unavailable_on_error(self._retry_after):
             index = self._client.hget(self._keys.leaves, leaf_hash)
         return None if index is None or int(index) >= below else int(index)
 
     def stored_counts(self) -> dict[int, int]:
+        """``HGETALL`` of the ``levels`` counters the integrate script keeps."""
         with unavailable_on_error(self._retry_after):
             raw = self._client.hgetall(self._keys.levels)
         return {int(level): int(count) for level, count in raw.items()}
 
     def latest_checkpoint(self) -> bytes | None:
+        """The ``checkpoint`` field of the meta hash, or ``None`` before the first integrate."""
         with unavailable_on_error(self._retry_after):
             raw = self._client.hget(self._keys.meta, "checkpoint")
         return None if raw is None else bytes(raw)  # type: ignore[arg-type]
 
     def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
+        """One Lua script (atomic): CAS on the stored checkpoint (``ConflictError``), check each
+        run starts at its level's count (``LogIntegrityError`` on a gap) before writing any,
+        then ``APPEND`` the hashes, bump ``levels``, index new leaves, store ``checkpoint``."""
         args: list[bytes | str | int] = [
             "0" if expected is None else "1",
             expected or b"",
@@ -252,6 +270,7 @@ class RedisLogStore:
             raise LogIntegrityError("stored hashes must grow contiguously", level=int(outcome[1]))
 
     def close(self) -> None:
+        """Close the client only if this store made it (:meth:`from_url`)."""
         if self._owns_client:
             with unavailable_on_error(self._retry_after):
                 self._client.close()

@@ -45,6 +45,8 @@ class RedisOid4vciStore(RedisRecords):
         return self.get_offer(_blob(offer_id).decode())
 
     def add_offer(self, offer: Offer) -> None:
+        """One ``MULTI``/``EXEC`` watching ``offer:<id>`` and ``code:<hash>``: ``ConflictError``
+        if either exists; else set both (and ``tx:<id>``), each for ``OFFER_RETENTION``."""
         key, code = self._k("offer:" + offer.id), self._k("code:" + offer.code_hash)
 
         def body(pipe: Pipeline) -> None:
@@ -59,16 +61,22 @@ class RedisOid4vciStore(RedisRecords):
         self._transact([key, code], body)
 
     def get_offer(self, offer_id: str) -> Offer | None:
+        """``GET offer:<id>``, or ``None`` (also once ``OFFER_RETENTION`` passed unchanged)."""
         raw = self._call(lambda r: r.get(self._k("offer:" + offer_id)))
         return Offer.from_json(json.loads(_blob(raw))) if raw is not None else None
 
     def offer_by_code(self, code_hash: str) -> Offer | None:
+        """The offer ``code:<hash>`` points to, or ``None``."""
         return self._load(self._call(lambda r: r.get(self._k("code:" + code_hash))))
 
     def offer_by_transaction(self, transaction_id: str) -> Offer | None:
+        """The offer ``tx:<transaction id>`` points to, or ``None``."""
         return self._load(self._call(lambda r: r.get(self._k("tx:" + transaction_id))))
 
     def replace_offer(self, current: Offer, new: Offer) -> None:
+        """One ``MULTI``/``EXEC`` watching ``offer:<id>``: ``ConflictError`` unless the stored
+        version is ``current.version`` (and ids match); else write ``new``, re-arm its TTL
+        and point ``tx:<id>`` at it."""
         key = self._k("offer:" + current.id)
 
         def body(pipe: Pipeline) -> None:
@@ -84,12 +92,15 @@ class RedisOid4vciStore(RedisRecords):
         self._transact([key], body)
 
     def add_token(self, token: AccessToken) -> None:
+        """``SET token:<hash> NX EX RETENTION``; ``ConflictError`` if the hash is already there."""
         value = json.dumps({"offer_id": token.offer_id, "expires_at": token.expires_at})
         key = self._k("token:" + token.token_hash)
         if not self._write(lambda r: r.set(key, value, nx=True, ex=RETENTION)):
             raise ConflictError("access token already stored")
 
     def find_token(self, token_hash: str, now: int) -> AccessToken | None:
+        """The token if stored and unexpired at ``now`` (epoch seconds) and no
+        ``revoked:<offer id>`` key exists; else ``None``."""
         raw = self._call(lambda r: r.get(self._k("token:" + token_hash)))
         if raw is None:
             return None
@@ -101,17 +112,24 @@ class RedisOid4vciStore(RedisRecords):
         return None if revoked else token
 
     def revoke_tokens(self, offer_id: str) -> None:
+        """``SET revoked:<offer id>`` for ``OFFER_RETENTION``: every token of the offer stops
+        being found, token keys kept until their TTL."""
         key = self._k("revoked:" + offer_id)
         self._write(lambda r: r.set(key, 1, ex=OFFER_RETENTION))
 
     def add_nonce(self, nonce: str, expires_at: int) -> None:
+        """``SET nonce:<nonce> <expires_at> EX RETENTION`` (re-arms a stored one)."""
         self._write(lambda r: r.set(self._k("nonce:" + nonce), expires_at, ex=RETENTION))
 
     def take_nonce(self, nonce: str, now: int) -> bool:
+        """``GETDEL`` (atomic): ``True`` only for the one caller that removed it unexpired at
+        ``now``; an expired nonce is removed too, and ``False``."""
         raw = self._write(lambda r: r.getdel(self._k("nonce:" + nonce)))
         return raw is not None and now < int(_blob(raw))
 
     def add_authorization(self, auth: Authorization) -> None:
+        """One ``MULTI``/``EXEC`` watching ``authz:<id>``: ``ConflictError`` if it exists; else
+        set it for ``RETENTION``."""
         key = self._k("authz:" + auth.id)
 
         def body(pipe: Pipeline) -> None:
@@ -123,14 +141,19 @@ class RedisOid4vciStore(RedisRecords):
         self._transact([key], body)
 
     def get_authorization(self, request_id: str) -> Authorization | None:
+        """``GET authz:<id>``, or ``None``."""
         raw = self._call(lambda r: r.get(self._k("authz:" + request_id)))
         return Authorization.from_json(json.loads(_blob(raw))) if raw is not None else None
 
     def authorization_by_code(self, code_hash: str) -> Authorization | None:
+        """The request ``authz-code:<hash>`` points to, or ``None``."""
         raw = self._call(lambda r: r.get(self._k("authz-code:" + code_hash)))
         return self.get_authorization(_blob(raw).decode()) if raw is not None else None
 
     def replace_authorization(self, current: Authorization, new: Authorization) -> None:
+        """One ``MULTI``/``EXEC`` watching ``authz:<id>`` and the new ``authz-code:<hash>``:
+        ``ConflictError`` unless the stored version is ``current.version``, or when the code is
+        another request's; else write ``new`` and the code pointer."""
         key = self._k("authz:" + current.id)
         code = self._k("authz-code:" + new.code_hash) if new.code_hash else None
 

@@ -25,6 +25,8 @@ class RedisPresentationRequestStore(RedisRecords):
         return int(span) + KEEP_AFTER_EXPIRY_S
 
     def create(self, request: PresentationRequest) -> None:
+        """``SET request:<id> NX EX`` (until a day after the request expires);
+        ``ConflictError`` for an id already there."""
         key = self._k("request:" + request.id)
         created = self._call(
             lambda r: r.set(key, request.to_json(), nx=True, ex=self._ttl(request))
@@ -33,10 +35,13 @@ class RedisPresentationRequestStore(RedisRecords):
             raise ConflictError("presentation request exists", id=request.id)
 
     def get(self, request_id: str) -> PresentationRequest | None:
+        """``GET request:<id>``, or ``None`` (also once its TTL passed)."""
         raw = self._call(lambda r: r.get(self._k("request:" + request_id)))
         return None if raw is None else PresentationRequest.from_json(_blob(raw))
 
     def advance(self, request: PresentationRequest, expected: Status) -> bool:
+        """One ``MULTI``/``EXEC`` watching ``request:<id>``: ``False`` unless the stored status is
+        ``expected``; else write ``request`` with the stored refusals, TTL kept."""
         key = self._k("request:" + request.id)
 
         def body(pipe: Pipeline) -> bool:
@@ -51,6 +56,8 @@ class RedisPresentationRequestStore(RedisRecords):
         return self._transact([key], body)
 
     def refuse(self, request_id: str, refusal: dict[str, Any], keep: int = KEEP_REFUSALS) -> bool:
+        """One ``MULTI``/``EXEC`` watching ``request:<id>``: append ``refusal`` (the last ``keep``
+        kept), TTL kept; ``False`` for an unknown or already answered request."""
         key = self._k("request:" + request_id)
 
         def body(pipe: Pipeline) -> bool:

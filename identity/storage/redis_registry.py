@@ -25,6 +25,9 @@ class RedisRegistry(RedisRecords):
     """The registry: credential types, and which issuer is accredited for which."""
 
     def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
+        """One ``MULTI``/``EXEC`` watching the ``types`` hash (and the log size with an anchor):
+        ``ConflictError`` for a name already there; else ``HSET``, ``INCR trust-version``, admit
+        the entry."""
         created = credential_type.created.isoformat() if credential_type.created else None
         raw = json.dumps({"definition": credential_type.to_json(), "created": created})
         conflict = ConflictError("credential type already registered", type=credential_type.name)
@@ -51,25 +54,31 @@ class RedisRegistry(RedisRecords):
         settle(anchors, self._transact(self._watch([key], bool(anchors), anchors), body))
 
     def find_type(self, name: str) -> CredentialType | None:
+        """``HGET types <name>``, or ``None``."""
         raw = self._call(lambda r: r.hget(self._k("types"), name))
         return None if raw is None else _type(raw)
 
     def list_types(self) -> list[CredentialType]:
+        """``HVALS types``, sorted by name."""
         found = [_type(v) for v in self._call(lambda r: r.hvals(self._k("types")))]
         return sorted(found, key=lambda t: t.name)
 
     def add_accreditation(self, accreditation: Accreditation, anchor: Anchor | None = None) -> None:
+        """One ``MULTI``/``EXEC`` watching the ``accreditations`` hash: ``ConflictError`` for an id
+        already there; else ``HSET``, ``INCR trust-version``, admit the entry."""
         raw = json.dumps(accreditation.to_json())
         conflict = ConflictError("accreditation id already exists")
         self._put_new("accreditations", accreditation.id, raw, anchor, conflict)
 
     def get_accreditation(self, accreditation_id: str) -> Accreditation:
+        """``HGET accreditations <id>``; ``NotFoundError`` if none."""
         raw = self._call(lambda r: r.hget(self._k("accreditations"), accreditation_id))
         if raw is None:
             raise NotFoundError("no such accreditation", id=accreditation_id)
         return Accreditation.from_json(json.loads(raw))
 
     def accreditations_of(self, issuer_id: str) -> list[Accreditation]:
+        """Every accreditation (``HVALS``, filtered here by issuer), oldest ``created`` first."""
         every = self._call(lambda r: r.hvals(self._k("accreditations")))
         found = [Accreditation.from_json(json.loads(raw)) for raw in every]
         mine = [a for a in found if a.issuer_id == issuer_id]
@@ -78,6 +87,9 @@ class RedisRegistry(RedisRecords):
     def revoke_accreditation(
         self, accreditation_id: str, at: datetime, anchor: Anchor | None = None
     ) -> Accreditation:
+        """One ``MULTI``/``EXEC`` watching ``accreditations``: ``NotFoundError`` for an unknown id;
+        a revoked one is returned unchanged, or ``ConflictError`` when an anchor asks to log
+        the act again; else set ``revoked_at``, ``INCR trust-version``, admit the entry."""
         key = self._k("accreditations")
         anchors = [anchor] if anchor else []
         first = [0]

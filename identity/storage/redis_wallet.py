@@ -37,6 +37,8 @@ class RedisWalletStore(RedisRecords):
     NAMESPACE = "wallet:"
 
     def keep(self, entry: WalletEntry) -> None:
+        """One ``MULTI``/``EXEC`` watching ``entry:<credential id>``: ``ConflictError`` if kept
+        (by any subject); else set it and ``RPUSH`` the id to ``of:<subject>``."""
         key = self._k("entry:" + entry.credential_id)
         value = json.dumps(
             {
@@ -56,6 +58,7 @@ class RedisWalletStore(RedisRecords):
         self._transact([key], body)
 
     def find(self, subject_id: str, credential_id: str) -> WalletEntry | None:
+        """``GET entry:<credential id>``, ``None`` unless that subject kept it."""
         raw = self._call(lambda r: r.get(self._k("entry:" + credential_id)))
         if raw is None:
             return None
@@ -63,6 +66,7 @@ class RedisWalletStore(RedisRecords):
         return entry if entry.subject_id == subject_id else None
 
     def of_subject(self, subject_id: str) -> list[WalletEntry]:
+        """The ids of ``of:<subject>`` read by one ``MGET``, oldest ``kept_at`` first (stable)."""
         ids = [
             i.decode() if isinstance(i, bytes) else str(i)
             for i in self._call(lambda r: r.lrange(self._k("of:" + subject_id), 0, -1))

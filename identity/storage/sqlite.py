@@ -123,8 +123,11 @@ class SqliteStore(SqliteIssuers, SqliteCredentials, SqliteRegistry):
     SCHEMA = SCHEMA
 
     def ping(self) -> None:
+        """``SELECT 1`` on this thread's connection; ``UnavailableError`` if it fails."""
         self._read("SELECT 1")
 
     def trust_version(self) -> int:
+        """The ``trust`` row of table ``versions`` (0 before the first trust write), read in
+        one snapshot."""
         rows = self._read("SELECT value FROM versions WHERE name = 'trust'")
         return int(rows[0][0]) if rows else 0

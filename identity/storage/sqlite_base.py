@@ -49,6 +49,8 @@ class ThreadConnections:
         self._all_lock = threading.Lock()
 
     def get(self) -> sqlite3.Connection:
+        """This thread's connection, opened (WAL, ``synchronous``, foreign keys, busy timeout)
+        on first use; ``UnavailableError`` if SQLite cannot open the file."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
@@ -65,6 +67,7 @@ class ThreadConnections:
         return conn
 
     def close(self) -> None:
+        """Close every connection opened so far, by any thread; the next :meth:`get` opens anew."""
         with self._all_lock:
             for conn in self._all:
                 conn.close()
@@ -165,4 +168,5 @@ class SqliteRecords:
         return read_rows(self._conn(), sql, args)
 
     def close(self) -> None:
+        """Close every thread's connection (:class:`ThreadConnections`); a later call reopens."""
         self._connections.close()

@@ -26,6 +26,8 @@ class SqliteCredentials(SqliteRecords):
     # -- credentials ----------------------------------------------------------------------
 
     def put_credential(self, record: CredentialRecord, anchor: Anchor | None = None) -> None:
+        """:meth:`put_credentials` of one record; its ``ConflictError`` (id already recorded)
+        is raised, with nothing written."""
         [outcome] = self.put_credentials([record], [anchor])
         if outcome is not None:
             raise outcome
@@ -35,6 +37,10 @@ class SqliteCredentials(SqliteRecords):
         records: Sequence[CredentialRecord],
         anchors: Sequence[Anchor | None] | None = None,
     ) -> list[ConflictError | None]:
+        """One ``BEGIN IMMEDIATE`` transaction: ``INSERT OR IGNORE`` each row into ``credentials``
+        and, for each inserted one with an anchor, its log entry into its shard's entries
+        table; anchors are numbered after ``COMMIT``. An id already there gets a
+        ``ConflictError`` in its slot (its anchor is not admitted); the others are stored."""
         outcomes: list[ConflictError | None] = []
         wanted = list(anchors) if anchors is not None else [None] * len(records)
         admitted: dict[str | None, tuple[int, list[Anchor]]] = {}  # per log shard
@@ -81,6 +87,8 @@ class SqliteCredentials(SqliteRecords):
         return next_entry_index(db, tables)
 
     def iter_credentials(self) -> Iterator[CredentialRecord]:
+        """Every record, in insertion order, read in pages of 5000 by ``rowid``: no read
+        transaction is held across the scan, so rows added meanwhile may or may not appear."""
         last = -1
         while True:  # by rowid pages: no read transaction held across the whole scan
             rows = self._read(
@@ -93,16 +101,19 @@ class SqliteCredentials(SqliteRecords):
             yield from (_credential(r[1:]) for r in rows)
 
     def get_credential(self, credential_id: str) -> CredentialRecord:
+        """The row of ``credentials`` with that id; ``NotFoundError`` if none."""
         rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))
         if not rows:
             raise NotFoundError("no such credential", id=credential_id)
         return _credential(rows[0])
 
     def find_credential(self, credential_id: str) -> CredentialRecord | None:
+        """The row of ``credentials`` with that id, or ``None``."""
         rows = self._read("SELECT * FROM credentials WHERE id = ?", (credential_id,))
         return _credential(rows[0]) if rows else None
 
     def credentials_of_subject(self, subject_id: str) -> list[CredentialRecord]:
+        """The subject's rows, ordered by ``issued_at`` then insertion (one snapshot read)."""
         rows = self._read(
             "SELECT * FROM credentials WHERE subject_id = ? ORDER BY issued_at, rowid",
             (subject_id,),
@@ -110,12 +121,15 @@ class SqliteCredentials(SqliteRecords):
         return [_credential(r) for r in rows]
 
     def find_credential_by_digest(self, digest: bytes) -> CredentialRecord | None:
+        """The first-inserted row with that SHA-256 ``digest`` (index ``credentials_digest``), or
+        ``None``."""
         rows = self._read(
             "SELECT * FROM credentials WHERE digest = ? ORDER BY rowid LIMIT 1", (digest,)
         )
         return _credential(rows[0]) if rows else None
 
     def count_credentials(self) -> int:
+        """``COUNT(*)`` of table ``credentials``."""
         return int(self._read("SELECT COUNT(*) FROM credentials")[0][0])
 
     # -- status lists -------------------------------------------------------------------
@@ -128,6 +142,9 @@ class SqliteCredentials(SqliteRecords):
         size: int,
         purposes: Sequence[str],
     ) -> list[tuple[str, int]]:
+        """In one ``BEGIN IMMEDIATE`` transaction: take ``count`` indices from the issuer's open
+        group, retrying ``pick`` until ``INSERT OR IGNORE`` into ``status_indices`` inserts; a
+        group at half-full is closed and a new one (with a zeroed list per purpose) opened."""
         out: list[tuple[str, int]] = []
         with self._write() as db:
             while len(out) < count:
@@ -165,6 +182,8 @@ class SqliteCredentials(SqliteRecords):
         return group, size
 
     def get_status_list(self, group: str, purpose: str) -> StatusListRecord:
+        """The list's bits, version and issuer (``status_lists`` joined with ``status_groups``);
+        ``NotFoundError`` if there is no such list."""
         rows = self._read(
             "SELECT l.bits, l.version, g.issuer_id FROM status_lists l "
             "JOIN status_groups g ON g.id = l.group_id WHERE l.group_id = ? AND l.purpose = ?",
@@ -176,6 +195,7 @@ class SqliteCredentials(SqliteRecords):
         return StatusListRecord(group, purpose, issuer_id, bytes(bits), int(version))
 
     def status_list_version(self, group: str, purpose: str) -> int:
+        """The ``version`` of one row of ``status_lists``; ``NotFoundError`` if none."""
         rows = self._read(
             "SELECT version FROM status_lists WHERE group_id = ? AND purpose = ?", (group, purpose)
         )
@@ -186,6 +206,9 @@ class SqliteCredentials(SqliteRecords):
     def set_status(
         self, group: str, purpose: str, index: int, value: bool, anchor: Anchor | None = None
     ) -> int:
+        """In the act's ``BEGIN IMMEDIATE`` transaction (with its log entry): set bit ``index``
+        of the list if the index was reserved (``status_indices``) and bump ``version``; an
+        unchanged bit leaves the version. ``NotFoundError`` for an unreserved index."""
         with self._anchored(anchor) as (db, _):
             row = db.execute(
                 "SELECT l.bits, l.version FROM status_lists l JOIN status_indices i "

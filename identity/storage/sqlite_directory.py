@@ -98,6 +98,9 @@ class SqliteDirectoryStore(SqliteRecords):
     def append_did_operation(
         self, record: DidOperationRecord, anchor: Anchor | None = None
     ) -> None:
+        """In the act's ``BEGIN IMMEDIATE`` transaction (with its log entry): the CAS reads the
+        DID's row count in ``did_operations`` inside it, so ``ConflictError`` unless
+        ``record.sequence`` equals it; the stored ``log_index`` is the anchor's index."""
         with self._anchored(anchor) as (db, index):
             (stored,) = db.execute(
                 "SELECT COUNT(*) FROM did_operations WHERE did = ?", (record.did,)
@@ -120,15 +123,19 @@ class SqliteDirectoryStore(SqliteRecords):
             )
 
     def did_operations(self, did: str) -> list[DidOperationRecord]:
+        """The DID's rows of ``did_operations`` by ``sequence`` (empty for an unknown DID)."""
         rows = self._read("SELECT * FROM did_operations WHERE did = ? ORDER BY sequence", (did,))
         return [DidOperationRecord(r[0], r[1], r[2], _time(r[3]), r[4]) for r in rows]
 
     def dids(self) -> list[str]:
+        """Every DID with an operation, sorted, from ``did_operations``."""
         return [r[0] for r in self._read("SELECT DISTINCT did FROM did_operations ORDER BY did")]
 
     # -- catalog --------------------------------------------------------------------------
 
     def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
+        """In the act's ``BEGIN IMMEDIATE`` transaction: ``ConflictError`` when version 1 of the
+        id has another publisher, or unless ``record.version`` is the stored count plus one."""
         with self._anchored(anchor) as (db, index):
             first = db.execute(
                 "SELECT publisher FROM catalog_versions WHERE id = ? AND version = 1",
@@ -159,12 +166,14 @@ class SqliteDirectoryStore(SqliteRecords):
             )
 
     def catalog_versions(self, entry_id: str) -> list[CatalogRecord]:
+        """The id's rows of ``catalog_versions`` by ``version`` (empty for an unknown id)."""
         rows = self._read(
             "SELECT * FROM catalog_versions WHERE id = ? ORDER BY version", (entry_id,)
         )
         return [_catalog(r) for r in rows]
 
     def latest_catalog(self) -> list[CatalogRecord]:
+        """The highest version of every catalog id (one snapshot read), sorted by id."""
         rows = self._read(
             "SELECT c.* FROM catalog_versions c JOIN "
             "(SELECT id, MAX(version) AS latest FROM catalog_versions GROUP BY id) m "
@@ -177,6 +186,9 @@ class SqliteDirectoryStore(SqliteRecords):
     def create_request(
         self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
     ) -> None:
+        """In the act's ``BEGIN IMMEDIATE`` transaction: insert the row of ``sharing_requests``
+        and event 0 of ``sharing_events``. ``ConflictError`` for an id already there or a
+        first event that is not sequence 0 of this request."""
         with self._anchored(anchor) as (db, index):
             if db.execute("SELECT 1 FROM sharing_requests WHERE id = ?", (request.id,)).fetchone():
                 raise ConflictError("sharing request id already exists", id=request.id)
@@ -191,6 +203,9 @@ class SqliteDirectoryStore(SqliteRecords):
     def advance_request(
         self, request: SharingRequest, event: SharingEvent, anchor: Anchor | None = None
     ) -> None:
+        """In the act's ``BEGIN IMMEDIATE`` transaction: CAS on the stored ``events`` count
+        (``ConflictError`` unless it is ``request.events - 1`` and the event's sequence),
+        then update the row and insert the event. ``NotFoundError`` for an unknown id."""
         with self._anchored(anchor) as (db, index):
             row = db.execute(
                 "SELECT events FROM sharing_requests WHERE id = ?", (request.id,)
@@ -214,25 +229,30 @@ class SqliteDirectoryStore(SqliteRecords):
             _insert_event(db, event if index is None else replace(event, log_index=index))
 
     def get_request(self, request_id: str) -> SharingRequest:
+        """The row of ``sharing_requests``; ``NotFoundError`` if none."""
         rows = self._read("SELECT * FROM sharing_requests WHERE id = ?", (request_id,))
         if not rows:
             raise NotFoundError("no such sharing request", id=request_id)
         return _request(rows[0])
 
     def request_ids(self) -> list[str]:
+        """Every request id, sorted."""
         return [r[0] for r in self._read("SELECT id FROM sharing_requests ORDER BY id")]
 
     def request_events(self, request_id: str) -> list[SharingEvent]:
+        """The request's rows of ``sharing_events`` by ``sequence`` (empty for an unknown id)."""
         rows = self._read(
             "SELECT * FROM sharing_events WHERE request_id = ? ORDER BY sequence", (request_id,)
         )
         return [SharingEvent(r[0], r[1], r[2], _time(r[3]), r[4], r[5]) for r in rows]
 
     def requests_about(self, subject: str) -> list[SharingRequest]:
+        """Requests whose subject is ``subject``, oldest ``created`` first (ties by id)."""
         rows = self._read("SELECT * FROM sharing_requests WHERE subject = ?", (subject,))
         return _oldest_first(rows)
 
     def requests_of_agency(self, agency: str) -> list[SharingRequest]:
+        """Requests the agency made or holds, oldest ``created`` first (ties by id)."""
         rows = self._read(
             "SELECT * FROM sharing_requests WHERE requester = ? OR holder = ?", (agency, agency)
         )

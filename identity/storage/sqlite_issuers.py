@@ -24,6 +24,9 @@ class SqliteIssuers(SqliteRecords):
     def create_issuer(
         self, issuer: IssuerRecord, api_key: ApiKeyRecord, anchor: Anchor | None = None
     ) -> None:
+        """In the act's ``BEGIN IMMEDIATE`` transaction: insert the ``issuers`` and ``api_keys``
+        rows and bump the trust version; a duplicate issuer id, DID or key id (an
+        ``IntegrityError``) is ``ConflictError`` with nothing written, entry included."""
         with self._anchored(anchor) as (db, _):
             try:
                 db.execute(
@@ -42,19 +45,25 @@ class SqliteIssuers(SqliteRecords):
             bump_trust_version(db)
 
     def get_issuer(self, issuer_id: str) -> IssuerRecord:
+        """The row of ``issuers``; ``NotFoundError`` if none."""
         rows = self._read("SELECT * FROM issuers WHERE id = ?", (issuer_id,))
         if not rows:
             raise NotFoundError("no such issuer", issuer=issuer_id)
         return _issuer(rows[0])
 
     def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
+        """The issuer with that DID, or ``None``."""
         rows = self._read("SELECT * FROM issuers WHERE did = ?", (did,))
         return _issuer(rows[0]) if rows else None
 
     def list_issuers(self) -> list[IssuerRecord]:
+        """Every issuer, oldest ``created`` first (ties by id)."""
         return [_issuer(r) for r in self._read("SELECT * FROM issuers ORDER BY created, id")]
 
     def add_api_key(self, api_key: ApiKeyRecord) -> None:
+        """In one ``BEGIN IMMEDIATE`` transaction: ``NotFoundError`` if the key names an issuer
+        not in ``issuers``, ``ConflictError`` for a key id already there; else insert and bump
+        the trust version."""
         with self._write() as db:
             if (
                 api_key.issuer_id is not None
@@ -70,6 +79,7 @@ class SqliteIssuers(SqliteRecords):
             bump_trust_version(db)
 
     def find_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        """The row of ``api_keys`` (scopes stored space-separated), or ``None``."""
         rows = self._read("SELECT * FROM api_keys WHERE key_id = ?", (key_id,))
         if not rows:
             return None
@@ -84,6 +94,8 @@ class SqliteIssuers(SqliteRecords):
         )
 
     def revoke_api_key(self, key_id: str) -> None:
+        """Set ``revoked`` and bump the trust version in one ``BEGIN IMMEDIATE`` transaction;
+        ``NotFoundError`` for an unknown key id (revoking twice is not an error)."""
         with self._write() as db:
             if (
                 db.execute("UPDATE api_keys SET revoked = 1 WHERE key_id = ?", (key_id,)).rowcount
@@ -95,6 +107,7 @@ class SqliteIssuers(SqliteRecords):
     # -- challenges -----------------------------------------------------------------------
 
     def create_challenge(self, value: str, purpose: str, expires: datetime) -> None:
+        """Insert into ``purposed_challenges``; ``ConflictError`` if the value is already there."""
         with self._write() as db:
             try:
                 db.execute(
@@ -105,6 +118,7 @@ class SqliteIssuers(SqliteRecords):
                 raise ConflictError("challenge already exists") from exc
 
     def purge_challenges(self, expired_before: datetime) -> int:
+        """Delete challenges whose UTC expiry is before ``expired_before``; return how many."""
         # Expiries are stored as ISO text in UTC (the service's clock), so text order is
         # time order.
         before = expired_before.astimezone(UTC).isoformat()
@@ -113,6 +127,9 @@ class SqliteIssuers(SqliteRecords):
         return int(cursor.rowcount)
 
     def consume_challenge(self, value: str, purpose: str, now: datetime) -> None:
+        """In one ``BEGIN IMMEDIATE`` transaction: read the challenge and delete it when its
+        purpose matches (expired or not); then judge it (:func:`check_challenge`), raising
+        ``InvalidChallengeError`` for unknown, other purpose or expired."""
         with self._write() as db:
             row = db.execute(
                 "SELECT purpose, expires FROM purposed_challenges WHERE value = ?", (value,)

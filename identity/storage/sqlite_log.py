@@ -54,18 +54,22 @@ class LogTables:
 
     @property
     def entries(self) -> str:
+        """The entries table: ``(idx INTEGER PRIMARY KEY, data BLOB)``."""
         return self.prefix + "entries"
 
     @property
     def meta(self) -> str:
+        """The key/value table: ``origin``, ``public_key`` and the latest ``checkpoint``."""
         return self.prefix + "meta"
 
     @property
     def tiles(self) -> str:
+        """The hash table: one row per 256-hash chunk, ``id = level << 48 | chunk``."""
         return self.prefix + "tiles"
 
     @property
     def slots(self) -> str:
+        """The leaf-hash index: 5-byte records per ``bucket << 8 | first hash byte`` row."""
         return self.prefix + "leaf_slots"
 
     @property
@@ -78,6 +82,7 @@ class LogTables:
 
     @property
     def schema(self) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` for all four tables of this log."""
         return self.entries_schema + (
             f"CREATE TABLE IF NOT EXISTS {self.meta}"
             "(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
@@ -281,6 +286,8 @@ class SQLiteLogStore:
         return None if row is None else bytes(row[0])
 
     def open(self, origin: str, public_key: bytes) -> None:
+        """In one ``BEGIN IMMEDIATE`` transaction: record ``origin`` and ``public_key`` in the meta
+        table on first open, else ``LogIntegrityError`` unless they are the stored ones."""
         with self._transaction() as db:
             stored = (self._meta("origin"), self._meta("public_key"))
             if stored == (None, None):
@@ -292,12 +299,15 @@ class SQLiteLogStore:
                 raise LogIntegrityError("this store holds another log")
 
     def append_entries(self, entries: Sequence[bytes]) -> int:
+        """In one ``BEGIN IMMEDIATE`` transaction: the next index is ``max(idx) + 1`` read inside
+        it, so concurrent writers (threads or processes) get disjoint ranges."""
         with self._transaction() as db:
             first = next_entry_index(db, self._t)
             admit_entries(db, first, entries, self._t)
             return first
 
     def entry_count(self) -> int:
+        """``max(idx) + 1`` of the entries table (0 when empty): sequenced, integrated or not."""
         with self._lock:
             count: int = self._db.execute(
                 f"SELECT coalesce(max(idx) + 1, 0) FROM {self._t.entries}"  # noqa: S608
@@ -305,6 +315,8 @@ class SQLiteLogStore:
             return count
 
     def read_entries(self, start: int, end: int) -> list[bytes]:
+        """One range read of the entries table; ``NotFoundError`` unless all of ``[start, end)``
+        is there."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT data FROM {self._t.entries} WHERE idx >= ? AND idx < ? ORDER BY idx",  # noqa: S608
@@ -363,6 +375,8 @@ class SQLiteLogStore:
         self._cached_ids.setdefault(level, []).append(chunk_id)
 
     def read_nodes(self, addresses: Sequence[Address]) -> list[bytes]:
+        """The hashes from their chunks, cached ones first (a cached partial chunk too short
+        for an index is read again); ``LogIntegrityError`` for any hash not stored."""
         ids = [level << 48 | index >> TILE_HEIGHT for level, index in addresses]
         ends = [((index & (TILE_WIDTH - 1)) + 1) * HASH_SIZE for _level, index in addresses]
         with self._lock:
@@ -386,9 +400,13 @@ class SQLiteLogStore:
         return out
 
     def read_hash_tile(self, level: int, index: int) -> bytes:
+        """Stored chunk ``(level, index)``: up to 256 hashes, ``b""`` if none; via the cache."""
         return self._chunks({_chunk_id(level, index)}).get(_chunk_id(level, index), b"")
 
     def find_leaf(self, leaf_hash: bytes, below: int) -> int | None:
+        """Candidates from the leaf-slot rows of ``leaf_hash``'s first byte in every bucket
+        below ``below``, each confirmed against its stored leaf hash; ``NotFoundError`` if
+        the store was opened with ``index_leaves=False``."""
         if not self._index_leaves:
             raise NotFoundError("this log store does not index leaf hashes")
         if below <= 0:
@@ -411,6 +429,7 @@ class SQLiteLogStore:
         return None
 
     def stored_counts(self) -> dict[int, int]:
+        """Per level: 256 per chunk row before the last, plus the last row's hash count."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT m.level, m.n - 1, length(t.hashes) FROM "  # noqa: S608
@@ -421,6 +440,7 @@ class SQLiteLogStore:
                 for lvl, full, last in rows}  # fmt: skip
 
     def latest_checkpoint(self) -> bytes | None:
+        """The ``checkpoint`` row of the meta table, or ``None`` before the first integrate."""
         with self._lock:
             return self._meta("checkpoint")
 
@@ -445,6 +465,9 @@ class SQLiteLogStore:
             at += take
 
     def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
+        """In one ``BEGIN IMMEDIATE`` transaction: CAS on the stored ``checkpoint`` (else
+        ``ConflictError``), then append each run into its chunks (``LogIntegrityError`` if a
+        run does not start at its level's end), index the new leaves, store ``checkpoint``."""
         with self._transaction() as db:
             if self._meta("checkpoint") != expected:
                 raise ConflictError("the log's checkpoint moved on; reload and retry")
@@ -458,5 +481,6 @@ class SQLiteLogStore:
             )
 
     def close(self) -> None:
+        """Close the store's one connection."""
         with self._lock:
             self._db.close()

@@ -53,6 +53,8 @@ class SqliteOid4vciStore(SqliteRecords):
     SCHEMA = SCHEMA
 
     def add_offer(self, offer: Offer) -> None:
+        """Insert into ``oid4vci_offers`` (id, code hash and transaction id are UNIQUE):
+        ``ConflictError`` if any is already there."""
         with self._write() as db:
             try:
                 db.execute(
@@ -64,14 +66,17 @@ class SqliteOid4vciStore(SqliteRecords):
                 raise ConflictError("offer already stored", id=offer.id) from None
 
     def get_offer(self, offer_id: str) -> Offer | None:
+        """The offer with that id (its JSON in ``data``), or ``None``."""
         return _offer(self._read("SELECT data FROM oid4vci_offers WHERE id = ?", (offer_id,)))
 
     def offer_by_code(self, code_hash: str) -> Offer | None:
+        """The offer whose pre-authorized code hashes to ``code_hash`` (UNIQUE), or ``None``."""
         return _offer(
             self._read("SELECT data FROM oid4vci_offers WHERE code_hash = ?", (code_hash,))
         )
 
     def offer_by_transaction(self, transaction_id: str) -> Offer | None:
+        """The offer with that deferred ``transaction_id`` (UNIQUE), or ``None``."""
         return _offer(
             self._read(
                 "SELECT data FROM oid4vci_offers WHERE transaction_id = ?", (transaction_id,)
@@ -79,6 +84,9 @@ class SqliteOid4vciStore(SqliteRecords):
         )
 
     def replace_offer(self, current: Offer, new: Offer) -> None:
+        """CAS by version: one ``UPDATE … WHERE id = ? AND version = ?`` in a
+        ``BEGIN IMMEDIATE`` transaction; ``ConflictError`` unless it updated exactly one row
+        (or when ``new`` has another id)."""
         if new.id != current.id:
             raise ConflictError("the offer changed meanwhile", id=current.id)
         with self._write() as db:
@@ -92,6 +100,7 @@ class SqliteOid4vciStore(SqliteRecords):
                 raise ConflictError("the offer changed meanwhile", id=current.id)
 
     def add_token(self, token: AccessToken) -> None:
+        """Insert into ``oid4vci_tokens`` keyed by the token's hash; ``ConflictError`` if there."""
         with self._write() as db:
             try:
                 db.execute(
@@ -102,6 +111,8 @@ class SqliteOid4vciStore(SqliteRecords):
                 raise ConflictError("access token already stored") from None
 
     def find_token(self, token_hash: str, now: int) -> AccessToken | None:
+        """The token if its hash is stored, unexpired at ``now`` (epoch seconds) and its offer
+        not in ``oid4vci_revoked_offers``; else ``None``."""
         rows = self._read(
             "SELECT token_hash, offer_id, expires_at FROM oid4vci_tokens "
             "WHERE token_hash = ? AND expires_at > ? AND offer_id NOT IN "
@@ -111,14 +122,19 @@ class SqliteOid4vciStore(SqliteRecords):
         return AccessToken(*rows[0]) if rows else None
 
     def revoke_tokens(self, offer_id: str) -> None:
+        """Add the offer to ``oid4vci_revoked_offers`` (idempotent): every token of it stops
+        being found at once, rows kept."""
         with self._write() as db:
             db.execute("INSERT OR IGNORE INTO oid4vci_revoked_offers VALUES (?)", (offer_id,))
 
     def add_nonce(self, nonce: str, expires_at: int) -> None:
+        """Store (or re-arm) ``nonce`` until ``expires_at`` (epoch seconds)."""
         with self._write() as db:
             db.execute("INSERT OR REPLACE INTO oid4vci_nonces VALUES (?, ?)", (nonce, expires_at))
 
     def take_nonce(self, nonce: str, now: int) -> bool:
+        """In one ``BEGIN IMMEDIATE`` transaction: purge expired nonces, then delete this one if
+        unexpired; ``True`` only for the one caller whose delete removed it."""
         with self._write() as db:
             db.execute("DELETE FROM oid4vci_nonces WHERE expires_at <= ?", (now,))
             cursor = db.execute(
@@ -127,6 +143,8 @@ class SqliteOid4vciStore(SqliteRecords):
             return cursor.rowcount == 1
 
     def add_authorization(self, auth: Authorization) -> None:
+        """Insert into ``oid4vci_authorizations``; ``ConflictError`` for an id or code hash
+        already there."""
         with self._write() as db:
             try:
                 db.execute(
@@ -137,16 +155,20 @@ class SqliteOid4vciStore(SqliteRecords):
                 raise ConflictError("authorization request already stored", id=auth.id) from None
 
     def get_authorization(self, request_id: str) -> Authorization | None:
+        """The authorization request with that id, or ``None``."""
         return _authorization(
             self._read("SELECT data FROM oid4vci_authorizations WHERE id = ?", (request_id,))
         )
 
     def authorization_by_code(self, code_hash: str) -> Authorization | None:
+        """The authorization request whose code hashes to ``code_hash`` (UNIQUE), or ``None``."""
         return _authorization(
             self._read("SELECT data FROM oid4vci_authorizations WHERE code_hash = ?", (code_hash,))
         )
 
     def replace_authorization(self, current: Authorization, new: Authorization) -> None:
+        """CAS by version as :meth:`replace_offer`; ``ConflictError`` also when the new code
+        hash is another request's."""
         if new.id != current.id:
             raise ConflictError("the authorization request changed meanwhile", id=current.id)
         with self._write() as db:

@@ -26,6 +26,7 @@ class SqlitePresentationRequestStore(SqliteRecords):
     SCHEMA = SCHEMA
 
     def create(self, request: PresentationRequest) -> None:
+        """Insert the row of ``oid4vp_requests``; ``ConflictError`` for an id already there."""
         with self._write() as db:
             try:
                 db.execute(
@@ -36,10 +37,13 @@ class SqlitePresentationRequestStore(SqliteRecords):
                 raise ConflictError("presentation request exists", id=request.id) from None
 
     def get(self, request_id: str) -> PresentationRequest | None:
+        """The request with that id (its JSON ``record``), or ``None``."""
         rows = self._read("SELECT record FROM oid4vp_requests WHERE id = ?", (request_id,))
         return PresentationRequest.from_json(rows[0][0]) if rows else None
 
     def advance(self, request: PresentationRequest, expected: Status) -> bool:
+        """In one ``BEGIN IMMEDIATE`` transaction: ``False`` unless the row's ``status`` is
+        ``expected``; else write ``request`` keeping the refusals stored meanwhile."""
         with self._write() as db:
             row = db.execute(
                 "SELECT record FROM oid4vp_requests WHERE id = ? AND status = ?",
@@ -55,6 +59,8 @@ class SqlitePresentationRequestStore(SqliteRecords):
             return True
 
     def refuse(self, request_id: str, refusal: dict[str, Any], keep: int = KEEP_REFUSALS) -> bool:
+        """In one ``BEGIN IMMEDIATE`` transaction: append ``refusal`` to the stored record
+        (the last ``keep`` kept); ``False`` for an unknown or already answered request."""
         with self._write() as db:
             row = db.execute(
                 "SELECT record FROM oid4vp_requests WHERE id = ? AND status != 'answered'",

@@ -24,6 +24,8 @@ class SqliteRegistry(SqliteRecords):
     """The registry: credential types, and which issuer is accredited for which."""
 
     def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
+        """In the act's ``BEGIN IMMEDIATE`` transaction: insert into ``credential_types`` and
+        bump the trust version; ``ConflictError`` for a name already registered."""
         created = credential_type.created.isoformat() if credential_type.created else None
         with self._anchored(anchor) as (db, _):
             try:
@@ -36,16 +38,20 @@ class SqliteRegistry(SqliteRecords):
             bump_trust_version(db)
 
     def find_type(self, name: str) -> CredentialType | None:
+        """The type of that name, or ``None``."""
         rows = self._read(
             "SELECT definition, created FROM credential_types WHERE name = ?", (name,)
         )
         return _type(rows[0]) if rows else None
 
     def list_types(self) -> list[CredentialType]:
+        """Every credential type, sorted by name."""
         rows = self._read("SELECT definition, created FROM credential_types ORDER BY name")
         return [_type(r) for r in rows]
 
     def add_accreditation(self, accreditation: Accreditation, anchor: Anchor | None = None) -> None:
+        """In the act's ``BEGIN IMMEDIATE`` transaction: insert into ``accreditations`` and bump
+        the trust version; ``ConflictError`` for an id already there."""
         with self._anchored(anchor) as (db, _):
             try:
                 db.execute(
@@ -61,12 +67,14 @@ class SqliteRegistry(SqliteRecords):
             bump_trust_version(db)
 
     def get_accreditation(self, accreditation_id: str) -> Accreditation:
+        """The accreditation with that id; ``NotFoundError`` if none."""
         rows = self._read("SELECT record FROM accreditations WHERE id = ?", (accreditation_id,))
         if not rows:
             raise NotFoundError("no such accreditation", id=accreditation_id)
         return Accreditation.from_json(json.loads(rows[0][0]))
 
     def accreditations_of(self, issuer_id: str) -> list[Accreditation]:
+        """The issuer's accreditations, oldest ``created`` first (ties by id)."""
         rows = self._read("SELECT record FROM accreditations WHERE issuer_id = ?", (issuer_id,))
         found = [Accreditation.from_json(json.loads(r[0])) for r in rows]
         return sorted(found, key=lambda a: (a.created, a.id))
@@ -74,6 +82,9 @@ class SqliteRegistry(SqliteRecords):
     def revoke_accreditation(
         self, accreditation_id: str, at: datetime, anchor: Anchor | None = None
     ) -> Accreditation:
+        """In the act's ``BEGIN IMMEDIATE`` transaction: set ``revoked_at`` and bump the trust
+        version. ``NotFoundError`` for an unknown id; revoking a revoked one returns it
+        unchanged, or ``ConflictError`` when an anchor asks to log the act again."""
         with self._anchored(anchor) as (db, _):
             row = db.execute(
                 "SELECT record FROM accreditations WHERE id = ?", (accreditation_id,)

@@ -36,6 +36,8 @@ class SqliteWalletStore(SqliteRecords):
     SCHEMA = SCHEMA
 
     def keep(self, entry: WalletEntry) -> None:
+        """Insert the row of ``wallet``; ``ConflictError`` for a credential id already kept (by
+        any subject)."""
         with self._write() as db:
             try:
                 db.execute(
@@ -47,6 +49,7 @@ class SqliteWalletStore(SqliteRecords):
                 raise ConflictError("credential already kept", id=entry.credential_id) from None
 
     def find(self, subject_id: str, credential_id: str) -> WalletEntry | None:
+        """The entry only if that subject kept it (another subject's credential is ``None``)."""
         rows = self._read(
             "SELECT * FROM wallet WHERE credential_id = ? AND subject_id = ?",
             (credential_id, subject_id),
@@ -54,5 +57,7 @@ class SqliteWalletStore(SqliteRecords):
         return _entry(rows[0]) if rows else None
 
     def of_subject(self, subject_id: str) -> list[WalletEntry]:
+        """The subject's entries (index ``wallet_by_subject``), oldest ``kept_at`` first, ties in
+        insertion order."""
         rows = self._read("SELECT * FROM wallet WHERE subject_id = ? ORDER BY rowid", (subject_id,))
         return sorted((_entry(r) for r in rows), key=lambda e: e.kept_at)
