@@ -130,6 +130,7 @@ def create_app(
 
 
 def log_reader(request: Request) -> LogReader:
+    """The running log's reader (the dependency of the ``/log`` routes)."""
     reader: LogReader = request.app.state.services.logs.log.reader
     return reader
 

@@ -37,9 +37,12 @@ class HttpAuditSource:
         return get_ok(self.client, f"{self.prefix}/{path}", path, where=path).content
 
     def checkpoint(self) -> bytes:
+        """The served checkpoint note; :class:`UnavailableError` or
+        :class:`LogIntegrityError` as :func:`get_ok` says."""
         return self._get("checkpoint")
 
     def tile(self, path: str) -> bytes:
+        """The tile at the C2SP tlog-tiles ``path``, as served."""
         return self._get(path)
 
 
@@ -56,9 +59,11 @@ class FolderAuditSource:
             raise LogIntegrityError(f"{path}: missing from {self.folder}", where=path) from None
 
     def checkpoint(self) -> bytes:
+        """The exported checkpoint note; :class:`LogIntegrityError` when it is missing."""
         return self._read("checkpoint")
 
     def tile(self, path: str) -> bytes:
+        """The exported tile at ``path``; :class:`LogIntegrityError` when it is missing."""
         return self._read(path)
 
 
@@ -73,9 +78,13 @@ class CachedAuditSource:
         self.hits = 0
 
     def checkpoint(self) -> bytes:
+        """Always the source's (a checkpoint is never cached: it is what moves)."""
         return self.source.checkpoint()
 
     def tile(self, path: str) -> bytes:
+        """The cached tile, or the source's, written to the cache atomically and listed in
+        :attr:`fetched` (so a failed audit can drop it); ``path`` is parsed first, so it
+        never names a file outside the cache."""
         tiles.Tile.parse(path)  # a served path never escapes the cache folder
         file = self.cache / path
         if self.read and file.is_file():
@@ -98,6 +107,7 @@ class CachedAuditSource:
 
 
 def load_state(path: Path) -> AuditState:
+    """The checkpoints a previous audit accepted (its state file), or a fresh state."""
     if not path.exists():
         return AuditState()
     notes = json.loads(path.read_text("utf-8"))["checkpoints"]
@@ -113,6 +123,8 @@ def pinned_vkey(path: Path) -> str | None:
 
 
 def save_state(path: Path, state: AuditState, vkey: str | None = None) -> None:
+    """Write the accepted checkpoints (and the pinned ``vkey``) atomically (a temporary
+    file, then ``os.replace``), so an interrupted audit never leaves half a state."""
     tmp = path.with_name(path.name + ".tmp")
     data: dict[str, object] = {"checkpoints": [n.decode() for n in state.checkpoints]}
     if vkey is not None:

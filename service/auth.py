@@ -50,11 +50,14 @@ class Agency:
     scopes: frozenset[str]
 
     def require(self, scope: str) -> None:
+        """:class:`PermissionDeniedError` naming ``scope`` when this key lacks it."""
         if scope not in self.scopes:
             raise PermissionDeniedError(f"this API key lacks the {scope!r} scope", scope=scope)
 
 
 def bearer(request: Request) -> str | None:
+    """The presented secret: an ``Authorization: Bearer`` value (scheme case-insensitive),
+    else ``X-API-Key``, else ``None``. Never logged."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -86,13 +89,25 @@ class Known(Protocol):
     """What :func:`identify` checks credentials against (``Services`` has all five)."""
 
     @property
-    def admin_token(self) -> str: ...
+    def admin_token(self) -> str:
+        """The operator token, compared in constant time."""
+        ...
+
     @property
-    def store(self) -> Store: ...
+    def store(self) -> Store:
+        """Where API keys and issuers live."""
+        ...
+
     @property
-    def tokens(self) -> CitizenTokens: ...
+    def tokens(self) -> CitizenTokens:
+        """Verifies citizens' ``ct_`` tokens."""
+        ...
+
     @property
-    def clock(self) -> Clock: ...
+    def clock(self) -> Clock:
+        """The moment tokens expire against."""
+        ...
+
     @property
     def trust(self) -> TrustRegistry:
         """API keys are read through its versioned cache (identity/registry/cache.py)."""
@@ -184,6 +199,8 @@ class CitizenTokens:
         self.ttl = ttl
 
     def issue(self, did: str, now: datetime) -> tuple[str, datetime]:
+        """A token for ``did`` valid for :attr:`ttl` from ``now`` (an HMAC over the DID
+        and expiry, nothing stored), and its expiry."""
         expires = now + self.ttl
         payload = _b64(json.dumps({"sub": did, "exp": int(expires.timestamp())}).encode())
         return f"{self.PREFIX}{payload}.{self._mac(payload)}", expires

@@ -177,6 +177,8 @@ async def read_json(request: Request) -> Any:
 
 
 def require_object(value: Any, name: str) -> dict[str, Any]:
+    """``value`` when it is a JSON object; otherwise :class:`MalformedValueError` naming
+    ``name`` as the field."""
     if not isinstance(value, dict):
         raise MalformedValueError(f"{name} must be a JSON object", field=name)
     return value

@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # service.shard_anchoring imports this module (log_key)
 
 
 def log_key(master_secret: bytes, origin: str) -> Ed25519PrivateKey:
+    """The log's checkpoint-signing key, derived from the master secret and the origin
+    (BLAKE2b, personal ``log-signing-key``): another origin is another key, and the key
+    itself is never stored."""
     seed = hashlib.blake2b(
         master_secret,
         digest_size=32,
@@ -48,6 +51,9 @@ def log_key(master_secret: bytes, origin: str) -> Ed25519PrivateKey:
 
 
 def open_log_store(settings: Settings) -> LogStore:
+    """The log's store beside the records: the records' SQLite file (so an act and its
+    entry share one transaction), Redis (with ``WAIT`` for replicas on a cluster or when
+    ``IDENTITY_REDIS_MIN_REPLICAS`` is set), else memory."""
     url = settings.resolved_storage_url
     if url.startswith("sqlite:///"):
         # The records' own file: acts admit their entries in their own transaction.
@@ -67,6 +73,8 @@ def open_log_store(settings: Settings) -> LogStore:
 def build_log(
     settings: Settings, master_secret: bytes, store: LogStore | None = None
 ) -> TransparencyLog:
+    """The sequencer over ``store`` (or :func:`open_log_store`), signing checkpoints for
+    ``IDENTITY_LOG_ORIGIN`` with its batch size, delay and stall-lag settings."""
     signer = NoteSigner(settings.log_origin, log_key(master_secret, settings.log_origin))
     return TransparencyLog(
         store or open_log_store(settings),
@@ -78,6 +86,7 @@ def build_log(
 
 
 def digest_field(digest: bytes) -> str:
+    """A digest as a log entry field: ``sha256:<hex>``."""
     return "sha256:" + digest.hex()
 
 
@@ -290,6 +299,8 @@ class Anchors:
 
 
 def receipt_json(receipt: Receipt) -> dict[str, Any]:
+    """A receipt as the API answers it: the log's (or shard's) origin, the entry's index
+    and its RFC 9162 leaf hash in hex."""
     return {
         "origin": receipt.origin,
         "index": receipt.index,

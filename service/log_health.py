@@ -58,6 +58,7 @@ class LogHealthMonitor:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="log-health")
 
     async def stop(self) -> None:
+        """Cancel the background check and wait for it to end (idempotent)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

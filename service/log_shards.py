@@ -189,6 +189,7 @@ class ShardSet:
         return self._backend
 
     def origin(self, name: str) -> str:
+        """Shard ``name``'s origin: the base origin with ``/<name>`` (e.g. ``…/log/2026``)."""
         return f"{self.base_origin.rstrip('/')}/{name}"
 
     def _exported(self, name: str) -> Path | None:
@@ -247,6 +248,7 @@ class ShardSet:
             yield record.name, record.origin, served.record.frozen, served.reader
 
     def close(self) -> None:
+        """Close every opened shard reader and the backend."""
         with self._lock:
             for served in self._served.values():
                 served.reader.store.close()

@@ -507,6 +507,7 @@ def status_of(cls: type[e.IdentityError]) -> int:
 
 
 def subtree(cls: type[e.IdentityError]) -> Iterator[type[e.IdentityError]]:
+    """``cls`` and every subclass below it, depth first (its problem types)."""
     yield cls
     for sub in cls.__subclasses__():
         yield from subtree(sub)

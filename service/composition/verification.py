@@ -98,6 +98,8 @@ class ServiceChecks:
     anchors: Anchors
 
     def status(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any] | None:
+        """``results.status``: every ``credentialStatus`` entry checked against its list
+        (``None``: the credential has none, the check is skipped)."""
         return self.issuance.status.check(verified.credential.json, verified.credential.issuer)
 
     def issuer_trust(self, verified: Verified, options: dict[str, Any]) -> dict[str, Any]:

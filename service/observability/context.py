@@ -51,6 +51,7 @@ class Pid:
         self.value = os.getpid()
 
     def __call__(self) -> int:
+        """The current process id, from memory."""
         return self.value
 
 

@@ -58,6 +58,7 @@ class JsonFormatter(logging.Formatter):
     "exception"?}``."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """One JSON object on one line (no secrets: the fields are what callers passed)."""
         out: dict[str, Any] = {
             "time": _timestamp(record),
             "level": record.levelname.lower(),
@@ -80,6 +81,7 @@ class ConsoleFormatter(logging.Formatter):
     """``12:00:00.123 INFO  request  method=GET route=/health status=200 ...``."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """One human-readable line: time, level, message, then ``key=value`` fields."""
         parts = [
             time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}",
             f"{record.levelname:<7}",
@@ -225,6 +227,8 @@ def log_format(settings: Settings) -> str:
 
 
 def formatter(settings: Settings) -> logging.Formatter:
+    """JSON lines when the log format (a setting; JSON in production) says so, else the
+    console form."""
     return JsonFormatter() if log_format(settings) == "json" else ConsoleFormatter()
 
 

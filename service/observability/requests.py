@@ -43,7 +43,9 @@ VALID_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 class StoreFailures(Protocol):
     """Told of requests answered 503 (the running store watch)."""
 
-    def store_failed(self, source: str, detail: str = "") -> None: ...
+    def store_failed(self, source: str, detail: str = "") -> None:
+        """A request from ``source`` was answered 503 because the store failed."""
+        ...
 
 
 def request_id(headers: list[tuple[bytes, bytes]]) -> str:
@@ -74,6 +76,8 @@ class RequestObserver:
         self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Give the request its id (``X-Request-ID`` validated, or a new one), echo it on
+        the response, and count and log the answer by route template."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -37,9 +37,13 @@ STALL_AFTER_S = 30.0
 class WatchSink(Protocol):
     """Where the watch reports store failures (the metrics)."""
 
-    def store_error(self, source: str) -> None: ...
+    def store_error(self, source: str) -> None:
+        """One store failure seen by ``source`` (a bounded label)."""
+        ...
 
-    def unavailable_for(self, seconds: float) -> None: ...
+    def unavailable_for(self, seconds: float) -> None:
+        """Add ``seconds`` to the time the store was unavailable."""
+        ...
 
 
 @dataclass
