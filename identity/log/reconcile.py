@@ -176,15 +176,7 @@ def reconcile(
             claims.pop(index, None)
             continue
         mine = claims.pop(index, [])
-        key = _content_key(entry)
-        if key is not None:
-            leaves[entry.kind][key].append(index)
-        elif entry.kind in _STATUS_KINDS:
-            purpose = entry.fields.get("status_list", "").rpartition("/")[2]
-            last_status[(entry.fields["credential_id"], purpose)] = (
-                _STATUS_KINDS[entry.kind],
-                index,
-            )
+        _note(entry, index, leaves, last_status)
         findings += _match_indexed(index, entry, mine)
     for index, mine in sorted(claims.items()):
         for claim in mine:
@@ -194,6 +186,22 @@ def reconcile(
     findings += _match_content(leaves, _content_records(store))
     findings += _match_status(store, last_status)
     return findings
+
+
+def _note(
+    entry: LogEntry,
+    index: int,
+    leaves: dict[str, dict[tuple[str, ...], list[int]]],
+    last_status: dict[tuple[str, str], tuple[bool, int]],
+) -> None:
+    """Count ``entry`` (at ``index``) among the content acts' leaves, or as the latest
+    status entry of its credential and purpose (a later entry replaces an earlier one)."""
+    key = _content_key(entry)
+    if key is not None:
+        leaves[entry.kind][key].append(index)
+    elif entry.kind in _STATUS_KINDS:
+        purpose = entry.fields.get("status_list", "").rpartition("/")[2]
+        last_status[(entry.fields["credential_id"], purpose)] = (_STATUS_KINDS[entry.kind], index)
 
 
 def _reconcile_sharded(
@@ -217,15 +225,7 @@ def _reconcile_sharded(
             except MalformedValueError as exc:
                 findings.append(Finding(ORPHAN, "unreadable entry", "-", index, exc.detail, shard))
                 continue
-            key = _content_key(entry)
-            if key is not None:
-                leaves[entry.kind][key].append(index)
-            elif entry.kind in _STATUS_KINDS:
-                purpose = entry.fields.get("status_list", "").rpartition("/")[2]
-                last_status[(entry.fields["credential_id"], purpose)] = (
-                    _STATUS_KINDS[entry.kind],
-                    index,
-                )
+            _note(entry, index, leaves, last_status)
             waiting = claims.get(index, [])
             mine = [
                 c
