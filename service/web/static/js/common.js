@@ -43,6 +43,19 @@ export async function api(path, { method = "GET", body, token, headers = {}, raw
 }
 
 // A problem document's sentence for people, or a generic one.
+// An API key form: on submit the key leaves the page at once (the input is cleared) and
+// is kept in the tab's sessionStorage under storageKey only; then onKey() runs.
+export function keyForm(formId, inputId, storageKey, onKey) {
+  $(formId).addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $(inputId).value.trim();
+    $(inputId).value = "";
+    if (!value) return;
+    sessionStorage.setItem(storageKey, value);
+    onKey();
+  });
+}
+
 // A display name in the page's language (a registered type's names), English, or fallback.
 export function label(names, fallback) {
   const language = document.documentElement.lang;

@@ -2,7 +2,7 @@
 // (docs/oid4vci.md). The agency API key lives in this tab's sessionStorage only; the offer
 // is shown as the service's QR code (GET /oid4vci/offers/{id}/qr, same origin) with the PIN
 // apart (shown once), and followed with GET /oid4vci/offers/{id}/status until issued.
-import { $, api, el, formatTime, label, problemText, setVerdict, t } from "./common.js";
+import { $, api, el, formatTime, keyForm, label, problemText, setVerdict, t } from "./common.js";
 
 const KEY = "identity-counter-agency-key";
 const POLL_MS = 1500;
@@ -214,12 +214,7 @@ function newOffer() {
   $("type").focus();
 }
 
-$("key-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = $("api-key").value.trim();
-  $("api-key").value = ""; // out of the page at once: the tab's sessionStorage keeps it
-  if (!value) return;
-  sessionStorage.setItem(KEY, value);
+keyForm("key-form", "api-key", KEY, () => {
   showKeyState();
   if (!types.length) loadTypes();
   $("type").focus();

@@ -5,7 +5,7 @@
 // device), polls GET /oid4vp/requests/{id}/result, and shows the verdict, the checks and
 // exactly the disclosed claims with verify.js's own renderers -- or, at once, a wallet's
 // answer the service refused (while still waiting for a correct one).
-import { $, api, el, formatTime, label, problemText, setVerdict, t } from "./common.js";
+import { $, api, el, formatTime, keyForm, label, problemText, setVerdict, t } from "./common.js";
 import { PRESENTATION_CHECKS, SD_JWT_CHECKS, checkItem, renderChecks, showClaims, showDisclosed } from "./verify.js";
 
 const KEY = "identity-verify-verifier-key";
@@ -240,12 +240,7 @@ function reset() {
   showKeyState();
 }
 
-$("vp-key-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = $("vp-key").value.trim();
-  $("vp-key").value = ""; // out of the page at once: the tab's sessionStorage keeps it
-  if (!value) return;
-  sessionStorage.setItem(KEY, value);
+keyForm("vp-key-form", "vp-key", KEY, () => {
   showKeyState();
   if (!types.length) loadTypes();
   $("vp-type").focus();
