@@ -23,6 +23,7 @@ from tests.service.test_oid4vp_api import (  # noqa: F401 (fixtures)
     fetch,
     held,
     holder,
+    ldp_query,
     post,
     refused,
     result,
@@ -49,20 +50,6 @@ def look_alike(holder: SigningKey) -> HeldCredential:
         created=NOW,
     )
     return HeldCredential("fake.json", "ldp_vc", json.dumps(signed.json))
-
-
-def ldp_query() -> dict[str, Any]:
-    """An ``ldp_vc`` residence permit with its holder's name."""
-    return {
-        "credentials": [
-            {
-                "id": "permit",
-                "format": "ldp_vc",
-                "meta": {"type_values": [["VerifiableCredential", "ResidencePermitCredential"]]},
-                "claims": [{"path": ["credentialSubject", "fullName"]}],
-            }
-        ]
-    }
 
 
 def ask(client: TestClient, verifier: dict[str, str], **extra: Any) -> dict[str, Any]:
