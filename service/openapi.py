@@ -238,6 +238,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/issuers/{issuer_id}/keys"): Op(r.NewApiKey, auth=(OPERATOR,), body_required=False),
     ("DELETE", "/issuers/{issuer_id}/keys/{key_id}"): Op(None, auth=(OPERATOR,)),
     ("POST", "/verifiers"): Op(r.NewVerifierKey, auth=(OPERATOR,)),
+    ("DELETE", "/verifiers/{key_id}"): Op(None, auth=(OPERATOR,), errors=(e.NotFoundError,)),
     ("GET", "/credential-types"): Op([r.CredentialTypeView]),
     ("POST", "/credential-types"): Op(
         r.RegisteredType, auth=(OPERATOR,), errors=(e.ConflictError,)
