@@ -84,7 +84,8 @@ class RedisOid4vciStore(RedisRecords):
         """One ``MULTI``/``EXEC`` watching ``offer:<id>`` (and the new ``tx:<id>``):
         ``ConflictError`` unless the stored version is ``current.version`` (and ids and code
         hashes match), or when ``tx:<id>`` points at another offer; else write ``new``,
-        re-arm its TTL, point ``tx:<id>`` at it and delete the offer's previous one."""
+        re-arm its TTL (and its ``code:``'s), point ``tx:<id>`` at it and delete the offer's
+        previous one."""
         key = self._k("offer:" + current.id)
         tx = self._k("tx:" + new.transaction_id) if new.transaction_id is not None else None
 
@@ -99,6 +100,7 @@ class RedisOid4vciStore(RedisRecords):
                 raise ConflictError("transaction_id already stored", id=current.id)
             pipe.multi()
             pipe.set(key, json.dumps(new.to_json()), ex=OFFER_RETENTION)
+            pipe.expire(self._k("code:" + new.code_hash), OFFER_RETENTION)  # kept as long
             if stored.transaction_id is not None and stored.transaction_id != new.transaction_id:
                 pipe.delete(self._k("tx:" + stored.transaction_id))
             if tx is not None:

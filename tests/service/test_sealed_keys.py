@@ -15,8 +15,10 @@ from fastapi.testclient import TestClient
 
 from identity.clock import FixedClock
 from identity.errors import PROBLEMS
+from identity.jose.keys import SigningKey
 from identity.keys import Ed25519PrivateKey, KeySealer
 from service.app import create_app
+from tests.sdjwt.service_helpers import sd_issue
 from tests.service.conftest import admin, issue, make_issuer, service_settings, services_of
 from tests.service.test_bad_input import assert_problem
 
@@ -46,5 +48,7 @@ def test_a_key_that_does_not_open_is_a_sealed_key_problem(
         for options in ({}, {"format": "vc+jwt"}):
             body = assert_problem(issue(client, agency, **options), 503, PROBLEMS + "sealed-key")
             assert "master secret" in body["detail"]
+        sd = sd_issue(client, agency, SigningKey.generate_p256())
+        assert_problem(sd, 503, PROBLEMS + "sealed-key")
         assert _state(client) == before
         assert client.get("/issuers", headers=admin()).status_code == 200  # the rest serves
