@@ -1,5 +1,6 @@
-"""The OID4VCI form endpoints (Token, PAR, the sign-in of an Authorization Request) read
-a body only up to their limit: a huge one -- chunked, so no Content-Length warns -- is
+"""The OID4VCI form endpoints (Token, PAR, the sign-in of an Authorization Request) and the
+OpenID4VP ones (the Response Endpoint, a request object fetched by POST) read a body only
+up to their limit: a huge one -- chunked, so no Content-Length warns -- is
 refused after at most the limit is read (never buffered whole), as an OAuth
 ``invalid_request`` with nothing stored."""
 
@@ -57,6 +58,8 @@ LIMITS = {
     "/oid4vci/token": "exceeds 8192 bytes",
     "/oid4vci/par": "at most 8192 bytes",
     "/oid4vci/authorize/x": "exceeds 131072 bytes",  # its problem carries the OAuth code
+    "/oid4vp/responses/x": "too large",
+    "/oid4vp/requests/x/request.jwt": "too large",
 }
 
 
@@ -66,6 +69,6 @@ def test_a_huge_form_is_an_invalid_request(client: TestClient, path: str) -> Non
     response = client.post(path, content=huge(), headers=FORM)
     assert response.status_code == 400, response.text
     body = response.json()
-    assert body["error"] == "invalid_request"
+    assert body["error"] == ("invalid_request_uri" if "request.jwt" in path else "invalid_request")
     assert LIMITS[path] in body.get("error_description", body.get("detail"))
     assert records(client) == before
