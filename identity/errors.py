@@ -33,6 +33,7 @@ problem ``type`` URL (RFC 9457 §3.1.1) and a short ``title``; an instance carri
     ├── ConflictError                   the write conflicts with existing state
     │   └── SharingStateError           not allowed where a sharing request stands
     ├── LogIntegrityError               the log's store is not the log we sign
+    ├── SealedKeyError                  a key at rest does not open with the master secret
     ├── DidResolutionError              a DID's document could not be obtained usably
     │   └── InvalidDidDocumentError     what was obtained is not a DID document for it
     └── UnavailableError                a backend is down; retry later
@@ -496,3 +497,13 @@ class SdHashMismatchError(KeyBindingError):
 
     type_uri = PROBLEMS + "sd-jwt-sd-hash"
     title = "Key binding sd_hash mismatch"
+
+
+class SealedKeyError(IdentityError):
+    """A key sealed at rest does not open with the configured master secret: the store was
+    written under another secret (a restored backup, a changed ``IDENTITY_MASTER_SECRET``)
+    or the sealed bytes were altered. The service's state, not the caller's input: nothing
+    is signed until the operator restores the matching secret."""
+
+    type_uri = PROBLEMS + "sealed-key"
+    title = "Sealed key does not open"

@@ -19,7 +19,12 @@ import nacl.secret
 import nacl.utils
 
 from identity.encoding import ED25519_PUB_PREFIX, multibase_decode, multibase_encode
-from identity.errors import InvalidVerificationMethodError, ProofVerificationError
+from identity.errors import (
+    InvalidVerificationMethodError,
+    MalformedValueError,
+    ProofVerificationError,
+    SealedKeyError,
+)
 
 RandomBytes = Callable[[int], bytes]
 
@@ -71,7 +76,8 @@ class Ed25519PublicKey:
 
 @dataclass(frozen=True, slots=True)
 class Ed25519PrivateKey:
-    """An Ed25519 signing key. ``repr`` never shows the seed."""
+    """An Ed25519 signing key. ``repr`` never shows the seed; a seed that is not exactly
+    32 bytes is :class:`~identity.errors.MalformedValueError`."""
 
     seed: bytes = field(repr=False)
     _secret: bytes = field(init=False, repr=False, compare=False)
@@ -79,7 +85,7 @@ class Ed25519PrivateKey:
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, bytes) or len(self.seed) != SEED_SIZE:
-            raise ValueError("an Ed25519 seed is exactly 32 bytes")
+            raise MalformedValueError("an Ed25519 seed is exactly 32 bytes")
         pk, sk = sodium.crypto_sign_seed_keypair(self.seed)
         object.__setattr__(self, "_secret", sk)
         object.__setattr__(self, "_public", Ed25519PublicKey(pk))
@@ -105,12 +111,13 @@ class KeySealer:
     """Seals private keys at rest under a key derived from the operator's master secret.
 
     The box key is BLAKE2b-256(master, person="identity-seal"): one box key per master
-    secret, whatever kind of key is sealed.
+    secret, whatever kind of key is sealed. A master secret shorter than 32 bytes is
+    :class:`~identity.errors.MalformedValueError`.
     """
 
     def __init__(self, master_secret: bytes, random: RandomBytes = nacl.utils.random) -> None:
         if len(master_secret) < 32:
-            raise ValueError("the master secret must be at least 32 bytes")
+            raise MalformedValueError("the master secret must be at least 32 bytes")
         key = hashlib.blake2b(master_secret, digest_size=32, person=b"identity-seal").digest()
         self._box = nacl.secret.SecretBox(key)
         self._random = random
@@ -123,8 +130,8 @@ class KeySealer:
 
     def open(self, sealed: bytes) -> Ed25519PrivateKey:
         """The key sealed by :meth:`seal` under the same master secret; a tampered box or another
-        secret raises ``ValueError`` (never a partial key)."""
+        secret raises :class:`~identity.errors.SealedKeyError` (never a partial key)."""
         try:
             return Ed25519PrivateKey(self._box.decrypt(sealed))
-        except nacl.exceptions.CryptoError as exc:
-            raise ValueError("sealed key does not open with this master secret") from exc
+        except (nacl.exceptions.CryptoError, MalformedValueError) as exc:
+            raise SealedKeyError("sealed key does not open with this master secret") from exc

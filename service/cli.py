@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 import service.cli_wallet  # noqa: F401  (adds `wallet present` to the group)
-from service.cli_agencies import agency_app
+from service.cli_agencies import agency_app, verifier_app
 from service.cli_audit import audit
 from service.cli_backup import backup, restore
 from service.cli_bulk import bulk_app
@@ -39,6 +39,7 @@ app.add_typer(type_app, name="type")
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(log_app, name="log")
 app.add_typer(wallet_app, name="wallet")  # issue #18: the reference wallet
+app.add_typer(verifier_app, name="verifier")
 app.command()(audit)
 app.command()(health)
 app.command()(backup)

@@ -1,4 +1,5 @@
-"""``identity agency …``: create, list and show agencies; add and revoke their API keys."""
+"""``identity agency …``: create, list and show agencies; add and revoke their API keys.
+``identity verifier …``: create and revoke verifiers' API keys (scope ``verify``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from service.cli_common import UrlOption, console, echo_json, make_table, open_a
 agency_app = typer.Typer(help="Agencies (issuers) and their API keys.", no_args_is_help=True)
 key_app = typer.Typer(help="An agency's API keys.", no_args_is_help=True)
 agency_app.add_typer(key_app, name="key")
+verifier_app = typer.Typer(help="Verifiers' API keys (scope verify).", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -110,3 +112,34 @@ def revoke_key(
 
     run(main)
     typer.echo(f"revoked key {key_id} of {agency_id}")
+
+
+@verifier_app.command("create")
+def create_verifier(
+    name: Annotated[str, typer.Argument(help="Who the key is for, e.g. a counter's name.")],
+    url: UrlOption = None,
+) -> None:
+    """A verifier API key (``POST /verifiers``); printed as JSON with its key id, shown
+    this once."""
+
+    async def main() -> Any:
+        async with open_api(url) as api:
+            return await api.call("POST", "/verifiers", {"name": name})
+
+    echo_json(run(main))
+
+
+@verifier_app.command("revoke")
+def revoke_verifier(
+    key_id: Annotated[str, typer.Argument(help="The key id printed when it was made.")],
+    url: UrlOption = None,
+) -> None:
+    """Revoke a verifier API key (``DELETE /verifiers/{key_id}``); every replica refuses
+    it from now on."""
+
+    async def main() -> None:
+        async with open_api(url) as api:
+            await api.call("DELETE", f"/verifiers/{key_id}")
+
+    run(main)
+    typer.echo(f"revoked verifier key {key_id}")

@@ -238,6 +238,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/issuers/{issuer_id}/keys"): Op(r.NewApiKey, auth=(OPERATOR,), body_required=False),
     ("DELETE", "/issuers/{issuer_id}/keys/{key_id}"): Op(None, auth=(OPERATOR,)),
     ("POST", "/verifiers"): Op(r.NewVerifierKey, auth=(OPERATOR,)),
+    ("DELETE", "/verifiers/{key_id}"): Op(None, auth=(OPERATOR,), errors=(e.NotFoundError,)),
     ("GET", "/credential-types"): Op([r.CredentialTypeView]),
     ("POST", "/credential-types"): Op(
         r.RegisteredType, auth=(OPERATOR,), errors=(e.ConflictError,)
@@ -264,6 +265,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
             e.ConflictError,
             e.ProofGenerationError,
             e.NotFoundError,
+            e.SealedKeyError,  # the agency's key does not open: nothing signed
         ),
     ),
     ("POST", "/credentials/verify"): Op(
@@ -280,6 +282,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/status-lists/{group}/{purpose}"): Op(
         r.Document,
         media="application/vc+ld+json",
+        errors=(e.SealedKeyError,),
         extra={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
     ),
     ("GET", "/status-messages/{credential_type}"): Op(r.Document, errors=(e.NotFoundError,)),
@@ -287,7 +290,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         str, auth=(OPERATOR,), media="text/plain", store=False, errors=(e.NotFoundError,)
     ),
     ("POST", "/credentials/status"): Op(
-        r.StatusUpdate, auth=(AGENCY,), errors=(e.ConflictError, e.NotFoundError)
+        r.StatusUpdate,
+        auth=(AGENCY,),
+        errors=(e.ConflictError, e.NotFoundError, e.SealedKeyError),
     ),
     ("POST", "/challenges"): Op(r.Challenge),
     ("POST", "/presentations/verify"): Op(
@@ -393,7 +398,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         SdJwtIssued,
         auth=(AGENCY,),
         body=SdJwtIssueRequest,
-        errors=(e.InputError, e.InvalidVerificationMethodError, e.NotFoundError),
+        errors=(
+            e.InputError,
+            e.InvalidVerificationMethodError,
+            e.NotFoundError,
+            e.SealedKeyError,
+        ),
     ),
     ("POST", "/credentials/sd-jwt/verify"): Op(
         SdJwtVerified,
@@ -409,7 +419,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/statuslists/{group}"): Op(
         str,
         media="application/statuslist+jwt",
-        errors=(e.NotFoundError,),
+        errors=(e.NotFoundError, e.SealedKeyError),
         extra={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
     ),
     # -- OpenID4VCI 1.0 (issue #18, service/routers/oid4vci.py) --
@@ -440,10 +450,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/oid4vci/token"): Op(r.Document, extra=OAUTH_ERRORS),
     ("POST", "/oid4vci/nonce"): Op(r.Document),
     ("POST", "/oid4vci/credential"): Op(
-        r.Document, extra={**DEFERRED, **OAUTH_ERRORS, **OAUTH_401}
+        r.Document, errors=(e.SealedKeyError,), extra={**DEFERRED, **OAUTH_ERRORS, **OAUTH_401}
     ),
     ("POST", "/oid4vci/deferred_credential"): Op(
-        r.Document, extra={**DEFERRED, **OAUTH_ERRORS, **OAUTH_401}
+        r.Document, errors=(e.SealedKeyError,), extra={**DEFERRED, **OAUTH_ERRORS, **OAUTH_401}
     ),
     ("POST", "/oid4vci/notification"): Op(None, extra={**OAUTH_ERRORS, **OAUTH_401}),
     # the authorization code flow (service/routers/oid4vci_authorize.py)

@@ -39,6 +39,7 @@ STATUS: dict[type[e.IdentityError], int] = {
     e.NotFoundError: 404,
     e.ConflictError: 409,
     e.LogIntegrityError: 503,  # the store is damaged: never served, named, retry later
+    e.SealedKeyError: 503,  # keys sealed under another master secret: nothing is signed
     e.DidResolutionError: 502,
     e.UnavailableError: 503,
     RateLimitedError: 429,

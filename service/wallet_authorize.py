@@ -39,10 +39,14 @@ REDIRECT_URI = "http://127.0.0.1/identity-wallet/callback"
 
 
 def did_key(folder: Path) -> tuple[Ed25519PrivateKey, str]:
-    """The folder's Ed25519 ``did:key`` (made on first use, mode 0600) and its DID."""
+    """The folder's Ed25519 ``did:key`` (made on first use, mode 0600) and its DID; a file
+    that holds no 32-byte hex ``seed`` is :class:`MalformedValueError` naming it."""
     path = folder / DID_KEY_FILE
     if path.exists():
-        key = Ed25519PrivateKey(bytes.fromhex(json.loads(path.read_text())["seed"]))
+        try:
+            key = Ed25519PrivateKey(bytes.fromhex(json.loads(path.read_text())["seed"]))
+        except (ValueError, KeyError, TypeError, MalformedValueError):
+            raise MalformedValueError(f"{path} holds no 32-byte hex seed") from None
         return key, did_from_key(key.public_key())
     key = Ed25519PrivateKey.generate(os.urandom)
     did = did_from_key(key.public_key())

@@ -58,9 +58,10 @@ class Bitstring:
     @classmethod
     def zeros(cls, bits: int = MIN_BITS) -> Bitstring:
         """An all-zero list of ``bits`` entries (default the minimum of 131,072, 16 KiB, §5.1
-        herd privacy); a non-positive or non-byte-aligned size is a ``ValueError``."""
+        herd privacy); a non-positive or non-byte-aligned size is
+        :class:`~identity.errors.RangeError`."""
         if bits <= 0 or bits % 8:
-            raise ValueError("a bitstring holds a positive whole number of bytes")
+            raise RangeError("a bitstring holds a positive whole number of bytes", bits=bits)
         return cls(bytes(bits // 8))
 
     def __len__(self) -> int:

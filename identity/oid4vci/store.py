@@ -26,11 +26,16 @@ class AccessToken:
 
 class AuthorizationStore(Protocol):
     """Authorization Requests of the authorization code flow (OID4VCI §5), found by id
-    or by the digest of the code they handed out. Each call is atomic."""
+    or by the digest of the code they handed out. Each call is atomic.
+
+    A request's ``code_hash`` is unique among the stored requests and, once set, never
+    changes: :meth:`authorization_by_code` finds the request whose code it is, however
+    it was stored (:meth:`add_authorization` or :meth:`replace_authorization`)."""
 
     def add_authorization(self, auth: Authorization) -> None:
-        """Store a new request; :class:`~identity.errors.ConflictError` (nothing
-        changed) when its id is already stored."""
+        """Store a new request (and index its ``code_hash`` when it has one);
+        :class:`~identity.errors.ConflictError` (nothing changed) when its id, or its code
+        digest, is already stored."""
         ...
 
     def get_authorization(self, request_id: str) -> Authorization | None:
@@ -45,17 +50,25 @@ class AuthorizationStore(Protocol):
         """Compare-and-set on the version (as :meth:`Oid4vciStore.replace_offer`): of two
         racing redemptions of one code exactly one succeeds; the other is
         :class:`~identity.errors.ConflictError` with nothing changed. A ``code_hash``
-        set by ``new`` is indexed (unique: a repeat is ConflictError)."""
+        set by ``new`` is indexed (unique: another request's is ConflictError); ``new``
+        changing or clearing a ``code_hash`` already set is ConflictError too."""
         ...
 
 
 class Oid4vciStore(AuthorizationStore, Protocol):
     """Each call is atomic; a failing backend raises
-    :class:`~identity.errors.UnavailableError` with nothing written."""
+    :class:`~identity.errors.UnavailableError` with nothing written.
+
+    Uniqueness is the domain's :class:`~identity.errors.ConflictError` on every backend
+    (never ``UnavailableError``, whatever the backend's own constraint says): an offer's
+    id, its ``code_hash`` (fixed for its lifetime) and its current ``transaction_id`` are
+    each unique among the stored offers. A ``transaction_id`` names its offer only while
+    the offer carries it: once replaced or cleared it finds nothing, and may be taken by
+    another offer."""
 
     def add_offer(self, offer: Offer) -> None:
         """Store a new offer; :class:`~identity.errors.ConflictError` (nothing changed)
-        when its id or its code digest is already stored."""
+        when its id, its code digest or its ``transaction_id`` is already stored."""
         ...
 
     def get_offer(self, offer_id: str) -> Offer | None:
@@ -67,12 +80,15 @@ class Oid4vciStore(AuthorizationStore, Protocol):
         ...
 
     def offer_by_transaction(self, transaction_id: str) -> Offer | None:
-        """The offer whose deferred ``transaction_id`` this is, or None."""
+        """The offer whose current deferred ``transaction_id`` this is, or None."""
         ...
 
     def replace_offer(self, current: Offer, new: Offer) -> None:
         """Compare-and-set: store ``new`` when the stored version is ``current.version``;
-        :class:`~identity.errors.ConflictError` (nothing changed) otherwise."""
+        :class:`~identity.errors.ConflictError` (nothing changed) otherwise, and when
+        ``new`` has another id or ``code_hash``, or a ``transaction_id`` another offer
+        carries. The offer's previous ``transaction_id``, if ``new`` changes it, is
+        released."""
         ...
 
     def add_token(self, token: AccessToken) -> None:

@@ -25,11 +25,13 @@ class MemoryOid4vciStore:
         self._revoked: set[str] = set()
 
     def add_offer(self, offer: Offer) -> None:
-        """Under the lock: ``ConflictError`` for an id or code hash already there; else store it
-        and index its code hash and transaction id."""
+        """Under the lock: ``ConflictError`` for an id, code hash or transaction id already
+        there; else store it and index its code hash and transaction id."""
         with self._lock:
             if offer.id in self._offers or offer.code_hash in self._codes:
                 raise ConflictError("offer already stored", id=offer.id)
+            if offer.transaction_id is not None and offer.transaction_id in self._transactions:
+                raise ConflictError("transaction_id already stored", id=offer.id)
             self._offers[offer.id] = offer
             self._codes[offer.code_hash] = offer.id
             if offer.transaction_id is not None:
@@ -54,14 +56,21 @@ class MemoryOid4vciStore:
 
     def replace_offer(self, current: Offer, new: Offer) -> None:
         """Under the lock, CAS by version: ``ConflictError`` unless the stored offer has
-        ``current.version`` (and ids match); else store ``new`` and index its transaction id."""
+        ``current.version`` (and ids and code hashes match), or when ``new``'s transaction id
+        is another offer's; else store ``new`` and move its transaction id index."""
         with self._lock:
             stored = self._offers.get(current.id)
-            if stored is None or stored.version != current.version or new.id != current.id:
+            if (stored is None or stored.version != current.version or new.id != current.id
+                    or new.code_hash != stored.code_hash):  # fmt: skip
                 raise ConflictError("the offer changed meanwhile", id=current.id)
+            tx = new.transaction_id
+            if tx is not None and self._transactions.get(tx, new.id) != new.id:
+                raise ConflictError("transaction_id already stored", id=current.id)
             self._offers[new.id] = new
-            if new.transaction_id is not None:
-                self._transactions[new.transaction_id] = new.id
+            if stored.transaction_id is not None and stored.transaction_id != tx:
+                del self._transactions[stored.transaction_id]
+            if tx is not None:
+                self._transactions[tx] = new.id
 
     def add_token(self, token: AccessToken) -> None:
         """Under the lock: ``ConflictError`` for a token hash already there."""
@@ -99,7 +108,9 @@ class MemoryOid4vciStore:
         """Under the lock: ``ConflictError`` for an id or code hash already there; else store it
         and index its code hash."""
         with self._lock:
-            if auth.id in self._auths or (auth.code_hash or "") in self._auth_codes:
+            if auth.id in self._auths or (
+                auth.code_hash is not None and auth.code_hash in self._auth_codes
+            ):
                 raise ConflictError("authorization request already stored", id=auth.id)
             self._auths[auth.id] = auth
             if auth.code_hash is not None:
@@ -118,11 +129,13 @@ class MemoryOid4vciStore:
 
     def replace_authorization(self, current: Authorization, new: Authorization) -> None:
         """Under the lock, CAS by version as :meth:`replace_offer`; ``ConflictError`` also when
-        the new code hash is another request's."""
+        the new code hash is another request's, or changes one already set."""
         with self._lock:
             stored = self._auths.get(current.id)
             if stored is None or stored.version != current.version or new.id != current.id:
                 raise ConflictError("the authorization request changed meanwhile", id=current.id)
+            if stored.code_hash is not None and new.code_hash != stored.code_hash:
+                raise ConflictError("an authorization code never changes", id=current.id)
             code = new.code_hash
             if code is not None and self._auth_codes.get(code, new.id) != new.id:
                 raise ConflictError("authorization code already stored")

@@ -1,9 +1,11 @@
 """Redis OID4VCI store, under ``<prefix>oid4vci:``.
 
 * ``offer:<id>`` -- the offer's JSON; ``code:<digest>`` and ``tx:<transaction id>`` --
-  the offer id (written with the offer in one ``MULTI``);
+  the offer id (written with the offer in one ``MULTI``; ``tx:`` is deleted in the
+  ``MULTI`` that changes or clears the offer's transaction id);
 * ``authz:<id>`` -- an Authorization Request's JSON; ``authz-code:<digest>`` -- its id
-  once a code was handed out (written with the request in one ``MULTI``);
+  once a code was handed out (written with the request in one ``MULTI``, by
+  ``add_authorization`` as by ``replace_authorization``);
 * ``token:<digest>`` -- JSON ``{offer_id, expires_at}``; ``nonce:<value>`` -- its
   ``expires_at``. Both carry a Redis TTL of :data:`RETENTION` seconds beyond which nothing
   is kept; the expiry the contract checks is the stored ``expires_at`` against the
@@ -45,20 +47,25 @@ class RedisOid4vciStore(RedisRecords):
         return self.get_offer(_blob(offer_id).decode())
 
     def add_offer(self, offer: Offer) -> None:
-        """One ``MULTI``/``EXEC`` watching ``offer:<id>`` and ``code:<hash>``: ``ConflictError``
-        if either exists; else set both (and ``tx:<id>``), each for ``OFFER_RETENTION``."""
+        """One ``MULTI``/``EXEC`` watching ``offer:<id>``, ``code:<hash>`` (and
+        ``tx:<transaction id>``): ``ConflictError`` if any exists; else set them, each for
+        ``OFFER_RETENTION``."""
         key, code = self._k("offer:" + offer.id), self._k("code:" + offer.code_hash)
+        tx = self._k("tx:" + offer.transaction_id) if offer.transaction_id is not None else None
+        watched = [key, code] if tx is None else [key, code, tx]
 
         def body(pipe: Pipeline) -> None:
             if pipe.exists(key) or pipe.exists(code):
                 raise ConflictError("offer already stored", id=offer.id)
+            if tx is not None and pipe.exists(tx):
+                raise ConflictError("transaction_id already stored", id=offer.id)
             pipe.multi()
             pipe.set(key, json.dumps(offer.to_json()), ex=OFFER_RETENTION)
             pipe.set(code, offer.id, ex=OFFER_RETENTION)
-            if offer.transaction_id is not None:
-                pipe.set(self._k("tx:" + offer.transaction_id), offer.id, ex=OFFER_RETENTION)
+            if tx is not None:
+                pipe.set(tx, offer.id, ex=OFFER_RETENTION)
 
-        self._transact([key, code], body)
+        self._transact(watched, body)
 
     def get_offer(self, offer_id: str) -> Offer | None:
         """``GET offer:<id>``, or ``None`` (also once ``OFFER_RETENTION`` passed unchanged)."""
@@ -74,22 +81,32 @@ class RedisOid4vciStore(RedisRecords):
         return self._load(self._call(lambda r: r.get(self._k("tx:" + transaction_id))))
 
     def replace_offer(self, current: Offer, new: Offer) -> None:
-        """One ``MULTI``/``EXEC`` watching ``offer:<id>``: ``ConflictError`` unless the stored
-        version is ``current.version`` (and ids match); else write ``new``, re-arm its TTL
-        and point ``tx:<id>`` at it."""
+        """One ``MULTI``/``EXEC`` watching ``offer:<id>`` (and the new ``tx:<id>``):
+        ``ConflictError`` unless the stored version is ``current.version`` (and ids and code
+        hashes match), or when ``tx:<id>`` points at another offer; else write ``new``,
+        re-arm its TTL (and its ``code:``'s), point ``tx:<id>`` at it and delete the offer's
+        previous one."""
         key = self._k("offer:" + current.id)
+        tx = self._k("tx:" + new.transaction_id) if new.transaction_id is not None else None
 
         def body(pipe: Pipeline) -> None:
             raw = pipe.get(key)
             stored = Offer.from_json(json.loads(_blob(raw))) if raw is not None else None
-            if stored is None or stored.version != current.version or new.id != current.id:
+            if (stored is None or stored.version != current.version or new.id != current.id
+                    or new.code_hash != stored.code_hash):  # fmt: skip
                 raise ConflictError("the offer changed meanwhile", id=current.id)
+            owner = pipe.get(tx) if tx is not None else None
+            if owner is not None and _blob(owner).decode() != new.id:
+                raise ConflictError("transaction_id already stored", id=current.id)
             pipe.multi()
             pipe.set(key, json.dumps(new.to_json()), ex=OFFER_RETENTION)
-            if new.transaction_id is not None:
-                pipe.set(self._k("tx:" + new.transaction_id), new.id, ex=OFFER_RETENTION)
+            pipe.expire(self._k("code:" + new.code_hash), OFFER_RETENTION)  # kept as long
+            if stored.transaction_id is not None and stored.transaction_id != new.transaction_id:
+                pipe.delete(self._k("tx:" + stored.transaction_id))
+            if tx is not None:
+                pipe.set(tx, new.id, ex=OFFER_RETENTION)
 
-        self._transact([key], body)
+        self._transact([key] if tx is None else [key, tx], body)
 
     def add_token(self, token: AccessToken) -> None:
         """``SET token:<hash> NX EX RETENTION``; ``ConflictError`` if the hash is already there."""
@@ -128,17 +145,21 @@ class RedisOid4vciStore(RedisRecords):
         return raw is not None and now < int(_blob(raw))
 
     def add_authorization(self, auth: Authorization) -> None:
-        """One ``MULTI``/``EXEC`` watching ``authz:<id>``: ``ConflictError`` if it exists; else
-        set it for ``RETENTION``."""
+        """One ``MULTI``/``EXEC`` watching ``authz:<id>`` (and ``authz-code:<hash>`` when the
+        request has a code): ``ConflictError`` if either exists; else set both for
+        ``RETENTION``."""
         key = self._k("authz:" + auth.id)
+        code = self._k("authz-code:" + auth.code_hash) if auth.code_hash is not None else None
 
         def body(pipe: Pipeline) -> None:
-            if pipe.exists(key):
+            if pipe.exists(key) or (code is not None and pipe.exists(code)):
                 raise ConflictError("authorization request already stored", id=auth.id)
             pipe.multi()
             pipe.set(key, json.dumps(auth.to_json()), ex=RETENTION)
+            if code is not None:
+                pipe.set(code, auth.id, ex=RETENTION)
 
-        self._transact([key], body)
+        self._transact([key] if code is None else [key, code], body)
 
     def get_authorization(self, request_id: str) -> Authorization | None:
         """``GET authz:<id>``, or ``None``."""
@@ -153,7 +174,8 @@ class RedisOid4vciStore(RedisRecords):
     def replace_authorization(self, current: Authorization, new: Authorization) -> None:
         """One ``MULTI``/``EXEC`` watching ``authz:<id>`` and the new ``authz-code:<hash>``:
         ``ConflictError`` unless the stored version is ``current.version``, or when the code is
-        another request's; else write ``new`` and the code pointer."""
+        another request's or changes one already set; else write ``new`` and the code
+        pointer."""
         key = self._k("authz:" + current.id)
         code = self._k("authz-code:" + new.code_hash) if new.code_hash else None
 
@@ -162,6 +184,8 @@ class RedisOid4vciStore(RedisRecords):
             stored = Authorization.from_json(json.loads(_blob(raw))) if raw is not None else None
             if stored is None or stored.version != current.version or new.id != current.id:
                 raise ConflictError("the authorization request changed meanwhile", id=current.id)
+            if stored.code_hash is not None and new.code_hash != stored.code_hash:
+                raise ConflictError("an authorization code never changes", id=current.id)
             owner = pipe.get(code) if code else None
             if owner is not None and _blob(owner).decode() != new.id:
                 raise ConflictError("authorization code already stored")

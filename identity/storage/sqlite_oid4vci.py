@@ -84,18 +84,22 @@ class SqliteOid4vciStore(SqliteRecords):
         )
 
     def replace_offer(self, current: Offer, new: Offer) -> None:
-        """CAS by version: one ``UPDATE … WHERE id = ? AND version = ?`` in a
-        ``BEGIN IMMEDIATE`` transaction; ``ConflictError`` unless it updated exactly one row
-        (or when ``new`` has another id)."""
+        """CAS by version: one ``UPDATE … WHERE id = ? AND version = ? AND code_hash = ?``
+        in a ``BEGIN IMMEDIATE`` transaction; ``ConflictError`` unless it updated exactly
+        one row (or when ``new`` has another id), and when the UNIQUE ``transaction_id``
+        is another offer's (the constraint's IntegrityError, rolled back)."""
         if new.id != current.id:
             raise ConflictError("the offer changed meanwhile", id=current.id)
         with self._write() as db:
-            cursor = db.execute(
-                "UPDATE oid4vci_offers SET version = ?, transaction_id = ?, data = ? "
-                "WHERE id = ? AND version = ?",
-                (new.version, new.transaction_id, json.dumps(new.to_json()), current.id,
-                 current.version),
-            )  # fmt: skip
+            try:
+                cursor = db.execute(
+                    "UPDATE oid4vci_offers SET version = ?, transaction_id = ?, data = ? "
+                    "WHERE id = ? AND version = ? AND code_hash = ?",
+                    (new.version, new.transaction_id, json.dumps(new.to_json()), current.id,
+                     current.version, new.code_hash),
+                )  # fmt: skip
+            except sqlite3.IntegrityError:
+                raise ConflictError("transaction_id already stored", id=current.id) from None
             if cursor.rowcount != 1:
                 raise ConflictError("the offer changed meanwhile", id=current.id)
 
@@ -168,16 +172,17 @@ class SqliteOid4vciStore(SqliteRecords):
 
     def replace_authorization(self, current: Authorization, new: Authorization) -> None:
         """CAS by version as :meth:`replace_offer`; ``ConflictError`` also when the new code
-        hash is another request's."""
+        hash is another request's, or changes one already set (the ``WHERE`` keeps a set
+        ``code_hash``)."""
         if new.id != current.id:
             raise ConflictError("the authorization request changed meanwhile", id=current.id)
         with self._write() as db:
             try:
                 cursor = db.execute(
                     "UPDATE oid4vci_authorizations SET version = ?, code_hash = ?, data = ? "
-                    "WHERE id = ? AND version = ?",
+                    "WHERE id = ? AND version = ? AND (code_hash IS NULL OR code_hash = ?)",
                     (new.version, new.code_hash, json.dumps(new.to_json()), current.id,
-                     current.version),
+                     current.version, new.code_hash),
                 )  # fmt: skip
             except sqlite3.IntegrityError:
                 raise ConflictError("authorization code already stored") from None

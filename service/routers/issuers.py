@@ -114,7 +114,7 @@ async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
     by default)."""
     require_admin(request, svc)
     scopes = SCOPES
-    if int(request.headers.get("content-length") or 0) > 0:
+    if _has_body(request):
         body = await read_json(request)
         check_envelope(CreateKeyRequest, body)
         scopes = frozenset(CreateKeyRequest.model_validate(body).scopes)
@@ -135,6 +135,13 @@ async def add_key(issuer_id: str, request: Request, svc: Svc) -> JSONResponse:
         status_code=201,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _has_body(request: Request) -> bool:
+    """Whether the request carries a body, however framed: a Content-Length other than 0,
+    or ``Transfer-Encoding`` (chunked: no length is declared, RFC 9112 §6.1)."""
+    declared = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or (declared or "0").lstrip("0") != ""
 
 
 @router.delete("/issuers/{issuer_id}/keys/{key_id}", status_code=204)
@@ -168,3 +175,19 @@ async def create_verifier(request: Request, svc: Svc) -> JSONResponse:
         status_code=201,
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.delete("/verifiers/{key_id}", status_code=204)
+def revoke_verifier(key_id: str, request: Request, svc: Svc) -> Response:
+    """Operator only: revoke a verifier API key. The store marks it revoked and grows the
+    trust version, so every replica refuses it from its next request (no local cache
+    outlives it); an unknown id, or an agency's key, is a 404 problem. Idempotent."""
+    require_admin(request, svc)
+    record = svc.store.find_api_key(key_id)
+    if record is None or record.issuer_id is not None:
+        raise NotFoundError("no such verifier API key", key_id=key_id[:100])
+    svc.store.revoke_api_key(key_id)
+    events.info(
+        "verifier key revoked", extra=fields(event="verifier_key.revoked", key_id=record.key_id)
+    )
+    return Response(status_code=204)  # no body, so no Content-Type

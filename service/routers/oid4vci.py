@@ -23,6 +23,7 @@ from service.auth import authenticate_agency
 from service.container import Svc, read_json, require_object
 from service.oid4vci import Oid4vciIssuer, well_known
 from service.oid4vci_status import offer_status
+from service.routers import read_capped
 from service.web.qr import FORMATS, chosen_format, render
 
 router = APIRouter(tags=["oid4vci"])
@@ -166,8 +167,8 @@ async def token(request: Request, vci: Vci) -> Response:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/x-www-form-urlencoded":
             raise InvalidRequest("the Token Request is application/x-www-form-urlencoded")
-        raw = await request.body()
-        if len(raw) > MAX_FORM_BYTES:
+        raw = await read_capped(request, MAX_FORM_BYTES)
+        if raw is None:
             raise InvalidRequest(f"the Token Request exceeds {MAX_FORM_BYTES} bytes")
         try:
             pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, strict_parsing=True)

@@ -28,6 +28,7 @@ from identity.oid4vci.errors import InvalidRequest, Oid4vciError
 from service.oid4vci_authorize import Refusal, Started, answer_uri, sign_in, start
 from service.oid4vci_par import push
 from service.problems import problem_for, status_for
+from service.routers import read_capped
 from service.routers.oid4vci import MAX_FORM_BYTES, NO_STORE, Vci, oauth
 from service.web.authorize_page import error_page, sign_in_page
 
@@ -144,8 +145,8 @@ async def pushed_authorization_request(request: Request, vci: Vci) -> Response:
 
     async def run() -> tuple[int, Any]:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        raw = await request.body()
-        if media != FORM or len(raw) > MAX_FORM_BYTES:
+        raw = await read_capped(request, MAX_FORM_BYTES) if media == FORM else None
+        if raw is None:
             raise InvalidRequest(f"the request is {FORM}, at most {MAX_FORM_BYTES} bytes")
         try:
             pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
@@ -183,9 +184,9 @@ async def _presentation(request: Request) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != FORM:
         raise InvalidRequest(f"the sign-in is {FORM}")
-    raw = await request.body()
-    if len(raw) > 16 * MAX_FORM_BYTES:
-        raise InvalidRequest("the sign-in is too large")
+    raw = await read_capped(request, 16 * MAX_FORM_BYTES)
+    if raw is None:
+        raise InvalidRequest(f"the sign-in exceeds {16 * MAX_FORM_BYTES} bytes")
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
         value = json.loads(dict(pairs)["presentation"])

@@ -21,6 +21,7 @@ from identity.oid4vp.errors import Oid4vpError
 from service.auth import identify, refuse
 from service.container import Svc, read_json, require_object
 from service.oid4vp import Oid4vpVerifier
+from service.routers import read_capped
 from service.web.qr import FORMATS, chosen_format, render
 
 router = APIRouter(tags=["oid4vp"])
@@ -56,12 +57,12 @@ def oauth_error(exc: IdentityError) -> JSONResponse:
 
 async def _form(request: Request) -> dict[str, str]:
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    body = await request.body()
-    if media != "application/x-www-form-urlencoded" and body:
+    body = await read_capped(request, MAX_FORM)  # never buffered beyond MAX_FORM
+    if media != "application/x-www-form-urlencoded" and body != b"":
         raise UnsupportedMediaTypeError(
             "the body must be application/x-www-form-urlencoded", media_type=media[:100]
         )
-    if len(body) > MAX_FORM:
+    if body is None:
         raise Oid4vpError("the response is too large")
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))

@@ -12,6 +12,7 @@ from identity.errors import (
     InvalidVerificationMethodError,
     MalformedValueError,
     ProofVerificationError,
+    SealedKeyError,
 )
 from identity.keys import Ed25519PrivateKey, Ed25519PublicKey, KeySealer
 from tests.conftest import vector_json
@@ -50,13 +51,22 @@ def test_sealed_key_opens_only_with_the_same_master_secret() -> None:
     sealed = KeySealer(b"m" * 32).seal(key)
     assert key.seed not in sealed
     assert KeySealer(b"m" * 32).open(sealed).public_key() == key.public_key()
-    with pytest.raises(ValueError, match="does not open"):
+    with pytest.raises(SealedKeyError, match="does not open"):
         KeySealer(b"n" * 32).open(sealed)
+    for altered in (sealed[:-1] + bytes([sealed[-1] ^ 1]), sealed[:10], b""):
+        with pytest.raises(SealedKeyError):
+            KeySealer(b"m" * 32).open(altered)
 
 
 def test_master_secret_must_be_32_bytes() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(MalformedValueError):
         KeySealer(b"short")
+
+
+@pytest.mark.parametrize("seed", [b"", b"x" * 31, b"x" * 33, "x" * 32])
+def test_a_seed_of_another_size_is_a_malformed_value(seed: bytes) -> None:
+    with pytest.raises(MalformedValueError, match="32 bytes"):
+        Ed25519PrivateKey(seed)
 
 
 def test_multibase_round_trips_base58btc_and_base64url() -> None:

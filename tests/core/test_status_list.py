@@ -20,6 +20,7 @@ from identity.encoding import multibase_encode
 from identity.errors import (
     CredentialStatusError,
     MalformedValueError,
+    RangeError,
     StatusListLengthError,
     StatusVerificationError,
 )
@@ -59,6 +60,12 @@ def test_short_lists_raise_status_list_length_error() -> None:
     short = multibase_encode(gzip.compress(bytes(1024)), "u")
     with pytest.raises(StatusListLengthError):
         Bitstring.decode(short)
+
+
+@pytest.mark.parametrize("bits", [0, -8, 7, 131_073])
+def test_a_list_of_no_whole_bytes_is_a_range_error(bits: int) -> None:
+    with pytest.raises(RangeError, match="whole number of bytes"):
+        Bitstring.zeros(bits)
 
 
 def test_index_outside_the_list_is_refused() -> None:

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from identity.clock import FixedClock
+from identity.errors import SealedKeyError
 from identity.keys import KeySealer
 from service.app import create_app
 from service.settings import Settings
@@ -152,7 +153,7 @@ def test_issuer_keys_are_stored_only_sealed_and_api_keys_only_hashed(
     for secret in (seed, seed.hex().encode(), api_secret.encode(), ADMIN.encode()):
         assert secret not in stored
     assert seed not in issuer.sealed_key
-    with pytest.raises(ValueError, match="does not open"):
+    with pytest.raises(SealedKeyError, match="does not open"):
         KeySealer(secrets.token_bytes(32)).open(issuer.sealed_key)
     assert KeySealer(bytes.fromhex(MASTER)).open(issuer.sealed_key).seed == seed
     shown = client.get("/issuers/psb").text + client.get("/issuers").text

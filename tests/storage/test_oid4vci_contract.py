@@ -105,6 +105,44 @@ def test_replace_is_compare_and_set_on_the_version(store: Oid4vciStore) -> None:
     assert store.get_offer("o7") is None
 
 
+def test_a_transaction_id_is_unique_and_follows_its_offer(store: Oid4vciStore) -> None:
+    """Every backend answers a repeated transaction id with ConflictError (SQLite's UNIQUE
+    constraint included, never UnavailableError), with nothing changed; a replaced or
+    cleared one finds nothing and is free again."""
+    first = offer(transaction_id="t1")
+    store.add_offer(first)
+    with pytest.raises(ConflictError):
+        store.add_offer(offer("o2", "c2", transaction_id="t1"))
+    assert store.get_offer("o2") is None and store.offer_by_code("c2") is None
+    assert store.offer_by_transaction("t1") == first
+    second = offer("o2", "c2")
+    store.add_offer(second)
+    with pytest.raises(ConflictError):
+        store.replace_offer(second, second.next(transaction_id="t1"))
+    assert store.get_offer("o2") == second and store.offer_by_transaction("t1") == first
+    moved = first.next(transaction_id="t2")
+    store.replace_offer(first, moved)
+    assert store.offer_by_transaction("t1") is None and store.offer_by_transaction("t2") == moved
+    taken = second.next(transaction_id="t1")
+    store.replace_offer(second, taken)
+    assert store.offer_by_transaction("t1") == taken
+    cleared = moved.next(transaction_id=None)
+    store.replace_offer(moved, cleared)
+    assert store.offer_by_transaction("t2") is None and store.get_offer("o1") == cleared
+    kept = taken.next(tries_left=1)  # the same transaction id, kept
+    store.replace_offer(taken, kept)
+    assert store.offer_by_transaction("t1") == kept
+
+
+def test_an_offer_keeps_its_code(store: Oid4vciStore) -> None:
+    current = offer()
+    store.add_offer(current)
+    with pytest.raises(ConflictError):
+        store.replace_offer(current, current.next(code_hash="c9"))
+    assert store.get_offer("o1") == current and store.offer_by_code("c9") is None
+    assert store.offer_by_code("c1") == current
+
+
 def test_tokens_expire_and_are_unique(store: Oid4vciStore) -> None:
     token = AccessToken("h1", "o1", 100)
     store.add_token(token)
@@ -236,6 +274,91 @@ def test_authorization_requests_are_found_by_id_and_code(store: Oid4vciStore) ->
     assert store.get_authorization("a9") is None
 
 
+def test_a_request_stored_with_its_code_is_found_by_it(store: Oid4vciStore) -> None:
+    """``add_authorization`` indexes a code as ``replace_authorization`` does (Redis did
+    not): look-up by code, uniqueness of the code, and a code that never changes."""
+    granted = grant(auth(), "did:key:z1", "h1", 10, 60)
+    store.add_authorization(granted)
+    assert store.authorization_by_code("h1") == granted
+    with pytest.raises(ConflictError):  # another request with the same code
+        store.add_authorization(grant(auth("a2"), "did:key:z2", "h1", 10, 60))
+    assert store.get_authorization("a2") is None
+    assert store.authorization_by_code("h1") == granted
+    for changed in ("h2", None):
+        with pytest.raises(ConflictError):  # a code, once set, never changes
+            store.replace_authorization(granted, granted.next(code_hash=changed))
+        assert store.get_authorization("a1") == granted
+    assert store.authorization_by_code("h2") is None
+    redeemed = granted.next(status=REDEEMED)
+    store.replace_authorization(granted, redeemed)
+    assert store.authorization_by_code("h1") == redeemed
+
+
+def test_of_racing_offers_with_one_transaction_id_one_is_stored(
+    handles: Callable[[], Oid4vciStore],
+) -> None:
+    stores = [handles() for _ in range(6)]
+
+    def work(i: int) -> bool:
+        try:
+            stores[i].add_offer(offer(f"o{i}", f"c{i}", transaction_id="t"))
+        except ConflictError:
+            return False
+        return True
+
+    won = winners(6, work)
+    assert len(won) == 1
+    found = stores[0].offer_by_transaction("t")
+    assert found is not None and found.id == f"o{won[0]}"
+    assert [i for i in range(6) if stores[0].get_offer(f"o{i}") is not None] == won
+
+
+def test_of_offers_racing_to_one_transaction_id_one_gets_it(
+    handles: Callable[[], Oid4vciStore],
+) -> None:
+    stores = [handles() for _ in range(6)]
+    offers = [offer(f"o{i}", f"c{i}") for i in range(6)]
+    for one in offers:
+        stores[0].add_offer(one)
+
+    def work(i: int) -> bool:
+        try:
+            stores[i].replace_offer(offers[i], offers[i].next(transaction_id="t"))
+        except ConflictError:
+            return False
+        return True
+
+    won = winners(6, work)
+    assert len(won) == 1
+    found = stores[0].offer_by_transaction("t")
+    assert found is not None and found.id == f"o{won[0]}"
+    assert [i for i in range(6) if stores[0].get_offer(f"o{i}") != offers[i]] == won
+
+
+def test_of_requests_racing_to_one_code_one_gets_it(handles: Callable[[], Oid4vciStore]) -> None:
+    stores = [handles() for _ in range(6)]
+    pending = [auth(f"a{i}") for i in range(6)]
+
+    def work(i: int) -> bool:
+        try:
+            if i % 2:  # half add a request holding the code, half grant a stored one
+                stores[i].add_authorization(grant(auth(f"b{i}"), "did:key:z", "h", 10, 60))
+            else:
+                stores[0].add_authorization(pending[i])
+                stores[i].replace_authorization(
+                    pending[i], grant(pending[i], "did:key:z", "h", 10, 60)
+                )
+        except ConflictError:
+            return False
+        return True
+
+    won = winners(6, work)
+    assert len(won) == 1
+    found = stores[0].authorization_by_code("h")
+    winner = f"b{won[0]}" if won[0] % 2 else f"a{won[0]}"
+    assert found is not None and found.id == winner
+
+
 def test_of_racing_code_redemptions_exactly_one_wins(handles: Callable[[], Oid4vciStore]) -> None:
     stores = [handles() for _ in range(6)]
     granted = grant(auth(), "did:key:z1", "h1", 10, 60)
@@ -293,6 +416,9 @@ OPS = st.lists(
         st.tuples(st.just("take"), st.sampled_from(["n1", "n2"]), st.just("")),
         st.tuples(st.just("token"), st.sampled_from(["o1", "o2"]), st.sampled_from(["h1", "h2"])),
         st.tuples(st.just("revoke"), st.sampled_from(["o1", "o2"]), st.just("")),
+        st.tuples(st.just("tx"), st.sampled_from(["o1", "o2"]), st.sampled_from(["t1", "t2", ""])),
+        st.tuples(st.just("authz"), st.sampled_from(["a1", "a2"]), st.sampled_from(["h1", ""])),
+        st.tuples(st.just("grant"), st.sampled_from(["a1", "a2"]), st.sampled_from(["h1", "h2"])),
     ),
     max_size=20,
 )
@@ -313,16 +439,29 @@ def _apply(store: Oid4vciStore, name: str, a: str, b: str) -> object:
             store.add_token(AccessToken(b, a, 10))
         elif name == "revoke":
             store.revoke_tokens(a)
+        elif name == "tx":
+            current = store.get_offer(a) or offer(a, "x")
+            store.replace_offer(current, current.next(transaction_id=b or None))
+        elif name == "authz":
+            base = auth(a)
+            store.add_authorization(grant(base, "did:key:z", b, 1, 9) if b else base)
+        elif name == "grant":
+            pending = store.get_authorization(a) or auth(a)
+            store.replace_authorization(pending, grant(pending, "did:key:z", b, 1, 9))
         else:
             return store.take_nonce(a, 5)
     except ConflictError:
         return "conflict"
     tokens = (store.find_token("h1", 5), store.find_token("h2", 5))
-    return (store.get_offer("o1"), store.get_offer("o2"), store.offer_by_code("c1"), tokens)
+    offers = (store.get_offer("o1"), store.get_offer("o2"), store.offer_by_code("c1"))
+    found = (store.offer_by_transaction("t1"), store.offer_by_transaction("t2"))
+    auths = (store.get_authorization("a1"), store.get_authorization("a2"))
+    codes = (store.authorization_by_code("h1"), store.authorization_by_code("h2"))
+    return (offers, tokens, found, auths, codes)
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=OPS)
 def test_every_backend_answers_as_the_oracle(
