@@ -157,23 +157,40 @@ def require_json_media_type(request: Request) -> None:
         )
 
 
-async def read_json(request: Request) -> Any:
-    """The body as strict I-JSON, declared as JSON, within the size and depth limits
-    from settings."""
-    settings: Settings = request.app.state.services.settings
-    require_json_media_type(request)
-    limit = settings.max_body_bytes
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, read as it streams, or ``None`` as soon as more than ``limit``
+    bytes arrived: the rest is never read, so a huge body (chunked: no Content-Length to
+    refuse it by) costs at most ``limit`` plus one chunk of memory."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLargeError(f"request body exceeds {limit} bytes", limit=limit)
-    chunks = []
+        return None
+    chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLargeError(f"request body exceeds {limit} bytes", limit=limit)
+            return None
         chunks.append(chunk)
-    return parse_json(b"".join(chunks), max_depth=settings.max_json_depth)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request) -> Any:
+    """The body as strict I-JSON, declared as JSON, within the size and depth limits
+    from settings."""
+    require_json_media_type(request)
+    limit = request.app.state.services.settings.max_body_bytes
+    raw = await read_capped(request, limit)
+    if raw is None:
+        raise PayloadTooLargeError(f"request body exceeds {limit} bytes", limit=limit)
+    return parse_body(request, raw)
+
+
+def parse_body(request: Request, raw: bytes) -> Any:
+    """``raw``, a body already read within the size limit, as strict I-JSON declared as
+    JSON, within the depth limit from settings."""
+    settings: Settings = request.app.state.services.settings
+    require_json_media_type(request)
+    return parse_json(raw, max_depth=settings.max_json_depth)
 
 
 def require_object(value: Any, name: str) -> dict[str, Any]:

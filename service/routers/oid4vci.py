@@ -20,10 +20,9 @@ from fastapi.responses import JSONResponse, Response
 from identity.errors import InputError, NotFoundError
 from identity.oid4vci.errors import InvalidRequest, Oid4vciError
 from service.auth import authenticate_agency
-from service.container import Svc, read_json, require_object
+from service.container import Svc, read_capped, read_json, require_object
 from service.oid4vci import Oid4vciIssuer, well_known
 from service.oid4vci_status import offer_status
-from service.routers import read_capped
 from service.web.qr import FORMATS, chosen_format, render
 
 router = APIRouter(tags=["oid4vci"])

@@ -25,10 +25,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from identity.credentials.presentations import PresentationNotVerified
 from identity.errors import IdentityError, MalformedValueError
 from identity.oid4vci.errors import InvalidRequest, Oid4vciError
+from service.container import read_capped
 from service.oid4vci_authorize import Refusal, Started, answer_uri, sign_in, start
 from service.oid4vci_par import push
 from service.problems import problem_for, status_for
-from service.routers import read_capped
 from service.routers.oid4vci import MAX_FORM_BYTES, NO_STORE, Vci, oauth
 from service.web.authorize_page import error_page, sign_in_page
 

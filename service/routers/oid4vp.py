@@ -19,9 +19,8 @@ from fastapi.responses import JSONResponse, Response
 from identity.errors import IdentityError, MalformedValueError, UnsupportedMediaTypeError
 from identity.oid4vp.errors import Oid4vpError
 from service.auth import identify, refuse
-from service.container import Svc, read_json, require_object
+from service.container import Svc, read_capped, read_json, require_object
 from service.oid4vp import Oid4vpVerifier
-from service.routers import read_capped
 from service.web.qr import FORMATS, chosen_format, render
 
 router = APIRouter(tags=["oid4vp"])

@@ -21,13 +21,21 @@ from identity.errors import (
     InvalidConsentError,
     MalformedValueError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
 )
 from identity.registry import sharing
 from identity.registry.catalog import CatalogEntry
 from schemas.directory import AccessRequest, ExemptionRequest, SharingRequestBody
 from service.auth import Agency, authenticate_citizen, identify, require_admin, sharing_agency
-from service.container import Services, Svc, read_json, require_object
+from service.container import (
+    Services,
+    Svc,
+    parse_body,
+    read_capped,
+    read_json,
+    require_object,
+)
 from service.log import receipt_json
 from service.offline import run_verification
 from service.routers import body_schema
@@ -199,8 +207,11 @@ async def withdraw(request_id: str, request: Request, svc: Svc) -> JSONResponse:
     ``{}`` withdraws on the login token alone (docs/security.md says why both exist)."""
     did = authenticate_citizen(request, svc)
     _subject(svc, request_id, did)
-    raw = await request.body()
-    receipt = require_object(await read_json(request), "body") if raw.strip() else {}
+    limit = svc.settings.max_body_bytes
+    raw = await read_capped(request, limit)
+    if raw is None:
+        raise PayloadTooLargeError(f"request body exceeds {limit} bytes", limit=limit)
+    receipt = require_object(parse_body(request, raw), "body") if raw.strip() else {}
     if not receipt:
         return await _act(
             svc,

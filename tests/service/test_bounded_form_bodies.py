@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
-from service.routers import read_capped
+from service.container import read_capped
 from tests.service.test_oid4vci_api import records
 
 CHUNK = b"a" * 65_536

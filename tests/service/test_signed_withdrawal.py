@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -178,3 +179,23 @@ def _awaiting() -> Any:
         now,
         now,
     )
+
+
+def _huge_json() -> Iterator[bytes]:
+    yield b'{"padding": "'
+    for _ in range(64):  # 4 MiB, chunked: no Content-Length announces it
+        yield b"a" * 65_536
+    yield b'"}'
+
+
+def test_a_huge_chunked_withdrawal_is_413_and_changes_nothing(consented: Consented) -> None:
+    before = consented.snapshot()
+    response = consented.client.post(
+        f"/sharing/requests/{consented.request_id}/withdraw",
+        content=_huge_json(),
+        headers={**consented.headers(), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == PROBLEMS + "payload-too-large"
+    assert consented.snapshot() == before
