@@ -18,6 +18,8 @@ import pytest
 from redis.cluster import RedisCluster
 
 from identity.log.reconcile import reconcile
+from identity.log.shards import ShardRecord
+from identity.storage.log_shards import RedisShardCatalog
 from identity.storage.redis import RedisStore
 from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_durable_log import DurableRedisLogStore
@@ -40,8 +42,10 @@ def stores(
     log = DurableRedisLogStore(cluster_client, redis_prefix)
     log.open(ORIGIN, b"k" * 32)
     tagged = key_prefix(cluster_client, redis_prefix)
+    catalog = RedisShardCatalog(cluster_client, redis_prefix)  # type: ignore[arg-type]
     shards = {}
     for name in SHARDS:
+        catalog.add(ShardRecord(name, name, 0, f"{ORIGIN}/{name}"))
         shards[name] = DurableRedisLogStore(
             cluster_client, redis_prefix, keys=shard_log_keys(tagged, name)
         )
@@ -106,7 +110,7 @@ def test_a_writer_stopped_after_any_step_is_finished_into_the_shards(
     records, anchors = _batch(10)
     with monkeypatch.context() as patch:
         if step == "between shards":  # the first shard's append ran, the second did not
-            admit = spread._admit
+            admit = spread._admit_shard
             calls = [0]
 
             def once(**kwargs: Any) -> Any:
@@ -115,7 +119,7 @@ def test_a_writer_stopped_after_any_step_is_finished_into_the_shards(
                     raise _Stop
                 return admit(**kwargs)
 
-            patch.setattr(spread, "_admit", once)
+            patch.setattr(spread, "_admit_shard", once)
         else:
 
             def stop(*args: object) -> None:
