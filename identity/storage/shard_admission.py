@@ -51,12 +51,19 @@ def route(
     lookup: Callable[[str], ShardRecord | None],
     count: Callable[[str], int],
 ) -> list[ShardRecord]:
-    """Set each sharded anchor's shard to where :func:`plan_admission` puts it; the
-    records the transaction must add to the catalog. Unsharded anchors are left alone."""
+    """Set each sharded anchor's shard to where :func:`plan_admission` puts it, routed
+    from the shard it picked (:attr:`Anchor.picked <identity.stores.Anchor.picked>`: a
+    retried transaction routes afresh); the records the transaction must add to the
+    catalog. Unsharded anchors are left alone."""
     sharded = [a for a in anchors if a is not None and a.shard is not None]
     if not sharded:
         return []
-    plan = plan_admission([a.shard for a in sharded if a.shard is not None], lookup, count)
+    wanted: list[str] = []
+    for anchor in sharded:
+        picked = anchor.picked = anchor.picked or anchor.shard
+        assert picked is not None
+        wanted.append(picked)
+    plan = plan_admission(wanted, lookup, count)
     for anchor, name in zip(sharded, plan.shards(), strict=True):
         anchor.shard = name
     return plan.added
