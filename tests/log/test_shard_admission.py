@@ -216,7 +216,7 @@ def test_a_full_shard_spills_into_the_next_split_in_the_same_transaction(
     assert records.store.find_credential(stray.id) is None
 
 
-async def _integrate_and_audit(records: Records, total: int, limit: int) -> list[str]:
+async def integrate_and_audit(records: Records, total: int, limit: int) -> list[str]:
     """Open every catalogued shard, wait for its checkpoint, audit it; check each act is
     in exactly one shard, no shard over ``limit``, no gap; reconcile. The shard names."""
     log = ShardedLog(
@@ -266,15 +266,18 @@ def test_threads_against_a_size_limit(records: Records) -> None:
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(writer, range(6)))
     total = 6 * (15 + 5)
-    shards = asyncio.run(_integrate_and_audit(records, total, 7))
+    shards = asyncio.run(integrate_and_audit(records, total, 7))
     assert shards == ["2026"] + [f"2026.{n}" for n in range(1, len(shards))]
     assert len(shards) == -(-total // 7)  # every shard full but the last
 
 
-def _process_writer(kind: str, where: str, worker: int, count: int) -> None:
-    """A writer process: ``count`` acts into shard 2026 through its own record store."""
+def process_writer(kind: str, where: str, worker: int, count: int, url: str = "") -> None:
+    """A writer process: ``count`` acts into shard 2026 through its own record store
+    (``url``: a Redis Cluster's, for ``kind`` ``cluster``)."""
     if kind == "sqlite":
         store: Any = SqliteStore(where)
+    elif kind == "cluster":
+        store = RedisStore.from_url(url, where)
     else:
         import redis
 
@@ -292,7 +295,7 @@ def test_processes_against_a_size_limit(records: Records) -> None:
     records.catalog.add(shard("2026", limit=10))
     spawn = multiprocessing.get_context("spawn")
     workers = [
-        spawn.Process(target=_process_writer, args=(records.kind, records.where, w, 20))
+        spawn.Process(target=process_writer, args=(records.kind, records.where, w, 20))
         for w in range(3)
     ]
     for process in workers:
@@ -300,7 +303,7 @@ def test_processes_against_a_size_limit(records: Records) -> None:
     for process in workers:
         process.join(120)
         assert process.exitcode == 0
-    shards = asyncio.run(_integrate_and_audit(records, 60, 10))
+    shards = asyncio.run(integrate_and_audit(records, 60, 10))
     assert shards == ["2026", "2026.1", "2026.2", "2026.3", "2026.4", "2026.5"]
 
 
