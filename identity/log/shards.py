@@ -323,8 +323,9 @@ class GuardedStore:
 
     Every method but :meth:`append_entries` passes through. The check and the append run
     under one lock, so in this process no append lands after :meth:`close_for_appends`
-    returned; across processes the period boundary (the same for every writer) and the
-    freezing grace keep writers away from a shard before it is frozen."""
+    returned. That covers :meth:`ShardedLog.append`; the service's acts are admitted by
+    record stores, which check the catalog's ``sealed`` flag and ``limit`` inside each
+    act's own transaction instead (:func:`plan_admission`), exact across processes."""
 
     def __init__(self, inner: LogStore, name: str, max_entries: int | None = None) -> None:
         self.inner = inner

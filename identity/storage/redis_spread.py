@@ -30,8 +30,12 @@ process can finish it:
 2. *Admission.* The entries of the claimed records are appended to their log (the log
    shard each anchor names, docs/log-shards.md) with one script per shard in the log's
    slot, keyed by the token (``append:<token>`` under that shard's keys, kept
-   :data:`ADMIT_TOKEN_TTL_S`): a repeated admission returns the first index it got, so
-   an act crashed between steps lands in exactly one shard, once.
+   :data:`ADMIT_TOKEN_TTL_S`): a repeated admission returns the answer it got first, so
+   an act crashed between steps lands in exactly one shard, once. For a shard the
+   script (:data:`SHARD_ADMIT_SCRIPT`) reads the catalog in the same slot: a shard found
+   sealed, frozen or full passes the entries to the next split of its period, and the
+   records' ``log_index`` and the anchors follow where they went. (Before step 1 an act
+   whose shard is already frozen is refused, nothing written: :meth:`_check_shards`.)
 3. *Indexes.* ``digest:<hex>`` (``SET NX``) and ``subject:<id>`` (append unless present).
 4. *Settle.* Per record, one transaction in its bucket: if the key still holds our claim,
    the record (with its ``log_index``) replaces it and its id joins ``credentials``.
