@@ -274,10 +274,12 @@ class RedisRecords:
         self, keys: Sequence[str], anchored: bool, anchors: Sequence[Anchor | None] = ()
     ) -> list[str]:
         """``keys``, plus the log's size when the write admits log entries (the size of
-        every log shard named by ``anchors``, when given)."""
+        every log shard named -- or first picked -- by ``anchors``, when given, and the
+        shard catalog)."""
         if not anchored:
             return list(keys)
-        shards = shards_of(anchors)
+        shards = list(shards_of(anchors))
+        shards += [a.picked for a in anchors if a is not None and a.picked not in (None, *shards)]
         sizes = [self._log_of(s).size for s in shards] or [self._log_size]
         catalog = [self._catalog_key] if any(s is not None for s in shards) else []
         return [*keys, *sizes, *catalog]

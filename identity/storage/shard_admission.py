@@ -92,17 +92,21 @@ def route_redis(
     keys_of: Callable[[str], LogKeys],
     anchors: Sequence[Anchor | None],
 ) -> None:
-    """:func:`route` in a ``WATCH`` body before ``multi()``: the catalog hash (``WATCH``ed
-    by the caller) is read with ``HGET``, a shard's size ``WATCH``ed before it is read;
+    """:func:`route` in a ``WATCH`` body before ``multi()``: the catalog hash and the
+    picked shards' sizes (``WATCH``ed by the caller) are read, a split's size is
+    ``WATCH``ed before it is read;
     the records to add are kept on ``pipe`` for :func:`queue_new_shards`."""
 
     def lookup(name: str) -> ShardRecord | None:
         raw = pipe.hget(catalog_key, name)
         return None if raw is None else parse_record(raw)[1]
 
+    picked = {a.picked or a.shard for a in anchors if a is not None and a.shard is not None}
+
     def count(name: str) -> int:
         size = keys_of(name).size
-        pipe.watch(size)  # type: ignore[no-untyped-call]
+        if name not in picked:  # a picked shard's size is watched already (the caller's)
+            pipe.watch(size)  # type: ignore[no-untyped-call]
         return int(pipe.get(size) or 0)
 
     added = route(anchors, lookup, count)
