@@ -704,13 +704,17 @@ class ShardedLog:
             return
 
     async def roll(self) -> list[str]:
-        """Freeze every writable shard whose period closed (past the grace) or which is
-        full, and open the shard of now; return the names frozen."""
+        """Freeze every writable shard whose period closed (past the grace), which is
+        full, or which the catalog says is sealed (a freeze another replica began), and
+        open the shard of now; return the names frozen."""
         now = self._clock()
         due = []
+        listed = {r.name: r for r in await asyncio.to_thread(self.catalog.records)}
         for shard in self.shards():
             if shard.record.frozen:
                 continue
+            if listed.get(shard.name, shard.record).closed:  # sealed by another replica
+                shard.record = replace(shard.record, sealed=True)
             if (
                 shard.record.sealed
                 or await self._full(shard)

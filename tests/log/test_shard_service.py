@@ -5,8 +5,9 @@ Concurrent issuances fill the month's shard and spill into ``2026-06.1``, ``2026
 … inside each act's transaction: every act got 201, no shard holds more than the limit,
 each act is in exactly one shard, every credential verifies against its receipt's
 shard, reconcile and the audit pass. Full shards frozen by the roll keep taking no
-entries, and issuance carries on in the next split. A shard of now frozen without being
-full refuses the next issuance with 409 ``…/log-shard-frozen`` and nothing written.
+entries, and issuance carries on in the next split. A shard of now sealed by another
+replica, or frozen here, without being full refuses the next issuance with 409
+``…/log-shard-frozen`` and nothing written.
 """
 
 from __future__ import annotations
@@ -101,9 +102,17 @@ def test_a_frozen_shard_of_now_refuses_issuance_with_nothing_written(settings: S
         store = services_of(client).store
         before = store.count_credentials()
         sizes = {s["name"]: s["treeSize"] for s in client.get("/log/shards").json()["shards"]}
-        # frozen (by an operator, another replica) while not full: the act is refused
-        client.portal.call(sharding.sharded.freeze, "2026-06")  # type: ignore[union-attr]
+        # sealed by another replica's freeze, which this one does not know of yet: the
+        # record store refuses the act inside its transaction
+        sharding.sharded.catalog.seal("2026-06")
         refused = _issue(client, agency, 2)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["type"] == PROBLEMS + "log-shard-frozen"
+        assert store.count_credentials() == before
+        # this replica's roll finishes the freeze the other one began: refused before
+        # the store is asked from now on
+        assert client.portal.call(sharding.sharded.roll) == ["2026-06"]  # type: ignore[union-attr]
+        refused = _issue(client, agency, 3)
         assert refused.status_code == 409, refused.text
         assert refused.json()["type"] == PROBLEMS + "log-shard-frozen"
         assert store.count_credentials() == before
