@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -21,7 +22,8 @@ import pytest
 from redis.cluster import RedisCluster
 
 from identity.log.reconcile import reconcile
-from identity.log.shards import FrozenShardError, ShardRecord, UnknownShardError
+from identity.log.shards import FrozenShardError, ShardRecord, UnknownShardError, plan_admission
+from identity.log.tiles import encode_bundle
 from identity.storage.log_shards import RedisShardCatalog, redis_shard_stores
 from identity.storage.redis import RedisStore
 from identity.storage.redis_cluster import key_prefix
@@ -268,3 +270,39 @@ def test_threads_and_processes_against_a_size_limit_on_the_cluster(
     total = 4 * 10 + 2 * 6
     names = asyncio.run(integrate_and_audit(records, total, 6))
     assert names == ["2026"] + [f"2026.{n}" for n in range(1, len(names))]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_admission_script_routes_as_plan_admission(
+    cluster_client: RedisCluster, redis_prefix: str, seed: int
+) -> None:
+    """The cluster's admission script applies the rule of ``plan_admission`` (with
+    ``refuse=False``: the act is committed already) -- checked against it on random
+    batches, limits and seals: the same shard, index and catalog additions for every entry."""
+    rng = random.Random(seed)
+    store = RedisStore(cluster_client, redis_prefix)
+    spread = _spread(store)
+    catalog = _catalog(cluster_client, redis_prefix)
+    limit = rng.randint(2, 6)
+    catalog.add(limited("2026", limit=limit))
+    model: dict[str, ShardRecord] = {"2026": limited("2026", limit=limit)}
+    sizes: dict[str, int] = {}
+    tagged = key_prefix(cluster_client, redis_prefix)
+    for step in range(14):
+        if rng.random() < 0.15:  # a freeze begins somewhere
+            name = rng.choice(list(model))
+            catalog.seal(name)
+            model[name] = replace(model[name], sealed=True)
+        count = rng.randint(1, 5)
+        plan = plan_admission(["2026"] * count, model.get, lambda n: sizes.get(n, 0), refuse=False)
+        expected = []
+        for name, taken in plan.parts:
+            expected += [(name, sizes.get(name, 0) + i) for i in range(taken)]
+            sizes[name] = sizes.get(name, 0) + taken
+        for record in plan.added:
+            model[record.name] = record
+        bundles = [encode_bundle([f"entry {step}.{i}".encode()]) for i in range(count)]
+        keys = shard_log_keys(tagged, "2026")
+        assert spread._admit_one("2026", keys, f"t{step}", bundles) == expected
+        assert spread._admit_one("2026", keys, f"t{step}", bundles) == expected  # once
+    assert {r.name: r for r in catalog.records()} == model
