@@ -40,7 +40,6 @@ from identity.log.sequencer import TransparencyLog
 from identity.log.shards import ShardCatalog, ShardedLog, ShardPolicy
 from identity.log.store import LogStore
 from identity.storage.log_shards import (
-    MemoryShardCatalog,
     RedisShardCatalog,
     SQLiteShardCatalog,
     memory_shard_stores,
@@ -49,6 +48,7 @@ from identity.storage.log_shards import (
 )
 from identity.storage.memory_log import MemoryLogStore
 from identity.storage.redis_log import RedisLogStore
+from identity.storage.shard_catalog import MemoryShardCatalog
 from identity.storage.sqlite_log import SQLiteLogStore
 from identity.storage.static_log import load_static_log
 from service.audit import FolderAuditSource

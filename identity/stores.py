@@ -137,6 +137,9 @@ class Anchor:
     shard: str | None = None
     """The log shard the entry is admitted to (docs/log-shards.md), ``None`` for the
     unsharded log. ``index`` is then the entry's index in that shard."""
+    picked: str | None = None
+    """The shard the act picked, kept when the store routes the entry elsewhere (a full
+    shard's next split): every attempt of a retried transaction routes from it."""
 
 
 def shards_of(anchors: Sequence[Anchor | None]) -> dict[str | None, list[Anchor]]:

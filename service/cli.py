@@ -20,6 +20,7 @@ from service.cli_common import report_errors
 from service.cli_export import export
 from service.cli_health import health
 from service.cli_registry import accreditation_app, type_app
+from service.cli_shards import drop_shard
 from service.log_cli import register as register_log_checks
 from service.wallet_cli import wallet_app
 
@@ -45,6 +46,7 @@ app.command()(health)
 app.command()(backup)
 app.command()(restore)
 log_app.command("export")(export)
+log_app.command("drop-shard")(drop_shard)  # issue #16: a frozen, exported shard's data
 register_log_checks(log_app)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,7 +42,6 @@ from identity.log.shards import (
 )
 from identity.log.store import LogStore
 from identity.storage.log_shards import (
-    MemoryShardCatalog,
     RedisShardCatalog,
     SQLiteShardCatalog,
     drop_redis_shard,
@@ -56,6 +54,7 @@ from identity.storage.memory_log import MemoryLogStore
 from identity.storage.redis_cluster import connect, is_cluster_url
 from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.storage.redis_log import RedisLogStore
+from identity.storage.shard_catalog import memory_catalog
 from identity.storage.static_log import load_static_log
 from service.audit import FolderAuditSource
 from service.log import log_key
@@ -102,12 +101,6 @@ class ShardBackend:
     """Delete a (frozen, exported) shard's live data: its tables or keys."""
 
 
-_MEMORY_CATALOGS: weakref.WeakKeyDictionary[MemoryLogStore, MemoryShardCatalog] = (
-    weakref.WeakKeyDictionary()
-)
-"""The memory backend's catalog, one per memory log (its shards' stores hang off it)."""
-
-
 def open_shard_backend(settings: Settings, memory: MemoryLogStore | None = None) -> ShardBackend:
     """The shard catalog and stores on the configured storage (see the module doc);
     ``memory`` is the memory backend's log, whose shards the record stores admit into."""
@@ -130,8 +123,7 @@ def open_shard_backend(settings: Settings, memory: MemoryLogStore | None = None)
             partial(drop_redis_shard, client, settings.redis_prefix),
         )
     root = memory or MemoryLogStore()
-    memory_catalog = _MEMORY_CATALOGS.setdefault(root, MemoryShardCatalog())
-    return ShardBackend(memory_catalog, memory_shard_stores(root))
+    return ShardBackend(memory_catalog(root), memory_shard_stores(root))
 
 
 def open_sharded_log(

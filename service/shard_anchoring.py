@@ -126,6 +126,8 @@ class ShardAnchoring:
         record = self.sharded.record_now()
         known = next((s for s in self.sharded.shards() if s.name == record.name), None)
         if known is not None and known.log is None:
+            if self._full(known.record.limit, known.store):
+                return record.name  # the store spills the act into the next split
             raise FrozenShardError("the log shard of now is frozen", shard=record.name)
         if record.name not in self._catalogued:
             # Listed before any entry lands in it (a crash then leaves no shard unlisted).
@@ -133,6 +135,11 @@ class ShardAnchoring:
             self._catalogued.add(record.name)
         self._open_soon(record.name)
         return record.name
+
+    @staticmethod
+    def _full(limit: int | None, store: LogStore) -> bool:
+        """Whether a shard frozen for its size is full (its acts go to the next split)."""
+        return limit is not None and store.entry_count() >= limit
 
     def _open_soon(self, name: str) -> None:
         """Open shard ``name`` in the background (once), from the event loop's thread."""
@@ -146,21 +153,46 @@ class ShardAnchoring:
                 self._opening[name] = task
                 task.add_done_callback(lambda _: self._opening.pop(name, None))
 
+        self._in_loop(loop, schedule)
+
+    def notify(self, name: str) -> None:
+        """An act committed an entry into shard ``name``: wake its integrator -- opening
+        the shard first when this process has not (the store spilled the act into a split
+        it added to the catalog, or another replica did)."""
+        with contextlib.suppress(Exception):
+            shard = self.sharded.shard(name)
+            if shard.log is not None:
+                shard.log.notify()
+            return
+        self._catalogued.add(name)
+        with contextlib.suppress(UnavailableError):
+            self._ensure_soon(name)
+
+    def _ensure_soon(self, name: str) -> None:
+        """Open shard ``name`` from the catalog in the background (once)."""
+        loop = self._loop
+        if loop is None:
+            raise UnavailableError("the sharded log is not running")
+
+        def schedule() -> None:
+            if name not in self._opening:
+                task: asyncio.Task[object] = loop.create_task(self.sharded.ensure(name))
+                self._opening[name] = task
+                task.add_done_callback(lambda _: self._opening.pop(name, None))
+
+        self._in_loop(loop, schedule)
+
+    @staticmethod
+    def _in_loop(loop: asyncio.AbstractEventLoop, work: Callable[[], None]) -> None:
+        """Run ``work`` on ``loop``'s thread: now if this is it, else soon."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
-            schedule()
+            work()
         else:
-            loop.call_soon_threadsafe(schedule)
-
-    def notify(self, name: str) -> None:
-        """An act committed an entry into shard ``name``: wake its integrator."""
-        with contextlib.suppress(Exception):
-            shard = self.sharded.shard(name)
-            if shard.log is not None:
-                shard.log.notify()
+            loop.call_soon_threadsafe(work)
 
     def origin(self, name: str) -> str:
         """Shard ``name``'s origin (``<IDENTITY_LOG_ORIGIN>/<name>``)."""

@@ -139,11 +139,119 @@ class ShardRecord:
     seq: int
     origin: str
     final: bytes | None = None
+    sealed: bool = False
+    """Set durably when freezing begins, before the final checkpoint is signed: from
+    then on no record store admits an entry into the shard (they read this flag inside
+    the act's own transaction), so the final checkpoint covers every entry it ever gets."""
+    limit: int | None = None
+    """The most entries the shard takes (``IDENTITY_LOG_SHARD_MAX_ENTRIES`` when it was
+    made), checked in the transaction that admits an entry; ``None``: no size limit."""
 
     @property
     def frozen(self) -> bool:
         """True once the catalog holds the shard's final signed checkpoint."""
         return self.final is not None
+
+    @property
+    def closed(self) -> bool:
+        """True once the shard takes no more entries: sealed (freezing) or frozen."""
+        return self.sealed or self.final is not None
+
+    @property
+    def base_origin(self) -> str:
+        """The origin of the log this shard belongs to (its own, without ``/<name>``)."""
+        return self.origin.removesuffix("/" + self.name)
+
+    def successor(self) -> ShardRecord:
+        """The next size split of this shard's period (``2026`` → ``2026.1``), writable,
+        with the same limit."""
+        seq = self.seq + 1
+        name = ShardPolicy.name(self.label, seq)
+        return ShardRecord(
+            name, self.label, seq, shard_origin(self.base_origin, name), limit=self.limit
+        )
+
+
+@dataclass
+class AdmissionPlan:
+    """Where the entries of one act (or group commit) go, decided inside the act's own
+    transaction by :func:`plan_admission`: ``parts`` is ``(shard, how many)`` in order,
+    ``added`` the shards the transaction must put in the catalog (before it admits into
+    them: catalog-first)."""
+
+    parts: list[tuple[str, int]] = field(default_factory=list)
+    added: list[ShardRecord] = field(default_factory=list)
+
+    def shards(self) -> list[str]:
+        """The shard of each entry, in order."""
+        return [name for name, count in self.parts for _ in range(count)]
+
+
+def plan_admission(
+    wanted: Sequence[str],
+    lookup: Callable[[str], ShardRecord | None],
+    count: Callable[[str], int],
+    *,
+    refuse: bool = True,
+) -> AdmissionPlan:
+    """Route entries, one per item of ``wanted`` (the shard each anchor names), as a
+    record store does inside the transaction that admits them (docs/log-shards.md).
+
+    ``lookup(name)`` reads a shard's catalog record and ``count(name)`` its entries, both
+    inside that transaction. Each entry goes to its wanted shard while it is open and
+    below its limit; a full shard spills the rest into the next size split of its period
+    (``2026`` → ``2026.1``), added to the catalog by the same transaction when it is not
+    there yet. A shard that is closed (sealed or frozen) without being full refuses the
+    act -- :class:`FrozenShardError`, nothing is written -- unless ``refuse`` is false
+    (an act already committed elsewhere, the cluster's outbox): its entries then go to
+    the next size split too, so the act still lands in exactly one shard, before that
+    shard's final checkpoint. A shard missing from the catalog is
+    :class:`UnknownShardError` (the service lists a shard before any act names it)."""
+    plan = AdmissionPlan()
+    known: dict[str, ShardRecord] = {}
+    sizes: dict[str, int] = {}
+
+    def record(name: str) -> ShardRecord | None:
+        if name not in known:
+            found = lookup(name)
+            if found is None:
+                return None
+            known[name] = found
+        return known[name]
+
+    def size(rec: ShardRecord) -> int:
+        if rec.name not in sizes:
+            sizes[rec.name] = 0 if rec in plan.added else count(rec.name)
+        return sizes[rec.name]
+
+    at = 0
+    while at < len(wanted):
+        name = wanted[at]
+        run = 1
+        while at + run < len(wanted) and wanted[at + run] == name:
+            run += 1
+        rec = record(name)
+        if rec is None:
+            raise UnknownShardError("no log shard of that name in the catalog", shard=name)
+        while run:
+            full = rec.limit is not None and size(rec) >= rec.limit
+            if rec.closed and not full and refuse:
+                raise FrozenShardError("the log shard is frozen", shard=rec.name)
+            if rec.closed or full:
+                following = record(rec.successor().name)
+                if following is None:
+                    following = rec.successor()
+                    known[following.name] = following
+                    plan.added.append(following)
+                rec = following
+                continue
+            room = run if rec.limit is None else min(run, rec.limit - size(rec))
+            plan.parts.append((rec.name, room))
+            if rec.limit is not None:
+                sizes[rec.name] = size(rec) + room
+            run -= room
+            at += room
+    return plan
 
 
 class ShardCatalog(Protocol):
@@ -164,8 +272,15 @@ class ShardCatalog(Protocol):
         """Record a new (writable) shard."""
         ...
 
+    def seal(self, name: str) -> None:
+        """Mark shard ``name`` closed to new entries (durable when it returns; a no-op
+        when it is sealed or frozen already); :class:`UnknownShardError` for a name never
+        added. Record stores read the flag in the transaction that admits an entry, so
+        none lands in the shard after this returns."""
+        ...
+
     def freeze(self, name: str, final: bytes) -> None:
-        """Mark shard ``name`` frozen with its final checkpoint note."""
+        """Mark shard ``name`` frozen (and sealed) with its final checkpoint note."""
         ...
 
     def close(self) -> None:
@@ -176,13 +291,20 @@ class ShardCatalog(Protocol):
 def check_add(existing: ShardRecord | None, record: ShardRecord) -> bool:
     """For catalogs: whether ``record`` must be written (``False``: already there);
     :class:`ConflictError` when another record holds its name."""
-    if record.frozen:
+    if record.closed:
         raise RangeError("a shard is added writable and frozen later", shard=record.name)
     if existing is None:
         return True
-    if replace(existing, final=None) != record:
+    if replace(existing, final=None, sealed=False) != record:
         raise ConflictError("another shard of that name is in the catalog", shard=record.name)
     return False
+
+
+def check_seal(existing: ShardRecord | None, name: str) -> bool:
+    """For catalogs: whether sealing ``name`` must be written (``False``: closed already)."""
+    if existing is None:
+        raise UnknownShardError("no log shard of that name", shard=name)
+    return not existing.closed
 
 
 def check_freeze(existing: ShardRecord | None, name: str, final: bytes) -> bool:
@@ -201,8 +323,9 @@ class GuardedStore:
 
     Every method but :meth:`append_entries` passes through. The check and the append run
     under one lock, so in this process no append lands after :meth:`close_for_appends`
-    returned; across processes the period boundary (the same for every writer) and the
-    freezing grace keep writers away from a shard before it is frozen."""
+    returned. That covers :meth:`ShardedLog.append`; the service's acts are admitted by
+    record stores, which check the catalog's ``sealed`` flag and ``limit`` inside each
+    act's own transaction instead (:func:`plan_admission`), exact across processes."""
 
     def __init__(self, inner: LogStore, name: str, max_entries: int | None = None) -> None:
         self.inner = inner
@@ -370,7 +493,7 @@ class ShardedLog:
         if newest is not None:
             return newest.record
         name = self.policy.name(label, 0)
-        return ShardRecord(name, label, 0, self.origin(name))
+        return ShardRecord(name, label, 0, self.origin(name), limit=self.policy.max_entries)
 
     async def current(self) -> Shard:
         """The shard of now, opened (and added to the catalog) if it was not."""
@@ -433,6 +556,8 @@ class ShardedLog:
             if stored != record.final:
                 raise ConflictError("a frozen shard's store moved past its final checkpoint")
         else:
+            if record.sealed:  # freezing began (a replica stopped mid-way): finish it
+                store.close_for_appends()
             shard.log = TransparencyLog(store, signer, origin=record.origin, **self._options)
             await shard.log.start()
         self._shards[record.name] = shard
@@ -478,7 +603,9 @@ class ShardedLog:
                 return newest
             seq = 0 if newest is None else newest.record.seq + 1
             name = self.policy.name(label, seq)
-            record = ShardRecord(name, label, seq, self.origin(name))
+            record = ShardRecord(
+                name, label, seq, self.origin(name), limit=self.policy.max_entries
+            )
             await asyncio.to_thread(self.catalog.add, record)
             self._active = await self._open(record)
             return self._active
@@ -522,7 +649,7 @@ class ShardedLog:
         """Whether ``shard`` refused a batch for size (or holds ``max_entries``). The
         next shard is in the catalog before a full one freezes, so after a restart the
         newest shard of a period is never a full one."""
-        limit = self.policy.max_entries
+        limit = shard.record.limit if shard.record.limit is not None else self.policy.max_entries
         if limit is None:
             return False
         return shard.store.full or await asyncio.to_thread(shard.store.entry_count) >= limit
@@ -546,8 +673,10 @@ class ShardedLog:
     # -- freezing ----------------------------------------------------------------------
 
     async def freeze(self, name: str) -> SignedCheckpoint:
-        """Freeze shard ``name``: refuse appends, integrate everything sequenced, sign
-        the final checkpoint and record it durably. Idempotent."""
+        """Freeze shard ``name``: refuse appends -- in this process, and durably in the
+        catalog (:meth:`ShardCatalog.seal`, which every record store checks inside the
+        transaction admitting an entry, so nothing lands after it) -- then integrate
+        everything sequenced, sign the final checkpoint and record it durably. Idempotent."""
         shard = self.shard(name)
         async with shard.freezing:
             if shard.record.frozen:
@@ -555,6 +684,8 @@ class ShardedLog:
                 assert final is not None
                 return final
             shard.store.close_for_appends()
+            await asyncio.to_thread(self.catalog.seal, name)
+            shard.record = replace(shard.record, sealed=True)
             log = shard.log
             assert log is not None
             await log.stop()  # commits (or refuses) what is queued, integrates the rest
@@ -573,14 +704,22 @@ class ShardedLog:
             return
 
     async def roll(self) -> list[str]:
-        """Freeze every writable shard whose period closed (past the grace) or which is
-        full, and open the shard of now; return the names frozen."""
+        """Freeze every writable shard whose period closed (past the grace), which is
+        full, or which the catalog says is sealed (a freeze another replica began), and
+        open the shard of now; return the names frozen."""
         now = self._clock()
         due = []
+        listed = {r.name: r for r in await asyncio.to_thread(self.catalog.records)}
         for shard in self.shards():
             if shard.record.frozen:
                 continue
-            if await self._full(shard) or self.policy.closed(shard.record.label, now):
+            if listed.get(shard.name, shard.record).closed:  # sealed by another replica
+                shard.record = replace(shard.record, sealed=True)
+            if (
+                shard.record.sealed
+                or await self._full(shard)
+                or self.policy.closed(shard.record.label, now)
+            ):
                 due.append(shard.name)
         for name in due:
             await self.freeze(name)

@@ -16,10 +16,11 @@ The catalog contract is :class:`~identity.log.shards.ShardCatalog`'s.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,75 +28,21 @@ import redis
 from redis.client import Pipeline
 
 from identity.errors import UnavailableError
-from identity.log.shards import ShardRecord, check_add, check_freeze
+from identity.log.shards import ShardRecord, check_add, check_freeze, check_seal
 from identity.log.store import LogStore
 from identity.storage.memory_log import MemoryLogStore
 from identity.storage.redis_base import transact
 from identity.storage.redis_cluster import key_prefix
 from identity.storage.redis_log import RedisLogStore
 from identity.storage.redis_log_keys import shard_catalog_key, shard_log_keys
+from identity.storage.shard_catalog import (
+    CATALOG_SCHEMA,
+    parse_record,
+    record_json,
+    sqlite_catalog_add,
+    sqlite_catalog_get,
+)
 from identity.storage.sqlite_log import SQLiteLogStore, shard_tables
-
-
-def _to_json(record: ShardRecord, order: int) -> str:
-    return json.dumps(
-        {
-            "name": record.name,
-            "label": record.label,
-            "seq": record.seq,
-            "origin": record.origin,
-            "final": None if record.final is None else record.final.decode(),
-            "order": order,
-        }
-    )
-
-
-def _from_json(text: str | bytes) -> tuple[int, ShardRecord]:
-    data = json.loads(text)
-    final = data["final"]
-    record = ShardRecord(
-        data["name"],
-        data["label"],
-        data["seq"],
-        data["origin"],
-        None if final is None else final.encode(),
-    )
-    return int(data["order"]), record
-
-
-class MemoryShardCatalog:
-    """The catalog in a list (not durable: for tests and the memory backend)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: dict[str, ShardRecord] = {}
-
-    def records(self) -> list[ShardRecord]:
-        """Every shard in the order added (a dict keeps insertion order), under the lock."""
-        with self._lock:
-            return list(self._records.values())
-
-    def add(self, record: ShardRecord) -> None:
-        """Under the lock, :func:`check_add` then store: ``ConflictError`` for another record of
-        that name, a no-op for an equal one."""
-        with self._lock:
-            if check_add(self._records.get(record.name), record):
-                self._records[record.name] = record
-
-    def freeze(self, name: str, final: bytes) -> None:
-        """Under the lock, :func:`check_freeze` then store the final note: ``UnknownShardError``
-        for a name never added, ``ConflictError`` when frozen with another note."""
-        with self._lock:
-            existing = self._records.get(name)
-            if check_freeze(existing, name, final):
-                assert existing is not None
-                self._records[name] = ShardRecord(
-                    existing.name, existing.label, existing.seq, existing.origin, final
-                )
-
-    def close(self) -> None:
-        """Nothing to release."""
-        return None
 
 
 class SQLiteShardCatalog:
@@ -105,17 +52,7 @@ class SQLiteShardCatalog:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA synchronous=FULL")
-
-    def _create(self) -> None:
-        """Make the table with the first write (a log never sharded adds no table)."""
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS log_shards("
-            "ord INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, record TEXT NOT NULL)"
-        )
-
-    def _get(self, name: str) -> tuple[int, ShardRecord] | None:
-        row = self._db.execute("SELECT record FROM log_shards WHERE name = ?", (name,)).fetchone()
-        return None if row is None else _from_json(row[0])
+        self._db.execute("PRAGMA busy_timeout=5000")
 
     def records(self) -> list[ShardRecord]:
         """Every row of ``log_shards`` by ``ord`` (empty until a first write makes the table)."""
@@ -126,52 +63,53 @@ class SQLiteShardCatalog:
                 if "no such table" not in str(exc):
                     raise
                 return []
-        return [_from_json(r[0])[1] for r in rows]
+        return [parse_record(r[0])[1] for r in rows]
 
-    def add(self, record: ShardRecord) -> None:
-        """In one ``BEGIN IMMEDIATE`` transaction: :func:`check_add` on the row of that name, then
-        insert at ``ord = max(ord) + 1``; ``ConflictError`` for another record of the name."""
+    def _update(
+        self, name: str, change: Callable[[ShardRecord | None], ShardRecord | None]
+    ) -> None:
+        """One ``BEGIN IMMEDIATE`` transaction: ``change`` the row of ``name`` (``None``
+        back: nothing to write)."""
         with self._lock:
-            self._create()
+            self._db.execute(CATALOG_SCHEMA)
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                found = self._get(record.name)
-                if check_add(None if found is None else found[1], record):
-                    order = self._db.execute(
-                        "SELECT coalesce(max(ord) + 1, 0) FROM log_shards"
-                    ).fetchone()[0]
+                found = sqlite_catalog_get(self._db, name)
+                changed = change(None if found is None else found[1])
+                if changed is not None and found is None:
+                    sqlite_catalog_add(self._db, changed)
+                elif changed is not None and found is not None:
                     self._db.execute(
-                        "INSERT INTO log_shards VALUES (?, ?, ?)",
-                        (order, record.name, _to_json(record, order)),
+                        "UPDATE log_shards SET record = ? WHERE name = ?",
+                        (record_json(changed, found[0]), name),
                     )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def add(self, record: ShardRecord) -> None:
+        """In one ``BEGIN IMMEDIATE`` transaction: :func:`check_add` on the row of that name, then
+        insert at ``ord = max(ord) + 1``; ``ConflictError`` for another record of the name."""
+        self._update(record.name, lambda found: record if check_add(found, record) else None)
+
+    def seal(self, name: str) -> None:
+        """In one ``BEGIN IMMEDIATE`` transaction -- serialised with every act's, which reads
+        the row in its own: :func:`check_seal`, then mark the row sealed."""
+        self._update(name, partial(_sealed, name))
 
     def freeze(self, name: str, final: bytes) -> None:
         """In one ``BEGIN IMMEDIATE`` transaction: :func:`check_freeze` on the row, then write
         the final note into its record (``UnknownShardError``, ``ConflictError`` as the
         contract says)."""
-        with self._lock:
-            self._create()
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                found = self._get(name)
-                if check_freeze(None if found is None else found[1], name, final):
-                    assert found is not None
-                    order, record = found
-                    frozen = ShardRecord(
-                        record.name, record.label, record.seq, record.origin, final
-                    )
-                    self._db.execute(
-                        "UPDATE log_shards SET record = ? WHERE name = ?",
-                        (_to_json(frozen, order), name),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+
+        def change(found: ShardRecord | None) -> ShardRecord | None:
+            if not check_freeze(found, name, final):
+                return None
+            assert found is not None
+            return replace(found, final=final, sealed=True)
+
+        self._update(name, change)
 
     def close(self) -> None:
         """Close the catalog's connection."""
@@ -179,19 +117,11 @@ class SQLiteShardCatalog:
             self._db.close()
 
 
-_ADD = """
-local found = redis.call('HGET', KEYS[1], ARGV[1])
-if found then return found end
-local order = redis.call('HLEN', KEYS[1])
-redis.call('HSET', KEYS[1], ARGV[1], string.format(ARGV[2], order))
-return false
-"""
-
-
 class RedisShardCatalog:
-    """The catalog in one Redis hash (name → JSON record); an add or freeze is one
+    """The catalog in one Redis hash (name → JSON record); an add, seal or freeze is one
     ``WATCH``/``MULTI`` (:func:`~identity.storage.redis_base.transact`, on a standalone
-    Redis or a cluster), so two replicas never write different records."""
+    Redis or a cluster), so two replicas never write different records, and an act that
+    read the catalog in its own ``WATCH`` fails its ``EXEC`` when a seal came between."""
 
     def __init__(self, client: redis.Redis, prefix: str = "identity:") -> None:
         self._client = client
@@ -209,43 +139,57 @@ class RedisShardCatalog:
         """``HVALS`` of the catalog hash, sorted by each record's stored ``order``;
         ``UnavailableError`` when Redis fails."""
         raw = self._guard(lambda: self._client.hvals(self._key))
-        return [record for _, record in sorted(_from_json(v) for v in raw)]
+        return [record for _, record in sorted(parse_record(v) for v in raw)]
 
-    def add(self, record: ShardRecord) -> None:
-        """One ``MULTI``/``EXEC`` watching the catalog hash: :func:`check_add` on the field, then
-        ``HSET`` it with ``order = HLEN``; ``ConflictError`` for another record of the name."""
-
-        def body(pipe: Pipeline) -> None:
-            found = pipe.hget(self._key, record.name)
-            existing = None if found is None else _from_json(found)[1]
-            if not check_add(existing, record):
-                return
-            order = pipe.hlen(self._key)
-            pipe.multi()
-            pipe.hset(self._key, record.name, _to_json(record, order))
-
-        transact(self._client, [self._key], body, 1)
-
-    def freeze(self, name: str, final: bytes) -> None:
-        """One ``MULTI``/``EXEC`` watching the catalog hash: :func:`check_freeze` on the field,
-        then rewrite it with the final note, ``order`` kept."""
+    def _update(
+        self, name: str, change: Callable[[ShardRecord | None], ShardRecord | None]
+    ) -> None:
+        """One ``MULTI``/``EXEC`` watching the hash: ``change`` the field ``name`` (a new one
+        at ``order = HLEN``)."""
 
         def body(pipe: Pipeline) -> None:
             found = pipe.hget(self._key, name)
-            existing = None if found is None else _from_json(found)
-            if not check_freeze(None if existing is None else existing[1], name, final):
+            existing = None if found is None else parse_record(found)
+            changed = change(None if existing is None else existing[1])
+            if changed is None:
                 return
-            assert existing is not None
-            order, record = existing
-            frozen = ShardRecord(record.name, record.label, record.seq, record.origin, final)
+            order = pipe.hlen(self._key) if existing is None else existing[0]
             pipe.multi()
-            pipe.hset(self._key, name, _to_json(frozen, order))
+            pipe.hset(self._key, name, record_json(changed, order))
 
         transact(self._client, [self._key], body, 1)
+
+    def add(self, record: ShardRecord) -> None:
+        """:func:`check_add` on the field, then ``HSET`` it with ``order = HLEN``;
+        ``ConflictError`` for another record of the name."""
+        self._update(record.name, lambda found: record if check_add(found, record) else None)
+
+    def seal(self, name: str) -> None:
+        """:func:`check_seal`, then rewrite the field sealed (``order`` kept)."""
+        self._update(name, partial(_sealed, name))
+
+    def freeze(self, name: str, final: bytes) -> None:
+        """:func:`check_freeze` on the field, then rewrite it with the final note."""
+
+        def change(found: ShardRecord | None) -> ShardRecord | None:
+            if not check_freeze(found, name, final):
+                return None
+            assert found is not None
+            return replace(found, final=final, sealed=True)
+
+        self._update(name, change)
 
     def close(self) -> None:
         """Nothing to release: the client is the caller's."""
         return None
+
+
+def _sealed(name: str, found: ShardRecord | None) -> ShardRecord | None:
+    """The sealed record of ``found`` (``None``: closed already), after :func:`check_seal`."""
+    if not check_seal(found, name):
+        return None
+    assert found is not None
+    return replace(found, sealed=True)
 
 
 def memory_shard_stores(root: MemoryLogStore | None = None) -> Callable[[str], LogStore]:

@@ -16,6 +16,7 @@ from identity.errors import ConflictError, NotFoundError
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import CredentialType
 from identity.storage.memory_log import MemoryLogStore, admitting
+from identity.storage.shard_admission import routing_memory
 from identity.stores import (
     Anchor,
     ApiKeyRecord,
@@ -68,7 +69,7 @@ class MemoryStore:
     ) -> None:
         """Under the store's and the log's lock: ``ConflictError`` for an issuer id, DID or key
         id already there; else store both, grow the trust version, admit the entry."""
-        with self._lock, admitting(self.log, anchor):
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor):
             if issuer.id in self._issuers:
                 raise ConflictError("issuer id already exists", issuer=issuer.id)
             if any(i.did == issuer.did for i in self._issuers.values()):
@@ -139,12 +140,14 @@ class MemoryStore:
         records: Sequence[CredentialRecord],
         anchors: Sequence[Anchor | None] | None = None,
     ) -> list[ConflictError | None]:
-        """Under the store's lock and every targeted log's (this log first, then a shard's):
+        """Under the store's lock, the shard catalog's (anchors routed to their shards:
+        :func:`~identity.storage.shard_admission.routing_memory`) and every targeted log's
+        (this log first, then a shard's):
         each new id stored and its entry admitted; an id already there gets a
         ``ConflictError`` in its slot and admits nothing."""
         outcomes: list[ConflictError | None] = []
         wanted = list(anchors) if anchors is not None else [None] * len(records)
-        with self._lock, self.log.lock:
+        with self._lock, routing_memory(self.log, wanted), self.log.lock:
             for given, anchor in zip(records, wanted, strict=True):
                 if given.id in self._credentials:
                     outcomes.append(ConflictError("credential id already recorded", id=given.id))
@@ -204,7 +207,7 @@ class MemoryStore:
     def create_type(self, credential_type: CredentialType, anchor: Anchor | None = None) -> None:
         """Under the store's and the log's lock: ``ConflictError`` for a name already there; else
         store it, grow the trust version, admit the entry."""
-        with self._lock, admitting(self.log, anchor):
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor):
             if credential_type.name in self._types:
                 raise ConflictError("credential type already registered", type=credential_type.name)
             self._types[credential_type.name] = credential_type
@@ -223,7 +226,7 @@ class MemoryStore:
     def add_accreditation(self, accreditation: Accreditation, anchor: Anchor | None = None) -> None:
         """Under the store's and the log's lock: ``ConflictError`` for an id already there; else
         store it, grow the trust version, admit the entry."""
-        with self._lock, admitting(self.log, anchor):
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor):
             if accreditation.id in self._accreditations:
                 raise ConflictError("accreditation id already exists")
             self._accreditations[accreditation.id] = accreditation
@@ -249,7 +252,7 @@ class MemoryStore:
         """Under the store's and the log's lock: ``NotFoundError`` for an unknown id; a revoked one
         is returned unchanged, or ``ConflictError`` when an anchor asks to log the act again;
         else set ``revoked_at`` and grow the trust version."""
-        with self._lock, admitting(self.log, anchor):
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor):
             current = self._accreditations.get(accreditation_id)
             if current is None:
                 raise NotFoundError("no such accreditation", id=accreditation_id)
@@ -336,7 +339,7 @@ class MemoryStore:
     ) -> int:
         """Under the store's and the log's lock: ``NotFoundError`` unless ``index`` was reserved;
         set the bit and bump the version (an unchanged bit keeps it; the entry is admitted)."""
-        with self._lock, admitting(self.log, anchor):
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor):
             record = self._lists.get((group, purpose))
             if record is None or index not in self._groups[group][2]:
                 raise NotFoundError("no such status list entry", group=group, index=index)

@@ -17,6 +17,7 @@ from identity.directory_store import (
 )
 from identity.errors import ConflictError, NotFoundError
 from identity.storage.memory_log import MemoryLogStore, admitting
+from identity.storage.shard_admission import routing_memory
 from identity.stores import Anchor
 
 
@@ -44,7 +45,7 @@ class MemoryDirectoryStore:
     ) -> None:
         """Under the store's and the log's lock: ``ConflictError`` unless ``record.sequence`` is
         the DID's history length; else append it with the admitted entry's index."""
-        with self._lock, admitting(self.log, anchor) as index:
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor) as index:
             history = self._dids.get(record.did, [])
             if record.sequence != len(history):
                 raise ConflictError(
@@ -71,7 +72,7 @@ class MemoryDirectoryStore:
     def add_catalog_version(self, record: CatalogRecord, anchor: Anchor | None = None) -> None:
         """Under the store's and the log's lock: ``ConflictError`` when version 1 has another
         publisher, or unless ``record.version`` is the history length plus one."""
-        with self._lock, admitting(self.log, anchor) as index:
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor) as index:
             versions = self._catalog.get(record.id, [])
             if versions and versions[0].publisher != record.publisher:
                 raise ConflictError("another agency publishes this catalog id", id=record.id)
@@ -102,7 +103,7 @@ class MemoryDirectoryStore:
     ) -> None:
         """Under the store's and the log's lock: ``ConflictError`` for an id already there or a
         first event that is not sequence 0 of this request; else store both."""
-        with self._lock, admitting(self.log, anchor) as index:
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor) as index:
             if request.id in self._requests:
                 raise ConflictError("sharing request id already exists", id=request.id)
             if request.events != 1 or event.sequence != 0 or event.request_id != request.id:
@@ -117,7 +118,7 @@ class MemoryDirectoryStore:
     ) -> None:
         """Under the store's and the log's lock: ``NotFoundError`` for an unknown id,
         ``ConflictError`` unless the stored event count is one less and the event extends it."""
-        with self._lock, admitting(self.log, anchor) as index:
+        with self._lock, routing_memory(self.log, [anchor]), admitting(self.log, anchor) as index:
             stored = self._requests.get(request.id)
             if stored is None:
                 raise NotFoundError("no such sharing request", id=request.id)

@@ -31,7 +31,14 @@ from identity.storage.redis_cluster import (
     key_prefix,
     wait_for_replicas,
 )
-from identity.storage.redis_log_keys import LOG_NAMESPACE, LogKeys, log_keys, shard_log_keys
+from identity.storage.redis_log_keys import (
+    LOG_NAMESPACE,
+    LogKeys,
+    log_keys,
+    shard_catalog_key,
+    shard_log_keys,
+)
+from identity.storage.shard_admission import queue_new_shards, route_redis
 from identity.stores import Anchor, ApiKeyRecord, CredentialRecord, IssuerRecord, shards_of
 
 T = TypeVar("T")
@@ -267,11 +274,34 @@ class RedisRecords:
         self, keys: Sequence[str], anchored: bool, anchors: Sequence[Anchor | None] = ()
     ) -> list[str]:
         """``keys``, plus the log's size when the write admits log entries (the size of
-        every log shard named by ``anchors``, when given)."""
+        every log shard named -- or first picked -- by ``anchors``, when given, and the
+        shard catalog)."""
         if not anchored:
             return list(keys)
-        sizes = [self._log_of(s).size for s in shards_of(anchors)] or [self._log_size]
-        return [*keys, *sizes]
+        shards = list(shards_of(anchors))
+        shards += [a.picked for a in anchors if a is not None and a.picked not in (None, *shards)]
+        sizes = [self._log_of(s).size for s in shards] or [self._log_size]
+        catalog = [self._catalog_key] if any(s is not None for s in shards) else []
+        return [*keys, *sizes, *catalog]
+
+    @property
+    def _catalog_key(self) -> str:
+        """The log-shard catalog hash (``<prefix>log:shards``, in the records' slot)."""
+        return shard_catalog_key(self._tagged)
+
+    def _route(self, pipe: Pipeline, anchors: Sequence[Anchor | None]) -> None:
+        """Route the anchors naming a log shard (before ``multi()``; :meth:`_watch` watched
+        the catalog): :func:`~identity.storage.shard_admission.route_redis` -- a frozen
+        shard refuses the act, a full one spills it into the next split."""
+        if any(a is not None and a.shard is not None for a in anchors):
+            route_redis(pipe, self._catalog_key, self._log_of, anchors)
+
+    def _first_of(self, pipe: Pipeline, anchor: Anchor | None) -> int:
+        """The index ``anchor``'s entry gets in its (routed) log, 0 without an anchor."""
+        if anchor is None:
+            return 0
+        self._route(pipe, [anchor])
+        return self._next_entry(pipe, anchor.shard)
 
     def _next_entry(self, pipe: Pipeline, shard: str | None = None) -> int:
         """The next index of log ``shard`` (read before ``multi()``; :meth:`_watch` made
@@ -284,6 +314,7 @@ class RedisRecords:
         :class:`~identity.storage.redis_log.RedisLogStore`."""
         if not anchors:
             return
+        queue_new_shards(pipe, self._catalog_key)  # catalog-first, in the same EXEC
         [shard] = shards_of(anchors)
         keys = self._log_of(shard)
         for offset, anchor in enumerate(anchors):
@@ -305,7 +336,7 @@ class RedisRecords:
         wrote = [False]
 
         def run(pipe: Pipeline) -> T:
-            first[0] = self._next_entry(pipe, anchor.shard) if anchor else 0
+            first[0] = self._first_of(pipe, anchor)
             result = body(pipe, first[0])
             wrote[0] = _in_multi(pipe)
             if anchor is not None and wrote[0]:

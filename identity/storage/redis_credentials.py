@@ -87,6 +87,7 @@ class RedisCredentials(RedisRecords):
             taken = {
                 r.id for r, v in zip(records, pipe_mget(pipe, keys), strict=True) if v is not None
             }
+            self._route(pipe, wanted)  # each shard's catalog record, watched
             firsts = {shard: self._next_entry(pipe, shard) for shard in shards_of(wanted)}
             admitted.clear()
             outcomes: list[ConflictError | None] = []
@@ -267,7 +268,7 @@ class RedisCredentials(RedisRecords):
             ):
                 raise NotFoundError("no such status list entry", group=group, index=index)
             bits, version = with_bit(_blob(raw), index, value), int(_blob(version_raw))
-            first[0] = self._next_entry(pipe, anchor.shard) if anchor else 0
+            first[0] = self._first_of(pipe, anchor)
             if bits is None and not anchors:
                 return version
             pipe.multi()

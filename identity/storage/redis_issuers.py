@@ -45,7 +45,7 @@ class RedisIssuers(RedisRecords):
                 raise ConflictError("issuer id or DID already exists", issuer=issuer.id)
             if pipe.hexists(keys, api_key.key_id):
                 raise ConflictError("API key id already exists")
-            first = self._next_entry(pipe, anchor.shard) if anchor else 0
+            first = self._first_of(pipe, anchor)
             pipe.multi()
             pipe.hset(issuers, issuer.id, _dump(issuer))
             pipe.hset(dids, issuer.did, issuer.id)

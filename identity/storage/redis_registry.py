@@ -44,7 +44,7 @@ class RedisRegistry(RedisRecords):
         def body(pipe: Pipeline) -> int:
             if pipe.hexists(key, field):
                 raise conflict
-            first = self._next_entry(pipe, anchor.shard) if anchor else 0
+            first = self._first_of(pipe, anchor)
             pipe.multi()
             pipe.hset(key, field, raw)
             pipe.incr(self._k(TRUST_VERSION))
@@ -103,7 +103,7 @@ class RedisRegistry(RedisRecords):
                 raise ConflictError("the accreditation is already revoked", id=accreditation_id)
             if current.revoked_at is None:
                 current = replace(current, revoked_at=at)
-                first[0] = self._next_entry(pipe, anchor.shard) if anchor else 0
+                first[0] = self._first_of(pipe, anchor)
                 pipe.multi()
                 pipe.hset(key, accreditation_id, json.dumps(current.to_json()))
                 pipe.incr(self._k(TRUST_VERSION))

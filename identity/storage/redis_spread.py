@@ -30,8 +30,12 @@ process can finish it:
 2. *Admission.* The entries of the claimed records are appended to their log (the log
    shard each anchor names, docs/log-shards.md) with one script per shard in the log's
    slot, keyed by the token (``append:<token>`` under that shard's keys, kept
-   :data:`ADMIT_TOKEN_TTL_S`): a repeated admission returns the first index it got, so
-   an act crashed between steps lands in exactly one shard, once.
+   :data:`ADMIT_TOKEN_TTL_S`): a repeated admission returns the answer it got first, so
+   an act crashed between steps lands in exactly one shard, once. For a shard the
+   script (:data:`SHARD_ADMIT_SCRIPT`) reads the catalog in the same slot: a shard found
+   sealed, frozen or full passes the entries to the next split of its period, and the
+   records' ``log_index`` and the anchors follow where they went. (Before step 1 an act
+   whose shard is already frozen is refused, nothing written: :meth:`_check_shards`.)
 3. *Indexes.* ``digest:<hex>`` (``SET NX``) and ``subject:<id>`` (append unless present).
 4. *Settle.* Per record, one transaction in its bucket: if the key still holds our claim,
    the record (with its ``log_index``) replaces it and its id joins ``credentials``.
@@ -60,10 +64,17 @@ from typing import Any
 from redis.client import Pipeline
 
 from identity.errors import ConflictError
+from identity.log.shards import ShardRecord, plan_admission
 from identity.log.tiles import encode_bundle
 from identity.storage.redis_base import _dump, _load, _text, call, transact
 from identity.storage.redis_cluster import AnyRedis, wait_for_replicas
-from identity.storage.redis_log_keys import APPEND_SCRIPT, LogKeys
+from identity.storage.redis_log_keys import (
+    APPEND_SCRIPT,
+    LOG_NAMESPACE,
+    LogKeys,
+    shard_catalog_key,
+)
+from identity.storage.shard_catalog import parse_record
 from identity.stores import Anchor, CredentialRecord
 
 SPREAD_BUCKETS = 256
@@ -83,6 +94,77 @@ redis.call('RPUSH', KEYS[1], ARGV[1])
 return 1
 """
 """Append ``ARGV[1]`` to the list unless it is in it (a subject's credential ids)."""
+
+
+SHARD_ADMIT_SCRIPT = """
+local catalog, token = KEYS[1], KEYS[2]
+local done = redis.call('GET', token)
+if done then
+  local first = tonumber(done)
+  if first then return {ARGV[1], first, #ARGV - 4} end
+  return cjson.decode(done)
+end
+local before, after = ARGV[3], ARGV[4]
+local name = ARGV[1]
+local raw = redis.call('HGET', catalog, name)
+local rec = nil
+if raw then rec = cjson.decode(raw) end
+local out = {}
+local i = 5
+while i <= #ARGV do
+  local size_key = before .. name .. after .. 'size'
+  local size = tonumber(redis.call('GET', size_key) or '0')
+  local room = #ARGV - i + 1
+  if rec then
+    if rec.sealed == true or (rec.final ~= nil and rec.final ~= cjson.null) then
+      room = 0
+    elseif rec.limit ~= nil and rec.limit ~= cjson.null then
+      room = math.min(room, rec.limit - size)
+    end
+  end
+  if room > 0 then
+    local entries = before .. name .. after .. 'entries:'
+    for k = 0, room - 1 do
+      local chunk = math.floor((size + k) / 256)
+      redis.call('APPEND', entries .. string.format('%d', chunk), ARGV[i + k])
+    end
+    redis.call('SET', size_key, string.format('%d', size + room))
+    out[#out + 1] = name
+    out[#out + 1] = size
+    out[#out + 1] = room
+    i = i + room
+  else
+    local seq = rec.seq + 1
+    local nxt = string.format('%d', seq)
+    if rec.label ~= '' then nxt = rec.label .. '.' .. nxt end
+    local found = redis.call('HGET', catalog, nxt)
+    if found then
+      rec = cjson.decode(found)
+    else
+      local base = string.sub(rec.origin, 1, #rec.origin - #rec.name - 1)
+      rec = {name = nxt, label = rec.label, seq = seq, origin = base .. '/' .. nxt,
+             final = cjson.null, order = redis.call('HLEN', catalog), sealed = false,
+             limit = rec.limit}
+      redis.call('HSET', catalog, nxt, cjson.encode(rec))
+    end
+    name = nxt
+  end
+end
+redis.call('SET', token, cjson.encode(out), 'EX', tonumber(ARGV[2]))
+return out
+"""
+"""The admission of an act's entries into log shard ``ARGV[1]`` on a cluster, in the slot
+of the catalog hash ``KEYS[1]`` and every shard: the catalog's record is read in the
+script, so the check is atomic with the append. Entries (framed bundles ``ARGV[5…]``) go
+to the shard while it is open and below its ``limit``; a full shard -- or a sealed or
+frozen one: the act is already committed in its outbox, so it cannot be refused -- passes
+the rest to the next size split of its period (``2026`` → ``2026.1``), added to the
+catalog first when missing (the same record fields as
+:func:`~identity.storage.shard_catalog.record_json`). The outcome, ``[shard, first, count,
+…]``, is kept under the token ``KEYS[2]`` for ``ARGV[2]`` seconds: a repeated admission
+gets the same answer, so every entry lands in exactly one shard, once. ``ARGV[3]`` and
+``ARGV[4]`` are a shard's key prefix around its name (``{identity}:shard/`` and
+``:log:``)."""
 
 
 def bucket_of(value: str) -> int:
@@ -149,6 +231,10 @@ class SpreadCredentials:
         self._retry_after = retry_after
         self._replicas = replicas
         self._admit = client.register_script(APPEND_SCRIPT)  # with ADMIT_TOKEN_TTL_S
+        self._admit_shard = client.register_script(SHARD_ADMIT_SCRIPT)
+        before, _, after = log("@").base.partition("@")
+        self._shard_keys = (before, after)
+        """A shard's key prefix around its name (the layout is ``log``'s)."""
         self._add_once = client.register_script(_ADD_ONCE)
 
     # -- keys -------------------------------------------------------------------------------
@@ -194,6 +280,7 @@ class SpreadCredentials:
                 kept.append(at)
         if not kept:
             return outcomes
+        self._check_shards([anchors[i] for i in kept])
         act = _Act(
             uuid.uuid4().hex,
             [records[i] for i in kept],
@@ -203,16 +290,40 @@ class SpreadCredentials:
             [a.shard if a is not None else None for a in (anchors[i] for i in kept)],
         )
         touched = self._intend(act)
-        indices = self._finish(act, touched)
+        admitted = self._finish(act, touched)
         self._replicated(touched)
-        for at, claimed, index in zip(kept, act.claimed, indices, strict=True):
+        for at, claimed, where in zip(kept, act.claimed, admitted, strict=True):
             if not claimed:
                 outcomes[at] = ConflictError("credential already recorded", id=records[at].id)
                 continue
             anchor = anchors[at]
-            if anchor is not None:
-                anchor.index = index
+            if anchor is not None and where is not None:
+                anchor.shard, anchor.index = where
         return outcomes
+
+    def _check_shards(self, anchors: Sequence[Anchor | None]) -> None:
+        """Before anything is written: refuse an act whose log shard the catalog lacks
+        (:class:`UnknownShardError`) or has frozen without being full
+        (:class:`FrozenShardError`, 409). The catalog is in another slot than the records,
+        so this read is not atomic with the act; the admission script checks again
+        atomically, and an act whose shard was frozen in between goes to the next split."""
+        wanted = [a.shard for a in anchors if a is not None and a.shard is not None]
+        if not wanted:
+            return
+        catalog = self._catalog_key()
+
+        def lookup(name: str) -> ShardRecord | None:
+            raw = self._call(lambda r: r.hget(catalog, name))
+            return None if raw is None else parse_record(raw)[1]
+
+        def count(name: str) -> int:
+            return int(self._call(lambda r: r.get(self._log(name).size)) or 0)
+
+        plan_admission(wanted, lookup, count)
+
+    def _catalog_key(self) -> str:
+        """The log-shard catalog hash, in the prefix's own slot with every shard."""
+        return shard_catalog_key(self._log(None).base.removesuffix(LOG_NAMESPACE))
 
     def _intend(self, act: _Act) -> set[str]:
         """Step 1: the outbox entry with the home bucket's claims in one transaction, the
@@ -244,14 +355,14 @@ class SpreadCredentials:
         self._replicated(touched)  # the intent is on the replicas before the log has it
         return touched
 
-    def _finish(self, act: _Act, touched: set[str]) -> list[int | None]:
-        """Steps 2-5 for an act whose claims are all decided; each record's log index
-        (``None`` for a record without an entry or not claimed)."""
-        indices = self._admit_all(act, touched)
+    def _finish(self, act: _Act, touched: set[str]) -> list[tuple[str | None, int] | None]:
+        """Steps 2-5 for an act whose claims are all decided; where each record's entry
+        went, ``(shard, index)`` (``None`` for a record without an entry or not claimed)."""
+        admitted = self._admit_all(act, touched)
         settled = []
-        for given, mine, index in zip(act.records, act.claimed, indices, strict=True):
+        for given, mine, where in zip(act.records, act.claimed, admitted, strict=True):
             if mine:
-                settled.append(given if index is None else replace(given, log_index=index))
+                settled.append(given if where is None else replace(given, log_index=where[1]))
         for record in settled:
             self._index(record)
             touched.add(self.tag(bucket_of(record.digest.hex())) + "replicated")
@@ -261,32 +372,58 @@ class SpreadCredentials:
             self._settle(record, CLAIM + act.token.encode())
             touched.add(self.tag(bucket_of(record.id)) + "replicated")
         self._forget(act)
-        return indices
+        return admitted
 
-    def _admit_all(self, act: _Act, touched: set[str]) -> list[int | None]:
+    def _admit_all(self, act: _Act, touched: set[str]) -> list[tuple[str | None, int] | None]:
         """Step 2: the claimed entries appended to their log shards, one script per shard
-        keyed by the act's token (a repeated admission gets the indices it got first), in
-        batch order within each shard."""
+        keyed by the act's token (a repeated admission gets the answer it got first), in
+        batch order within each shard; where each went, ``(shard, index)`` -- a log shard
+        found full or frozen by :data:`SHARD_ADMIT_SCRIPT` passes entries to its next
+        split."""
         by_shard: dict[str | None, list[int]] = {}
         for at, (entry, mine) in enumerate(zip(act.entries, act.claimed, strict=True)):
             if mine and entry:
                 by_shard.setdefault(act.shards[at], []).append(at)
-        indices: list[int | None] = [None] * len(act.records)
+        admitted: list[tuple[str | None, int] | None] = [None] * len(act.records)
         for shard, ats in by_shard.items():
             keys = self._log(shard)
-            token_key = keys.append_token(act.token)
             bundles = [encode_bundle([act.entries[at] or b""]) for at in ats]
+            places = iter(self._admit_one(shard, keys, act.token, bundles))
+            for at in ats:
+                admitted[at] = next(places)
+            touched.add(keys.base + "replicated")
+        return admitted
+
+    def _admit_one(
+        self, shard: str | None, keys: LogKeys, token: str, bundles: list[bytes]
+    ) -> list[tuple[str | None, int]]:
+        """One admission script: ``bundles`` into log ``shard`` (or, for a shard, where
+        :data:`SHARD_ADMIT_SCRIPT` routes them); ``(shard, index)`` of each, in order."""
+        token_key = keys.append_token(token)
+        if shard is None:
             first = int(
                 self._call(
-                    lambda r, k=keys, t=token_key, b=bundles: self._admit(
-                        keys=[k.size, t], args=[k.entries, ADMIT_TOKEN_TTL_S, *b], client=r
+                    lambda r: self._admit(
+                        keys=[keys.size, token_key],
+                        args=[keys.entries, ADMIT_TOKEN_TTL_S, *bundles],
+                        client=r,
                     )
                 )
             )
-            for offset, at in enumerate(ats):
-                indices[at] = first + offset
-            touched.add(keys.base + "replicated")
-        return indices
+            return [(None, first + i) for i in range(len(bundles))]
+        before, after = self._shard_keys
+        out = self._call(
+            lambda r: self._admit_shard(
+                keys=[self._catalog_key(), token_key],
+                args=[shard, ADMIT_TOKEN_TTL_S, before, after, *bundles],
+                client=r,
+            )
+        )
+        places: list[tuple[str | None, int]] = []
+        for at in range(0, len(out), 3):
+            name, first, count = _text(out[at]), int(out[at + 1]), int(out[at + 2])
+            places += [(name, first + i) for i in range(count)]
+        return places
 
     def _forget(self, act: _Act) -> None:
         """Step 5: the act is finished; its outbox entry goes, its admission tokens are kept

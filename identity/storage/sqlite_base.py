@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from identity.errors import UnavailableError
+from identity.storage.shard_admission import route_sqlite
 from identity.storage.sqlite_log import (
     ENTRIES_SCHEMA,
     admit_entries,
@@ -152,9 +153,12 @@ class SqliteRecords:
         """One write transaction for an act: yields ``(db, index)`` -- ``index`` is the log
         index ``anchor``'s entry gets (``None`` without an anchor); the entry is inserted
         after the body, before ``COMMIT``, and ``anchor.index`` set once committed. A body
-        that raises leaves neither the record nor the entry."""
-        tables = shard_tables(anchor.shard if anchor is not None else None)
+        that raises leaves neither the record nor the entry. An anchor naming a log shard
+        is routed first, in this transaction (:func:`route_sqlite`: refused when the shard
+        is frozen, spilled to the next split when it is full)."""
         with self._write() as db:
+            route_sqlite(db, [anchor])
+            tables = shard_tables(anchor.shard if anchor is not None else None)
             if anchor is not None and anchor.shard is not None:
                 db.execute(tables.entries_schema)  # a shard's first act makes its table
             first = next_entry_index(db, tables) if anchor is not None else None

@@ -15,6 +15,7 @@ from typing import Any
 
 from identity.credentials.status import with_bit
 from identity.errors import ConflictError, NotFoundError
+from identity.storage.shard_admission import route_sqlite
 from identity.storage.sqlite_base import SqliteRecords
 from identity.storage.sqlite_log import admit_entries, next_entry_index, shard_tables
 from identity.stores import Anchor, CredentialRecord, StatusListRecord, new_group_id, settle
@@ -39,12 +40,14 @@ class SqliteCredentials(SqliteRecords):
     ) -> list[ConflictError | None]:
         """One ``BEGIN IMMEDIATE`` transaction: ``INSERT OR IGNORE`` each row into ``credentials``
         and, for each inserted one with an anchor, its log entry into its shard's entries
-        table; anchors are numbered after ``COMMIT``. An id already there gets a
+        table (routed first, in this transaction: :func:`route_sqlite`); anchors are numbered
+        after ``COMMIT``. An id already there gets a
         ``ConflictError`` in its slot (its anchor is not admitted); the others are stored."""
         outcomes: list[ConflictError | None] = []
         wanted = list(anchors) if anchors is not None else [None] * len(records)
         admitted: dict[str | None, tuple[int, list[Anchor]]] = {}  # per log shard
         with self._write() as db:
+            route_sqlite(db, wanted)  # each shard's catalog row, in this transaction
             for r, anchor in zip(records, wanted, strict=True):
                 index = r.log_index
                 if anchor is not None:

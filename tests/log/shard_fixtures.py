@@ -16,13 +16,13 @@ from identity.log.reader import LogReader
 from identity.log.shards import ShardCatalog, ShardedLog, ShardPolicy
 from identity.log.store import LogStore
 from identity.storage.log_shards import (
-    MemoryShardCatalog,
     RedisShardCatalog,
     SQLiteShardCatalog,
     memory_shard_stores,
     redis_shard_stores,
     sqlite_shard_stores,
 )
+from identity.storage.shard_catalog import MemoryShardCatalog
 
 BASE_ORIGIN = "identity.example/log"
 BOUNDARY = datetime(2027, 1, 1, tzinfo=UTC)

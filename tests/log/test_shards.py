@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,50 @@ def test_catalog_contract(shards_backend: Backend) -> None:
     reopened = shards_backend.catalog()
     assert [r.final for r in reopened.records()] == [b"final", None]
     assert [r.name for r in reopened.records()] == ["2026", "2027"]
+    # seal: durable, idempotent, kept by a later freeze; unknown names refused
+    reopened.seal("2027")
+    reopened.seal("2027")
+    reopened.seal("2026")  # frozen already: a no-op
+    with pytest.raises(UnknownShardError):
+        reopened.seal("1999")
+    again = shards_backend.catalog()
+    assert [(r.sealed, r.closed, r.frozen) for r in again.records()] == [
+        (True, True, True),
+        (True, True, False),
+    ]
+    again.add(second)  # re-adding the sealed shard's record is still a no-op
+    again.freeze("2027", b"last")
+    assert again.records()[1] == replace(second, final=b"last", sealed=True)
+    limited = ShardRecord("2028", "2028", 0, BASE_ORIGIN + "/2028", limit=5)
+    again.add(limited)
+    assert shards_backend.catalog().records()[2] == limited  # the limit is kept
+    assert limited.successor() == ShardRecord("2028.1", "2028", 1, BASE_ORIGIN + "/2028.1", limit=5)
+
+
+@run_async
+async def test_a_shard_sealed_when_a_replica_stopped_is_frozen_after_restart(
+    shards_backend: Backend,
+) -> None:
+    """A freeze that stopped after the seal: the restarted log refuses appends to the shard
+    and its next roll signs the final checkpoint over exactly what it holds."""
+    clock = Clock(BOUNDARY - timedelta(seconds=5))
+    log = shards_backend.sharded(ShardPolicy("year", grace_s=60), clock)
+    await log.start()
+    try:
+        receipts = await _issue(log, clock, 0, 10)
+    finally:
+        await log.stop()
+    shards_backend.catalog().seal("2026")  # ... and the replica stopped here
+    log = shards_backend.sharded(ShardPolicy("year", grace_s=60), clock)
+    await log.start()
+    try:
+        with pytest.raises(FrozenShardError):
+            await log.append(entry(99, clock()))
+        assert await log.roll() == ["2026"]
+        final = log.shard("2026").final_checkpoint()
+        assert final is not None and final.checkpoint.size == len(receipts) == 10
+    finally:
+        await log.stop()
 
 
 # -- a boundary crossed under load ---------------------------------------------------

@@ -24,9 +24,11 @@ from identity.directory_store import CatalogRecord, DidOperationRecord, Director
 from identity.errors import ConflictError, NotFoundError
 from identity.log.entries import LogEntry
 from identity.log.reconcile import ORPHAN, UNANCHORED, reconcile
+from identity.log.shards import ShardCatalog, ShardRecord
 from identity.log.store import LogStore
 from identity.registry.accreditation import Accreditation
 from identity.registry.types import bundled_types
+from identity.storage.log_shards import RedisShardCatalog, SQLiteShardCatalog
 from identity.storage.memory import MemoryStore
 from identity.storage.memory_directory import MemoryDirectoryStore
 from identity.storage.memory_log import MemoryLogStore
@@ -36,6 +38,7 @@ from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.redis_durable_log import DurableRedisLogStore
 from identity.storage.redis_log import RedisLogStore
 from identity.storage.redis_log_keys import shard_log_keys
+from identity.storage.shard_catalog import memory_catalog
 from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_directory import SqliteDirectoryStore
 from identity.storage.sqlite_log import SQLiteLogStore, shard_tables
@@ -59,6 +62,15 @@ class Backend:
     reopen: Callable[[], tuple[Store, DirectoryStore]]
     shard: Callable[[str], LogStore] = lambda name: MemoryLogStore()
     """The store of log shard ``name`` where the record stores admit anchors naming it."""
+    catalog: ShardCatalog | None = None
+    """The log-shard catalog the record stores check in each act's transaction."""
+
+    def list_shards(self, *names: str) -> None:
+        """Put shards ``names`` in the catalog (the service lists a shard before any act
+        names it: docs/log-shards.md)."""
+        assert self.catalog is not None
+        for name in names:
+            self.catalog.add(ShardRecord(name, name, 0, f"identity.example/log/{name}"))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -74,6 +86,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
         directory = MemoryDirectoryStore(memory.log)
         made = Backend("memory", memory, directory, memory.log, lambda: (memory, directory))
         made.shard = memory.log.shard
+        made.catalog = memory_catalog(memory.log)
     elif request.param == "sqlite":
         path = tmp_path / "identity.sqlite3"
 
@@ -83,6 +96,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
         store, directory = sqlite()
         made = Backend("sqlite", store, directory, SQLiteLogStore(path), sqlite)
         made.shard = lambda name: keep(SQLiteLogStore(path, tables=shard_tables(name)))[0]
+        made.catalog = keep(SQLiteShardCatalog(path))[0]
     elif request.param == "fakeredis":
         client = fake_redis()
         made = Backend(
@@ -93,6 +107,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
             lambda: (RedisStore(client, redis_prefix), RedisDirectoryStore(client, redis_prefix)),
         )
         made.shard = partial(_redis_shard, RedisLogStore, client, redis_prefix)
+        made.catalog = RedisShardCatalog(client, redis_prefix)
     elif request.param == "cluster":
         cluster = request.getfixturevalue("redis_cluster")
         client = request.getfixturevalue("cluster_client")
@@ -110,6 +125,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
             on_cluster,
         )
         made.shard = partial(_redis_shard, DurableRedisLogStore, client, redis_prefix)
+        made.catalog = RedisShardCatalog(client, redis_prefix)
     else:
         client = request.getfixturevalue("real_redis")
 
@@ -126,6 +142,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str) -
             real,
         )
         made.shard = partial(_redis_shard, RedisLogStore, client, redis_prefix)
+        made.catalog = RedisShardCatalog(client, redis_prefix)
     yield made
     for thing in opened:
         thing.close()
@@ -194,6 +211,7 @@ def test_acts_are_admitted_into_the_shard_their_anchor_names(backend: Backend) -
     """docs/log-shards.md: each entry in the shard its anchor names, numbered there; one
     write may admit into several shards (a group commit across a boundary)."""
     store = backend.store
+    backend.list_shards("2026", "2027")
     shards = {name: backend.shard(name) for name in ("2026", "2027")}
     record, key, anchor = issuer("a")
     store.create_issuer(record, key, _in("2026", anchor))
@@ -221,6 +239,7 @@ def test_acts_are_admitted_into_the_shard_their_anchor_names(backend: Backend) -
 
 def test_a_refused_act_leaves_no_entry_in_its_shard(backend: Backend) -> None:
     store = backend.store
+    backend.list_shards("2027")
     shard = backend.shard("2027")
     record, key, anchor = issuer("a")
     store.create_issuer(record, key, _in("2027", anchor))
@@ -238,6 +257,7 @@ def test_a_refused_act_leaves_no_entry_in_its_shard(backend: Backend) -> None:
 
 
 def test_an_act_with_a_leaf_in_two_shards_is_found(backend: Backend) -> None:
+    backend.list_shards("2026", "2027")
     shards = {name: backend.shard(name) for name in ("2026", "2027")}
     stored, anchor = credential("urn:c:1")
     backend.store.put_credential(stored, _in("2026", anchor))
