@@ -81,6 +81,12 @@ def main() -> None:
         )
     table(rows)
     print(f"\nafter / before: {h['after']['rps'] / h['before']['rps']:.2f}x")
+    a = h["after"]
+    for name, met in (
+        ("HTTP verify >= 1.0x the bare same-work endpoint", a["rps"] >= b["rps"]),
+        ("p99 <= 2x the bare endpoint's", a["p99_ms"] <= 2 * b["p99_ms"]),
+    ):
+        print(f"target {name}: {'met' if met else 'NOT MET'} (after)")
 
 
 if __name__ == "__main__":

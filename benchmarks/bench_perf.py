@@ -307,10 +307,14 @@ def wrk_pool(
 def interleave_http(
     ops: dict[str, Callable[[], dict[str, float]]], rounds: int
 ) -> dict[str, dict[str, float]]:
+    """Run each op once a round, the order rotated every round (A B C, B C A, C A B, ...):
+    no op runs twice in a row and each takes every place in turn (with two ops: A B, B A).
+    Medians of each figure over the rounds."""
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in ops}
     names = list(ops)
     for r in range(rounds):
-        for name in names if r % 2 == 0 else reversed(names):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
             runs[name].append(ops[name]())
     return {name: {k: median([run[k] for run in v]) for k in v[0]} for name, v in runs.items()}
 

@@ -14,7 +14,7 @@ from identity.directory_store import DirectoryStore
 from identity.log.reader import LogReader
 from identity.log.store import LogStore
 from identity.stores import Store
-from service import docs, observability, openapi, problems
+from service import docs, fastpath, observability, openapi, problems
 from service.container import Services
 from service.log_shards import build_shard_set
 from service.oid4vci import build_oid4vci
@@ -126,6 +126,7 @@ def create_app(
     from service.web import install as install_pages
 
     install_pages(app)
+    fastpath.install(app)  # issue #15: POST /credentials/verify past the router
     return app
 
 

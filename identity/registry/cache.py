@@ -9,6 +9,11 @@ everything it holds when the version moved. So an answer from the cache is never
 than the store's state when the version was read: a revocation committed on any replica
 is seen by the next request that starts after it (stale bound: zero).
 
+One snapshot per request: inside :meth:`VersionedCache.one_snapshot` every
+:meth:`~VersionedCache.snapshot` of that cache in the same context (the task, and the
+threads it hands work to with its context) is one snapshot, read at the first use, so a
+request that authenticates and then checks issuer trust reads the version once.
+
 Concurrency: a value is kept only when it was loaded under the newest version this
 cache has seen, so a slow reader of an older version can never put an old value back
 after a faster one dropped it.
@@ -18,13 +23,29 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 DEFAULT_MAX_ENTRIES = 4096
 """Entries kept at most (least recently used dropped first): a few per agency and key."""
+
+
+class _Bound:
+    """The snapshot :meth:`VersionedCache.one_snapshot` holds for its context (taken at the
+    first use)."""
+
+    __slots__ = ("cache", "snapshot")
+
+    def __init__(self, cache: VersionedCache) -> None:
+        self.cache = cache
+        self.snapshot: Snapshot | None = None
+
+
+_BOUND: ContextVar[_Bound | None] = ContextVar("identity_versioned_snapshot", default=None)
 
 
 class VersionedCache:
@@ -42,7 +63,28 @@ class VersionedCache:
 
     def snapshot(self) -> Snapshot:
         """Read the version (one store read) and answer lookups under it: use one snapshot
-        for the reads of one request, never keep it longer."""
+        for the reads of one request, never keep it longer. Inside :meth:`one_snapshot`
+        the context's one snapshot (read now if this is its first use)."""
+        bound = _BOUND.get()
+        if bound is None or bound.cache is not self:
+            return self._read()
+        if bound.snapshot is None:
+            bound.snapshot = self._read()
+        return bound.snapshot
+
+    @contextmanager
+    def one_snapshot(self) -> Iterator[None]:
+        """Within the block, :meth:`snapshot` of this cache answers one snapshot for the
+        whole context: one version read for the whole request (none when nothing is
+        read). A write made inside the block is not seen by later reads in it: use it
+        only around requests that only read (verification)."""
+        token = _BOUND.set(_Bound(self))
+        try:
+            yield
+        finally:
+            _BOUND.reset(token)
+
+    def _read(self) -> Snapshot:
         version = self._version()
         with self._lock:
             if version > self._seen:

@@ -58,6 +58,12 @@ class TrustRegistry:
         """One read of the trust version, for the cached reads of one request."""
         return self.cache.snapshot()
 
+    def one_snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """One trust snapshot for every read in the block (the version read once, at the
+        first read): around a request that only reads, e.g. verification
+        (:meth:`VersionedCache.one_snapshot`)."""
+        return self.cache.one_snapshot()
+
     def find_type(self, name: str, snapshot: Snapshot | None = None) -> CredentialType | None:
         """A registered type, cached once found: types are never changed or removed,
         and parsing one re-checks its schema (costly). An absent type is remembered under

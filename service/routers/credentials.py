@@ -111,8 +111,16 @@ async def verify(request: Request) -> JSONResponse:
 
     The hottest route takes the services from the app's state rather than as the ``Svc``
     dependency: FastAPI then solves no dependency per request (issue #15; the OpenAPI
-    document is the same, a ``Request`` parameter declares nothing)."""
+    document is the same, a ``Request`` parameter declares nothing). service/fastpath.py
+    calls it past the router. The API key and the ``issuerTrust`` check read under one
+    trust snapshot (one version read a request)."""
     svc: Services = request.app.state.services
+    with svc.trust.one_snapshot():
+        return await _verify(request, svc)
+
+
+async def _verify(request: Request, svc: Services) -> JSONResponse:
+    """:func:`verify` under the request's trust snapshot."""
     svc.limit_anonymous(request)
     body = require_object(await read_json(request), "body")
     check_envelope(VerifyRequest, body)
