@@ -266,6 +266,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
             e.ProofGenerationError,
             e.NotFoundError,
             e.SealedKeyError,  # the agency's key does not open: nothing signed
+            e.RelatedResourceError,  # a relatedResource digest that does not match
         ),
     ),
     ("POST", "/credentials/verify"): Op(
