@@ -1,6 +1,11 @@
 """Issue 2 targets: eddsa-jcs-2022 in process and over HTTP, against in-run floors.
 
     .venv/bin/python benchmarks/bench_credentials.py [--seconds N]
+    .venv/bin/python benchmarks/bench_credentials.py --before-src /tmp/before [--rounds 5]
+
+``--before-src`` measures issue #15's in-process targets (verify from bytes >= 60 % of
+raw PyNaCl verify, sign >= 50 % of raw sign) for this checkout and for another source
+tree in one run: each round a fresh process per tree, with its own raw baseline.
 
 Floors measured in the same run: raw libsodium Ed25519 verify/s (PyNaCl), and a bare
 endpoint (``GET /health/live``) on the same server. Needs ``wrk`` for the HTTP part.
@@ -20,6 +25,8 @@ import httpx
 import nacl.bindings as sodium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if "IDENTITY_BENCH_SRC" in __import__("os").environ:  # --before-src: that tree's identity
+    sys.path.insert(0, __import__("os").environ["IDENTITY_BENCH_SRC"])
 
 from benchmarks.harness import ADMIN, accredited_agency, rate, server, table, wrk
 from identity.clock import SystemClock
@@ -148,12 +155,143 @@ def over_http(seconds: int, connections: int) -> dict[str, dict[str, float]]:
         return out
 
 
+def _child(seconds: float) -> None:
+    """One round in this process (``--child``): the in-process measure of bench_perf.py
+    -- verify *from bytes* (strict parse + every proof step, the service's suites with
+    their JSON-LD check, 1,000 distinct credentials from 40 did:key issuers) and Add
+    Proof -- each beside raw PyNaCl in the same process; prints the rates as JSON.
+    ``gc.freeze()`` first, as the service does once it has started."""
+    import gc
+
+    from identity.canonical import parse_json
+    from identity.jsonld import ContextLoader
+    from identity.proofs.suites import default_registry
+
+    registry = default_registry(ContextLoader())
+    suite = registry.named("DataIntegrityProof", "eddsa-jcs-2022")
+    keys = [Ed25519PrivateKey((i + 1).to_bytes(32, "big")) for i in range(40)]
+    dids = ["did:key:" + k.public_key().multibase for k in keys]
+    bodies = []
+    for n in range(1000):
+        did = dids[n % 40]
+        options = {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-jcs-2022",
+            "created": "2026-01-01T00:00:00Z",
+            "verificationMethod": f"{did}#{did[8:]}",
+            "proofPurpose": "assertionMethod",
+        }
+        document = city_permit(did, n)
+        bodies.append(json.dumps(add_proof(suite, document, options, keys[n % 40])).encode())
+    verifier = Verifier(registry, DidKeyResolver(), SystemClock())
+    msg = b"\x01" * 64
+    signed, raw_pk = keys[0].sign(msg) + msg, keys[0].public_key().raw
+    cursor = iter(range(10**12))
+    document = city_permit(dids[0], 0)
+    gc.collect()
+    gc.freeze()
+    print(
+        json.dumps(
+            {
+                "raw verify": rate(lambda: sodium.crypto_sign_open(signed, raw_pk), seconds),
+                "verify": rate(
+                    lambda: verifier.verify(parse_json(bodies[next(cursor) % 1000])), seconds
+                ),
+                "raw sign": rate(lambda: keys[0].sign(msg), seconds),
+                "sign": rate(lambda: add_proof(suite, document, options, keys[0]), seconds),
+            }
+        )
+    )
+
+
+def city_permit(did: str, n: int) -> dict[str, Any]:
+    """bench_perf.py's city credential (ResidencePermitCredential, city context)."""
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://identity-service.example/contexts/city/v1",
+        ],
+        "type": ["VerifiableCredential", "ResidencePermitCredential"],
+        "issuer": did,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": f"did:example:citizen-{n}",
+            "fullName": f"Citizen {n}",
+            "dateOfBirth": "1990-02-03",
+            "residenceAddress": "1 Hengshan Road, Xuhui",
+            "permitNumber": f"SH{n:09d}",
+        },
+    }
+
+
+def before_after(before: Path, rounds: int, seconds: float) -> None:
+    """In-process verify from bytes and sign of this checkout and of ``before`` (a source
+    tree of the project, e.g. ``git archive main``), each round a fresh process per tree
+    with its own raw PyNaCl baseline, the trees alternating (A, B, B, A, ...); medians
+    of each tree's ratios to raw, with the load average."""
+    import os
+    import statistics
+    import subprocess
+
+    trees = {"before": before.resolve(), "after": Path(__file__).resolve().parents[1]}
+    ratios: dict[str, dict[str, list[float]]] = {t: {"verify": [], "sign": []} for t in trees}
+    rates: dict[str, dict[str, list[float]]] = {t: {} for t in trees}
+    names = list(trees)
+    for r in range(rounds):
+        for tree in names if r % 2 == 0 else reversed(names):
+            env = {**os.environ, "IDENTITY_BENCH_SRC": str(trees[tree])}
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", "--seconds", str(seconds)],
+                env=env, capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            got = json.loads(out.strip().splitlines()[-1])
+            for k, v in got.items():
+                rates[tree].setdefault(k, []).append(v)
+            ratios[tree]["verify"].append(got["verify"] / got["raw verify"])
+            ratios[tree]["sign"].append(got["sign"] / got["raw sign"])
+    print(f"In process, one core, eddsa-jcs-2022 ({rounds} rounds, medians; {_load()})")
+    rows = []
+    for tree in names:
+        med = {k: statistics.median(v) for k, v in rates[tree].items()}
+        v, s = (statistics.median(ratios[tree][k]) for k in ("verify", "sign"))
+        rows.append(
+            (
+                f"{tree}: raw verify / verify from bytes",
+                f"{med['raw verify']:,.0f}/s / {med['verify']:,.0f}/s",
+                f"{v:.0%} of raw",
+            )
+        )
+        rows.append((f"{tree}: raw sign / sign (Add Proof)",
+                     f"{med['raw sign']:,.0f}/s / {med['sign']:,.0f}/s",
+                     f"{s:.0%} of raw"))  # fmt: skip
+    table(rows)
+    v = statistics.median(ratios["after"]["verify"])
+    s = statistics.median(ratios["after"]["sign"])
+    print(f"  [{'met' if v >= 0.6 else 'NOT MET':>7}] verify from bytes >= 60% of raw: {v:.0%}")
+    print(f"  [{'met' if s >= 0.5 else 'NOT MET':>7}] sign >= 50% of raw sign: {s:.0%}")
+
+
+def _load() -> str:
+    import os
+
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--before-src", type=Path, help="also measure this source tree, in one run")
     args = parser.parse_args()
+    if args.child:
+        _child(args.seconds)
+        return
+    if args.before_src:
+        before_after(args.before_src, args.rounds, args.seconds)
+        return
     r = in_process(args.seconds)
     print("eddsa-jcs-2022 in process (1 core)")
     table(

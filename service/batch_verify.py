@@ -85,6 +85,14 @@ class BatchReads:
         found: CredentialType | None = self._once("type", name, self._store.find_type)
         return found
 
+    def trust_version(self) -> int:
+        """The store's trust version, read once a batch: the batch's trust registry then
+        takes every item's snapshot under it instead of one store read an item (the
+        records it reads are read once a batch anyway, so a version that grew mid-batch
+        changed nothing but a store round trip)."""
+        version: int = self._once("version", "", lambda _: self._store.trust_version())
+        return version
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 

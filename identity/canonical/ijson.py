@@ -19,7 +19,8 @@ the two equal with hypothesis over arbitrary I-JSON and the published JCS vector
   surrogates, deep nesting) goes to the reference too.
 - :func:`parse_json`: orjson parses; the value is returned only when the body has no
   ``\u003a`` (an escaped colon), no run of 16 or more digits (so every integer is
-  within ±(2**53-1)), no exponent of three or more digits (so every number is finite),
+  within ±(2**53-1)), no number token with an exponent of three or more digits (so
+  every number is finite),
   no duplicate member (counted exactly: see :func:`_no_duplicates`) and few enough
   brackets that it cannot nest deeper than the limit (else the depth is checked). Every
   other body -- and every body orjson refuses -- is decided by the reference parser, so
@@ -169,8 +170,19 @@ def check_depth(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
 # exponent of 3+ digits (maybe non-finite, which orjson refuses or rounds). ``[`` counts
 # the brackets that bound the nesting depth. Escapes stay on the fast path, except an
 # escaped colon (below): a lone surrogate is refused by orjson, so the reference decides.
-_PARSE_CLASSES = _classes({_DIGITS: b"0", b"eE": b"e", b"-+": b"-", b"[{": b"["})
-_PARSE_NEEDS_REFERENCE = (b"0" * 16, b"e000", b"e-000")
+#
+# ``,`` marks where a number token can start (RFC 8259 §2: after ``[``, ``:``, ``,`` or
+# white space, or at the start of the text). An exponent of 3+ digits is suspect only in
+# a number token, so the cheap substring test (``e000``: ``e``, an optional sign, three
+# digits) is confirmed by :data:`_BIG_EXPONENT` from a token start: a hex string such
+# as ``"5a7e402333b4"`` (common in identifiers) no longer sends a whole body to the
+# reference. A match inside a string (``"x:1e400"``) is still conservative.
+_PARSE_CLASSES = _classes(
+    {_DIGITS: b"0", b"eE": b"e", b"-+": b"-", b".": b".", b"[{": b"[", b":, \t\n\r": b","}
+)
+_PARSE_NEEDS_REFERENCE = (b"0" * 16,)
+_EXPONENTS = (b"e000", b"e-000")
+_BIG_EXPONENT = re.compile(rb"(?:^|[,\[])-?0+(?:\.0+)?e-?000")
 _ESCAPED_COLONS = (b"\\u003a", b"\\u003A")
 """The only escapes the duplicate count cannot see through (:func:`_no_duplicates`)."""
 
@@ -201,8 +213,10 @@ def parse_json(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     the bodies the guards clear (see the module docstring)."""
     if isinstance(data, bytes):
         classes = data.translate(_PARSE_CLASSES)
-        if not any(mark in classes for mark in _PARSE_NEEDS_REFERENCE) and not any(
-            colon in data for colon in _ESCAPED_COLONS
+        if (
+            not any(mark in classes for mark in _PARSE_NEEDS_REFERENCE)
+            and not any(colon in data for colon in _ESCAPED_COLONS)
+            and not _big_exponent(classes)
         ):
             try:
                 value = orjson.loads(data)
@@ -213,6 +227,14 @@ def parse_json(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
             ):
                 return value
     return parse_json_reference(data, max_depth=max_depth)
+
+
+def _big_exponent(classes: bytes) -> bool:
+    """True when a number token of the body (in classes) may have an exponent of three
+    or more digits (maybe non-finite): the reference decides those."""
+    if not any(mark in classes for mark in _EXPONENTS):
+        return False
+    return _BIG_EXPONENT.search(classes) is not None
 
 
 def _depth_ok(value: Any, max_depth: int) -> bool:

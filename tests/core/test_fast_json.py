@@ -330,3 +330,62 @@ def test_an_ascii_escaped_body_takes_the_fast_path(monkeypatch: pytest.MonkeyPat
     assert parse_json(body) == {"name": "李雷", "note": "😀", "a": ["é", 1]}
     with pytest.raises(BaseException, match="slow"):
         parse_json(b'{"a\\u003a":1}')
+
+
+# --- exponents of three or more digits: only in number tokens -------------------------
+
+_SEPARATORS = st.sampled_from(["", " ", "\t", "\n", "\r\n "])
+_BIG_EXPONENT_NUMBERS = st.builds(
+    lambda sign, whole, frac, e, esign, exp: f"{sign}{whole}{frac}{e}{esign}{exp}",
+    st.sampled_from(["", "-"]),
+    st.sampled_from(["0", "1", "17", "9"]),
+    st.sampled_from(["", ".5", ".0001", ".797693134862315"]),
+    st.sampled_from(["e", "E"]),
+    st.sampled_from(["", "+", "-"]),
+    st.integers(0, 10**5).map(lambda n: f"{n:03d}"),
+)
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(_BIG_EXPONENT_NUMBERS, _SEPARATORS, st.integers(0, 4), st.text(max_size=12))
+@example("1e400", "", 0, "")
+@example("-1.8e308", " ", 1, "")
+@example("1.7976931348623159e308", "", 2, "")
+@example("2.4703282292062327e-324", "\n", 3, "")
+@example("1e0000000000400", "", 4, "")
+def test_big_exponents_in_number_tokens_are_the_reference(
+    number: str, space: str, where: int, text: str
+) -> None:
+    """A number with a 3+ digit exponent anywhere a number may stand (top level, in an
+    array, as a member value, after white space) parses or fails as the reference."""
+    raw = [
+        f"{space}{number}{space}",
+        f"[{space}{number}]",
+        f"[1,{space}{number}]",
+        f'{{"a":{space}{number}, "t": {json.dumps(text)}}}',
+        f'{{"t": {json.dumps(text)}, "a": [{{"b":{space}{number}}}]}}',
+    ][where].encode()
+    assert outcome(parse_json, raw) == outcome(parse_json_reference, raw)
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="0123456789abcdefeE+-.:", max_size=24), st.text(max_size=8))
+def test_exponent_like_text_in_strings_is_parsed_alike(inner: str, other: str) -> None:
+    raw = json.dumps({"id": f"urn:x:{inner}", "n": [other, inner], inner: 1}).encode()
+    assert outcome(parse_json, raw) == outcome(parse_json_reference, raw)
+
+
+def test_hex_identifiers_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``e`` and three digits inside a string (a hex id) used to send the whole body to
+    the reference parser; only a number token's exponent does now."""
+    import identity.canonical.ijson as ijson
+
+    body = json.dumps(
+        {"id": "http://localhost:9301/status-lists/5a7e402333b4-11/revocation#105621",
+         "hex": "0e999", "n": [1.5e10, -2e-5]}
+    ).encode()  # fmt: skip
+    monkeypatch.setattr(ijson, "parse_json_reference", lambda *a, **k: pytest.fail("slow"))
+    assert parse_json(body) == json.loads(body)
+    for number in (b"1e400", b'{"a": 1e-400}', b"[0, 1E+308]", b'{"x": "a", "n":\n 2e123}'):
+        with pytest.raises(BaseException, match="slow"):
+            parse_json(number)

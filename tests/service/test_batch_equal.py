@@ -160,6 +160,27 @@ def test_trust_and_status_reads_are_made_once_a_batch(
     assert len(calls["find_issuer_by_did"]) <= 3  # two agencies and the foreign key
 
 
+def test_the_trust_version_is_read_once_a_batch(
+    client: TestClient, every_kind: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, each item's issuerTrust snapshot read the version from the store (one
+    SQL query or Redis GET an item); now the batch's reads take it once."""
+    headers = verifier_key(client)
+    store = services_of(client).store
+    reads: list[int] = []
+    real = store.trust_version
+
+    def counted() -> int:
+        reads.append(1)
+        return real()
+
+    monkeypatch.setattr(store, "trust_version", counted)
+    batch = [i for i in every_kind if isinstance(i, dict)] * 3
+    response = client.post("/credentials/verify/batch", json=batch, headers=headers)
+    assert response.status_code == 200 and len(batch) > 10
+    assert len(reads) <= 2  # the caller's authentication, and the batch's one view
+
+
 def test_a_revocation_is_seen_by_the_next_batch(client: TestClient) -> None:
     headers = verifier_key(client)
     agency = make_issuer(client)
