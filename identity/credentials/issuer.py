@@ -15,18 +15,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from identity.canonical import CanonicalObject, jcs
+from identity.canonical import jcs
 from identity.clock import Clock, xsd_datetime
 from identity.credentials.model import V2_CONTEXT, Credential, parse_credential
 from identity.credentials.related import RelatedResourceSource, check_related_resources
-from identity.encoding import multibase_encode
-from identity.errors import (
-    ConflictError,
-    MalformedValueError,
-    PermissionDeniedError,
-    ProofGenerationError,
-    ProofVerificationError,
-)
+from identity.errors import ConflictError, MalformedValueError, PermissionDeniedError
 from identity.keys import Ed25519PrivateKey
 from identity.log import hashing
 from identity.log.shards import shard_origin
@@ -149,40 +142,10 @@ def sign_bound(
     }
     if suite.cryptosuite is not None:
         options = {"type": suite.proof_type, "cryptosuite": suite.cryptosuite, **options}
-    if "proof" not in document and hasattr(suite, "transform_with"):
-        signed, serialized = _add_first_jcs_proof(suite, document, options, key)
-    else:
-        signed = add_proof_to(suite, document, options, key)
-        serialized = jcs(signed)
+    signed = add_proof_to(suite, document, options, key)
+    serialized = jcs(signed)
     digest = hashlib.sha256(serialized).digest()
     return SignedCredential(signed, replace(parsed, json=signed), digest, serialized)
-
-
-def _add_first_jcs_proof(
-    suite: Cryptosuite, document: Json, options: Json, key: Ed25519PrivateKey
-) -> tuple[Json, bytes]:
-    """:func:`add_proof_to` for the first proof of a JCS suite, and the JCS of the signed
-    document from the canonical runs the proof already serialized (no fourth JCS pass).
-
-    Equal to ``add_proof_to(...)`` and ``jcs`` of its result: the same steps (no
-    ``previousProof``: the issuer's options name none, so the signed-over document is the
-    unsecured one), with the transformation read through a :class:`CanonicalObject`
-    whose source has a ``proof`` placeholder -- ``proof`` is a boundary, so the runs on
-    either side serialized for the signature are reused for the signed document
-    (tests/core/test_issuer_digest_fast.py proves both equal to the slow path).
-    """
-    canonical = CanonicalObject({**document, "proof": None})
-    options = suite.proof_options(options, document)
-    try:
-        config = suite.configure(options, document)
-        transformed = suite.transform_with(document, canonical)  # type: ignore[attr-defined]
-    except ProofVerificationError as exc:
-        raise ProofGenerationError(exc.detail, **exc.data) from exc
-    signature = key.sign(suite.hash(transformed, config))
-    proof = dict(options)
-    proof["proofValue"] = multibase_encode(signature)
-    document["proof"] = proof
-    return document, canonical.of(document)
 
 
 class Issuer:
