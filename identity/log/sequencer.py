@@ -495,8 +495,26 @@ class TransparencyLog:
             last_error=self._last_error,
         )
 
+    @property
+    def healthy(self) -> bool:
+        """``health().ok``, computed from the same state without building a :class:`LogHealth`."""
+        if self._error is not None or self.reader.corruption is not None:
+            return False
+        if self._stalled is not None or (not self._tasks and self._checkpoint is not None):
+            return False
+        size = self._checkpoint.checkpoint.size if self._checkpoint else 0
+        if self._sequenced - size <= 0 or self._behind_since is None:
+            return self.max_lag >= 0.0  # nothing pending (or not yet behind)
+        return not self._now() - self._behind_since > self.max_lag
+
     def require_healthy(self) -> None:
-        """:class:`UnavailableError` naming the reason while integration does not keep up."""
+        """:class:`UnavailableError` naming the reason while integration does not keep up.
+
+        Checked per act without building a :class:`LogHealth`: :attr:`healthy` is
+        ``health().ok`` (tests/log/test_log_healthy_fast.py proves the two equal); the
+        full health is built only to name the reason of a refusal."""
+        if self.healthy:
+            return
         health = self.health()
         if not health.ok:
             raise UnavailableError(f"the log cannot anchor acts now: {health.reason}")
