@@ -603,9 +603,7 @@ class ShardedLog:
                 return newest
             seq = 0 if newest is None else newest.record.seq + 1
             name = self.policy.name(label, seq)
-            record = ShardRecord(
-                name, label, seq, self.origin(name), limit=self.policy.max_entries
-            )
+            record = ShardRecord(name, label, seq, self.origin(name), limit=self.policy.max_entries)
             await asyncio.to_thread(self.catalog.add, record)
             self._active = await self._open(record)
             return self._active
