@@ -96,6 +96,17 @@ return 1
 """Append ``ARGV[1]`` to the list unless it is in it (a subject's credential ids)."""
 
 
+_SETTLE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1
+"""
+"""Step 4 of an issuance in one bucket: the record ``ARGV[2]`` replaces the claim
+``ARGV[1]`` at ``KEYS[1]`` and its id ``ARGV[3]`` joins the bucket's set ``KEYS[2]``, only
+while the key still holds that claim (both keys carry the bucket's tag: one slot)."""
+
+
 SHARD_ADMIT_SCRIPT = """
 local catalog, token = KEYS[1], KEYS[2]
 local done = redis.call('GET', token)
@@ -235,7 +246,6 @@ class SpreadCredentials:
         before, _, after = log("@").base.partition("@")
         self._shard_keys = (before, after)
         """A shard's key prefix around its name (the layout is ``log``'s)."""
-        self._add_once = client.register_script(_ADD_ONCE)
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -345,12 +355,13 @@ class SpreadCredentials:
 
         transact(self._client, keys, body, self._retry_after)
         touched = {self.tag(home) + "replicated"}
-        if any(c is None for c in act.claimed):
-            for i, record in enumerate(act.records):
-                if act.claimed[i] is None:
-                    key = self.credential_key(record.id)
-                    act.claimed[i] = bool(self._call(lambda r, k=key: r.set(k, claim, nx=True)))
-                    touched.add(self.tag(bucket_of(record.id)) + "replicated")
+        others = [i for i, c in enumerate(act.claimed) if c is None]
+        if others:
+            keys = [self.credential_key(act.records[i].id) for i in others]
+            taken = self._pipelined(lambda p: [p.set(k, claim, nx=True) for k in keys])
+            for i, won in zip(others, taken, strict=True):
+                act.claimed[i] = bool(won)
+                touched.add(self.tag(bucket_of(act.records[i].id)) + "replicated")
             self._update_outbox(act)
         self._replicated(touched)  # the intent is on the replicas before the log has it
         return touched
@@ -363,13 +374,24 @@ class SpreadCredentials:
         for given, mine, where in zip(act.records, act.claimed, admitted, strict=True):
             if mine:
                 settled.append(given if where is None else replace(given, log_index=where[1]))
+
+        def index(pipe: Any) -> None:
+            for record in settled:
+                self._index(pipe, record)
+
+        self._pipelined(index)
         for record in settled:
-            self._index(record)
             touched.add(self.tag(bucket_of(record.digest.hex())) + "replicated")
             if record.subject_id is not None:
                 touched.add(self.tag(bucket_of(record.subject_id)) + "replicated")
+        claim = CLAIM + act.token.encode()
+
+        def settle(pipe: Any) -> None:
+            for record in settled:
+                self._settle(pipe, record, claim)
+
+        self._pipelined(settle)
         for record in settled:
-            self._settle(record, CLAIM + act.token.encode())
             touched.add(self.tag(bucket_of(record.id)) + "replicated")
         self._forget(act)
         return admitted
@@ -439,26 +461,34 @@ class SpreadCredentials:
             token_key = self._log(shard).append_token(act.token)
             self._call(lambda r, k=token_key: r.expire(k, FINISHED_TOKEN_TTL_S))
 
-    def _index(self, record: CredentialRecord) -> None:
-        """Step 3: the digest and subject indexes (each write idempotent)."""
-        digest_key = self._digest_key(record.digest)
-        self._call(lambda r: r.set(digest_key, record.id, nx=True))
+    def _pipelined(self, queue: Callable[[Any], object]) -> list[Any]:
+        """The replies of the commands ``queue(pipe)`` puts on one non-transactional
+        pipeline (on a cluster, grouped by node and redirected on MOVED/ASK). Only for
+        steps whose every command is idempotent and single-key or single-slot, so a
+        pipeline cut short by a failure is finished by repeating the step (the drain)."""
+
+        def run(client: Any) -> list[Any]:
+            with client.pipeline(transaction=False) as pipe:
+                queue(pipe)
+                return list(pipe.execute())
+
+        return list(self._call(run))
+
+    def _index(self, pipe: Any, record: CredentialRecord) -> None:
+        """Step 3, queued on ``pipe``: the digest and subject indexes (each write
+        idempotent)."""
+        pipe.set(self._digest_key(record.digest), record.id, nx=True)
         if record.subject_id is not None:
-            key = self._subject_key(record.subject_id)
-            self._call(lambda r: self._add_once(keys=[key], args=[record.id], client=r))
+            subject = self._subject_key(record.subject_id)
+            pipe.execute_command("EVAL", _ADD_ONCE, 1, subject, record.id)
 
-    def _settle(self, record: CredentialRecord, claim: bytes) -> None:
-        """Step 4: the claim becomes the record, in one transaction of its bucket."""
+    def _settle(self, pipe: Any, record: CredentialRecord, claim: bytes) -> None:
+        """Step 4, queued on ``pipe``: the claim becomes the record, atomically in its
+        bucket (:data:`_SETTLE`: a key that no longer holds our claim is left alone --
+        settled already, by another drain)."""
         key = self.credential_key(record.id)
-
-        def body(pipe: Pipeline) -> None:
-            if pipe.get(key) != claim:
-                return  # settled already (by another drain), nothing to do
-            pipe.multi()
-            pipe.set(key, _dump(record))
-            pipe.sadd(self._ids_key(bucket_of(record.id)), record.id)
-
-        transact(self._client, [key], body, self._retry_after)
+        ids = self._ids_key(bucket_of(record.id))
+        pipe.execute_command("EVAL", _SETTLE, 2, key, ids, claim, _dump(record), record.id)
 
     def _replicated(self, fences: set[str]) -> None:
         """``WAIT`` for ``min_replicas`` on each master holding one of ``fences``."""
