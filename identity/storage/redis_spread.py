@@ -37,8 +37,13 @@ process can finish it:
    records' ``log_index`` and the anchors follow where they went. (Before step 1 an act
    whose shard is already frozen is refused, nothing written: :meth:`_check_shards`.)
 3. *Indexes.* ``digest:<hex>`` (``SET NX``) and ``subject:<id>`` (append unless present).
-4. *Settle.* Per record, one transaction in its bucket: if the key still holds our claim,
-   the record (with its ``log_index``) replaces it and its id joins ``credentials``.
+4. *Settle.* Per record, one script in its bucket (:data:`_SETTLE`): if the key still holds
+   our claim, the record (with its ``log_index``) replaces it and its id joins
+   ``credentials``.
+
+The other buckets' claims (step 1), the indexes and the settles are each sent as one
+non-transactional pipeline per batch (grouped by node): every command in them is
+idempotent and single-slot, so a pipeline cut short is finished by the drain.
 5. The outbox entry and the admission token are deleted.
 
 **What a reader sees.** A claim or an unsettled record reads as absent
