@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 if "IDENTITY_BENCH_SRC" in __import__("os").environ:  # --before-src: that tree's identity
     sys.path.insert(0, __import__("os").environ["IDENTITY_BENCH_SRC"])
 
+from benchmarks.bench_perf import permit as city_permit
 from benchmarks.harness import ADMIN, accredited_agency, rate, server, table, wrk
 from identity.clock import SystemClock
 from identity.credentials.verifier import Verifier
@@ -202,26 +203,6 @@ def _child(seconds: float) -> None:
             }
         )
     )
-
-
-def city_permit(did: str, n: int) -> dict[str, Any]:
-    """bench_perf.py's city credential (ResidencePermitCredential, city context)."""
-    return {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://identity-service.example/contexts/city/v1",
-        ],
-        "type": ["VerifiableCredential", "ResidencePermitCredential"],
-        "issuer": did,
-        "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {
-            "id": f"did:example:citizen-{n}",
-            "fullName": f"Citizen {n}",
-            "dateOfBirth": "1990-02-03",
-            "residenceAddress": "1 Hengshan Road, Xuhui",
-            "permitNumber": f"SH{n:09d}",
-        },
-    }
 
 
 def before_after(before: Path, rounds: int, seconds: float) -> None:
