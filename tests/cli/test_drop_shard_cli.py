@@ -15,7 +15,7 @@ from service.log import log_key
 from service.log_shards import build_shard_set
 from service.settings import Settings
 from tests.cli.helpers import ADMIN, SECRET, Identity, one_line_error
-from tests.service.test_log_shards import _write_shards
+from tests.cli.test_log_shards_cli import yearly_shards
 
 
 def _tables(data: Path) -> set[str]:
@@ -27,15 +27,7 @@ def _tables(data: Path) -> set[str]:
 @pytest.fixture
 def exported(identity: Identity, tmp_path: Path) -> Path:
     """2026 (frozen) and 2027 written on SQLite and exported to ``tmp_path/site``."""
-    identity.extra.update(IDENTITY_LOG_SHARD_PERIOD="year", IDENTITY_LOG_SHARD_GRACE_S="5")
-    settings = Settings(
-        data_dir=identity.data,
-        admin_token=ADMIN,
-        master_secret=SECRET,
-        log_shard_period="year",
-        log_shard_grace_s=5,
-    )
-    _write_shards(settings)
+    yearly_shards(identity)
     site = tmp_path / "site"
     identity.ok("log", "export", "--shards", str(site))
     assert _tables(identity.data) == {"2026", "2027"}

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from identity.log.checkpoint import NoteVerifier
+from identity.log.shards import ShardReceipt
 from service.cli_common import EXIT_FAULTS
 from service.log import log_key
 from service.settings import Settings
@@ -13,7 +14,9 @@ from tests.cli.helpers import ADMIN, SECRET, Identity, one_line_error
 from tests.service.test_log_shards import _write_shards
 
 
-def test_every_shard_is_exported_and_audited_offline(identity: Identity, tmp_path: Path) -> None:
+def yearly_shards(identity: Identity) -> tuple[Settings, list[ShardReceipt]]:
+    """Shards 2026 (frozen) and 2027 written on ``identity``'s SQLite, the CLI configured
+    for them; the settings and the receipts of ``_write_shards``."""
     identity.extra.update(IDENTITY_LOG_SHARD_PERIOD="year", IDENTITY_LOG_SHARD_GRACE_S="5")
     settings = Settings(
         data_dir=identity.data,
@@ -22,7 +25,11 @@ def test_every_shard_is_exported_and_audited_offline(identity: Identity, tmp_pat
         log_shard_period="year",
         log_shard_grace_s=5,
     )
-    receipts = _write_shards(settings)
+    return settings, _write_shards(settings)
+
+
+def test_every_shard_is_exported_and_audited_offline(identity: Identity, tmp_path: Path) -> None:
+    settings, receipts = yearly_shards(identity)
     site = tmp_path / "site"
     out = identity.ok("log", "export", "--shards", str(site))
     assert "exported shard 2026: 150 entries" in out and "exported 2 shards" in out
