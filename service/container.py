@@ -182,14 +182,18 @@ async def read_json(request: Request) -> Any:
     raw = await read_capped(request, limit)
     if raw is None:
         raise PayloadTooLargeError(f"request body exceeds {limit} bytes", limit=limit)
-    return parse_body(request, raw)
+    return _strict_json(request, raw)
 
 
 def parse_body(request: Request, raw: bytes) -> Any:
     """``raw``, a body already read within the size limit, as strict I-JSON declared as
     JSON, within the depth limit from settings."""
-    settings: Settings = request.app.state.services.settings
     require_json_media_type(request)
+    return _strict_json(request, raw)
+
+
+def _strict_json(request: Request, raw: bytes) -> Any:
+    settings: Settings = request.app.state.services.settings
     return parse_json(raw, max_depth=settings.max_json_depth)
 
 
