@@ -40,7 +40,7 @@ embedded default --, ``.redis`` -- scale-out) passes the one suite in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -404,7 +404,48 @@ class ChallengeStore(Protocol):
         ...
 
 
-class Store(IssuerStore, CredentialStore, StatusStore, RegistryStore, ChallengeStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class StoreVersions:
+    """What :meth:`VersionReads.read_versions` read: the trust version and the versions of
+    the status lists asked for that exist (an unknown list is absent, never an error)."""
+
+    trust: int
+    status: Mapping[tuple[str, str], int]
+    """``(group, purpose)`` -> :meth:`StatusStore.status_list_version`, lists found only."""
+
+
+MAX_VERSION_READS = 1024
+"""The most status lists one :meth:`VersionReads.read_versions` call may name (a caller
+with more reads the rest one by one)."""
+
+
+def check_version_reads(lists: Collection[tuple[str, str]]) -> None:
+    """For stores: refuse a :meth:`VersionReads.read_versions` call naming more than
+    :data:`MAX_VERSION_READS` lists (a programming error, not a request's)."""
+    if len(lists) > MAX_VERSION_READS:
+        raise ValueError(f"read_versions takes at most {MAX_VERSION_READS} lists")
+
+
+class VersionReads(Protocol):
+    """Every version a verification keys its caches on, in ONE store round trip (#15)."""
+
+    def read_versions(self, lists: Collection[tuple[str, str]]) -> StoreVersions:
+        """``trust_version()`` and ``status_list_version(group, purpose)`` of every list in
+        ``lists`` (at most :data:`MAX_VERSION_READS`), read in one round trip to the store:
+        one Redis pipeline (on a cluster every key shares the prefix's hash tag, so the
+        pipeline goes to one node: still one round trip), one SQLite statement, one lock
+        in memory. Each value is read after the call began, so it is never older than the
+        store's state when the call was made: a cache that reads its versions here, before
+        its records, is as exact as with the single reads (stale bound zero). A list that
+        does not exist is left out of ``status`` (the caller raises the single read's
+        :class:`~identity.errors.NotFoundError`). Values equal the single reads made at the
+        same moment; the reads need not be one atomic snapshot of each other."""
+        ...
+
+
+class Store(
+    IssuerStore, CredentialStore, StatusStore, RegistryStore, ChallengeStore, VersionReads, Protocol
+):
     """Everything the service keeps, behind one backend."""
 
     def ping(self) -> None:

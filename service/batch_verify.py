@@ -10,7 +10,9 @@ a view of the services in which
 
 - ``trust`` is a :class:`~identity.registry.trust.TrustRegistry` over
   :class:`BatchReads`: issuer by DID, accreditations, types, read once per batch;
-- ``status`` loads each status list once per batch (:class:`BatchStatus`).
+- ``status`` loads each status list once per batch (:class:`BatchStatus`);
+- the trust version and the versions of every status list the batch's items name are
+  read in one store round trip (the route's :func:`service.request_versions.one_read`).
 
 Every other attribute is the service's own, so no check is written twice. The batch
 sees the store as it was when each read was first made: a revocation committed while
@@ -38,14 +40,16 @@ from identity.registry.types import CredentialType
 from identity.stores import IssuerRecord, Store
 from service.composition.verification import ServiceChecks
 from service.container import Services
+from service.request_versions import RequestVersions
 
 
 class BatchReads:
     """The store's trust reads, each key read once (read-through; only found values of
     ``find_*`` and successful reads are kept). Every other store method is the store's."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, trust_version: Callable[[], int] | None = None) -> None:
         self._store = store
+        self._trust_version = trust_version or store.trust_version
         self._memo: dict[tuple[str, str], Any] = {}
 
     def _once(self, kind: str, key: str, read: Callable[[str], Any]) -> Any:
@@ -90,7 +94,7 @@ class BatchReads:
         takes every item's snapshot under it instead of one store read an item (the
         records it reads are read once a batch anyway, so a version that grew mid-batch
         changed nothing but a store round trip)."""
-        version: int = self._once("version", "", lambda _: self._store.trust_version())
+        version: int = self._once("version", "", lambda _: self._trust_version())
         return version
 
     def __getattr__(self, name: str) -> Any:
@@ -139,10 +143,12 @@ def _rebound(check: ExtraCheck, view: _BatchView) -> ExtraCheck:
     return check
 
 
-def batch_verifier(svc: Services) -> EnvelopingVerifier:
+def batch_verifier(svc: Services, versions: RequestVersions | None = None) -> EnvelopingVerifier:
     """A verifier for one batch: ``svc.verification.enveloping.verifier``'s checks over the batch's
-    reads (see the module docstring). Build one per batch; never keep it."""
-    reads = BatchReads(svc.store)
+    reads (see the module docstring). Build one per batch; never keep it. With
+    ``versions`` (the batch's :func:`service.request_versions.one_read`), the trust version
+    comes from its one read, with the status lists' versions."""
+    reads = BatchReads(svc.store, versions.trust if versions is not None else None)
     trust = TrustRegistry(
         reads,
         reads,

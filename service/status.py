@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from identity.canonical import parse_json
@@ -50,8 +50,9 @@ from identity.errors import (
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import Cryptosuite
 from identity.registry.types import CredentialType
-from identity.stores import Anchor, IssuerRecord, Store
+from identity.stores import MAX_VERSION_READS, Anchor, IssuerRecord, Store
 from service.fetch import HttpsFetcher
+from service.request_versions import bound_versions
 
 RESERVE_BATCH = 64
 REMOTE_TTL_S = 300.0
@@ -182,13 +183,44 @@ class StatusLists:
         bits = bytes(interleave([p.bits for p in planes]).data)
         return planes[0].issuer_id, bits, sum(p.version for p in planes), MESSAGE
 
-    def _version(self, group: str, purpose: str) -> int:
+    def _stored(self, group: str, purpose: str) -> list[tuple[str, str]]:
+        """The stored lists whose versions make the version of ``group``'s list for
+        ``purpose`` (a ``message-k`` list: its ``k`` planes); NotFoundError for a plane."""
         if purpose in PLANES:
             raise NotFoundError("no such status list", group=group, purpose=purpose)
         size = self._message_size(purpose)
-        if size is None:
-            return self.store.status_list_version(group, purpose)
-        return sum(self.store.status_list_version(group, p) for p in PLANES[:size])
+        return [(group, purpose)] if size is None else [(group, p) for p in PLANES[:size]]
+
+    def _version(self, group: str, purpose: str) -> int:
+        stored = self._stored(group, purpose)
+        bound = bound_versions()
+        versions = bound.status(stored) if bound is not None else None
+        if versions is None:
+            versions = [self.store.status_list_version(g, p) for g, p in stored]
+        return sum(versions)
+
+    def lists_named(self, credentials: Iterable[Any]) -> list[tuple[str, str]]:
+        """The stored lists (``(group, purpose)``) whose versions checking the status of
+        ``credentials`` (JSON values, as received: anything not a Data Integrity
+        credential object names none) reads: its entries pointing into this service's
+        lists. At most :data:`~identity.stores.MAX_VERSION_READS`; nothing is checked
+        here (a malformed entry fails its check later, as before)."""
+        found: dict[tuple[str, str], None] = {}
+        for credential in credentials:
+            status = credential.get("credentialStatus") if isinstance(credential, dict) else None
+            for entry in status if isinstance(status, list) else [status]:
+                url = entry.get("statusListCredential") if isinstance(entry, dict) else None
+                if not isinstance(url, str) or not url.startswith(self.prefix):
+                    continue
+                group, _, purpose = url[len(self.prefix) :].partition("/")
+                try:
+                    stored = self._stored(group, purpose)
+                except NotFoundError:
+                    continue
+                if len(found) + len(stored) > MAX_VERSION_READS:
+                    return list(found)
+                found.update(dict.fromkeys(stored))
+        return list(found)
 
     def set_message(
         self,

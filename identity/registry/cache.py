@@ -38,10 +38,11 @@ class _Bound:
     """The snapshot :meth:`VersionedCache.one_snapshot` holds for its context (taken at the
     first use)."""
 
-    __slots__ = ("cache", "snapshot")
+    __slots__ = ("cache", "read", "snapshot")
 
-    def __init__(self, cache: VersionedCache) -> None:
+    def __init__(self, cache: VersionedCache, read: Callable[[], int] | None) -> None:
         self.cache = cache
+        self.read = read
         self.snapshot: Snapshot | None = None
 
 
@@ -69,23 +70,27 @@ class VersionedCache:
         if bound is None or bound.cache is not self:
             return self._read()
         if bound.snapshot is None:
-            bound.snapshot = self._read()
+            bound.snapshot = self._read(bound.read)
         return bound.snapshot
 
     @contextmanager
-    def one_snapshot(self) -> Iterator[None]:
+    def one_snapshot(self, version: Callable[[], int] | None = None) -> Iterator[None]:
         """Within the block, :meth:`snapshot` of this cache answers one snapshot for the
         whole context: one version read for the whole request (none when nothing is
         read). A write made inside the block is not seen by later reads in it: use it
-        only around requests that only read (verification)."""
-        token = _BOUND.set(_Bound(self))
+        only around requests that only read (verification). ``version``, when given,
+        reads the version instead of the cache's own reader, at the same moment (the
+        first use): a read that brings other versions along in the same store round trip
+        (:meth:`identity.stores.VersionReads.read_versions`); it must read the same
+        counter, never an older value."""
+        token = _BOUND.set(_Bound(self, version))
         try:
             yield
         finally:
             _BOUND.reset(token)
 
-    def _read(self) -> Snapshot:
-        version = self._version()
+    def _read(self, read: Callable[[], int] | None = None) -> Snapshot:
+        version = (read or self._version)()
         with self._lock:
             if version > self._seen:
                 self._entries.clear()

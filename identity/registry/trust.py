@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,11 +58,13 @@ class TrustRegistry:
         """One read of the trust version, for the cached reads of one request."""
         return self.cache.snapshot()
 
-    def one_snapshot(self) -> contextlib.AbstractContextManager[None]:
+    def one_snapshot(
+        self, version: Callable[[], int] | None = None
+    ) -> contextlib.AbstractContextManager[None]:
         """One trust snapshot for every read in the block (the version read once, at the
-        first read): around a request that only reads, e.g. verification
-        (:meth:`VersionedCache.one_snapshot`)."""
-        return self.cache.one_snapshot()
+        first read, by ``version`` when given): around a request that only reads, e.g.
+        verification (:meth:`VersionedCache.one_snapshot`)."""
+        return self.cache.one_snapshot(version)
 
     def find_type(self, name: str, snapshot: Snapshot | None = None) -> CredentialType | None:
         """A registered type, cached once found: types are never changed or removed,

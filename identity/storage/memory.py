@@ -7,7 +7,7 @@ whole call and checks before it writes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -23,7 +23,9 @@ from identity.stores import (
     CredentialRecord,
     IssuerRecord,
     StatusListRecord,
+    StoreVersions,
     check_challenge,
+    check_version_reads,
     new_group_id,
 )
 
@@ -333,6 +335,13 @@ class MemoryStore:
     def status_list_version(self, group: str, purpose: str) -> int:
         """The list's version; ``NotFoundError`` if none."""
         return self.get_status_list(group, purpose).version
+
+    def read_versions(self, lists: Collection[tuple[str, str]]) -> StoreVersions:
+        """Under the store's lock: the trust version and each listed list's version."""
+        check_version_reads(lists)
+        with self._lock:
+            found = {key: self._lists[key].version for key in lists if key in self._lists}
+            return StoreVersions(self._trust_version, found)
 
     def set_status(
         self, group: str, purpose: str, index: int, value: bool, anchor: Anchor | None = None

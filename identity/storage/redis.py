@@ -41,6 +41,9 @@ challenges), :mod:`~identity.storage.redis_credentials` (credentials, status lis
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from identity.storage.redis_base import (
     MAX_ATTEMPTS,
     TRUST_VERSION,
@@ -53,6 +56,7 @@ from identity.storage.redis_base import (
 from identity.storage.redis_credentials import RedisCredentials
 from identity.storage.redis_issuers import RedisIssuers
 from identity.storage.redis_registry import RedisRegistry
+from identity.stores import StoreVersions, check_version_reads
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -75,3 +79,32 @@ class RedisStore(RedisIssuers, RedisCredentials, RedisRegistry):
     def trust_version(self) -> int:
         """The ``trust-version`` counter under the prefix (0 before the first trust write)."""
         return int(self._call(lambda r: r.get(self._k(TRUST_VERSION))) or 0)
+
+    def read_versions(self, lists: Collection[tuple[str, str]]) -> StoreVersions:
+        """One round trip: ``GET trust-version`` alone when no list is named, else one
+        pipeline (no ``MULTI``) of it and ``HGET version`` of each
+        ``status-list:<group>:<purpose>``. On a cluster all those keys carry the
+        prefix's hash tag (:func:`~identity.storage.redis_cluster.key_prefix`): one slot,
+        so redis-py sends the pipeline to that slot's node alone, in one write and one
+        read of the replies."""
+        check_version_reads(lists)
+        pairs = list(lists)
+        if not pairs:
+            return StoreVersions(self.trust_version(), {})
+        keys = [self._k(f"status-list:{group}:{purpose}") for group, purpose in pairs]
+
+        def read(r: Any) -> list[Any]:
+            pipe = r.pipeline(transaction=False)
+            pipe.get(self._k(TRUST_VERSION))
+            for key in keys:
+                pipe.hget(key, "version")
+            replies: list[Any] = pipe.execute()
+            return replies
+
+        trust, *versions = self._call(read)
+        found = {
+            pair: int(version)
+            for pair, version in zip(pairs, versions, strict=True)
+            if version is not None
+        }
+        return StoreVersions(int(trust or 0), found)

@@ -17,6 +17,8 @@ challenges), :mod:`~identity.storage.sqlite_credentials` (credentials, status li
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from identity.storage.sqlite_base import (
     SYNCHRONOUS_MODES,
     SqliteRecords,
@@ -28,6 +30,7 @@ from identity.storage.sqlite_base import (
 from identity.storage.sqlite_credentials import SqliteCredentials
 from identity.storage.sqlite_issuers import SqliteIssuers
 from identity.storage.sqlite_registry import SqliteRegistry
+from identity.stores import StoreVersions, check_version_reads
 
 __all__ = [
     "SCHEMA",
@@ -131,3 +134,22 @@ class SqliteStore(SqliteIssuers, SqliteCredentials, SqliteRegistry):
         one snapshot."""
         rows = self._read("SELECT value FROM versions WHERE name = 'trust'")
         return int(rows[0][0]) if rows else 0
+
+    def read_versions(self, lists: Collection[tuple[str, str]]) -> StoreVersions:
+        """One statement (one read snapshot): the ``trust`` row of ``versions`` and the
+        ``version`` of each listed row of ``status_lists``."""
+        check_version_reads(lists)
+        sql = "SELECT NULL, NULL, value FROM versions WHERE name = 'trust'"
+        pairs = list(lists)
+        if pairs:
+            rows = ", ".join("(?, ?)" for _ in pairs)  # placeholders only: values are bound
+            sql += " UNION ALL SELECT group_id, purpose, version FROM status_lists"
+            sql += f" WHERE (group_id, purpose) IN (VALUES {rows})"
+        args = tuple(part for pair in pairs for part in pair)
+        trust, found = 0, {}
+        for group, purpose, value in self._read(sql, args):
+            if group is None:
+                trust = int(value)
+            else:
+                found[(group, purpose)] = int(value)
+        return StoreVersions(trust, found)

@@ -11,15 +11,17 @@ from fastapi.responses import JSONResponse
 
 from identity.credentials.status import StatusMessages
 from identity.credentials.verifier import CredentialNotVerified
+from identity.errors import IdentityError
 from identity.stores import IssuerRecord
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.agency_keys import verification_method
-from service.auth import authenticate_agency
+from service.auth import authenticate_agency, bearer
 from service.container import Services, Svc, read_json, require_object
 from service.log import receipt_json
 from service.observability import issuing, verification
 from service.offline import run_verification
 from service.problems import check_result, problem_for
+from service.request_versions import one_read
 from service.routers import body_schema, check_envelope
 
 router = APIRouter(tags=["credentials"])
@@ -112,17 +114,36 @@ async def verify(request: Request) -> JSONResponse:
     The hottest route takes the services from the app's state rather than as the ``Svc``
     dependency: FastAPI then solves no dependency per request (issue #15; the OpenAPI
     document is the same, a ``Request`` parameter declares nothing). service/fastpath.py
-    calls it past the router. The API key and the ``issuerTrust`` check read under one
-    trust snapshot (one version read a request)."""
+    calls it past the router. Every version the request keys its caches on -- the trust
+    snapshot of the API key and the ``issuerTrust`` check, the versions of the status
+    lists the credential names -- comes from ONE store round trip
+    (service/request_versions.py). So a caller with a bearer credential has the body
+    read before the credential is judged (its lists must be known first); the answer's
+    precedence is unchanged: a refused credential (401, 429) before a bad body (400,
+    413, 415). An anonymous caller is rate-limited first, before the body is read."""
     svc: Services = request.app.state.services
-    with svc.trust.one_snapshot():
-        return await _verify(request, svc)
+    anonymous = bearer(request) is None
+    if anonymous:
+        svc.limit_anonymous(request)  # reads nothing from the store
+    refused: IdentityError | None = None
+    body: dict[str, Any] = {}
+    try:
+        body = require_object(await read_json(request), "body")
+    except IdentityError as exc:
+        if anonymous:
+            raise
+        refused = exc
+    lists = svc.issuance.status.lists_named([body.get("verifiableCredential")])
+    with one_read(svc, lists):
+        if not anonymous:
+            svc.limit_anonymous(request)
+        if refused is not None:
+            raise refused
+        return await _verify(request, svc, body)
 
 
-async def _verify(request: Request, svc: Services) -> JSONResponse:
-    """:func:`verify` under the request's trust snapshot."""
-    svc.limit_anonymous(request)
-    body = require_object(await read_json(request), "body")
+async def _verify(request: Request, svc: Services, body: dict[str, Any]) -> JSONResponse:
+    """:func:`verify` of the request's ``body`` under its one version read."""
     check_envelope(VerifyRequest, body)
     options = body.get("options") or {}
     try:

@@ -207,22 +207,28 @@ def test_metrics_count_the_fast_path_under_the_route(fast_client: TestClient) ->
         assert metric(fast_client, "/credentials/verify", 200) == before + 1
 
 
-def test_a_verification_reads_the_trust_version_once(fast_client: TestClient) -> None:
-    """The verifier key and the issuerTrust check answer under one trust snapshot."""
+def test_a_verification_reads_its_versions_once(fast_client: TestClient) -> None:
+    """The verifier key, the issuerTrust check and the status lists' versions answer under
+    one version read (issue #15): one ``read_versions`` a request, no single reads."""
     agency = make_issuer(fast_client)
     good = issue(fast_client, agency).json()["verifiableCredential"]
     verifier = new_verifier(fast_client)
     store = services_of(fast_client).store
-    reads = []
-    read = store.trust_version
+    reads: list[str] = []
 
-    def counted() -> int:
-        reads.append(1)
-        return read()
+    def counting(name: str) -> Callable[..., Any]:
+        real = getattr(store, name)
 
-    store.trust_version = counted  # type: ignore[method-assign]
+        def counted(*args: Any) -> Any:
+            reads.append(name)
+            return real(*args)
+
+        return counted
+
+    for name in ("trust_version", "status_list_version", "read_versions"):
+        setattr(store, name, counting(name))
     trust = services_of(fast_client).trust
-    trust.cache._version = counted  # the cache holds the bound method it was built with
+    trust.cache._version = store.trust_version  # the cache holds the bound method it was built with
     for headers in ({"Authorization": f"Bearer {verifier}"}, {}):
         reads.clear()
         response = fast_client.post(
@@ -230,4 +236,5 @@ def test_a_verification_reads_the_trust_version_once(fast_client: TestClient) ->
         )
         assert response.status_code == 200, response.text
         assert response.json()["results"]["issuerTrust"]["valid"] is True
-        assert len(reads) == 1
+        assert response.json()["results"]["status"]["valid"] is True
+        assert reads == ["read_versions"]
