@@ -21,7 +21,8 @@ from identity.storage.redis import RedisStore
 from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.redis_log import RedisLogStore
 from service.app import create_app
-from tests.service.conftest import NOW, admin, issue, make_issuer, service_settings
+from tests.service.conftest import NOW, admin, issue, make_issuer, service_settings, services_of
+from tests.service.test_verify_bad_key import new_verifier
 from tests.storage.redis_backends import new_prefix, real_redis
 
 Replicas = tuple[TestClient, TestClient]
@@ -115,3 +116,38 @@ def test_an_agency_created_on_a_after_b_missed_it_is_trusted_on_b(replicas: Repl
     )
     assert granted.status_code == 201
     assert issue(b, agency).status_code == 201
+
+
+def test_a_credential_revoked_on_a_fails_its_status_check_on_b_at_once(
+    replicas: Replicas,
+) -> None:
+    """B reads every version of a verification in one round trip (``read_versions``):
+    the status list's version moved on A, so B's decoded list is not used again."""
+    a, b = replicas
+    agency = make_issuer(a)
+    issued = issue(a, agency).json()
+    body = {"verifiableCredential": issued["verifiableCredential"]}
+    for headers in ({}, {"Authorization": f"Bearer {new_verifier(b)}"}):
+        assert b.post("/credentials/verify", json=body, headers=headers).status_code == 200
+    store = services_of(b).store
+    reads: list[Any] = []
+    real = store.read_versions
+
+    def counted(lists: Any) -> Any:
+        reads.append(sorted(lists))
+        return real(lists)
+
+    store.read_versions = counted  # type: ignore[method-assign]
+    changed = a.post(
+        "/credentials/status",
+        json={"credentialId": issued["credentialId"], "credentialStatus": [{"status": "revoked"}]},
+        headers=_bearer(agency),
+    )
+    assert changed.status_code == 200, changed.text
+    for headers in ({}, {"Authorization": f"Bearer {new_verifier(a)}"}):
+        reads.clear()
+        refused = b.post("/credentials/verify", json=body, headers=headers)
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["results"]["status"]["valid"] is False
+        assert len(reads) == 1 and len(reads[0]) == 2  # one read: both of its lists

@@ -18,11 +18,13 @@ from identity.storage.sqlite import SqliteStore
 from identity.stores import (
     CHALLENGE_RETENTION,
     LOGIN,
+    MAX_VERSION_READS,
     Anchor,
     ApiKeyRecord,
     CredentialRecord,
     IssuerRecord,
     Store,
+    StoreVersions,
     presentation_purpose,
 )
 
@@ -285,6 +287,37 @@ def test_unknown_status_lists_and_unreserved_indices_are_not_found(store: Store)
     with pytest.raises(NotFoundError):
         store.set_status("nope", "revocation", 9, True)
     assert store.get_status_list(group, "revocation").version == 0
+
+
+def test_read_versions_equals_the_single_reads(store: Store) -> None:
+    """VersionReads (issue #15): one call answers ``trust_version()`` and each named
+    list's ``status_list_version``; an unknown list is left out, never an error; every
+    write is seen by the next call (what keeps the verifier's caches exact)."""
+    assert store.read_versions([]) == StoreVersions(0, {})
+    assert store.read_versions([("nope", "revocation")]) == StoreVersions(0, {})
+    store.create_issuer(issuer(), api_key())
+    got = store.reserve_status_indices("agency-1", 2, _counter(), 64, ["revocation", "suspension"])
+    [(group, index), _] = got
+    lists = [(group, "revocation"), (group, "suspension"), (group, "nope"), ("nope", "x")]
+
+    def single() -> StoreVersions:
+        found = {key: store.status_list_version(*key) for key in lists[:2]}
+        return StoreVersions(store.trust_version(), found)
+
+    first = store.read_versions(lists)
+    assert first == single() and first.trust > 0
+    assert first.status == {(group, "revocation"): 0, (group, "suspension"): 0}
+    store.set_status(group, "suspension", index, True)
+    after_bit = store.read_versions(lists)
+    assert after_bit == single()
+    assert after_bit.status[(group, "suspension")] == 1 and after_bit.trust == first.trust
+    store.revoke_api_key("key-1")
+    after_trust = store.read_versions(lists[:1])
+    assert after_trust == StoreVersions(single().trust, {(group, "revocation"): 0})
+    assert after_trust.trust > first.trust
+    assert store.read_versions([]).trust == after_trust.trust
+    with pytest.raises(ValueError, match="at most"):
+        store.read_versions([(group, str(n)) for n in range(MAX_VERSION_READS + 1)])
 
 
 def test_credential_records_keep_their_status_group(store: Store) -> None:
