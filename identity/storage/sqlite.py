@@ -120,6 +120,12 @@ CREATE TABLE IF NOT EXISTS versions (
 """
 
 
+INDEXED_VERSION_READS = 32
+"""Up to this many lists, :meth:`SqliteStore.read_versions` looks each up by its key (an
+``OR`` of them: SQLite searches the index once per term); more would exceed SQLite's
+expression depth and cost more than one scan of ``status_lists``, which it does instead."""
+
+
 class SqliteStore(SqliteIssuers, SqliteCredentials, SqliteRegistry):
     """The service's records in one SQLite file (``<data_dir>/identity.sqlite3``)."""
 
@@ -137,14 +143,17 @@ class SqliteStore(SqliteIssuers, SqliteCredentials, SqliteRegistry):
 
     def read_versions(self, lists: Collection[tuple[str, str]]) -> StoreVersions:
         """One statement (one read snapshot): the ``trust`` row of ``versions`` and the
-        ``version`` of each listed row of ``status_lists``."""
+        ``version`` of each listed row of ``status_lists`` -- found by its primary key
+        for up to :data:`INDEXED_VERSION_READS` lists, by one scan of the table beyond."""
         check_version_reads(lists)
         sql = "SELECT NULL, NULL, value FROM versions WHERE name = 'trust'"
         pairs = list(lists)
-        if pairs:
-            rows = ", ".join("(?, ?)" for _ in pairs)  # placeholders only: values are bound
-            sql += " UNION ALL SELECT group_id, purpose, version FROM status_lists"
-            sql += f" WHERE (group_id, purpose) IN (VALUES {rows})"
+        if pairs:  # placeholders only below: every value is bound
+            sql += " UNION ALL SELECT group_id, purpose, version FROM status_lists WHERE "
+            if len(pairs) <= INDEXED_VERSION_READS:
+                sql += " OR ".join("(group_id = ? AND purpose = ?)" for _ in pairs)
+            else:
+                sql += "(group_id, purpose) IN (VALUES " + ", ".join("(?, ?)" for _ in pairs) + ")"
         args = tuple(part for pair in pairs for part in pair)
         trust, found = 0, {}
         for group, purpose, value in self._read(sql, args):

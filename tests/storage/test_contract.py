@@ -316,6 +316,8 @@ def test_read_versions_equals_the_single_reads(store: Store) -> None:
     assert after_trust == StoreVersions(single().trust, {(group, "revocation"): 0})
     assert after_trust.trust > first.trust
     assert store.read_versions([]).trust == after_trust.trust
+    many = [*lists, *((f"g-{n}", "revocation") for n in range(40))]  # SQLite: a scan
+    assert store.read_versions(many) == StoreVersions(single().trust, after_bit.status)
     with pytest.raises(ValueError, match="at most"):
         store.read_versions([(group, str(n)) for n in range(MAX_VERSION_READS + 1)])
 
