@@ -6,21 +6,21 @@ credentials, the same extra checks), but most of a batch's store reads repeat: 1
 credentials from 40 agencies name 40 issuers, their accreditations and their status
 lists. :func:`batch_verifier` builds, per batch, a verifier whose extra checks are the
 service's own methods (``Services._status``, ``_issuer_trust``, ``_anchor``...) bound to
-a view of the services in which
-
-- ``trust`` is a :class:`~identity.registry.trust.TrustRegistry` over
-  :class:`BatchReads`: issuer by DID, accreditations, types, read once per batch;
-- ``status`` loads each status list once per batch (:class:`BatchStatus`);
-- the trust version and the versions of every status list the batch's items name are
-  read in one store round trip (the route's :func:`service.request_versions.one_read`).
+a view of the services in which ``status`` loads each status list once per batch
+(:class:`BatchStatus`). The route builds and runs it inside
+:func:`service.request_versions.one_read`, so the trust version and the versions of
+every status list the batch's items name are read in one store round trip, and every
+item's trust reads (issuer by DID, accreditations, types) answer under that one trust
+snapshot from the service's own versioned cache (:mod:`identity.registry.cache`):
+read from the store once, then kept across batches and single requests until the
+trust version moves.
 
 Every other attribute is the service's own, so no check is written twice. The batch
-sees the store as it was when each read was first made: a revocation committed while
-a batch runs is seen by the items read after it, or by the next batch (stale bound:
-the batch's own duration). Only successful reads are kept; a failed read (a missing
-list, a fetch that needs the network) is made again by the next item that needs it,
-so errors are the single route's and :class:`service.offline.NeedsNetwork` still moves
-the item to a thread.
+sees the store as it was when its versions were read: a revocation committed while a
+batch runs is seen by the next batch (stale bound: the batch's own duration). Only
+successful list loads are kept; a failed one (a missing list, a fetch that needs the
+network) is made again by the next item that needs it, so errors are the single
+route's and :class:`service.offline.NeedsNetwork` still moves the item to a thread.
 """
 
 from __future__ import annotations
@@ -34,71 +34,8 @@ from identity.canonical import check_depth, parse_json
 from identity.credentials.status import StatusList, check_status
 from identity.credentials.verifier import ExtraCheck, Verifier
 from identity.jose.vcjose import EnvelopingVerifier
-from identity.registry.accreditation import Accreditation
-from identity.registry.trust import TrustRegistry
-from identity.registry.types import CredentialType
-from identity.stores import IssuerRecord, Store
 from service.composition.verification import ServiceChecks
 from service.container import Services
-from service.request_versions import RequestVersions
-
-
-class BatchReads:
-    """The store's trust reads, each key read once (read-through; only found values of
-    ``find_*`` and successful reads are kept). Every other store method is the store's."""
-
-    def __init__(self, store: Store, trust_version: Callable[[], int] | None = None) -> None:
-        self._store = store
-        self._trust_version = trust_version or store.trust_version
-        self._memo: dict[tuple[str, str], Any] = {}
-
-    def _once(self, kind: str, key: str, read: Callable[[str], Any]) -> Any:
-        slot = (kind, key)
-        try:
-            return self._memo[slot]
-        except KeyError:
-            value = self._memo[slot] = read(key)
-            return value
-
-    def find_issuer_by_did(self, did: str) -> IssuerRecord | None:
-        """The store's answer, read once a batch (absent issuers too: a batch is one view)."""
-        found: IssuerRecord | None = self._once("did", did, self._store.find_issuer_by_did)
-        return found
-
-    def get_issuer(self, issuer_id: str) -> IssuerRecord:
-        """The store's record (NotFoundError as the store raises it, not remembered)."""
-        found: IssuerRecord = self._once("issuer", issuer_id, self._store.get_issuer)
-        return found
-
-    def accreditations_of(self, issuer_id: str) -> list[Accreditation]:
-        """The issuer's accreditations, read once a batch."""
-        found: list[Accreditation] = self._once(
-            "accreditations", issuer_id, self._store.accreditations_of
-        )
-        return found
-
-    def get_accreditation(self, accreditation_id: str) -> Accreditation:
-        """One accreditation (a delegation's parent), read once a batch."""
-        found: Accreditation = self._once(
-            "accreditation", accreditation_id, self._store.get_accreditation
-        )
-        return found
-
-    def find_type(self, name: str) -> CredentialType | None:
-        """A registered type, read once a batch."""
-        found: CredentialType | None = self._once("type", name, self._store.find_type)
-        return found
-
-    def trust_version(self) -> int:
-        """The store's trust version, read once a batch: the batch's trust registry then
-        takes every item's snapshot under it instead of one store read an item (the
-        records it reads are read once a batch anyway, so a version that grew mid-batch
-        changed nothing but a store round trip)."""
-        version: int = self._once("version", "", lambda _: self._trust_version())
-        return version
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
 
 
 class BatchStatus:
@@ -121,11 +58,10 @@ class BatchStatus:
 
 
 class _BatchView:
-    """``issuance`` with the batch's ``trust`` and ``status``; anything else is its own."""
+    """``issuance`` with the batch's ``status``; anything else is its own."""
 
-    def __init__(self, issuance: Any, trust: TrustRegistry, status: BatchStatus) -> None:
+    def __init__(self, issuance: Any, status: BatchStatus) -> None:
         self._issuance = issuance
-        self.trust = trust
         self.status = status
 
     def __getattr__(self, name: str) -> Any:
@@ -143,20 +79,12 @@ def _rebound(check: ExtraCheck, view: _BatchView) -> ExtraCheck:
     return check
 
 
-def batch_verifier(svc: Services, versions: RequestVersions | None = None) -> EnvelopingVerifier:
+def batch_verifier(svc: Services) -> EnvelopingVerifier:
     """A verifier for one batch: ``svc.verification.enveloping.verifier``'s checks over the batch's
-    reads (see the module docstring). Build one per batch; never keep it. With
-    ``versions`` (the batch's :func:`service.request_versions.one_read`), the trust version
-    comes from its one read, with the status lists' versions."""
-    reads = BatchReads(svc.store, versions.trust if versions is not None else None)
-    trust = TrustRegistry(
-        reads,
-        reads,
-        svc.clock,
-        schema_base_url=svc.trust.schema_base_url,
-        allow_unregistered_types=svc.trust.allow_unregistered,
-    )
-    view = _BatchView(svc.issuance, trust, BatchStatus(svc.issuance.status.load))
+    reads (see the module docstring). Build one per batch, and use it inside the batch's
+    :func:`service.request_versions.one_read` (outside it every item would read the
+    versions again); never keep it."""
+    view = _BatchView(svc.issuance, BatchStatus(svc.issuance.status.load))
     base = svc.verification.verifier
     checks = [_rebound(check, view) for check in base.extra_checks]
     single = svc.verification.enveloping.verifier
@@ -206,4 +134,4 @@ def parse_batch(data: bytes, max_depth: int) -> Any:
     return value
 
 
-__all__ = ["BatchReads", "BatchStatus", "batch_verifier", "parse_batch"]
+__all__ = ["BatchStatus", "batch_verifier", "parse_batch"]

@@ -75,8 +75,8 @@ async def verify_batch(request: Request, svc: Svc) -> Response:
     items = await _read_items(request, svc)
     named = (item.get("verifiableCredential") for item in items if isinstance(item, dict))
     results: list[dict[str, Any]] = []
-    with one_read(svc, svc.issuance.status.lists_named(named)) as versions:  # one round trip
-        verifier = batch_verifier(svc, versions)  # the batch's store reads, each made once
+    with one_read(svc, svc.issuance.status.lists_named(named)):  # one round trip
+        verifier = batch_verifier(svc)  # each status list loaded once a batch
         for number, item in enumerate(items, 1):
             results.append(await _judge(request, verifier, item))
             if number % YIELD_EVERY == 0:

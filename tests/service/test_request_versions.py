@@ -26,7 +26,7 @@ from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.redis_log import RedisLogStore
 from identity.stores import MAX_VERSION_READS
 from service.app import create_app
-from tests.service.conftest import NOW, issue, make_issuer, service_settings, services_of
+from tests.service.conftest import NOW, admin, issue, make_issuer, service_settings, services_of
 from tests.service.test_verify_bad_key import new_verifier
 from tests.storage.redis_backends import new_prefix, real_redis
 
@@ -128,6 +128,7 @@ def test_a_verification_reads_every_version_in_one_round_trip(
             response = client.post("/credentials/verify", json=body, headers=headers)
             assert response.status_code == 200, response.text
             [one] = trips.of_versions()
+            assert trips.made == [one]  # and nothing else reaches Redis on a warm request
             assert any(w.endswith("trust-version") for w in one)
             read = {
                 w.partition(":status-list:")[2].replace(":", "/")
@@ -147,13 +148,34 @@ def test_a_batch_reads_its_versions_in_one_round_trip(
     vcs = [issue(client, a).json()["verifiableCredential"] for a in agencies for _ in range(2)]
     headers = {"Authorization": f"Bearer {new_verifier(client)}"}
     batch = [{"verifiableCredential": vc} for vc in vcs]
-    for _ in range(2):
+    for warm in (False, True):
         trips.clear()
         response = client.post("/credentials/verify/batch", json=batch, headers=headers)
         assert response.status_code == 200 and response.json()["verifiedCount"] == len(vcs)
         auth, batch_read = trips.of_versions()
+        if warm:  # the trust records come from the service's versioned cache
+            assert trips.made == [auth, batch_read]
         assert auth == ["GET", auth[1]] and auth[1].endswith("trust-version")
         assert set().union(*(_lists_of(vc) for vc in vcs)) <= _lists_read(batch_read)
+
+
+def test_an_accreditation_revoked_between_two_batches_is_seen_by_the_second(
+    counted: tuple[TestClient, RoundTrips],
+) -> None:
+    """The batch's trust reads answer from the service's versioned cache under the
+    batch's one version read: a revocation moves the version, the next batch reloads."""
+    client, _ = counted
+    agency = make_issuer(client)
+    vc = issue(client, agency).json()["verifiableCredential"]
+    batch = [{"verifiableCredential": vc, "options": {"requireAccreditedIssuer": True}}]
+    headers = {"Authorization": f"Bearer {new_verifier(client)}"}
+    first = client.post("/credentials/verify/batch", json=batch, headers=headers).json()
+    assert first["verifiedCount"] == 1
+    revoked = client.post(f"/accreditations/{agency['accreditation']}/revoke", headers=admin())
+    assert revoked.status_code == 200
+    then = client.post("/credentials/verify/batch", json=batch, headers=headers).json()
+    assert then["verifiedCount"] == 0
+    assert then["results"][0]["results"]["issuerTrust"]["valid"] is False
 
 
 def test_a_revocation_between_two_requests_is_seen_by_the_second(
