@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/bench_batch.py [--rounds 3] [--seconds 6] [--pool 1000]
         [--agencies 40] [--memory 0] [--port-base 9300] [--before-src /tmp/before]
+        [--redis redis://127.0.0.1:6379/N]
 
-One command, one run. The service (``identity serve --workers 2``, SQLite store, every
-check: proof, issuer, validity, status, trust, anchor) verifies batches of ``--pool``
+One command, one run. The service (``identity serve --workers 2``, SQLite store -- or
+Redis with ``--redis`` --, every check: proof, issuer, validity, status, trust, anchor)
+verifies batches of ``--pool``
 eddsa-jcs-2022 credentials from ``--agencies`` accredited agencies, two clients at
 once so both workers are busy -- two client *processes* (the figure the target is
 judged on) and, for comparison, two threads of this process (the earlier client, which
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import secrets
 import sys
 import threading
 import time
@@ -112,13 +115,23 @@ def main() -> None:
     parser.add_argument(
         "--before-src", type=Path, help="also serve this source tree (PYTHONPATH), same run"
     )
+    parser.add_argument(
+        "--redis", metavar="URL", help="the services on this Redis (own random prefixes)"
+    )
     args = parser.parse_args()
     print(f"bench_batch: {args.rounds} rounds, interleaved, medians; {load()}")
     env = {"IDENTITY_PUBLIC_VERIFY_PER_MINUTE": "100000000"}
+    stores: dict[str, dict[str, str]] = {"after": {}, "before": {}}
+    if args.redis:  # keys under batch-<tag>-a: / -b:, left for the operator to drop
+        tag = secrets.token_hex(4)
+        for tree, end in (("after", "a"), ("before", "b")):
+            prefix = f"batch-{tag}-{end}:"
+            stores[tree] = {"IDENTITY_STORAGE_URL": args.redis, "IDENTITY_REDIS_PREFIX": prefix}
     with contextlib.ExitStack() as stack:
-        urls = {"after": stack.enter_context(server(workers=2, env=env, port=args.port_base))}
+        after_env = {**env, **stores["after"]}
+        urls = {"after": stack.enter_context(server(workers=2, env=after_env, port=args.port_base))}
         if args.before_src:
-            before_env = {**env, "PYTHONPATH": str(args.before_src.resolve())}
+            before_env = {**env, **stores["before"], "PYTHONPATH": str(args.before_src.resolve())}
             urls["before"] = stack.enter_context(
                 server(workers=2, env=before_env, port=args.port_base + 1)
             )
