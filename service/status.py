@@ -55,6 +55,9 @@ from service.fetch import HttpsFetcher
 from service.request_versions import bound_versions
 
 RESERVE_BATCH = 64
+NAMED_PER_CREDENTIAL = 4
+"""Status entries of one credential whose lists :meth:`StatusLists.lists_named` names (this
+service issues at most three: revocation, suspension, message)."""
 REMOTE_TTL_S = 300.0
 REMOTE_TIMEOUT_S = 5.0
 REMOTE_MAX_BYTES = 2 * 1024 * 1024
@@ -203,12 +206,16 @@ class StatusLists:
         """The stored lists (``(group, purpose)``) whose versions checking the status of
         ``credentials`` (JSON values, as received: anything not a Data Integrity
         credential object names none) reads: its entries pointing into this service's
-        lists. At most :data:`~identity.stores.MAX_VERSION_READS`; nothing is checked
-        here (a malformed entry fails its check later, as before)."""
+        lists -- the first :data:`NAMED_PER_CREDENTIAL` entries of each credential, at
+        most :data:`~identity.stores.MAX_VERSION_READS` lists in all (a list not named is
+        read alone when checked, as before: a credential with thousands of entries buys
+        no larger read). Nothing is checked here (a malformed entry fails its check
+        later, as before)."""
         found: dict[tuple[str, str], None] = {}
         for credential in credentials:
             status = credential.get("credentialStatus") if isinstance(credential, dict) else None
-            for entry in status if isinstance(status, list) else [status]:
+            entries = status if isinstance(status, list) else [status]
+            for entry in entries[:NAMED_PER_CREDENTIAL]:
                 url = entry.get("statusListCredential") if isinstance(entry, dict) else None
                 if not isinstance(url, str) or not url.startswith(self.prefix):
                     continue

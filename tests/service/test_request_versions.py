@@ -26,6 +26,7 @@ from identity.storage.redis_directory import RedisDirectoryStore
 from identity.storage.redis_log import RedisLogStore
 from identity.stores import MAX_VERSION_READS
 from service.app import create_app
+from service.status import NAMED_PER_CREDENTIAL
 from tests.service.conftest import NOW, admin, issue, make_issuer, service_settings, services_of
 from tests.service.test_verify_bad_key import new_verifier
 from tests.storage.redis_backends import new_prefix, real_redis
@@ -234,6 +235,9 @@ def test_lists_named_are_this_services_stored_lists(
     ]
     named = status.lists_named([{"credentialStatus": entries}, "a token", None, {}])
     assert named == [("g-1", "revocation"), ("g-1", PLANES[0]), ("g-1", PLANES[1])]
+    many = [{"statusListCredential": status.url(f"g-{n}", "revocation")} for n in range(50)]
+    one_credential = status.lists_named([{"credentialStatus": many}])
+    assert one_credential == [(f"g-{n}", "revocation") for n in range(NAMED_PER_CREDENTIAL)]
     assert status.lists_named([{"credentialStatus": {"statusListCredential": own}}]) == [
         ("g-1", "revocation")
     ]
