@@ -17,6 +17,8 @@ challenges), :mod:`~identity.storage.sqlite_credentials` (credentials, status li
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Collection
 
 from identity.storage.sqlite_base import (
@@ -126,6 +128,25 @@ INDEXED_VERSION_READS = 32
 expression depth and cost more than one scan of ``status_lists``, which it does instead."""
 
 
+@functools.cache
+def versions_sql(lists: int) -> str:
+    """The statement of :meth:`SqliteStore.read_versions` for ``lists`` lists (placeholders
+    only: every value is bound): each list by its primary key (an ``OR`` of lookups) for
+    up to :data:`INDEXED_VERSION_READS`, one scan of ``status_lists`` beyond."""
+    sql = "SELECT NULL, NULL, value FROM versions WHERE name = 'trust'"
+    if lists:
+        sql += " UNION ALL SELECT group_id, purpose, version FROM status_lists WHERE "
+        if lists <= INDEXED_VERSION_READS:
+            sql += " OR ".join(["(group_id = ? AND purpose = ?)"] * lists)
+        else:
+            sql += "(group_id, purpose) IN (VALUES " + ", ".join(["(?, ?)"] * lists) + ")"
+    return sql
+
+
+def _flat(pairs: list[tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(itertools.chain.from_iterable(pairs))
+
+
 class SqliteStore(SqliteIssuers, SqliteCredentials, SqliteRegistry):
     """The service's records in one SQLite file (``<data_dir>/identity.sqlite3``)."""
 
@@ -142,21 +163,12 @@ class SqliteStore(SqliteIssuers, SqliteCredentials, SqliteRegistry):
         return int(rows[0][0]) if rows else 0
 
     def read_versions(self, lists: Collection[tuple[str, str]]) -> StoreVersions:
-        """One statement (one read snapshot): the ``trust`` row of ``versions`` and the
-        ``version`` of each listed row of ``status_lists`` -- found by its primary key
-        for up to :data:`INDEXED_VERSION_READS` lists, by one scan of the table beyond."""
+        """One statement (one read snapshot, :func:`versions_sql`): the ``trust`` row of
+        ``versions`` and the ``version`` of each listed row of ``status_lists``."""
         check_version_reads(lists)
-        sql = "SELECT NULL, NULL, value FROM versions WHERE name = 'trust'"
         pairs = list(lists)
-        if pairs:  # placeholders only below: every value is bound
-            sql += " UNION ALL SELECT group_id, purpose, version FROM status_lists WHERE "
-            if len(pairs) <= INDEXED_VERSION_READS:
-                sql += " OR ".join("(group_id = ? AND purpose = ?)" for _ in pairs)
-            else:
-                sql += "(group_id, purpose) IN (VALUES " + ", ".join("(?, ?)" for _ in pairs) + ")"
-        args = tuple(part for pair in pairs for part in pair)
         trust, found = 0, {}
-        for group, purpose, value in self._read(sql, args):
+        for group, purpose, value in self._read(versions_sql(len(pairs)), _flat(pairs)):
             if group is None:
                 trust = int(value)
             else:
