@@ -21,6 +21,7 @@ from identity.log import hashing
 from identity.log.checkpoint import NoteSigner
 from identity.log.entries import LogEntry
 from identity.log.proofs import verify_inclusion
+from identity.log.reader import LogReader
 from identity.log.sequencer import TransparencyLog
 from identity.log.store import LogStore
 from identity.registry.types import CredentialType
@@ -198,21 +199,29 @@ class Anchors:
         base = {"origin": self.log.origin, "index": index, "leafHash": leaf_hash.hex()}
         if index >= size:
             return {**base, "integrated": False}
-        path = self._cache.get(("proof", index, size))
-        if path is None:
-            proof = self.log.reader.inclusion_proof(index, size)
-            if proof.leaf_hash != leaf_hash:
-                raise LogProofError("the log's leaf at the recorded index is not this credential")
-            path = proof.path
-            self._cache.put(("proof", index, size), path, path_cost(path))
-        # Recompute, then compare: the root from this leaf and path must be the signed one.
-        verify_inclusion(index, size, leaf_hash, path, signed.checkpoint.root)
-        return {
-            **base,
-            "integrated": True,
-            "treeSize": size,
-            "inclusionProof": [h.hex() for h in path],
-        }
+        proof = self._proved_path(
+            ("proof", index, size, signed.checkpoint.root), self.log.reader, leaf_hash, "log's"
+        )
+        return {**base, "integrated": True, "treeSize": size, "inclusionProof": proof}
+
+    def _proved_path(
+        self, key: tuple[Any, ...], reader: LogReader, leaf_hash: bytes, whose: str
+    ) -> list[str]:
+        """The inclusion path (hex) of ``leaf_hash`` at the index and size named in
+        ``key``, recomputed to the signed root ``key[-1]`` before it is remembered: a path
+        is served only once it led to that root (issue #12 item 3), and the key holds the
+        root, so a remembered path is never served under another."""
+        *_, index, size, root = key
+        known = self._cache.get(key)
+        if known is not None:
+            return list(known)
+        proof = reader.inclusion_proof(index, size)
+        if proof.leaf_hash != leaf_hash:
+            raise LogProofError(f"the {whose} leaf at the recorded index is not this credential")
+        verify_inclusion(index, size, leaf_hash, proof.path, root)
+        hexes = tuple(h.hex() for h in proof.path)
+        self._cache.put(key, hexes, path_cost(hexes))
+        return list(hexes)
 
     def _check_in_shards(
         self, digest: bytes, credentials: CredentialStore
@@ -236,21 +245,9 @@ class Anchors:
         base = {"origin": view.origin, "index": index, "leafHash": leaf_hash.hex()}
         if index >= size:
             return {**base, "integrated": False}
-        key = ("shard-proof", name, index, size)
-        path = self._cache.get(key)
-        if path is None:
-            proof = view.reader.inclusion_proof(index, size)
-            if proof.leaf_hash != leaf_hash:
-                raise LogProofError("the shard's leaf at the recorded index is not this credential")
-            path = proof.path
-            self._cache.put(key, path, path_cost(path))
-        verify_inclusion(index, size, leaf_hash, path, view.checkpoint.checkpoint.root)
-        return {
-            **base,
-            "integrated": True,
-            "treeSize": size,
-            "inclusionProof": [h.hex() for h in path],
-        }
+        key = ("shard-proof", name, index, size, view.checkpoint.checkpoint.root)
+        proof = self._proved_path(key, view.reader, leaf_hash, "shard's")
+        return {**base, "integrated": True, "treeSize": size, "inclusionProof": proof}
 
     def _shard_leaf(
         self, digest: bytes, index: int, views: list[ShardView]
@@ -300,10 +297,11 @@ LEAF_COST = 400
 tracemalloc, tests/service/test_anchor_cache.py), rounded up."""
 
 
-def path_cost(path: tuple[bytes, ...]) -> int:
-    """Bytes a remembered inclusion path of ``len(path)`` hashes takes: its key and tuple
-    plus 73 per 32-byte hash (measured with tracemalloc, rounded up)."""
-    return 300 + 80 * len(path)
+def path_cost(path: tuple[str, ...]) -> int:
+    """Bytes a remembered inclusion path of ``len(path)`` hex hashes takes: its key (with
+    the 32-byte root) and tuple, plus 121 per 64-digit hash (measured with tracemalloc,
+    rounded up)."""
+    return 400 + 130 * len(path)
 
 
 class ByteBoundedCache:

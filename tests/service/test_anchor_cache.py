@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tracemalloc
+from dataclasses import replace
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -17,10 +18,10 @@ from tests.service.conftest import issue, make_issuer, services_of
 def test_the_cache_never_holds_more_than_its_budget() -> None:
     cache = ByteBoundedCache(10_000)
     for n in range(1_000):
-        cache.put(("proof", n, 7), (b"h" * 32,) * (n % 40), path_cost((b"",) * (n % 40)))
+        cache.put(("proof", n, 7), ("ab" * 32,) * (n % 40), path_cost(("",) * (n % 40)))
         assert cache.used <= cache.budget
     assert 0 < len(cache) < 1_000  # it forgot, and still holds the latest
-    assert cache.get(("proof", 999, 7)) == (b"h" * 32,) * (999 % 40)
+    assert cache.get(("proof", 999, 7)) == ("ab" * 32,) * (999 % 40)
 
 
 def test_an_entry_costlier_than_the_budget_is_not_kept_and_a_key_is_counted_once() -> None:
@@ -42,8 +43,9 @@ def test_the_stated_costs_cover_what_the_entries_take() -> None:
             for n in range(2_000):
                 leaf = (n + 10**9, os.urandom(32))
                 cache.put(("leaf", os.urandom(32)), leaf, LEAF_COST)
-                path = tuple(os.urandom(32) for _ in range(length))
-                cache.put(("proof", n + 10**9, n + 10**10), path, path_cost(path))
+                path = tuple(os.urandom(32).hex() for _ in range(length))
+                key = ("proof", n + 10**9, n + 10**10, os.urandom(32))
+                cache.put(key, path, path_cost(path))
             taken, _ = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -72,6 +74,30 @@ def test_a_cache_that_forgets_answers_as_one_that_remembers(client: TestClient) 
     assert all(a["valid"] and a["integrated"] for a in remembered)
     logs = services_of(client).logs
     assert logs.anchors._cache.used > 0
-    logs.anchors._cache = ByteBoundedCache(LEAF_COST + path_cost((b"",) * 4))  # ~one entry
+    logs.anchors._cache = ByteBoundedCache(LEAF_COST + path_cost(("",) * 4))  # ~one entry
     assert anchors() == remembered == anchors()
     assert logs.anchors._cache.used <= logs.anchors._cache.budget
+
+
+def test_a_path_that_does_not_lead_to_the_signed_root_is_neither_served_nor_kept(
+    client: TestClient, monkeypatch: Any
+) -> None:
+    vc = _anchors(client)[0]
+    logs = services_of(client).logs
+    logs.anchors._cache = ByteBoundedCache(1 << 20)
+    real = logs.log.reader.inclusion_proof
+
+    def damaged(index: int, size: int) -> Any:
+        proof = real(index, size)
+        return replace(proof, path=(bytes(32), *proof.path[1:]))
+
+    monkeypatch.setattr(logs.log.reader, "inclusion_proof", damaged)
+    answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert answer.status_code == 422 and answer.json()["verified"] is False
+    assert answer.json()["results"]["anchor"]["valid"] is False
+    assert "inclusionProof" not in answer.text and not any(
+        key[0] == "proof" for key in logs.anchors._cache._items
+    )
+    monkeypatch.undo()
+    again = client.post("/credentials/verify", json={"verifiableCredential": vc}).json()
+    assert again["results"]["anchor"]["valid"] is True
