@@ -25,7 +25,7 @@ from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_wallet import SqliteWalletStore
 from identity.wallet_store import WalletEntry, WalletStore
 from tests.storage.conftest import BACKENDS, REAL_REDIS
-from tests.storage.races import handles_on, winners
+from tests.storage.races import handles_on, unrefused, winners
 from tests.storage.redis_backends import fake_redis, new_prefix
 from tests.storage.test_redis_store import closed_port
 
@@ -150,14 +150,14 @@ def test_of_racing_writers_of_one_id_exactly_one_wins(
     writers = 8
     stores = [handles() for _ in range(writers)]
 
-    def work(i: int) -> bool:
-        try:
-            stores[i].keep(entry("urn:race", f"did:example:{i}", sealed=f"by {i}".encode()))
-        except ConflictError:
-            return False
-        return True
-
-    won = winners(writers, work)
+    won = winners(
+        writers,
+        unrefused(
+            lambda i: stores[i].keep(
+                entry("urn:race", f"did:example:{i}", sealed=f"by {i}".encode())
+            )
+        ),
+    )
     assert len(won) == 1
     winner = f"did:example:{won[0]}"
     found = stores[0].find(winner, "urn:race")
