@@ -35,10 +35,9 @@ from identity.clock import SystemClock
 from identity.credentials.verifier import Verifier
 from identity.dids.key import DidKeyResolver
 from identity.jsonld import ContextLoader
-from identity.keys import Ed25519PrivateKey
 from identity.proofs import SuiteRegistry, add_proof
 from identity.proofs.eddsa_jcs import EddsaJcs2022
-from tests.proofs.support import service_credential
+from tests.proofs.support import did_key_signer, service_credential
 
 
 class FullOnly(JsonLdChecker):
@@ -50,16 +49,8 @@ class FullOnly(JsonLdChecker):
 
 
 def setup() -> tuple[dict[str, Callable[[], object]], JsonLdChecker]:
-    key = Ed25519PrivateKey(b"\x07" * 32)
-    did = "did:key:" + key.public_key().multibase
+    key, did, options = did_key_signer(b"\x07" * 32)
     document = {**service_credential(), "issuer": did}
-    options = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
-        "created": "2026-01-01T00:00:00Z",
-        "verificationMethod": f"{did}#{did[8:]}",
-        "proofPurpose": "assertionMethod",
-    }
     loader = ContextLoader()
     checker = JsonLdChecker(loader)
     vc = add_proof(EddsaJcs2022(checker), document, options, key)  # refuses invalid JSON-LD

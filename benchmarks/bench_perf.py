@@ -64,6 +64,7 @@ from identity.jsonld import ContextLoader
 from identity.keys import Ed25519PrivateKey
 from identity.proofs import add_proof
 from identity.proofs.suites import default_registry
+from tests.proofs.support import did_key_signer
 
 REPO = Path(__file__).resolve().parents[1]
 CITY = "https://identity-service.example/contexts/city/v1"
@@ -111,19 +112,6 @@ def permit(did: str, n: int) -> dict[str, Any]:
             "permitNumber": f"SH{n:09d}",
         },
     }
-
-
-def did_key_signer(seed: int) -> tuple[Ed25519PrivateKey, str, dict[str, Any]]:
-    key = Ed25519PrivateKey(seed.to_bytes(32, "big"))
-    did = "did:key:" + key.public_key().multibase
-    options = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
-        "created": "2026-01-01T00:00:00Z",
-        "verificationMethod": f"{did}#{did[8:]}",
-        "proofPurpose": "assertionMethod",
-    }
-    return key, did, options
 
 
 # -- in process -----------------------------------------------------------------------

@@ -39,5 +39,12 @@ class FixedClock:
 
 
 def xsd_datetime(moment: datetime) -> str:
-    """Format as an XML Schema dateTimeStamp in UTC with a ``Z`` and whole seconds."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Format as an XML Schema dateTimeStamp in UTC with a ``Z`` and whole seconds (a
+    naive ``moment`` is read as local time, as ``astimezone`` reads it).
+
+    ``isoformat`` is C and always writes four year digits (XSD 1.1 §3.3.7: at least
+    four), where ``strftime("%Y")`` wrote ``999`` for the year 999; for every other
+    year the text is ``strftime("%Y-%m-%dT%H:%M:%SZ")``'s (tests/core/test_clock.py)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="seconds")[:-6] + "Z"  # drop "+00:00"

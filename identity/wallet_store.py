@@ -15,6 +15,7 @@ MemoryWalletStore` is its oracle.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -23,6 +24,7 @@ import nacl.bindings
 import nacl.exceptions
 import nacl.utils
 
+from identity.errors import ConflictError
 from identity.keys import RandomBytes
 
 _NONCE = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -45,6 +47,14 @@ class WalletStore(Protocol):
     def keep(self, entry: WalletEntry) -> None:
         """Store ``entry``; :class:`~identity.errors.ConflictError` (nothing changed) when
         a credential with this id is already kept, for whichever subject."""
+        ...
+
+    def keep_many(self, entries: Sequence[WalletEntry]) -> list[ConflictError | None]:
+        """Store ``entries`` in one atomic write (one transaction, one fsync): in each
+        entry's slot ``None`` when it was stored, or :class:`~identity.errors.ConflictError`
+        (that entry not stored, the others are) when its credential id is already kept
+        or kept by an earlier entry of the same call. :class:`~identity.errors.UnavailableError`
+        when the write failed: then none was stored."""
         ...
 
     def find(self, subject_id: str, credential_id: str) -> WalletEntry | None:

@@ -126,6 +126,7 @@ class Services:
         gc.unfreeze()
         await self.logs.stop_health()
         await self.logs.stop()
+        await self.issuance.wallet.stop()
         self.directory.close()
         self.issuance.close()  # issue #14
         self.store.close()

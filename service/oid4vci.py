@@ -445,7 +445,10 @@ class Oid4vciIssuer:
         self.store.add_token(AccessToken(digest(token), offer.id, self.now() + lifetime))
         return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
 
-    def _offer_of(self, bearer: str | None) -> Offer:
+    def offer_of(self, bearer: str | None) -> Offer:
+        """The offer an access token was granted for, or ``invalid_token``: an absent,
+        unknown, expired or revoked token (RFC 6750 §3.1). The endpoints call it before they
+        read the body, so a bad token is 401 whatever the body holds."""
         if not bearer:
             raise oe.InvalidToken("an access token is required")
         token = self.store.find_token(digest(bearer), self.now())
@@ -519,10 +522,10 @@ class Oid4vciIssuer:
         did = proof.did or "did:jwk:" + b64url(jcs(jwk))  # a jwk-bound holder's DID
         return {"jwk": jwk, "did": did}
 
-    async def credential(self, bearer: str | None, body: Any) -> tuple[int, dict[str, Any]]:
-        """Credential Request (OID4VCI §8): (status, response). Every check runs before
-        the configuration is claimed on the offer (compare-and-set) and issued."""
-        offer = self._offer_of(bearer)
+    async def credential(self, offer: Offer, body: Any) -> tuple[int, dict[str, Any]]:
+        """Credential Request (OID4VCI §8) on the token's ``offer`` (:meth:`offer_of`):
+        (status, response). Every check runs before the configuration is claimed on the
+        offer (compare-and-set) and issued."""
         config = self._requested(offer, body)
         holder = self._holder(offer, body, config)
         if offer.deferred and not offer.approved:
@@ -603,9 +606,9 @@ class Oid4vciIssuer:
 
     # -- deferred and notification ------------------------------------------------------
 
-    async def deferred(self, bearer: str | None, body: Any) -> tuple[int, dict[str, Any]]:
-        """Deferred Credential Request (OID4VCI §9): pending (202) or the credential."""
-        offer = self._offer_of(bearer)
+    async def deferred(self, offer: Offer, body: Any) -> tuple[int, dict[str, Any]]:
+        """Deferred Credential Request (OID4VCI §9) on the token's ``offer``: pending (202)
+        or the credential."""
         transaction = body.get("transaction_id") if isinstance(body, dict) else None
         if not isinstance(transaction, str):
             raise oe.InvalidCredentialRequest("transaction_id is required")
@@ -630,9 +633,9 @@ class Oid4vciIssuer:
         mac = hmac.new(self.code_key, b"notification\x00" + offer.id.encode(), hashlib.sha256)
         return secret_token(lambda _: mac.digest()[:16])
 
-    def notification(self, bearer: str | None, body: Any) -> None:
-        """Notification Request (OID4VCI §11): logged as an ``oid4vci.notification`` event."""
-        offer = self._offer_of(bearer)
+    def notification(self, offer: Offer, body: Any) -> None:
+        """Notification Request (OID4VCI §11) on the token's ``offer``: logged as an
+        ``oid4vci.notification`` event."""
         if not isinstance(body, dict) or not isinstance(body.get("notification_id"), str):
             raise oe.InvalidNotificationRequest("notification_id is required")
         event = body.get("event")

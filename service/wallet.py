@@ -21,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from identity.canonical import jcs, parse_json
 from identity.clock import Clock
 from identity.credentials.issuer import SignedCredential
 from identity.errors import ConflictError, IdentityError, UnavailableError
+from identity.groupcommit import GroupCommit
 from identity.jose.envelope import parse_envelope
 from identity.storage.memory import MemoryStore
 from identity.storage.memory_wallet import MemoryWalletStore
@@ -49,20 +50,27 @@ class Wallet:
     store: WalletStore
     sealer: WalletSealer
     clock: Clock
+    max_batch: int = 512
+    """At most this many entries in one write (:class:`~identity.groupcommit.GroupCommit`)."""
+    _writer: GroupCommit[WalletEntry, None] | None = field(default=None, init=False, repr=False)
 
-    def keep(self, record: CredentialRecord, signed: SignedCredential) -> bool:
+    async def keep(self, record: CredentialRecord, signed: SignedCredential) -> bool:
         """Keep the ``signed`` credential of the committed ``record`` for its subject
         (nothing without a subject id). False, logged, when the store refused it.
 
         What is sealed is the JCS of what the agency handed out: the bytes the issuer
         already made for the digest (Data Integrity), serialized here only when it made
-        none (an envelope, whose digest is of its token)."""
+        none (an envelope, whose digest is of its token). Concurrent issuances' entries
+        are written together, one transaction a batch, in a worker thread
+        (:meth:`WalletStore.keep_many`): the event loop never waits on the disk or the
+        network for them, and it returns once this entry is durable."""
         if record.subject_id is None:
             return False
         plain = signed.serialized or jcs(signed.json)
         sealed = self.sealer.seal(record.subject_id, record.id, plain)
+        entry = WalletEntry(record.id, record.subject_id, sealed, self.clock.now())
         try:
-            self.store.keep(WalletEntry(record.id, record.subject_id, sealed, self.clock.now()))
+            await self._batches().submit(entry)
         except (UnavailableError, ConflictError) as exc:
             events.warning(
                 "the wallet did not keep an issued credential",
@@ -91,6 +99,17 @@ class Wallet:
     def held(self, subject_id: str) -> set[str]:
         """The ids of the credentials kept for ``subject_id``."""
         return {e.credential_id for e in self.store.of_subject(subject_id)}
+
+    def _batches(self) -> GroupCommit[WalletEntry, None]:
+        if self._writer is None:
+            self._writer = GroupCommit(self.store.keep_many, max_batch=self.max_batch)
+        return self._writer
+
+    async def stop(self) -> None:
+        """Stop the batch writer (entries not yet written are refused to their callers)."""
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
 
     def close(self) -> None:
         """Close the wallet's store."""

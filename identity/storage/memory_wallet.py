@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from identity.errors import ConflictError
 from identity.wallet_store import WalletEntry
@@ -23,6 +24,21 @@ class MemoryWalletStore:
                 raise ConflictError("credential already kept", id=entry.credential_id)
             self._entries[entry.credential_id] = entry
             self._of.setdefault(entry.subject_id, []).append(entry.credential_id)
+
+    def keep_many(self, entries: Sequence[WalletEntry]) -> list[ConflictError | None]:
+        """Under the lock, each in turn as :meth:`keep` (a refused one in its slot)."""
+        outcomes: list[ConflictError | None] = []
+        with self._lock:
+            for entry in entries:
+                if entry.credential_id in self._entries:
+                    outcomes.append(
+                        ConflictError("credential already kept", id=entry.credential_id)
+                    )
+                    continue
+                self._entries[entry.credential_id] = entry
+                self._of.setdefault(entry.subject_id, []).append(entry.credential_id)
+                outcomes.append(None)
+        return outcomes
 
     def find(self, subject_id: str, credential_id: str) -> WalletEntry | None:
         """The entry only if that subject kept it (another subject's credential is ``None``)."""

@@ -1,12 +1,13 @@
 """SQLite wallet store: table ``wallet`` in the service's database file.
 
-Each call is one statement (a write is one ``BEGIN IMMEDIATE`` transaction), with the
-durability of :mod:`identity.storage.sqlite`.
+Each write is one ``BEGIN IMMEDIATE`` transaction (:meth:`SqliteWalletStore.keep_many`: one
+for the whole batch), with the durability of :mod:`identity.storage.sqlite`.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,25 @@ class SqliteWalletStore(SqliteRecords):
                 )  # fmt: skip
             except sqlite3.IntegrityError:
                 raise ConflictError("credential already kept", id=entry.credential_id) from None
+
+    def keep_many(self, entries: Sequence[WalletEntry]) -> list[ConflictError | None]:
+        """One ``BEGIN IMMEDIATE`` transaction of ``INSERT OR IGNORE`` rows: a row that
+        inserted nothing (its id already kept, or earlier in ``entries``) is a
+        ``ConflictError`` in its slot."""
+        outcomes: list[ConflictError | None] = []
+        with self._write() as db:
+            for entry in entries:
+                inserted = db.execute(
+                    "INSERT OR IGNORE INTO wallet VALUES (?, ?, ?, ?)",
+                    (entry.credential_id, entry.subject_id, entry.sealed,
+                     entry.kept_at.isoformat()),
+                ).rowcount  # fmt: skip
+                outcomes.append(
+                    None
+                    if inserted
+                    else ConflictError("credential already kept", id=entry.credential_id)
+                )
+        return outcomes
 
     def find(self, subject_id: str, credential_id: str) -> WalletEntry | None:
         """The entry only if that subject kept it (another subject's credential is ``None``)."""

@@ -197,7 +197,8 @@ async def credential(request: Request, vci: Vci) -> Response:
     ``c_nonce``, a ``credential_configuration_id`` the offer includes."""
 
     async def run() -> tuple[int, Any]:
-        return await vci.credential(access_token(request), await json_body(request))
+        offer = vci.offer_of(access_token(request))  # 401 before the body is read
+        return await vci.credential(offer, await json_body(request))
 
     return await oauth(run)
 
@@ -207,7 +208,8 @@ async def deferred_credential(request: Request, vci: Vci) -> Response:
     """Deferred Credential Endpoint (OID4VCI §9): 202 while the agency has not approved."""
 
     async def run() -> tuple[int, Any]:
-        return await vci.deferred(access_token(request), await json_body(request))
+        offer = vci.offer_of(access_token(request))  # 401 before the body is read
+        return await vci.deferred(offer, await json_body(request))
 
     return await oauth(run)
 
@@ -217,7 +219,8 @@ async def notification(request: Request, vci: Vci) -> Response:
     """Notification Endpoint (OID4VCI §11): 204; the event is logged."""
 
     async def run() -> tuple[int, Any]:
-        vci.notification(access_token(request), await json_body(request))
+        offer = vci.offer_of(access_token(request))  # 401 before the body is read
+        vci.notification(offer, await json_body(request))
         return 204, None
 
     return await oauth(run)

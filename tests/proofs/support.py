@@ -21,6 +21,22 @@ EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 CITY = "https://identity-service.example/contexts/city/v1"
 
 
+def did_key_signer(seed: int | bytes) -> tuple[Ed25519PrivateKey, str, dict[str, Any]]:
+    """A did:key agency from ``seed`` (32 bytes, or an int read big-endian): its key, its
+    DID and eddsa-jcs-2022 proof options naming its one verification method (the tests'
+    and benchmarks' one copy of them)."""
+    key = Ed25519PrivateKey(seed if isinstance(seed, bytes) else seed.to_bytes(32, "big"))
+    did = "did:key:" + key.public_key().multibase
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "created": "2026-01-01T00:00:00Z",
+        "verificationMethod": f"{did}#{did[8:]}",
+        "proofPurpose": "assertionMethod",
+    }
+    return key, did, options
+
+
 def key_from_multibase(private_multibase: str) -> Ed25519PrivateKey:
     secret = multibase_decode(private_multibase)
     assert secret[:2] == b"\x80\x26"  # ed25519-priv multicodec

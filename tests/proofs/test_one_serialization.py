@@ -12,21 +12,12 @@ from identity.canonical import jcs_reference
 from identity.clock import FixedClock
 from identity.credentials.issuer import credential_digest
 from identity.credentials.verifier import Verified, Verifier
-from identity.keys import Ed25519PrivateKey
 from identity.proofs import add_proof
-from tests.proofs.support import REGISTRY, RESOLVER, service_credential
+from tests.proofs.support import REGISTRY, RESOLVER, did_key_signer, service_credential
 
 
 def signed() -> dict[str, Any]:
-    key = Ed25519PrivateKey(b"\x05" * 32)
-    did = "did:key:" + key.public_key().multibase
-    options = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
-        "created": "2026-01-01T00:00:00Z",
-        "verificationMethod": f"{did}#{did[8:]}",
-        "proofPurpose": "assertionMethod",
-    }
+    key, did, options = did_key_signer(b"\x05" * 32)
     suite = REGISTRY.named("DataIntegrityProof", "eddsa-jcs-2022")
     return add_proof(suite, {**service_credential(), "issuer": did}, options, key)
 

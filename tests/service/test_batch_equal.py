@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from identity.errors import VC_DM
 from identity.jose.vcjose import VC_JWT
-from identity.keys import Ed25519PrivateKey
 from identity.proofs import add_proof
 from schemas.api import VerifyRequest
 from service.routers import check_envelope
 from service.routers.batch import plain_envelope
+from tests.proofs.support import did_key_signer
 from tests.service.conftest import credential_for, issue, make_issuer, services_of
 from tests.service.test_batch_verify import snapshot, verifier_key
 
@@ -49,16 +49,8 @@ def _set_status(client: TestClient, agency: dict[str, Any], body: dict[str, Any]
 
 def _foreign(client: TestClient) -> dict[str, Any]:
     """A credential signed by a did:key this service does not know (no trust, no anchor)."""
-    key = Ed25519PrivateKey(b"\x05" * 32)
-    did = "did:key:" + key.public_key().multibase
+    key, did, options = did_key_signer(b"\x05" * 32)
     suite = services_of(client).verification.registry.named("DataIntegrityProof", "eddsa-jcs-2022")
-    options = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
-        "created": "2026-01-01T00:00:00Z",
-        "verificationMethod": f"{did}#{did[8:]}",
-        "proofPurpose": "assertionMethod",
-    }
     signed: dict[str, Any] = add_proof(suite, credential_for(did), options, key)
     return signed
 

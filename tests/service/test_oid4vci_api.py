@@ -289,6 +289,26 @@ def test_token_request_errors(client: TestClient, agency: dict[str, Any]) -> Non
     assert token(client, code_of(made), made["txCode"]).status_code == 200  # not spent
 
 
+@pytest.mark.parametrize(
+    "path", ["/oid4vci/credential", "/oid4vci/deferred_credential", "/oid4vci/notification"]
+)
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_a_bad_token_is_refused_before_the_body_is_read(
+    client: TestClient, agency: dict[str, Any], path: str, token: str | None
+) -> None:
+    """RFC 6750 §3.1: a missing or unknown token is 401 ``invalid_token`` whatever the
+    body holds; a body that is not JSON does not turn it into a 400."""
+    created(client, agency)
+    before = records(client)
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    response = client.post(path, content=b"{not json", headers=headers)
+    oauth(response, 401, "invalid_token")
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert records(client) == before
+
+
 def test_credential_request_refusals_issue_nothing(
     client: TestClient, agency: dict[str, Any], holder: SigningKey
 ) -> None:

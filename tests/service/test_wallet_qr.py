@@ -5,6 +5,7 @@ nothing written."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from dataclasses import replace
@@ -126,10 +127,12 @@ def test_a_credential_the_wallet_could_not_keep_is_issued_and_posted_instead(
 ) -> None:
     citizen, headers = signed_in(client, clock, 35)
 
-    def down(entry: Any) -> None:
+    def down(entries: Any) -> None:
         raise UnavailableError("the wallet store is down")
 
-    monkeypatch.setattr(services_of(client).issuance.wallet.store, "keep", down)
+    wallet = services_of(client).issuance.wallet
+    monkeypatch.setattr(wallet.store, "keep_many", down)
+    monkeypatch.setattr(wallet, "_writer", None)  # a writer over the failing store
     issued = issued_to(client, citizen)  # still 201: the record and its entry committed
     cid = issued["credentialId"]
     [listed] = client.get("/wallet/credentials", headers=headers).json()
@@ -148,5 +151,6 @@ def test_a_credential_without_a_subject_id_is_not_kept(client: TestClient, clock
     svc = services_of(client)
     record = svc.store.get_credential(issued["credentialId"])
     anonymous = replace(record, id="urn:uuid:no-subject", subject_id=None)
-    assert svc.issuance.wallet.keep(anonymous, issued["verifiableCredential"]) is False
+    kept = asyncio.run(svc.issuance.wallet.keep(anonymous, issued["verifiableCredential"]))
+    assert kept is False
     assert len(wallet_rows(client)) == 1

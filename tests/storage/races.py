@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Protocol, TypeVar
 
+from identity.errors import ConflictError
+
 
 class Closable(Protocol):
     def close(self) -> None: ...
@@ -55,3 +57,17 @@ def winners(n: int, attempt: Callable[[int], bool]) -> list[int]:
     won: list[int] = []
     release_together(n, lambda i: won.append(i) if attempt(i) else None)
     return won
+
+
+def unrefused(act: Callable[[int], object]) -> Callable[[int], bool]:
+    """``act`` as a :func:`winners` attempt: true when ``act(i)`` returned, false when the
+    store refused it with :class:`ConflictError` (any other error fails the test)."""
+
+    def attempt(i: int) -> bool:
+        try:
+            act(i)
+        except ConflictError:
+            return False
+        return True
+
+    return attempt

@@ -23,7 +23,7 @@ from identity.storage.redis_oid4vci import RedisOid4vciStore
 from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_oid4vci import SqliteOid4vciStore
 from tests.storage.conftest import REAL_REDIS
-from tests.storage.races import handles_on, winners
+from tests.storage.races import handles_on, unrefused, winners
 from tests.storage.redis_backends import fake_redis, new_prefix
 from tests.storage.test_redis_store import closed_port
 
@@ -222,14 +222,12 @@ def test_of_racing_redeemers_exactly_one_wins(handles: Callable[[], Oid4vciStore
     current = offer()
     stores[0].add_offer(current)
 
-    def work(i: int) -> bool:
-        try:
-            stores[i].replace_offer(current, current.next(state=REDEEMED, tries_left=i))
-        except ConflictError:
-            return False
-        return True
-
-    won = winners(6, work)
+    won = winners(
+        6,
+        unrefused(
+            lambda i: stores[i].replace_offer(current, current.next(state=REDEEMED, tries_left=i))
+        ),
+    )
     assert len(won) == 1
     stored = stores[0].get_offer("o1")
     assert stored is not None and stored.tries_left == won[0] and stored.version == 1
@@ -299,14 +297,9 @@ def test_of_racing_offers_with_one_transaction_id_one_is_stored(
 ) -> None:
     stores = [handles() for _ in range(6)]
 
-    def work(i: int) -> bool:
-        try:
-            stores[i].add_offer(offer(f"o{i}", f"c{i}", transaction_id="t"))
-        except ConflictError:
-            return False
-        return True
-
-    won = winners(6, work)
+    won = winners(
+        6, unrefused(lambda i: stores[i].add_offer(offer(f"o{i}", f"c{i}", transaction_id="t")))
+    )
     assert len(won) == 1
     found = stores[0].offer_by_transaction("t")
     assert found is not None and found.id == f"o{won[0]}"
@@ -321,14 +314,10 @@ def test_of_offers_racing_to_one_transaction_id_one_gets_it(
     for one in offers:
         stores[0].add_offer(one)
 
-    def work(i: int) -> bool:
-        try:
-            stores[i].replace_offer(offers[i], offers[i].next(transaction_id="t"))
-        except ConflictError:
-            return False
-        return True
-
-    won = winners(6, work)
+    won = winners(
+        6,
+        unrefused(lambda i: stores[i].replace_offer(offers[i], offers[i].next(transaction_id="t"))),
+    )
     assert len(won) == 1
     found = stores[0].offer_by_transaction("t")
     assert found is not None and found.id == f"o{won[0]}"
@@ -364,14 +353,14 @@ def test_of_racing_code_redemptions_exactly_one_wins(handles: Callable[[], Oid4v
     granted = grant(auth(), "did:key:z1", "h1", 10, 60)
     stores[0].add_authorization(granted)
 
-    def work(i: int) -> bool:
-        try:
-            stores[i].replace_authorization(granted, granted.next(status=REDEEMED, state=str(i)))
-        except ConflictError:
-            return False
-        return True
-
-    won = winners(6, work)
+    won = winners(
+        6,
+        unrefused(
+            lambda i: stores[i].replace_authorization(
+                granted, granted.next(status=REDEEMED, state=str(i))
+            )
+        ),
+    )
     assert len(won) == 1
     stored = stores[0].authorization_by_code("h1")
     assert stored is not None and stored.status == REDEEMED and stored.state == str(won[0])

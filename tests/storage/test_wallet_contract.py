@@ -25,7 +25,7 @@ from identity.storage.sqlite import SqliteStore
 from identity.storage.sqlite_wallet import SqliteWalletStore
 from identity.wallet_store import WalletEntry, WalletStore
 from tests.storage.conftest import BACKENDS, REAL_REDIS
-from tests.storage.races import handles_on, winners
+from tests.storage.races import handles_on, release_together, unrefused, winners
 from tests.storage.redis_backends import fake_redis, new_prefix
 from tests.storage.test_redis_store import closed_port
 
@@ -83,6 +83,20 @@ def test_a_kept_id_is_refused_for_anyone_and_nothing_changes(wallet: WalletStore
     assert wallet.of_subject(BOB) == []
 
 
+def test_keep_many_stores_each_entry_or_refuses_it_in_its_slot(wallet: WalletStore) -> None:
+    wallet.keep(entry("urn:old", BOB))
+    outcomes = wallet.keep_many(
+        [entry("urn:a"), entry("urn:old"), entry("urn:b", BOB), entry("urn:a", BOB, sealed=b"x")]
+    )
+    assert [type(o).__name__ for o in outcomes] == [
+        "NoneType", "ConflictError", "NoneType", "ConflictError"
+    ]  # fmt: skip
+    assert wallet.find(ALICE, "urn:a") == entry("urn:a")  # the first of the call won
+    assert wallet.find(BOB, "urn:a") is None and wallet.find(ALICE, "urn:old") is None
+    assert wallet.of_subject(BOB) == [entry("urn:old", BOB), entry("urn:b", BOB)]
+    assert wallet.keep_many([]) == []
+
+
 def test_entries_are_listed_oldest_first(wallet: WalletStore) -> None:
     late, early, tie = entry("urn:late", minutes=5), entry("urn:early"), entry("urn:tie")
     for e in (late, early, tie):
@@ -117,6 +131,7 @@ def test_backend_failures_are_unavailable_errors(tmp_path: Path) -> None:
     dead = RedisWalletStore.from_url(f"redis://127.0.0.1:{closed_port()}/0", socket_timeout=0.2)
     for call in (
         lambda: dead.keep(entry("urn:a")),
+        lambda: dead.keep_many([entry("urn:a"), entry("urn:b")]),
         lambda: dead.find(ALICE, "urn:a"),
         lambda: dead.of_subject(ALICE),
     ):
@@ -150,14 +165,14 @@ def test_of_racing_writers_of_one_id_exactly_one_wins(
     writers = 8
     stores = [handles() for _ in range(writers)]
 
-    def work(i: int) -> bool:
-        try:
-            stores[i].keep(entry("urn:race", f"did:example:{i}", sealed=f"by {i}".encode()))
-        except ConflictError:
-            return False
-        return True
-
-    won = winners(writers, work)
+    won = winners(
+        writers,
+        unrefused(
+            lambda i: stores[i].keep(
+                entry("urn:race", f"did:example:{i}", sealed=f"by {i}".encode())
+            )
+        ),
+    )
     assert len(won) == 1
     winner = f"did:example:{won[0]}"
     found = stores[0].find(winner, "urn:race")
@@ -168,6 +183,23 @@ def test_of_racing_writers_of_one_id_exactly_one_wins(
     assert stores[0].of_subject(winner) == [found]
 
 
+def test_racing_batches_keep_each_id_once(handles: Callable[[], WalletStore]) -> None:
+    writers, ids = 6, [f"urn:batch:{n}" for n in range(5)]
+    stores = [handles() for _ in range(writers)]
+    answers: dict[int, list[ConflictError | None]] = {}
+
+    def keep(i: int) -> None:
+        answers[i] = stores[i].keep_many([entry(c, f"did:example:{i}") for c in ids])
+
+    release_together(writers, keep)
+    for n, cid in enumerate(ids):
+        won = [i for i in range(writers) if answers[i][n] is None]
+        assert len(won) == 1, (cid, won)
+        assert stores[0].find(f"did:example:{won[0]}", cid) is not None
+    kept = sum(len(stores[0].of_subject(f"did:example:{i}")) for i in range(writers))
+    assert kept == len(ids)
+
+
 # -- the oracle: random sequences, every answer compared ---------------------------------
 
 IDS = st.sampled_from(["urn:1", "urn:2", "urn:3", "https://x.example/c/4"])
@@ -176,6 +208,7 @@ OPS = st.lists(
     st.one_of(
         st.tuples(st.just("keep"), IDS, SUBJECTS, st.integers(0, 3)),
         st.tuples(st.just("find"), IDS, SUBJECTS, st.just(0)),
+        st.tuples(st.just("many"), IDS, SUBJECTS, st.integers(0, 3)),
         st.tuples(st.just("list"), st.just(""), SUBJECTS, st.just(0)),
     ),
     max_size=20,
@@ -189,6 +222,9 @@ def _apply(store: WalletStore, name: str, cid: str, subject: str, minutes: int) 
         except ConflictError:
             return "conflict"
         return "kept"
+    if name == "many":  # three entries, the third repeating the first's id
+        batch = [entry(cid, subject, minutes), entry("urn:2", BOB, minutes), entry(cid, BOB)]
+        return ["kept" if o is None else "conflict" for o in store.keep_many(batch)]
     if name == "find":
         return store.find(subject, cid)
     return store.of_subject(subject)
