@@ -24,6 +24,8 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NoReturn, Protocol
@@ -63,6 +65,44 @@ def bearer(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return request.headers.get("x-api-key")
+
+
+class KnownBearers:
+    """Digests of bearer credentials this process accepted lately, at most ``size``
+    (least recently used forgotten first). Not a cache of who they are -- each request
+    still judges its credential under the trust version -- only a cheap "was this one
+    ever good here?", so a route that reads its body before it judges the credential
+    (``POST /credentials/verify``, to read every version in one round trip) can judge
+    an unknown one first: a wrong or random bearer never gets a body read."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def holds(self, token: str) -> bool:
+        """Whether ``token`` was :meth:`accepted` lately."""
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            if digest not in self._seen:
+                return False
+            self._seen.move_to_end(digest)
+            return True
+
+    def forget(self, token: str) -> None:
+        """Forget ``token`` (it was refused: revoked or expired)."""
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            self._seen.pop(digest, None)
+
+    def accepted(self, token: str) -> None:
+        """Remember that ``token`` was judged good."""
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            self._seen[digest] = None
+            self._seen.move_to_end(digest)
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
 
 
 Role = Literal["anonymous", "operator", "agency", "verifier", "citizen"]

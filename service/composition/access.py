@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from identity.clock import Clock
 from identity.stores import Store
-from service.auth import CitizenTokens
+from service.auth import CitizenTokens, KnownBearers
 from service.challenges import Challenges
 from service.locks import KeyedLocks
 from service.ratelimit import RateLimiter
@@ -25,6 +25,8 @@ class Access:
     """Single-use, purpose-bound challenges (service/challenges.py)."""
     limiter: RateLimiter
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    known_bearers: KnownBearers = field(default_factory=KnownBearers)
+    """Bearers accepted lately (``POST /credentials/verify`` judges others first)."""
 
 
 def build_access(settings: Settings, store: Store, clock: Clock, master_secret: bytes) -> Access:

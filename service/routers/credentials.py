@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from identity.credentials.status import StatusMessages
 from identity.credentials.verifier import CredentialNotVerified
-from identity.errors import IdentityError
+from identity.errors import AuthenticationError, IdentityError
 from identity.stores import IssuerRecord
 from schemas.api import IssueRequest, IssueResponse, VerifyRequest, VerifyResponse
 from service.agency_keys import verification_method
@@ -119,26 +119,36 @@ async def verify(request: Request) -> JSONResponse:
     calls it past the router. Every version the request keys its caches on -- the trust
     snapshot of the API key and the ``issuerTrust`` check, the versions of the status
     lists the credential names -- comes from ONE store round trip
-    (service/request_versions.py). So a caller with a bearer credential has the body
-    read before the credential is judged (its lists must be known first); the answer's
-    precedence is unchanged: a refused credential (401, 429) before a bad body (400,
-    413, 415). An anonymous caller is rate-limited first, before the body is read."""
+    (service/request_versions.py). So a caller whose bearer credential was accepted here
+    lately (:class:`service.auth.KnownBearers`) has the body read before the credential is
+    judged again (its lists must be known first); the answer's precedence is unchanged:
+    a refused credential (401, 429) before a bad body (400, 413, 415). Any other bearer
+    is judged first, and an anonymous caller rate-limited first, before the body is read."""
     svc: Services = request.app.state.services
-    anonymous = bearer(request) is None
-    if anonymous:
-        svc.limit_anonymous(request)  # reads nothing from the store
+    token = bearer(request)
+    known = token is not None and svc.access.known_bearers.holds(token)
+    if not known:
+        # Anonymous: rate-limited (reads nothing). A bearer not accepted here lately is
+        # judged before its body is read (its own round trip): a wrong one is 401 unread.
+        svc.limit_anonymous(request)
+        if token is not None:
+            svc.access.known_bearers.accepted(token)
     refused: IdentityError | None = None
     body: dict[str, Any] = {}
     try:
         body = require_object(await read_json(request), "body")
     except IdentityError as exc:
-        if anonymous:
+        if not known:
             raise
-        refused = exc
+        refused = exc  # the credential is judged first, under the one version read
     lists = svc.issuance.status.lists_named([body.get("verifiableCredential")])
     with one_read(svc, lists):
-        if not anonymous:
-            svc.limit_anonymous(request)
+        if known:
+            try:
+                svc.limit_anonymous(request)
+            except AuthenticationError:
+                svc.access.known_bearers.forget(str(token))  # revoked: judged first again
+                raise
         if refused is not None:
             raise refused
         return await _verify(request, svc, body)

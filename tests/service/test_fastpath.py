@@ -229,7 +229,9 @@ def test_a_verification_reads_its_versions_once(fast_client: TestClient) -> None
         setattr(store, name, counting(name))
     trust = services_of(fast_client).trust
     trust.cache._version = store.trust_version  # the cache holds the bound method it was built with
-    for headers in ({"Authorization": f"Bearer {verifier}"}, {}):
+    key = {"Authorization": f"Bearer {verifier}"}
+    first_use = ["trust_version", "read_versions"]  # a key not seen lately is judged first
+    for headers, expected in ((key, first_use), (key, ["read_versions"]), ({}, ["read_versions"])):
         reads.clear()
         response = fast_client.post(
             "/credentials/verify", json={"verifiableCredential": good}, headers=headers
@@ -237,4 +239,4 @@ def test_a_verification_reads_its_versions_once(fast_client: TestClient) -> None
         assert response.status_code == 200, response.text
         assert response.json()["results"]["issuerTrust"]["valid"] is True
         assert response.json()["results"]["status"]["valid"] is True
-        assert reads == ["read_versions"]
+        assert reads == expected

@@ -246,3 +246,42 @@ def test_lists_named_are_this_services_stored_lists(
         for n in range(MAX_VERSION_READS + 5)
     ]
     assert len(status.lists_named(flood)) == MAX_VERSION_READS  # the rest read alone
+
+
+def test_a_bearer_not_accepted_lately_is_judged_before_its_body_is_read(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong or random bearer is 401 without its body being read (no cost for the
+    body-first order that one version read needs); a key accepted once is judged under
+    that read, and forgotten again once refused (revoked)."""
+    import service.routers.credentials as route
+
+    reads: list[int] = []
+    real = route.read_json
+
+    async def counted(request: Any) -> Any:
+        reads.append(1)
+        return await real(request)
+
+    monkeypatch.setattr(route, "read_json", counted)
+    for wrong in ("ik_nope.secret", "garbage", "ct_x.y"):
+        answer = client.post(
+            "/credentials/verify",
+            content=b"{" * 100,
+            headers={"Authorization": f"Bearer {wrong}", "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 401, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert reads == []
+    svc = services_of(client)
+    made = client.post("/verifiers", json={"name": "Bank"}, headers=admin()).json()
+    key = made["apiKey"]
+    bad_body = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    assert client.post("/credentials/verify", content=b"[", headers=bad_body).status_code == 400
+    assert reads == [1] and svc.access.known_bearers.holds(key)
+    assert client.delete(f"/verifiers/{made['keyId']}", headers=admin()).status_code == 204
+    revoked = client.post("/credentials/verify", content=b"[", headers=bad_body)
+    assert revoked.status_code == 401  # the credential before the body, as always
+    assert not svc.access.known_bearers.holds(key)
+    assert client.post("/credentials/verify", content=b"[", headers=bad_body).status_code == 401
+    assert reads == [1, 1]  # the revoked key's second try is judged before its body
