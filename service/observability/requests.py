@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from service.observability.context import REQUEST_ID, route_of
-from service.observability.logs import access_line, plain_json_handler
+from service.observability.logs import access_line_of, plain_json_handler
 from service.observability.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -104,25 +104,25 @@ class RequestObserver:
 
     def _done(self, scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
         route = route_of(scope)
+        method = scope["method"]
         if self.metrics is not None:
-            self.metrics.request_done(route, scope["method"], status, seconds)
+            self.metrics.request_done(route, method, status, seconds)
         if status == 503:
             watch = self.store()
             if watch is not None:
-                watch.store_failed("request", f"{scope['method']} {route} answered 503")
+                watch.store_failed("request", f"{method} {route} answered 503")
         if self.access_log and access.isEnabledFor(logging.INFO):
             kind, agency = state.get("caller") or ("anonymous", None)
-            duration_ms = round(seconds * 1000, 3)
             handler = plain_json_handler(access)
             if handler is not None:  # the usual set-up: the same line, without a LogRecord
-                handler.buffer(  # written within the flush interval, in order (buffered.py)
-                    access_line(
-                        REQUEST_ID.get(), scope["method"], route, status, duration_ms, kind, agency
-                    )
+                handler.defer(  # made and written within the flush interval, in order
+                    access_line_of,
+                    (REQUEST_ID.get(), method, route, status, seconds, kind, agency, time.time()),
                 )
                 return
+            duration_ms = round(seconds * 1000, 3)
             fields: dict[str, Any] = {
-                "method": scope["method"],
+                "method": method,
                 "route": route,
                 "status": status,
                 "duration_ms": duration_ms,

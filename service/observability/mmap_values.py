@@ -1,0 +1,144 @@
+"""``prometheus_client``'s multiprocess value class, with one fused update for hot paths.
+
+:func:`multiprocess_value_class` is ``prometheus_client.values.MultiProcessValue`` (0.2x)
+written out here: the same ``{type}_{pid}.db`` files (``MmapedDict``), the same keys, the
+same one lock per process, the same reset of every value after a fork, so
+``MultiProcessCollector`` reads them as it reads the library's (the service reads only
+``PROMETHEUS_MULTIPROC_DIR``: the library's deprecated lower-case name is not copied).
+Two differences:
+
+* the process identifier is a :class:`~service.observability.context.Pid` (read once and
+  again only after a fork) instead of ``os.getpid`` (a system call per update);
+* :meth:`add` adds to several values under *one* lock acquisition and writes each into the
+  file's mmap directly. A request counted through the library's ``Counter.inc`` and
+  ``Histogram.observe`` makes about 25 Python calls (three values, each through
+  ``_raise_if_not_observable``, the lock, the fork check, ``write_value`` and
+  ``_pack_two_doubles``) and walks the bucket bounds one by one; :meth:`add` makes one,
+  and the caller finds the bucket with ``bisect``. The bytes written are the library's
+  (``struct`` ``dd``: the value, a zero timestamp, assigned as a slice as the library does
+  to stay atomic for readers), and the value object's own ``_value`` moves with them, so
+  the library's later updates and reads carry on from it (proved equal in
+  ``tests/service/test_observability_pid.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from threading import Lock
+from typing import Any
+
+from prometheus_client import values as _library
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+from service.observability.context import Pid
+
+_pack = struct.Struct(b"dd").pack
+
+
+def multiprocess_value_class(process_identifier: Pid) -> Any:
+    """A value class for ``prometheus_client.values.ValueClass`` in multiprocess mode
+    (``PROMETHEUS_MULTIPROC_DIR`` set), as ``MultiProcessValue(process_identifier)``
+    builds, with the class method :meth:`add`."""
+    files: dict[str, MmapedDict] = {}
+    instances: list[Any] = []
+    pid = {"value": process_identifier()}
+    lock = Lock()  # one per process, as the library's: it guards every file of the class
+
+    def cleanup() -> None:
+        for f in files.values():
+            f.close()  # type: ignore[no-untyped-call]
+        files.clear()
+        instances.clear()
+
+    _library._multi_process_cleanups.append(cleanup)
+
+    def check_for_pid_change() -> None:
+        actual = process_identifier.value
+        if pid["value"] != actual:  # a fork: every value reopens this process's files
+            pid["value"] = actual
+            for f in files.values():
+                f.close()  # type: ignore[no-untyped-call]
+            files.clear()
+            for value in instances:
+                value._reset()
+
+    class MmapedValue:
+        """A float in this process's mmaped file (``prometheus_client``'s, see the module)."""
+
+        _multiprocess = True
+        _identity_cached_pid = True
+
+        def __init__(
+            self,
+            typ: str,
+            metric_name: str,
+            name: str,
+            labelnames: Any,
+            labelvalues: Any,
+            help_text: str,
+            multiprocess_mode: str = "",
+            **kwargs: Any,
+        ) -> None:
+            self._params = (typ, metric_name, name, labelnames, labelvalues, help_text,
+                            multiprocess_mode)  # fmt: skip
+            with lock:
+                check_for_pid_change()
+                self._reset()
+                instances.append(self)
+
+        def _reset(self) -> None:
+            typ, metric_name, name, labelnames, labelvalues, help_text, mode = self._params
+            prefix = typ + "_" + mode if typ == "gauge" else typ
+            if prefix not in files:
+                filename = os.path.join(os.environ[ENV], f"{prefix}_{pid['value']}.db")
+                files[prefix] = MmapedDict(filename)  # type: ignore[no-untyped-call]
+            self._file = files[prefix]
+            self._key = mmap_key(metric_name, name, labelnames, labelvalues, help_text)
+            self._value, self._timestamp = self._file.read_value(self._key)  # type: ignore[no-untyped-call]
+
+        def inc(self, amount: float) -> None:
+            with lock:
+                check_for_pid_change()
+                self._value += amount
+                self._timestamp = 0.0
+                self._file.write_value(self._key, self._value, self._timestamp)  # type: ignore[no-untyped-call]
+
+        def set(self, value: float, timestamp: float | None = None) -> None:
+            with lock:
+                check_for_pid_change()
+                self._value = value
+                self._timestamp = timestamp or 0.0
+                self._file.write_value(self._key, self._value, self._timestamp)  # type: ignore[no-untyped-call]
+
+        def set_exemplar(self, exemplar: Any) -> None:
+            return  # as the library: no exemplars in multiprocess mode
+
+        def get(self) -> float:
+            with lock:
+                check_for_pid_change()
+                return float(self._value)
+
+        def get_exemplar(self) -> None:
+            return None
+
+        @staticmethod
+        def add(*updates: Any) -> None:
+            """``add(v1, a1, v2, a2, ...)``: ``vN.inc(aN)`` for each pair, under one lock
+            acquisition, written straight into the mmap (the values' keys are in their
+            files since construction: ``read_value`` put them there)."""
+            with lock:
+                if pid["value"] != process_identifier.value:
+                    check_for_pid_change()
+                for i in range(0, len(updates), 2):
+                    value = updates[i]
+                    value._value += updates[i + 1]
+                    value._timestamp = 0.0
+                    file = value._file
+                    pos = file._positions[value._key]
+                    file._m[pos : pos + 16] = _pack(value._value, 0.0)
+
+    return MmapedValue
+
+
+ENV = "PROMETHEUS_MULTIPROC_DIR"
