@@ -22,6 +22,7 @@ which samples the shared store, so any worker answering a scrape reports the sam
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -355,12 +356,12 @@ class Metrics:
 def _http_recorder(count: Counter, duration: Histogram) -> Callable[[float], None]:
     """One answered request: ``count.inc()`` and ``duration.observe(seconds)``. In
     multiprocess mode the three values they move (the count, the latency sum and its
-    bucket) in one :meth:`~service.observability.mmap_values` ``add``: the same values
+    bucket) in one ``add3`` (:mod:`service.observability.mmap_values`): the same values
     written, without the library's calls per value (proved equal in
     tests/service/test_observability_pid.py)."""
     total = count._value
-    add = getattr(type(total), "add", None)
-    if add is None:  # single process (MutexValue) or another value class: the library's
+    add3 = getattr(type(total), "add3", None)
+    if add3 is None:  # single process (MutexValue) or another value class: the library's
         inc, observe = count.inc, duration.observe
 
         def record(seconds: float) -> None:
@@ -374,7 +375,7 @@ def _http_recorder(count: Counter, duration: Histogram) -> Callable[[float], Non
 
     def record_multiprocess(seconds: float) -> None:
         # Histogram.observe: the first bucket whose bound is >= seconds (bisect_left)
-        add(total, 1.0, latency_sum, seconds, buckets[bisect_left(bounds, seconds)], 1.0)
+        add3(total, 1.0, latency_sum, seconds, buckets[bisect_left(bounds, seconds)], 1.0)
 
     return record_multiprocess
 
@@ -385,11 +386,7 @@ def _counter_increment(child: Counter) -> Callable[[], None]:
     add = getattr(type(value), "add", None)
     if add is None:
         return child.inc
-
-    def increment() -> None:
-        add(value, 1.0)
-
-    return increment
+    return functools.partial(add, value, 1.0)
 
 
 class _ScrapeTime(Collector):

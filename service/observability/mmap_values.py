@@ -9,11 +9,11 @@ Two differences:
 
 * the process identifier is a :class:`~service.observability.context.Pid` (read once and
   again only after a fork) instead of ``os.getpid`` (a system call per update);
-* :meth:`add` adds to several values under *one* lock acquisition and writes each into the
-  file's mmap directly. A request counted through the library's ``Counter.inc`` and
+* ``add`` (one value) and ``add3`` (three, under *one* lock acquisition) write straight
+  into the file's mmap. A request counted through the library's ``Counter.inc`` and
   ``Histogram.observe`` makes about 25 Python calls (three values, each through
   ``_raise_if_not_observable``, the lock, the fork check, ``write_value`` and
-  ``_pack_two_doubles``) and walks the bucket bounds one by one; :meth:`add` makes one,
+  ``_pack_two_doubles``) and walks the bucket bounds one by one; ``add3`` makes one,
   and the caller finds the bucket with ``bisect``. The bytes written are the library's
   (``struct`` ``dd``: the value, a zero timestamp, assigned as a slice as the library does
   to stay atomic for readers), and the value object's own ``_value`` moves with them, so
@@ -39,7 +39,7 @@ _pack = struct.Struct(b"dd").pack
 def multiprocess_value_class(process_identifier: Pid) -> Any:
     """A value class for ``prometheus_client.values.ValueClass`` in multiprocess mode
     (``PROMETHEUS_MULTIPROC_DIR`` set), as ``MultiProcessValue(process_identifier)``
-    builds, with the class method :meth:`add`."""
+    builds, with the class methods ``add`` and ``add3``."""
     files: dict[str, MmapedDict] = {}
     instances: list[Any] = []
     pid = {"value": process_identifier()}
@@ -123,20 +123,40 @@ def multiprocess_value_class(process_identifier: Pid) -> Any:
             return None
 
         @staticmethod
-        def add(*updates: Any) -> None:
-            """``add(v1, a1, v2, a2, ...)``: ``vN.inc(aN)`` for each pair, under one lock
-            acquisition, written straight into the mmap (the values' keys are in their
-            files since construction: ``read_value`` put them there)."""
+        def add(value: Any, amount: float) -> None:
+            """``value.inc(amount)``, written straight into the mmap (the value's key is in
+            its file since construction: ``read_value`` put it there)."""
             with lock:
                 if pid["value"] != process_identifier.value:
                     check_for_pid_change()
-                for i in range(0, len(updates), 2):
-                    value = updates[i]
-                    value._value += updates[i + 1]
-                    value._timestamp = 0.0
-                    file = value._file
-                    pos = file._positions[value._key]
-                    file._m[pos : pos + 16] = _pack(value._value, 0.0)
+                value._value += amount
+                value._timestamp = 0.0
+                file = value._file
+                pos = file._positions[value._key]
+                file._m[pos : pos + 16] = _pack(value._value, 0.0)
+
+        @staticmethod
+        def add3(first: Any, a1: float, second: Any, a2: float, third: Any, a3: float) -> None:
+            """:meth:`add` for three values under one lock acquisition (a request: its
+            count, its latency sum, its latency bucket)."""
+            with lock:
+                if pid["value"] != process_identifier.value:
+                    check_for_pid_change()
+                first._value += a1  # unrolled: three values, no loop, no tuples
+                first._timestamp = 0.0
+                file = first._file
+                pos = file._positions[first._key]
+                file._m[pos : pos + 16] = _pack(first._value, 0.0)
+                second._value += a2
+                second._timestamp = 0.0
+                file = second._file
+                pos = file._positions[second._key]
+                file._m[pos : pos + 16] = _pack(second._value, 0.0)
+                third._value += a3
+                third._timestamp = 0.0
+                file = third._file
+                pos = file._positions[third._key]
+                file._m[pos : pos + 16] = _pack(third._value, 0.0)
 
     return MmapedValue
 
