@@ -202,11 +202,22 @@ def access_line(
         middle = f',"method":{_string(method)},"route":{_string(route)},"status":{status}'
         if len(_middles) < _MIDDLES_MAX:  # routes are templates, so this stays small
             _middles[key] = middle
+    quoted = _callers.get(caller)
+    if quoted is None:
+        quoted = _string(caller)
+        if len(_callers) < _MIDDLES_MAX:  # caller kinds: a handful
+            _callers[caller] = quoted
+    if created is None:
+        created = time.time()
+    whole = int(created)
+    last = _second[0]  # _stamp, inline: one read of the pair
+    if whole != last[0]:
+        last = _second[0] = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
     return (
-        f'{{"time":"{_stamp(time.time() if created is None else created)}",'
+        f'{{"time":"{last[1]}.{int((created - whole) * 1000):03d}Z",'
         f'"level":"info","logger":"identity.access",'
-        f'"message":"request","pid":{PID()}{rid}{middle},"duration_ms":{duration_ms!r},'
-        f'"caller":{_string(caller)}{tail}}}\n'
+        f'"message":"request","pid":{PID.value}{rid}{middle},"duration_ms":{duration_ms!r},'
+        f'"caller":{quoted}{tail}}}\n'
     )
 
 
@@ -229,6 +240,8 @@ def access_line_of(
 
 _middles: dict[tuple[str, str, int], str] = {}
 """The request line's method, route and status members, by (method, route, status)."""
+_callers: dict[str, str] = {}
+"""The request line's caller kinds as JSON strings."""
 _MIDDLES_MAX = 4096
 
 
