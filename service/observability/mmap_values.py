@@ -68,6 +68,10 @@ def multiprocess_value_class(process_identifier: Pid) -> Any:
 
         _multiprocess = True
         _identity_cached_pid = True
+        # Slots, and the mmap and position held by the value itself: an update touches
+        # this object, the mmap and its page, not a MmapedDict, its positions dict and
+        # the key's text (memory a request otherwise finds cold, docs/observability.md).
+        __slots__ = ("_file", "_key", "_m", "_params", "_pos", "_timestamp", "_value")
 
         def __init__(
             self,
@@ -96,6 +100,10 @@ def multiprocess_value_class(process_identifier: Pid) -> Any:
             self._file = files[prefix]
             self._key = mmap_key(metric_name, name, labelnames, labelvalues, help_text)
             self._value, self._timestamp = self._file.read_value(self._key)  # type: ignore[no-untyped-call]
+            # The file's mapping now; a later growth of the file (another key) maps it
+            # again, and this mapping of the same shared file stays valid for this key.
+            self._m = self._file._m
+            self._pos = self._file._positions[self._key]
 
         def inc(self, amount: float) -> None:
             with lock:
@@ -131,9 +139,8 @@ def multiprocess_value_class(process_identifier: Pid) -> Any:
                     check_for_pid_change()
                 value._value += amount
                 value._timestamp = 0.0
-                file = value._file
-                pos = file._positions[value._key]
-                file._m[pos : pos + 16] = _pack(value._value, 0.0)
+                pos = value._pos
+                value._m[pos : pos + 16] = _pack(value._value, 0.0)
 
         @staticmethod
         def add3(first: Any, a1: float, second: Any, a2: float, third: Any, a3: float) -> None:
@@ -144,19 +151,16 @@ def multiprocess_value_class(process_identifier: Pid) -> Any:
                     check_for_pid_change()
                 first._value += a1  # unrolled: three values, no loop, no tuples
                 first._timestamp = 0.0
-                file = first._file
-                pos = file._positions[first._key]
-                file._m[pos : pos + 16] = _pack(first._value, 0.0)
+                pos = first._pos
+                first._m[pos : pos + 16] = _pack(first._value, 0.0)
                 second._value += a2
                 second._timestamp = 0.0
-                file = second._file
-                pos = file._positions[second._key]
-                file._m[pos : pos + 16] = _pack(second._value, 0.0)
+                pos = second._pos
+                second._m[pos : pos + 16] = _pack(second._value, 0.0)
                 third._value += a3
                 third._timestamp = 0.0
-                file = third._file
-                pos = file._positions[third._key]
-                file._m[pos : pos + 16] = _pack(third._value, 0.0)
+                pos = third._pos
+                third._m[pos : pos + 16] = _pack(third._value, 0.0)
 
     return MmapedValue
 

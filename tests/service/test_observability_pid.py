@@ -155,3 +155,28 @@ def test_the_fused_update_reopens_its_files_in_a_forked_child(tmp_path, monkeypa
     total = ("identity_http_requests_total",
              (("method", "GET"), ("route", "/health"), ("status", "200")))  # fmt: skip
     assert samples[total] == 2.0  # the parent's one and the child's one, each in its file
+
+
+def test_the_fused_update_still_lands_after_its_file_grew(tmp_path, monkeypatch) -> None:
+    """A value keeps the mapping its file had when the value was made; new keys grow the
+    file and map it again (MmapedDict), and the old mapping of the same shared file still
+    writes where the collector reads."""
+    from prometheus_client import values
+
+    from service.observability.metrics import Metrics
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setattr(values, "ValueClass", multiprocess_value_class())
+    metrics = Metrics()
+    metrics.request_done("/health", "GET", 200, 0.002)
+    file = metrics.http_requests.labels("/health", "GET", "200")._value._file
+    capacity = file._capacity
+    for n in range(2000):  # enough keys to double the file at least once
+        metrics.rate_limited.labels(f"/route/{n}").inc()
+    assert file._capacity > capacity
+    metrics.request_done("/health", "GET", 200, 0.002)
+    samples = _exposed(tmp_path)
+    total = ("identity_http_requests_total",
+             (("method", "GET"), ("route", "/health"), ("status", "200")))  # fmt: skip
+    assert samples[total] == 2.0
+    assert samples[("identity_rate_limit_refusals_total", (("route", "/route/1999"),))] == 1.0
