@@ -73,7 +73,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         ``append`` is atomic)."""
         pending = self._pending
         pending.append(line)
-        if self._writer_pid != _pid():
+        if self._writer_pid != _pid.value:
             self._start_writer()
         if len(pending) >= LIMIT:
             self.drain()
@@ -85,7 +85,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         :meth:`buffer`."""
         pending = self._pending
         pending.append((make, args))
-        if self._writer_pid != _pid():
+        if self._writer_pid != _pid.value:
             self._start_writer()
         if len(pending) >= LIMIT:
             self.drain()
