@@ -9,9 +9,10 @@ request it
   (problem+json carries it as ``instance``; every log line as ``request_id``);
 * after the response, counts it by route *template*, method and status, observes its
   latency, and writes one ``identity.access`` line: request id, method, route template,
-  status, duration, caller kind and agency id (recorded by the auth checks), handed to
-  the log handler's buffer (:mod:`service.observability.buffered`: written in batches
-  within 50 ms, in order with every other line, and all of it at shutdown);
+  status, duration, caller kind and agency id (recorded by the auth checks), whose values
+  are handed to the log handler's buffer (:mod:`service.observability.buffered`: the
+  lines made and written in batches within 50 ms, in order with every other line, and
+  all of it at shutdown);
 * tells the store watch about a 503 (the store or the log did not answer).
 """
 
