@@ -7,9 +7,8 @@ finished line instead: the line waits in memory and a writer thread writes every
 waiting in one call every :data:`FLUSH_INTERVAL` seconds. :meth:`~BufferedStreamHandler.defer`
 queues the line's *making* as well (a function and its arguments, every value already taken):
 the writer makes the waiting lines together, in one loop, where the same few lines of code
-run many times in a row rather than once between two requests' worth of other code (once
-per request, cold in the processor's caches, the same text cost about twice as much CPU;
-docs/observability.md, Cost). What this promises:
+run many times in a row rather than once between two requests' worth of other code, cold
+in the processor's caches (docs/observability.md, Cost). What this promises:
 
 * **a bound**: a buffered line reaches the stream within ``flush_interval`` (50 ms) of
   being buffered, plus the time the writer thread waits for the interpreter lock (at most
