@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import itertools
 import json
 import math
 import os
@@ -88,10 +88,43 @@ def prepare(url: str) -> tuple[str, dict[str, str]]:
     return body, {"Authorization": f"Bearer {verifier['apiKey']}"}
 
 
+MODES = ("on", "off", "off again")
+"""The three sides of every method: both on, both off, and both off again (the A/A control)."""
+ORDERS = tuple(itertools.permutations(MODES))
+"""Every order of the three in a cycle (six), taken in turn: each side follows each other."""
+
+
+def _observer(app: Any) -> Any:
+    """The app's request middleware (:class:`RequestObserver`) in its built stack."""
+    from service.observability.requests import RequestObserver
+
+    node = app.middleware_stack
+    while node is not None and not isinstance(node, RequestObserver):
+        node = getattr(node, "app", None)
+    if node is None:
+        raise RuntimeError("no request middleware in the app's stack")
+    return node
+
+
+def _switch(app: Any, observer: Any, metrics: Any, on: bool) -> None:
+    """Metrics and the access line on or off in a running app, as the settings would
+    have built it: the middleware's metrics and ``access_log``, and the metrics the
+    routes find (``metrics_of``: ``None`` when off)."""
+    observer.metrics = metrics if on else None
+    observer.access_log = on
+    from service import observability
+
+    setattr(app, observability._METRICS, metrics if on else None)
+
+
 async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, dict[str, list[float]]]:
-    """Both apps in this process over ASGI (no sockets, no wrk), in multiprocess metrics
-    mode as ``identity serve`` runs them; per round: each side's rate, finely interleaved,
-    by the wall clock (``wall``) and by this process's CPU time (``cpu``)."""
+    """One app in this process over ASGI (no sockets, no wrk), in multiprocess metrics
+    mode as ``identity serve`` runs it, switched between the three sides batch by batch
+    (:func:`_switch`): the *same* app, objects and credential on every side. (Three apps
+    side by side, one per side, differed by up to 10 % with the *same* settings: two
+    "off" apps built alike in one process read 90-111 % of each other, steadily, from
+    where their objects happen to lie; one app switched reads 100 % +- 1.) Per cycle:
+    each side's rate by the wall clock (``wall``) and by this process's CPU (``cpu``)."""
     import tempfile
 
     from service.app import create_app
@@ -101,33 +134,22 @@ async def _asgi_ratios(rounds: int, seconds: float) -> dict[str, dict[str, list[
     data = Path(tempfile.mkdtemp(prefix="identity-bench-obs-"))
     (data / "metrics").mkdir()
     os.environ[MULTIPROC] = str(data / "metrics")
-    common = {"admin_token": ADMIN, "master_secret": "ab" * 32, "log_format": "json"}
-    off = {"metrics_enabled": False, "access_log": False, **common}
-    apps = {
-        "on": create_app(Settings(data_dir=data / "on", **common)),
-        "off": create_app(Settings(data_dir=data / "off", **off)),
-        "off again": create_app(Settings(data_dir=data / "off-again", **off)),  # A/A control
-    }
+    settings = {"admin_token": ADMIN, "master_secret": "ab" * 32, "log_format": "json"}
+    app = create_app(Settings(data_dir=data / "app", **settings))  # type: ignore[arg-type]
     sink = (data / "requests.log").open("w")
     logs.configure(Settings(data_dir=data, log_format="json"), stream=sink)
     rates: dict[str, dict[str, list[float]]] = {"wall": {}, "cpu": {}}
-    for clock in rates.values():
-        clock.update({name: [] for name in apps})
     try:
-        async with contextlib.AsyncExitStack() as stack:
-            requests = {}
-            for name, app in apps.items():
-                await stack.enter_async_context(app.router.lifespan_context(app))
-                transport = httpx.ASGITransport(app=app)
-                client = await stack.enter_async_context(
-                    httpx.AsyncClient(transport=transport, base_url="http://bench")
-                )
-                requests[name] = (app, await _verify_scope(client))
-            await _interleaved(requests, seconds)  # warm both (caches, first calls)
-            for clock, measured in (await _interleaved(requests, rounds * seconds)).items():
-                for name, cycle_rates in measured.items():
-                    rates[clock][name].extend(cycle_rates)
-            rates["added"] = {"us": [await _added_work(apps["on"], requests["on"][1][1])]}
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                request = await _verify_scope(client)
+            observer, metrics = _observer(app), app.state.observability.metrics
+            switch = lambda on: _switch(app, observer, metrics, on)  # noqa: E731
+            await _interleaved(app, request, switch, seconds)  # warm (caches, first calls)
+            rates.update(await _interleaved(app, request, switch, rounds * seconds))
+            switch(True)
+            rates["added"] = {"us": [await _added_work(app, request[1])]}
     finally:
         sink.close()
         os.environ.pop(MULTIPROC, None)
@@ -175,31 +197,32 @@ async def _added_work(app: Any, body: bytes, n: int = 20_000) -> float:
 
 
 async def _interleaved(
-    requests: dict[str, Any], seconds: float
+    app: Any, request: tuple[dict[str, Any], bytes], switch: Any, seconds: float
 ) -> dict[str, dict[str, list[float]]]:
-    """About ``seconds`` of cycles: in each, one batch of 10 requests for every app (the
-    order rotated every cycle, so each app takes each place in turn). Per cycle, each
-    app's requests per second of its batch, by the wall clock (``wall``) and by CPU time
-    (``cpu``: ``time.process_time``, every thread of this process, so the log writer's
-    work counts; the "on" app's waiting lines are written at the end of each of its
-    batches, inside its time, rather than by the writer thread during another's). Pairs
-    from one cycle are a few milliseconds apart: a change of the outside load meets both."""
+    """About ``seconds`` of cycles: in each, one batch of 10 requests on every side (the
+    six orders of the three taken in turn). Per cycle, each side's requests per second of
+    its batch, by the wall clock (``wall``) and by CPU time (``cpu``:
+    ``time.process_time``, every thread of this process, so the log writer's work counts;
+    the "on" side's waiting lines are made and written at the end of each of its batches,
+    inside its time). Pairs from one cycle are a few milliseconds apart: a change of the
+    outside load meets both."""
     from service.observability import logs
 
-    wall: dict[str, list[float]] = {name: [] for name in requests}
-    cpu: dict[str, list[float]] = {name: [] for name in requests}
-    names = list(requests)
+    wall: dict[str, list[float]] = {name: [] for name in MODES}
+    cpu: dict[str, list[float]] = {name: [] for name in MODES}
+    scope, body = request
     start = time.perf_counter()
+    cycle = 0
     while time.perf_counter() - start < seconds:
-        for name in names:
-            app, (scope, body) = requests[name]
+        for name in ORDERS[cycle % len(ORDERS)]:
+            switch(name == "on")
             cpu_start, wall_start = time.process_time(), time.perf_counter()
             await _drive(app, scope, body, 10)
             if name == "on":
                 logs.flush()
             wall[name].append(10 / (time.perf_counter() - wall_start))
             cpu[name].append(10 / max(time.process_time() - cpu_start, 1e-9))
-        names = names[1:] + names[:1]
+        cycle += 1
     return {"wall": wall, "cpu": cpu}
 
 
@@ -381,10 +404,12 @@ def _http(args: Any) -> tuple[dict[str, dict[str, list[float]]], float, float]:
     return out, counted, errors
 
 
-async def _count_one(which: str, n: int) -> None:
-    """One app ("on" or "off") in process, set up and warmed, then ``n`` verify requests
-    between two ``getsid`` calls: run under ``callgrind --dump-before=getsid``, the second
-    dump holds exactly the instructions of those requests (every thread, user space)."""
+async def _count_one(n: int) -> None:
+    """One app in process, set up and warmed, then ``n`` verify requests on each side in
+    turn ("on", "off", "off again", switched as in :func:`_asgi_ratios`), each side's
+    between two ``getsid`` calls: run under ``callgrind --dump-before=getsid``, dumps 2, 3
+    and 4 hold exactly the instructions of each side's requests (every thread, user
+    space); the same app, objects and credential on each side."""
     import tempfile
 
     from service.app import create_app
@@ -395,8 +420,6 @@ async def _count_one(which: str, n: int) -> None:
     (data / "metrics").mkdir()
     os.environ[MULTIPROC] = str(data / "metrics")
     settings = {"admin_token": ADMIN, "master_secret": "ab" * 32, "log_format": "json"}
-    if which != "on":
-        settings |= {"metrics_enabled": False, "access_log": False}
     app = create_app(Settings(data_dir=data / "app", **settings))  # type: ignore[arg-type]
     sink = (data / "requests.log").open("w")
     logs.configure(Settings(data_dir=data, log_format="json"), stream=sink)
@@ -405,44 +428,47 @@ async def _count_one(which: str, n: int) -> None:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 scope, body = await _verify_scope(client)
-            await _drive(app, scope, body, 20)
-            logs.flush()
-            os.getsid(0)  # the counted section starts (callgrind dumps the set-up)
-            for _ in range(n // 10):
-                await _drive(app, scope, body, 10)
-                logs.flush()  # the writer's share: one write per 10 lines
-            os.getsid(0)  # ... and ends
+            observer, metrics = _observer(app), app.state.observability.metrics
+            for on in (True, False):  # warm both sides
+                _switch(app, observer, metrics, on)
+                await _drive(app, scope, body, 20)
+                logs.flush()
+            for name in MODES:
+                _switch(app, observer, metrics, name == "on")
+                os.getsid(0)  # the counted section starts (callgrind dumps what came before)
+                for _ in range(n // 10):
+                    await _drive(app, scope, body, 10)
+                    logs.flush()  # the writer's share: one write per 10 lines
+            os.getsid(0)  # ... and the last ends
     finally:
         sink.close()
         shutil.rmtree(data, ignore_errors=True)
 
 
 def _instructions(n: int) -> dict[str, float]:
-    """Instructions per verify request of "on", "off" and "off again" (three callgrind
-    runs side by side; needs valgrind). Load does not change a count: this is the work
-    "on" adds, in user space (the kernel's side of the few ``write`` calls is not in it)."""
+    """Instructions per verify request of "on", "off" and "off again" (one callgrind run,
+    the three sides in turn in one app; needs valgrind). Load does not change a count:
+    this is the work "on" adds, in user space (the kernel's side of the few ``write``
+    calls is not in it)."""
     import subprocess
     import tempfile
 
     if shutil.which("valgrind") is None:
         raise RuntimeError("valgrind is not installed (apt-get install valgrind)")
     out = Path(tempfile.mkdtemp(prefix="identity-bench-callgrind-"))
-    runs = {}
-    for name in SERVERS:
-        which = "on" if name == "on" else "off"
-        runs[name] = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", "--dump-before=getsid",
-             f"--callgrind-out-file={out / name.replace(' ', '-')}.%p",
-             sys.executable, __file__, "--count-one", which, str(n)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
+    proc = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--dump-before=getsid",
+         f"--callgrind-out-file={out / 'count'}.%p",
+         sys.executable, __file__, "--count-one", str(n)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONHASHSEED": "0"}, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError("the callgrind run failed")
     counts = {}
-    for name, proc in runs.items():
-        if proc.wait() != 0:
-            raise RuntimeError(f"the callgrind run of {name!r} failed")
-        dump = out / f"{name.replace(' ', '-')}.{proc.pid}.2"
-        totals = next(x for x in dump.read_text().splitlines() if x.startswith("totals:"))
+    for dump, name in enumerate(MODES, start=2):
+        (path,) = out.glob(f"count.*.{dump}")
+        totals = next(x for x in path.read_text().splitlines() if x.startswith("totals:"))
         counts[name] = int(totals.split()[1]) / n
     shutil.rmtree(out, ignore_errors=True)
     return counts
@@ -461,16 +487,16 @@ def main() -> None:
         "--instructions", type=int, metavar="N",
         help="also count the instructions of N requests per app under callgrind (slow)",
     )  # fmt: skip
-    parser.add_argument("--count-one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--count-one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.count_one:
-        asyncio.run(_count_one(args.count_one[0], int(args.count_one[1])))
+        asyncio.run(_count_one(args.count_one))
         return
     print(f"POST /credentials/verify eddsa-jcs-2022; at the start: {load()}")
     if args.instructions:
         counts = _instructions(args.instructions)
-        print(f"4. instructions per request (callgrind, {args.instructions} requests per app, "
-              "in process, multiprocess metrics; the same for any load)")  # fmt: skip
+        print(f"4. instructions per request (callgrind, {args.instructions} requests a side, "
+              "one app switched, multiprocess metrics; the same for any load)")  # fmt: skip
         table(
             [
                 ("metrics + JSON logs off (floor)", f"{counts['off']:,.0f}", ""),
@@ -487,7 +513,7 @@ def main() -> None:
     added = asgi.pop("added")["us"][0]
     wall, cpu = asgi["wall"], asgi["cpu"]
     on, off = statistics.median(wall["on"]), statistics.median(wall["off"])
-    where = f"{args.rounds} rounds of {args.seconds} s, batches of 10 rotating between three apps"
+    where = f"{args.rounds} rounds of {args.seconds} s, batches of 10, one app switched"
     report(
         f"1a. in process over ASGI, multiprocess metrics, wall clock: {where}",
         wall,

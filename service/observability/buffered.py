@@ -4,7 +4,11 @@ One request line per request is the busiest thing the service logs; writing each
 own ``write`` + ``flush`` (a system call per request) is most of what logging costs it.
 :class:`BufferedStreamHandler` lets a caller :meth:`~BufferedStreamHandler.buffer` a
 finished line instead: the line waits in memory and a writer thread writes everything
-waiting in one call every :data:`FLUSH_INTERVAL` seconds. What this promises:
+waiting in one call every :data:`FLUSH_INTERVAL` seconds. :meth:`~BufferedStreamHandler.defer`
+queues the line's *making* as well (a function and its arguments, every value already taken):
+the writer makes the waiting lines together, in one loop, where the same few lines of code
+run many times in a row rather than once between two requests' worth of other code, cold
+in the processor's caches (docs/observability.md, Cost). What this promises:
 
 * **a bound**: a buffered line reaches the stream within ``flush_interval`` (50 ms) of
   being buffered, plus the time the writer thread waits for the interpreter lock (at most
@@ -34,6 +38,8 @@ import os
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 from service.observability.context import PID as _pid
 
@@ -52,7 +58,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: object = None, flush_interval: float = FLUSH_INTERVAL) -> None:
         super().__init__(stream)
         self.flush_interval = flush_interval
-        self._pending: deque[str] = deque()
+        self._pending: deque[str | tuple[Callable[..., str], tuple[Any, ...]]] = deque()
         self._writer_pid = 0  # the process whose writer thread runs (0: none yet)
         self._stopped = threading.Event()
         self._closed = False
@@ -66,7 +72,19 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         ``append`` is atomic)."""
         pending = self._pending
         pending.append(line)
-        if self._writer_pid != _pid():
+        if self._writer_pid != _pid.value:
+            self._start_writer()
+        if len(pending) >= LIMIT:
+            self.drain()
+
+    def defer(self, make: Callable[..., str], args: tuple[Any, ...]) -> None:
+        """Queue the line ``make(*args)`` (which must not fail, and must depend on nothing
+        but ``args``: it runs later, in the writer thread or whichever call writes the
+        waiting lines), in order with the lines :meth:`buffer`-ed; otherwise as
+        :meth:`buffer`."""
+        pending = self._pending
+        pending.append((make, args))
+        if self._writer_pid != _pid.value:
             self._start_writer()
         if len(pending) >= LIMIT:
             self.drain()
@@ -116,7 +134,8 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         count = len(pending)
         if not count:
             return
-        text = "".join([pending.popleft() for _ in range(count)])
+        items = [pending.popleft() for _ in range(count)]
+        text = "".join([x if isinstance(x, str) else x[0](*x[1]) for x in items])
         stream = self.stream
         stream.write(text)
         stream.flush()

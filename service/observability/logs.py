@@ -36,14 +36,15 @@ from service.storage import redact
 _SECRET_SUFFIXES = ("_token", "_secret", "password", "_key")
 
 
-_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
+_second: list[tuple[int, str]] = [(-1, "")]  # the last whole second formatted, and its text
 
 
 def _stamp(created: float) -> str:
     whole = int(created)
-    if whole != _second[0]:
-        _second[:] = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
-    return f"{_second[1]}.{int((created - whole) * 1000):03d}Z"
+    last = _second[0]  # one read of the pair: another thread may replace it meanwhile
+    if whole != last[0]:
+        last = _second[0] = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{last[1]}.{int((created - whole) * 1000):03d}Z"
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -186,11 +187,13 @@ def access_line(
     duration_ms: float,
     caller: str,
     agency: str | None,
+    created: float | None = None,
 ) -> str:
     """The request line, byte for byte what :class:`JsonFormatter` writes for the
     ``identity.access`` INFO record ``request`` with these fields (proved in
     tests/service/test_observability.py), built without a dict or an encoder pass: the
-    request middleware writes one per request."""
+    request middleware writes one per request. ``created`` is the line's ``time.time()``
+    (now if None)."""
     rid = f',"request_id":{_string(request_id)}' if request_id is not None else ""
     tail = f',"agency":{_string(agency)}' if agency is not None else ""
     key = (method, route, status)
@@ -199,15 +202,46 @@ def access_line(
         middle = f',"method":{_string(method)},"route":{_string(route)},"status":{status}'
         if len(_middles) < _MIDDLES_MAX:  # routes are templates, so this stays small
             _middles[key] = middle
+    quoted = _callers.get(caller)
+    if quoted is None:
+        quoted = _string(caller)
+        if len(_callers) < _MIDDLES_MAX:  # caller kinds: a handful
+            _callers[caller] = quoted
+    if created is None:
+        created = time.time()
+    whole = int(created)
+    last = _second[0]  # _stamp, inline: one read of the pair
+    if whole != last[0]:
+        last = _second[0] = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
     return (
-        f'{{"time":"{_stamp(time.time())}","level":"info","logger":"identity.access",'
-        f'"message":"request","pid":{PID()}{rid}{middle},"duration_ms":{duration_ms!r},'
-        f'"caller":{_string(caller)}{tail}}}\n'
+        f'{{"time":"{last[1]}.{int((created - whole) * 1000):03d}Z",'
+        f'"level":"info","logger":"identity.access",'
+        f'"message":"request","pid":{PID.value}{rid}{middle},"duration_ms":{duration_ms!r},'
+        f'"caller":{quoted}{tail}}}\n'
+    )
+
+
+def access_line_of(
+    request_id: str | None,
+    method: str,
+    route: str,
+    status: int,
+    seconds: float,
+    caller: str,
+    agency: str | None,
+    created: float,
+) -> str:
+    """:func:`access_line` from the request's ``seconds`` (rounded to the line's
+    ``duration_ms`` here): what the middleware :meth:`~BufferedStreamHandler.defer`-s."""
+    return access_line(
+        request_id, method, route, status, round(seconds * 1000, 3), caller, agency, created
     )
 
 
 _middles: dict[tuple[str, str, int], str] = {}
 """The request line's method, route and status members, by (method, route, status)."""
+_callers: dict[str, str] = {}
+"""The request line's caller kinds as JSON strings."""
 _MIDDLES_MAX = 4096
 
 

@@ -9,9 +9,10 @@ request it
   (problem+json carries it as ``instance``; every log line as ``request_id``);
 * after the response, counts it by route *template*, method and status, observes its
   latency, and writes one ``identity.access`` line: request id, method, route template,
-  status, duration, caller kind and agency id (recorded by the auth checks), handed to
-  the log handler's buffer (:mod:`service.observability.buffered`: written in batches
-  within 50 ms, in order with every other line, and all of it at shutdown);
+  status, duration, caller kind and agency id (recorded by the auth checks), whose values
+  are handed to the log handler's buffer (:mod:`service.observability.buffered`: the
+  lines made and written in batches within 50 ms, in order with every other line, and
+  all of it at shutdown);
 * tells the store watch about a 503 (the store or the log did not answer).
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from service.observability.context import REQUEST_ID, route_of
-from service.observability.logs import access_line, plain_json_handler
+from service.observability.logs import access_line_of, plain_json_handler
 from service.observability.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -104,25 +105,25 @@ class RequestObserver:
 
     def _done(self, scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
         route = route_of(scope)
+        method = scope["method"]
         if self.metrics is not None:
-            self.metrics.request_done(route, scope["method"], status, seconds)
+            self.metrics.request_done(route, method, status, seconds)
         if status == 503:
             watch = self.store()
             if watch is not None:
-                watch.store_failed("request", f"{scope['method']} {route} answered 503")
+                watch.store_failed("request", f"{method} {route} answered 503")
         if self.access_log and access.isEnabledFor(logging.INFO):
             kind, agency = state.get("caller") or ("anonymous", None)
-            duration_ms = round(seconds * 1000, 3)
             handler = plain_json_handler(access)
             if handler is not None:  # the usual set-up: the same line, without a LogRecord
-                handler.buffer(  # written within the flush interval, in order (buffered.py)
-                    access_line(
-                        REQUEST_ID.get(), scope["method"], route, status, duration_ms, kind, agency
-                    )
+                handler.defer(  # made and written within the flush interval, in order
+                    access_line_of,
+                    (REQUEST_ID.get(), method, route, status, seconds, kind, agency, time.time()),
                 )
                 return
+            duration_ms = round(seconds * 1000, 3)
             fields: dict[str, Any] = {
-                "method": scope["method"],
+                "method": method,
                 "route": route,
                 "status": status,
                 "duration_ms": duration_ms,

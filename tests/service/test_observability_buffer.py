@@ -93,6 +93,34 @@ def test_other_records_are_written_at_once_after_the_lines_before_them(
         logger.setLevel(logging.NOTSET)
 
 
+def test_deferred_lines_are_made_when_written_in_order_with_the_rest(
+    handler: BufferedStreamHandler, sink: io.StringIO
+) -> None:
+    made: list[int] = []
+
+    def make(n: int) -> str:
+        made.append(n)
+        return line(n)
+
+    handler.buffer(line(1))
+    handler.defer(make, (2,))
+    handler.buffer(line(3))
+    assert made == [] and sink.getvalue() == ""  # not made yet: the writer makes it
+    handler.flush()
+    assert made == [2] and sink.getvalue() == line(1) + line(2) + line(3)
+
+
+def test_the_request_line_deferred_is_the_line_built_at_once() -> None:
+    created = 1_700_000_000.25
+    args = ("rid-1", "POST", "/credentials/verify", 200, 0.0012345, "verifier", None, created)
+    deferred = logs.access_line_of(*args)
+    at_once = logs.access_line(
+        "rid-1", "POST", "/credentials/verify", 200, 1.234, "verifier", None, created
+    )
+    assert deferred == at_once
+    assert json.loads(deferred)["time"] == "2023-11-14T22:13:20.250Z"
+
+
 def test_at_the_limit_the_caller_writes_the_lines_itself(
     handler: BufferedStreamHandler, sink: io.StringIO
 ) -> None:

@@ -76,3 +76,107 @@ def test_request_done_counts_and_logs_a_fast_path_request(tmp_path, monkeypatch)
         'identity_http_requests_total{method="POST",route="/credentials/verify",status="200"} 1.0'
         in text
     )
+
+
+def _exposed(path: object) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(path))  # type: ignore[no-untyped-call]
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(generate_latest(registry).decode())
+        for s in family.samples
+    }
+
+
+def test_the_fused_request_update_writes_what_the_library_writes(tmp_path, monkeypatch) -> None:
+    """Metrics.request_done and a verification count through the fused ``add``
+    (service/observability/mmap_values.py) against the library's own Counter.inc and
+    Histogram.observe: the same exposition, every bucket edge included, and the library's
+    later updates carry on from the fused ones."""
+    from prometheus_client import Histogram, values
+
+    from service.observability.metrics import LATENCY_BUCKETS, Metrics
+
+    latencies = [0.0, 0.0005, 0.001, 0.0010001, *LATENCY_BUCKETS, 11.0, 0.003, 0.003, 99.0]
+    fused_dir, slow_dir = tmp_path / "fused", tmp_path / "slow"
+    fused_dir.mkdir()
+    slow_dir.mkdir()
+    monkeypatch.setattr(values, "ValueClass", multiprocess_value_class())
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(fused_dir))
+    metrics = Metrics()
+    credential = {"proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022"}}
+    for n, seconds in enumerate(latencies):
+        metrics.request_done("/credentials/verify", "POST", 200 if n % 3 else 422, seconds)
+        metrics.verification(credential, ())
+    metrics.http_requests.labels("/credentials/verify", "POST", "200").inc()  # the library's
+    metrics.verified.labels("eddsa-jcs-2022", "verified").inc()
+    monkeypatch.setattr(values, "ValueClass", multiprocess_value_class())
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(slow_dir))
+    requests = Counter("identity_http_requests", metrics.http_requests._documentation,
+                       ["route", "method", "status"], registry=None)  # fmt: skip
+    duration = Histogram("identity_http_request_duration_seconds",
+                         metrics.http_duration._documentation, ["route", "method"],
+                         buckets=LATENCY_BUCKETS, registry=None)  # fmt: skip
+    verified = Counter("identity_credentials_verified", metrics.verified._documentation,
+                       ["cryptosuite", "outcome"], registry=None)  # fmt: skip
+    for n, seconds in enumerate(latencies):
+        requests.labels("/credentials/verify", "POST", "200" if n % 3 else "422").inc()
+        duration.labels("/credentials/verify", "POST").observe(seconds)
+        verified.labels("eddsa-jcs-2022", "verified").inc()
+    requests.labels("/credentials/verify", "POST", "200").inc()
+    verified.labels("eddsa-jcs-2022", "verified").inc()
+    moved = ("identity_http_request", "identity_credentials_verified")  # the others: zeros
+    fused = {k: v for k, v in _exposed(fused_dir).items() if k[0].startswith(moved)}
+    slow = _exposed(slow_dir)
+    assert fused == slow and len(slow) == 2 + len(LATENCY_BUCKETS) + 1 + 2 + 1
+    bucket = ("identity_http_request_duration_seconds_bucket",
+              (("le", "0.001"), ("method", "POST"), ("route", "/credentials/verify")))  # fmt: skip
+    assert fused[bucket] == 4  # 0.0, 0.0005 and both exactly 0.001: le is inclusive
+
+
+def test_the_fused_update_reopens_its_files_in_a_forked_child(tmp_path, monkeypatch) -> None:
+    from prometheus_client import values
+
+    from service.observability.metrics import Metrics
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setattr(values, "ValueClass", multiprocess_value_class())
+    metrics = Metrics()
+    metrics.request_done("/health", "GET", 200, 0.002)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            metrics.request_done("/health", "GET", 200, 0.002)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+    assert (tmp_path / f"counter_{child}.db").exists()
+    samples = _exposed(tmp_path)
+    total = ("identity_http_requests_total",
+             (("method", "GET"), ("route", "/health"), ("status", "200")))  # fmt: skip
+    assert samples[total] == 2.0  # the parent's one and the child's one, each in its file
+
+
+def test_the_fused_update_still_lands_after_its_file_grew(tmp_path, monkeypatch) -> None:
+    """A value keeps the mapping its file had when the value was made; new keys grow the
+    file and map it again (MmapedDict), and the old mapping of the same shared file still
+    writes where the collector reads."""
+    from prometheus_client import values
+
+    from service.observability.metrics import Metrics
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setattr(values, "ValueClass", multiprocess_value_class())
+    metrics = Metrics()
+    metrics.request_done("/health", "GET", 200, 0.002)
+    file = metrics.http_requests.labels("/health", "GET", "200")._value._file
+    capacity = file._capacity
+    for n in range(2000):  # enough keys to double the file at least once
+        metrics.rate_limited.labels(f"/route/{n}").inc()
+    assert file._capacity > capacity
+    metrics.request_done("/health", "GET", 200, 0.002)
+    samples = _exposed(tmp_path)
+    total = ("identity_http_requests_total",
+             (("method", "GET"), ("route", "/health"), ("status", "200")))  # fmt: skip
+    assert samples[total] == 2.0
+    assert samples[("identity_rate_limit_refusals_total", (("route", "/route/1999"),))] == 1.0
