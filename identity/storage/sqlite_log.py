@@ -105,8 +105,8 @@ class LogTables:
         ``first + k`` (``json_each`` yields the array in order, ``key`` is ``k``)."""
         return (
             f"INSERT INTO {self.entries}(idx, data) SELECT ?1 + key, "  # noqa: S608
-            "substr(?2, value + 1, lead(value, 1, ?3) OVER (ORDER BY key) - value) "
-            "FROM json_each(?4)"
+            "coalesce(substr(?2, value + 1, lead(value, 1, ?3) OVER (ORDER BY key) - value), "
+            "x'') FROM json_each(?4)"  # substr of an empty blob is NULL, not x''
         )
 
     @property
