@@ -103,9 +103,7 @@ def _entries_rows(admit: object, first: int, entries: list[bytes]) -> list[tuple
     try:
         db.executescript(sqlite_log.UNSHARDED.schema)
         admit(db, first, entries)  # type: ignore[operator]
-        return db.execute(
-            "SELECT idx, data, typeof(data) FROM log_entries ORDER BY idx"
-        ).fetchall()
+        return db.execute("SELECT idx, data, typeof(data) FROM log_entries ORDER BY idx").fetchall()
     finally:
         db.close()
 
