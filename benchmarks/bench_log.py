@@ -75,7 +75,7 @@ ENTRY = 64  # bytes per benchmark entry (a JCS leaf of digests is ~150-250 bytes
 BATCH = 4096
 SUBMITTERS = 4096
 MANY_CALLERS, MANY = 512, 8  # append_many: callers x entries per call
-FIXTURE_VERSION = 3  # bump when the SQLite layout changes (v2: slot-row leaf index, v3: leaf runs)
+FIXTURE_VERSION = 2  # bump when the SQLite layout changes (v2: slot-row leaf index)
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 

@@ -232,7 +232,7 @@ def drop_sqlite_shard(path: Path, name: str) -> None:
     db = sqlite3.connect(str(path), isolation_level=None)
     try:
         db.execute("BEGIN IMMEDIATE")
-        for table in (tables.entries, tables.meta, tables.tiles, tables.slots, tables.legacy_slots):
+        for table in (tables.entries, tables.meta, tables.tiles, tables.slots):
             db.execute(f"DROP TABLE IF EXISTS {table}")
         db.execute("COMMIT")
     finally:

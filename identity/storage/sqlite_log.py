@@ -7,20 +7,16 @@ Layout (tables are prefixed ``log_`` so the file can be shared with other record
 * ``log_tiles(id INTEGER PRIMARY KEY, hashes)`` -- the stored hashes in 256-hash chunks,
   ``id = level << 48 | chunk``; chunks at levels ``8·L`` *are* the tlog tiles. About
   ``2 × 32`` bytes per entry plus a few bytes of row overhead per 8 KiB blob;
-* ``log_leaf_runs(id INTEGER PRIMARY KEY, packed)`` -- to find an entry by its leaf hash:
+* ``log_leaf_slots(id INTEGER PRIMARY KEY, packed)`` -- to find an entry by its leaf hash:
   leaves are grouped in buckets of :data:`LEAF_BUCKET` indices and, inside a bucket, in
-  256 slots by the hash's first byte; ``packed`` holds 5-byte records, one per leaf: its
-  index within the bucket (uint16) and the hash's bytes 1-3, in index order; ``id =
-  (bucket << 8 | slot) << 16 | first``, ``first`` the index (in the bucket) of the row's
-  first record. Integration *inserts* one small row per slot its batch touches (about 256,
-  16 bytes each for 4,096 leaves) -- O(batch), whatever the log's size or the bucket's
-  fill; when a batch completes a bucket, that bucket's rows are merged into one per slot
-  (once per 65,536 leaves). Candidates are confirmed against the stored leaf hash; a
-  lookup reads one row per bucket plus the open bucket's few. Earlier layouts are
-  migrated when opened, in one transaction: ``log_leaf_slots`` (one row per slot, grown
-  by an upsert that rewrote the whole row: each integration cost O(the bucket's fill),
-  issue #12 item 6) and before it ``log_leaf_index`` (a ``(prefix, idx)`` B-tree row per
-  leaf: a random page per leaf once the log was large).
+  256 slots by the hash's first byte; ``id = bucket << 8 | slot`` and ``packed`` holds one
+  5-byte record per leaf: its index within the bucket (uint16) and the hash's bytes 1-3.
+  Candidates are confirmed against the stored leaf hash. Integration appends to about 256
+  small rows of the newest bucket per batch, whatever the log's size (a row per leaf in a
+  ``(prefix, idx)`` index cost a B-tree insert, most of a durable append, and a random
+  page once the log was large: the append rate fell as the log grew, issue #12); a lookup
+  reads one row per bucket (``n / 65536``). Files of earlier releases
+  (``log_leaf_index``) are migrated when opened.
 
 Each :meth:`append_entries` and :meth:`integrate` is one ``BEGIN IMMEDIATE`` transaction;
 ``synchronous=FULL`` (default) makes a returned commit survive power loss. Full chunks
@@ -74,14 +70,7 @@ class LogTables:
 
     @property
     def slots(self) -> str:
-        """The leaf-hash index: rows of 5-byte records, ``id = (bucket << 8 | first hash
-        byte) << 16 | first record's index in the bucket``."""
-        return self.prefix + "leaf_runs"
-
-    @property
-    def legacy_slots(self) -> str:
-        """The earlier leaf-hash index (one row per ``bucket << 8 | slot``), migrated into
-        :attr:`slots` when the store opens."""
+        """The leaf-hash index: 5-byte records per ``bucket << 8 | first hash byte`` row."""
         return self.prefix + "leaf_slots"
 
     @property
@@ -121,13 +110,19 @@ class LogTables:
         )
 
     @property
-    def insert_slot_run(self) -> str:
-        """Insert one leaf-slot row: parameters ``(id, packed)`` (:func:`leaf_run_rows`)."""
-        return f"INSERT INTO {self.slots}(id, packed) VALUES (?, ?)"  # noqa: S608
+    def append_slot(self) -> str:
+        """Append records to a slot row. SQLite's ``||`` makes TEXT of two BLOBs (the bytes
+        kept, typed text): cast back, or Python's reader fails to decode the row. Rows written
+        as TEXT by earlier releases are read through the same cast
+        (:meth:`SQLiteLogStore.find_leaf`)."""
+        return (
+            f"INSERT INTO {self.slots}(id, packed) VALUES (?, ?) "  # noqa: S608
+            "ON CONFLICT(id) DO UPDATE SET packed = CAST(packed || excluded.packed AS BLOB)"
+        )
 
 
 UNSHARDED = LogTables()
-"""The unsharded log's tables (``log_entries``, ``log_meta``, ``log_tiles``, ``log_leaf_runs``)."""
+"""The unsharded log's tables (``log_entries``, ``log_meta``, ``log_tiles``, ``log_leaf_slots``)."""
 
 
 def shard_tables(shard: str | None) -> LogTables:
@@ -202,25 +197,6 @@ def leaf_slot_rows_one_by_one(start: int, hashes: bytes) -> list[tuple[int, byte
         else:
             packed += record
     return [(key, bytes(packed)) for key, packed in rows.items()]
-
-
-def leaf_run_rows(start: int, hashes: bytes) -> list[tuple[int, bytes]]:
-    """The ``log_leaf_runs`` rows for the leaf hashes ``hashes`` of indices ``start, …``:
-    :func:`leaf_slot_rows` keyed ``(bucket << 8 | slot) << 16 | first``, ``first`` the
-    row's first record's index in the bucket (its first two bytes)."""
-    return [(key << 16 | row[0] << 8 | row[1], row) for key, row in leaf_slot_rows(start, hashes)]
-
-
-def merged_bucket_rows(rows: Sequence[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
-    """One row per slot of a complete bucket's ``log_leaf_runs`` ``rows`` (sorted by id):
-    each slot's rows concatenated in id order (= index order), keyed by the first."""
-    out: list[tuple[int, bytes]] = []
-    for key, packed in rows:
-        if out and out[-1][0] >> 16 == key >> 16:
-            out[-1] = (out[-1][0], out[-1][1] + packed)
-        else:
-            out.append((key, packed))
-    return out
 
 
 def leaf_slot_candidates(bucket: int, packed: bytes, leaf_hash: bytes) -> list[int]:
@@ -326,42 +302,22 @@ class SQLiteLogStore:
                 raise
         self._t = tables
         self._lock = threading.Lock()
-        self._migrate_leaf_slots()
         self._migrate_leaf_index()
         self._index_leaves = index_leaves
         self._cache: dict[int, bytes] = {}
         self._cached_ids: dict[int, list[int]] = {}
         self._cache_max = cache_chunks
 
-    def _has_table(self, name: str) -> bool:
-        with sqlite_errors("read its schema"):
-            return (
-                self._db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-                ).fetchone()
-                is not None
-            )
-
-    def _migrate_leaf_slots(self) -> None:
-        """Move an earlier release's ``log_leaf_slots`` rows (``id = bucket << 8 | slot``,
-        possibly typed TEXT by SQLite's ``||``: read through a cast) into
-        ``log_leaf_runs``, bytes unchanged, in one transaction."""
-        if not self._has_table(self._t.legacy_slots):
-            return
-        with self._transaction() as db:  # UnavailableError if busy: the open fails, retried
-            rows = db.execute(
-                f"SELECT id, CAST(packed AS BLOB) FROM {self._t.legacy_slots}"  # noqa: S608
-            ).fetchall()
-            db.executemany(
-                self._t.insert_slot_run,
-                ((k << 16 | p[0] << 8 | p[1], bytes(p)) for k, p in rows if len(p) >= _RECORD),
-            )
-            db.execute(f"DROP TABLE {self._t.legacy_slots}")
-
     def _migrate_leaf_index(self) -> None:
         """Move an earlier release's ``log_leaf_index(prefix, idx)`` (the leaf hash's first
         4 bytes as a signed int) into the slots, in one transaction."""
-        if self._t != UNSHARDED or not self._has_table("log_leaf_index"):
+        if self._t != UNSHARDED:
+            return
+        with sqlite_errors("read its schema"):
+            old = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_leaf_index'"
+            ).fetchone()
+        if old is None:
             return
         with self._transaction() as db:  # UnavailableError if busy: the open fails, retried
             rows: dict[int, bytearray] = {}
@@ -370,10 +326,7 @@ class SQLiteLogStore:
                 key = (index >> LEAF_BUCKET_BITS) << 8 | head[0]
                 record = (index & (LEAF_BUCKET - 1)).to_bytes(2, "big") + head[1:]
                 rows.setdefault(key, bytearray()).extend(record)
-            db.executemany(
-                self._t.insert_slot_run,
-                ((k << 16 | v[0] << 8 | v[1], bytes(v)) for k, v in rows.items()),
-            )
+            db.executemany(self._t.append_slot, ((k, bytes(v)) for k, v in rows.items()))
             db.execute("DROP TABLE log_leaf_index")
 
     @contextmanager
@@ -531,16 +484,18 @@ class SQLiteLogStore:
             raise NotFoundError("this log store does not index leaf hashes")
         if below <= 0:
             return None
-        buckets = ((below - 1) >> LEAF_BUCKET_BITS) + 1
-        lows = "[" + ",".join(str((b << 8 | leaf_hash[0]) << 16) for b in range(buckets)) + "]"
+        ids = [b << 8 | leaf_hash[0] for b in range(((below - 1) >> LEAF_BUCKET_BITS) + 1)]
         candidates: list[int] = []
         with self._lock, sqlite_errors("read the leaf-hash index"):
-            for key, packed in self._db.execute(
-                f"SELECT r.id, r.packed FROM json_each(?) AS j JOIN {self._t.slots} AS r "  # noqa: S608
-                "ON r.id BETWEEN j.value AND j.value + 65535",
-                (lows,),
-            ):
-                candidates += leaf_slot_candidates(key >> 24, bytes(packed), leaf_hash)
+            for at in range(0, len(ids), 500):
+                part = ids[at : at + 500]
+                marks = ",".join("?" * len(part))
+                for key, packed in self._db.execute(
+                    f"SELECT id, CAST(packed AS BLOB) FROM {self._t.slots} "  # noqa: S608
+                    f"WHERE id IN ({marks})",
+                    part,
+                ):
+                    candidates += leaf_slot_candidates(key >> 8, bytes(packed), leaf_hash)
         for index in sorted(i for i in candidates if i < below):
             if self.read_nodes([(0, index)])[0] == leaf_hash:
                 return index
@@ -582,23 +537,6 @@ class SQLiteLogStore:
             )
             at += take
 
-    def _index_run(self, db: sqlite3.Connection, start: int, count: int, data: bytes) -> None:
-        """Insert the new leaves' slot rows; merge each bucket the run completes."""
-        db.executemany(self._t.insert_slot_run, leaf_run_rows(start, data))
-        for bucket in range(start >> LEAF_BUCKET_BITS, (start + count) >> LEAF_BUCKET_BITS):
-            low, high = bucket << 24, (bucket + 1) << 24
-            rows = db.execute(
-                f"SELECT id, packed FROM {self._t.slots} WHERE id >= ? AND id < ? ORDER BY id",  # noqa: S608
-                (low, high),
-            ).fetchall()
-            merged = merged_bucket_rows([(k, bytes(p)) for k, p in rows])
-            if len(merged) < len(rows):
-                db.execute(
-                    f"DELETE FROM {self._t.slots} WHERE id >= ? AND id < ?",  # noqa: S608
-                    (low, high),
-                )
-                db.executemany(self._t.insert_slot_run, merged)
-
     def integrate(self, expected: bytes | None, checkpoint: bytes, runs: Sequence[NodeRun]) -> None:
         """In one ``BEGIN IMMEDIATE`` transaction: CAS on the stored ``checkpoint`` (else
         ``ConflictError``), then append each run into its chunks (``LogIntegrityError`` if a
@@ -609,7 +547,7 @@ class SQLiteLogStore:
             for level, start, data in runs:
                 self._append_run(db, level, start, data)
                 if level == 0 and self._index_leaves:
-                    self._index_run(db, start, len(data) // HASH_SIZE, data)
+                    db.executemany(self._t.append_slot, leaf_slot_rows(start, data))
             db.execute(
                 f"INSERT OR REPLACE INTO {self._t.meta}(key, value) VALUES ('checkpoint', ?)",  # noqa: S608
                 (checkpoint,),

@@ -165,7 +165,7 @@ def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
     try:
         return {
             t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
-            for t in ("log_entries", "log_tiles", "log_leaf_runs", "log_meta")
+            for t in ("log_entries", "log_tiles", "log_leaf_slots", "log_meta")
         }
     finally:
         db.close()

@@ -35,7 +35,7 @@ def _contents(path: Path) -> list[object]:
     try:
         return [
             db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
-            for t in ("log_entries", "log_tiles", "log_leaf_runs", "log_meta")
+            for t in ("log_entries", "log_tiles", "log_leaf_slots", "log_meta")
         ]
     finally:
         db.close()
@@ -104,7 +104,7 @@ def test_a_statement_failing_inside_integrate_rolls_it_back(tmp_path: Path) -> N
         (lambda s: s.read_entries(0, 3), "log_entries"),
         (lambda s: s.read_nodes([(3, 0)]), "log_tiles"),
         (lambda s: s.read_hash_tile(2, 0), "log_tiles"),
-        (lambda s: s.find_leaf(b"\x01" * 32, 300), "log_leaf_runs"),
+        (lambda s: s.find_leaf(b"\x01" * 32, 300), "log_leaf_slots"),
         (lambda s: s.stored_counts(), "log_tiles"),
         (lambda s: s.latest_checkpoint(), "log_meta"),
     ],

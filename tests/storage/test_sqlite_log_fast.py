@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from identity.log.tree import EMPTY_FRONTIER, Frontier, extend, leaf_hashes
+from identity.log.tree import EMPTY_FRONTIER, extend, leaf_hashes
 from identity.storage import sqlite_log
 from identity.storage.sqlite_log import (
     LEAF_BUCKET,
@@ -43,7 +43,7 @@ def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
     try:
         return {
             table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-            for table in ("log_entries", "log_tiles", "log_leaf_runs", "log_meta")
+            for table in ("log_entries", "log_tiles", "log_leaf_slots", "log_meta")
         }
     finally:
         db.close()
@@ -75,100 +75,26 @@ def test_stored_bytes_equal_with_the_literal_rows(
     assert _tables(paths[0]) == _tables(paths[1])
 
 
-def _legacy_file(path: Path, entries: list[bytes], cuts: list[int]) -> None:
-    """A file in the previous release's layout: ``log_leaf_slots``, one row per
-    ``bucket << 8 | slot``, grown by ``||`` over several integrations (typed TEXT)."""
-    store = SQLiteLogStore(path, synchronous="OFF", index_leaves=False)
-    store.open("o", b"k" * 32)
-    store.append_entries(entries)
-    _, runs = extend(EMPTY_FRONTIER, leaf_hashes(entries))
-    store.integrate(None, b"cp", runs)
-    store.close()
-    hashes = b"".join(leaf_hashes(entries))
-    db = sqlite3.connect(path)
-    db.execute("DROP TABLE log_leaf_runs")
-    db.execute("CREATE TABLE log_leaf_slots(id INTEGER PRIMARY KEY, packed BLOB NOT NULL)")
-    at = 0
-    for cut in cuts:
-        db.executemany(
-            "INSERT INTO log_leaf_slots(id, packed) VALUES (?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET packed = packed || excluded.packed",
-            leaf_slot_rows(at, hashes[at * 32 : (at + cut) * 32]),
-        )
-        at += cut
-    db.commit()
-    assert ("text",) in db.execute("SELECT DISTINCT typeof(packed) FROM log_leaf_slots")
-    db.close()
-
-
-def test_a_file_of_the_previous_layout_is_migrated_when_opened(tmp_path: Path) -> None:
-    """``log_leaf_slots`` rows (TEXT-typed ones too) move to ``log_leaf_runs`` with their
-    bytes unchanged; every leaf is found; the old table is gone; appends go on."""
-    path = tmp_path / "log.sqlite3"
-    entries = [b"entry %d" % i for i in range(LEAF_BUCKET + 700)]
-    _legacy_file(path, entries, [600, LEAF_BUCKET - 600, 700])
-    store = SQLiteLogStore(path)
-    for index in (0, 299, 599, 600, LEAF_BUCKET - 1, LEAF_BUCKET, LEAF_BUCKET + 699):
-        assert store.find_leaf(leaf_hashes([entries[index]])[0], len(entries)) == index
-    more = [b"entry %d" % i for i in range(len(entries), len(entries) + 300)]
-    store.append_entries(more)
-    frontier = Frontier(len(entries), tuple(store.read_nodes(Frontier.addresses(len(entries)))))
-    _, runs = extend(frontier, leaf_hashes(more))
-    store.integrate(b"cp", b"cp2", runs)
-    assert store.find_leaf(leaf_hashes([more[-1]])[0], len(entries) + 300) == len(entries) + 299
-    store.close()
-    db = sqlite3.connect(path)
-    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-    rows = db.execute("SELECT id, packed, typeof(packed) FROM log_leaf_runs ORDER BY id").fetchall()
-    db.close()
-    assert "log_leaf_slots" not in tables
-    assert {kind for _, _, kind in rows} == {"blob"}
-    hashes = b"".join(leaf_hashes(entries + more))
-    expected = sqlite_log.merged_bucket_rows(sorted(sqlite_log.leaf_run_rows(0, hashes)))
-    assert _by_slot([(k, bytes(p)) for k, p, _ in rows]) == _by_slot(expected)
-
-
-def _by_slot(rows: list[tuple[int, bytes]]) -> dict[int, bytes]:
-    """Each slot's records, its rows concatenated in id order."""
-    out: dict[int, bytes] = {}
-    for key, packed in sorted(rows):
-        out[key >> 16] = out.get(key >> 16, b"") + packed
-    return out
-
-
-def test_leaf_runs_hold_the_one_by_one_records_and_complete_buckets_merge(
-    tmp_path: Path,
-) -> None:
-    """After integrations cut anyhow, every slot's rows hold exactly the literal form's
-    records for that slot (:func:`leaf_slot_rows_one_by_one` over all leaves), a complete
-    bucket holds one row per slot, and every leaf is found by its hash."""
+def test_a_slot_row_stored_as_text_by_an_earlier_release_is_found(tmp_path: Path) -> None:
+    """SQLite's ``||`` typed grown slot rows TEXT (bytes kept): they are read as bytes."""
     path = tmp_path / "log.sqlite3"
     store = SQLiteLogStore(path, synchronous="OFF")
     store.open("o", b"k" * 32)
-    cuts = [1, 255, 4_096, LEAF_BUCKET - 4_400, 47, 3, LEAF_BUCKET + 10, 500]
-    frontier, previous, at, entries = EMPTY_FRONTIER, None, 0, []
-    for cut in cuts:
-        batch = [b"leaf %d" % i for i in range(at, at + cut)]
-        store.append_entries(batch)
-        frontier, runs = extend(frontier, leaf_hashes(batch))
-        note = b"cp %d" % frontier.size
-        store.integrate(previous, note, runs)
-        previous, at, entries = note, at + cut, entries + batch
-    hashes = b"".join(leaf_hashes(entries))
+    batch = [b"entry %d" % i for i in range(600)]
+    store.append_entries(batch)
+    _, runs = extend(EMPTY_FRONTIER, leaf_hashes(batch))
+    store.integrate(None, b"cp", runs)
+    store.close()
     db = sqlite3.connect(path)
-    rows = [(k, bytes(p)) for k, p in db.execute("SELECT id, packed FROM log_leaf_runs")]
+    db.execute("UPDATE log_leaf_slots SET packed = CAST(packed AS TEXT)")
+    db.commit()
+    assert db.execute("SELECT DISTINCT typeof(packed) FROM log_leaf_slots").fetchall() == [
+        ("text",)
+    ]
     db.close()
-    literal = {key: packed for key, packed in leaf_slot_rows_one_by_one(0, hashes)}
-    assert _by_slot(rows) == literal
-    complete = at >> 16
-    per_slot: dict[int, int] = {}
-    for key, _ in rows:
-        per_slot[key >> 16] = per_slot.get(key >> 16, 0) + 1
-    assert all(n == 1 for slot, n in per_slot.items() if slot >> 8 < complete)
-    assert any(n > 1 for slot, n in per_slot.items() if slot >> 8 == complete)
-    for index in range(0, at, 997):
-        assert store.find_leaf(leaf_hashes([entries[index]])[0], at) == index
-    assert store.find_leaf(b"\xff" * 32, at) is None
+    store = SQLiteLogStore(path)
+    for index in (0, 299, 599):
+        assert store.find_leaf(leaf_hashes([batch[index]])[0], 600) == index
     store.close()
 
 
