@@ -438,7 +438,6 @@ class TransparencyLog:
                 self._last_error = f"the log store is unavailable: {exc.detail}"
                 if self._closing:
                     return
-                # replica recovers by itself when the store returns).
                 if self.observer is not None:
                     self.observer.integration_failed(exc)
                 await asyncio.sleep(RETRY_DELAY_S)
