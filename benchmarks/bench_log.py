@@ -8,7 +8,8 @@
   commit), raw Redis (``APPEND`` of 4,096 entries per script call on a private
   ``redis-server`` with ``appendfsync always``), one SQLite ``SELECT`` of a stored chunk,
   and hashlib SHA-256.
-* **Durable appends/s** through the sequencer (4,096 submitters, group commit, the
+* **Durable appends/s** (and the process's CPU µs per append, all threads: the figure
+  the machine's load moves least) through the sequencer (4,096 submitters, group commit, the
   integrator running beside it) into a log that already holds 10⁴, 10⁶ and 10⁷ entries
   on SQLite (10⁴ and 10⁶ on Redis); the same through ``append_many`` (512 callers of
   8 entries each: one await per call instead of per entry); and **anchored acts/s**
@@ -225,12 +226,26 @@ async def durable(
             i += per_call
             count += per_call
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(submit(w) for w in range(submitters)))
     elapsed = time.perf_counter() - t
-    await log.stop()
+    await log.stop()  # the rest integrated: its CPU counts too
+    CPU_PER_APPEND.setdefault((id(store.__class__), submitters, per_call), []).append(
+        (time.process_time() - cpu) / max(count, 1) * 1e6
+    )
     store.close()
     return count / elapsed
+
+
+CPU_PER_APPEND: dict[tuple[int, int, int], list[float]] = {}
+"""Process CPU time (all threads, µs) per durable append of each :func:`durable` run, by
+store class, submitters and entries per call: what the machine's load moves least."""
+
+
+def cpu_us(store_class: type, submitters: int, per_call: int) -> str:
+    """The median CPU µs per append of the runs so far with these parameters."""
+    runs = CPU_PER_APPEND.pop((id(store_class), submitters, per_call), [])
+    return f"{statistics.median(runs):.2f} us CPU/append" if runs else "n/a"
 
 
 def anchored_acts(path: Path, seconds: float) -> float:
@@ -320,9 +335,10 @@ def sqlite_size(args: argparse.Namespace, tmp: Path, n: int, seconds: float, run
     print(f"SQLite log of {n:,} entries:")
     print(f"  raw SQLite floor (executemany {BATCH}/commit, FULL): {floor:,.0f} rows/s")
     print(f"  durable appends (sequencer, {SUBMITTERS} submitters, {args.loop}): {got:,.0f}/s "
-          f"= {got / floor:.2f} x floor")  # fmt: skip
+          f"= {got / floor:.2f} x floor, {cpu_us(SQLiteLogStore, SUBMITTERS, 1)}")  # fmt: skip
     print(f"  durable appends (append_many, {MANY_CALLERS} x {MANY}, {args.loop}): {many:,.0f}/s "
-          f"= {many / floor_many:.2f} x its floor of {floor_many:,.0f}")  # fmt: skip
+          f"= {many / floor_many:.2f} x its floor of {floor_many:,.0f}, "
+          f"{cpu_us(SQLiteLogStore, MANY_CALLERS, MANY)}")  # fmt: skip
     print(f"  anchored acts (record + entry, 512/commit):  {acts:,.0f}/s "
           f"= {acts / floor:.2f} x floor")  # fmt: skip
     select = lat["one SQLite SELECT (floor)"][0]
@@ -357,10 +373,11 @@ def redis_part(args: argparse.Namespace, sizes: list[int], seconds: float) -> No
             print(f"Redis log of {n:,} entries (appendfsync always):")
             print(f"  raw Redis floor (APPEND, {BATCH}/script): {floor:,.0f}/s")
             print(f"  durable appends (sequencer, {SUBMITTERS} submitters, {args.loop}): "
-                  f"{got:,.0f}/s = {got / floor:.2f} x floor")  # fmt: skip
+                  f"{got:,.0f}/s = {got / floor:.2f} x floor, "
+                  f"{cpu_us(RedisLogStore, SUBMITTERS, 1)}")  # fmt: skip
             print(f"  durable appends (append_many, {MANY_CALLERS} x {MANY}, {args.loop}): "
-                  f"{many:,.0f}/s = {many / floor_many:.2f} x its floor of {floor_many:,.0f}",
-                  flush=True)  # fmt: skip
+                  f"{many:,.0f}/s = {many / floor_many:.2f} x its floor of {floor_many:,.0f}, "
+                  f"{cpu_us(RedisLogStore, MANY_CALLERS, MANY)}", flush=True)  # fmt: skip
         client.close()
     shutil.rmtree(directory, ignore_errors=True)
 

@@ -199,11 +199,18 @@ class TransparencyLog:
             raise UnavailableError("the log is not accepting entries")
         if not isinstance(entry, bytes) or len(entry) > MAX_ENTRY_SIZE:
             raise RangeError("a log entry is bytes of at most 65535 (tlog-tiles bundle limit)")
-        batch = self._open_batch(1)
-        offset = len(batch.entries)
-        batch.entries.append(entry)
-        if offset + 1 >= self.max_batch:
-            self._full.set()
+        pending = self._pending  # _open_batch(1), inlined: this runs once per entry
+        if pending and len(entries := (batch := pending[-1]).entries) < self.max_batch:
+            offset = len(entries)
+            entries.append(entry)
+            if offset + 1 >= self.max_batch:
+                self._full.set()
+        else:
+            batch = self._open_batch(1)
+            offset = len(batch.entries)
+            batch.entries.append(entry)
+            if offset + 1 >= self.max_batch:
+                self._full.set()
         return await batch.future + offset
 
     async def append_many(self, entries: Sequence[bytes]) -> int:
@@ -431,7 +438,6 @@ class TransparencyLog:
                 self._last_error = f"the log store is unavailable: {exc.detail}"
                 if self._closing:
                     return
-                # replica recovers by itself when the store returns).
                 if self.observer is not None:
                     self.observer.integration_failed(exc)
                 await asyncio.sleep(RETRY_DELAY_S)

@@ -30,11 +30,12 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
-from identity.errors import ConflictError, LogIntegrityError, NotFoundError
+from identity.errors import ConflictError, LogIntegrityError, NotFoundError, UnavailableError
 from identity.log.hashing import HASH_SIZE
 from identity.log.proofs import Address
 from identity.log.tiles import TILE_HEIGHT, TILE_WIDTH
@@ -90,6 +91,22 @@ class LogTables:
             "(id INTEGER PRIMARY KEY, hashes BLOB NOT NULL);"
             f"CREATE TABLE IF NOT EXISTS {self.slots}"
             "(id INTEGER PRIMARY KEY, packed BLOB NOT NULL);"
+        )
+
+    @property
+    def insert_entry(self) -> str:
+        """Insert one entry: parameters ``(idx, data)``."""
+        return f"INSERT INTO {self.entries}(idx, data) VALUES (?, ?)"  # noqa: S608
+
+    @property
+    def insert_packed_entries(self) -> str:
+        """Insert a batch in one statement: parameters ``(first, blob, len(blob), starts)``
+        (:func:`packed_entries`); entry ``k`` is ``blob[starts[k]:starts[k + 1]]`` at index
+        ``first + k`` (``json_each`` yields the array in order, ``key`` is ``k``)."""
+        return (
+            f"INSERT INTO {self.entries}(idx, data) SELECT ?1 + key, "  # noqa: S608
+            "coalesce(substr(?2, value + 1, lead(value, 1, ?3) OVER (ORDER BY key) - value), "
+            "x'') FROM json_each(?4)"  # substr of an empty blob is NULL, not x''
         )
 
     @property
@@ -208,11 +225,48 @@ def admit_entries(
     db: sqlite3.Connection, first: int, entries: Sequence[bytes], tables: LogTables = UNSHARDED
 ) -> None:
     """Insert ``entries`` at ``first, first + 1, …`` inside the caller's write transaction
-    (``first`` from :func:`next_entry_index` in the same transaction)."""
+    (``first`` from :func:`next_entry_index` in the same transaction).
+
+    One statement for the whole batch (:func:`packed_entries`: the entries concatenated,
+    their start offsets as a JSON array; SQLite cuts them apart with ``substr``), so the
+    insert runs in C without the GIL. ``executemany`` binds each row in Python and takes
+    the GIL back after every row's step: against a busy event loop that halved the
+    commit rate (issue #12, item 6). The rows are those of :func:`admit_entries_one_by_one`
+    (``tests/storage/test_sqlite_log_fast.py``)."""
+    if len(entries) == 1:
+        db.execute(tables.insert_entry, (first, entries[0]))
+    elif entries:
+        db.execute(tables.insert_packed_entries, (first, *packed_entries(entries)))
+
+
+def packed_entries(entries: Sequence[bytes]) -> tuple[bytes, int, str]:
+    """``(blob, len(blob), starts)``: the entries concatenated and the JSON array of each
+    one's start offset in ``blob`` (the parameters of
+    :attr:`LogTables.insert_packed_entries` after the first index)."""
+    blob = b"".join(entries)
+    starts = "[0" + "".join(map(",%d".__mod__, accumulate(map(len, entries[:-1])))) + "]"
+    return blob, len(blob), starts
+
+
+def admit_entries_one_by_one(
+    db: sqlite3.Connection, first: int, entries: Sequence[bytes], tables: LogTables = UNSHARDED
+) -> None:
+    """:func:`admit_entries` as one bound row per entry: the literal form (tests, benchmark)."""
     db.executemany(
-        f"INSERT INTO {tables.entries}(idx, data) VALUES (?, ?)",  # noqa: S608
-        zip(range(first, first + len(entries)), entries, strict=True),
+        tables.insert_entry, zip(range(first, first + len(entries)), entries, strict=True)
     )
+
+
+@contextmanager
+def sqlite_errors(action: str) -> Iterator[None]:
+    """Every ``sqlite3`` failure inside (a busy or locked file, an I/O error, a file that
+    is not a database, a missing table, a closed connection) as :class:`UnavailableError`
+    naming ``action``: the domain error the service maps to 503, as
+    :mod:`identity.storage.sqlite_base` does for the record stores."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise UnavailableError(f"the SQLite log store cannot {action}: {exc}") from exc
 
 
 def _chunk_id(level: int, chunk: int) -> int:
@@ -230,16 +284,23 @@ class SQLiteLogStore:
         index_leaves: bool = True,
         cache_chunks: int = 16384,
         tables: LogTables = UNSHARDED,
+        busy_timeout_ms: int = 10_000,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}")
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self._db.execute("PRAGMA busy_timeout=10000")  # several worker processes share it
-        self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # proofs read random chunks
+        with sqlite_errors("open its file"):
+            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+                # several worker processes share the file
+                self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # proofs read random chunks
+                self._db.executescript(tables.schema)
+            except sqlite3.Error:
+                self._db.close()
+                raise
         self._t = tables
-        self._db.executescript(tables.schema)
         self._lock = threading.Lock()
         self._migrate_leaf_index()
         self._index_leaves = index_leaves
@@ -252,12 +313,13 @@ class SQLiteLogStore:
         4 bytes as a signed int) into the slots, in one transaction."""
         if self._t != UNSHARDED:
             return
-        old = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_leaf_index'"
-        ).fetchone()
+        with sqlite_errors("read its schema"):
+            old = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_leaf_index'"
+            ).fetchone()
         if old is None:
             return
-        with self._transaction() as db:
+        with self._transaction() as db:  # UnavailableError if busy: the open fails, retried
             rows: dict[int, bytearray] = {}
             for prefix, index in db.execute("SELECT prefix, idx FROM log_leaf_index ORDER BY idx"):
                 head = int(prefix).to_bytes(4, "big", signed=True)
@@ -269,14 +331,22 @@ class SQLiteLogStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` under the lock; ``ROLLBACK`` when the body
+        raises. A ``sqlite3`` failure anywhere (``BEGIN`` timed out on a busy file, a
+        statement, ``COMMIT``) is :class:`UnavailableError`, raised after the rollback so
+        the connection stays usable; nothing of the transaction is stored."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            with sqlite_errors("begin a write (the file is busy)"):
+                self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                with sqlite_errors("write"):
+                    yield self._db
+                    self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _meta(self, key: str) -> bytes | None:
         row = self._db.execute(
@@ -308,7 +378,7 @@ class SQLiteLogStore:
 
     def entry_count(self) -> int:
         """``max(idx) + 1`` of the entries table (0 when empty): sequenced, integrated or not."""
-        with self._lock:
+        with self._lock, sqlite_errors("read its entry count"):
             count: int = self._db.execute(
                 f"SELECT coalesce(max(idx) + 1, 0) FROM {self._t.entries}"  # noqa: S608
             ).fetchone()[0]
@@ -317,7 +387,7 @@ class SQLiteLogStore:
     def read_entries(self, start: int, end: int) -> list[bytes]:
         """One range read of the entries table; ``NotFoundError`` unless all of ``[start, end)``
         is there."""
-        with self._lock:
+        with self._lock, sqlite_errors("read entries"):
             rows = self._db.execute(
                 f"SELECT data FROM {self._t.entries} WHERE idx >= ? AND idx < ? ORDER BY idx",  # noqa: S608
                 (start, end),
@@ -347,7 +417,7 @@ class SQLiteLogStore:
                 self._remember(chunk_id, blob)
 
     def _chunks(self, ids: set[int]) -> dict[int, bytes]:
-        with self._lock:
+        with self._lock, sqlite_errors("read stored hashes"):
             cache = self._cache
             found = {i: cache[i] for i in ids if len(cache.get(i, b"")) == CHUNK_BYTES}
             missing = sorted(ids - found.keys())
@@ -386,10 +456,13 @@ class SQLiteLogStore:
                     blobs[at] = None
             if None in blobs:
                 found: dict[int, bytes] = {}
-                self._fetch(
-                    list(dict.fromkeys(i for i, b in zip(ids, blobs, strict=False) if b is None)),
-                    found,
-                )
+                with sqlite_errors("read stored hashes"):
+                    self._fetch(
+                        list(
+                            dict.fromkeys(i for i, b in zip(ids, blobs, strict=False) if b is None)
+                        ),
+                        found,
+                    )
                 blobs = [
                     found.get(i, b"") if b is None else b for i, b in zip(ids, blobs, strict=False)
                 ]
@@ -413,7 +486,7 @@ class SQLiteLogStore:
             return None
         ids = [b << 8 | leaf_hash[0] for b in range(((below - 1) >> LEAF_BUCKET_BITS) + 1)]
         candidates: list[int] = []
-        with self._lock:
+        with self._lock, sqlite_errors("read the leaf-hash index"):
             for at in range(0, len(ids), 500):
                 part = ids[at : at + 500]
                 marks = ",".join("?" * len(part))
@@ -430,7 +503,7 @@ class SQLiteLogStore:
 
     def stored_counts(self) -> dict[int, int]:
         """Per level: 256 per chunk row before the last, plus the last row's hash count."""
-        with self._lock:
+        with self._lock, sqlite_errors("read its level counts"):
             rows = self._db.execute(
                 "SELECT m.level, m.n - 1, length(t.hashes) FROM "  # noqa: S608
                 f"(SELECT id >> 48 AS level, count(*) AS n, max(id) AS last FROM {self._t.tiles} "
@@ -441,7 +514,7 @@ class SQLiteLogStore:
 
     def latest_checkpoint(self) -> bytes | None:
         """The ``checkpoint`` row of the meta table, or ``None`` before the first integrate."""
-        with self._lock:
+        with self._lock, sqlite_errors("read its checkpoint"):
             return self._meta("checkpoint")
 
     def _append_run(self, db: sqlite3.Connection, level: int, start: int, data: bytes) -> None:
