@@ -14,6 +14,7 @@ from identity.keys import Ed25519PrivateKey
 from identity.proofs import add_proof
 from identity.proofs.eddsa_jcs import EddsaJcs2022
 from tests.conftest import vector_json
+from tests.proofs.support import did_key_signer
 from tests.service.conftest import credential_for, issue, make_issuer, services_of
 
 PROBLEM = "application/problem+json"
@@ -109,15 +110,7 @@ def test_tampering_with_any_signed_field_fails_verification(client: TestClient, 
 
 
 def test_credential_from_an_unknown_did_key_issuer_verifies_offline(client: TestClient) -> None:
-    key = Ed25519PrivateKey(b"\x05" * 32)
-    did = "did:key:" + key.public_key().multibase
-    options = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
-        "created": "2026-01-01T00:00:00Z",
-        "verificationMethod": f"{did}#{did[8:]}",
-        "proofPurpose": "assertionMethod",
-    }
+    key, did, options = did_key_signer(b"\x05" * 32)
     vc = add_proof(EddsaJcs2022(), credential_for(did), options, key)
     response = client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert response.status_code == 200, response.text

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from identity.credentials.status import Bitstring, status_list_credential
 from identity.errors import PROBLEMS, STATUS, VC_DM
-from identity.keys import Ed25519PrivateKey
 from identity.proofs import add_proof
 from identity.proofs.eddsa_jcs import EddsaJcs2022
+from tests.proofs.support import did_key_signer
 from tests.service.conftest import admin, credential_for, issue, make_issuer, services_of
 
 
@@ -187,15 +187,7 @@ def test_unknown_status_list_is_404(client: TestClient) -> None:
 
 def _remote_world(client: TestClient, revoked: bool) -> dict[str, Any]:
     """A credential from a foreign did:key issuer whose list lives at an https URL."""
-    key = Ed25519PrivateKey(b"\x0b" * 32)
-    did = "did:key:" + key.public_key().multibase
-    options = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
-        "created": "2026-01-01T00:00:00Z",
-        "verificationMethod": f"{did}#{did[8:]}",
-        "proofPurpose": "assertionMethod",
-    }
+    key, did, options = did_key_signer(b"\x0b" * 32)
     url = "https://status.other-city.example/lists/7"
     bits = Bitstring.zeros()
     bits.set(4321, revoked)
