@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_perf import bare_server, interleave_http, load, setup_project, wrk_pool
-from benchmarks.harness import server, table
+from benchmarks.harness import delete_prefix, server, table
 
 
 def main() -> None:
@@ -41,11 +41,22 @@ def main() -> None:
     args = parser.parse_args()
     env = {"IDENTITY_PUBLIC_VERIFY_PER_MINUTE": "100000000"}
     before_env = {**env, "PYTHONPATH": str(args.before_src.resolve())}
+    tag = secrets.token_hex(4)
     if args.redis:
-        tag = secrets.token_hex(4)
         env |= {"IDENTITY_STORAGE_URL": args.redis, "IDENTITY_REDIS_PREFIX": f"ba-{tag}-a:"}
         before_env |= {"IDENTITY_STORAGE_URL": args.redis, "IDENTITY_REDIS_PREFIX": f"ba-{tag}-b:"}
     print(f"bench_before_after: {args.rounds} rounds, interleaved, medians; {load()}")
+    try:
+        measure(args, env, before_env)
+    finally:
+        if args.redis:  # the two services' keys, not left behind
+            for side in ("a", "b"):
+                delete_prefix(args.redis, f"ba-{tag}-{side}:")
+
+
+def measure(args: argparse.Namespace, env: dict[str, str], before_env: dict[str, str]) -> None:
+    """Start the three servers, make the same pool on both services, run wrk in turns and
+    print the rates beside the bare endpoint's."""
     with (
         server(workers=2, env=env, port=args.port_base) as after,
         server(workers=2, env=before_env, port=args.port_base + 2) as before,

@@ -46,7 +46,16 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_credentials import permit
-from benchmarks.harness import REPO, acapy_command, accredited_agency, free_port, server, table, wrk
+from benchmarks.harness import (
+    REPO,
+    acapy_command,
+    accredited_agency,
+    delete_prefix,
+    free_port,
+    server,
+    table,
+    wrk,
+)
 
 ACAPY = REPO / ".venv" / "acapy" / "bin" / "aca-py"
 TARGET_BARE = 0.6
@@ -216,15 +225,6 @@ def acapy_targets(url: str, headers: dict[str, str], credential: dict[str, Any])
                 f"ACA-Py {target.url} answered {check.status_code}: {check.text[:200]}"
             )
     return [issue, add_proof]
-
-
-def delete_prefix(redis_url: str, prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=prefix + "*", count=1000):
-        client.delete(key)
-    client.close()
 
 
 def main() -> int:

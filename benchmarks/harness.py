@@ -284,3 +284,13 @@ def acapy_command(executable: Path, port: int, api_key: str, log_level: str) -> 
         f"--wallet-key={secrets.token_urlsafe(16)}", "--auto-provision",
         "--log-level", log_level,
     ]  # fmt: skip
+
+
+def delete_prefix(redis_url: str, prefix: str) -> None:
+    """Delete every key under ``prefix`` on ``redis_url`` (a benchmark's own namespace)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=prefix + "*", count=1000):
+        client.delete(key)
+    client.close()
