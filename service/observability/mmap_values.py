@@ -5,7 +5,8 @@ written out here: the same ``{type}_{pid}.db`` files (``MmapedDict``), the same 
 same one lock per process, the same reset of every value after a fork, so
 ``MultiProcessCollector`` reads them as it reads the library's (the service reads only
 ``PROMETHEUS_MULTIPROC_DIR``: the library's deprecated lower-case name is not copied).
-Two differences:
+Adapted from ``prometheus_client/values.py`` (Copyright 2015 The Prometheus Authors,
+Apache License 2.0, https://github.com/prometheus/client_python). Two differences:
 
 * the process identifier is a :class:`~service.observability.context.Pid` (read once and
   again only after a fork) instead of ``os.getpid`` (a system call per update);
