@@ -62,9 +62,7 @@ async def issue_credential(
             policy=lambda document: svc.trust.prepare_issuance(document, issuer.id),
             secure=secure,
         )
-    await svc.issuance.wallet.keep(
-        record, signed
-    )  # issue #14: the hosted wallet (service/wallet.py)
+    await svc.issuance.wallet.keep(record, signed)  # issue #14: the hosted wallet
     out: dict[str, Any] = {"verifiableCredential": signed.json, "credentialId": record.id}
     if receipt is not None:
         if svc.logs.anchors.observer is not None:  # the issuer builds this receipt itself
