@@ -1,8 +1,9 @@
 """Status lists in the running service: assignment, signed lists, dereferencing.
 
 * Indices are reserved in the store in batches (one durable write per ``RESERVE_BATCH``
-  credentials) and handed out from memory; a reserved index that a crash never used is
-  simply never used -- the store still never hands it out twice.
+  credentials), ahead of need, and handed out from memory (service/status_pool.py); a
+  reserved index that a crash never used is simply never used -- the store still never
+  hands it out twice.
 * A list credential is signed by its issuer once per version and cached; verifiers get
   it at ``<public_url>/status-lists/<group>/<purpose>``.
 * Verification dereferences lists from the store when the URL is this service's, and
@@ -12,11 +13,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -53,8 +52,9 @@ from identity.registry.types import CredentialType
 from identity.stores import MAX_VERSION_READS, Anchor, IssuerRecord, Store
 from service.fetch import HttpsFetcher
 from service.request_versions import bound_versions
+from service.status_pool import IndexPool
 
-RESERVE_BATCH = 64
+RESERVE_BATCH = 256
 NAMED_PER_CREDENTIAL = 4
 """Status entries of one credential whose lists :meth:`StatusLists.lists_named` names (this
 service issues at most three: revocation, suspension, message)."""
@@ -101,12 +101,19 @@ class StatusLists:
         self.fetch = fetch or remote_status_lists()
         self.generic_messages = generic_messages
         self.find_type = find_type or store.find_type
-        self._pool: dict[str, deque[tuple[str, int]]] = {}
-        self._pool_lock = asyncio.Lock()
+        self.indices = IndexPool(self._reserve, RESERVE_BATCH)
+        """Indices reserved ahead, per agency (service/status_pool.py)."""
         self._signed: dict[tuple[str, str, int], dict[str, Any]] = {}
         self._decoded: dict[tuple[str, str, int], StatusList] = {}
         self._remote: dict[str, tuple[float, StatusList]] = {}
         self._lock = threading.Lock()
+
+    def _reserve(self, issuer_id: str, count: int) -> list[tuple[str, int]]:
+        """``count`` random free indices of the agency's open group, durably taken, with
+        every list (purposes and message planes) a new group needs."""
+        return self.store.reserve_status_indices(
+            issuer_id, count, secrets.randbelow, self.size, (*self.purposes, *PLANES)
+        )
 
     def url(self, group: str, purpose: str) -> str:
         """The public URL of ``group``'s list for ``purpose``: the ``statusListCredential`` of
@@ -134,20 +141,7 @@ class StatusLists:
         """A fresh random index for ``issuer``: a revocation entry, a suspension entry
         (same index, parallel list) when the credential type may be suspended, and a
         ``message`` entry of ``messages.size`` bits (same index) when it has named states."""
-        async with self._pool_lock:
-            pool = self._pool.setdefault(issuer.id, deque())
-            if not pool:
-                pool.extend(
-                    await asyncio.to_thread(
-                        self.store.reserve_status_indices,
-                        issuer.id,
-                        RESERVE_BATCH,
-                        secrets.randbelow,
-                        self.size,
-                        (*self.purposes, *PLANES),
-                    )
-                )
-            group, index = pool.popleft()
+        group, index = await self.indices.take(issuer.id)
         purposes = [p for p in self.purposes if suspendable or p != "suspension"]
         entries = [status_entry(self.url(group, p), index, p) for p in purposes]
         if messages is not None:
