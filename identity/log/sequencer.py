@@ -393,9 +393,11 @@ class TransparencyLog:
     async def integrate(self) -> SignedCheckpoint:
         """Integrate everything sequenced so far now; return the newest checkpoint.
 
-        :class:`UnavailableError` when the checkpoint compare-and-swap is lost
-        :data:`MAX_CAS_RETRIES` times in a row (the stored checkpoint keeps changing under
-        us, or is not the one this log can reload)."""
+        A lost compare-and-swap after which the stored tree grew is another writer's
+        progress (replicas take turns integrating one log): this returns once the tree
+        holds every entry this log sequenced. :class:`UnavailableError` when it is lost
+        :data:`MAX_CAS_RETRIES` times in a row with the tree not growing (the stored
+        checkpoint is not one this log can reload, or keeps changing without growing)."""
         lost = 0
         while True:
             before = self.checkpoint.checkpoint.size
@@ -405,13 +407,23 @@ class TransparencyLog:
                 # Another writer advanced: reload and retry. The reload itself can race a
                 # further advance (ConflictError again); that is contention, not a fork.
                 lost += 1
+                with contextlib.suppress(ConflictError):
+                    await asyncio.to_thread(self._load)
+                if self.checkpoint.checkpoint.size > before:
+                    # The other writer's checkpoint grew the tree: progress, not a stall
+                    # (replicas integrating one log take turns). Done once it holds every
+                    # entry this log sequenced; else integrate the rest from there.
+                    if self.checkpoint.checkpoint.size >= self._sequenced:
+                        self._integrated.set()
+                        self._integrated = asyncio.Event()
+                        return self.checkpoint
+                    lost = 0
+                    continue
                 if lost >= MAX_CAS_RETRIES:
                     self._stalled = "the checkpoint compare-and-swap keeps failing"
                     raise UnavailableError(
                         "the checkpoint compare-and-swap keeps failing", attempts=lost
                     ) from None
-                with contextlib.suppress(ConflictError):
-                    await asyncio.to_thread(self._load)
                 continue
             self._integrated.set()
             self._integrated = asyncio.Event()
