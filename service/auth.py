@@ -80,9 +80,13 @@ class KnownBearers:
         self._seen: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _digest(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
     def holds(self, token: str) -> bool:
         """Whether ``token`` was :meth:`accepted` lately."""
-        digest = hashlib.sha256(token.encode()).digest()
+        digest = self._digest(token)
         with self._lock:
             if digest not in self._seen:
                 return False
@@ -91,13 +95,13 @@ class KnownBearers:
 
     def forget(self, token: str) -> None:
         """Forget ``token`` (it was refused: revoked or expired)."""
-        digest = hashlib.sha256(token.encode()).digest()
+        digest = self._digest(token)
         with self._lock:
             self._seen.pop(digest, None)
 
     def accepted(self, token: str) -> None:
         """Remember that ``token`` was judged good."""
-        digest = hashlib.sha256(token.encode()).digest()
+        digest = self._digest(token)
         with self._lock:
             self._seen[digest] = None
             self._seen.move_to_end(digest)

@@ -199,18 +199,15 @@ class TransparencyLog:
             raise UnavailableError("the log is not accepting entries")
         if not isinstance(entry, bytes) or len(entry) > MAX_ENTRY_SIZE:
             raise RangeError("a log entry is bytes of at most 65535 (tlog-tiles bundle limit)")
-        pending = self._pending  # _open_batch(1), inlined: this runs once per entry
-        if pending and len(entries := (batch := pending[-1]).entries) < self.max_batch:
-            offset = len(entries)
-            entries.append(entry)
-            if offset + 1 >= self.max_batch:
-                self._full.set()
+        pending = self._pending  # _open_batch(1) only when the last batch is full: per entry
+        if pending and len(pending[-1].entries) < self.max_batch:
+            batch = pending[-1]
         else:
             batch = self._open_batch(1)
-            offset = len(batch.entries)
-            batch.entries.append(entry)
-            if offset + 1 >= self.max_batch:
-                self._full.set()
+        offset = len(batch.entries)
+        batch.entries.append(entry)
+        if offset + 1 >= self.max_batch:
+            self._full.set()
         return await batch.future + offset
 
     async def append_many(self, entries: Sequence[bytes]) -> int:
@@ -414,8 +411,7 @@ class TransparencyLog:
                     # (replicas integrating one log take turns). Done once it holds every
                     # entry this log sequenced; else integrate the rest from there.
                     if self.checkpoint.checkpoint.size >= self._sequenced:
-                        self._integrated.set()
-                        self._integrated = asyncio.Event()
+                        self._wake_waiters()
                         return self.checkpoint
                     lost = 0
                     continue
@@ -425,12 +421,16 @@ class TransparencyLog:
                         "the checkpoint compare-and-swap keeps failing", attempts=lost
                     ) from None
                 continue
-            self._integrated.set()
-            self._integrated = asyncio.Event()
+            self._wake_waiters()
             if signed.checkpoint.size == before:
                 return signed
             if self.observer is not None:  # entries admitted by acts, now in the tree
                 self.observer.batch_sequenced(signed.checkpoint.size - before)
+
+    def _wake_waiters(self) -> None:
+        """The checkpoint moved on: wake everyone waiting in :meth:`wait_for_checkpoint`."""
+        self._integrated.set()
+        self._integrated = asyncio.Event()
 
     async def _integrate_loop(self) -> None:
         while True:

@@ -19,11 +19,9 @@ class MemoryWalletStore:
 
     def keep(self, entry: WalletEntry) -> None:
         """Under the lock: ``ConflictError`` for a credential id already kept (by any subject)."""
-        with self._lock:
-            if entry.credential_id in self._entries:
-                raise ConflictError("credential already kept", id=entry.credential_id)
-            self._entries[entry.credential_id] = entry
-            self._of.setdefault(entry.subject_id, []).append(entry.credential_id)
+        [refused] = self.keep_many([entry])
+        if refused is not None:
+            raise refused
 
     def keep_many(self, entries: Sequence[WalletEntry]) -> list[ConflictError | None]:
         """Under the lock, each in turn as :meth:`keep` (a refused one in its slot)."""

@@ -6,7 +6,6 @@ for the whole batch), with the durability of :mod:`identity.storage.sqlite`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -39,15 +38,9 @@ class SqliteWalletStore(SqliteRecords):
     def keep(self, entry: WalletEntry) -> None:
         """Insert the row of ``wallet``; ``ConflictError`` for a credential id already kept (by
         any subject)."""
-        with self._write() as db:
-            try:
-                db.execute(
-                    "INSERT INTO wallet VALUES (?, ?, ?, ?)",
-                    (entry.credential_id, entry.subject_id, entry.sealed,
-                     entry.kept_at.isoformat()),
-                )  # fmt: skip
-            except sqlite3.IntegrityError:
-                raise ConflictError("credential already kept", id=entry.credential_id) from None
+        [refused] = self.keep_many([entry])
+        if refused is not None:
+            raise refused
 
     def keep_many(self, entries: Sequence[WalletEntry]) -> list[ConflictError | None]:
         """One ``BEGIN IMMEDIATE`` transaction of ``INSERT OR IGNORE`` rows: a row that
